@@ -1,0 +1,87 @@
+"""The composition root: builds the core's services from explicit dependencies.
+
+``build_core`` is what ``chorus run``, ``chorus console`` and the tests all call; the
+tests hand it fakes (a fake clock, loopback network adapters), production hands it the
+real ones. Nothing else in the core constructs a dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.dialog import DialogRules
+from bot.domain.networks import DeliveryMode, Network
+from bot.notifier import Notifier
+from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.services.campaigns import CampaignService
+from bot.services.card_updates import CardUpdater
+from bot.services.dialogs import DialogService
+from bot.services.links import PledgeLinks
+from bot.services.pledges import PledgeService
+from bot.settings import Settings
+
+
+@dataclass
+class Core:
+    """Every core service, wired once, shared by all front ends."""
+
+    settings: Settings
+    repo: Repository
+    clock: Clock
+    notifier: Notifier
+    cards: CardUpdater
+    campaigns: CampaignService
+    pledges: PledgeService
+    dialogs: DialogService
+    links: PledgeLinks
+    networks: dict[Network, SocialNetwork] = field(default_factory=dict)
+
+    @property
+    def delivery_modes(self) -> Mapping[Network, DeliveryMode]:
+        return self.pledges.delivery_modes
+
+    def dialog_rules(self) -> DialogRules:
+        return DialogRules(
+            now=self.clock.now(),
+            tz=self.settings.timezone,
+            min_lead=timedelta(minutes=self.settings.min_lead_minutes),
+            networks=tuple(
+                n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in self.networks
+            ),
+        )
+
+
+def build_core(
+    settings: Settings,
+    repo: Repository,
+    clock: Clock,
+    *,
+    secret: str,
+    networks: Mapping[Network, SocialNetwork] = {},
+    front_ends: Iterable[ChatFrontEnd] = (),
+    card_delay_seconds: float = 2.0,
+) -> Core:
+    notifier = Notifier(front_ends)
+    cards = CardUpdater(repo, notifier, card_delay_seconds)
+    min_lead = timedelta(minutes=settings.min_lead_minutes)
+    campaigns = CampaignService(repo, clock, notifier, cards, min_lead)
+    links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
+    modes = {network: settings.delivery_mode(network) for network in Network}
+    pledges = PledgeService(
+        repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, dict(networks)
+    )
+    core = Core(
+        settings=settings,
+        repo=repo,
+        clock=clock,
+        notifier=notifier,
+        cards=cards,
+        campaigns=campaigns,
+        pledges=pledges,
+        dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
+        links=links,
+        networks=dict(networks),
+    )
+    return core

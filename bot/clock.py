@@ -1,0 +1,10 @@
+"""The real clock; tests use ``tests.fakes.clock.FakeClock`` through the same port."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

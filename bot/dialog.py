@@ -1,0 +1,263 @@
+"""The /newcampaign dialog as a platform-neutral state machine.
+
+title → message → goal → launch moment → networks → preview (submit / edit / cancel).
+Each step validates its input and re-asks with the precise reason. Front ends only
+render the ``DialogReply`` and feed back text or button actions; the state is a plain
+dict-serialisable dataclass so it can be stored between messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.campaign import validate_goal, validate_title
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.launch_time import parse_launch_moment
+from bot.domain.message_rules import LIMITS, validate_message
+from bot.domain.networks import Network
+from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.text import Text, t
+
+ACTION_PREFIX = "dlg:"
+
+
+class Step(StrEnum):
+    TITLE = "title"
+    MESSAGE = "message"
+    GOAL = "goal"
+    LAUNCH = "launch"
+    NETWORKS = "networks"
+    PREVIEW = "preview"
+    EDIT_MENU = "edit_menu"
+
+
+TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    """What the organiser answered, ready to submit."""
+
+    title: str
+    message: str
+    goal: int
+    launch_at: datetime
+    networks: tuple[Network, ...]
+
+
+@dataclass(frozen=True)
+class DialogState:
+    step: Step = Step.TITLE
+    title: str | None = None
+    message: str | None = None
+    goal: int | None = None
+    launch_at: datetime | None = None
+    networks: tuple[Network, ...] = ()
+    editing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step.value,
+            "title": self.title,
+            "message": self.message,
+            "goal": self.goal,
+            "launch_at": self.launch_at.isoformat() if self.launch_at else None,
+            "networks": [n.value for n in self.networks],
+            "editing": self.editing,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DialogState:
+        launch = data.get("launch_at")
+        return cls(
+            step=Step(data["step"]),
+            title=data.get("title"),
+            message=data.get("message"),
+            goal=data.get("goal"),
+            launch_at=datetime.fromisoformat(launch) if launch else None,
+            networks=tuple(Network(n) for n in data.get("networks", ())),
+            editing=bool(data.get("editing")),
+        )
+
+    def draft(self) -> CampaignDraft:
+        assert self.title and self.message and self.goal is not None and self.launch_at
+        return CampaignDraft(self.title, self.message, self.goal, self.launch_at, self.networks)
+
+
+@dataclass(frozen=True)
+class DialogReply:
+    """What to show next. ``state`` is None once the dialog is over."""
+
+    state: DialogState | None
+    message: OutgoingMessage
+    submitted: CampaignDraft | None = None
+    cancelled: bool = False
+    errors: tuple[Text, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DialogRules:
+    now: datetime
+    tz: ZoneInfo
+    min_lead: timedelta
+    networks: tuple[Network, ...]
+
+
+class NewCampaignDialog:
+    """Drives one organiser through the campaign questions."""
+
+    def __init__(self, rules: DialogRules) -> None:
+        self.rules = rules
+
+    def start(self) -> DialogReply:
+        return self._ask(DialogState())
+
+    def handle_text(self, state: DialogState, text: str) -> DialogReply:
+        if state.step not in TEXT_STEPS:
+            return self._ask(state, error=t("dialog.use_buttons"))
+        try:
+            state = self._accept(state, text)
+        except DomainError as exc:
+            return self._ask(state, error=exc.text)
+        return self._ask(self._advance(state))
+
+    def handle_action(self, state: DialogState, action: str) -> DialogReply:
+        name = action.removeprefix(ACTION_PREFIX)
+        if name == "cancel":
+            return DialogReply(None, OutgoingMessage.of(t("dialog.cancelled")), cancelled=True)
+        if name.startswith("net:") and state.step is Step.NETWORKS:
+            return self._toggle_network(state, name.removeprefix("net:"))
+        if name == "networks_done" and state.step is Step.NETWORKS:
+            if not state.networks:
+                return self._ask(state, error=t("networks.none_chosen"))
+            return self._ask(self._advance(state))
+        if name == "submit" and state.step is Step.PREVIEW:
+            return self._submit(state)
+        if name == "edit" and state.step is Step.PREVIEW:
+            return self._ask(replace(state, step=Step.EDIT_MENU))
+        if name.startswith("edit:") and state.step is Step.EDIT_MENU:
+            try:
+                step = Step(name.removeprefix("edit:"))
+            except ValueError:
+                return self._ask(state, error=t("dialog.use_buttons"))
+            return self._ask(replace(state, step=step, editing=True))
+        if name == "back" and state.step is Step.EDIT_MENU:
+            return self._ask(replace(state, step=Step.PREVIEW))
+        return self._ask(state, error=t("dialog.stale_button"))
+
+    def _accept(self, state: DialogState, text: str) -> DialogState:
+        rules = self.rules
+        if state.step is Step.TITLE:
+            return replace(state, title=validate_title(text))
+        if state.step is Step.MESSAGE:
+            chosen = state.networks or rules.networks
+            widest = max(chosen, key=lambda n: LIMITS[n])
+            message = validate_message(text, [widest])
+            if state.networks:
+                message = validate_message(message, state.networks)
+            return replace(state, message=message)
+        if state.step is Step.GOAL:
+            return replace(state, goal=validate_goal(text))
+        launch = parse_launch_moment(text, now=rules.now, tz=rules.tz, min_lead=rules.min_lead)
+        return replace(state, launch_at=launch)
+
+    def _advance(self, state: DialogState) -> DialogState:
+        if state.editing:
+            return replace(state, step=Step.PREVIEW)
+        order = (*TEXT_STEPS, Step.NETWORKS, Step.PREVIEW)
+        following = order[order.index(state.step) + 1]
+        if following is Step.NETWORKS and len(self.rules.networks) == 1:
+            return replace(state, networks=self.rules.networks, step=Step.PREVIEW)
+        return replace(state, step=following)
+
+    def _toggle_network(self, state: DialogState, value: str) -> DialogReply:
+        try:
+            network = Network(value)
+        except ValueError:
+            return self._ask(state, error=t("dialog.stale_button"))
+        if network not in self.rules.networks:
+            return self._ask(state, error=t("networks.unavailable", network=value))
+        if network in state.networks:
+            chosen = tuple(n for n in state.networks if n is not network)
+        else:
+            try:
+                validate_message(state.message or "", [network])
+            except InvalidInput as exc:
+                return self._ask(state, error=exc.text)
+            chosen = tuple(n for n in self.rules.networks if n in (*state.networks, network))
+        return self._ask(replace(state, networks=chosen))
+
+    def _submit(self, state: DialogState) -> DialogReply:
+        try:
+            assert state.launch_at is not None
+            parse_launch_moment(
+                state.launch_at.isoformat(),
+                now=self.rules.now,
+                tz=self.rules.tz,
+                min_lead=self.rules.min_lead,
+            )
+        except DomainError as exc:
+            return self._ask(replace(state, step=Step.LAUNCH, editing=True), error=exc.text)
+        return DialogReply(
+            None, OutgoingMessage.of(t("dialog.submitted")), submitted=state.draft()
+        )
+
+    def _ask(self, state: DialogState, error: Text | None = None) -> DialogReply:
+        parts: list[Text] = [error] if error else []
+        buttons: list[tuple[Button, ...]] = []
+        cancel = Button(t("button.cancel"), action=f"{ACTION_PREFIX}cancel")
+        if state.step in TEXT_STEPS:
+            params: dict[str, Any] = {}
+            if state.step is Step.MESSAGE:
+                params["limit"] = min(LIMITS[n] for n in (state.networks or self.rules.networks))
+            if state.step is Step.LAUNCH:
+                params["minutes"] = int(self.rules.min_lead.total_seconds() // 60)
+                params["timezone"] = self.rules.tz.key
+            parts.append(Text(f"dialog.ask_{state.step.value}", params))
+            buttons.append((cancel,))
+        elif state.step is Step.NETWORKS:
+            parts.append(t("dialog.ask_networks"))
+            for network in self.rules.networks:
+                mark = "✅ " if network in state.networks else ""
+                label = t("button.network", mark=mark, network=t(f"network.{network.value}"))
+                buttons.append((Button(label, action=f"{ACTION_PREFIX}net:{network.value}"),))
+            buttons.append(
+                (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
+            )
+        elif state.step is Step.PREVIEW:
+            parts.append(preview_text(state.draft()))
+            buttons.append(
+                (
+                    Button(t("button.submit"), action=f"{ACTION_PREFIX}submit"),
+                    Button(t("button.edit"), action=f"{ACTION_PREFIX}edit"),
+                    cancel,
+                )
+            )
+        else:
+            parts.append(t("dialog.ask_edit"))
+            fields = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
+            buttons.extend(
+                (Button(t(f"field.{s.value}"), action=f"{ACTION_PREFIX}edit:{s.value}"),)
+                for s in fields
+                if s is not Step.NETWORKS or len(self.rules.networks) > 1
+            )
+            buttons.append((Button(t("button.back"), action=f"{ACTION_PREFIX}back"),))
+        errors = (error,) if error else ()
+        return DialogReply(state, OutgoingMessage(tuple(parts), tuple(buttons)), errors=errors)
+
+
+def preview_text(draft: CampaignDraft) -> Text:
+    goal = t("goal.none") if draft.goal == 0 else t("goal.count", goal=draft.goal)
+    networks = ", ".join(n.value for n in draft.networks)
+    return t(
+        "dialog.preview",
+        title=draft.title,
+        message=draft.message,
+        goal=goal,
+        launch_at=draft.launch_at,
+        networks=networks,
+    )

@@ -1,0 +1,1 @@
+"""Plain domain objects and the rules that govern their state changes."""

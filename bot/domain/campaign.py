@@ -1,0 +1,147 @@
+"""A campaign and the one function that moves it between statuses.
+
+Every status change goes through ``transition``, so the lifecycle rules live in one
+place: draft → pending review → live → launching → launched; or rejected (with a
+reason), cancelled, failed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.errors import InvalidInput, InvalidTransition
+from bot.domain.networks import Network
+from bot.domain.refs import ChatRef, UserRef
+
+TITLE_MIN, TITLE_MAX = 3, 80
+GOAL_MAX = 1_000_000
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+REF_LENGTH = 6
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_REVIEW = "pending_review"
+    LIVE = "live"
+    LAUNCHING = "launching"
+    LAUNCHED = "launched"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.PENDING_REVIEW, CampaignStatus.CANCELLED}),
+    CampaignStatus.PENDING_REVIEW: frozenset(
+        {CampaignStatus.LIVE, CampaignStatus.REJECTED, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.LIVE: frozenset(
+        {CampaignStatus.LAUNCHING, CampaignStatus.CANCELLED, CampaignStatus.FAILED}
+    ),
+    CampaignStatus.LAUNCHING: frozenset({CampaignStatus.LAUNCHED, CampaignStatus.FAILED}),
+    CampaignStatus.LAUNCHED: frozenset(),
+    CampaignStatus.REJECTED: frozenset(),
+    CampaignStatus.CANCELLED: frozenset(),
+    CampaignStatus.FAILED: frozenset(),
+}
+
+OPEN_FOR_PLEDGES = frozenset({CampaignStatus.LIVE})
+NOT_YET_LAUNCHED = frozenset(
+    {CampaignStatus.DRAFT, CampaignStatus.PENDING_REVIEW, CampaignStatus.LIVE}
+)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A call for supporters to post one message together at one moment."""
+
+    ref: str
+    title: str
+    message: str
+    goal: int
+    launch_at: datetime
+    networks: tuple[Network, ...]
+    organiser: UserRef
+    created_at: datetime
+    status: CampaignStatus = CampaignStatus.DRAFT
+    id: int | None = None
+    origin_chat: ChatRef | None = None
+    decided_by: UserRef | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = None
+    status_changed_at: datetime | None = None
+    version: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def no_minimum(self) -> bool:
+        return self.goal == 0
+
+    def goal_met(self, supporters: int) -> bool:
+        return self.goal == 0 or supporters >= self.goal
+
+
+def transition(
+    campaign: Campaign,
+    new_status: CampaignStatus,
+    *,
+    at: datetime,
+    by: UserRef | None = None,
+    reason: str | None = None,
+) -> Campaign:
+    """Return ``campaign`` moved to ``new_status``, or raise ``InvalidTransition``."""
+    if new_status not in ALLOWED_TRANSITIONS[campaign.status]:
+        raise InvalidTransition(
+            f"campaign.cannot_{new_status.value}",
+            ref=campaign.ref,
+            status=campaign.status.value,
+        )
+    changes: dict[str, object] = {"status": new_status, "status_changed_at": at}
+    if new_status in (CampaignStatus.LIVE, CampaignStatus.REJECTED):
+        changes.update(decided_by=by, decided_at=at)
+    if new_status is CampaignStatus.REJECTED:
+        if not reason or not reason.strip():
+            raise InvalidInput("reject.reason_required")
+        changes["reject_reason"] = reason.strip()[:500]
+    return replace(campaign, **changes)
+
+
+def new_ref() -> str:
+    """A short, unambiguous public reference such as ``K7QX2M``."""
+    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(REF_LENGTH))
+
+
+def normalise_ref(text: str) -> str:
+    """Accept ``#k7qx2m``, ``k7qx2m`` and friends as the same reference."""
+    return text.strip().lstrip("#").upper()
+
+
+def validate_title(text: str) -> str:
+    title = " ".join(text.split())
+    if len(title) < TITLE_MIN:
+        raise InvalidInput("title.too_short", min=TITLE_MIN)
+    if len(title) > TITLE_MAX:
+        raise InvalidInput("title.too_long", max=TITLE_MAX, length=len(title))
+    return title
+
+
+NO_MINIMUM_WORDS = frozenset({"0", "none", "no", "no minimum", "aucun", "sans", "non"})
+
+
+def validate_goal(text: str) -> int:
+    """Parse a supporter goal: a whole number from 0 (no minimum) to one million."""
+    cleaned = text.strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+    if text.strip().lower() in NO_MINIMUM_WORDS:
+        return 0
+    try:
+        goal = int(cleaned)
+    except ValueError as exc:
+        raise InvalidInput("goal.not_a_number", value=text.strip()[:40]) from exc
+    if goal < 0:
+        raise InvalidInput("goal.negative")
+    if goal > GOAL_MAX:
+        raise InvalidInput("goal.too_big", max=GOAL_MAX)
+    return goal

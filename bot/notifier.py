@@ -1,0 +1,79 @@
+"""Routes the core's messages to the right chat front end, and keeps a failing one
+from stopping anything else (a blocked user, a platform that is down)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.ports import ChatFrontEnd
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    """The one notifier interface the core announces through."""
+
+    def __init__(self, front_ends: Iterable[ChatFrontEnd] = ()) -> None:
+        self._front_ends: dict[str, ChatFrontEnd] = {}
+        for front_end in front_ends:
+            self.register(front_end)
+
+    def register(self, front_end: ChatFrontEnd) -> None:
+        self._front_ends[front_end.platform] = front_end
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(self._front_ends)
+
+    def front_end(self, platform: str) -> ChatFrontEnd | None:
+        return self._front_ends.get(platform)
+
+    async def send(
+        self, chat: ChatRef, message: OutgoingMessage, language: str
+    ) -> MessageRef | None:
+        front_end = self._front_ends.get(chat.platform)
+        if front_end is None:
+            log.warning("no front end for platform %s", chat.platform)
+            return None
+        try:
+            return await front_end.send(chat, message, language)
+        except Exception:  # one chat refusing must not stop the others
+            log.exception("sending to %s:%s failed", chat.platform, chat.id)
+            return None
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> bool:
+        front_end = self._front_ends.get(ref.chat.platform)
+        if front_end is None:
+            return False
+        try:
+            await front_end.edit(ref, message, language)
+        except Exception:
+            log.exception("editing %s:%s/%s failed", ref.chat.platform, ref.chat.id, ref.id)
+            return False
+        return True
+
+    async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
+        front_end = self._front_ends.get(user.platform)
+        if front_end is None:
+            return None
+        try:
+            return await front_end.send_to_user(user, message)
+        except Exception:
+            log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
+            return None
+
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        """Post in every front end's moderation chat; first decision wins."""
+        posted: list[MessageRef] = []
+        for front_end in self._front_ends.values():
+            try:
+                ref = await front_end.send_to_moderators(message)
+            except Exception:
+                log.exception("moderation card on %s failed", front_end.platform)
+                continue
+            if ref is not None:
+                posted.append(ref)
+        return posted

@@ -1,0 +1,211 @@
+"""The ports of the core: every Protocol an adapter or storage back end implements.
+
+The core depends on these and nothing concrete; ``bot.app`` wires real adapters in,
+tests wire fakes in through the same builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.networks import Network
+from bot.domain.outcomes import PostOutcome, RemotePost
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.refs import ChatRef, MessageRef, UserRef
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware UTC."""
+        ...
+
+
+@runtime_checkable
+class Repository(Protocol):
+    """Everything the core stores. Each method is one transaction."""
+
+    async def migrate(self) -> int: ...
+    async def close(self) -> None: ...
+
+    # campaigns
+    async def add_campaign(self, campaign: Campaign) -> Campaign: ...
+    async def get_campaign(self, campaign_id: int) -> Campaign | None: ...
+    async def find_campaign(self, ref: str) -> Campaign | None: ...
+    async def update_campaign(self, campaign: Campaign) -> Campaign:
+        """Save if the stored version equals ``campaign.version``; else ``StaleUpdate``."""
+        ...
+
+    async def campaigns_of(self, organiser: UserRef) -> list[Campaign]: ...
+    async def campaigns_in(self, statuses: Collection[CampaignStatus]) -> list[Campaign]: ...
+
+    # cards the bot posted
+    async def add_card(self, card: PostedCard) -> PostedCard: ...
+    async def cards_of(
+        self, campaign_id: int, kind: CardKind | None = None
+    ) -> list[PostedCard]: ...
+    async def remove_card(self, card_id: int) -> None: ...
+
+    # social accounts (tokens encrypted by the back end)
+    async def save_account(self, account: SocialAccount) -> SocialAccount:
+        """Insert, or update the row with the same network, instance and remote id."""
+        ...
+
+    async def get_account(self, account_id: int) -> SocialAccount | None: ...
+    async def get_accounts(self, account_ids: Collection[int]) -> dict[int, SocialAccount]: ...
+    async def accounts_of(self, owner: UserRef) -> list[SocialAccount]: ...
+    async def update_tokens(self, account_id: int, tokens: TokenSet) -> None: ...
+    async def mark_account_revoked(self, account_id: int) -> None: ...
+    async def erase_supporter(self, owner: UserRef) -> int:
+        """Delete every pledge and account of ``owner``; return how many accounts went."""
+        ...
+
+    # pledges
+    async def add_pledge(self, pledge: Pledge) -> Pledge:
+        """Insert; ``DomainError('pledge.already')`` if the account already pledged."""
+        ...
+
+    async def get_pledge(self, pledge_id: int) -> Pledge | None: ...
+    async def find_pledge(self, campaign_id: int, account_id: int) -> Pledge | None: ...
+    async def update_pledge(self, pledge: Pledge) -> Pledge:
+        """Save if the stored version equals ``pledge.version``; else ``StaleUpdate``."""
+        ...
+
+    async def pledges_of_campaign(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> list[Pledge]: ...
+    async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]: ...
+    async def campaign_stats(self, campaign_id: int) -> CampaignStats: ...
+    async def set_delivery(
+        self,
+        pledge_ids: Sequence[int],
+        state: DeliveryState,
+        *,
+        expected: DeliveryState | None = None,
+    ) -> list[int]:
+        """Move pledges to ``state`` (only those in ``expected`` if given); return moved ids."""
+        ...
+
+    async def record_deliveries(self, pledges: Sequence[Pledge]) -> None:
+        """Store the blast's results for many pledges in one transaction (no version check)."""
+        ...
+
+    # once-only events (milestones, reminders, reports)
+    async def claim_event(self, campaign_id: int, name: str, at: datetime) -> bool:
+        """True the first time ``name`` is claimed for this campaign, False after."""
+        ...
+
+    async def events_of(self, campaign_id: int) -> set[str]: ...
+
+    # single-use link nonces
+    async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
+        """True the first time ``nonce`` is consumed, False if it was used before."""
+        ...
+
+    # dialogs in progress, so a restart does not lose a half-typed campaign
+    async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None: ...
+    async def load_dialog(self, user_key: str) -> dict[str, Any] | None: ...
+    async def delete_dialog(self, user_key: str) -> None: ...
+
+    # OAuth round trips in flight
+    async def save_oauth_state(
+        self, state: str, data: dict[str, Any], expires_at: datetime
+    ) -> None: ...
+    async def take_oauth_state(self, state: str, now: datetime) -> dict[str, Any] | None:
+        """Return and delete the data for ``state`` if it exists and has not expired."""
+        ...
+
+    # Mastodon app registrations, one per instance
+    async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None: ...
+    async def save_mastodon_app(
+        self, instance: str, client_id: str, client_secret: str
+    ) -> None: ...
+
+
+class ChatFrontEnd(Protocol):
+    """A chat platform the core can talk through (Telegram, Discord, console)."""
+
+    platform: str
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        """Post ``message`` in ``chat``; raise if the platform refuses."""
+        ...
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None: ...
+
+    async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
+        """Send a private message in the user's own language."""
+        ...
+
+    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+        """Post in the moderation chat; None if this front end has none configured."""
+        ...
+
+
+class NetworkFailure(Exception):
+    """A read or token call to a network failed; ``outcome`` says how."""
+
+    def __init__(self, outcome: PostOutcome) -> None:
+        super().__init__(outcome.kind.value)
+        self.outcome = outcome
+
+
+class SocialNetwork(Protocol):
+    """What the blast needs from one social network."""
+
+    network: Network
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        """Post ``text`` as ``account``; expected failures come back typed, not raised."""
+        ...
+
+    def compose_url(self, account: SocialAccount, text: str) -> str:
+        """A one-tap link to the network's compose screen with ``text`` filled in."""
+        ...
+
+    async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
+        """The account's own posts since ``since``; ``NetworkFailure`` on error."""
+        ...
+
+    async def refresh(self, account: SocialAccount) -> TokenSet:
+        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error."""
+        ...
+
+    async def revoke(self, account: SocialAccount) -> None:
+        """Revoke the tokens at the network where it offers that; best effort."""
+        ...
+
+
+class LinkedProfile(Protocol):
+    remote_id: str
+    handle: str
+    followers: int
+    instance: str
+    tokens: TokenSet
+
+
+class AccountLinker(Protocol):
+    """The OAuth dance that links a supporter's account (used by the pledge web app)."""
+
+    network: Network
+
+    async def authorization_url(
+        self, *, state: str, redirect_uri: str, instance: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The URL to send the supporter to, and data to keep server-side until callback."""
+        ...
+
+    async def complete(
+        self, *, code: str, redirect_uri: str, data: dict[str, Any]
+    ) -> LinkedProfile: ...
+
+
+class CampaignWatcher(Protocol):
+    """Told whenever a campaign changes status (the scheduler arms or drops its events)."""
+
+    async def campaign_changed(self, campaign: Campaign) -> None: ...

@@ -1,0 +1,1 @@
+"""Use cases of the core: what organisers, moderators and supporters can do."""

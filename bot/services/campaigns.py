@@ -1,0 +1,198 @@
+"""Organiser and moderator use cases: submit, approve, reject, cancel, promote, list."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from bot.dialog import CampaignDraft
+from bot.domain.campaign import (
+    NOT_YET_LAUNCHED,
+    Campaign,
+    CampaignStatus,
+    new_ref,
+    normalise_ref,
+    transition,
+)
+from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from bot.domain.launch_time import MAX_AHEAD
+from bot.domain.message_rules import validate_message
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import PledgeStatus
+from bot.domain.refs import ChatRef, UserRef
+from bot.domain.text import t
+from bot.notifier import Notifier
+from bot.ports import CampaignWatcher, Clock, Repository
+from bot.services.card_updates import CardUpdater
+from bot.services.cards import campaign_card, moderation_card
+
+log = logging.getLogger(__name__)
+
+REF_ATTEMPTS = 8
+
+
+class _NoWatcher:
+    async def campaign_changed(self, campaign: Campaign) -> None:
+        return None
+
+
+@dataclass
+class CampaignService:
+    repo: Repository
+    clock: Clock
+    notifier: Notifier
+    cards: CardUpdater
+    min_lead: timedelta
+    watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
+
+    async def get(self, ref: str) -> Campaign:
+        campaign = await self.repo.find_campaign(normalise_ref(ref))
+        if campaign is None:
+            raise NotFound("campaign.not_found", ref=normalise_ref(ref) or "?")
+        return campaign
+
+    async def get_by_id(self, campaign_id: int) -> Campaign:
+        campaign = await self.repo.get_campaign(campaign_id)
+        if campaign is None:
+            raise NotFound("campaign.not_found", ref=str(campaign_id))
+        return campaign
+
+    async def submit(
+        self, draft: CampaignDraft, organiser: UserRef, origin: ChatRef | None = None
+    ) -> Campaign:
+        """Create the campaign and send it to the moderators."""
+        now = self.clock.now()
+        if draft.launch_at - now < self.min_lead:
+            raise InvalidInput("launch.too_soon", minutes=int(self.min_lead.total_seconds() // 60))
+        if draft.launch_at - now > MAX_AHEAD:
+            raise InvalidInput("launch.too_far")
+        validate_message(draft.message, draft.networks)
+        if not draft.networks:
+            raise InvalidInput("networks.none_chosen")
+        draft_campaign = Campaign(
+            ref=new_ref(),
+            title=draft.title,
+            message=draft.message,
+            goal=draft.goal,
+            launch_at=draft.launch_at,
+            networks=draft.networks,
+            organiser=organiser,
+            created_at=now,
+            origin_chat=origin,
+        )
+        pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
+        campaign = await self._insert_with_unique_ref(pending)
+        for ref in await self.notifier.send_to_moderators(moderation_card(campaign)):
+            assert campaign.id is not None
+            await self.repo.add_card(PostedCard(campaign.id, CardKind.MODERATION, ref, now))
+        log.info("campaign %s submitted by %s", campaign.ref, organiser.key)
+        return campaign
+
+    async def _insert_with_unique_ref(self, campaign: Campaign) -> Campaign:
+        for _ in range(REF_ATTEMPTS):
+            if await self.repo.find_campaign(campaign.ref) is None:
+                return await self.repo.add_campaign(campaign)
+            campaign = replace(campaign, ref=new_ref())
+        raise DomainError("error.internal")
+
+    async def approve(self, campaign_id: int, moderator: UserRef) -> Campaign:
+        """Approve; the caller has checked that ``moderator`` may moderate."""
+        campaign = await self.get_by_id(campaign_id)
+        now = self.clock.now()
+        if campaign.launch_at <= now:
+            raise InvalidInput("moderation.launch_passed", ref=campaign.ref)
+        live = await self.repo.update_campaign(
+            transition(campaign, CampaignStatus.LIVE, at=now, by=moderator)
+        )
+        await self._after_decision(live)
+        await self.notifier.send_to_user(
+            live.organiser,
+            OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
+        )
+        return live
+
+    async def reject(self, campaign_id: int, moderator: UserRef, reason: str) -> Campaign:
+        campaign = await self.get_by_id(campaign_id)
+        rejected = await self.repo.update_campaign(
+            transition(
+                campaign, CampaignStatus.REJECTED, at=self.clock.now(), by=moderator, reason=reason
+            )
+        )
+        await self._after_decision(rejected)
+        await self.notifier.send_to_user(
+            rejected.organiser,
+            OutgoingMessage.of(
+                t("organiser.rejected", title=rejected.title, reason=rejected.reject_reason)
+            ),
+        )
+        return rejected
+
+    async def _after_decision(self, campaign: Campaign) -> None:
+        assert campaign.id is not None
+        card = moderation_card(campaign)
+        for posted in await self.repo.cards_of(campaign.id, CardKind.MODERATION):
+            await self.notifier.edit(posted.message, card, posted.language)
+        await self.watcher.campaign_changed(campaign)
+
+    async def cancel(self, ref: str, organiser: UserRef) -> Campaign:
+        """The organiser withdraws a campaign that has not launched; supporters are told."""
+        campaign = await self.get(ref)
+        if not campaign.organiser.same_person(organiser):
+            raise NotAllowed("campaign.not_yours", ref=campaign.ref)
+        if campaign.status not in NOT_YET_LAUNCHED:
+            raise DomainError(
+                "campaign.cannot_cancelled", ref=campaign.ref, status=campaign.status.value
+            )
+        cancelled = await self.repo.update_campaign(
+            transition(campaign, CampaignStatus.CANCELLED, at=self.clock.now(), by=organiser)
+        )
+        assert cancelled.id is not None
+        await self.watcher.campaign_changed(cancelled)
+        await self.cards.refresh_now(cancelled.id)
+        notice = OutgoingMessage.of(t("supporter.campaign_cancelled", title=cancelled.title))
+        pledges = await self.repo.pledges_of_campaign(cancelled.id, [PledgeStatus.PLEDGED])
+        for supporter in {p.supporter.key: p.supporter for p in pledges}.values():
+            await self.notifier.send_to_user(supporter, notice)
+        return cancelled
+
+    async def promote(
+        self,
+        ref: str,
+        chat: ChatRef,
+        requester: UserRef,
+        *,
+        requester_is_admin: bool,
+        language: str = "en",
+    ) -> PostedCard:
+        """Post the campaign card in ``chat`` (organiser or a chat admin only)."""
+        campaign = await self.get(ref)
+        if not (requester_is_admin or campaign.organiser.same_person(requester)):
+            raise NotAllowed("promote.not_allowed")
+        if campaign.status is not CampaignStatus.LIVE:
+            raise DomainError(
+                "promote.not_live", ref=campaign.ref, status=t(f"status.{campaign.status.value}")
+            )
+        assert campaign.id is not None
+        stats = await self.repo.campaign_stats(campaign.id)
+        message_ref = await self.notifier.send(chat, campaign_card(campaign, stats), language)
+        if message_ref is None:
+            raise DomainError("promote.send_failed")
+        return await self.repo.add_card(
+            PostedCard(campaign.id, CardKind.PROMOTION, message_ref, self.clock.now(), language)
+        )
+
+    async def of_organiser(self, organiser: UserRef) -> list[tuple[Campaign, CampaignStats]]:
+        result = []
+        for campaign in await self.repo.campaigns_of(organiser):
+            assert campaign.id is not None
+            result.append((campaign, await self.repo.campaign_stats(campaign.id)))
+        return result
+
+    async def promoted_chats(self, campaign_id: int) -> list[tuple[ChatRef, str]]:
+        """Chats the campaign was promoted in, with the language of each card."""
+        seen: dict[ChatRef, str] = {}
+        for card in await self.repo.cards_of(campaign_id, CardKind.PROMOTION):
+            seen.setdefault(card.message.chat, card.language)
+        return list(seen.items())

@@ -1,0 +1,57 @@
+"""Keeps every promotion card of a campaign up to date, batching bursts of pledges.
+
+A burst of a hundred pledges in a second becomes one edit per card, not a hundred,
+which keeps the bot clear of chat platforms' flood limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.domain.cards import CardKind
+from bot.notifier import Notifier
+from bot.ports import Repository
+from bot.services.cards import campaign_card
+
+log = logging.getLogger(__name__)
+
+
+class CardUpdater:
+    def __init__(self, repo: Repository, notifier: Notifier, delay_seconds: float = 2.0) -> None:
+        self._repo = repo
+        self._notifier = notifier
+        self._delay = delay_seconds
+        self._pending: dict[int, asyncio.Task[None]] = {}
+
+    def request(self, campaign_id: int) -> None:
+        """Refresh the cards soon; requests within the delay are merged into one."""
+        if campaign_id in self._pending:
+            return
+        self._pending[campaign_id] = asyncio.get_running_loop().create_task(
+            self._refresh_later(campaign_id)
+        )
+
+    async def _refresh_later(self, campaign_id: int) -> None:
+        try:
+            await asyncio.sleep(self._delay)
+        finally:
+            self._pending.pop(campaign_id, None)
+        await self.refresh_now(campaign_id)
+
+    async def refresh_now(self, campaign_id: int) -> None:
+        campaign = await self._repo.get_campaign(campaign_id)
+        if campaign is None:
+            return
+        stats = await self._repo.campaign_stats(campaign_id)
+        card = campaign_card(campaign, stats)
+        for posted in await self._repo.cards_of(campaign_id, CardKind.PROMOTION):
+            await self._notifier.edit(posted.message, card, posted.language)
+
+    async def flush(self) -> None:
+        """Run every pending refresh now (tests, shutdown)."""
+        pending = list(self._pending.items())
+        for campaign_id, task in pending:
+            task.cancel()
+            self._pending.pop(campaign_id, None)
+            await self.refresh_now(campaign_id)

@@ -1,0 +1,80 @@
+"""Runs the /newcampaign dialog for each organiser, keeping its state in the database
+so a restart in the middle of a question loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.dialog import DialogReply, DialogRules, DialogState, NewCampaignDialog
+from bot.domain.errors import DomainError
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.refs import ChatRef, UserRef
+from bot.domain.text import t
+from bot.ports import Repository
+from bot.services.campaigns import CampaignService
+
+
+@dataclass
+class DialogService:
+    repo: Repository
+    campaigns: CampaignService
+    rules: Callable[[], DialogRules]
+
+    async def begin(self, user: UserRef) -> DialogReply:
+        reply = NewCampaignDialog(self.rules()).start()
+        await self._store(user, reply)
+        return reply
+
+    async def active(self, user: UserRef) -> bool:
+        return await self.repo.load_dialog(user.key) is not None
+
+    async def text(self, user: UserRef, text: str, origin: ChatRef | None = None) -> DialogReply:
+        state = await self._load(user)
+        if state is None:
+            return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
+        reply = NewCampaignDialog(self.rules()).handle_text(state, text)
+        return await self._finish(user, reply, origin)
+
+    async def action(
+        self, user: UserRef, action: str, origin: ChatRef | None = None
+    ) -> DialogReply:
+        state = await self._load(user)
+        if state is None:
+            return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
+        reply = NewCampaignDialog(self.rules()).handle_action(state, action)
+        return await self._finish(user, reply, origin)
+
+    async def cancel(self, user: UserRef) -> DialogReply:
+        had = await self.active(user)
+        await self.repo.delete_dialog(user.key)
+        key = "dialog.cancelled" if had else "dialog.none_active"
+        return DialogReply(None, OutgoingMessage.of(t(key)), cancelled=had)
+
+    async def _finish(
+        self, user: UserRef, reply: DialogReply, origin: ChatRef | None
+    ) -> DialogReply:
+        if reply.submitted is not None:
+            try:
+                campaign = await self.campaigns.submit(reply.submitted, user, origin)
+            except DomainError as exc:
+                state = await self._load(user)
+                return DialogReply(state, OutgoingMessage.of(exc.text), errors=(exc.text,))
+            await self.repo.delete_dialog(user.key)
+            return DialogReply(
+                None,
+                OutgoingMessage.of(t("dialog.submitted", ref=campaign.ref, title=campaign.title)),
+                submitted=reply.submitted,
+            )
+        await self._store(user, reply)
+        return reply
+
+    async def _load(self, user: UserRef) -> DialogState | None:
+        data = await self.repo.load_dialog(user.key)
+        return DialogState.from_dict(data) if data else None
+
+    async def _store(self, user: UserRef, reply: DialogReply) -> None:
+        if reply.state is None:
+            await self.repo.delete_dialog(user.key)
+        else:
+            await self.repo.save_dialog(user.key, reply.state.to_dict())

@@ -1,0 +1,74 @@
+"""Signed, single-use, expiring pledge links.
+
+The token names a campaign and a supporter and carries an expiry checked against our
+clock; its nonce is consumed once when the pledge is recorded, so a forwarded or
+replayed link cannot pledge twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from bot.crypto import derive_key
+from bot.domain.errors import DomainError
+from bot.domain.refs import UserRef
+from bot.ports import Clock, Repository
+
+
+@dataclass(frozen=True)
+class PledgeTicket:
+    """What a valid pledge link says: who may pledge to which campaign, until when."""
+
+    campaign_ref: str
+    supporter: UserRef
+    nonce: str
+    expires_at: datetime
+
+
+class PledgeLinks:
+    def __init__(self, secret: str, repo: Repository, clock: Clock, ttl: timedelta) -> None:
+        self._serializer = URLSafeSerializer(
+            derive_key(secret, "pledge-links").hex(), salt="pledge"
+        )
+        self._repo = repo
+        self._clock = clock
+        self._ttl = ttl
+
+    def issue(self, campaign_ref: str, supporter: UserRef) -> str:
+        expires = self._clock.now() + self._ttl
+        payload = {
+            "c": campaign_ref,
+            "p": supporter.platform,
+            "u": supporter.id,
+            "n": supporter.name[:64],
+            "l": supporter.language,
+            "x": int(expires.timestamp()),
+            "r": secrets.token_urlsafe(12),
+        }
+        return str(self._serializer.dumps(payload))
+
+    def read(self, token: str) -> PledgeTicket:
+        """Check signature and expiry (not use): ``link.invalid`` or ``link.expired``."""
+        try:
+            data = self._serializer.loads(token)
+            expires = datetime.fromtimestamp(int(data["x"]), UTC)
+            ticket = PledgeTicket(
+                campaign_ref=str(data["c"]),
+                supporter=UserRef(str(data["p"]), str(data["u"]), str(data["n"]), str(data["l"])),
+                nonce=str(data["r"]),
+                expires_at=expires,
+            )
+        except (BadSignature, KeyError, TypeError, ValueError) as exc:
+            raise DomainError("link.invalid") from exc
+        if ticket.expires_at <= self._clock.now():
+            raise DomainError("link.expired")
+        return ticket
+
+    async def redeem(self, ticket: PledgeTicket) -> None:
+        """Use the link up; ``link.used`` if it was used before."""
+        if not await self._repo.consume_nonce(ticket.nonce, ticket.expires_at):
+            raise DomainError("link.used")

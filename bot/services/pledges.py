@@ -1,0 +1,232 @@
+"""Supporter use cases: get a pledge link, pledge, list, unpledge, forget.
+
+Recording a pledge is one place: the account is saved, the link used up, the pledge
+stored, then the supporter is told, the cards refreshed and milestones announced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.errors import DomainError, NotFound
+from bot.domain.message_rules import validate_personalised
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.pledge import Pledge, PledgeStatus, change_status
+from bot.domain.refs import UserRef
+from bot.domain.text import t
+from bot.notifier import Notifier
+from bot.ports import Clock, Repository, SocialNetwork
+from bot.progress import crossed_milestones
+from bot.services.campaigns import CampaignService
+from bot.services.card_updates import CardUpdater
+from bot.services.links import PledgeLinks, PledgeTicket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkedProfileData:
+    """An account as the network described it after authorisation."""
+
+    network: Network
+    instance: str
+    remote_id: str
+    handle: str
+    followers: int
+    tokens: TokenSet
+
+
+@dataclass
+class PledgeService:
+    repo: Repository
+    clock: Clock
+    notifier: Notifier
+    cards: CardUpdater
+    campaigns: CampaignService
+    links: PledgeLinks
+    public_url: str
+    delivery_modes: Mapping[Network, DeliveryMode]
+    networks: Mapping[Network, SocialNetwork]
+
+    async def open_campaign(self, ref: str) -> Campaign:
+        campaign = await self.campaigns.get(ref)
+        self.ensure_open(campaign)
+        return campaign
+
+    def ensure_open(self, campaign: Campaign) -> None:
+        if campaign.status is CampaignStatus.LIVE and campaign.launch_at > self.clock.now():
+            return
+        if campaign.status in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED) or (
+            campaign.status is CampaignStatus.LIVE
+        ):
+            raise DomainError("pledge.already_launched", title=campaign.title)
+        raise DomainError(
+            "pledge.not_open", title=campaign.title, status=t(f"status.{campaign.status.value}")
+        )
+
+    async def support(self, ref: str, supporter: UserRef) -> tuple[Campaign, OutgoingMessage]:
+        """What a supporter sees after pressing Support: the campaign and their own link."""
+        campaign = await self.open_campaign(ref)
+        url = self.pledge_url(campaign, supporter)
+        assert campaign.id is not None
+        stats = await self.repo.campaign_stats(campaign.id)
+        message = OutgoingMessage.of(
+            t(
+                "supporter.intro",
+                title=campaign.title,
+                message=campaign.message,
+                launch_at=campaign.launch_at,
+                supporters=stats.supporters,
+            ),
+            t("supporter.link_note"),
+            buttons=((Button(t("button.pledge"), url=url),),),
+        )
+        return campaign, message
+
+    def pledge_url(self, campaign: Campaign, supporter: UserRef) -> str:
+        return f"{self.public_url}/pledge/{self.links.issue(campaign.ref, supporter)}"
+
+    async def record(
+        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None = None
+    ) -> Pledge:
+        """Store the linked account and the pledge; the ticket is used up here."""
+        campaign = await self.open_campaign(ticket.campaign_ref)
+        assert campaign.id is not None
+        if profile.network not in campaign.networks:
+            raise DomainError("pledge.network_not_in_campaign", network=profile.network.value)
+        personal = None
+        if message and message.strip() and message.strip() != campaign.message:
+            personal = validate_personalised(campaign.message, message, profile.network)
+        now = self.clock.now()
+        account = await self.repo.save_account(
+            SocialAccount(
+                owner=ticket.supporter,
+                network=profile.network,
+                instance=profile.instance,
+                remote_id=profile.remote_id,
+                handle=profile.handle,
+                followers=profile.followers,
+                tokens=profile.tokens,
+                linked_at=now,
+            )
+        )
+        assert account.id is not None
+        before = (await self.repo.campaign_stats(campaign.id)).supporters
+        existing = await self.repo.find_pledge(campaign.id, account.id)
+        if existing is not None and existing.status is not PledgeStatus.WITHDRAWN:
+            raise DomainError("pledge.already", title=campaign.title)
+        await self.links.redeem(ticket)
+        if existing is not None:
+            renewed = change_status(existing, PledgeStatus.PLEDGED, at=now)
+            pledge = await self.repo.update_pledge(
+                replace(renewed, supporter=ticket.supporter, message=personal)
+            )
+        else:
+            pledge = await self.repo.add_pledge(
+                Pledge(
+                    campaign_id=campaign.id,
+                    supporter=ticket.supporter,
+                    account_id=account.id,
+                    network=profile.network,
+                    created_at=now,
+                    message=personal,
+                    delivery_mode=self.delivery_modes.get(profile.network, DeliveryMode.AUTO),
+                )
+            )
+        log.info("pledge %s for campaign %s", pledge.id, campaign.ref)
+        await self.notifier.send_to_user(
+            ticket.supporter,
+            OutgoingMessage.of(
+                t(
+                    "supporter.pledged",
+                    title=campaign.title,
+                    account=account.display,
+                    launch_at=campaign.launch_at,
+                ),
+                t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
+            ),
+        )
+        await self.after_count_change(campaign, before)
+        return pledge
+
+    async def after_count_change(self, campaign: Campaign, before: int) -> None:
+        """Refresh the cards and announce any milestone the new count crossed, once."""
+        assert campaign.id is not None
+        self.cards.request(campaign.id)
+        after = (await self.repo.campaign_stats(campaign.id)).supporters
+        for milestone in crossed_milestones(before, after, campaign.goal):
+            if await self.repo.claim_event(
+                campaign.id, f"milestone:{milestone}", self.clock.now()
+            ):
+                await self.announce(
+                    campaign,
+                    OutgoingMessage.of(
+                        t(
+                            f"announce.milestone_{milestone}",
+                            title=campaign.title,
+                            supporters=after,
+                            goal=campaign.goal,
+                            ref=campaign.ref,
+                        )
+                    ),
+                )
+
+    async def announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
+        assert campaign.id is not None
+        for chat, language in await self.campaigns.promoted_chats(campaign.id):
+            await self.notifier.send(chat, message, language)
+
+    async def of_supporter(self, supporter: UserRef) -> list[tuple[Pledge, Campaign, str]]:
+        """The supporter's pledges with their campaign and the account shown."""
+        rows = []
+        for pledge in await self.repo.pledges_of_supporter(supporter):
+            campaign = await self.repo.get_campaign(pledge.campaign_id)
+            account = await self.repo.get_account(pledge.account_id)
+            if campaign is not None:
+                rows.append((pledge, campaign, account.display if account else "?"))
+        return rows
+
+    async def unpledge(self, ref: str, supporter: UserRef) -> int:
+        """Withdraw the supporter's pledges to one campaign before launch; return how many."""
+        campaign = await self.campaigns.get(ref)
+        assert campaign.id is not None
+        if campaign.status is not CampaignStatus.LIVE or campaign.launch_at <= self.clock.now():
+            raise DomainError("unpledge.too_late", title=campaign.title)
+        mine = [
+            p
+            for p in await self.repo.pledges_of_supporter(supporter)
+            if p.campaign_id == campaign.id and p.status is PledgeStatus.PLEDGED
+        ]
+        if not mine:
+            raise NotFound("unpledge.none", ref=normalise_ref(ref))
+        before = (await self.repo.campaign_stats(campaign.id)).supporters
+        for pledge in mine:
+            await self.repo.update_pledge(
+                change_status(pledge, PledgeStatus.WITHDRAWN, at=self.clock.now())
+            )
+        await self.after_count_change(campaign, before)
+        return len(mine)
+
+    async def forget(self, supporter: UserRef) -> dict[str, Any]:
+        """Withdraw everything, revoke tokens where the network allows, erase the accounts."""
+        pledges = await self.repo.pledges_of_supporter(supporter)
+        touched = {p.campaign_id for p in pledges if p.status is PledgeStatus.PLEDGED}
+        accounts = await self.repo.accounts_of(supporter)
+        for account in accounts:
+            network = self.networks.get(account.network)
+            if network is None:
+                continue
+            try:
+                await network.revoke(account)
+            except Exception:  # revocation is best effort; erasure must still happen
+                log.warning("revoking account %s at %s failed", account.id, account.network)
+        erased = await self.repo.erase_supporter(supporter)
+        for campaign_id in touched:
+            self.cards.request(campaign_id)
+        return {"accounts": erased, "pledges": len(pledges)}

@@ -1,0 +1,147 @@
+"""Chorus settings, read from the environment and ``.env`` by pydantic-settings.
+
+The names are fixed: deployments and tooling depend on them. ``load_settings`` turns
+a validation failure into one clear line naming the setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.networks import DeliveryMode, Network
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, int):
+        return [str(value)]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=0, le=65535)
+    default_timezone: str = "UTC"
+    default_language: str = "en"
+    min_lead_minutes: int = Field(60, ge=0)
+    log_level: str = "INFO"
+
+    pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)
+    launch_grace_minutes: int = Field(30, ge=0)
+    prepare_minutes_before: int = Field(5, ge=1)
+    tap_reminder_minutes: int = Field(30, ge=1)
+    tap_readback_minutes: int = Field(120, ge=1)
+    blast_concurrency: int = Field(50, ge=1)
+    blast_retry_window_seconds: int = Field(600, ge=0)
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_moderation_chat_id: str | None = None
+    telegram_moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    discord_bot_token: SecretStr | None = None
+    discord_moderation_channel_id: str | None = None
+    discord_moderator_role_id: str | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+    x_api_url: str = "https://api.x.com"
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_delivery: DeliveryMode = DeliveryMode.TAP
+
+    mastodon_delivery: DeliveryMode = DeliveryMode.AUTO
+    mastodon_allow_private_hosts: bool = False
+
+    @field_validator("telegram_moderator_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (try Europe/Paris or UTC)") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator(
+        "telegram_bot_token", "discord_bot_token", "secret_key", "x_client_secret", mode="before"
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'chorus.sqlite3'}"
+
+    def delivery_mode(self, network: Network) -> DeliveryMode:
+        if network is Network.X:
+            return self.x_delivery
+        if network is Network.MASTODON:
+            return self.mastodon_delivery
+        return DeliveryMode.AUTO
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def discord_enabled(self) -> bool:
+        return self.discord_bot_token is not None
+
+    @property
+    def x_enabled(self) -> bool:
+        return bool(self.x_client_id)
+
+    def require_secret_key(self) -> str:
+        if self.secret_key is None or len(self.secret_key.get_secret_value()) < 16:
+            raise SettingsError(
+                "SECRET_KEY is required (at least 16 characters); "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return self.secret_key.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ``SettingsError`` with one line naming the culprit."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Setting {name}: {message}") from None
