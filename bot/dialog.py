@@ -116,6 +116,10 @@ class NewCampaignDialog:
     def start(self) -> DialogReply:
         return self._ask(DialogState())
 
+    def ask(self, state: DialogState, error: Text | None = None) -> DialogReply:
+        """Show ``state``'s question again, after ``error`` if one is given."""
+        return self._ask(state, error=error)
+
     def handle_text(self, state: DialogState, text: str) -> DialogReply:
         if state.step not in TEXT_STEPS:
             return self._ask(state, error=t("dialog.use_buttons"))

@@ -66,14 +66,19 @@ def pick_from_accept_language(header: str | None, default: str = FALLBACK) -> st
         return default
     weighted: list[tuple[float, str]] = []
     for part in header.split(","):
-        lang, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            weight = 0.0
-        weighted.append((weight, lang))
+        lang, *params = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:  # q=0 means "not this one"
+            weighted.append((weight, lang))
     for _, lang in sorted(weighted, key=lambda item: -item[0]):
-        base = lang.split("-")[0].lower()
+        base = lang.replace("_", "-").split("-")[0].lower()
         if base in supported_languages():
             return base
     return default

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.networks import DeliveryMode, Network
+from bot.i18n import supported_languages
 
 
 class SettingsError(Exception):
@@ -82,8 +83,16 @@ class Settings(BaseSettings):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder
             raise ValueError(f"unknown time zone {value!r} (try Europe/Paris or UTC)") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        languages = supported_languages()
+        if value not in languages:
+            raise ValueError(f"unsupported language {value!r} (choose {', '.join(languages)})")
         return value
 
     @field_validator("public_url")

@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot.domain.errors import InvalidInput, InvalidTransition
 from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
+from bot.domain.text import t
 
 TITLE_MIN, TITLE_MAX = 3, 80
 GOAL_MAX = 1_000_000
@@ -97,7 +98,7 @@ def transition(
         raise InvalidTransition(
             f"campaign.cannot_{new_status.value}",
             ref=campaign.ref,
-            status=campaign.status.value,
+            status=t(f"status.{campaign.status.value}"),
         )
     changes: dict[str, object] = {"status": new_status, "status_changed_at": at}
     if new_status in (CampaignStatus.LIVE, CampaignStatus.REJECTED):

@@ -21,6 +21,7 @@ _ABSOLUTE_FORMATS = (
 _RELATIVE_RE = re.compile(
     r"^in\s+(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.IGNORECASE
 )
+_HAS_TIME_RE = re.compile(r"\d[T ]\d", re.IGNORECASE)
 _DAY_WORD_RE = re.compile(r"^(today|tomorrow|demain|aujourd'hui)\s+(\d{1,2})[:h](\d{2})$", re.I)
 
 
@@ -60,22 +61,33 @@ def _parse(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         if word in ("tomorrow", "demain"):
             local_day += timedelta(days=1)
         try:
-            local = datetime(
-                local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=tz
-            )
+            local = datetime(local_day.year, local_day.month, local_day.day, hour, minute)
         except ValueError as exc:
-            raise InvalidInput("launch.unparseable", value=text) from exc
-        return local.astimezone(UTC)
+            raise InvalidInput("launch.unparseable", value=text[:40]) from exc
+        return _localise(local, tz)
     for fmt in _ABSOLUTE_FORMATS:
         try:
             naive = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return naive.replace(tzinfo=tz).astimezone(UTC)
+        return _localise(naive, tz)
     try:
+        if not _HAS_TIME_RE.search(text):
+            raise ValueError("a date without a time of day")
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInput("launch.unparseable", value=text) from exc
+        raise InvalidInput("launch.unparseable", value=text[:40]) from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
+        return _localise(parsed, tz)
     return parsed.astimezone(UTC)
+
+
+def _localise(naive: datetime, tz: ZoneInfo) -> datetime:
+    """``naive`` read in ``tz`` as UTC; a wall time the clocks skip (DST) is refused.
+
+    A repeated wall time (clocks going back) means its first occurrence.
+    """
+    moment = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) != naive.replace(fold=0):
+        raise InvalidInput("launch.nonexistent", value=f"{naive:%Y-%m-%d %H:%M}", timezone=tz.key)
+    return moment

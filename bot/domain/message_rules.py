@@ -7,6 +7,7 @@ agree on what fits.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from bot.domain.errors import InvalidInput
@@ -24,6 +25,15 @@ LIMITS: dict[Network, int] = {
 
 # twitter-text v3: these code point ranges weigh 1, everything else weighs 2.
 _X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_URL_TRAILING = ".,;:!?)"
+_ZWJ = 0x200D
+_REGIONAL_FIRST, _REGIONAL_LAST = 0x1F1E6, 0x1F1FF
+# Variation selectors, skin tones, the keycap mark and tag characters extend an emoji.
+_EMOJI_MODIFIERS = frozenset(
+    {0xFE0E, 0xFE0F, 0x20E3, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)}
+)
+_EMOJI_PRESENTATION = frozenset({0xFE0F, 0x20E3})
+_EMOJI_RANGES = ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF))  # symbols, pictographs, flags
 
 
 def _x_char_weight(char: str) -> int:
@@ -32,19 +42,58 @@ def _x_char_weight(char: str) -> int:
 
 
 def weighted_length(text: str, network: Network) -> int:
-    """Length of ``text`` as ``network`` counts it (each URL counts as 23)."""
+    """Length of ``text`` as ``network`` counts it (each URL counts as 23).
+
+    Punctuation closing a sentence after a URL is not part of it (as in ``links``), so it
+    counts as text; X counts the NFC form, and one emoji sequence weighs 2 whatever its
+    code points.
+    """
+    if network is Network.X:
+        text = unicodedata.normalize("NFC", text)
     length = 0
     cursor = 0
     for match in URL_RE.finditer(text):
+        end = match.start() + len(match.group().rstrip(_URL_TRAILING))
         length += _plain_length(text[cursor : match.start()], network) + URL_WEIGHT
-        cursor = match.end()
+        cursor = end
     return length + _plain_length(text[cursor:], network)
 
 
 def _plain_length(text: str, network: Network) -> int:
     if network is Network.X:
-        return sum(_x_char_weight(c) for c in text)
+        return _x_plain_length(text)
     return len(text)
+
+
+def _x_plain_length(text: str) -> int:
+    """twitter-text v3 weights with emoji parsing: a whole emoji sequence weighs 2."""
+    length = 0
+    in_emoji = False  # the previous code point started or continued an emoji
+    pending_flag = False  # a lone regional indicator waiting for its pair
+    index = 0
+    while index < len(text):
+        code = ord(text[index])
+        if in_emoji and code in _EMOJI_MODIFIERS:
+            index += 1
+            continue
+        if in_emoji and code == _ZWJ and index + 1 < len(text):
+            index += 2  # the joined emoji belongs to the same sequence
+            continue
+        if _REGIONAL_FIRST <= code <= _REGIONAL_LAST:
+            if pending_flag:
+                pending_flag = False
+                index += 1
+                continue
+            pending_flag = True
+        else:
+            pending_flag = False
+        weight = _x_char_weight(text[index])
+        in_emoji = any(lo <= code <= hi for lo, hi in _EMOJI_RANGES)
+        if index + 1 < len(text) and ord(text[index + 1]) in _EMOJI_PRESENTATION:
+            weight, in_emoji = 2, True  # "1️⃣", "©️": a light character shown as an emoji
+        length += weight
+        index += 1
+    return length
 
 
 def hashtags(text: str) -> set[str]:
@@ -54,7 +103,7 @@ def hashtags(text: str) -> set[str]:
 
 def links(text: str) -> set[str]:
     """URLs in ``text``, with trailing punctuation trimmed."""
-    return {url.rstrip(".,;:!?)") for url in URL_RE.findall(text)}
+    return {url.rstrip(_URL_TRAILING) for url in URL_RE.findall(text)}
 
 
 def validate_message(text: str, networks: Iterable[Network]) -> str:

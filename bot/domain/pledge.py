@@ -13,6 +13,7 @@ from enum import StrEnum
 from bot.domain.errors import InvalidTransition
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.refs import UserRef
+from bot.domain.text import t
 
 
 class PledgeStatus(StrEnum):
@@ -68,7 +69,9 @@ def change_status(
 ) -> Pledge:
     """Return ``pledge`` in ``new_status``, or raise ``InvalidTransition``."""
     if new_status not in _ALLOWED[pledge.status]:
-        raise InvalidTransition(f"pledge.cannot_{new_status.value}", status=pledge.status.value)
+        raise InvalidTransition(
+            f"pledge.cannot_{new_status.value}", status=t(f"pledge_status.{pledge.status.value}")
+        )
     changes: dict[str, object] = {"status": new_status}
     if new_status is PledgeStatus.FAILED:
         changes.update(failure_reason=reason, delivery=DeliveryState.DONE)

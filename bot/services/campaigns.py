@@ -8,12 +8,14 @@ from datetime import timedelta
 
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import (
+    GOAL_MAX,
     NOT_YET_LAUNCHED,
     Campaign,
     CampaignStatus,
     new_ref,
     normalise_ref,
     transition,
+    validate_title,
 )
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
@@ -71,9 +73,12 @@ class CampaignService:
         validate_message(draft.message, draft.networks)
         if not draft.networks:
             raise InvalidInput("networks.none_chosen")
+        title = validate_title(draft.title)  # a stored draft may predate today's rules
+        if not 0 <= draft.goal <= GOAL_MAX:
+            raise InvalidInput("goal.too_big" if draft.goal > 0 else "goal.negative", max=GOAL_MAX)
         draft_campaign = Campaign(
             ref=new_ref(),
-            title=draft.title,
+            title=title,
             message=draft.message,
             goal=draft.goal,
             launch_at=draft.launch_at,
@@ -84,9 +89,12 @@ class CampaignService:
         )
         pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
         campaign = await self._insert_with_unique_ref(pending)
-        for ref in await self.notifier.send_to_moderators(moderation_card(campaign)):
+        posted = await self.notifier.send_to_moderators(moderation_card(campaign))
+        for ref in posted:
             assert campaign.id is not None
             await self.repo.add_card(PostedCard(campaign.id, CardKind.MODERATION, ref, now))
+        if not posted:
+            log.warning("campaign %s reached no moderation chat: check the settings", campaign.ref)
         log.info("campaign %s submitted by %s", campaign.ref, organiser.key)
         return campaign
 
@@ -143,13 +151,18 @@ class CampaignService:
             raise NotAllowed("campaign.not_yours", ref=campaign.ref)
         if campaign.status not in NOT_YET_LAUNCHED:
             raise DomainError(
-                "campaign.cannot_cancelled", ref=campaign.ref, status=campaign.status.value
+                "campaign.cannot_cancelled",
+                ref=campaign.ref,
+                status=t(f"status.{campaign.status.value}"),
             )
         cancelled = await self.repo.update_campaign(
             transition(campaign, CampaignStatus.CANCELLED, at=self.clock.now(), by=organiser)
         )
         assert cancelled.id is not None
-        await self.watcher.campaign_changed(cancelled)
+        if campaign.status is CampaignStatus.PENDING_REVIEW:
+            await self._after_decision(cancelled)  # the moderators' buttons go away
+        else:
+            await self.watcher.campaign_changed(cancelled)
         await self.cards.refresh_now(cancelled.id)
         notice = OutgoingMessage.of(t("supporter.campaign_cancelled", title=cancelled.title))
         pledges = await self.repo.pledges_of_campaign(cancelled.id, [PledgeStatus.PLEDGED])

@@ -22,22 +22,29 @@ class CardUpdater:
         self._repo = repo
         self._notifier = notifier
         self._delay = delay_seconds
-        self._pending: dict[int, asyncio.Task[None]] = {}
+        self._pending: dict[int, asyncio.Task[None]] = {}  # still waiting out the delay
+        self._tasks: set[asyncio.Task[None]] = set()  # every refresh not yet finished
 
     def request(self, campaign_id: int) -> None:
         """Refresh the cards soon; requests within the delay are merged into one."""
         if campaign_id in self._pending:
             return
-        self._pending[campaign_id] = asyncio.get_running_loop().create_task(
-            self._refresh_later(campaign_id)
-        )
+        task = asyncio.get_running_loop().create_task(self._refresh_later(campaign_id))
+        self._pending[campaign_id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _refresh_later(self, campaign_id: int) -> None:
         try:
             await asyncio.sleep(self._delay)
         finally:
-            self._pending.pop(campaign_id, None)
-        await self.refresh_now(campaign_id)
+            # A later request may already own the slot (after a flush): leave it alone.
+            if self._pending.get(campaign_id) is asyncio.current_task():
+                del self._pending[campaign_id]
+        try:
+            await self.refresh_now(campaign_id)
+        except Exception:  # a background refresh must not die silently
+            log.exception("refreshing the cards of campaign %s failed", campaign_id)
 
     async def refresh_now(self, campaign_id: int) -> None:
         campaign = await self._repo.get_campaign(campaign_id)
@@ -49,9 +56,12 @@ class CardUpdater:
             await self._notifier.edit(posted.message, card, posted.language)
 
     async def flush(self) -> None:
-        """Run every pending refresh now (tests, shutdown)."""
+        """Run every pending refresh now and wait for those under way (tests, shutdown)."""
         pending = list(self._pending.items())
         for campaign_id, task in pending:
             task.cancel()
             self._pending.pop(campaign_id, None)
             await self.refresh_now(campaign_id)
+        running = [task for task in self._tasks if not task.done()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

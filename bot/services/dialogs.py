@@ -3,6 +3,7 @@ so a restart in the middle of a question loses nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
 from bot.ports import Repository
 from bot.services.campaigns import CampaignService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,7 +62,9 @@ class DialogService:
                 campaign = await self.campaigns.submit(reply.submitted, user, origin)
             except DomainError as exc:
                 state = await self._load(user)
-                return DialogReply(state, OutgoingMessage.of(exc.text), errors=(exc.text,))
+                if state is None:
+                    return DialogReply(None, OutgoingMessage.of(exc.text), errors=(exc.text,))
+                return NewCampaignDialog(self.rules()).ask(state, error=exc.text)
             await self.repo.delete_dialog(user.key)
             return DialogReply(
                 None,
@@ -71,7 +76,14 @@ class DialogService:
 
     async def _load(self, user: UserRef) -> DialogState | None:
         data = await self.repo.load_dialog(user.key)
-        return DialogState.from_dict(data) if data else None
+        if not data:
+            return None
+        try:
+            return DialogState.from_dict(data)
+        except (KeyError, TypeError, ValueError):  # unreadable (an older version's shape)
+            log.warning("dropping an unreadable dialog state of %s", user.key)
+            await self.repo.delete_dialog(user.key)
+            return None
 
     async def _store(self, user: UserRef, reply: DialogReply) -> None:
         if reply.state is None:

@@ -1,0 +1,345 @@
+"""What the person at the console typed, turned into calls to the core's services.
+
+One line at a time: a ``/command``, a button number, or free text for the campaign
+dialog. The persona (``/as alice``) says who is acting; in the console everyone may
+moderate. Nothing here decides a rule: refusals come back from the core as
+``DomainError`` and are printed in the console's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from adapters.console.clock import ShiftableClock
+from adapters.console.durations import parse_duration
+from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
+from adapters.networks.sandbox import INSTANCE, SandboxNetwork
+from bot.app import Core
+from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, DialogState
+from bot.domain.campaign import CampaignStatus, normalise_ref
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.networks import Network
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import Pledge
+from bot.domain.text import Text, t
+from bot.runtime import LaunchControl
+from bot.services.cards import (
+    APPROVE_ACTION,
+    REJECT_ACTION,
+    SUPPORT_ACTION,
+    campaign_card,
+    summary_line,
+)
+from bot.services.pledges import LinkedProfileData
+
+log = logging.getLogger(__name__)
+
+PERSONA_RE = re.compile(r"^@?([\w.-]{1,32})$", re.UNICODE)
+LAUNCH_STEP = timedelta(seconds=1)
+AFTER_LAUNCH = {CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED, CampaignStatus.FAILED}
+
+
+def sandbox_followers(name: str) -> int:
+    """A small follower count that is the same for a name in every run (10 to 499)."""
+    return 10 + zlib.crc32(name.casefold().encode()) % 490
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Callable[[str], Awaitable[None]]
+    usage: str  # shown when the arguments are wrong
+
+
+class ConsoleSession:
+    """Executes console lines as the current persona."""
+
+    def __init__(
+        self,
+        core: Core,
+        front: ConsoleFrontEnd,
+        sandbox: SandboxNetwork,
+        clock: ShiftableClock,
+        scheduler: LaunchControl | None,
+        *,
+        persona_name: str = "you",
+    ) -> None:
+        self.core = core
+        self.front = front
+        self.sandbox = sandbox
+        self.clock = clock
+        self.scheduler = scheduler
+        self.language = front.language
+        self.user = persona(persona_name, self.language)
+        self.finished = False
+        self.commands: dict[str, Command] = {
+            "help": Command(self._help, "/help"),
+            "as": Command(self._as, "/as NAME"),
+            "newcampaign": Command(self._new_campaign, "/newcampaign"),
+            "cancel": Command(self._cancel, "/cancel [REF]"),
+            "press": Command(self._press, "/press NUMBER"),
+            "approve": Command(self._approve, "/approve REF"),
+            "reject": Command(self._reject, "/reject REF REASON"),
+            "promote": Command(self._promote, "/promote REF"),
+            "support": Command(self._support, "/support REF [your own words]"),
+            "mycampaigns": Command(self._my_campaigns, "/mycampaigns"),
+            "mypledges": Command(self._my_pledges, "/mypledges"),
+            "unpledge": Command(self._unpledge, "/unpledge REF"),
+            "forget": Command(self._forget, "/forget"),
+            "wait": Command(self._wait, "/wait DURATION"),
+            "launch": Command(self._launch, "/launch"),
+            "status": Command(self._status, "/status REF"),
+            "quit": Command(self._quit, "/quit"),
+        }
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.user.name}> "
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False once the person asked to quit."""
+        text = line.strip()
+        if not text:
+            return not self.finished
+        try:
+            await self._dispatch(text)
+        except DomainError as exc:
+            self.front.say(exc.text)
+        except Exception:  # a console bug must not end the session or lose the data
+            log.exception("console command %r failed", text.split()[0])
+            self.front.say(t("error.internal"))
+        await self.core.cards.flush()
+        return not self.finished
+
+    async def _dispatch(self, text: str) -> None:
+        if text.startswith("/"):
+            name, _, args = text[1:].partition(" ")
+            name = name.lower().split("@")[0]
+            command = self.commands.get(name)
+            if command is None:
+                raise InvalidInput("console.unknown_command", command=f"/{name}")
+            await command.handler(args.strip())
+            return
+        if text.isdigit() and not await self._dialog_wants_text():
+            await self._press(text)
+            return
+        self._show_dialog(await self.core.dialogs.text(self.user, text))
+
+    def _usage(self, name: str) -> InvalidInput:
+        return InvalidInput("console.usage", usage=self.commands[name].usage)
+
+    async def _dialog_wants_text(self) -> bool:
+        data = await self.core.repo.load_dialog(self.user.key)
+        return data is not None and DialogState.from_dict(data).step in TEXT_STEPS
+
+    def _show_dialog(self, reply: DialogReply) -> None:
+        self.front.show_private(self.user, reply.message)
+
+    # people and help
+
+    async def _help(self, args: str) -> None:
+        self.front.say(t("console.help"))
+
+    async def _as(self, args: str) -> None:
+        if not args:
+            raise self._usage("as")
+        match = PERSONA_RE.match(args)
+        if match is None:
+            raise InvalidInput("console.bad_persona", value=args[:40])
+        self.user = persona(match.group(1), self.language)
+        self.front.say(t("console.persona", persona=self.user.name))
+
+    # organisers
+
+    async def _new_campaign(self, args: str) -> None:
+        self._show_dialog(await self.core.dialogs.begin(self.user))
+
+    async def _cancel(self, args: str) -> None:
+        if not args:
+            self._show_dialog(await self.core.dialogs.cancel(self.user))
+            return
+        campaign = await self.core.campaigns.cancel(args.split()[0], self.user)
+        self.front.say(t("console.cancelled", ref=campaign.ref, title=campaign.title))
+
+    async def _promote(self, args: str) -> None:
+        if not args:
+            raise self._usage("promote")
+        await self.core.campaigns.promote(
+            args.split()[0], GROUP, self.user, requester_is_admin=False, language=self.language
+        )
+
+    async def _my_campaigns(self, args: str) -> None:
+        rows = await self.core.campaigns.of_organiser(self.user)
+        if not rows:
+            self.front.say(t("console.no_campaigns"))
+            return
+        now = self.clock.now()
+        self.front.say(*(summary_line(campaign, stats, now) for campaign, stats in rows))
+
+    async def _status(self, args: str) -> None:
+        if not args:
+            raise self._usage("status")
+        campaign = await self.core.campaigns.get(args.split()[0])
+        assert campaign.id is not None
+        stats = await self.core.repo.campaign_stats(campaign.id)
+        card = campaign_card(campaign, stats)
+        parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
+        if campaign.status in AFTER_LAUNCH:
+            parts.append(
+                t(
+                    "console.status_results",
+                    posted=stats.posted,
+                    failed=stats.failed,
+                    reach=stats.posted_reach,
+                )
+            )
+        self.front.show_private(self.user, OutgoingMessage(tuple(parts), card.buttons))
+
+    # moderators (everyone, in the console)
+
+    async def _approve(self, args: str) -> None:
+        if not args:
+            raise self._usage("approve")
+        campaign = await self.core.campaigns.get(args.split()[0])
+        assert campaign.id is not None
+        await self.core.campaigns.approve(campaign.id, self.user)
+
+    async def _reject(self, args: str) -> None:
+        ref, _, reason = args.partition(" ")
+        if not ref:
+            raise self._usage("reject")
+        campaign = await self.core.campaigns.get(ref)
+        assert campaign.id is not None
+        await self.core.campaigns.reject(campaign.id, self.user, reason.strip())
+
+    # supporters
+
+    async def _support(self, args: str) -> None:
+        ref, _, words = args.partition(" ")
+        if not ref:
+            raise self._usage("support")
+        await self._pledge(ref, words.strip() or None)
+
+    async def _pledge(self, ref: str, words: str | None) -> Pledge:
+        """What a supporter does in a browser, done here: open the link, link an account."""
+        _, message = await self.core.pledges.support(ref, self.user)
+        self.front.show_private(self.user, message)
+        url = next(b.url for row in message.buttons for b in row if b.url is not None)
+        ticket = self.core.links.read(url.rsplit("/", 1)[-1])
+        name = self.user.id
+        followers = sandbox_followers(name)
+        self.front.say(t("console.linking", handle=name, followers=followers))
+        profile = LinkedProfileData(
+            network=Network.SANDBOX,
+            instance=INSTANCE,
+            remote_id=name,
+            handle=name,
+            followers=followers,
+            tokens=self.sandbox.link(name),
+        )
+        return await self.core.pledges.record(ticket, profile, words)
+
+    async def _my_pledges(self, args: str) -> None:
+        rows = await self.core.pledges.of_supporter(self.user)
+        if not rows:
+            self.front.say(t("console.no_pledges"))
+            return
+        self.front.say(
+            *(
+                t(
+                    "console.pledge_line",
+                    ref=campaign.ref,
+                    title=campaign.title,
+                    account=account,
+                    status=t(f"console.pledge_status.{pledge.status.value}"),
+                )
+                for pledge, campaign, account in rows
+            )
+        )
+
+    async def _unpledge(self, args: str) -> None:
+        if not args:
+            raise self._usage("unpledge")
+        count = await self.core.pledges.unpledge(args.split()[0], self.user)
+        self.front.say(t("console.unpledged", count=count, ref=normalise_ref(args.split()[0])))
+
+    async def _forget(self, args: str) -> None:
+        erased = await self.core.pledges.forget(self.user)
+        self.front.say(t("console.forgotten", **erased))
+
+    # buttons
+
+    async def _press(self, args: str) -> None:
+        if not args:
+            raise self._usage("press")
+        await self.run_action(self.front.action_of(args))
+
+    async def run_action(self, action: str) -> None:
+        """Do what a button asks, as the current persona."""
+        name, _, value = action.partition(":")
+        if action.startswith(ACTION_PREFIX):
+            self._show_dialog(await self.core.dialogs.action(self.user, action))
+        elif name == SUPPORT_ACTION:
+            await self._pledge(value, None)
+        elif name == APPROVE_ACTION:
+            await self.core.campaigns.approve(int(value), self.user)
+        elif name == REJECT_ACTION:
+            campaign = await self.core.campaigns.get_by_id(int(value))
+            self.front.say(t("console.reject_how", ref=campaign.ref))
+        else:
+            raise InvalidInput("console.unknown_button")
+
+    # time
+
+    async def _wait(self, args: str) -> None:
+        if not args:
+            raise self._usage("wait")
+        self.clock.shift(parse_duration(args))
+        await self.catch_up()
+        self._say_time()
+
+    async def _launch(self, args: str) -> None:
+        now = self.clock.now()
+        live = await self.core.repo.campaigns_in({CampaignStatus.LIVE})
+        upcoming = sorted((c for c in live if c.launch_at > now), key=lambda c: c.launch_at)
+        if not upcoming:
+            self.front.say(t("console.nothing_to_launch"))
+            await self.catch_up()
+            return
+        campaign = upcoming[0]
+        self.front.say(t("console.jump", ref=campaign.ref, launch_at=campaign.launch_at))
+        self.clock.shift(campaign.launch_at - now + LAUNCH_STEP)
+        await self.catch_up()
+        self._say_time()
+
+    async def catch_up(self) -> None:
+        """Let the scheduler run everything that became due, and wait until it is done."""
+        if self.scheduler is None:
+            self.front.say(t("console.no_scheduler"))
+            return
+        await self.scheduler.sync()
+        await self.scheduler.wait_idle()
+        await self.core.cards.flush()
+
+    def _say_time(self) -> None:
+        self.front.say(
+            t(
+                "console.clock",
+                now=self.clock.now(),
+                ahead=_duration_words(self.clock.offset),
+            )
+        )
+
+    async def _quit(self, args: str) -> None:
+        self.finished = True
+
+
+def _duration_words(delta: timedelta) -> Text:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return t("console.ahead", days=days, hours=hours, minutes=minutes)

@@ -1,0 +1,77 @@
+"""The slash commands, with descriptions in every catalogue language.
+
+Descriptions are ``locale_str``s carrying their catalogue key; ``CatalogueTranslator``
+gives Discord the other languages at sync time, so Discord shows each person the
+command list in their client's language.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from adapters.discord.handlers import InteractionHandlers
+from bot.i18n import FALLBACK, gettext, supported_languages
+
+
+def _described(key: str) -> app_commands.locale_str:
+    return app_commands.locale_str(gettext(key, FALLBACK), key=key)
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """Looks command texts up in ``bot/locales`` by the key their ``locale_str`` carries."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key = string.extras.get("key")
+        language = str(locale).split("-")[0].lower()
+        if key is None or language == FALLBACK or language not in supported_languages():
+            return None
+        return gettext(key, language)
+
+
+def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_commands.CommandTree:
+    tree: app_commands.CommandTree = app_commands.CommandTree(client)
+    ref_param = _described("discord.command.param_ref")
+
+    @tree.command(name="newcampaign", description=_described("discord.command.newcampaign"))
+    async def newcampaign(interaction: discord.Interaction) -> None:
+        await handlers.new_campaign(interaction)
+
+    @tree.command(name="mycampaigns", description=_described("discord.command.mycampaigns"))
+    async def mycampaigns(interaction: discord.Interaction) -> None:
+        await handlers.my_campaigns(interaction)
+
+    @tree.command(name="cancelcampaign", description=_described("discord.command.cancelcampaign"))
+    @app_commands.describe(ref=ref_param)
+    async def cancelcampaign(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.cancel_campaign(interaction, ref)
+
+    @tree.command(name="promote", description=_described("discord.command.promote"))
+    @app_commands.describe(ref=ref_param)
+    @app_commands.guild_only()
+    async def promote(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.promote(interaction, ref)
+
+    @tree.command(name="mypledges", description=_described("discord.command.mypledges"))
+    async def mypledges(interaction: discord.Interaction) -> None:
+        await handlers.my_pledges(interaction)
+
+    @tree.command(name="unpledge", description=_described("discord.command.unpledge"))
+    @app_commands.describe(ref=ref_param)
+    async def unpledge(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.unpledge(interaction, ref)
+
+    @tree.command(name="forget", description=_described("discord.command.forget"))
+    async def forget(interaction: discord.Interaction) -> None:
+        await handlers.forget(interaction)
+
+    @tree.command(name="help", description=_described("discord.command.help"))
+    async def help_(interaction: discord.Interaction) -> None:
+        await handlers.help(interaction)
+
+    return tree

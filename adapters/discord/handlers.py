@@ -1,0 +1,308 @@
+"""What happens when someone uses a slash command, presses a button or submits a form.
+
+Each handler translates the interaction into a call on a core service and renders the
+answer; no rule lives here. Every interaction is acknowledged at once (a modal, an
+immediate refusal, or a deferral) and answered afterwards, so Discord's 3-second
+deadline holds however slow the database is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from adapters.discord.campaign_form import CampaignForm
+from adapters.discord.identity import (
+    chat_ref,
+    community_language,
+    is_admin,
+    is_moderator,
+    language_of,
+    user_ref,
+)
+from adapters.discord.modals import (
+    CAMPAIGN_MODAL_PREFIX,
+    REJECT_MODAL_PREFIX,
+    CampaignModal,
+    RejectModal,
+    submitted_values,
+)
+from adapters.discord.rendering import Renderer
+from bot.app import Core
+from bot.dialog import TEXT_STEPS, DialogReply
+from bot.domain.errors import DomainError
+from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.pledge import PledgeStatus
+from bot.domain.refs import UserRef
+from bot.domain.text import Text, t
+from bot.i18n import gettext
+from bot.services.cards import summary_line
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[], Awaitable[OutgoingMessage]]
+
+
+class InteractionHandlers:
+    def __init__(self, core: Core, renderer: Renderer) -> None:
+        self.core = core
+        self.renderer = renderer
+        self.form = CampaignForm(core.dialogs, core.repo, core.settings.timezone)
+        self.default_language = core.settings.default_language
+
+    # ---------------------------------------------------------------- helpers
+
+    def language(self, interaction: discord.Interaction) -> str:
+        return language_of(interaction, self.default_language)
+
+    def who(self, interaction: discord.Interaction) -> UserRef:
+        return user_ref(interaction.user, self.language(interaction))
+
+    def _translator(self, language: str) -> Callable[[str], str]:
+        return lambda key: gettext(key, language)
+
+    async def refuse(self, interaction: discord.Interaction, text: Text) -> None:
+        """An immediate ephemeral answer that changes nothing."""
+        rendered = self.renderer.as_content(OutgoingMessage.of(text), self.language(interaction))
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=True, **rendered.send_kwargs())
+        else:
+            await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
+
+    async def deferred(
+        self, interaction: discord.Interaction, work: Work, *, update: bool = False
+    ) -> None:
+        """Acknowledge now, do ``work``, then show its answer (or the reason it failed).
+
+        ``update`` edits the message the pressed button is on; otherwise the answer is a
+        new ephemeral message only the caller sees.
+        """
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            message = await work()
+        except DomainError as exc:
+            message = OutgoingMessage.of(exc.text)
+        except Exception:
+            log.exception("interaction %s failed", interaction.id)
+            message = OutgoingMessage.of(t("error.internal"))
+        rendered = self.renderer.as_content(message, self.language(interaction))
+        await interaction.edit_original_response(**rendered.edit_kwargs())
+
+    # --------------------------------------------------------- slash commands
+
+    async def new_campaign(self, interaction: discord.Interaction) -> None:
+        await self._open_form(interaction, None, mode="new")
+
+    async def my_campaigns(self, interaction: discord.Interaction) -> None:
+        async def work() -> OutgoingMessage:
+            rows = await self.core.campaigns.of_organiser(self.who(interaction))
+            if not rows:
+                return OutgoingMessage.of(t("discord.campaigns.none"))
+            now = self.core.clock.now()
+            lines = [summary_line(campaign, stats, now) for campaign, stats in rows]
+            return OutgoingMessage.of(t("discord.campaigns.header"), *lines)
+
+        await self.deferred(interaction, work)
+
+    async def cancel_campaign(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            campaign = await self.core.campaigns.cancel(ref, self.who(interaction))
+            return OutgoingMessage.of(
+                t("discord.cancel.done", title=campaign.title, ref=campaign.ref)
+            )
+
+        await self.deferred(interaction, work)
+
+    async def promote(self, interaction: discord.Interaction, ref: str) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await self.refuse(interaction, t("discord.promote.guild_only"))
+            return
+
+        async def work() -> OutgoingMessage:
+            chat = chat_ref(interaction.channel_id)
+            assert chat is not None
+            await self.core.campaigns.promote(
+                ref,
+                chat,
+                self.who(interaction),
+                requester_is_admin=is_admin(interaction),
+                language=community_language(interaction, self.default_language),
+            )
+            return OutgoingMessage.of(t("discord.promote.done", ref=ref.strip().upper()))
+
+        await self.deferred(interaction, work)
+
+    async def my_pledges(self, interaction: discord.Interaction) -> None:
+        async def work() -> OutgoingMessage:
+            rows = await self.core.pledges.of_supporter(self.who(interaction))
+            if not rows:
+                return OutgoingMessage.of(t("discord.pledges.none"))
+            lines = [
+                t(
+                    "discord.pledges.line",
+                    ref=campaign.ref,
+                    title=campaign.title,
+                    account=account,
+                    status=t(f"discord.pledge_status.{pledge.status.value}"),
+                    launch_at=campaign.launch_at,
+                )
+                for pledge, campaign, account in rows
+                if pledge.status is not PledgeStatus.WITHDRAWN
+            ]
+            if not lines:
+                return OutgoingMessage.of(t("discord.pledges.none"))
+            return OutgoingMessage.of(t("discord.pledges.header"), *lines)
+
+        await self.deferred(interaction, work)
+
+    async def unpledge(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            count = await self.core.pledges.unpledge(ref, self.who(interaction))
+            return OutgoingMessage.of(t("discord.unpledge.done", count=count))
+
+        await self.deferred(interaction, work)
+
+    async def forget(self, interaction: discord.Interaction) -> None:
+        message = OutgoingMessage.of(
+            t("discord.forget.confirm"),
+            buttons=((Button(t("discord.forget.button"), action="forget:yes"),),),
+        )
+        rendered = self.renderer.as_content(message, self.language(interaction))
+        await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
+
+    async def help(self, interaction: discord.Interaction) -> None:
+        await self.refuse(interaction, t("discord.help.text"))
+
+    # ---------------------------------------------------------------- buttons
+
+    async def on_button(self, interaction: discord.Interaction, action: str) -> None:
+        verb, _, argument = action.partition(":")
+        if verb == "support":
+            await self.deferred(interaction, lambda: self._support(interaction, argument))
+        elif verb in ("approve", "reject"):
+            await self._moderate(interaction, verb, argument)
+        elif verb == "dlg" and argument == "edit":
+            saved = await self.form.for_edit(self.who(interaction))
+            if saved is None:
+                await self.refuse(interaction, t("dialog.none_active"))
+            else:
+                await self._open_form(interaction, saved.values, mode="edit")
+        elif verb == "dlg":
+            await self.deferred(
+                interaction, lambda: self._dialog_action(interaction, action), update=True
+            )
+        elif verb == "form":
+            saved = await self.form.saved(self.who(interaction))
+            await self._open_form(interaction, saved.values if saved else None, mode="edit")
+        elif verb == "forget":
+            await self.deferred(interaction, lambda: self._forget(interaction), update=True)
+        else:
+            await self.refuse(interaction, t("dialog.stale_button"))
+
+    async def _support(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
+        _, message = await self.core.pledges.support(ref, self.who(interaction))
+        return message
+
+    async def _moderate(self, interaction: discord.Interaction, verb: str, argument: str) -> None:
+        if not is_moderator(interaction, self.core.settings.discord_moderator_role_id):
+            await self.refuse(interaction, t("discord.moderation.not_allowed"))
+            return
+        if not argument.isdigit():
+            await self.refuse(interaction, t("dialog.stale_button"))
+            return
+        campaign_id = int(argument)
+        if verb == "reject":
+            translate = self._translator(self.language(interaction))
+            await interaction.response.send_modal(RejectModal(translate, campaign_id))
+            return
+
+        async def approve() -> OutgoingMessage:
+            campaign = await self.core.campaigns.approve(campaign_id, self.who(interaction))
+            return OutgoingMessage.of(
+                t("discord.moderation.approved", title=campaign.title, ref=campaign.ref)
+            )
+
+        await self.deferred(interaction, approve)
+
+    async def _dialog_action(
+        self, interaction: discord.Interaction, action: str
+    ) -> OutgoingMessage:
+        user = self.who(interaction)
+        reply = await self.core.dialogs.action(user, action, chat_ref(interaction.channel_id))
+        return await self._dialog_message(user, reply)
+
+    async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
+        """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""
+        if reply.state is None:
+            await self.form.forget(user)
+            return reply.message
+        fix_needed = reply.errors and reply.state.step in TEXT_STEPS
+        if fix_needed or not reply.message.buttons:
+            buttons = (
+                (
+                    Button(t("discord.form.fix"), action="form"),
+                    Button(t("button.cancel"), action="dlg:cancel"),
+                ),
+            )
+            return OutgoingMessage(reply.message.parts, buttons)
+        return reply.message
+
+    async def _forget(self, interaction: discord.Interaction) -> OutgoingMessage:
+        result = await self.core.pledges.forget(self.who(interaction))
+        return OutgoingMessage.of(t("discord.forget.done", **result))
+
+    async def _open_form(
+        self, interaction: discord.Interaction, values: dict[str, str] | None, *, mode: str
+    ) -> None:
+        translate = self._translator(self.language(interaction))
+        tz = self.core.settings.timezone.key
+        await interaction.response.send_modal(CampaignModal(translate, tz, values, mode=mode))
+
+    # ----------------------------------------------------------------- modals
+
+    async def on_modal(self, interaction: discord.Interaction) -> None:
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        values = submitted_values(data)  # type: ignore[arg-type]
+        if custom_id.startswith(CAMPAIGN_MODAL_PREFIX):
+            keep_networks = custom_id.removeprefix(CAMPAIGN_MODAL_PREFIX) == "edit"
+            await self.deferred(
+                interaction, lambda: self._submit_form(interaction, values, keep_networks)
+            )
+        elif custom_id.startswith(REJECT_MODAL_PREFIX):
+            argument = custom_id.removeprefix(REJECT_MODAL_PREFIX)
+            await self._reject(interaction, argument, values.get("reason", ""))
+        else:
+            await self.refuse(interaction, t("dialog.stale_button"))
+
+    async def _submit_form(
+        self, interaction: discord.Interaction, values: dict[str, str], keep_networks: bool
+    ) -> OutgoingMessage:
+        user = self.who(interaction)
+        reply = await self.form.submit(
+            user, values, chat_ref(interaction.channel_id), keep_networks=keep_networks
+        )
+        return await self._dialog_message(user, reply)
+
+    async def _reject(self, interaction: discord.Interaction, argument: str, reason: str) -> None:
+        if not is_moderator(interaction, self.core.settings.discord_moderator_role_id):
+            await self.refuse(interaction, t("discord.moderation.not_allowed"))
+            return
+        if not argument.isdigit():
+            await self.refuse(interaction, t("dialog.stale_button"))
+            return
+
+        async def reject() -> OutgoingMessage:
+            campaign = await self.core.campaigns.reject(
+                int(argument), self.who(interaction), reason
+            )
+            return OutgoingMessage.of(
+                t("discord.moderation.rejected", title=campaign.title, ref=campaign.ref)
+            )
+
+        await self.deferred(interaction, reject)

@@ -1,0 +1,1 @@
+"""Social network adapters: each implements ``SocialNetwork`` and ``AccountLinker``."""

@@ -1,0 +1,329 @@
+"""X (Twitter): links accounts with OAuth 2.0 + PKCE and posts through tweepy.
+
+The OAuth dance (authorize, token, refresh, revoke) is a few form posts, written here
+with aiohttp. Reading the profile, posting and reading the timeline go through
+``tweepy.Client`` on a bounded worker pool, with its built-in host rebased onto
+``X_API_URL`` so the same code talks to X or to a loopback fake.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+import requests
+import tweepy
+
+from bot.clock import SystemClock
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.errors import DomainError
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
+from bot.ports import Clock, NetworkFailure, Repository
+from bot.services.pledges import LinkedProfileData
+from bot.settings import Settings
+
+from .oauth import challenge_of, new_verifier, token_set_from
+from .threads import BlockingCalls
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"
+REFRESH_MARGIN = timedelta(minutes=2)
+DEFAULT_RETRY = timedelta(minutes=15)
+TIMELINE_PAGES = 5
+T = TypeVar("T")
+
+
+class RebasedSession(requests.Session):
+    """A requests session that sends tweepy's ``api.twitter.com`` calls to ``base``."""
+
+    def __init__(self, base: str, timeout: float) -> None:
+        super().__init__()
+        self._base = base.rstrip("/")
+        self._timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self._base + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+class XNetwork:
+    """Both ports for X: ``SocialNetwork`` (post, read back) and ``AccountLinker``."""
+
+    network = Network.X
+
+    def __init__(
+        self,
+        settings: Settings,
+        repo: Repository,
+        *,
+        clock: Clock | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        if not settings.x_client_id:
+            raise ValueError("XNetwork needs X_CLIENT_ID")
+        self._settings = settings
+        self._repo = repo
+        self._clock: Clock = clock or SystemClock()
+        self._timeout = timeout
+        self._api = settings.x_api_url.rstrip("/")
+        self._client_id = settings.x_client_id
+        secret = settings.x_client_secret
+        self._client_secret = secret.get_secret_value() if secret else None
+        self._calls = BlockingCalls(settings.blast_concurrency, "x-api")
+
+    def close(self) -> None:
+        self._calls.close()
+
+    @property
+    def scopes(self) -> str:
+        scopes = ["tweet.read", "users.read", "offline.access"]
+        if self._settings.x_delivery is DeliveryMode.AUTO:
+            scopes.insert(1, "tweet.write")
+        return " ".join(scopes)
+
+    # ---- AccountLinker -------------------------------------------------------------
+
+    async def authorization_url(
+        self, *, state: str, redirect_uri: str, instance: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        verifier = new_verifier()
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self._client_id,
+                "redirect_uri": redirect_uri,
+                "scope": self.scopes,
+                "state": state,
+                "code_challenge": challenge_of(verifier),
+                "code_challenge_method": "S256",
+            },
+            quote_via=quote,
+        )
+        return f"{self._settings.x_authorize_url}?{query}", {"verifier": verifier}
+
+    async def complete(
+        self, *, code: str, redirect_uri: str, data: dict[str, Any]
+    ) -> LinkedProfileData:
+        body = await self._token_call(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": str(data.get("verifier", "")),
+            },
+            refused=DomainError("web.error.authorisation_failed", network="X"),
+        )
+        tokens = token_set_from(body, self._clock.now())
+        try:
+            me = await self._calls.run(self._get_me, tokens.access_token)
+        except Exception as exc:
+            raise NetworkFailure(self._outcome(exc)) from exc
+        user = me["data"]
+        metrics = user.get("public_metrics") or {}
+        return LinkedProfileData(
+            network=Network.X,
+            instance="x.com",
+            remote_id=str(user["id"]),
+            handle=str(user["username"]),
+            followers=int(metrics.get("followers_count", 0)),
+            tokens=tokens,
+        )
+
+    # ---- SocialNetwork -------------------------------------------------------------
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        """Post a tweet. X has no idempotency key: the blast reconciles via ``recent_posts``."""
+        try:
+            body = await self._as(account, lambda token: self._create_tweet(token, text))
+        except NetworkFailure as failure:
+            return failure.outcome
+        tweet_id = str(body["data"]["id"])
+        return PostOutcome(
+            OutcomeKind.POSTED,
+            remote_id=tweet_id,
+            url=f"https://x.com/{account.handle}/status/{tweet_id}",
+        )
+
+    def compose_url(self, account: SocialAccount, text: str) -> str:
+        parts = urlsplit(self._settings.x_authorize_url)
+        return f"{parts.scheme}://{parts.netloc}/intent/post?text={quote(text, safe='')}"
+
+    async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
+        pages = await self._as(
+            account, lambda token: self._timeline(token, account.remote_id, since)
+        )
+        posts = []
+        for item in pages:
+            created = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
+            posts.append(
+                RemotePost(
+                    remote_id=str(item["id"]),
+                    text=str(item.get("text", "")),
+                    url=f"https://x.com/{account.handle}/status/{item['id']}",
+                    created_at=created.astimezone(UTC),
+                )
+            )
+        return posts
+
+    async def refresh(self, account: SocialAccount) -> TokenSet:
+        """Trade the refresh token for new tokens and store them (X rotates refresh tokens)."""
+        if not account.tokens.refresh_token:
+            raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="no refresh token"))
+        body = await self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": account.tokens.refresh_token},
+            refused=NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="refresh refused")),
+        )
+        tokens = token_set_from(body, self._clock.now(), previous=account.tokens)
+        if account.id is not None:
+            await self._repo.update_tokens(account.id, tokens)
+        return tokens
+
+    async def revoke(self, account: SocialAccount) -> None:
+        for token, hint in (
+            (account.tokens.access_token, "access_token"),
+            (account.tokens.refresh_token, "refresh_token"),
+        ):
+            if not token:
+                continue
+            try:
+                await self._form_post(
+                    "/2/oauth2/revoke", {"token": token, "token_type_hint": hint}
+                )
+            except (aiohttp.ClientError, TimeoutError):
+                log.warning("revoking an X token of account %s failed", account.id)
+
+    # ---- internals -----------------------------------------------------------------
+
+    async def _as(self, account: SocialAccount, call: Callable[[str], T]) -> T:
+        """Run ``call(access_token)`` on a worker; refresh once on expiry or a 401."""
+        tokens = account.tokens
+        refreshed = False
+        if tokens.refresh_token and tokens.expires_before(self._clock.now() + REFRESH_MARGIN):
+            tokens = await self.refresh(account)
+            refreshed = True
+        while True:
+            try:
+                return await self._calls.run(call, tokens.access_token)
+            except tweepy.Unauthorized as exc:
+                if refreshed or not tokens.refresh_token:
+                    raise NetworkFailure(self._outcome(exc)) from exc
+                log.info("X answered 401 for account %s; refreshing once", account.id)
+                tokens = await self.refresh(replace(account, tokens=tokens))
+                refreshed = True
+            except Exception as exc:
+                raise NetworkFailure(self._outcome(exc)) from exc
+
+    def _client(self, access_token: str) -> tweepy.Client:
+        client = tweepy.Client(bearer_token=access_token, return_type=dict)
+        client.session = RebasedSession(self._api, self._timeout)
+        return client
+
+    def _get_me(self, access_token: str) -> dict[str, Any]:
+        client = self._client(access_token)
+        try:
+            return client.get_me(user_auth=False, user_fields=["public_metrics"])  # type: ignore[no-any-return]
+        finally:
+            client.session.close()
+
+    def _create_tweet(self, access_token: str, text: str) -> dict[str, Any]:
+        client = self._client(access_token)
+        try:
+            return client.create_tweet(text=text, user_auth=False)  # type: ignore[no-any-return]
+        finally:
+            client.session.close()
+
+    def _timeline(self, access_token: str, user_id: str, since: datetime) -> list[dict[str, Any]]:
+        client = self._client(access_token)
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {
+            "start_time": since,
+            "max_results": 100,
+            "tweet_fields": ["created_at"],
+        }
+        try:
+            for _ in range(TIMELINE_PAGES):
+                page = client.get_users_tweets(user_id, user_auth=False, **params)
+                items.extend(page.get("data") or [])
+                next_token = (page.get("meta") or {}).get("next_token")
+                if not next_token:
+                    break
+                params["pagination_token"] = next_token
+        finally:
+            client.session.close()
+        return items
+
+    def _outcome(self, exc: BaseException) -> PostOutcome:
+        """Map a tweepy or transport error to the blast's vocabulary."""
+        if isinstance(exc, tweepy.Unauthorized):
+            return PostOutcome(OutcomeKind.REVOKED, reason="unauthorized")
+        if isinstance(exc, tweepy.Forbidden):
+            detail = " ".join(str(m) for m in exc.api_messages).lower()
+            if "suspend" in detail or "locked" in detail:
+                return PostOutcome(OutcomeKind.REVOKED, reason="account suspended")
+            return PostOutcome(OutcomeKind.REJECTED, reason=_short(detail) or "forbidden")
+        if isinstance(exc, tweepy.TooManyRequests):
+            retry_at = self._clock.now() + DEFAULT_RETRY
+            if exc.reset_time:
+                retry_at = datetime.fromtimestamp(exc.reset_time, UTC)
+            return PostOutcome(OutcomeKind.RATE_LIMITED, retry_at=retry_at, reason="rate limited")
+        if isinstance(exc, tweepy.TwitterServerError):
+            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"server error {_status(exc)}")
+        if isinstance(exc, tweepy.HTTPException):
+            detail = " ".join(str(m) for m in exc.api_messages)
+            return PostOutcome(OutcomeKind.REJECTED, reason=_short(detail) or str(_status(exc)))
+        if isinstance(exc, requests.RequestException | OSError):
+            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+        log.exception("unexpected error talking to X", exc_info=exc)
+        return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+
+    async def _token_call(self, form: dict[str, str], *, refused: Exception) -> dict[str, Any]:
+        """POST to the token endpoint: ``refused`` on a 4xx, NETWORK_DOWN otherwise."""
+        try:
+            status, body = await self._form_post("/2/oauth2/token", form)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+            ) from exc
+        if 400 <= status < 500 and status != 429:
+            log.info("X token endpoint refused a %s grant (%s)", form["grant_type"], status)
+            raise refused
+        if status != 200 or not isinstance(body, dict) or "access_token" not in body:
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"token endpoint {status}")
+            )
+        return body
+
+    async def _form_post(self, path: str, form: dict[str, str]) -> tuple[int, Any]:
+        data = dict(form)
+        auth = None
+        if self._client_secret:
+            auth = aiohttp.BasicAuth(self._client_id, self._client_secret)
+        else:
+            data["client_id"] = self._client_id
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(f"{self._api}{path}", data=data, auth=auth) as response,
+        ):
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:
+                body = None
+            return response.status, body
+
+
+def _status(exc: tweepy.HTTPException) -> int:
+    return int(getattr(exc.response, "status_code", 0) or 0)
+
+
+def _short(text: str) -> str:
+    return text.strip()[:200]

@@ -1,0 +1,137 @@
+"""Moderation in TELEGRAM_MODERATION_CHAT_ID: Approve and Reject buttons on the card.
+
+Only administrators of that chat, or ids in TELEGRAM_MODERATOR_IDS, may press them;
+anyone else gets an alert and nothing changes. Reject asks the moderator for a reason
+with a ForceReply message (which reaches a bot even in privacy mode); their reply to it
+carries the reason. The core decides the race when two moderators act at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import ForceReply, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from adapters.telegram.kit import Context, Kit, callback_argument
+from bot.domain.campaign import CampaignStatus
+from bot.domain.errors import DomainError, InvalidInput, InvalidTransition
+from bot.domain.text import t
+from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingReason:
+    """A moderator pressed Reject and we wait for their reply to ``prompt_id``."""
+
+    campaign_id: int
+    prompt_id: int
+
+
+class ModerationHandlers:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.core = kit.core
+        self.chat_id = kit.settings.telegram_moderation_chat_id
+        self.moderator_ids = frozenset(kit.settings.telegram_moderator_ids)
+        self.pending: dict[int, PendingReason] = {}
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        guard = self.kit.guarded
+        handlers: list[BaseHandler[Update, Context, None]] = [
+            CallbackQueryHandler(guard(self.approve), pattern=f"^{APPROVE_ACTION}:"),
+            CallbackQueryHandler(guard(self.reject), pattern=f"^{REJECT_ACTION}:"),
+        ]
+        if self.chat_id is not None:
+            in_moderation_chat = filters.Chat(chat_id=int(self.chat_id))
+            handlers.append(
+                MessageHandler(
+                    in_moderation_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+                    guard(self.reason),
+                )
+            )
+        return handlers
+
+    async def may_moderate(self, context: Context, user_id: int) -> bool:
+        if str(user_id) in self.moderator_ids:
+            return True
+        if self.chat_id is None:
+            return False
+        return await self.kit.is_admin(context, self.chat_id, user_id)
+
+    async def _campaign_id(self, update: Update, context: Context) -> int | None:
+        """The card's campaign id if the presser may moderate; else answer and None."""
+        query = update.callback_query
+        assert query is not None and update.effective_user is not None
+        language = self.kit.language(update)
+        if not await self.may_moderate(context, update.effective_user.id):
+            log.info("user %s pressed a moderation button without the right", query.from_user.id)
+            await self.kit.answer(query, t("telegram.not_moderator"), language, alert=True)
+            return None
+        try:
+            return int(callback_argument(update))
+        except ValueError:
+            await self.kit.answer(query, t("telegram.unknown_button"), language, alert=True)
+            return None
+
+    async def approve(self, update: Update, context: Context) -> None:
+        campaign_id = await self._campaign_id(update, context)
+        if campaign_id is None:
+            return
+        assert update.callback_query is not None
+        campaign = await self.core.campaigns.approve(campaign_id, self.kit.user(update))
+        await self.kit.answer(
+            update.callback_query,
+            t("telegram.approved", ref=campaign.ref),
+            self.kit.language(update),
+        )
+
+    async def reject(self, update: Update, context: Context) -> None:
+        campaign_id = await self._campaign_id(update, context)
+        if campaign_id is None:
+            return
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        campaign = await self.core.campaigns.get_by_id(campaign_id)
+        if campaign.status is not CampaignStatus.PENDING_REVIEW:
+            raise InvalidTransition(
+                "campaign.cannot_rejected", ref=campaign.ref, status=campaign.status.value
+            )
+        moderator = self.kit.user(update)
+        prompt = await context.bot.send_message(
+            query.message.chat.id,
+            self.kit.text(
+                t("telegram.reason_prompt", name=moderator.name, ref=campaign.ref),
+                moderator.language,
+            ),
+            reply_markup=ForceReply(
+                selective=False,
+                input_field_placeholder=self.kit.text(
+                    t("telegram.reason_placeholder"), moderator.language
+                )[:64],
+            ),
+        )
+        self.pending[int(moderator.id)] = PendingReason(campaign_id, prompt.message_id)
+        await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
+
+    async def reason(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None and update.effective_user is not None
+        waiting = self.pending.get(update.effective_user.id)
+        replied = message.reply_to_message
+        if waiting is None or replied is None or replied.message_id != waiting.prompt_id:
+            return  # an ordinary conversation among moderators
+        try:
+            campaign = await self.core.campaigns.reject(
+                waiting.campaign_id, self.kit.user(update), message.text or ""
+            )
+        except InvalidInput:
+            raise  # keep waiting: the next reply may carry a usable reason
+        except DomainError:
+            self.pending.pop(update.effective_user.id, None)
+            raise
+        self.pending.pop(update.effective_user.id, None)
+        await self.kit.reply(update, t("telegram.rejected", ref=campaign.ref))

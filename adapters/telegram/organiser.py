@@ -1,0 +1,93 @@
+"""Organiser commands: /newcampaign (the dialog), /cancel, /mycampaigns, /cancelcampaign.
+
+The dialog itself is the core's state machine; here each reply is shown, free text in
+a private chat is fed to it, and its buttons come back as ``dlg:`` callbacks.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from adapters.telegram.kit import Context, Kit
+from bot.dialog import ACTION_PREFIX
+from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.text import Text, t
+from bot.services.cards import summary_line
+
+NEW_CAMPAIGN_PAYLOAD = "new"
+
+
+class OrganiserHandlers:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.core = kit.core
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        guard = self.kit.guarded
+        return [
+            CommandHandler("newcampaign", guard(self.new_campaign)),
+            CommandHandler("cancel", guard(self.cancel_dialog)),
+            CommandHandler("mycampaigns", guard(self.my_campaigns)),
+            CommandHandler("cancelcampaign", guard(self.cancel_campaign)),
+            CallbackQueryHandler(guard(self.dialog_button), pattern=f"^{ACTION_PREFIX}"),
+        ]
+
+    async def new_campaign(self, update: Update, context: Context) -> None:
+        if not self.kit.is_private(update):
+            button = Button(
+                t("telegram.button_open_private"),
+                url=self.kit.renderer.deep_link(NEW_CAMPAIGN_PAYLOAD),
+            )
+            await self.kit.reply(
+                update,
+                OutgoingMessage.of(t("telegram.newcampaign_in_private"), buttons=((button,),)),
+            )
+            return
+        await self.begin(update)
+
+    async def begin(self, update: Update) -> None:
+        reply = await self.core.dialogs.begin(self.kit.user(update))
+        await self.kit.reply(update, reply.message)
+
+    async def dialog_text(self, update: Update, text: str) -> None:
+        reply = await self.core.dialogs.text(self.kit.user(update), text, self.kit.chat(update))
+        await self.kit.reply(update, reply.message)
+
+    async def dialog_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        user = self.kit.user(update)
+        reply = await self.core.dialogs.action(user, str(query.data), self.kit.chat(update))
+        await self.kit.answer(query)
+        await self.kit.show_in_place(query, reply.message, user.language)
+
+    async def cancel_dialog(self, update: Update, context: Context) -> None:
+        if not await self.kit.require_private(update):
+            return
+        reply = await self.core.dialogs.cancel(self.kit.user(update))
+        await self.kit.reply(update, reply.message)
+
+    async def my_campaigns(self, update: Update, context: Context) -> None:
+        if not await self.kit.require_private(update):
+            return
+        rows = await self.core.campaigns.of_organiser(self.kit.user(update))
+        if not rows:
+            await self.kit.reply(update, t("telegram.mycampaigns_none"))
+            return
+        now = self.core.clock.now()
+        lines: list[Text] = [t("telegram.mycampaigns_header")]
+        lines.extend(summary_line(campaign, stats, now) for campaign, stats in rows)
+        await self.kit.reply(update, OutgoingMessage(tuple(lines)))
+
+    async def cancel_campaign(self, update: Update, context: Context) -> None:
+        if not await self.kit.require_private(update):
+            return
+        args = self.kit.args(context)
+        if len(args) != 1:
+            await self.kit.reply(update, t("telegram.usage_cancelcampaign"))
+            return
+        campaign = await self.core.campaigns.cancel(args[0], self.kit.user(update))
+        await self.kit.reply(
+            update, t("telegram.campaign_cancelled", ref=campaign.ref, title=campaign.title)
+        )

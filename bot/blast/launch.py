@@ -1,0 +1,368 @@
+"""The synchronised blast of one campaign, from the reminders to the final report.
+
+``Blast`` is what the scheduler calls for each event; every method re-reads the
+database first, so it is safe to call again after a crash or twice in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.blast import tap
+from bot.blast.auto import AutoSender, SendStats
+from bot.blast.policy import BlastTuning
+from bot.blast.prepare import chunks, load_accounts, mode_of, prepare
+from bot.blast.report import LATE_NOTE, NOT_POSTED, TAP_NOTE, figures_of, report_message
+from bot.blast.writer import DeliveryWriter
+from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign, CampaignStatus, transition
+from bot.domain.errors import StaleUpdate
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.domain.refs import UserRef
+from bot.domain.text import Text, t
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BlastResult:
+    """What one run of the blast did (for the benchmark and the logs)."""
+
+    campaign_id: int
+    started: float = 0.0  # monotonic
+    networks: dict[Network, SendStats] = field(default_factory=dict)
+    offered: int = 0
+
+    @property
+    def first_post(self) -> float | None:
+        stamps = [s.first_post for s in self.networks.values() if s.first_post is not None]
+        return min(stamps) if stamps else None
+
+    @property
+    def last_post(self) -> float | None:
+        stamps = [s.last_post for s in self.networks.values() if s.last_post is not None]
+        return max(stamps) if stamps else None
+
+
+class Blast:
+    def __init__(self, core: Core, tuning: BlastTuning | None = None) -> None:
+        self._core = core
+        self._tuning = tuning or BlastTuning()
+        self._prepared: dict[int, dict[int, SocialAccount]] = {}
+        self.results: dict[int, BlastResult] = {}
+
+    # --- before the launch -------------------------------------------------------
+
+    async def remind(self, campaign: Campaign, event: str) -> None:
+        """Announce the coming launch in promoted chats and to every supporter."""
+        assert campaign.id is not None
+        stats = await self._core.repo.campaign_stats(campaign.id)
+        params = {"title": campaign.title, "launch_at": campaign.launch_at, "ref": campaign.ref}
+        await self._announce(
+            campaign,
+            OutgoingMessage.of(t(f"blast.{event}_chat", supporters=stats.supporters, **params)),
+        )
+        await self._tell_supporters(
+            campaign, OutgoingMessage.of(t(f"blast.{event}_supporter", **params))
+        )
+        log.info("campaign %s: %s sent", campaign.ref, event)
+
+    async def prepare(self, campaign: Campaign) -> None:
+        assert campaign.id is not None
+        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        accounts = await load_accounts(
+            self._core.repo, [p.account_id for p in pledges], self._tuning.account_batch
+        )
+        await self._prepare(campaign, pledges, accounts)
+        self._prepared[campaign.id] = accounts
+
+    async def _prepare(
+        self, campaign: Campaign, pledges: list[Pledge], accounts: dict[int, SocialAccount]
+    ) -> set[int]:
+        """Run the preparation on ``pledges``; return the ids it queued."""
+        before = {p.id for p in pledges if p.delivery is DeliveryState.WAITING}
+        await prepare(
+            repo=self._core.repo,
+            networks=self._core.networks,
+            settings=self._core.settings,
+            campaign=campaign,
+            pledges=pledges,
+            accounts=accounts,
+            now=self._core.clock.now(),
+            batch=self._tuning.mark_batch,
+            refresh_concurrency=self._tuning.refresh_concurrency,
+        )
+        return {i for i in before if i is not None}
+
+    # --- the launch ----------------------------------------------------------------
+
+    async def launch(self, campaign: Campaign, late: timedelta = timedelta(0)) -> Campaign:
+        """LIVE → LAUNCHING → (goal missed: FAILED) or deliver everything → LAUNCHED."""
+        now = self._core.clock.now()
+        launching = transition(campaign, CampaignStatus.LAUNCHING, at=now)
+        late_minutes = int(late.total_seconds() // 60)
+        if late_minutes >= 1:
+            launching = replace(launching, notes={**launching.notes, LATE_NOTE: str(late_minutes)})
+        try:
+            launching = await self._core.repo.update_campaign(launching)
+        except StaleUpdate:  # cancelled (or launched) at the same moment: re-read, decide again
+            log.info("campaign %s changed under the launch; skipping", campaign.ref)
+            fresh = await self._core.repo.get_campaign(campaign.id or 0)
+            return fresh or campaign
+        assert launching.id is not None
+        log.info("campaign %s launching (late %s min)", launching.ref, late_minutes)
+        stats = await self._core.repo.campaign_stats(launching.id)
+        if not launching.goal_met(stats.supporters):
+            return await self._goal_missed(launching, stats.supporters)
+        return await self.deliver(launching)
+
+    async def deliver(self, campaign: Campaign) -> Campaign:
+        """Deliver every pledge still to deliver, then mark the campaign LAUNCHED.
+
+        Also the resumption of a blast interrupted by a crash (campaign LAUNCHING).
+        """
+        core = self._core
+        assert campaign.id is not None
+        result = BlastResult(campaign.id, started=time.monotonic())
+        self.results[campaign.id] = result
+        pledges = await core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        accounts = self._prepared.pop(campaign.id, {})
+        caught_up = await self._prepare(campaign, pledges, accounts)
+        missing = {p.account_id for p in pledges} - accounts.keys()
+        if missing:
+            accounts.update(await load_accounts(core.repo, missing, self._tuning.account_batch))
+        auto_queued: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
+        auto_sending: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
+        tap_queued: list[tuple[Pledge, SocialAccount]] = []
+        tap_sending: list[tuple[Pledge, SocialAccount]] = []
+        has_tap = False
+        for pledge in pledges:
+            account = accounts.get(pledge.account_id)
+            if account is None or pledge.network not in core.networks:
+                continue  # erased since, or failed as unavailable by the preparation
+            delivery = pledge.delivery
+            if pledge.id in caught_up:
+                if account.revoked:
+                    continue  # failed by the preparation
+                delivery = DeliveryState.QUEUED
+            is_tap = mode_of(pledge, core.settings) is DeliveryMode.TAP
+            has_tap = has_tap or is_tap
+            pair = (replace(pledge, delivery=delivery), account)
+            if delivery is DeliveryState.QUEUED:
+                (tap_queued if is_tap else auto_queued.setdefault(pledge.network, [])).append(pair)
+            elif delivery is DeliveryState.SENDING:
+                (tap_sending if is_tap else auto_sending.setdefault(pledge.network, [])).append(
+                    pair
+                )
+            elif delivery is DeliveryState.TAP_OFFERED:
+                has_tap = True
+        if has_tap and campaign.notes.get(TAP_NOTE) != "1":
+            campaign = await core.repo.update_campaign(
+                replace(campaign, notes={**campaign.notes, TAP_NOTE: "1"})
+            )
+        del pledges, accounts
+        deadline = time.monotonic() + core.settings.blast_retry_window_seconds
+        async with DeliveryWriter(
+            core.repo,
+            flush_every=self._tuning.flush_every,
+            flush_seconds=self._tuning.flush_seconds,
+        ) as writer:
+            senders = {
+                network: AutoSender(
+                    repo=core.repo,
+                    network=core.networks[network],
+                    clock=core.clock,
+                    writer=writer,
+                    campaign_message=campaign.message,
+                    since=campaign.launch_at,
+                    concurrency=core.settings.blast_concurrency,
+                    deadline=deadline,
+                    tuning=self._tuning,
+                )
+                for network in auto_queued.keys() | auto_sending.keys()
+            }
+            result.networks = {network: sender.stats for network, sender in senders.items()}
+            jobs = [
+                sender.run(auto_queued.get(network, []), auto_sending.get(network, []))
+                for network, sender in senders.items()
+            ]
+            offers = tap.offer(
+                repo=core.repo,
+                notifier=core.notifier,
+                networks=core.networks,
+                writer=writer,
+                campaign=campaign,
+                queued=tap_queued,
+                sending=tap_sending,
+                batch=self._tuning.mark_batch,
+                concurrency=self._tuning.tap_concurrency,
+            )
+            outcomes = await asyncio.gather(offers, *jobs)
+            result.offered = outcomes[0]
+        launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
+        log.info(
+            "campaign %s launched: %s",
+            launched.ref,
+            {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
+        )
+        await core.cards.refresh_now(campaign.id)
+        if not has_tap and launched.notes.get(TAP_NOTE) != "1":
+            await self.report(launched)
+        return launched
+
+    async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
+        """Move to ``status`` from the stored version (the blast may have changed notes)."""
+        assert campaign.id is not None
+        for _ in range(3):
+            stored = await self._core.repo.get_campaign(campaign.id)
+            assert stored is not None
+            if stored.status is status:
+                return stored
+            try:
+                return await self._core.repo.update_campaign(
+                    transition(stored, status, at=self._core.clock.now())
+                )
+            except StaleUpdate:
+                continue
+        raise StaleUpdate()
+
+    async def _goal_missed(self, campaign: Campaign, supporters: int) -> Campaign:
+        failed = await self._set_status(campaign, CampaignStatus.FAILED)
+        params = {"title": failed.title, "supporters": supporters, "goal": failed.goal}
+        log.info("campaign %s failed: %s of %s supporters", failed.ref, supporters, failed.goal)
+        await self._tell_everyone(
+            failed,
+            organiser=t("blast.goal_missed_organiser", **params),
+            supporter=t("blast.goal_missed_supporter", **params),
+            chat=t("blast.goal_missed_chat", **params),
+        )
+        return failed
+
+    async def fail_missed(self, campaign: Campaign, late: timedelta) -> Campaign:
+        """The launch moment passed too long ago (the bot was down): FAILED, and say so."""
+        failed = await self._core.repo.update_campaign(
+            transition(campaign, CampaignStatus.FAILED, at=self._core.clock.now())
+        )
+        params = {
+            "title": failed.title,
+            "launch_at": failed.launch_at,
+            "minutes": int(late.total_seconds() // 60),
+        }
+        log.warning("campaign %s missed its launch by %s", failed.ref, late)
+        await self._tell_everyone(
+            failed,
+            organiser=t("blast.missed_organiser", **params),
+            supporter=t("blast.missed_supporter", **params),
+            chat=t("blast.missed_chat", **params),
+        )
+        return failed
+
+    # --- after the launch ----------------------------------------------------------
+
+    async def _offered(self, campaign: Campaign) -> list[tuple[Pledge, SocialAccount]]:
+        assert campaign.id is not None
+        pledges = [
+            p
+            for p in await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+            if p.delivery is DeliveryState.TAP_OFFERED
+        ]
+        accounts = await load_accounts(
+            self._core.repo, [p.account_id for p in pledges], self._tuning.account_batch
+        )
+        return [(p, accounts[p.account_id]) for p in pledges if p.account_id in accounts]
+
+    async def read_back(self, campaign: Campaign) -> list[tuple[Pledge, SocialAccount]]:
+        """Confirm who posted; return the offered pledges still unconfirmed."""
+        offered = await self._offered(campaign)
+        if not offered:
+            return []
+        confirmed = await tap.read_back(
+            repo=self._core.repo,
+            networks=self._core.networks,
+            campaign=campaign,
+            offered=offered,
+            now=self._core.clock.now(),
+            concurrency=self._tuning.read_concurrency,
+        )
+        if confirmed:
+            assert campaign.id is not None
+            self._core.cards.request(campaign.id)
+        done = {p.id for p in confirmed}
+        return [(p, a) for p, a in offered if p.id not in done]
+
+    async def tap_reminder(self, campaign: Campaign) -> int:
+        pending = await self.read_back(campaign)
+        return await tap.remind(
+            notifier=self._core.notifier,
+            networks=self._core.networks,
+            campaign=campaign,
+            pending=pending,
+            concurrency=self._tuning.tap_concurrency,
+        )
+
+    async def report(self, campaign: Campaign) -> None:
+        """Final read-back, close the unconfirmed taps, and tell everyone the figures."""
+        core = self._core
+        assert campaign.id is not None
+        if not await core.repo.claim_event(campaign.id, "report", core.clock.now()):
+            return
+        pending = await self.read_back(campaign)
+        now = core.clock.now()
+        closed = [
+            change_status(p, PledgeStatus.FAILED, at=now, reason=NOT_POSTED) for p, _ in pending
+        ]
+        for part in chunks(closed, self._tuning.flush_every):
+            await core.repo.record_deliveries(part)
+        pledges = await core.repo.pledges_of_campaign(campaign.id)
+        stats = await core.repo.campaign_stats(campaign.id)
+        figures = figures_of(campaign, pledges, stats, core.settings)
+        message = report_message(campaign, figures)
+        await core.notifier.send_to_user(campaign.organiser, message)
+        await self._announce(campaign, message)
+        await core.cards.refresh_now(campaign.id)
+        log.info(
+            "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
+            campaign.ref,
+            figures.posted,
+            figures.confirmed,
+            figures.not_posted,
+            figures.failed,
+        )
+
+    # --- telling people -----------------------------------------------------------
+
+    async def _announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
+        assert campaign.id is not None
+        for chat, language in await self._core.campaigns.promoted_chats(campaign.id):
+            await self._core.notifier.send(chat, message, language)
+
+    async def _tell_supporters(self, campaign: Campaign, message: OutgoingMessage) -> None:
+        assert campaign.id is not None
+        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        people = {p.supporter.key: p.supporter for p in pledges}
+        limit = asyncio.Semaphore(self._tuning.tap_concurrency)
+
+        async def tell(person: UserRef) -> None:
+            async with limit:
+                await self._core.notifier.send_to_user(person, message)
+
+        await asyncio.gather(*(tell(p) for p in people.values()))
+
+    async def _tell_everyone(
+        self, campaign: Campaign, *, organiser: Text, supporter: Text, chat: Text
+    ) -> None:
+        assert campaign.id is not None
+        await self._core.notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
+        await self._tell_supporters(campaign, OutgoingMessage.of(supporter))
+        await self._announce(campaign, OutgoingMessage.of(chat))
+        await self._core.cards.refresh_now(campaign.id)

@@ -1,0 +1,61 @@
+"""How the blast retries: backoff for a network that is down, the retry window, and
+how a pledge caught mid-request by a crash is recovered on each network.
+
+Kept apart from the sending loop so the rules can be read (and tuned in tests) in one
+place.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.networks import Network
+
+
+class Recovery(StrEnum):
+    """What to do with a pledge found SENDING after a restart (or retried after a timeout)."""
+
+    RESEND = "resend"  # the network dedupes on the idempotency key (Mastodon)
+    CHECK_FIRST = "check_first"  # read the account's recent posts; re-send only if absent
+
+
+RECOVERY: dict[Network, Recovery] = {
+    Network.MASTODON: Recovery.RESEND,
+    Network.X: Recovery.CHECK_FIRST,
+    Network.SANDBOX: Recovery.CHECK_FIRST,
+}
+
+
+def recovery_for(network: Network) -> Recovery:
+    return RECOVERY.get(network, Recovery.CHECK_FIRST)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff with jitter for transient failures, bounded by the retry window."""
+
+    base_seconds: float = 1.0
+    cap_seconds: float = 60.0
+    jitter: float = 0.5  # the delay is drawn from [(1 - jitter) * d, d]
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
+        delay = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        draw = (rng or random).random()
+        return delay * (1 - self.jitter * draw)
+
+
+@dataclass(frozen=True)
+class BlastTuning:
+    """Knobs of the sending pipeline; the defaults meet the benchmark targets."""
+
+    mark_batch: int = 500  # pledges moved QUEUED → SENDING per database write
+    flush_every: int = 500  # results written per record_deliveries call at most
+    flush_seconds: float = 0.2  # ... or this often, whichever comes first
+    account_batch: int = 2000  # account ids per get_accounts call
+    tap_concurrency: int = 100  # private messages in flight (front ends rate limit)
+    read_concurrency: int = 20  # read-back requests in flight per network
+    refresh_concurrency: int = 20  # token refreshes in flight during preparation
+    retry: RetryPolicy = RetryPolicy()

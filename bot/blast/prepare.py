@@ -1,0 +1,168 @@
+"""The preparation step before a launch: load the pledges and their accounts in bulk,
+refresh tokens that would expire before the blast is over, fail pledges whose account
+was revoked, and queue the rest.
+
+It runs PREPARE_MINUTES_BEFORE the launch and again at the launch itself for pledges
+that arrived in between, so the launch moment has little left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.outcomes import OutcomeKind
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.ports import NetworkFailure, Repository, SocialNetwork
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REASON_REVOKED = OutcomeKind.REVOKED.value
+REASON_UNAVAILABLE = "unavailable"
+
+
+T = TypeVar("T")
+
+
+def chunks(items: list[T], size: int) -> Iterable[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def load_accounts(
+    repo: Repository, account_ids: Collection[int], batch: int
+) -> dict[int, SocialAccount]:
+    """Every account in ``account_ids`` that still exists, a few queries in all."""
+    accounts: dict[int, SocialAccount] = {}
+    for part in chunks(sorted(set(account_ids)), batch):
+        accounts.update(await repo.get_accounts(part))
+    return accounts
+
+
+def mode_of(pledge: Pledge, settings: Settings) -> DeliveryMode:
+    return pledge.delivery_mode or settings.delivery_mode(pledge.network)
+
+
+def tokens_needed_until(campaign: Campaign, settings: Settings, has_tap: bool) -> datetime:
+    """Tokens must stay valid through the retry window (and the tap read-back)."""
+    window = timedelta(seconds=settings.blast_retry_window_seconds)
+    if has_tap:
+        window = max(window, timedelta(minutes=settings.tap_readback_minutes))
+    return campaign.launch_at + window
+
+
+async def prepare(
+    *,
+    repo: Repository,
+    networks: Mapping[Network, SocialNetwork],
+    settings: Settings,
+    campaign: Campaign,
+    pledges: list[Pledge],
+    accounts: dict[int, SocialAccount],
+    now: datetime,
+    batch: int,
+    refresh_concurrency: int,
+) -> dict[int, SocialAccount]:
+    """Queue every WAITING pledge in ``pledges`` that can be delivered.
+
+    ``accounts`` is extended in place with the accounts loaded here (refreshed tokens
+    included) and returned. Pledges that cannot be delivered are marked FAILED now.
+    """
+    waiting = [
+        p
+        for p in pledges
+        if p.status is PledgeStatus.PLEDGED and p.delivery is DeliveryState.WAITING
+    ]
+    if not waiting:
+        return accounts
+    missing = {p.account_id for p in waiting} - accounts.keys()
+    if missing:
+        accounts.update(await load_accounts(repo, missing, batch))
+    has_tap = any(mode_of(p, settings) is DeliveryMode.TAP for p in waiting)
+    horizon = tokens_needed_until(campaign, settings, has_tap)
+    await _refresh_tokens(
+        repo,
+        networks,
+        [accounts[p.account_id] for p in waiting if p.account_id in accounts],
+        accounts,
+        horizon,
+        refresh_concurrency,
+    )
+    failed: list[Pledge] = []
+    ready: list[int] = []
+    for pledge in waiting:
+        account = accounts.get(pledge.account_id)
+        if account is None:  # erased by its owner since the pledge was loaded
+            continue
+        assert pledge.id is not None
+        if account.revoked:
+            failed.append(
+                change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_REVOKED)
+            )
+        elif pledge.network not in networks:
+            failed.append(
+                change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
+            )
+        else:
+            ready.append(pledge.id)
+    for part in chunks(failed, batch):
+        await repo.record_deliveries(part)
+    queued = 0
+    for part in chunks(ready, batch):
+        queued += len(
+            await repo.set_delivery(part, DeliveryState.QUEUED, expected=DeliveryState.WAITING)
+        )
+    log.info("campaign %s prepared: %s queued, %s failed", campaign.ref, queued, len(failed))
+    return accounts
+
+
+async def _refresh_tokens(
+    repo: Repository,
+    networks: Mapping[Network, SocialNetwork],
+    candidates: list[SocialAccount],
+    accounts: dict[int, SocialAccount],
+    horizon: datetime,
+    concurrency: int,
+) -> None:
+    due = {
+        a.id: a
+        for a in candidates
+        if a.id is not None
+        and not a.revoked
+        and a.tokens.expires_before(horizon)
+        and a.network in networks
+    }
+    if not due:
+        return
+    limit = asyncio.Semaphore(concurrency)
+
+    async def refresh(account: SocialAccount) -> None:
+        assert account.id is not None
+        network: SocialNetwork = networks[account.network]
+        async with limit:
+            try:
+                tokens = await network.refresh(account)
+            except NetworkFailure as failure:
+                if failure.outcome.kind is OutcomeKind.REVOKED:
+                    await repo.mark_account_revoked(account.id)
+                    accounts[account.id] = replace(account, revoked=True)
+                else:  # the post itself will tell; the token may still work
+                    log.warning(
+                        "refreshing account %s failed: %s", account.id, failure.outcome.kind
+                    )
+                return
+            except Exception:
+                log.exception("refreshing account %s failed", account.id)
+                return
+        await repo.update_tokens(account.id, tokens)
+        accounts[account.id] = replace(account, tokens=tokens)
+
+    await asyncio.gather(*(refresh(a) for a in due.values()))

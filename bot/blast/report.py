@@ -1,0 +1,98 @@
+"""The figures of a finished blast and the messages that tell people about them.
+
+Figures come from the pledge rows (never from counters kept in memory), so a report
+written after a crash and restart is as right as one written in a single run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.domain.campaign import Campaign
+from bot.domain.cards import CampaignStats
+from bot.domain.networks import DeliveryMode
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import Pledge, PledgeStatus
+from bot.domain.text import Text, t
+from bot.settings import Settings
+
+NOT_POSTED = "not_posted"  # failure reason of a tap pledge never confirmed
+LATE_NOTE = "late_minutes"  # campaign note: how late the launch went out
+TAP_NOTE = "tap"  # campaign note: the blast offered one-tap links
+LINKS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Figures:
+    posted: int = 0  # posted by Chorus (auto)
+    confirmed: int = 0  # tapped and confirmed by read-back
+    not_posted: int = 0  # tap links never used
+    failed: dict[str, int] = field(default_factory=dict)  # by reason
+    reach: int = 0
+    links: tuple[str, ...] = ()
+    late_minutes: int = 0
+    tap: bool = False
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+
+def figures_of(
+    campaign: Campaign, pledges: Iterable[Pledge], stats: CampaignStats, settings: Settings
+) -> Figures:
+    posted = confirmed = not_posted = 0
+    failed: Counter[str] = Counter()
+    links: list[str] = []
+    tap = campaign.notes.get(TAP_NOTE) == "1"
+    for pledge in pledges:
+        mode = pledge.delivery_mode or settings.delivery_mode(pledge.network)
+        if pledge.status is PledgeStatus.POSTED:
+            if mode is DeliveryMode.TAP:
+                confirmed += 1
+            else:
+                posted += 1
+            if pledge.remote_post_url and len(links) < LINKS_SHOWN:
+                links.append(pledge.remote_post_url)
+        elif pledge.status is PledgeStatus.FAILED:
+            if pledge.failure_reason == NOT_POSTED:
+                not_posted += 1
+            else:
+                failed[pledge.failure_reason or "unknown"] += 1
+        elif pledge.status is PledgeStatus.PLEDGED and mode is DeliveryMode.TAP:
+            not_posted += 1
+        if mode is DeliveryMode.TAP:
+            tap = True
+    return Figures(
+        posted=posted,
+        confirmed=confirmed,
+        not_posted=not_posted,
+        failed=dict(sorted(failed.items())),
+        reach=stats.posted_reach,
+        links=tuple(links),
+        late_minutes=int(campaign.notes.get(LATE_NOTE, "0") or 0),
+        tap=tap,
+    )
+
+
+def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
+    parts: list[Text] = [t("blast.report_title", title=campaign.title, ref=campaign.ref)]
+    if figures.late_minutes:
+        parts.append(t("blast.report_late", minutes=figures.late_minutes))
+    parts.append(t("blast.report_posted", count=figures.posted))
+    if figures.tap:
+        parts.append(
+            t("blast.report_tapped", confirmed=figures.confirmed, not_posted=figures.not_posted)
+        )
+    if figures.failed:
+        parts.append(t("blast.report_failed", count=figures.failed_total))
+        parts.extend(
+            t("blast.report_failed_reason", reason=t(f"blast.reason_{reason}"), count=count)
+            for reason, count in figures.failed.items()
+        )
+    parts.append(t("blast.report_reach", reach=figures.reach))
+    if figures.links:
+        parts.append(t("blast.report_links", links="\n".join(figures.links)))
+    return OutgoingMessage(tuple(parts))

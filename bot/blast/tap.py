@@ -1,0 +1,149 @@
+"""One-tap delivery: the supporter posts from their own account with a prefilled link.
+
+At launch each tap pledge gets a private message with a button to the network's compose
+screen; after TAP_REMINDER_MINUTES those who have not posted get a gentle reminder; the
+accounts' recent posts are read back to see who really posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from bot.blast.matching import find_campaign_post
+from bot.blast.prepare import chunks
+from bot.blast.writer import DeliveryWriter
+from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign
+from bot.domain.networks import Network
+from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.domain.text import t
+from bot.notifier import Notifier
+from bot.ports import NetworkFailure, Repository, SocialNetwork
+
+log = logging.getLogger(__name__)
+
+
+def tap_message(
+    campaign: Campaign, pledge: Pledge, account: SocialAccount, url: str, *, reminder: bool
+) -> OutgoingMessage:
+    key = "blast.tap_reminder" if reminder else "blast.tap_offer"
+    label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
+    return OutgoingMessage.of(
+        t(key, title=campaign.title, account=account.display),
+        t("blast.tap_text", message=pledge.message or campaign.message),
+        buttons=((Button(label, url=url),),),
+    )
+
+
+async def offer(
+    *,
+    repo: Repository,
+    notifier: Notifier,
+    networks: Mapping[Network, SocialNetwork],
+    writer: DeliveryWriter,
+    campaign: Campaign,
+    queued: list[tuple[Pledge, SocialAccount]],
+    sending: list[tuple[Pledge, SocialAccount]],
+    batch: int,
+    concurrency: int,
+) -> int:
+    """Send every tap pledge its one-tap link; return how many were offered.
+
+    Batches are marked SENDING before their messages go; a batch interrupted by a crash
+    is offered again on restart (a second link is better than none).
+    """
+    limit = asyncio.Semaphore(concurrency)
+    offered = 0
+
+    async def send(pledge: Pledge, account: SocialAccount) -> None:
+        nonlocal offered
+        network = networks[pledge.network]
+        url = network.compose_url(account, pledge.message or campaign.message)
+        async with limit:
+            await notifier.send_to_user(
+                pledge.supporter, tap_message(campaign, pledge, account, url, reminder=False)
+            )
+        writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
+        offered += 1
+
+    await asyncio.gather(*(send(p, a) for p, a in sending))
+    for part in chunks(queued, batch):
+        ids = [p.id for p, _ in part if p.id is not None]
+        moved = set(
+            await repo.set_delivery(ids, DeliveryState.SENDING, expected=DeliveryState.QUEUED)
+        )
+        await asyncio.gather(*(send(p, a) for p, a in part if p.id in moved))
+    return offered
+
+
+async def read_back(
+    *,
+    repo: Repository,
+    networks: Mapping[Network, SocialNetwork],
+    campaign: Campaign,
+    offered: list[tuple[Pledge, SocialAccount]],
+    now: datetime,
+    concurrency: int,
+) -> list[Pledge]:
+    """Confirm the offered pledges whose account posted the campaign; return them."""
+    limit = asyncio.Semaphore(concurrency)
+    confirmed: list[Pledge] = []
+
+    async def check(pledge: Pledge, account: SocialAccount) -> None:
+        network = networks.get(pledge.network)
+        if network is None:
+            return
+        async with limit:
+            try:
+                posts = await network.recent_posts(account, since=campaign.launch_at)
+            except NetworkFailure as failure:
+                log.info("read-back of pledge %s failed: %s", pledge.id, failure.outcome.kind)
+                return
+            except Exception:
+                log.exception("read-back of pledge %s failed", pledge.id)
+                return
+        found = find_campaign_post(posts, pledge.message or campaign.message)
+        if found is not None:
+            posted = change_status(pledge, PledgeStatus.POSTED, at=found.created_at)
+            confirmed.append(
+                replace(posted, remote_post_id=found.remote_id, remote_post_url=found.url)
+            )
+
+    await asyncio.gather(*(check(p, a) for p, a in offered))
+    for part in chunks(confirmed, 500):
+        await repo.record_deliveries(part)
+    log.info(
+        "campaign %s read-back: %s of %s confirmed", campaign.ref, len(confirmed), len(offered)
+    )
+    return confirmed
+
+
+async def remind(
+    *,
+    notifier: Notifier,
+    networks: Mapping[Network, SocialNetwork],
+    campaign: Campaign,
+    pending: list[tuple[Pledge, SocialAccount]],
+    concurrency: int,
+) -> int:
+    """Nudge supporters who were offered a link and have not posted yet."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def nudge(pledge: Pledge, account: SocialAccount) -> bool:
+        network = networks.get(pledge.network)
+        if network is None:
+            return False
+        url = network.compose_url(account, pledge.message or campaign.message)
+        async with limit:
+            sent = await notifier.send_to_user(
+                pledge.supporter, tap_message(campaign, pledge, account, url, reminder=True)
+            )
+        return sent is not None
+
+    results = await asyncio.gather(*(nudge(p, a) for p, a in pending))
+    return sum(results)

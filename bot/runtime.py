@@ -1,0 +1,297 @@
+"""The process around the core: opens storage, starts every component, stops them in order.
+
+``chorus run`` (the production process: chat front ends, pledge web server, scheduler in
+one event loop) and ``chorus migrate`` live here; ``chorus console`` reuses the helpers.
+Optional pieces (a front end whose token is set, the web app, the scheduler) are imported
+lazily, so a missing one is reported by name instead of breaking the import of the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from bot.app import Core, build_core
+from bot.clock import SystemClock
+from bot.crypto import TokenCipher
+from bot.domain.networks import Network
+from bot.ports import AccountLinker, Repository, SocialNetwork
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "secret_key"
+MIN_SECRET_LENGTH = 16
+
+
+class StartupError(Exception):
+    """A component could not start; the message says which and why, in one line."""
+
+
+class LaunchControl(Protocol):
+    """What the runtime and the console need from ``bot.scheduler.LaunchScheduler``."""
+
+    async def campaign_changed(self, campaign: Any) -> None: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def sync(self) -> None: ...
+    async def wait_idle(self) -> None: ...
+
+
+def optional_attribute(module: str, name: str) -> Any | None:
+    """``module.name``, or None when ``module`` itself does not exist (yet).
+
+    A module that exists but fails to import (a bug, a missing SDK) still raises, so the
+    caller reports it instead of silently running without it.
+    """
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module == missing or module.startswith(f"{missing}.")):
+            return None
+        raise
+    return getattr(loaded, name, None)
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a log line: the scheme, host and path, never a password."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+async def open_storage(url: str, secret: str) -> Repository:
+    """Connect to the database at ``url`` (not yet migrated)."""
+    open_repository = optional_attribute("storage", "open_repository")
+    if open_repository is None:
+        raise StartupError(
+            "storage.open_repository cannot be found: is Chorus installed (pip install -e .)?"
+        )
+    try:
+        repo: Repository = await open_repository(url, TokenCipher(secret))
+    except ValueError as exc:  # the URL itself is wrong
+        raise SettingsError(f"Setting DATABASE_URL: {exc}") from exc
+    except Exception as exc:  # server down, refused login, unreadable file...
+        raise StartupError(f"could not open the database at {redact_url(url)}: {exc}") from exc
+    return repo
+
+
+async def migrate(settings: Settings) -> int:
+    """Apply the schema; return its version."""
+    secret = settings.require_secret_key()
+    repo = await open_storage(settings.resolved_database_url, secret)
+    try:
+        return await repo.migrate()
+    finally:
+        await repo.close()
+
+
+def console_secret(settings: Settings) -> str:
+    """SECRET_KEY, or the console's own one kept in ``DATA_DIR/secret_key`` (mode 0600)."""
+    if settings.secret_key is not None:
+        return settings.require_secret_key()
+    path = Path(settings.data_dir) / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"Setting SECRET_KEY: {path} is too short or empty; delete it to get a new one"
+            ) from None
+        return secret
+    secret = secrets.token_urlsafe(32)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    log.info("generated a secret key in %s", path)
+    return secret
+
+
+def make_scheduler(core: Core) -> LaunchControl | None:
+    """The launch scheduler watching ``core``'s campaigns, or None if it is not built in."""
+    scheduler_class = optional_attribute("bot.scheduler", "LaunchScheduler")
+    if scheduler_class is None:
+        log.warning("bot.scheduler is missing: campaigns will not launch")
+        return None
+    scheduler: LaunchControl = scheduler_class(core)
+    core.campaigns.watcher = scheduler
+    return scheduler
+
+
+def build_networks(
+    settings: Settings, repo: Repository
+) -> tuple[dict[Network, SocialNetwork], dict[Network, AccountLinker]]:
+    """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker."""
+    networks: dict[Network, SocialNetwork] = {}
+    linkers: dict[Network, AccountLinker] = {}
+    wanted = [(Network.MASTODON, "adapters.networks.mastodon", "MastodonNetwork")]
+    if settings.x_enabled:
+        wanted.append((Network.X, "adapters.networks.x", "XNetwork"))
+    for network, module, name in wanted:
+        try:
+            adapter_class = optional_attribute(module, name)
+        except ImportError as exc:
+            raise StartupError(f"{module} cannot be imported: {exc}") from exc
+        if adapter_class is None:
+            if network is Network.X:
+                raise StartupError(f"X_CLIENT_ID is set but {module} is missing")
+            log.warning("%s is missing: %s is not offered", module, network.value)
+            continue
+        try:
+            adapter = adapter_class(settings, repo)
+        except Exception as exc:
+            raise StartupError(f"the {network.value} network cannot be set up: {exc}") from exc
+        networks[network] = adapter
+        linkers[network] = adapter
+    return networks, linkers
+
+
+async def _close(thing: object) -> None:
+    """Close an adapter that has ``aclose()`` or ``close()`` (sync ones off the loop)."""
+    for name in ("aclose", "close"):
+        method = getattr(thing, name, None)
+        if not callable(method):
+            continue
+        if inspect.iscoroutinefunction(method):
+            await method()
+        else:
+            await asyncio.to_thread(method)  # e.g. joining a thread pool
+        return
+
+
+def _front_end_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
+    specs = []
+    if settings.telegram_enabled:
+        specs.append(
+            ("Telegram", "TELEGRAM_BOT_TOKEN", "adapters.telegram.front_end", "TelegramFrontEnd")
+        )
+    if settings.discord_enabled:
+        specs.append(
+            ("Discord", "DISCORD_BOT_TOKEN", "adapters.discord.front_end", "DiscordFrontEnd")
+        )
+    return specs
+
+
+async def _start_front_ends(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
+    for label, setting, module, name in _front_end_specs(settings):
+        try:
+            front_end_class = optional_attribute(module, name)
+        except ImportError as exc:
+            raise StartupError(f"{label} front end cannot be imported: {exc}") from exc
+        if front_end_class is None:
+            raise StartupError(f"{setting} is set but the {label} front end ({module}) is missing")
+        front_end = front_end_class(core)
+        core.notifier.register(front_end)
+        await _start(f"{label} front end", front_end.start)
+        stack.push_async_callback(_stop, f"{label} front end", front_end.stop)
+        log.info("%s front end started", label)
+
+
+async def _start_web(
+    core: Core,
+    settings: Settings,
+    linkers: dict[Network, AccountLinker],
+    stack: AsyncExitStack,
+) -> None:
+    create_web_app = optional_attribute("bot.web", "create_web_app")
+    if create_web_app is None:
+        log.warning("bot.web is missing: no pledge pages are served")
+        return
+    from aiohttp import web
+
+    runner = web.AppRunner(create_web_app(core, linkers), access_log=None)  # paths hold tokens
+    await runner.setup()
+    stack.push_async_callback(_stop, "web server", runner.cleanup)
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise StartupError(
+            f"the web server cannot listen on {settings.web_host}:{settings.web_port}: {exc}"
+        ) from exc
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            log.info("web server listening on http://%s:%s", address[0], address[1])
+
+
+async def _start(label: str, start: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await start()
+    except StartupError:
+        raise
+    except Exception as exc:
+        log.debug("%s failed to start", label, exc_info=True)
+        raise StartupError(f"the {label} failed to start: {exc}") from exc
+
+
+async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await stop()
+    except Exception:  # one component failing to stop must not keep the others running
+        log.exception("stopping the %s failed", label)
+    else:
+        log.info("%s stopped", label)
+
+
+async def serve(settings: Settings) -> int:
+    """``chorus run``: everything in one event loop until SIGINT or SIGTERM; 0 when clean."""
+    secret = settings.require_secret_key()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        async with AsyncExitStack() as stack:
+            url = settings.resolved_database_url
+            if url.startswith("sqlite:///") and ":memory:" not in url:
+                folder = Path(url.removeprefix("sqlite:///")).parent
+                await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            repo = await open_storage(url, secret)
+            stack.push_async_callback(_stop, "storage", repo.close)
+            version = await repo.migrate()
+            log.info("storage ready: %s (schema version %s)", redact_url(url), version)
+
+            networks, linkers = build_networks(settings, repo)
+            for adapter in networks.values():
+                stack.push_async_callback(
+                    _stop, f"{adapter.network.value} network", partial(_close, adapter)
+                )
+            log.info("networks ready: %s", ", ".join(n.value for n in networks) or "none")
+
+            core = build_core(settings, repo, SystemClock(), secret=secret, networks=networks)
+            await _start_front_ends(core, settings, stack)
+            if not core.notifier.platforms:
+                log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
+            await _start_web(core, settings, linkers, stack)
+
+            stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
+            scheduler = make_scheduler(core)
+            if scheduler is not None:
+                await _start("scheduler", scheduler.start)
+                stack.push_async_callback(_stop, "scheduler", scheduler.stop)
+                log.info("scheduler started")
+
+            log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
+            await stopping.wait()
+            log.info("shutting down")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("chorus stopped")
+    return 0

@@ -1,0 +1,66 @@
+"""The timed events of a campaign and when each one falls.
+
+Moments are derived from the campaign's launch moment and the settings every time
+they are needed: the database holds the campaign, so nothing here needs storing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.settings import Settings
+
+
+class Event(StrEnum):
+    REMINDER_24H = "reminder_24h"
+    REMINDER_1H = "reminder_1h"
+    PREPARE = "prepare"
+    LAUNCH = "launch"
+    TAP_REMINDER = "tap_reminder"
+    REPORT = "report"
+
+
+REMINDERS = frozenset({Event.REMINDER_24H, Event.REMINDER_1H})
+BEFORE_LAUNCH = frozenset({Event.REMINDER_24H, Event.REMINDER_1H, Event.PREPARE, Event.LAUNCH})
+AFTER_LAUNCH = frozenset({Event.TAP_REMINDER, Event.REPORT})
+
+# A reminder that fires this late (timer jitter, a busy loop) still goes; later, it is
+# skipped rather than sent late.
+REMINDER_TOLERANCE = timedelta(minutes=2)
+
+# The statuses in which a campaign still has events to run.
+SCHEDULED_STATUSES = frozenset(
+    {CampaignStatus.LIVE, CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED}
+)
+DROPPED_STATUSES = frozenset(
+    {CampaignStatus.CANCELLED, CampaignStatus.REJECTED, CampaignStatus.FAILED}
+)
+
+
+def moments(campaign: Campaign, settings: Settings) -> dict[Event, datetime]:
+    """Every event of ``campaign`` with its moment, in the order they happen."""
+    launch = campaign.launch_at
+    table = {
+        Event.REMINDER_24H: launch - timedelta(hours=24),
+        Event.REMINDER_1H: launch - timedelta(hours=1),
+        Event.PREPARE: launch - timedelta(minutes=settings.prepare_minutes_before),
+        Event.LAUNCH: launch,
+        Event.TAP_REMINDER: launch + timedelta(minutes=settings.tap_reminder_minutes),
+        Event.REPORT: launch + timedelta(minutes=settings.tap_readback_minutes),
+    }
+    return dict(sorted(table.items(), key=lambda item: item[1]))
+
+
+def events_for(status: CampaignStatus) -> frozenset[Event]:
+    """The events worth arming for a campaign in ``status``."""
+    if status is CampaignStatus.LIVE:
+        return BEFORE_LAUNCH | AFTER_LAUNCH
+    if status in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED):
+        return AFTER_LAUNCH
+    return frozenset()
+
+
+def job_id(campaign_id: int, event: Event) -> str:
+    return f"campaign:{campaign_id}:{event.value}"

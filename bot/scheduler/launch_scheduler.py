@@ -1,0 +1,235 @@
+"""The launch scheduler: turns each live campaign's moments into timers, runs them once.
+
+APScheduler (AsyncIOScheduler, in-memory job store) only holds timers; the database is
+the source of truth. On start, and whenever ``sync`` is called, the timers are rebuilt
+from the campaigns table and events whose moment has passed are run (or skipped, for a
+reminder that would come late). Each event is claimed in the database before it runs,
+and the launch is guarded by the campaign's status, so nothing runs twice.
+
+The moments are read on ``core.clock``, which may be fake (tests) or shifted (the
+console), so each timer is armed at real-now plus the delay left on that clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.blast import Blast, BlastTuning
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.scheduler.events import (
+    DROPPED_STATUSES,
+    REMINDER_TOLERANCE,
+    REMINDERS,
+    SCHEDULED_STATUSES,
+    Event,
+    events_for,
+    job_id,
+    moments,
+)
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+log = logging.getLogger(__name__)
+
+
+class LaunchScheduler:
+    """Implements ``CampaignWatcher``; the lead sets ``core.campaigns.watcher`` to it."""
+
+    def __init__(self, core: Core, *, tuning: BlastTuning | None = None) -> None:
+        self._core = core
+        self.blast = Blast(core, tuning)
+        self._timers = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Arm every future event from the database and deal with the missed ones."""
+        if not self._timers.running:
+            self._timers.start()
+        self._stopped = False
+        await self._sync(startup=True)
+
+    async def stop(self) -> None:
+        """Stop the timers; a blast in progress is interrupted and resumed on next start."""
+        if self._timers.running and not self._stopped:
+            self._timers.shutdown(wait=False)
+        self._stopped = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def sync(self) -> None:
+        """Re-read the database, run every event now due, re-arm the rest."""
+        await self._sync(startup=False)
+
+    async def wait_idle(self) -> None:
+        """Wait until every running event (and blast) has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def armed(self) -> dict[str, datetime]:
+        """Job id → real moment of every armed timer (for tests and the console)."""
+        return {job.id: job.next_run_time for job in self._timers.get_jobs()}
+
+    # --- CampaignWatcher -------------------------------------------------------------
+
+    async def campaign_changed(self, campaign: Campaign) -> None:
+        assert campaign.id is not None
+        if campaign.status in DROPPED_STATUSES:
+            self._drop(campaign.id)
+        elif campaign.status in SCHEDULED_STATUSES:
+            due = self._arm(campaign)
+            if due:
+                self._spawn(campaign.id, due, startup=False)
+
+    # --- arming ----------------------------------------------------------------------
+
+    async def _sync(self, *, startup: bool) -> None:
+        campaigns = await self._core.repo.campaigns_in(SCHEDULED_STATUSES)
+        runs = []
+        for campaign in campaigns:
+            assert campaign.id is not None
+            if campaign.status is CampaignStatus.LAUNCHED and (
+                Event.REPORT.value in await self._core.repo.events_of(campaign.id)
+            ):
+                self._drop(campaign.id)
+                continue
+            due = self._arm(campaign)
+            if campaign.status is CampaignStatus.LAUNCHING and Event.LAUNCH not in due:
+                due.insert(0, Event.LAUNCH)  # an interrupted blast: resume it now
+            if due:
+                runs.append(self._spawn(campaign.id, due, startup=startup))
+        await asyncio.gather(*runs, return_exceptions=True)
+
+    def _arm(self, campaign: Campaign) -> list[Event]:
+        """Arm the future events of ``campaign``; return the due ones, in order."""
+        assert campaign.id is not None
+        now = self._core.clock.now()
+        real_now = datetime.now(UTC)
+        wanted = events_for(campaign.status)
+        due: list[Event] = []
+        for event, moment in moments(campaign, self._core.settings).items():
+            if event not in wanted:
+                self._remove(job_id(campaign.id, event))
+            elif moment <= now:
+                self._remove(job_id(campaign.id, event))
+                due.append(event)
+            else:
+                self._timers.add_job(
+                    self._fire,
+                    DateTrigger(run_date=real_now + (moment - now), timezone=UTC),
+                    args=[campaign.id, event.value],
+                    id=job_id(campaign.id, event),
+                    replace_existing=True,
+                )
+        return due
+
+    def _drop(self, campaign_id: int) -> None:
+        for event in Event:
+            self._remove(job_id(campaign_id, event))
+
+    def _remove(self, job: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._timers.remove_job(job)
+
+    # --- running ---------------------------------------------------------------------
+
+    async def _fire(self, campaign_id: int, event: str) -> None:
+        """A timer went off (APScheduler calls this with ids only)."""
+        await self._spawn(campaign_id, [Event(event)], startup=False)
+
+    def _spawn(
+        self, campaign_id: int, events: Iterable[Event], *, startup: bool
+    ) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(
+            self._run(campaign_id, list(events), startup=startup),
+            name=f"campaign:{campaign_id}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run(self, campaign_id: int, events: list[Event], *, startup: bool) -> None:
+        lock = self._locks.setdefault(campaign_id, asyncio.Lock())
+        async with lock:
+            for event in events:
+                campaign = await self._core.repo.get_campaign(campaign_id)
+                if campaign is None:
+                    return
+                if campaign.status in DROPPED_STATUSES:
+                    self._drop(campaign_id)
+                    return
+                try:
+                    await self._dispatch(campaign, event, startup=startup)
+                except Exception:
+                    log.exception("campaign %s: event %s failed", campaign.ref, event)
+            campaign = await self._core.repo.get_campaign(campaign_id)
+            if campaign is not None and campaign.status in DROPPED_STATUSES:
+                self._drop(campaign_id)
+
+    async def _dispatch(self, campaign: Campaign, event: Event, *, startup: bool) -> None:
+        core = self._core
+        assert campaign.id is not None
+        now = core.clock.now()
+        moment = moments(campaign, core.settings)[event]
+        status = campaign.status
+        if event in REMINDERS:
+            late = now - moment
+            tolerance = timedelta(0) if startup else REMINDER_TOLERANCE
+            if status is not CampaignStatus.LIVE or now >= campaign.launch_at:
+                return
+            if late > tolerance:
+                log.info("campaign %s: %s skipped (%s late)", campaign.ref, event, late)
+                return
+            if await core.repo.claim_event(campaign.id, event.value, now):
+                await self.blast.remind(campaign, event.value)
+        elif event is Event.PREPARE:
+            if (
+                status is CampaignStatus.LIVE
+                and now < campaign.launch_at
+                and await core.repo.claim_event(campaign.id, event.value, now)
+            ):
+                await self.blast.prepare(campaign)
+        elif event is Event.LAUNCH:
+            await self._launch(campaign, now)
+        elif event is Event.TAP_REMINDER:
+            report_at = moments(campaign, core.settings)[Event.REPORT]
+            if (
+                status is CampaignStatus.LAUNCHED
+                and now < report_at
+                and await core.repo.claim_event(campaign.id, event.value, now)
+            ):
+                await self.blast.tap_reminder(campaign)
+        elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
+            await self.blast.report(campaign)
+
+    async def _launch(self, campaign: Campaign, now: datetime) -> None:
+        if campaign.status is CampaignStatus.LAUNCHING:
+            log.info("campaign %s: resuming an interrupted blast", campaign.ref)
+            await self.blast.deliver(campaign)
+            return
+        if campaign.status is not CampaignStatus.LIVE:
+            return
+        late = now - campaign.launch_at
+        grace = timedelta(minutes=self._core.settings.launch_grace_minutes)
+        if late > grace:
+            await self.blast.fail_missed(campaign, late)
+        else:
+            await self.blast.launch(campaign, late)

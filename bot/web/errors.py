@@ -1,0 +1,46 @@
+"""Which HTTP status each refusal gets, and where the reader can go from there.
+
+Every refusal is a readable page in the reader's language with a way back; the
+status code tells machines (and tests) what kind of refusal it was.
+"""
+
+from __future__ import annotations
+
+from bot.domain.errors import DomainError, NotFound
+
+STATUS_BY_KEY: dict[str, int] = {
+    "link.invalid": 400,
+    "link.expired": 410,
+    "link.used": 410,
+    "campaign.not_found": 404,
+    "pledge.already_launched": 410,
+    "pledge.not_open": 409,
+    "pledge.already": 409,
+    "pledge.network_not_in_campaign": 404,
+    "web.error.network_unavailable": 404,
+    "web.error.denied": 403,
+    "web.error.session_mismatch": 403,
+    "web.error.network_down": 502,
+    "web.mastodon.unreachable": 502,
+}
+
+# After these the pledge page itself cannot help: send the reader back to the chat.
+DEAD_ENDS = frozenset(
+    {
+        "link.invalid",
+        "link.expired",
+        "link.used",
+        "campaign.not_found",
+        "pledge.already_launched",
+        "pledge.not_open",
+        "pledge.already",
+    }
+)
+
+
+def status_of(error: DomainError) -> int:
+    if error.key in STATUS_BY_KEY:
+        return STATUS_BY_KEY[error.key]
+    if isinstance(error, NotFound):
+        return 404
+    return 400

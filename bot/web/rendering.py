@@ -1,0 +1,75 @@
+"""Turning templates into pages in the reader's language and time zone.
+
+Every text on a page comes from the i18n catalogue through ``_``; Jinja2 escapes all
+output, so campaign titles and messages typed by people are shown, never run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.domain.text import Text
+from bot.i18n import format_moment, pick_from_accept_language, render
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+MAX_TZ_LENGTH = 64
+
+
+def make_environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    """The browser's time zone when it named a real one, else ``default``."""
+    if not name or len(name) > MAX_TZ_LENGTH or ".." in name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+class Page:
+    """What a handler needs to render in one reader's language and time zone."""
+
+    def __init__(
+        self, env: Environment, request: web.Request, default_language: str, tz: ZoneInfo
+    ) -> None:
+        self.env = env
+        self.language = pick_from_accept_language(
+            request.headers.get("Accept-Language"), default_language
+        )
+        self.tz = tz
+
+    def text(self, text: Text) -> str:
+        return render(text, self.language, self.tz)
+
+    def _(self, key: str, **params: Any) -> str:
+        return render(Text(key, params), self.language, self.tz)
+
+    def moment(self, moment: datetime) -> str:
+        return format_moment(moment, self.tz)
+
+    def response(self, template: str, status: int = 200, **context: Any) -> web.Response:
+        html = self.env.get_template(template).render(
+            _=self._,
+            text=self.text,
+            moment=self.moment,
+            lang=self.language,
+            tz_name=str(self.tz.key),
+            **context,
+        )
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

@@ -1,0 +1,84 @@
+"""Browser protections for the pledge pages: headers, cookies and form checks.
+
+The pledge token in the path already proves who may act; a double-submit form nonce
+(a cookie plus a hidden field, SameSite=Strict) stops cross-site form posts, and a
+HttpOnly cookie binds the OAuth round trip to the browser that started it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from aiohttp import web
+
+FORM_COOKIE = "chorus_form"
+STATE_COOKIE = "chorus_oauth"
+STATE_TTL_SECONDS = 15 * 60
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response, error pages and static files included, carries these headers."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+def form_nonce(request: web.Request) -> str:
+    """The browser's form nonce: reuse its cookie if it has one, so tabs do not clash."""
+    current = request.cookies.get(FORM_COOKIE, "")
+    if 20 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
+        return current
+    return secrets.token_urlsafe(24)
+
+
+def set_form_cookie(response: web.StreamResponse, nonce: str, *, secure: bool) -> None:
+    response.set_cookie(
+        FORM_COOKIE, nonce, path="/pledge/", httponly=True, samesite="Strict", secure=secure
+    )
+
+
+def form_nonce_ok(request: web.Request, submitted: str) -> bool:
+    cookie = request.cookies.get(FORM_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), submitted.encode())
+
+
+def origin_ok(request: web.Request, public_url: str) -> bool:
+    """A browser that sends Origin must send ours (the public one or the one it reached)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    public = "/".join(public_url.split("/")[:3])
+    return origin in (public, f"{request.scheme}://{request.host}")
+
+
+def set_state_cookie(response: web.StreamResponse, state: str, *, secure: bool) -> None:
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        path="/oauth/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        max_age=STATE_TTL_SECONDS,
+    )
+
+
+def state_cookie_ok(request: web.Request, state: str) -> bool:
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), state.encode())
+
+
+def clear_state_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(STATE_COOKIE, path="/oauth/")

@@ -1,0 +1,63 @@
+"""Where the core's ``Repository`` lives: SQLite for one process, PostgreSQL for more.
+
+``open_repository`` picks the back end from the URL, connects and brings the schema up to
+date, so the caller gets a ready repository.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.crypto import TokenCipher
+from bot.ports import Repository
+
+__all__ = ["open_repository", "sqlite_path"]
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///data/chorus.db`` → ``data/chorus.db``; ``sqlite:////abs.db`` → ``/abs.db``."""
+    if not url.startswith(SQLITE_PREFIX):
+        raise ValueError("an SQLite URL looks like sqlite:///path/to/file.db")
+    path = url[len(SQLITE_PREFIX) :]
+    if not path:
+        raise ValueError("the SQLite URL names no file (use sqlite:///:memory: for memory)")
+    return path
+
+
+def postgres_target(url: str) -> tuple[str, str | None]:
+    """Split ``?schema=name`` off a PostgreSQL URL; return the plain DSN and the schema."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for key, value in query if key == "schema"), None)
+    rest = [(key, value) for key, value in query if key != "schema"]
+    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+
+
+async def open_repository(url: str, cipher: TokenCipher, *, migrate: bool = True) -> Repository:
+    """Connect to the database at ``url`` and (by default) apply pending migrations.
+
+    ``sqlite:///relative/or/abs.db`` (its folder is created), ``sqlite:///:memory:``,
+    ``postgresql://…`` or ``postgres://…``, optionally with ``?schema=name``.
+    """
+    scheme = url.split(":", 1)[0].lower()
+    repo: Repository
+    if scheme == "sqlite":
+        from storage.sqlite import SqliteRepository
+
+        repo = await SqliteRepository.connect(sqlite_path(url), cipher)
+    elif scheme in ("postgresql", "postgres"):
+        from storage.postgres import PostgresRepository
+
+        dsn, schema = postgres_target(url)
+        repo = await PostgresRepository.connect(dsn, cipher, schema=schema)
+    else:
+        raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite or postgresql")
+    if migrate:
+        try:
+            await repo.migrate()
+        except BaseException:
+            await repo.close()
+            raise
+    return repo

@@ -1,0 +1,132 @@
+"""The pledge pages in a real headless Chromium at phone width (390×844).
+
+Screenshots land in ``test-artifacts/`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.ports import Repository
+from tests.fakes.pledge_site import PledgeSite, start_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's /usr/bin/chromium is not installed"
+    ),
+]
+
+
+@pytest.fixture
+async def site(repo: Repository) -> AsyncIterator[PledgeSite]:
+    running = await start_site(repo)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+@pytest.fixture
+async def phone() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="en-GB",
+            timezone_id="America/New_York",
+        )
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.console_errors = errors  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
+
+
+async def test_mastodon_pledge_in_a_phone_browser(site: PledgeSite, phone: Any) -> None:
+    campaign = await site.campaign(goal=20)
+
+    response = await phone.goto(site.link(campaign))
+    assert response.status == 200
+    assert await phone.title() == "Support “Save the river” · Chorus"
+    # JavaScript moved the launch time to the browser's zone and told the form.
+    assert "EST" in await phone.locator("time[data-local]").first.inner_text()
+    assert await phone.locator("input[name=tz]").input_value() == "America/New_York"
+    assert "X 56/280" in await phone.locator("#message-count").inner_text()
+    await phone.screenshot(path=str(ARTIFACTS / "pledge-page.png"), full_page=True)
+
+    await phone.get_by_label("Your Mastodon instance").fill(site.mastodon.host)
+    await phone.get_by_role("button", name="Pledge with Mastodon").click()
+    await phone.wait_for_url("**/oauth/mastodon/callback**")
+
+    assert await phone.get_by_role("heading", level=1).inner_text() == (
+        f"Thank you, @bob@{site.mastodon.host}!"
+    )
+    assert "EST" in await phone.locator("time[data-local]").first.inner_text()
+    await phone.screenshot(path=str(ARTIFACTS / "thank-you-page.png"), full_page=True)
+    assert campaign.id is not None
+    assert len(await site.repo.pledges_of_campaign(campaign.id)) == 1
+    assert phone.console_errors == []  # no CSP violation, no script error
+
+
+async def test_form_error_is_shown_next_to_the_field(site: PledgeSite, phone: Any) -> None:
+    campaign = await site.campaign()
+    await phone.goto(site.link(campaign))
+
+    await phone.get_by_label("Your message (optional)").fill("No hashtag here, sorry")
+    await phone.get_by_label("Your Mastodon instance").fill("mastodon.example")
+    await phone.get_by_role("button", name="Pledge with Mastodon").click()
+
+    error = phone.locator("#message-error")
+    assert "must keep the campaign's hashtags" in await error.inner_text()
+    assert await phone.get_by_label("Your message (optional)").input_value() == (
+        "No hashtag here, sorry"
+    )
+    assert await phone.get_by_label("Your Mastodon instance").input_value() == "mastodon.example"
+    await phone.screenshot(path=str(ARTIFACTS / "pledge-form-error.png"), full_page=True)
+
+
+async def test_pledge_works_without_javascript(site: PledgeSite, phone: Any) -> None:
+    await phone.context.close()
+    browser = phone.context.browser
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    campaign = await site.campaign()
+    try:
+        await page.goto(site.link(campaign))
+        assert "CET" in await page.locator("time[data-local]").first.inner_text()
+        await page.get_by_role("button", name="Pledge with X").click()
+        await page.wait_for_url("**/oauth/x/callback**")
+        assert "Thank you, @alice!" in await page.get_by_role("heading", level=1).inner_text()
+        await page.screenshot(path=str(ARTIFACTS / "thank-you-no-js.png"), full_page=True)
+    finally:
+        await context.close()

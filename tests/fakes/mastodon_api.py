@@ -1,0 +1,320 @@
+"""A loopback Mastodon instance: apps, OAuth with PKCE, accounts and statuses.
+
+It honours ``Idempotency-Key`` (the same key from the same account returns the same
+status instead of a second one), checks the S256 verifier, and answers instance
+metadata with a recent version so Mastodon.py is content. Standalone:
+``python -m tests.fakes.mastodon_api --port 8082 --latency-ms 100 --accounts 1000``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from tests.fakes.loopback import LoopbackFake, run_standalone
+
+VERSION = "4.3.0"
+STATUS_LIMIT = 500
+
+
+@dataclass
+class MastodonUser:
+    id: str
+    username: str
+    followers: int = 10
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _App:
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str]
+    scopes: str
+
+
+@dataclass
+class _Code:
+    user_id: str
+    client_id: str
+    challenge: str | None
+    redirect_uri: str
+    scope: str
+
+
+class FakeMastodon(LoopbackFake):
+    """Fake Mastodon instance. ``next_user`` says who approves the next authorisation."""
+
+    name = "mastodon"
+
+    def __init__(
+        self, *, latency_ms: float = 0, now: Any = None, is_mastodon: bool = True
+    ) -> None:
+        self.is_mastodon = is_mastodon
+        self.users: dict[str, MastodonUser] = {}
+        self.tokens: dict[str, str] = {}  # access token -> user id
+        self.apps: dict[str, _App] = {}
+        self.codes: dict[str, _Code] = {}
+        self.revoked: list[str] = []
+        self.deny_next = False
+        self.next_user: str | None = None
+        self.require_pkce = True
+        self._ids = itertools.count(100)
+        self._status_ids = itertools.count(110_000_000_000_000_000)
+        self.posts = Counter[str]()
+        super().__init__(latency_ms=latency_ms, now=now)
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/api/v1/instance", self.instance_v1)
+        router.add_get("/api/v2/instance", self.instance_v2)
+        router.add_post("/api/v1/apps", self.create_app)
+        router.add_get("/oauth/authorize", self.authorize)
+        router.add_post("/oauth/token", self.token)
+        router.add_post("/oauth/revoke", self.revoke)
+        router.add_get("/api/v1/accounts/verify_credentials", self.verify_credentials)
+        router.add_post("/api/v1/statuses", self.post_status)
+        router.add_get("/api/v1/accounts/{id}/statuses", self.account_statuses)
+
+    # ---- test helpers ----------------------------------------------------------------
+
+    def add_user(self, username: str, followers: int = 10) -> MastodonUser:
+        user = MastodonUser(str(next(self._ids)), username, followers)
+        self.users[user.id] = user
+        return user
+
+    def issue_token(self, user_id: str) -> str:
+        token = f"masto-token-{secrets.token_hex(8)}"
+        self.tokens[token] = user_id
+        return token
+
+    def create_accounts(self, count: int) -> list[dict[str, str]]:
+        made = []
+        for _ in range(count):
+            user = self.add_user(f"user{len(self.users) + 1}")
+            made.append(
+                {
+                    "id": user.id,
+                    "username": user.username,
+                    "access_token": self.issue_token(user.id),
+                }
+            )
+        return made
+
+    def stats(self) -> dict[str, Any]:
+        return {"posts_per_account": dict(self.posts), "posts": sum(self.posts.values())}
+
+    def account_of(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return self.tokens.get(auth.removeprefix("Bearer "))
+        return None
+
+    # ---- instance and apps -----------------------------------------------------------
+
+    async def instance_v1(self, request: web.Request) -> web.StreamResponse:
+        if not self.is_mastodon:
+            return web.Response(text="<html><body>Just a blog</body></html>", status=404)
+        return web.json_response(
+            {"uri": self.host, "title": "Fake Mastodon", "version": VERSION, "languages": ["en"]}
+        )
+
+    async def instance_v2(self, request: web.Request) -> web.StreamResponse:
+        if not self.is_mastodon:
+            return web.Response(text="<html><body>Just a blog</body></html>", status=404)
+        return web.json_response(
+            {
+                "domain": self.host,
+                "title": "Fake Mastodon",
+                "version": VERSION,
+                "api_versions": {"mastodon": 2},
+            }
+        )
+
+    async def create_app(self, request: web.Request) -> web.Response:
+        form = await _form(request)
+        uris = str(form.get("redirect_uris", "")).split()
+        if not form.get("client_name") or not uris:
+            return web.json_response({"error": "Validation failed"}, status=422)
+        app = _App(
+            f"client-{secrets.token_hex(6)}",
+            f"secret-{secrets.token_hex(6)}",
+            uris,
+            str(form.get("scopes", "read")),
+        )
+        self.apps[app.client_id] = app
+        return web.json_response(
+            {
+                "id": str(len(self.apps)),
+                "name": form["client_name"],
+                "website": form.get("website"),
+                "redirect_uri": "\n".join(uris),
+                "redirect_uris": uris,
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "scopes": app.scopes.split(),
+            }
+        )
+
+    # ---- OAuth -----------------------------------------------------------------------
+
+    async def authorize(self, request: web.Request) -> web.StreamResponse:
+        q = request.query
+        app = self.apps.get(q.get("client_id", ""))
+        redirect_uri, state = q.get("redirect_uri", ""), q.get("state", "")
+        if app is None or redirect_uri not in app.redirect_uris:
+            return web.json_response({"error": "invalid_client"}, status=400)
+        challenge = q.get("code_challenge")
+        if challenge and q.get("code_challenge_method") != "S256":
+            return web.json_response({"error": "invalid_request"}, status=400)
+        if self.deny_next:
+            self.deny_next = False
+            raise web.HTTPFound(
+                f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}"
+            )
+        username = self.next_user or "bob"
+        user = next((u for u in self.users.values() if u.username == username), None)
+        user = user or self.add_user(username, followers=7)
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = _Code(
+            user.id, app.client_id, challenge, redirect_uri, q.get("scope", "read")
+        )
+        raise web.HTTPFound(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+
+    async def token(self, request: web.Request) -> web.Response:
+        form = await _form(request)
+        app = self.apps.get(str(form.get("client_id", "")))
+        if app is None or app.client_secret != form.get("client_secret"):
+            return web.json_response({"error": "invalid_client"}, status=401)
+        if form.get("grant_type") != "authorization_code":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        code = self.codes.pop(str(form.get("code", "")), None)
+        if code is None or code.client_id != app.client_id:
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        if code.redirect_uri != form.get("redirect_uri"):
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        verifier = str(form.get("code_verifier", ""))
+        if (code.challenge or self.require_pkce) and _s256(verifier) != code.challenge:
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "PKCE verification failed"},
+                status=400,
+            )
+        return web.json_response(
+            {
+                "access_token": self.issue_token(code.user_id),
+                "token_type": "Bearer",
+                "scope": code.scope,
+                "created_at": int(self.now().timestamp()),
+            }
+        )
+
+    async def revoke(self, request: web.Request) -> web.Response:
+        form = await _form(request)
+        token = str(form.get("token", ""))
+        self.tokens.pop(token, None)
+        self.revoked.append(token)
+        return web.json_response({})
+
+    # ---- API -------------------------------------------------------------------------
+
+    def _user(self, request: web.Request) -> MastodonUser:
+        user_id = self.account_of(request)
+        if user_id is None:
+            raise web.HTTPUnauthorized(
+                text='{"error":"The access token is invalid"}', content_type="application/json"
+            )
+        return self.users[user_id]
+
+    def _account_json(self, user: MastodonUser) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "username": user.username,
+            "acct": user.username,
+            "display_name": user.username.title(),
+            "locked": False,
+            "bot": False,
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "note": "",
+            "url": f"{self.url}/@{user.username}",
+            "avatar": f"{self.url}/avatar.png",
+            "followers_count": user.followers,
+            "following_count": 3,
+            "statuses_count": len(user.statuses),
+            "fields": [],
+            "emojis": [],
+        }
+
+    async def verify_credentials(self, request: web.Request) -> web.Response:
+        return web.json_response(self._account_json(self._user(request)))
+
+    async def post_status(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        key = request.headers.get("Idempotency-Key")
+        if key and key in user.by_key:
+            return web.json_response(user.by_key[key])
+        form = await _form(request)
+        text = str(form.get("status", "")).strip()
+        if not text:
+            return web.json_response({"error": "Validation failed: Text can't be blank"}, 422)
+        if len(text) > STATUS_LIMIT:
+            return web.json_response(
+                {"error": "Validation failed: Text character limit of 500 exceeded"}, status=422
+            )
+        status_id = str(next(self._status_ids))
+        status = {
+            "id": status_id,
+            "created_at": self.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "content": f"<p>{_escape(text)}</p>",
+            "visibility": str(form.get("visibility") or "public"),
+            "url": f"{self.url}/@{user.username}/{status_id}",
+            "uri": f"{self.url}/users/{user.username}/statuses/{status_id}",
+            "account": self._account_json(user),
+            "reblog": None,
+            "sensitive": False,
+            "spoiler_text": "",
+            "media_attachments": [],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+        }
+        user.statuses.append(status)
+        self.posts[user.id] += 1
+        if key:
+            user.by_key[key] = status
+        return web.json_response(status)
+
+    async def account_statuses(self, request: web.Request) -> web.Response:
+        self._user(request)
+        user = self.users.get(request.match_info["id"])
+        if user is None:
+            return web.json_response({"error": "Record not found"}, status=404)
+        limit = int(request.query.get("limit", "20"))
+        return web.json_response(list(reversed(user.statuses))[:limit])
+
+
+async def _form(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        body = await request.json()
+        return dict(body) if isinstance(body, dict) else {}
+    return dict(await request.post())
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+if __name__ == "__main__":
+    run_standalone(lambda latency: FakeMastodon(latency_ms=latency), "Loopback Mastodon")

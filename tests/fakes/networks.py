@@ -1,0 +1,144 @@
+"""An in-memory social network: the ``SocialNetwork`` port with scripted outcomes.
+
+A port-level fake adapter for unit tests of the scheduler and the blast: it records
+every post (deduplicating on the idempotency key like Mastodon when asked to), answers
+with outcomes a test scripts per account, can be slow, keeps each account's timeline so
+read-back and crash recovery have something to read, and refreshes or refuses tokens.
+The wire-level fakes (loopback HTTP servers) live next to it for adapter tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.networks import Network
+from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
+from bot.ports import Clock, NetworkFailure
+
+
+@dataclass
+class RecordedPost:
+    account_id: int
+    text: str
+    idempotency_key: str
+    remote_id: str
+
+
+@dataclass
+class FakeNetwork:
+    """A social network held in memory. Script outcomes with ``script``."""
+
+    network: Network
+    clock: Clock
+    latency: float = 0.0  # seconds per request
+    dedupe: bool = False  # True: the same idempotency key posts once (Mastodon)
+    followers_url: str = "https://fake.example"
+    posts: list[RecordedPost] = field(default_factory=list)
+    attempts: list[tuple[int, str]] = field(default_factory=list)  # (account id, kind)
+    refreshed: list[int] = field(default_factory=list)
+    revoked_at_network: list[int] = field(default_factory=list)
+    refuse_refresh: set[int] = field(default_factory=set)  # account ids whose grant is gone
+    fail_reads: set[int] = field(default_factory=set)
+    _scripts: dict[int, deque[PostOutcome]] = field(default_factory=lambda: defaultdict(deque))
+    _timelines: dict[int, list[RemotePost]] = field(default_factory=lambda: defaultdict(list))
+    _by_key: dict[str, RecordedPost] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+    # --- scripting -------------------------------------------------------------------
+
+    def script(self, account_id: int, *outcomes: PostOutcome) -> None:
+        """The next posts of ``account_id`` answer these outcomes, in order (then POSTED)."""
+        self._scripts[account_id].extend(outcomes)
+
+    def script_kind(self, account_id: int, kind: OutcomeKind, times: int = 1) -> None:
+        self.script(account_id, *[PostOutcome(kind, reason=kind.value) for _ in range(times)])
+
+    def user_posts(self, account: SocialAccount, text: str, at: datetime | None = None) -> None:
+        """The supporter posted ``text`` themselves (a tap, or another client)."""
+        assert account.id is not None
+        remote_id = str(next(self._ids))
+        self._timelines[account.id].append(
+            RemotePost(remote_id, text, self._url(remote_id), at or self.clock.now())
+        )
+
+    # --- what tests read -------------------------------------------------------------
+
+    def posts_of(self, account_id: int) -> list[RecordedPost]:
+        return [p for p in self.posts if p.account_id == account_id]
+
+    def texts_of(self, account_id: int) -> list[str]:
+        return [p.text for p in self._timelines.get(account_id, [])]
+
+    # --- the port ----------------------------------------------------------------------
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        assert account.id is not None
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+        finally:
+            self.in_flight -= 1
+        script = self._scripts.get(account.id)
+        outcome = script.popleft() if script else PostOutcome(OutcomeKind.POSTED)
+        self.attempts.append((account.id, outcome.kind.value))
+        if not outcome.ok:
+            if outcome.kind is OutcomeKind.NETWORK_DOWN and outcome.reason == "landed":
+                self._record(account, text, idempotency_key)  # posted, but the answer was lost
+            return outcome
+        if self.dedupe and idempotency_key in self._by_key:
+            previous = self._by_key[idempotency_key]
+            return PostOutcome(
+                OutcomeKind.POSTED, remote_id=previous.remote_id, url=self._url(previous.remote_id)
+            )
+        recorded = self._record(account, text, idempotency_key)
+        return PostOutcome(
+            OutcomeKind.POSTED, remote_id=recorded.remote_id, url=self._url(recorded.remote_id)
+        )
+
+    def _record(self, account: SocialAccount, text: str, key: str) -> RecordedPost:
+        assert account.id is not None
+        remote_id = str(next(self._ids))
+        recorded = RecordedPost(account.id, text, key, remote_id)
+        self.posts.append(recorded)
+        self._by_key[key] = recorded
+        self._timelines[account.id].append(
+            RemotePost(remote_id, text, self._url(remote_id), self.clock.now())
+        )
+        return recorded
+
+    def _url(self, remote_id: str) -> str:
+        return f"{self.followers_url}/{self.network.value}/status/{remote_id}"
+
+    def compose_url(self, account: SocialAccount, text: str) -> str:
+        return f"{self.followers_url}/{self.network.value}/compose?text={quote(text)}"
+
+    async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
+        assert account.id is not None
+        if account.id in self.fail_reads:
+            raise NetworkFailure(PostOutcome(OutcomeKind.NETWORK_DOWN, reason="read failed"))
+        return [p for p in self._timelines.get(account.id, []) if p.created_at >= since]
+
+    async def refresh(self, account: SocialAccount) -> TokenSet:
+        assert account.id is not None
+        if account.id in self.refuse_refresh:
+            raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="invalid_grant"))
+        self.refreshed.append(account.id)
+        return TokenSet(
+            access_token=f"refreshed-test-token-not-real-{account.id}",
+            refresh_token="refresh-test-token-not-real",
+            expires_at=self.clock.now() + timedelta(days=1),
+        )
+
+    async def revoke(self, account: SocialAccount) -> None:
+        assert account.id is not None
+        self.revoked_at_network.append(account.id)

@@ -1,0 +1,145 @@
+"""A running pledge site for tests: real web app, real adapters, loopback networks.
+
+Builds the core with the SQLite repository, the X and Mastodon adapters pointed at
+their fakes, serves ``create_web_app`` on 127.0.0.1, and offers builders for live
+campaigns and pledge links. Used by the web integration tests and the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from adapters.networks.mastodon import MastodonNetwork
+from adapters.networks.x import XNetwork
+from bot.app import Core, build_core
+from bot.domain.campaign import Campaign, CampaignStatus, new_ref
+from bot.domain.networks import Network
+from bot.domain.refs import ChatRef, UserRef
+from bot.ports import Repository
+from bot.settings import Settings
+from bot.web import create_web_app
+from tests.fakes.chat import RecordingFrontEnd
+from tests.fakes.clock import FakeClock
+from tests.fakes.mastodon_api import FakeMastodon
+from tests.fakes.x_api import FakeX
+
+TEST_SECRET = "test-secret-not-real-0123456789"
+SUPPORTER = UserRef("test", "501", "Sam", "en")
+ORGANISER = UserRef("test", "1", "Olga", "en")
+NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def nonce_of(html: str) -> str:
+    match = NONCE_RE.search(html)
+    assert match, "the pledge page has no form nonce"
+    return match.group(1)
+
+
+@dataclass
+class PledgeSite:
+    """Everything a web test touches."""
+
+    core: Core
+    repo: Repository
+    clock: FakeClock
+    x: FakeX
+    mastodon: FakeMastodon
+    front: RecordingFrontEnd
+    url: str
+    runner: web.AppRunner
+    adapters: list[Any] = field(default_factory=list)
+
+    async def campaign(
+        self,
+        *,
+        title: str = "Save the river",
+        message: str = "Save our river! #SaveTheRiver https://example.org/river",
+        goal: int = 10,
+        status: CampaignStatus = CampaignStatus.LIVE,
+        networks: tuple[Network, ...] = (Network.MASTODON, Network.X),
+    ) -> Campaign:
+        now = self.clock.now()
+        return await self.repo.add_campaign(
+            Campaign(
+                ref=new_ref(),
+                title=title,
+                message=message,
+                goal=goal,
+                launch_at=now + timedelta(days=2),
+                networks=networks,
+                organiser=ORGANISER,
+                created_at=now,
+                status=status,
+                origin_chat=ChatRef("test", "-100"),
+            )
+        )
+
+    def link(self, campaign: Campaign, supporter: UserRef = SUPPORTER) -> str:
+        """The pledge page address, on this test server."""
+        return self.core.pledges.pledge_url(campaign, supporter)
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+        for adapter in self.adapters:
+            adapter.close()
+        await self.x.close()
+        await self.mastodon.close()
+
+
+async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
+    clock = FakeClock()
+    fake_x = FakeX(now=clock.now)
+    fake_mastodon = FakeMastodon(now=clock.now)
+    await fake_x.start()
+    await fake_mastodon.start()
+    port = free_port()
+    values: dict[str, Any] = {
+        "public_url": f"http://127.0.0.1:{port}",
+        "x_client_id": "test-client-id",
+        "x_api_url": fake_x.url,
+        "x_authorize_url": f"{fake_x.url}/i/oauth2/authorize",
+        "mastodon_allow_private_hosts": True,
+        "default_timezone": "Europe/Paris",
+        "blast_concurrency": 4,
+    }
+    values.update(overrides)
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    x_network = XNetwork(settings, repo, clock=clock)
+    mastodon_network = MastodonNetwork(settings, repo, clock=clock)
+    networks = {Network.X: x_network, Network.MASTODON: mastodon_network}
+    front = RecordingFrontEnd()
+    core = build_core(
+        settings,
+        repo,
+        clock,
+        secret=TEST_SECRET,
+        networks=networks,
+        front_ends=[front],
+        card_delay_seconds=0,
+    )
+    runner = web.AppRunner(create_web_app(core, networks), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return PledgeSite(
+        core=core,
+        repo=repo,
+        clock=clock,
+        x=fake_x,
+        mastodon=fake_mastodon,
+        front=front,
+        url=settings.public_url,
+        runner=runner,
+        adapters=[x_network, mastodon_network],
+    )

@@ -1,0 +1,458 @@
+"""A loopback Telegram Bot API server, so the real python-telegram-bot runs in tests.
+
+It serves ``/bot<token>/<method>`` on 127.0.0.1 with Telegram's JSON shapes
+(``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": ..., "description": ...}``),
+accepts form or JSON bodies as PTB sends them, records every call, and lets a test
+inject updates (messages, button presses) that long-polling ``getUpdates`` hands out.
+Failures are on demand: blocked users (403), a one-shot flood limit (429 with
+``retry_after``), admins per chat for ``getChatMember``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes import telegram_builders as tb
+
+JSON = dict[str, Any]
+
+FAKE_TOKEN = "123456789:test-token-not-real"
+BOT_ID = 123456789
+BOT_USERNAME = "chorus_test_bot"
+
+# PTB sends form fields; strings go raw, everything else JSON-encoded. These are decoded.
+_JSON_FIELDS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "user_id",
+        "offset",
+        "limit",
+        "timeout",
+        "reply_markup",
+        "show_alert",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "drop_pending_updates",
+        "cache_time",
+        "reply_parameters",
+        "link_preview_options",
+        "disable_notification",
+        "protect_content",
+        "entities",
+        "allow_sending_without_reply",
+        "reply_to_message_id",
+    }
+)
+CALLBACK_DATA_MAX_BYTES = 64
+MESSAGE_MAX_CHARS = 4096
+ALERT_MAX_CHARS = 200
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> JSON:
+        data: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.retry_after is not None:
+            data["parameters"] = {"retry_after": self.retry_after}
+        return data
+
+
+@dataclass
+class ApiCall:
+    """One request the bot made, with its decoded parameters and what we answered."""
+
+    method: str
+    params: JSON
+    ok: bool = True
+    error: str = ""
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[JSON]:
+        markup = self.params.get("reply_markup") or {}
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class _Failure:
+    method: str
+    code: int
+    description: str
+    retry_after: int | None
+    match: Callable[[JSON], bool] | None
+
+
+@dataclass
+class FakeTelegramApi:
+    token: str = FAKE_TOKEN
+    username: str = BOT_USERNAME
+    calls: list[ApiCall] = field(default_factory=list)
+    messages: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    chats: dict[int, JSON] = field(default_factory=dict)
+    members: dict[tuple[int, int], str] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._updates: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._failures: list[_Failure] = []
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.bot = tb.user(BOT_ID, "Chorus", username=self.username, is_bot=True)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on a random loopback port; return the base URL (``TELEGRAM_API_URL``)."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # --- what tests arrange ------------------------------------------------------------
+
+    def make_admin(self, chat_id: int, user_id: int, *, owner: bool = False) -> None:
+        self.members[(chat_id, user_id)] = "creator" if owner else "administrator"
+
+    def block(self, user_id: int) -> None:
+        """The user blocked the bot: private messages to them now fail with 403."""
+        self.blocked.add(user_id)
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        code: int = 429,
+        description: str | None = None,
+        retry_after: int | None = 1,
+        match: Callable[[JSON], bool] | None = None,
+    ) -> None:
+        """Answer the next ``method`` call (matching ``match``) with an error, once."""
+        if description is None:
+            description = (
+                f"Too Many Requests: retry after {retry_after}" if code == 429 else "Bad Request"
+            )
+        self._failures.append(
+            _Failure(method, code, description, retry_after if code == 429 else None, match)
+        )
+
+    def inject(self, update: JSON) -> JSON:
+        """Queue a raw update for ``getUpdates``; ``update_id`` is assigned here."""
+        update = {**update, "update_id": next(self._update_ids)}
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
+        return update
+
+    def say(self, sender: JSON, chat: JSON, text: str, *, reply_to: JSON | None = None) -> JSON:
+        """``sender`` writes ``text`` in ``chat``; returns the message as Telegram built it."""
+        self.chats.setdefault(chat["id"], chat)
+        message = tb.text_message(
+            self._next_message_id(chat["id"]), sender, chat, text, reply_to=reply_to
+        )
+        self.messages[(chat["id"], message["message_id"])] = message
+        self.inject(tb.message_update(0, message))
+        return message
+
+    def press(self, sender: JSON, message: JSON, data: str) -> str:
+        """``sender`` presses the button with callback ``data`` under ``message``.
+
+        Returns the callback query id, to find the bot's ``answerCallbackQuery``.
+        """
+        current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
+        query_id = f"cq{next(self._query_ids)}"
+        self.inject(tb.callback_update(0, query_id, sender, current, data))
+        return query_id
+
+    # --- what tests read -------------------------------------------------------------
+
+    def mark(self) -> int:
+        """A position in the call log; pass it as ``since`` to look only at later calls."""
+        return len(self.calls)
+
+    def find(
+        self, method: str, where: Callable[[ApiCall], bool] | None = None, since: int = 0
+    ) -> list[ApiCall]:
+        return [
+            call
+            for call in self.calls[since:]
+            if call.method == method and call.ok and (where is None or where(call))
+        ]
+
+    async def wait_for(
+        self,
+        method: str,
+        where: Callable[[ApiCall], bool] | None = None,
+        *,
+        since: int = 0,
+        within: float = 10.0,
+    ) -> ApiCall:
+        """The first successful ``method`` call after ``since`` matching ``where``.
+
+        Waits (bounded) until the bot makes one; fails the test with the calls seen.
+        """
+        try:
+            async with asyncio.timeout(within):
+                async with self._changed:
+                    while True:
+                        found = self.find(method, where, since)
+                        if found:
+                            return found[0]
+                        await self._changed.wait()
+        except TimeoutError:
+            seen = [(c.method, c.params.get("chat_id"), c.text[:60]) for c in self.calls[since:]]
+            raise AssertionError(f"no matching {method} call; calls since: {seen}") from None
+
+    def message(self, call: ApiCall) -> JSON:
+        """The message (as stored now) that a sendMessage/editMessageText call produced."""
+        result = call.result
+        return self.messages[(result["chat"]["id"], result["message_id"])]
+
+    def messages_in(self, chat_id: int) -> list[JSON]:
+        return [m for (chat, _), m in sorted(self.messages.items()) if chat == chat_id]
+
+    # --- the HTTP side -----------------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        call = ApiCall(method, params)
+        self.calls.append(call)
+        try:
+            failure = self._take_failure(method, params)
+            if failure is not None:
+                raise failure
+            handler = getattr(self, f"_api_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params)
+        except ApiError as exc:
+            call.ok, call.error = False, exc.description
+            await self._notify()
+            return web.json_response(exc.body(), status=exc.code)
+        call.result = result
+        await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_failure(self, method: str, params: JSON) -> ApiError | None:
+        for failure in self._failures:
+            if failure.method == method and (failure.match is None or failure.match(params)):
+                self._failures.remove(failure)
+                return ApiError(failure.code, failure.description, failure.retry_after)
+        return None
+
+    # --- Bot API methods -------------------------------------------------------------
+
+    async def _api_getMe(self, params: JSON) -> JSON:
+        return {**self.bot, "can_join_groups": True, "can_read_all_group_messages": False}
+
+    async def _api_deleteWebhook(self, params: JSON) -> bool:
+        return True
+
+    async def _api_close(self, params: JSON) -> bool:
+        return True
+
+    async def _api_logOut(self, params: JSON) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, params: JSON) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise ApiError(400, "Bad Request: commands must be an array")
+        for command in commands:
+            name = str(command.get("command", ""))
+            description = str(command.get("description", ""))
+            if not (1 <= len(name) <= 32 and name.islower() and 1 <= len(description) <= 256):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        scope = (params.get("scope") or {}).get("type", "default")
+        self.commands[(scope, str(params.get("language_code", "")))] = commands
+        return True
+
+    async def _api_getMyCommands(self, params: JSON) -> list[JSON]:
+        scope = (params.get("scope") or {}).get("type", "default")
+        return self.commands.get((scope, str(params.get("language_code", ""))), [])
+
+    async def _api_getUpdates(self, params: JSON) -> list[JSON]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout > 0:
+            try:
+                async with asyncio.timeout(timeout), self._changed:
+                    await self._changed.wait_for(lambda: bool(self._updates))
+            except TimeoutError:
+                pass
+        return self._updates[:limit]
+
+    async def _api_sendMessage(self, params: JSON) -> JSON:
+        chat_id = _int(params, "chat_id")
+        text = str(params.get("text", ""))
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        _check_text(text)
+        markup = _check_markup(params.get("reply_markup"))
+        chat = self.chats.get(chat_id) or tb.chat_for_id(chat_id)
+        message: JSON = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot,
+            "text": text,
+        }
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _api_editMessageText(self, params: JSON) -> JSON:
+        message = self._existing(params)
+        text = str(params.get("text", ""))
+        _check_text(text)
+        markup = _check_markup(params.get("reply_markup"))
+        if text == message["text"] and markup == message.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        message["text"] = text
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def _api_editMessageReplyMarkup(self, params: JSON) -> JSON:
+        message = self._existing(params)
+        markup = _check_markup(params.get("reply_markup"))
+        if markup == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def _api_answerCallbackQuery(self, params: JSON) -> bool:
+        if not params.get("callback_query_id"):
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        if len(str(params.get("text", ""))) > ALERT_MAX_CHARS:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    async def _api_getChatMember(self, params: JSON) -> JSON:
+        chat_id, user_id = _int(params, "chat_id"), _int(params, "user_id")
+        status = self.members.get((chat_id, user_id), "member")
+        return tb.chat_member(tb.user(user_id, f"User {user_id}"), status)
+
+    def _existing(self, params: JSON) -> JSON:
+        key = (_int(params, "chat_id"), _int(params, "message_id"))
+        message = self.messages.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+
+async def _read_params(request: web.Request) -> JSON:
+    if request.content_type == "application/json":
+        body = await request.json()
+        return dict(body) if isinstance(body, dict) else {}
+    raw = dict(await request.post()) if request.can_read_body else {}
+    raw.update(request.query)
+    params: JSON = {}
+    for key, value in raw.items():
+        value = str(value)
+        if key in _JSON_FIELDS:
+            try:
+                params[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        params[key] = value
+    return params
+
+
+def _int(params: JSON, name: str) -> int:
+    try:
+        return int(params[name])
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: {name} is invalid") from None
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise ApiError(400, "Bad Request: message is too long")
+
+
+def _check_markup(markup: Any) -> JSON | None:
+    """Refuse what Telegram refuses in a keyboard: wrong data sizes, bad URLs."""
+    if not markup:
+        return None
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            kinds = [k for k in ("url", "callback_data") if k in button]
+            if len(kinds) != 1 or not button.get("text"):
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_MAX_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            url = button.get("url")
+            if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
+                raise ApiError(400, "Bad Request: inline keyboard button URL is invalid")
+    return markup

@@ -1,0 +1,93 @@
+"""A running Discord front end against the loopback Discord, on a real SQLite core.
+
+``discord_bot`` starts the fake API and gateway, builds the core with a fake clock and
+two networks (so the form shows the network step), starts ``DiscordFrontEnd`` through
+discord.py's real login and gateway handshake, and stops both afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.discord import DiscordFrontEnd
+from adapters.networks.sandbox import SandboxNetwork
+from bot.app import Core, build_core
+from bot.domain.networks import Network
+from bot.ports import Repository
+from bot.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.networks import FakeNetwork
+
+# A launch moment an organiser would type: two days after the FakeClock's start.
+LAUNCH_TEXT = "2030-01-17 18:00"
+
+
+def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "discord_bot_token": fake.token,
+        "discord_api_url": fake.api_url,
+        "discord_gateway_url": None,
+        "discord_moderation_channel_id": fake.channels["moderation"]["id"],
+        "discord_moderator_role_id": fake.moderator_role["id"],
+        "public_url": "http://127.0.0.1:8080",
+        "min_lead_minutes": 60,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
+    networks = {
+        Network.SANDBOX: SandboxNetwork(clock),
+        Network.MASTODON: FakeNetwork(Network.MASTODON, clock),
+    }
+    return build_core(
+        settings, repo, clock, secret=TEST_SECRET, networks=networks, card_delay_seconds=0
+    )
+
+
+async def start_front_end(core: Core) -> DiscordFrontEnd:
+    front = DiscordFrontEnd(core, ready_timeout=10.0, guild_ready_timeout=0.05)
+    core.notifier.register(front)
+    await front.start()
+    return front
+
+
+@dataclass
+class DiscordHarness:
+    fake: FakeDiscord
+    core: Core
+    front: DiscordFrontEnd
+    clock: FakeClock
+    settings: Settings
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def discord_bot(
+    fake_discord: FakeDiscord, repo: Repository, clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[DiscordHarness]:
+    settings = discord_settings(fake_discord, tmp_path)
+    core = make_core(settings, repo, clock)
+    front = await start_front_end(core)
+    try:
+        yield DiscordHarness(fake_discord, core, front, clock, settings)
+    finally:
+        await front.stop()

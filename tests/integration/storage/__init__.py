@@ -1,0 +1,1 @@
+"""Storage tests against real SQLite and PostgreSQL."""

@@ -1,0 +1,81 @@
+"""Builders for the rows storage tests write: a campaign, an account, a pledge."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.pledge import Pledge
+from bot.domain.refs import ChatRef, UserRef
+
+T0 = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+ORGANISER = UserRef("telegram", "1001", "Olga Organiser", "fr")
+MODERATOR = UserRef("discord", "2002", "Mo Derator", "en")
+ALICE = UserRef("telegram", "3003", "Alice", "en")
+BOB = UserRef("discord", "4004", "Bob", "fr")
+
+
+def campaign(ref: str = "K7QX2M", **changes: Any) -> Campaign:
+    base = Campaign(
+        ref=ref,
+        title="Save the river",
+        message="Join us #SaveTheRiver https://example.org/river",
+        goal=100,
+        launch_at=T0 + timedelta(days=3),
+        networks=(Network.X, Network.MASTODON),
+        organiser=ORGANISER,
+        created_at=T0,
+        status=CampaignStatus.PENDING_REVIEW,
+        origin_chat=ChatRef("telegram", "-100123"),
+        notes={"source": "test"},
+    )
+    return replace(base, **changes)
+
+
+def tokens(label: str) -> TokenSet:
+    return TokenSet(
+        access_token=f"access-{label}-test-token-not-real",
+        refresh_token=f"refresh-{label}-test-token-not-real",
+        expires_at=T0 + timedelta(hours=2),
+        scope="read write",
+    )
+
+
+def account(
+    owner: UserRef = ALICE,
+    remote_id: str = "r1",
+    *,
+    network: Network = Network.MASTODON,
+    followers: int = 10,
+    **changes: Any,
+) -> SocialAccount:
+    base = SocialAccount(
+        owner=owner,
+        network=network,
+        instance="mastodon.example" if network is Network.MASTODON else "x.com",
+        remote_id=remote_id,
+        handle=f"handle_{remote_id}",
+        followers=followers,
+        tokens=tokens(remote_id),
+        linked_at=T0,
+    )
+    return replace(base, **changes)
+
+
+def pledge(
+    campaign_id: int, linked: SocialAccount, supporter: UserRef | None = None, **changes: Any
+) -> Pledge:
+    assert linked.id is not None
+    base = Pledge(
+        campaign_id=campaign_id,
+        supporter=supporter or linked.owner,
+        account_id=linked.id,
+        network=linked.network,
+        created_at=T0 + timedelta(minutes=5),
+        delivery_mode=DeliveryMode.AUTO,
+    )
+    return replace(base, **changes)

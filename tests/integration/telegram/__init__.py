@@ -1,0 +1,1 @@
+"""Integration tests of the Telegram front end against the loopback Bot API."""

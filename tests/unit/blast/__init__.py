@@ -1,0 +1,1 @@
+"""Unit tests of the blast: delivery, failures, tap mode, recovery, reports."""

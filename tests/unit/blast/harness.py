@@ -1,0 +1,200 @@
+"""A world for scheduler and blast tests: a core over real in-memory SQLite, a fake clock,
+a recording chat front end, in-memory social networks, and a ``LaunchScheduler``.
+
+Tests move the clock and call ``go``, which runs ``sync`` and waits until idle, exactly
+as the console does; no test sleeps until a launch moment.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.app import Core, build_core
+from bot.blast import BlastTuning, RetryPolicy
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.cards import CardKind, PostedCard
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.pledge import Pledge
+from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.ports import Repository
+from bot.scheduler import LaunchScheduler
+from bot.settings import Settings
+from tests.fakes.chat import RecordingFrontEnd
+from tests.fakes.clock import FakeClock
+from tests.fakes.networks import FakeNetwork
+
+SECRET = "test-secret-not-real-0123456789"
+ORGANISER = UserRef("test", "100", "Olga", "en")
+GROUP = ChatRef("test", "group-en")
+GROUPE = ChatRef("test", "groupe-fr")
+MESSAGE = "Save the bees #SaveBees https://bees.example/act"
+FAST_RETRY = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "min_lead_minutes": 0,
+        "blast_concurrency": 4,
+        "blast_retry_window_seconds": 5,
+        "launch_grace_minutes": 30,
+        "prepare_minutes_before": 5,
+        "tap_reminder_minutes": 30,
+        "tap_readback_minutes": 120,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class World:
+    core: Core
+    clock: FakeClock
+    chat: RecordingFrontEnd
+    mastodon: FakeNetwork
+    x: FakeNetwork
+    scheduler: LaunchScheduler
+    _people: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def repo(self) -> Repository:
+        return self.core.repo
+
+    async def campaign(
+        self,
+        *,
+        goal: int = 0,
+        launch_in: timedelta = timedelta(days=2),
+        networks: tuple[Network, ...] = (Network.MASTODON,),
+        message: str = MESSAGE,
+        promote: bool = True,
+    ) -> Campaign:
+        """A LIVE campaign, promoted in an English and a French group, armed."""
+        now = self.clock.now()
+        campaign = await self.repo.add_campaign(
+            Campaign(
+                ref="BEES" + str(next(self._people)).zfill(2),
+                title="Save the bees",
+                message=message,
+                goal=goal,
+                launch_at=now + launch_in,
+                networks=networks,
+                organiser=ORGANISER,
+                created_at=now,
+                status=CampaignStatus.LIVE,
+            )
+        )
+        assert campaign.id is not None
+        if promote:
+            for chat, language in ((GROUP, "en"), (GROUPE, "fr")):
+                await self.repo.add_card(
+                    PostedCard(
+                        campaign.id, CardKind.PROMOTION, MessageRef(chat, "1"), now, language
+                    )
+                )
+        await self.scheduler.campaign_changed(campaign)
+        return campaign
+
+    async def supporter(
+        self,
+        campaign: Campaign,
+        *,
+        network: Network = Network.MASTODON,
+        followers: int = 10,
+        expires_at: datetime | None = None,
+        mode: DeliveryMode | None = None,
+        message: str | None = None,
+        language: str = "en",
+    ) -> tuple[Pledge, SocialAccount]:
+        """A new supporter with a linked account who pledged to ``campaign``."""
+        assert campaign.id is not None
+        n = next(self._people)
+        person = UserRef("test", str(1000 + n), f"Supporter {n}", language)
+        account = await self.repo.save_account(
+            SocialAccount(
+                owner=person,
+                network=network,
+                instance="bees.social" if network is Network.MASTODON else "x.com",
+                remote_id=str(50_000 + n),
+                handle=f"fan{n}",
+                followers=followers,
+                tokens=TokenSet(
+                    access_token=f"test-token-not-real-{n}",
+                    refresh_token="refresh-test-token-not-real",
+                    expires_at=expires_at,
+                ),
+                linked_at=self.clock.now(),
+            )
+        )
+        assert account.id is not None
+        pledge = await self.repo.add_pledge(
+            Pledge(
+                campaign_id=campaign.id,
+                supporter=person,
+                account_id=account.id,
+                network=network,
+                created_at=self.clock.now(),
+                message=message,
+                delivery_mode=mode or self.core.settings.delivery_mode(network),
+            )
+        )
+        return pledge, account
+
+    async def go(self, moment: datetime) -> None:
+        """Move the clock to ``moment`` and run whatever fell due, to the end."""
+        self.clock.set(moment)
+        await self.scheduler.sync()
+        await self.scheduler.wait_idle()
+
+    async def restart(self) -> LaunchScheduler:
+        """A fresh scheduler on the same database, as after a process restart."""
+        await self.scheduler.stop()
+        self.scheduler = make_scheduler(self.core)
+        self.core.campaigns.watcher = self.scheduler
+        await self.scheduler.start()
+        await self.scheduler.wait_idle()
+        return self.scheduler
+
+    async def reload(self, campaign: Campaign) -> Campaign:
+        assert campaign.id is not None
+        fresh = await self.repo.get_campaign(campaign.id)
+        assert fresh is not None
+        return fresh
+
+    async def pledge(self, pledge: Pledge) -> Pledge:
+        assert pledge.id is not None
+        fresh = await self.repo.get_pledge(pledge.id)
+        assert fresh is not None
+        return fresh
+
+    def texts_to(self, where: str) -> str:
+        return "\n\n".join(s.text for s in self.chat.to(where))
+
+
+def make_scheduler(core: Core) -> LaunchScheduler:
+    return LaunchScheduler(core, tuning=replace(BlastTuning(), retry=FAST_RETRY))
+
+
+async def make_world(
+    repo: Repository, clock: FakeClock, *, latency: float = 0.0, **overrides: Any
+) -> World:
+    chat = RecordingFrontEnd()
+    mastodon = FakeNetwork(Network.MASTODON, clock, latency=latency, dedupe=True)
+    x = FakeNetwork(Network.X, clock, latency=latency)
+    core = build_core(
+        settings(**overrides),
+        repo,
+        clock,
+        secret=SECRET,
+        networks={Network.MASTODON: mastodon, Network.X: x},
+        front_ends=[chat],
+        card_delay_seconds=0,
+    )
+    scheduler = make_scheduler(core)
+    core.campaigns.watcher = scheduler
+    await scheduler.start()
+    return World(core, clock, chat, mastodon, x, scheduler)

@@ -1,0 +1,87 @@
+"""One-tap delivery: the link at launch, the read-back, the reminder, the report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from bot.domain.campaign import CampaignStatus
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.pledge import DeliveryState, PledgeStatus
+from bot.ports import Repository
+from tests.fakes.clock import FakeClock
+from tests.unit.blast.harness import GROUP, MESSAGE, ORGANISER, make_world
+
+
+async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock)  # X defaults to tap
+    campaign = await world.campaign(networks=(Network.X, Network.MASTODON))
+    quick, quick_account = await world.supporter(campaign, network=Network.X, followers=70)
+    slow, slow_account = await world.supporter(
+        campaign, network=Network.X, followers=20, language="fr"
+    )
+    never, _ = await world.supporter(campaign, network=Network.X, followers=9)
+    auto, _ = await world.supporter(campaign, followers=1)  # Mastodon: auto
+    await world.go(campaign.launch_at)
+
+    # at launch: auto posted, tap offered, campaign launched, no report yet
+    assert (await world.reload(campaign)).status is CampaignStatus.LAUNCHED
+    assert [p.account_id for p in world.mastodon.posts] == [auto.account_id]
+    assert world.x.posts == []
+    offer = world.chat.to(f"user:{quick.supporter.id}")[-1]
+    assert offer.keys[0] == "blast.tap_offer"
+    assert offer.actions == [f"https://fake.example/x/compose?text={quote(MESSAGE)}"]
+    assert "publier depuis" in world.texts_to(f"user:{slow.supporter.id}")
+    for pledge in (quick, slow, never):
+        assert (await world.pledge(pledge)).delivery is DeliveryState.TAP_OFFERED
+    assert "blast.report_title" not in world.chat.keys_to(f"user:{ORGANISER.id}")
+
+    # one supporter posts with the link, another posts something unrelated
+    world.x.user_posts(
+        quick_account, f"Done! {MESSAGE}", at=campaign.launch_at + timedelta(minutes=2)
+    )
+    world.x.user_posts(
+        slow_account, "lunch was great", at=campaign.launch_at + timedelta(minutes=3)
+    )
+    await world.go(campaign.launch_at + timedelta(minutes=30))
+    confirmed = await world.pledge(quick)
+    assert confirmed.status is PledgeStatus.POSTED
+    assert confirmed.remote_post_url and "/x/status/" in confirmed.remote_post_url
+    assert world.chat.to(f"user:{quick.supporter.id}")[-1].keys[0] == "blast.tap_offer"
+    assert world.chat.to(f"user:{slow.supporter.id}")[-1].keys[0] == "blast.tap_reminder"
+    assert world.chat.to(f"user:{never.supporter.id}")[-1].keys[0] == "blast.tap_reminder"
+
+    # the second one posts after the reminder; the third never does
+    world.x.user_posts(
+        slow_account, f"#SaveBees {MESSAGE}", at=campaign.launch_at + timedelta(minutes=50)
+    )
+    await world.go(campaign.launch_at + timedelta(minutes=120))
+    assert (await world.pledge(slow)).status is PledgeStatus.POSTED
+    unconfirmed = await world.pledge(never)
+    assert (unconfirmed.status, unconfirmed.failure_reason) == (PledgeStatus.FAILED, "not_posted")
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert "Posted by Chorus: 1" in report
+    assert "Posted with one tap: 2 · not posted: 1" in report
+    assert "Failed" not in report
+    assert "Total reach: 91 followers" in report
+    assert world.chat.keys_to(f"chat:{GROUP.id}").count("blast.report_title") == 1
+
+
+async def test_a_tap_only_campaign_reports_after_the_read_back_window_even_after_restart(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock, mastodon_delivery="tap")
+    campaign = await world.campaign()
+    pledge, account = await world.supporter(campaign)
+    assert pledge.delivery_mode is DeliveryMode.TAP
+    await world.go(campaign.launch_at)
+    world.mastodon.user_posts(account, MESSAGE, at=campaign.launch_at + timedelta(minutes=1))
+    await world.scheduler.stop()
+    clock.set(campaign.launch_at + timedelta(hours=3))  # down over the reminder and report
+    await world.restart()
+    assert "blast.tap_reminder" not in world.chat.keys_to(f"user:{pledge.supporter.id}")
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert "Posted with one tap: 1 · not posted: 0" in report
+    assert world.scheduler.armed() == {}

@@ -1,0 +1,1 @@
+"""Unit tests of the launch scheduler: events, restarts, grace, cancellation."""

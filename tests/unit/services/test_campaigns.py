@@ -1,0 +1,325 @@
+"""Organiser and moderator use cases through a real core and a real SQLite repository."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from bot.app import Core
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.cards import CardKind
+from bot.domain.errors import DomainError, NotAllowed, NotFound
+from bot.domain.networks import Network
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.refs import ChatRef, MessageRef, UserRef
+from tests.fakes.chat import RecordingFrontEnd
+from tests.fakes.clock import FakeClock
+from tests.unit.services.conftest import (
+    GROUP,
+    MODERATOR,
+    ORGANISER,
+    STRANGER,
+    draft,
+    pledge,
+    profile,
+    supporter,
+)
+
+Make = Callable[..., Awaitable[Campaign]]
+
+
+def edits(front: RecordingFrontEnd) -> list[str]:
+    return [s.where for s in front.sent if s.where.startswith("edit:")]
+
+
+@dataclass
+class RecordingWatcher:
+    seen: list[tuple[str, CampaignStatus]] = field(default_factory=list)
+
+    async def campaign_changed(self, campaign: Campaign) -> None:
+        self.seen.append((campaign.ref, campaign.status))
+
+
+async def test_submit_stores_the_campaign_and_posts_a_moderation_card(
+    core: Core, front: RecordingFrontEnd, submitted: Make
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    assert campaign.status is CampaignStatus.PENDING_REVIEW
+    assert (campaign.organiser, campaign.origin_chat) == (ORGANISER, GROUP)
+    stored = await core.repo.get_campaign(campaign.id)
+    assert stored == campaign
+    [card] = front.to("moderators")
+    assert card.keys[0] == "moderation.header"
+    assert card.actions == [f"approve:{campaign.id}", f"reject:{campaign.id}"]
+    assert "Save the bees" in card.text and "Olga" in card.text
+    [posted] = await core.repo.cards_of(campaign.id, CardKind.MODERATION)
+    assert posted.message == card.ref
+    assert await core.campaigns.get(f"#{campaign.ref.lower()}") == campaign
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"lead": timedelta(minutes=59)}, "launch.too_soon"),
+        ({"lead": timedelta(days=367)}, "launch.too_far"),
+        ({"message": "m" * 300}, "message.too_long"),  # too long for X, one of its networks
+        ({"networks": ()}, "networks.none_chosen"),
+        ({"title": "ab"}, "title.too_short"),  # a draft stored before today's rules
+        ({"goal": -1}, "goal.negative"),
+        ({"goal": 10**9}, "goal.too_big"),
+    ],
+)
+async def test_submit_refusals_store_and_send_nothing(
+    core: Core, front: RecordingFrontEnd, clock: FakeClock, changes: dict, key: str
+) -> None:
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.submit(draft(clock, **changes), ORGANISER, GROUP)
+    assert exc.value.key == key
+    assert await core.repo.campaigns_of(ORGANISER) == []
+    assert front.sent == []
+
+
+async def test_approve_edits_the_card_and_tells_the_organiser(
+    core: Core, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    [card] = front.to("moderators")
+    clock.advance(timedelta(minutes=3))
+    live = await core.campaigns.approve(campaign.id, MODERATOR)
+    assert live.status is CampaignStatus.LIVE
+    assert (live.decided_by, live.decided_at) == (MODERATOR, clock.now())
+    [edit] = front.to(f"edit:mods/{card.ref.id}")
+    assert edit.keys[-1] == "moderation.approved_by"
+    assert edit.actions == []  # the buttons are gone
+    [told] = front.to(f"user:{ORGANISER.id}")
+    assert told.keys == ["organiser.approved"]
+    assert live.ref in told.text
+
+
+async def test_approving_twice_is_refused(core: Core, submitted: Make) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    await core.campaigns.approve(campaign.id, MODERATOR)
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.approve(campaign.id, UserRef("test", "901", "Other mod"))
+    assert exc.value.key == "campaign.cannot_live"
+    stored = await core.campaigns.get_by_id(campaign.id)
+    assert stored.decided_by == MODERATOR
+
+
+async def test_concurrent_approvals_one_wins(
+    core: Core, front: RecordingFrontEnd, submitted: Make
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    other = UserRef("test", "901", "Other mod")
+    results = await asyncio.gather(
+        core.campaigns.approve(campaign.id, MODERATOR),
+        core.campaigns.approve(campaign.id, other),
+        core.campaigns.reject(campaign.id, other, "spam"),
+        return_exceptions=True,
+    )
+    wins = [r for r in results if isinstance(r, Campaign)]
+    losses = [r for r in results if isinstance(r, DomainError)]
+    assert (len(wins), len(losses)) == (1, 2)
+    assert {e.key for e in losses} <= {
+        "error.stale",
+        "campaign.cannot_live",
+        "campaign.cannot_rejected",
+    }
+    assert len(front.to(f"user:{ORGANISER.id}")) == 1
+    assert len(edits(front)) == 1
+    stored = await core.campaigns.get_by_id(campaign.id)
+    assert stored.status is wins[0].status
+
+
+async def test_approve_after_the_launch_moment_is_refused(
+    core: Core, submitted: Make, clock: FakeClock
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    clock.set(campaign.launch_at)
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.approve(campaign.id, MODERATOR)
+    assert exc.value.key == "moderation.launch_passed"
+    assert (await core.campaigns.get_by_id(campaign.id)).status is CampaignStatus.PENDING_REVIEW
+
+
+async def test_approve_unknown_campaign(core: Core) -> None:
+    with pytest.raises(NotFound) as exc:
+        await core.campaigns.approve(4242, MODERATOR)
+    assert exc.value.key == "campaign.not_found"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+async def test_reject_needs_a_reason(
+    core: Core, front: RecordingFrontEnd, submitted: Make, reason: str
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.reject(campaign.id, MODERATOR, reason)
+    assert exc.value.key == "reject.reason_required"
+    assert (await core.campaigns.get_by_id(campaign.id)).status is CampaignStatus.PENDING_REVIEW
+    assert front.to(f"user:{ORGANISER.id}") == [] and edits(front) == []
+
+
+async def test_reject_tells_the_organiser_the_reason(
+    core: Core, front: RecordingFrontEnd, submitted: Make
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    rejected = await core.campaigns.reject(campaign.id, MODERATOR, "  Off topic here.  ")
+    assert (rejected.status, rejected.reject_reason) == (
+        CampaignStatus.REJECTED,
+        "Off topic here.",
+    )
+    [told] = front.to(f"user:{ORGANISER.id}")
+    assert told.keys == ["organiser.rejected"]
+    assert "Off topic here." in told.text
+    [edit] = [s for s in front.sent if s.where.startswith("edit:mods/")]
+    assert edit.keys[-1] == "moderation.rejected_by" and "Off topic here." in edit.text
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.approve(campaign.id, MODERATOR)
+    assert exc.value.key == "campaign.cannot_live"
+
+
+async def test_the_watcher_hears_every_decision(core: Core, submitted: Make) -> None:
+    watcher = RecordingWatcher()
+    core.campaigns.watcher = watcher
+    first, second, third = await submitted(), await submitted(), await submitted()
+    assert first.id and second.id and third.id
+    await core.campaigns.approve(first.id, MODERATOR)
+    await core.campaigns.reject(second.id, MODERATOR, "no")
+    await core.campaigns.cancel(third.ref, ORGANISER)
+    await core.campaigns.cancel(first.ref, ORGANISER)
+    assert watcher.seen == [
+        (first.ref, CampaignStatus.LIVE),
+        (second.ref, CampaignStatus.REJECTED),
+        (third.ref, CampaignStatus.CANCELLED),
+        (first.ref, CampaignStatus.CANCELLED),
+    ]
+
+
+async def test_cancel_by_a_stranger_is_refused(core: Core, live: Make) -> None:
+    campaign = await live()
+    with pytest.raises(NotAllowed) as exc:
+        await core.campaigns.cancel(campaign.ref, STRANGER)
+    assert exc.value.key == "campaign.not_yours"
+    assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.LIVE
+
+
+async def test_cancel_by_the_organiser_tells_supporters_once_each(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await live()
+    await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    fan, quitter = supporter(1), supporter(2)
+    await pledge(core, campaign, fan, profile(1))
+    await pledge(core, campaign, fan, profile(11, Network.X))  # a second account
+    await pledge(core, campaign, quitter, profile(2))
+    await core.pledges.unpledge(campaign.ref, quitter)
+    await core.cards.flush()
+    front.sent.clear()
+    # Olga's own name differs here, but identity is platform + id.
+    cancelled = await core.campaigns.cancel(campaign.ref, UserRef("test", ORGANISER.id, "O."))
+    assert cancelled.status is CampaignStatus.CANCELLED
+    assert front.keys_to(f"user:{fan.id}") == ["supporter.campaign_cancelled"]
+    assert front.to(f"user:{quitter.id}") == []
+    [card] = [s for s in front.sent if s.where.startswith("edit:group-1/")]
+    assert card.keys[-1] == "card.status_cancelled" and card.actions == []
+
+
+async def test_cancel_a_pending_campaign_removes_the_moderators_buttons(
+    core: Core, front: RecordingFrontEnd, submitted: Make
+) -> None:
+    campaign = await submitted()
+    assert campaign.id is not None
+    [card] = front.to("moderators")
+    await core.campaigns.cancel(campaign.ref, ORGANISER)
+    [edit] = front.to(f"edit:mods/{card.ref.id}")
+    assert edit.actions == [] and edit.keys[-1] == "card.status_cancelled"
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.approve(campaign.id, MODERATOR)
+    assert exc.value.key == "campaign.cannot_live"
+
+
+async def test_cancel_twice_is_refused_with_the_status(core: Core, live: Make) -> None:
+    campaign = await live()
+    await core.campaigns.cancel(campaign.ref, ORGANISER)
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.cancel(campaign.ref, ORGANISER)
+    assert exc.value.key == "campaign.cannot_cancelled"
+    assert exc.value.text.params["status"].key == "status.cancelled"
+
+
+async def test_cancel_unknown_ref(core: Core) -> None:
+    with pytest.raises(NotFound) as exc:
+        await core.campaigns.cancel("#nope42", ORGANISER)
+    assert (exc.value.key, exc.value.text.params) == ("campaign.not_found", {"ref": "NOPE42"})
+
+
+async def test_promote_by_the_organiser_posts_a_card_with_support(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await live()
+    card = await core.campaigns.promote(
+        campaign.ref, GROUP, ORGANISER, requester_is_admin=False, language="fr"
+    )
+    assert (card.kind, card.language, card.message.chat) == (CardKind.PROMOTION, "fr", GROUP)
+    [sent] = front.to("chat:group-1")
+    assert sent.actions == [f"support:{campaign.ref}"]
+    assert sent.language == "fr"
+    assert await core.campaigns.promoted_chats(campaign.id or 0) == [(GROUP, "fr")]
+
+
+async def test_promote_by_a_chat_admin_is_allowed_by_a_stranger_not(
+    core: Core, live: Make
+) -> None:
+    campaign = await live()
+    with pytest.raises(NotAllowed) as exc:
+        await core.campaigns.promote(campaign.ref, GROUP, STRANGER, requester_is_admin=False)
+    assert exc.value.key == "promote.not_allowed"
+    card = await core.campaigns.promote(campaign.ref, GROUP, STRANGER, requester_is_admin=True)
+    assert card.id is not None
+
+
+async def test_promote_refused_when_not_live(core: Core, submitted: Make) -> None:
+    campaign = await submitted()
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=True)
+    assert exc.value.key == "promote.not_live"
+    assert exc.value.text.params["status"].key == "status.pending_review"
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
+
+
+class RefusingFrontEnd(RecordingFrontEnd):
+    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        raise PermissionError("Forbidden: bot is not a member of the group chat")
+
+
+async def test_promote_where_the_bot_cannot_post(
+    make_core: Callable[..., Core], clock: FakeClock
+) -> None:
+    core = make_core(front_ends=[RefusingFrontEnd()])
+    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
+    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    assert exc.value.key == "promote.send_failed"
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
+
+
+async def test_organiser_list_has_figures(core: Core, live: Make) -> None:
+    campaign = await live()
+    await pledge(core, campaign, supporter(1), profile(1, followers=120))
+    [(listed, stats)] = await core.campaigns.of_organiser(ORGANISER)
+    assert listed.ref == campaign.ref
+    assert (stats.supporters, stats.reach) == (1, 120)
+    assert await core.campaigns.of_organiser(STRANGER) == []

@@ -1,0 +1,164 @@
+"""The /newcampaign dialog as organisers meet it: state kept in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Core
+from bot.dialog import ACTION_PREFIX, DialogState, Step
+from bot.domain.campaign import CampaignStatus
+from bot.domain.networks import Network
+from tests.fakes.chat import RecordingFrontEnd
+from tests.fakes.clock import FakeClock
+from tests.unit.services.conftest import GROUP, MESSAGE, ORGANISER, RecordingNetwork
+
+LAUNCH = "2030-01-20 18:00"  # the clock starts at 2030-01-15 12:00 UTC; the zone is UTC
+
+
+async def fill_in(core: Core) -> None:
+    await core.dialogs.begin(ORGANISER)
+    for answer in ("Save the bees", MESSAGE, "3", LAUNCH):
+        reply = await core.dialogs.text(ORGANISER, answer, GROUP)
+        assert reply.errors == ()
+
+
+async def test_the_whole_dialog_submits_a_campaign(core: Core, front: RecordingFrontEnd) -> None:
+    assert not await core.dialogs.active(ORGANISER)
+    first = await core.dialogs.begin(ORGANISER)
+    assert first.message.parts[-1].key == "dialog.ask_title"
+    assert await core.dialogs.active(ORGANISER)
+    await fill_in(core)
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    assert reply.message.parts[-1].key == "dialog.preview"
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit", GROUP)
+    assert reply.state is None and reply.submitted is not None
+    assert reply.message.parts[0].key == "dialog.submitted"
+    assert not await core.dialogs.active(ORGANISER)
+    [campaign] = await core.repo.campaigns_of(ORGANISER)
+    assert reply.message.parts[0].params == {"ref": campaign.ref, "title": "Save the bees"}
+    assert campaign.status is CampaignStatus.PENDING_REVIEW
+    assert (campaign.goal, campaign.networks, campaign.origin_chat) == (
+        3,
+        (Network.MASTODON,),
+        GROUP,
+    )
+    assert campaign.launch_at == datetime(2030, 1, 20, 18, 0, tzinfo=UTC)
+    assert len(front.to("moderators")) == 1
+
+
+async def test_the_state_survives_a_restart(make_core: Callable[..., Core]) -> None:
+    before = make_core()
+    await before.dialogs.begin(ORGANISER)
+    await before.dialogs.text(ORGANISER, "Save the bees")
+    after = make_core()  # a new process over the same database
+    reply = await after.dialogs.text(ORGANISER, MESSAGE)
+    assert reply.state is not None
+    assert (reply.state.title, reply.state.step) == ("Save the bees", Step.GOAL)
+
+
+async def test_a_wrong_answer_is_stored_unchanged(core: Core) -> None:
+    await core.dialogs.begin(ORGANISER)
+    reply = await core.dialogs.text(ORGANISER, "no")
+    assert [e.key for e in reply.errors] == ["title.too_short"]
+    stored = await core.repo.load_dialog(ORGANISER.key)
+    assert stored is not None and DialogState.from_dict(stored) == DialogState()
+
+
+async def test_without_a_dialog_text_and_buttons_say_so(core: Core) -> None:
+    for reply in (
+        await core.dialogs.text(ORGANISER, "hello"),
+        await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit"),
+    ):
+        assert reply.state is None and reply.submitted is None
+        assert reply.message.parts[0].key == "dialog.none_active"
+    assert await core.repo.load_dialog(ORGANISER.key) is None
+
+
+async def test_cancel(core: Core) -> None:
+    await core.dialogs.begin(ORGANISER)
+    await core.dialogs.text(ORGANISER, "Save the bees")
+    reply = await core.dialogs.cancel(ORGANISER)
+    assert (reply.cancelled, reply.message.parts[0].key) == (True, "dialog.cancelled")
+    assert not await core.dialogs.active(ORGANISER)
+    again = await core.dialogs.cancel(ORGANISER)
+    assert (again.cancelled, again.message.parts[0].key) == (False, "dialog.none_active")
+
+
+async def test_cancel_button_deletes_the_state(core: Core) -> None:
+    await core.dialogs.begin(ORGANISER)
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}cancel")
+    assert reply.cancelled
+    assert not await core.dialogs.active(ORGANISER)
+    assert await core.repo.campaigns_of(ORGANISER) == []
+
+
+async def test_begin_again_starts_over(core: Core) -> None:
+    await core.dialogs.begin(ORGANISER)
+    await core.dialogs.text(ORGANISER, "Save the bees")
+    await core.dialogs.begin(ORGANISER)
+    stored = await core.repo.load_dialog(ORGANISER.key)
+    assert stored is not None and DialogState.from_dict(stored) == DialogState()
+
+
+async def test_only_the_networks_this_chorus_has_are_offered(
+    make_core: Callable[..., Core], mastodon: RecordingNetwork
+) -> None:
+    core = make_core(networks={Network.MASTODON: mastodon})
+    await fill_in(core)  # no networks step: straight to the preview
+    stored = await core.repo.load_dialog(ORGANISER.key)
+    assert stored is not None
+    state = DialogState.from_dict(stored)
+    assert (state.step, state.networks) == (Step.PREVIEW, (Network.MASTODON,))
+
+
+async def test_submit_when_the_launch_became_too_soon_re_asks_the_launch(
+    core: Core, clock: FakeClock
+) -> None:
+    await fill_in(core)
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    clock.set(datetime(2030, 1, 20, 17, 30, tzinfo=UTC))  # the organiser went for lunch
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit")
+    assert [e.key for e in reply.errors] == ["launch.too_soon"]
+    assert reply.state is not None and reply.state.step is Step.LAUNCH
+    assert await core.repo.campaigns_of(ORGANISER) == []
+    reply = await core.dialogs.text(ORGANISER, "2030-01-21 18:00")
+    assert reply.state is not None and reply.state.step is Step.PREVIEW
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit")
+    assert reply.submitted is not None
+
+
+async def test_a_stored_state_refused_at_submit_is_shown_again_with_the_reason(
+    core: Core, clock: FakeClock
+) -> None:
+    # A draft saved before the rules changed: its message no longer fits X.
+    old = DialogState(
+        step=Step.PREVIEW,
+        title="Old draft",
+        message="m" * 300,
+        goal=5,
+        launch_at=clock.now() + timedelta(days=1),
+        networks=(Network.X,),
+    )
+    await core.repo.save_dialog(ORGANISER.key, old.to_dict())
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit")
+    assert [e.key for e in reply.errors] == ["message.too_long"]
+    assert reply.state == old  # nothing lost
+    assert reply.message.parts[-1].key == "dialog.preview"
+    assert [b.action for row in reply.message.buttons for b in row] == [
+        "dlg:submit",
+        "dlg:edit",
+        "dlg:cancel",
+    ]
+    assert await core.dialogs.active(ORGANISER)
+    assert await core.repo.campaigns_of(ORGANISER) == []
+
+
+async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Core) -> None:
+    await core.repo.save_dialog(ORGANISER.key, {"step": "colour", "title": 3})
+    reply = await core.dialogs.text(ORGANISER, "hello")
+    assert reply.message.parts[0].key == "dialog.none_active"
+    assert await core.repo.load_dialog(ORGANISER.key) is None
+    assert (await core.dialogs.begin(ORGANISER)).message.parts[-1].key == "dialog.ask_title"

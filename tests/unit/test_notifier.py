@@ -1,0 +1,86 @@
+"""The notifier routes by platform, and one failing front end never stops the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.text import t
+from bot.notifier import Notifier
+from tests.fakes.chat import RecordingFrontEnd
+
+HELLO = OutgoingMessage.of(t("button.support"))
+
+
+@dataclass
+class BrokenFrontEnd:
+    """A platform that is down: every call raises."""
+
+    platform: str = "broken"
+    calls: int = 0
+
+    def _fail(self) -> None:
+        self.calls += 1
+        raise ConnectionError("platform unreachable")
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        self._fail()
+        raise AssertionError
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
+        self._fail()
+
+    async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
+        self._fail()
+        raise AssertionError
+
+    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+        self._fail()
+        return None
+
+
+async def test_moderation_cards_go_to_every_front_end_that_works() -> None:
+    broken, working = BrokenFrontEnd(), RecordingFrontEnd(platform="ok")
+    quiet = RecordingFrontEnd(platform="quiet", moderation_chat=None)
+    notifier = Notifier([broken, working, quiet])
+    posted = await notifier.send_to_moderators(HELLO)
+    assert posted == [working.sent[0].ref]
+    assert broken.calls == 1 and quiet.sent == []
+
+
+async def test_a_failing_front_end_returns_nothing_and_raises_nothing() -> None:
+    broken = BrokenFrontEnd()
+    notifier = Notifier([broken, RecordingFrontEnd(platform="ok")])
+    assert await notifier.send(ChatRef("broken", "1"), HELLO, "en") is None
+    assert await notifier.send_to_user(UserRef("broken", "1"), HELLO) is None
+    assert await notifier.edit(MessageRef(ChatRef("broken", "1"), "9"), HELLO, "en") is False
+    assert broken.calls == 3
+
+
+async def test_messages_are_routed_by_platform() -> None:
+    a, b = RecordingFrontEnd(platform="a"), RecordingFrontEnd(platform="b")
+    notifier = Notifier([a, b])
+    ref = await notifier.send(ChatRef("b", "chat"), HELLO, "fr")
+    assert ref is not None and ref.chat == ChatRef("b", "chat")
+    await notifier.send_to_user(UserRef("a", "7", language="fr"), HELLO)
+    assert await notifier.edit(ref, HELLO, "fr") is True
+    assert [s.where for s in a.sent] == ["user:7"]
+    assert [s.where for s in b.sent] == ["chat:chat", f"edit:chat/{ref.id}"]
+    assert a.sent[0].language == "fr"
+
+
+async def test_a_blocked_user_does_not_raise() -> None:
+    front = RecordingFrontEnd(refuse_users={"7"})
+    notifier = Notifier([front])
+    assert await notifier.send_to_user(UserRef("test", "7"), HELLO) is None
+    assert await notifier.send_to_user(UserRef("test", "8"), HELLO) is not None
+
+
+async def test_unknown_platform_is_skipped() -> None:
+    notifier = Notifier([RecordingFrontEnd()])
+    assert notifier.platforms == ("test",)
+    assert await notifier.send(ChatRef("matrix", "1"), HELLO, "en") is None
+    assert await notifier.send_to_user(UserRef("matrix", "1"), HELLO) is None
+    assert await notifier.edit(MessageRef(ChatRef("matrix", "1"), "2"), HELLO, "en") is False
+    assert notifier.front_end("matrix") is None

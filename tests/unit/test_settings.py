@@ -1,0 +1,144 @@
+"""Settings: defaults, ``.env`` reading, and one clear line for each bad value."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.domain.networks import DeliveryMode, Network
+from bot.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the machine running the tests, nor from a real .env."""
+    for name in list(os.environ):
+        if name.upper() in {field.upper() for field in Settings.model_fields}:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.web_host == "127.0.0.1"
+    assert settings.web_port == 8080
+    assert settings.public_url == "http://127.0.0.1:8080"
+    assert settings.default_timezone == "UTC"
+    assert settings.timezone.key == "UTC"
+    assert settings.default_language == "en"
+    assert settings.min_lead_minutes == 60
+    assert settings.resolved_database_url == "sqlite:///data/chorus.sqlite3"
+    assert settings.telegram_moderator_ids == []
+    assert settings.secret_key is None
+    assert not settings.telegram_enabled and not settings.discord_enabled
+    assert not settings.x_enabled
+
+
+def test_delivery_defaults_x_tap_mastodon_auto() -> None:
+    settings = load_settings()
+    assert settings.delivery_mode(Network.X) is DeliveryMode.TAP
+    assert settings.delivery_mode(Network.MASTODON) is DeliveryMode.AUTO
+    assert settings.delivery_mode(Network.SANDBOX) is DeliveryMode.AUTO
+
+
+def test_dot_env_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "WEB_PORT=9090\n"
+        "DEFAULT_TIMEZONE=Europe/Paris\n"
+        "PUBLIC_URL=https://chorus.example/\n"
+        "X_DELIVERY=auto\n"
+        "DATABASE_URL=postgresql://127.0.0.1/test\n"
+        "TELEGRAM_BOT_TOKEN=test-token-not-real\n",
+        encoding="utf-8",
+    )
+    settings = load_settings()
+    assert settings.web_port == 9090
+    assert settings.timezone.key == "Europe/Paris"
+    assert settings.public_url == "https://chorus.example"  # trailing slash dropped
+    assert settings.delivery_mode(Network.X) is DeliveryMode.AUTO
+    assert settings.resolved_database_url == "postgresql://127.0.0.1/test"
+    assert settings.telegram_enabled
+    assert "test-token-not-real" not in repr(settings)
+
+
+def test_environment_wins_over_dot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("WEB_PORT=9090\n", encoding="utf-8")
+    monkeypatch.setenv("WEB_PORT", "7070")
+    assert load_settings().web_port == 7070
+
+
+def test_data_dir_sets_the_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_DIR", "/srv/chorus")
+    assert load_settings().resolved_database_url == "sqlite:////srv/chorus/chorus.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("WEB_PORT", "abc", "integer"),
+        ("WEB_PORT", "70000", "65535"),
+        ("DEFAULT_TIMEZONE", "Mars/Base", "Mars/Base"),
+        ("DEFAULT_TIMEZONE", "Europe", "Europe"),  # a folder of zones, not a zone
+        ("DEFAULT_TIMEZONE", "../../etc/passwd", "time zone"),
+        ("X_DELIVERY", "sometimes", "'auto' or 'tap'"),
+        ("MASTODON_DELIVERY", "later", "'auto' or 'tap'"),
+        ("PUBLIC_URL", "chorus.example", "http://"),
+        ("MIN_LEAD_MINUTES", "-1", "greater than or equal to 0"),
+        ("DEFAULT_LANGUAGE", "de", "en, fr"),
+        ("BLAST_CONCURRENCY", "0", "greater than or equal to 1"),
+    ],
+)
+def test_a_malformed_value_names_the_setting_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    message = str(exc.value)
+    assert message.startswith(f"Setting {name}: ")
+    assert says in message
+    assert "\n" not in message
+
+
+def test_a_malformed_value_in_dot_env_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("WEB_PORT=eighty\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"^Setting WEB_PORT: "):
+        load_settings()
+
+
+def test_moderator_ids_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_MODERATOR_IDS", " 111, 222,,333 ;444 ")
+    assert load_settings().telegram_moderator_ids == ["111", "222", "333", "444"]
+
+
+def test_moderator_ids_single_and_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_MODERATOR_IDS", "12345")
+    assert load_settings().telegram_moderator_ids == ["12345"]
+    monkeypatch.setenv("TELEGRAM_MODERATOR_IDS", "")
+    assert load_settings().telegram_moderator_ids == []
+
+
+def test_blank_tokens_mean_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", "")
+    settings = load_settings()
+    assert not settings.telegram_enabled and not settings.discord_enabled
+
+
+def test_require_secret_key() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY is required"):
+        load_settings().require_secret_key()
+    with pytest.raises(SettingsError, match="at least 16"):
+        load_settings(secret_key="short-not-real").require_secret_key()
+    secret = "test-secret-not-real-0123456789"
+    assert load_settings(secret_key=secret).require_secret_key() == secret
+
+
+def test_secret_key_from_environment_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "test-secret-not-real-0123456789")
+    settings = load_settings()
+    assert settings.require_secret_key() == "test-secret-not-real-0123456789"
+    assert "test-secret-not-real" not in repr(settings)
+    assert "test-secret-not-real" not in str(settings.model_dump())
