@@ -8,6 +8,7 @@ with aiohttp. Reading the profile, posting and reading the timeline go through
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -304,15 +305,16 @@ class XNetwork:
 
     async def _form_post(self, path: str, form: dict[str, str]) -> tuple[int, Any]:
         data = dict(form)
-        auth = None
+        headers = {}
         if self._client_secret:
-            auth = aiohttp.BasicAuth(self._client_id, self._client_secret)
+            pair = f"{self._client_id}:{self._client_secret}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         else:
             data["client_id"] = self._client_id
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(f"{self._api}{path}", data=data, auth=auth) as response,
+            session.post(f"{self._api}{path}", data=data, headers=headers) as response,
         ):
             try:
                 body = await response.json(content_type=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, InvalidToken
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from adapters.telegram.fallback import FallbackHandlers
@@ -105,7 +105,13 @@ class TelegramFrontEnd:
     async def start(self) -> None:
         """Connect, publish the commands, start polling; returns once polling runs."""
         logging.getLogger("httpx").addFilter(self._redact)
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            # PTB's own message quotes the token; say the same without it.
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather"
+            ) from None
         self.kit.bind(self.application.bot.username)
         await self._publish_commands()
         await self.application.start()

@@ -118,10 +118,11 @@ class Kit:
         self,
         query: CallbackQuery,
         text: Text | None = None,
-        language: str = "",
+        language: str | None = None,
         alert: bool = False,
     ) -> None:
         """Acknowledge a button press, optionally with a toast or an alert."""
+        language = language or self.default_language
         shown = clip(self.text(text, language), ALERT_LIMIT) if text else None
         try:
             await query.answer(shown, show_alert=alert)
@@ -131,15 +132,21 @@ class Kit:
     async def show_in_place(
         self, query: CallbackQuery, message: OutgoingMessage, language: str
     ) -> None:
-        """Replace the message whose button was pressed (a step of a dialog)."""
+        """Replace the message whose button was pressed (a step of a dialog).
+
+        If Telegram will not edit it (too old, deleted), the answer is sent anew.
+        """
+        text = self.renderer.message_text(message, language)
+        markup = self.markup(message, language)
         try:
-            await query.edit_message_text(
-                self.renderer.message_text(message, language),
-                reply_markup=self.markup(message, language),
-            )
+            await query.edit_message_text(text, reply_markup=markup)
         except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
+            if "not modified" in exc.message.lower():
+                return
+            log.info("could not edit the pressed message (%s); sending anew", exc.message)
+            if query.message is None:
                 raise
+            await query.get_bot().send_message(query.message.chat.id, text, reply_markup=markup)
 
     # --- the guard -----------------------------------------------------------------------
 

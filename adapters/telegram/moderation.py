@@ -46,7 +46,11 @@ class ModerationHandlers:
             CallbackQueryHandler(guard(self.reject), pattern=f"^{REJECT_ACTION}:"),
         ]
         if self.chat_id is not None:
-            in_moderation_chat = filters.Chat(chat_id=int(self.chat_id))
+            in_moderation_chat = (
+                filters.Chat(chat_id=int(self.chat_id))
+                if self.chat_id.lstrip("-").isdigit()
+                else filters.Chat(username=self.chat_id.lstrip("@"))
+            )
             handlers.append(
                 MessageHandler(
                     in_moderation_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND,

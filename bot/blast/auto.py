@@ -170,7 +170,7 @@ class AutoSender:
     def _retry_or_fail(
         self, job: _Job, outcome: PostOutcome, delay: float, *, check_first: bool
     ) -> None:
-        if False:
+        if time.monotonic() + delay > self._deadline:
             self._finish(job, outcome)
             return
         job.check_first = check_first

@@ -55,9 +55,13 @@ def form_nonce_ok(request: web.Request, submitted: str) -> bool:
 
 
 def origin_ok(request: web.Request, public_url: str) -> bool:
-    """A browser that sends Origin must send ours (the public one or the one it reached)."""
+    """A browser that names an Origin must name ours (the public one or the one it reached).
+
+    Under ``Referrer-Policy: no-referrer`` browsers send ``Origin: null``; the form nonce
+    (a SameSite=Strict cookie) is then the check that counts.
+    """
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     public = "/".join(public_url.split("/")[:3])
     return origin in (public, f"{request.scheme}://{request.host}")

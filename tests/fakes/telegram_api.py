@@ -125,6 +125,7 @@ class FakeTelegramApi:
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
         self.bot = tb.user(BOT_ID, "Chorus", username=self.username, is_bot=True)
 
@@ -143,6 +144,8 @@ class FakeTelegramApi:
         return self.url
 
     async def close(self) -> None:
+        self._closing = True  # release long polls still waiting
+        await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -330,7 +333,7 @@ class FakeTelegramApi:
         if not self._updates and timeout > 0:
             try:
                 async with asyncio.timeout(timeout), self._changed:
-                    await self._changed.wait_for(lambda: bool(self._updates))
+                    await self._changed.wait_for(lambda: bool(self._updates) or self._closing)
             except TimeoutError:
                 pass
         return self._updates[:limit]

@@ -4,11 +4,16 @@ things it does not know."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
+from pydantic import SecretStr
 
+from adapters.telegram.front_end import TelegramFrontEnd
+from bot.app import Core
 from bot.domain.text import t
 from bot.i18n import render
+from bot.settings import SettingsError
 from tests.fakes.telegram_api import BOT_USERNAME, FAKE_TOKEN, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,
@@ -112,3 +117,44 @@ async def test_the_token_never_reaches_the_logs(
     assert FAKE_TOKEN not in caplog.text
     secret_part = FAKE_TOKEN.split(":")[1]
     assert secret_part not in caplog.text
+
+
+async def test_a_non_text_message_in_private_gets_a_helpful_line(
+    tg: Driver, api: FakeTelegramApi
+) -> None:
+    since = api.mark()
+    api.inject(
+        {
+            "message": {
+                "message_id": 99,
+                "date": 1_900_000_000,
+                "chat": private(STRANGER),
+                "from": STRANGER,
+                "location": {"latitude": 48.85, "longitude": 2.35},
+            }
+        }
+    )
+    answer = await api.wait_for("sendMessage", lambda c: c.chat_id == STRANGER["id"], since=since)
+    assert answer.text == render(t("telegram.not_text"), "en")
+
+
+async def test_plain_talk_in_a_group_gets_no_answer(tg: Driver, api: FakeTelegramApi) -> None:
+    since = api.mark()
+    api.say(STRANGER, GROUP, "nice weather today")
+    await tg.settle(STRANGER)  # the group line was handled before this answer
+    assert api.find("sendMessage", lambda c: c.chat_id == GROUP["id"], since) == []
+
+
+async def test_a_rejected_token_is_reported_without_the_token(
+    api: FakeTelegramApi, core: Core
+) -> None:
+    wrong = "987654321:wrong-token-not-real"
+    settings = core.settings.model_copy(update={"telegram_bot_token": SecretStr(wrong)})
+    front = TelegramFrontEnd(replace(core, settings=settings))
+    with pytest.raises(SettingsError) as error:
+        await front.start()
+    await front.stop()
+    assert "TELEGRAM_BOT_TOKEN was rejected" in str(error.value)
+    assert wrong not in str(error.value)
+    assert error.value.__cause__ is None and error.value.__suppress_context__
+    assert api.find("getUpdates") == []

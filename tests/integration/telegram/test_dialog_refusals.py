@@ -114,3 +114,16 @@ async def test_an_old_dialog_button_is_explained(
         render(t(key), "en") for key in ("dialog.stale_button", "dialog.ask_title")
     )
     assert await core.repo.campaigns_in(list(CampaignStatus)) == []
+
+
+async def test_a_dialog_message_that_cannot_be_edited_is_answered_anew(
+    tg: Driver, api: FakeTelegramApi
+) -> None:
+    ask = api.message(await tg.say(ORGANISER, private(ORGANISER), "/newcampaign"))
+    del api.messages[(ask["chat"]["id"], ask["message_id"])]  # the organiser deleted it
+    since = api.mark()
+    await tg.press_raw(ORGANISER, ask, "dlg:cancel")
+    sent = await api.wait_for("sendMessage", lambda c: c.chat_id == ORGANISER["id"], since=since)
+    assert sent.text == render(t("dialog.cancelled"), "en")
+    failed = [c for c in api.calls[since:] if c.method == "editMessageText"]
+    assert [(c.ok, c.error) for c in failed] == [(False, "Bad Request: message to edit not found")]
