@@ -59,7 +59,8 @@ async def _postgres_admin() -> asyncpg.Connection:
     try:
         return await asyncpg.connect(postgres_url(), timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        reason = f"PostgreSQL at {urlsplit(postgres_url()).netloc} unreachable: {exc!r}"
+        where = urlsplit(postgres_url())  # host and port only: never print a password
+        reason = f"PostgreSQL at {where.hostname}:{where.port} unreachable: {exc!r}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)

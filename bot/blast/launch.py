@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.blast import tap
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.policy import BlastTuning
+from bot.blast.prepare import REASON_UNAVAILABLE as UNAVAILABLE
 from bot.blast.prepare import chunks, load_accounts, mode_of, prepare
 from bot.blast.report import LATE_NOTE, NOT_POSTED, TAP_NOTE, figures_of, report_message
 from bot.blast.writer import DeliveryWriter
@@ -141,15 +142,30 @@ class Blast:
         missing = {p.account_id for p in pledges} - accounts.keys()
         if missing:
             accounts.update(await load_accounts(core.repo, missing, self._tuning.account_batch))
+        log.info(
+            "campaign %s: %s pledges ready to deliver in %.3f s",
+            campaign.ref,
+            len(pledges),
+            time.monotonic() - result.started,
+        )
         auto_queued: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
         auto_sending: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
         tap_queued: list[tuple[Pledge, SocialAccount]] = []
         tap_sending: list[tuple[Pledge, SocialAccount]] = []
         has_tap = False
+        stranded: list[Pledge] = []  # queued earlier for a network no longer configured
         for pledge in pledges:
             account = accounts.get(pledge.account_id)
-            if account is None or pledge.network not in core.networks:
-                continue  # erased since, or failed as unavailable by the preparation
+            if account is None:
+                continue  # erased by its owner since
+            if pledge.network not in core.networks:
+                if pledge.id not in caught_up:  # else the preparation failed it already
+                    stranded.append(
+                        change_status(
+                            pledge, PledgeStatus.FAILED, at=core.clock.now(), reason=UNAVAILABLE
+                        )
+                    )
+                continue
             delivery = pledge.delivery
             if pledge.id in caught_up:
                 if account.revoked:
@@ -166,6 +182,8 @@ class Blast:
                 )
             elif delivery is DeliveryState.TAP_OFFERED:
                 has_tap = True
+        for part in chunks(stranded, self._tuning.flush_every):
+            await core.repo.record_deliveries(part)
         if has_tap and campaign.notes.get(TAP_NOTE) != "1":
             campaign = await core.repo.update_campaign(
                 replace(campaign, notes={**campaign.notes, TAP_NOTE: "1"})

@@ -59,11 +59,15 @@ class LaunchScheduler:
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Arm every future event from the database and deal with the missed ones."""
+        """Arm every future event from the database and deal with the missed ones.
+
+        Missed events (an interrupted blast, a launch within grace) start in the
+        background, so the rest of the process is not held up; ``wait_idle`` waits.
+        """
         if not self._timers.running:
             self._timers.start()
         self._stopped = False
-        await self._sync(startup=True)
+        await self._sync(startup=True, wait=False)
 
     async def stop(self) -> None:
         """Stop the timers; a blast in progress is interrupted and resumed on next start."""
@@ -77,7 +81,7 @@ class LaunchScheduler:
 
     async def sync(self) -> None:
         """Re-read the database, run every event now due, re-arm the rest."""
-        await self._sync(startup=False)
+        await self._sync(startup=False, wait=True)
 
     async def wait_idle(self) -> None:
         """Wait until every running event (and blast) has finished."""
@@ -101,7 +105,7 @@ class LaunchScheduler:
 
     # --- arming ----------------------------------------------------------------------
 
-    async def _sync(self, *, startup: bool) -> None:
+    async def _sync(self, *, startup: bool, wait: bool) -> None:
         campaigns = await self._core.repo.campaigns_in(SCHEDULED_STATUSES)
         runs = []
         for campaign in campaigns:
@@ -116,7 +120,8 @@ class LaunchScheduler:
                 due.insert(0, Event.LAUNCH)  # an interrupted blast: resume it now
             if due:
                 runs.append(self._spawn(campaign.id, due, startup=startup))
-        await asyncio.gather(*runs, return_exceptions=True)
+        if wait:
+            await asyncio.gather(*runs, return_exceptions=True)
 
     def _arm(self, campaign: Campaign) -> list[Event]:
         """Arm the future events of ``campaign``; return the due ones, in order."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -45,6 +46,7 @@ class FakeNetwork:
     revoked_at_network: list[int] = field(default_factory=list)
     refuse_refresh: set[int] = field(default_factory=set)  # account ids whose grant is gone
     fail_reads: set[int] = field(default_factory=set)
+    during_refresh: Callable[[], Awaitable[None]] | None = None  # runs inside each refresh
     _scripts: dict[int, deque[PostOutcome]] = field(default_factory=lambda: defaultdict(deque))
     _timelines: dict[int, list[RemotePost]] = field(default_factory=lambda: defaultdict(list))
     _by_key: dict[str, RecordedPost] = field(default_factory=dict)
@@ -130,6 +132,8 @@ class FakeNetwork:
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
         assert account.id is not None
+        if self.during_refresh is not None:
+            await self.during_refresh()
         if account.id in self.refuse_refresh:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="invalid_grant"))
         self.refreshed.append(account.id)

@@ -105,6 +105,7 @@ async def test_withdrawn_pledges_and_erased_accounts_are_skipped(
     await world.core.pledges.forget(erased.supporter)
     await world.go(campaign.launch_at)
     assert [p.account_id for p in world.mastodon.posts] == [kept_account.id]
+    assert (await world.pledge(kept)).status is PledgeStatus.POSTED
     assert (await world.pledge(withdrawn)).status is PledgeStatus.WITHDRAWN
     assert await repo.get_pledge(erased.id or 0) is None
     assert "Posted by Chorus: 1" in world.texts_to(f"user:{ORGANISER.id}")
@@ -127,6 +128,26 @@ async def test_pledges_arriving_after_the_preparation_are_included(
     assert len(world.mastodon.posts) == 2
     assert (await world.pledge(late)).status is PledgeStatus.POSTED
     assert world.mastodon.refreshed == [late_account.id]  # prepared at the launch itself
+
+
+async def test_a_pledge_arriving_while_the_preparation_runs_is_included(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock)
+    campaign = await world.campaign()
+    await world.supporter(campaign, expires_at=campaign.launch_at)  # needs a refresh
+    arrived = []
+
+    async def meanwhile() -> None:
+        if not arrived:  # a supporter pledges while the tokens are being refreshed
+            arrived.append(await world.supporter(campaign))
+
+    world.mastodon.during_refresh = meanwhile
+    await world.go(campaign.launch_at - timedelta(minutes=5))
+    assert len(arrived) == 1
+    await world.go(campaign.launch_at)
+    assert len(world.mastodon.posts) == 2
+    assert (await world.pledge(arrived[0][0])).status is PledgeStatus.POSTED
 
 
 async def test_a_chat_that_refuses_messages_never_stops_the_blast(

@@ -1,0 +1,357 @@
+"""Benchmark of the synchronised blast: how fast N pledges go out, against the physical floor.
+
+For each size N it starts the loopback Mastodon (``tests.fakes.mastodon_api``) in its own
+process with the given latency, seeds a temporary SQLite database with a live campaign
+and N pledges, runs the preparation step, then moves the clock to the launch moment and
+times the real blast (``LaunchScheduler.sync``) through the real Mastodon adapter over
+HTTP. In the same run, a bare aiohttp loop posts N statuses to the same fake with the same
+concurrency: the baseline no implementation can beat. Each size runs in a fresh process
+so its peak memory is its own.
+
+    .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
+    .venv/bin/python benchmarks/blast.py --sizes 1000 --latency-ms 100 --concurrency 200
+
+A script printing figures, not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.networks.mastodon import MastodonNetwork  # noqa: E402
+from bot.app import build_core  # noqa: E402
+from bot.crypto import TokenCipher  # noqa: E402
+from bot.domain.account import SocialAccount, TokenSet  # noqa: E402
+from bot.domain.campaign import Campaign, CampaignStatus  # noqa: E402
+from bot.domain.networks import DeliveryMode, Network  # noqa: E402
+from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost  # noqa: E402
+from bot.domain.pledge import Pledge  # noqa: E402
+from bot.domain.refs import UserRef  # noqa: E402
+from bot.scheduler import LaunchScheduler  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage import open_repository  # noqa: E402
+from tests.fakes.clock import FakeClock  # noqa: E402
+
+SECRET = "bench-secret-not-real-0123456789"
+MESSAGE = "Benchmark blast #ChorusBench https://chorus.example/bench"
+DEFAULT_SIZES = (1000, 10_000, 100_000)
+
+
+class BareHttpMastodon:
+    """The blast's ``SocialNetwork`` port as one shared aiohttp session, nothing more.
+
+    Running the blast through it isolates the cost of the blast engine (scheduling,
+    batching, database writes) from the cost of a client library.
+    """
+
+    network = Network.MASTODON
+
+    def __init__(self, url: str, concurrency: int) -> None:
+        self._url = url
+        self._concurrency = concurrency
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._concurrency)
+            )
+        try:
+            async with self._session.post(
+                f"{self._url}/api/v1/statuses",
+                data={"status": text, "visibility": "public"},
+                headers={
+                    "Authorization": f"Bearer {account.tokens.access_token}",
+                    "Idempotency-Key": idempotency_key,
+                },
+            ) as response:
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+        if response.status == 200:
+            return PostOutcome(OutcomeKind.POSTED, remote_id=body["id"], url=body["url"])
+        if response.status == 429:
+            return PostOutcome(OutcomeKind.RATE_LIMITED)
+        if response.status in (401, 403):
+            return PostOutcome(OutcomeKind.REVOKED)
+        if response.status >= 500:
+            return PostOutcome(OutcomeKind.NETWORK_DOWN)
+        return PostOutcome(OutcomeKind.REJECTED, reason=str(response.status))
+
+    def compose_url(self, account: SocialAccount, text: str) -> str:
+        return f"{self._url}/share"
+
+    async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
+        return []
+
+    async def refresh(self, account: SocialAccount) -> TokenSet:
+        return account.tokens
+
+    async def revoke(self, account: SocialAccount) -> None:
+        return None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+@dataclass
+class Figures:
+    client: str
+    size: int
+    seed_s: float
+    prepare_s: float
+    first_s: float
+    last_s: float
+    baseline_s: float
+    posted: int
+    fake_posts: int
+    peak_mb: float
+
+    def line(self) -> str:
+        ratio = self.last_s / self.baseline_s if self.baseline_s else float("nan")
+        rate = self.posted / self.last_s if self.last_s else 0.0
+        return (
+            f"{self.client:<11} {self.size:>7} | first {self.first_s:6.3f} s | "
+            f"last {self.last_s:7.2f} s | "
+            f"baseline {self.baseline_s:7.2f} s | ratio {ratio:4.2f} | {rate:7.0f} posts/s | "
+            f"peak {self.peak_mb:6.0f} MB | posted {self.posted} (fake counted "
+            f"{self.fake_posts}) | seed {self.seed_s:.1f} s, prepare {self.prepare_s:.1f} s"
+        )
+
+
+def start_fake(latency_ms: float, accounts: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """The loopback Mastodon in its own process (so it does not share our CPU)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.mastodon_api",
+            "--latency-ms",
+            str(latency_ms),
+            "--accounts",
+            str(accounts),
+            "--no-record",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.kill()
+        raise SystemExit("the fake Mastodon did not start")
+    return process, json.loads(line)
+
+
+async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, str]]) -> Campaign:
+    now = clock.now()
+    campaign = await repo.add_campaign(
+        Campaign(
+            ref="BENCH1",
+            title="Benchmark",
+            message=MESSAGE,
+            goal=0,
+            launch_at=now + timedelta(minutes=10),
+            networks=(Network.MASTODON,),
+            organiser=UserRef("bench", "1", "Organiser"),
+            created_at=now,
+            status=CampaignStatus.LIVE,
+        )
+    )
+    for n, remote in enumerate(accounts):
+        person = UserRef("bench", str(1000 + n), f"S{n}")
+        account = await repo.save_account(
+            SocialAccount(
+                owner=person,
+                network=Network.MASTODON,
+                instance=host,
+                remote_id=remote["id"],
+                handle=remote["username"],
+                followers=10,
+                tokens=TokenSet(access_token=remote["access_token"]),
+                linked_at=now,
+            )
+        )
+        await repo.add_pledge(
+            Pledge(
+                campaign_id=campaign.id,
+                supporter=person,
+                account_id=account.id,
+                network=Network.MASTODON,
+                created_at=now,
+                delivery_mode=DeliveryMode.AUTO,
+            )
+        )
+    return campaign
+
+
+async def baseline(url: str, accounts: list[dict[str, str]], concurrency: int) -> float:
+    """N posts with a bare aiohttp loop and the same concurrency: the physical floor."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(accounts)):
+        queue.put_nowait(index)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            index = queue.get_nowait()
+            account = accounts[index]
+            async with session.post(
+                f"{url}/api/v1/statuses",
+                data={"status": f"baseline {index} {MESSAGE}", "visibility": "public"},
+                headers={
+                    "Authorization": f"Bearer {account['access_token']}",
+                    "Idempotency-Key": f"baseline-{index}",
+                },
+            ) as response:
+                await response.read()
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+async def fake_stats(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/_fake/stats") as r:
+        return dict(await r.json())
+
+
+async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -> Figures:
+    process, info = start_fake(latency_ms, size)
+    try:
+        url, accounts = info["url"], info["accounts"]
+        host = url.removeprefix("http://")
+        with tempfile.TemporaryDirectory() as folder:
+            repo = await open_repository(f"sqlite:///{folder}/bench.sqlite3", TokenCipher(SECRET))
+            clock = FakeClock(datetime.now(UTC))
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                min_lead_minutes=0,
+                blast_concurrency=concurrency,
+                mastodon_allow_private_hosts=True,
+                mastodon_delivery=DeliveryMode.AUTO,
+            )
+            network: Any = (
+                MastodonNetwork(settings, repo, clock=clock)
+                if client == "mastodon.py"
+                else BareHttpMastodon(url, concurrency)
+            )
+            core = build_core(
+                settings,
+                repo,
+                clock,
+                secret=SECRET,
+                networks={Network.MASTODON: network},
+                card_delay_seconds=0,
+            )
+            scheduler = LaunchScheduler(core)
+            core.campaigns.watcher = scheduler
+            started = time.perf_counter()
+            campaign = await seed(repo, clock, host, accounts)
+            seed_s = time.perf_counter() - started
+            await scheduler.start()
+
+            clock.set(campaign.launch_at - timedelta(minutes=5))
+            started = time.perf_counter()
+            await scheduler.sync()
+            await scheduler.wait_idle()
+            prepare_s = time.perf_counter() - started
+
+            clock.set(campaign.launch_at)
+            launch = time.monotonic()
+            await scheduler.sync()
+            await scheduler.wait_idle()
+            result = scheduler.blast.results[campaign.id or 0]
+            stats = await repo.campaign_stats(campaign.id or 0)
+            await scheduler.stop()
+            if client == "mastodon.py":
+                network.close()
+            else:
+                await network.close()
+            await repo.close()
+
+        first = (result.first_post or launch) - launch
+        last = (result.last_post or launch) - launch
+        before = (await fake_stats(url))["posts"]
+        base = await baseline(url, accounts, concurrency)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return Figures(
+            client, size, seed_s, prepare_s, first, last, base, stats.posted, before, peak_mb
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument(
+        "--concurrency", type=int, default=200, help="BLAST_CONCURRENCY (default 200)"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("mastodon.py", "aiohttp", "both"),
+        default="both",
+        help="the real Mastodon adapter (Mastodon.py), a bare aiohttp port, or both",
+    )
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.one:
+        figures = asyncio.run(run_one(args.client, args.one, args.latency_ms, args.concurrency))
+        print(json.dumps(figures.__dict__), flush=True)
+        return
+    print(
+        f"blast benchmark: latency {args.latency_ms:g} ms, concurrency {args.concurrency}, "
+        f"SQLite, Mastodon adapter over loopback HTTP, {os.cpu_count()} CPUs"
+    )
+    clients = ("aiohttp", "mastodon.py") if args.client == "both" else (args.client,)
+    for size, client in ((size, client) for size in args.sizes for client in clients):
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                client,
+                "--one",
+                str(size),
+                "--latency-ms",
+                str(args.latency_ms),
+                "--concurrency",
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if child.returncode != 0:
+            print(f"{client:<11} {size:>7} | failed:\n{child.stderr[-2000:]}")
+            continue
+        data = json.loads(child.stdout.strip().splitlines()[-1])
+        print(Figures(**data).line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The whole blast on each storage back end (SQLite and PostgreSQL): the batched delivery
+writes (``set_delivery`` with ``expected``, ``record_deliveries``) behave the same."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.campaign import CampaignStatus, transition
+from bot.domain.networks import Network
+from bot.domain.outcomes import OutcomeKind
+from bot.domain.pledge import DeliveryState, PledgeStatus
+from bot.ports import Repository
+from tests.fakes.clock import FakeClock
+from tests.unit.blast.harness import ORGANISER, make_world
+
+
+async def test_a_mixed_blast_interrupted_and_resumed(any_repo: Repository) -> None:
+    clock = FakeClock()
+    world = await make_world(any_repo, clock, x_delivery="tap")
+    campaign = await world.campaign(networks=(Network.MASTODON, Network.X))
+    autos = [await world.supporter(campaign, followers=10) for _ in range(6)]
+    revoked_pledge, revoked_account = await world.supporter(campaign)
+    world.mastodon.script_kind(revoked_account.id or 0, OutcomeKind.REVOKED)
+    tapper, tapper_account = await world.supporter(campaign, network=Network.X, followers=5)
+    await world.go(campaign.launch_at - timedelta(minutes=5))
+
+    # crash: launching, two Mastodon pledges caught SENDING, one of which had landed
+    await world.scheduler.stop()
+    await any_repo.update_campaign(
+        transition(await world.reload(campaign), CampaignStatus.LAUNCHING, at=campaign.launch_at)
+    )
+    caught = [autos[0][0].id or 0, autos[1][0].id or 0]
+    assert (
+        await any_repo.set_delivery(caught, DeliveryState.SENDING, expected=DeliveryState.QUEUED)
+        == caught
+    )
+    assert (
+        await any_repo.set_delivery(caught, DeliveryState.SENDING, expected=DeliveryState.QUEUED)
+        == []
+    )
+    await world.mastodon.post(autos[0][1], campaign.message, f"chorus-{autos[0][0].id}")
+    clock.set(campaign.launch_at + timedelta(seconds=5))
+    await world.restart()
+
+    assert (await world.reload(campaign)).status is CampaignStatus.LAUNCHED
+    assert sorted(p.account_id for p in world.mastodon.posts) == sorted(a.id for _, a in autos)
+    assert (await world.pledge(revoked_pledge)).failure_reason == "revoked"
+    assert (await world.pledge(tapper)).delivery is DeliveryState.TAP_OFFERED
+
+    world.x.user_posts(tapper_account, campaign.message, at=campaign.launch_at)
+    await world.go(campaign.launch_at + timedelta(hours=2))
+    assert (await world.pledge(tapper)).status is PledgeStatus.POSTED
+    stats = await any_repo.campaign_stats(campaign.id or 0)
+    assert (stats.posted, stats.failed, stats.posted_reach) == (7, 1, 65)
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert "Posted by Chorus: 6" in report
+    assert "Posted with one tap: 1 · not posted: 0" in report
+    assert "access revoked: 1" in report
