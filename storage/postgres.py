@@ -401,6 +401,11 @@ class PostgresRepository:
             )
         return row is not None
 
+    async def nonce_used(self, nonce: str) -> bool:
+        async with self._tx() as db:
+            row = await db.fetchrow("SELECT 1 FROM used_nonces WHERE nonce = $1", nonce)
+        return row is not None
+
     # dialogs ------------------------------------------------------------------------
 
     async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None:

@@ -430,6 +430,11 @@ class SqliteRepository:
             )
         return row is not None
 
+    async def nonce_used(self, nonce: str) -> bool:
+        async with self._tx() as db:
+            row = await self._one(db, "SELECT 1 FROM used_nonces WHERE nonce = ?", (nonce,))
+        return row is not None
+
     # dialogs ------------------------------------------------------------------------
 
     async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None:

@@ -68,6 +68,13 @@ class PledgeLinks:
             raise DomainError("link.expired")
         return ticket
 
+    async def open(self, token: str) -> PledgeTicket:
+        """``read`` plus a check that the link was not used yet (``link.used``)."""
+        ticket = self.read(token)
+        if await self._repo.nonce_used(ticket.nonce):
+            raise DomainError("link.used")
+        return ticket
+
     async def redeem(self, ticket: PledgeTicket) -> None:
         """Use the link up; ``link.used`` if it was used before."""
         if not await self._repo.consume_nonce(ticket.nonce, ticket.expires_at):

@@ -160,7 +160,7 @@ class PledgeSite:
         token = request.match_info["token"]
         page = self.page(request, request.query.get("tz"))
         try:
-            ticket = self.core.links.read(token)
+            ticket = await self.core.links.open(token)
             campaign = await self.core.pledges.open_campaign(ticket.campaign_ref)
         except DomainError as error:
             return self.domain_error_page(page, error)
@@ -176,7 +176,7 @@ class PledgeSite:
         )
         page = self.page(request, kept.tz)
         try:
-            ticket = self.core.links.read(token)
+            ticket = await self.core.links.open(token)
             campaign = await self.core.pledges.open_campaign(ticket.campaign_ref)
         except DomainError as error:
             return self.domain_error_page(page, error)

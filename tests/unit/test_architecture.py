@@ -6,8 +6,17 @@ import ast
 from pathlib import Path
 
 FORBIDDEN = {
-    "telegram", "discord", "tweepy", "mastodon", "atproto", "aiosqlite", "asyncpg", "sqlite3",
-    "psycopg", "psycopg2", "redis",
+    "telegram",
+    "discord",
+    "tweepy",
+    "mastodon",
+    "atproto",
+    "aiosqlite",
+    "asyncpg",
+    "sqlite3",
+    "psycopg",
+    "psycopg2",
+    "redis",
 }
 CORE = Path(__file__).resolve().parents[2] / "bot"
 

@@ -418,7 +418,10 @@ async def test_concurrent_claims_exactly_one_wins(any_repo: Repository) -> None:
 
 
 async def test_consume_nonce_once(any_repo: Repository) -> None:
+    assert not await any_repo.nonce_used("nonce-1")
     assert await any_repo.consume_nonce("nonce-1", T0)
+    assert await any_repo.nonce_used("nonce-1")
+    assert not await any_repo.nonce_used("nonce-2")
     assert not await any_repo.consume_nonce("nonce-1", T0 + timedelta(hours=1))
     assert await any_repo.consume_nonce("nonce-2", T0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -66,18 +67,47 @@ async def test_link_expiring_during_the_round_trip(site: PledgeSite, browser: Br
 
 
 async def test_reused_link(site: PledgeSite, browser: Browser) -> None:
+    """A forwarded link opened in two browsers: the second callback finds it used."""
     campaign = await site.campaign()
     link = site.link(campaign)
-    status, _, _ = await pledge(browser, link, "x")
-    assert status == 200
-    site.x.next_user = "carol"  # a second account through the same link
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
+        status, html, first = await submit(browser, link, "x")
+        assert status == 303, html
+        status, html, second = await submit(other, link, "x")
+        assert status == 303, html
+        status, _, _ = await finish(browser, first.headers["Location"])
+        assert status == 200
+        site.x.next_user = "carol"  # a second account through the same link
 
-    status, html, _ = await pledge(browser, link, "x")
+        status, html, _ = await finish(other, second.headers["Location"])
 
     assert status == 410
     assert "already used" in html
     assert campaign.id is not None
     assert len(await site.repo.pledges_of_campaign(campaign.id)) == 1
+
+
+async def finish(browser: Browser, authorize: str) -> tuple[int, str, Any]:
+    """Authorise at the network and follow the callback."""
+    status, html, response = await get(browser, authorize)
+    assert status == 302, html
+    return await get(browser, response.headers["Location"])
+
+
+async def test_used_link_is_refused_on_the_page_before_any_authorisation(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign()
+    link = site.link(campaign)
+    status, _, _ = await pledge(browser, link, "x")
+    assert status == 200
+    requests_before = len(site.x.requests)
+
+    status, html, _ = await get(browser, link)
+
+    assert status == 410
+    assert "already used" in html
+    assert len(site.x.requests) == requests_before  # no second trip to the network
 
 
 async def test_unknown_campaign(site: PledgeSite, browser: Browser) -> None:
