@@ -2,14 +2,13 @@
 
 ``chorus run`` (the production process: chat front ends, pledge web server, scheduler in
 one event loop) and ``chorus migrate`` live here; ``chorus console`` reuses the helpers.
-Optional pieces (a front end whose token is set, the web app, the scheduler) are imported
-lazily, so a missing one is reported by name instead of breaking the import of the core.
+Front ends and networks are imported only when their settings ask for them, so their SDKs
+load only in processes that use them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import logging
 import os
@@ -22,12 +21,17 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from aiohttp import web
+
 from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.networks import Network
 from bot.ports import AccountLinker, Repository, SocialNetwork
+from bot.scheduler import LaunchScheduler
 from bot.settings import Settings, SettingsError
+from bot.web import create_web_app
+from storage import open_repository
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +53,6 @@ class LaunchControl(Protocol):
     async def wait_idle(self) -> None: ...
 
 
-def optional_attribute(module: str, name: str) -> Any | None:
-    """``module.name``, or None when ``module`` itself does not exist (yet).
-
-    A module that exists but fails to import (a bug, a missing SDK) still raises, so the
-    caller reports it instead of silently running without it.
-    """
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if missing and (module == missing or module.startswith(f"{missing}.")):
-            return None
-        raise
-    return getattr(loaded, name, None)
-
-
 def redact_url(url: str) -> str:
     """A database URL fit for a log line: the scheme, host and path, never a password."""
     parts = urlsplit(url)
@@ -77,11 +65,6 @@ def redact_url(url: str) -> str:
 
 async def open_storage(url: str, secret: str) -> Repository:
     """Connect to the database at ``url`` (not yet migrated)."""
-    open_repository = optional_attribute("storage", "open_repository")
-    if open_repository is None:
-        raise StartupError(
-            "storage.open_repository cannot be found: is Chorus installed (pip install -e .)?"
-        )
     try:
         repo: Repository = await open_repository(url, TokenCipher(secret))
     except ValueError as exc:  # the URL itself is wrong
@@ -123,13 +106,9 @@ def console_secret(settings: Settings) -> str:
     return secret
 
 
-def make_scheduler(core: Core) -> LaunchControl | None:
-    """The launch scheduler watching ``core``'s campaigns, or None if it is not built in."""
-    scheduler_class = optional_attribute("bot.scheduler", "LaunchScheduler")
-    if scheduler_class is None:
-        log.warning("bot.scheduler is missing: campaigns will not launch")
-        return None
-    scheduler: LaunchControl = scheduler_class(core)
+def make_scheduler(core: Core) -> LaunchControl:
+    """The launch scheduler, watching ``core``'s campaigns."""
+    scheduler = LaunchScheduler(core)
     core.campaigns.watcher = scheduler
     return scheduler
 
@@ -140,19 +119,14 @@ def build_networks(
     """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker."""
     networks: dict[Network, SocialNetwork] = {}
     linkers: dict[Network, AccountLinker] = {}
-    wanted = [(Network.MASTODON, "adapters.networks.mastodon", "MastodonNetwork")]
+    from adapters.networks.mastodon import MastodonNetwork  # SDKs load only when needed
+
+    adapters: list[tuple[Network, Any]] = [(Network.MASTODON, MastodonNetwork)]
     if settings.x_enabled:
-        wanted.append((Network.X, "adapters.networks.x", "XNetwork"))
-    for network, module, name in wanted:
-        try:
-            adapter_class = optional_attribute(module, name)
-        except ImportError as exc:
-            raise StartupError(f"{module} cannot be imported: {exc}") from exc
-        if adapter_class is None:
-            if network is Network.X:
-                raise StartupError(f"X_CLIENT_ID is set but {module} is missing")
-            log.warning("%s is missing: %s is not offered", module, network.value)
-            continue
+        from adapters.networks.x import XNetwork
+
+        adapters.append((Network.X, XNetwork))
+    for network, adapter_class in adapters:
         try:
             adapter = adapter_class(settings, repo)
         except Exception as exc:
@@ -175,27 +149,22 @@ async def _close(thing: object) -> None:
         return
 
 
-def _front_end_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
-    specs = []
+def _front_end_classes(settings: Settings) -> list[tuple[str, Any]]:
+    """The front ends whose token is set (their SDKs are imported only then)."""
+    classes: list[tuple[str, Any]] = []
     if settings.telegram_enabled:
-        specs.append(
-            ("Telegram", "TELEGRAM_BOT_TOKEN", "adapters.telegram.front_end", "TelegramFrontEnd")
-        )
+        from adapters.telegram.front_end import TelegramFrontEnd
+
+        classes.append(("Telegram", TelegramFrontEnd))
     if settings.discord_enabled:
-        specs.append(
-            ("Discord", "DISCORD_BOT_TOKEN", "adapters.discord.front_end", "DiscordFrontEnd")
-        )
-    return specs
+        from adapters.discord.front_end import DiscordFrontEnd
+
+        classes.append(("Discord", DiscordFrontEnd))
+    return classes
 
 
 async def _start_front_ends(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
-    for label, setting, module, name in _front_end_specs(settings):
-        try:
-            front_end_class = optional_attribute(module, name)
-        except ImportError as exc:
-            raise StartupError(f"{label} front end cannot be imported: {exc}") from exc
-        if front_end_class is None:
-            raise StartupError(f"{setting} is set but the {label} front end ({module}) is missing")
+    for label, front_end_class in _front_end_classes(settings):
         front_end = front_end_class(core)
         core.notifier.register(front_end)
         await _start(f"{label} front end", front_end.start)
@@ -209,12 +178,6 @@ async def _start_web(
     linkers: dict[Network, AccountLinker],
     stack: AsyncExitStack,
 ) -> None:
-    create_web_app = optional_attribute("bot.web", "create_web_app")
-    if create_web_app is None:
-        log.warning("bot.web is missing: no pledge pages are served")
-        return
-    from aiohttp import web
-
     runner = web.AppRunner(create_web_app(core, linkers), access_log=None)  # paths hold tokens
     await runner.setup()
     stack.push_async_callback(_stop, "web server", runner.cleanup)
@@ -282,10 +245,9 @@ async def serve(settings: Settings) -> int:
 
             stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
             scheduler = make_scheduler(core)
-            if scheduler is not None:
-                await _start("scheduler", scheduler.start)
-                stack.push_async_callback(_stop, "scheduler", scheduler.stop)
-                log.info("scheduler started")
+            await _start("scheduler", scheduler.start)
+            stack.push_async_callback(_stop, "scheduler", scheduler.stop)
+            log.info("scheduler started")
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

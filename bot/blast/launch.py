@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 from bot.blast import tap
 from bot.blast.auto import AutoSender, SendStats
+from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
-from bot.blast.prepare import REASON_UNAVAILABLE as UNAVAILABLE
-from bot.blast.prepare import chunks, load_accounts, mode_of, prepare
+from bot.blast.prepare import chunks, load_accounts, prepare
 from bot.blast.report import LATE_NOTE, NOT_POSTED, TAP_NOTE, figures_of, report_message
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, transition
 from bot.domain.errors import StaleUpdate
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
@@ -148,42 +148,17 @@ class Blast:
             len(pledges),
             time.monotonic() - result.started,
         )
-        auto_queued: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
-        auto_sending: dict[Network, list[tuple[Pledge, SocialAccount]]] = {}
-        tap_queued: list[tuple[Pledge, SocialAccount]] = []
-        tap_sending: list[tuple[Pledge, SocialAccount]] = []
-        has_tap = False
-        stranded: list[Pledge] = []  # queued earlier for a network no longer configured
-        for pledge in pledges:
-            account = accounts.get(pledge.account_id)
-            if account is None:
-                continue  # erased by its owner since
-            if pledge.network not in core.networks:
-                if pledge.id not in caught_up:  # else the preparation failed it already
-                    stranded.append(
-                        change_status(
-                            pledge, PledgeStatus.FAILED, at=core.clock.now(), reason=UNAVAILABLE
-                        )
-                    )
-                continue
-            delivery = pledge.delivery
-            if pledge.id in caught_up:
-                if account.revoked:
-                    continue  # failed by the preparation
-                delivery = DeliveryState.QUEUED
-            is_tap = mode_of(pledge, core.settings) is DeliveryMode.TAP
-            has_tap = has_tap or is_tap
-            pair = (replace(pledge, delivery=delivery), account)
-            if delivery is DeliveryState.QUEUED:
-                (tap_queued if is_tap else auto_queued.setdefault(pledge.network, [])).append(pair)
-            elif delivery is DeliveryState.SENDING:
-                (tap_sending if is_tap else auto_sending.setdefault(pledge.network, [])).append(
-                    pair
-                )
-            elif delivery is DeliveryState.TAP_OFFERED:
-                has_tap = True
-        for part in chunks(stranded, self._tuning.flush_every):
+        plan = plan_deliveries(
+            pledges,
+            accounts,
+            just_queued=caught_up,
+            networks=core.networks,
+            settings=core.settings,
+            now=core.clock.now(),
+        )
+        for part in chunks(plan.stranded, self._tuning.flush_every):
             await core.repo.record_deliveries(part)
+        has_tap = plan.has_tap or any(p.delivery is DeliveryState.TAP_OFFERED for p in pledges)
         if has_tap and campaign.notes.get(TAP_NOTE) != "1":
             campaign = await core.repo.update_campaign(
                 replace(campaign, notes={**campaign.notes, TAP_NOTE: "1"})
@@ -207,11 +182,11 @@ class Blast:
                     deadline=deadline,
                     tuning=self._tuning,
                 )
-                for network in auto_queued.keys() | auto_sending.keys()
+                for network in plan.auto_networks
             }
             result.networks = {network: sender.stats for network, sender in senders.items()}
             jobs = [
-                sender.run(auto_queued.get(network, []), auto_sending.get(network, []))
+                sender.run(plan.auto_queued.get(network, []), plan.auto_sending.get(network, []))
                 for network, sender in senders.items()
             ]
             offers = tap.offer(
@@ -220,8 +195,8 @@ class Blast:
                 networks=core.networks,
                 writer=writer,
                 campaign=campaign,
-                queued=tap_queued,
-                sending=tap_sending,
+                queued=plan.tap_queued,
+                sending=plan.tap_sending,
                 batch=self._tuning.mark_batch,
                 concurrency=self._tuning.tap_concurrency,
             )
@@ -309,7 +284,6 @@ class Blast:
             networks=self._core.networks,
             campaign=campaign,
             offered=offered,
-            now=self._core.clock.now(),
             concurrency=self._tuning.read_concurrency,
         )
         if confirmed:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 
 from bot.blast.matching import find_campaign_post
 from bot.blast.prepare import chunks
@@ -87,7 +86,6 @@ async def read_back(
     networks: Mapping[Network, SocialNetwork],
     campaign: Campaign,
     offered: list[tuple[Pledge, SocialAccount]],
-    now: datetime,
     concurrency: int,
 ) -> list[Pledge]:
     """Confirm the offered pledges whose account posted the campaign; return them."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import console_secret, optional_attribute, redact_url
+from bot.runtime import console_secret, redact_url
 from bot.settings import Settings, SettingsError
 
 
@@ -44,15 +44,3 @@ def test_database_urls_are_logged_without_passwords() -> None:
     url = "postgresql://chorus:hunter2-not-real@db.example.org:5432/chorus"
     assert redact_url(url) == "postgresql://db.example.org:5432/chorus"
     assert redact_url("sqlite:///data/chorus.sqlite3") == "sqlite:///data/chorus.sqlite3"
-
-
-def test_optional_pieces_are_none_only_when_their_module_is_absent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert optional_attribute("bot.no_such_module", "Thing") is None
-    assert optional_attribute("bot.runtime", "redact_url") is redact_url
-    # present, but it needs something that is not installed: that must be loud
-    (tmp_path / "half_installed_adapter.py").write_text("import sdk_that_is_not_installed\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModuleNotFoundError, match="sdk_that_is_not_installed"):
-        optional_attribute("half_installed_adapter", "Thing")

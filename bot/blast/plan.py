@@ -1,0 +1,76 @@
+"""Sorting a campaign's pledges at launch into what each sender has to do.
+
+Auto pledges go to their network's sender, tap pledges to the one-tap offer; each as
+fresh (QUEUED) or caught mid-request by a crash (SENDING). Pledges queued for a network
+that is no longer configured are failed here rather than left hanging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.blast.prepare import REASON_UNAVAILABLE, mode_of
+from bot.domain.account import SocialAccount
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.ports import SocialNetwork
+from bot.settings import Settings
+
+Pair = tuple[Pledge, SocialAccount]
+
+
+@dataclass
+class DeliveryPlan:
+    auto_queued: dict[Network, list[Pair]] = field(default_factory=dict)
+    auto_sending: dict[Network, list[Pair]] = field(default_factory=dict)
+    tap_queued: list[Pair] = field(default_factory=list)
+    tap_sending: list[Pair] = field(default_factory=list)
+    stranded: list[Pledge] = field(default_factory=list)
+    has_tap: bool = False
+
+    @property
+    def auto_networks(self) -> set[Network]:
+        return self.auto_queued.keys() | self.auto_sending.keys()
+
+
+def plan_deliveries(
+    pledges: list[Pledge],
+    accounts: Mapping[int, SocialAccount],
+    *,
+    just_queued: Collection[int],
+    networks: Mapping[Network, SocialNetwork],
+    settings: Settings,
+    now: datetime,
+) -> DeliveryPlan:
+    """``just_queued``: ids the launch-time preparation took from WAITING (it may have
+    failed some of them: revoked account, network unavailable)."""
+    plan = DeliveryPlan()
+    for pledge in pledges:
+        account = accounts.get(pledge.account_id)
+        if account is None:
+            continue  # erased by its owner since
+        if pledge.network not in networks:
+            if pledge.id not in just_queued:  # else the preparation failed it already
+                plan.stranded.append(
+                    change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
+                )
+            continue
+        delivery = pledge.delivery
+        if pledge.id in just_queued:
+            if account.revoked:
+                continue  # failed by the preparation
+            delivery = DeliveryState.QUEUED
+        is_tap = mode_of(pledge, settings) is DeliveryMode.TAP
+        plan.has_tap = plan.has_tap or is_tap
+        pair = (replace(pledge, delivery=delivery), account)
+        if delivery is DeliveryState.QUEUED:
+            target = plan.tap_queued if is_tap else plan.auto_queued.setdefault(pledge.network, [])
+            target.append(pair)
+        elif delivery is DeliveryState.SENDING:
+            target = (
+                plan.tap_sending if is_tap else plan.auto_sending.setdefault(pledge.network, [])
+            )
+            target.append(pair)
+    return plan
