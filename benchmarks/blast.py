@@ -326,7 +326,7 @@ def main() -> None:
         return
     print(
         f"blast benchmark: latency {args.latency_ms:g} ms, concurrency {args.concurrency}, "
-        f"SQLite, Mastodon adapter over loopback HTTP, {os.cpu_count()} CPUs"
+        f"SQLite, loopback Mastodon over HTTP, {os.cpu_count()} CPUs"
     )
     clients = ("aiohttp", "mastodon.py") if args.client == "both" else (args.client,)
     for size, client in ((size, client) for size in args.sizes for client in clients):

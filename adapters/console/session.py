@@ -21,7 +21,7 @@ from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SandboxNetwork
 from bot.app import Core
 from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, DialogState
-from bot.domain.campaign import CampaignStatus, normalise_ref
+from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
@@ -36,6 +36,13 @@ from bot.services.cards import (
     summary_line,
 )
 from bot.services.pledges import LinkedProfileData
+from bot.services.views import (
+    campaign_cancelled,
+    campaign_list,
+    forgotten,
+    pledge_list,
+    unpledged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +170,7 @@ class ConsoleSession:
             self._show_dialog(await self.core.dialogs.cancel(self.user))
             return
         campaign = await self.core.campaigns.cancel(args.split()[0], self.user)
-        self.front.say(t("console.cancelled", ref=campaign.ref, title=campaign.title))
+        self.front.say(campaign_cancelled(campaign))
 
     async def _promote(self, args: str) -> None:
         if not args:
@@ -174,11 +181,7 @@ class ConsoleSession:
 
     async def _my_campaigns(self, args: str) -> None:
         rows = await self.core.campaigns.of_organiser(self.user)
-        if not rows:
-            self.front.say(t("console.no_campaigns"))
-            return
-        now = self.clock.now()
-        self.front.say(*(summary_line(campaign, stats, now) for campaign, stats in rows))
+        self.front.say(*campaign_list(rows, self.clock.now()).parts)
 
     async def _status(self, args: str) -> None:
         if not args:
@@ -245,31 +248,18 @@ class ConsoleSession:
 
     async def _my_pledges(self, args: str) -> None:
         rows = await self.core.pledges.of_supporter(self.user)
-        if not rows:
-            self.front.say(t("console.no_pledges"))
-            return
-        self.front.say(
-            *(
-                t(
-                    "console.pledge_line",
-                    ref=campaign.ref,
-                    title=campaign.title,
-                    account=account,
-                    status=t(f"console.pledge_status.{pledge.status.value}"),
-                )
-                for pledge, campaign, account in rows
-            )
-        )
+        self.front.say(*pledge_list(rows).parts)
 
     async def _unpledge(self, args: str) -> None:
         if not args:
             raise self._usage("unpledge")
-        count = await self.core.pledges.unpledge(args.split()[0], self.user)
-        self.front.say(t("console.unpledged", count=count, ref=normalise_ref(args.split()[0])))
+        ref = args.split()[0]
+        count = await self.core.pledges.unpledge(ref, self.user)
+        self.front.say(unpledged(ref, count))
 
     async def _forget(self, args: str) -> None:
         erased = await self.core.pledges.forget(self.user)
-        self.front.say(t("console.forgotten", **erased))
+        self.front.say(forgotten(erased))
 
     # buttons
 

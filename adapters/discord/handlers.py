@@ -34,11 +34,22 @@ from bot.app import Core
 from bot.dialog import TEXT_STEPS, DialogReply
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
-from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
-from bot.services.cards import summary_line
+from bot.services.views import (
+    FORGET_ACTION,
+    FORGET_YES,
+    approved,
+    campaign_cancelled,
+    campaign_list,
+    forget_confirm,
+    forget_kept,
+    forgotten,
+    pledge_list,
+    rejected,
+    unpledged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +112,14 @@ class InteractionHandlers:
     async def my_campaigns(self, interaction: discord.Interaction) -> None:
         async def work() -> OutgoingMessage:
             rows = await self.core.campaigns.of_organiser(self.who(interaction))
-            if not rows:
-                return OutgoingMessage.of(t("discord.campaigns.none"))
-            now = self.core.clock.now()
-            lines = [summary_line(campaign, stats, now) for campaign, stats in rows]
-            return OutgoingMessage.of(t("discord.campaigns.header"), *lines)
+            return campaign_list(rows, self.core.clock.now())
 
         await self.deferred(interaction, work)
 
     async def cancel_campaign(self, interaction: discord.Interaction, ref: str) -> None:
         async def work() -> OutgoingMessage:
             campaign = await self.core.campaigns.cancel(ref, self.who(interaction))
-            return OutgoingMessage.of(
-                t("discord.cancel.done", title=campaign.title, ref=campaign.ref)
-            )
+            return OutgoingMessage.of(campaign_cancelled(campaign))
 
         await self.deferred(interaction, work)
 
@@ -140,39 +145,19 @@ class InteractionHandlers:
     async def my_pledges(self, interaction: discord.Interaction) -> None:
         async def work() -> OutgoingMessage:
             rows = await self.core.pledges.of_supporter(self.who(interaction))
-            if not rows:
-                return OutgoingMessage.of(t("discord.pledges.none"))
-            lines = [
-                t(
-                    "discord.pledges.line",
-                    ref=campaign.ref,
-                    title=campaign.title,
-                    account=account,
-                    status=t(f"discord.pledge_status.{pledge.status.value}"),
-                    launch_at=campaign.launch_at,
-                )
-                for pledge, campaign, account in rows
-                if pledge.status is not PledgeStatus.WITHDRAWN
-            ]
-            if not lines:
-                return OutgoingMessage.of(t("discord.pledges.none"))
-            return OutgoingMessage.of(t("discord.pledges.header"), *lines)
+            return pledge_list(rows, include_withdrawn=False)
 
         await self.deferred(interaction, work)
 
     async def unpledge(self, interaction: discord.Interaction, ref: str) -> None:
         async def work() -> OutgoingMessage:
             count = await self.core.pledges.unpledge(ref, self.who(interaction))
-            return OutgoingMessage.of(t("discord.unpledge.done", count=count))
+            return OutgoingMessage.of(unpledged(ref, count))
 
         await self.deferred(interaction, work)
 
     async def forget(self, interaction: discord.Interaction) -> None:
-        message = OutgoingMessage.of(
-            t("discord.forget.confirm"),
-            buttons=((Button(t("discord.forget.button"), action="forget:yes"),),),
-        )
-        rendered = self.renderer.as_content(message, self.language(interaction))
+        rendered = self.renderer.as_content(forget_confirm(), self.language(interaction))
         await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
 
     async def help(self, interaction: discord.Interaction) -> None:
@@ -199,8 +184,10 @@ class InteractionHandlers:
         elif verb == "form":
             saved = await self.form.saved(self.who(interaction))
             await self._open_form(interaction, saved.values if saved else None, mode="edit")
-        elif verb == "forget":
-            await self.deferred(interaction, lambda: self._forget(interaction), update=True)
+        elif verb == FORGET_ACTION:
+            await self.deferred(
+                interaction, lambda: self._forget(interaction, action), update=True
+            )
         else:
             await self.refuse(interaction, t("dialog.stale_button"))
 
@@ -208,14 +195,22 @@ class InteractionHandlers:
         _, message = await self.core.pledges.support(ref, self.who(interaction))
         return message
 
-    async def _moderate(self, interaction: discord.Interaction, verb: str, argument: str) -> None:
+    async def _moderation_target(
+        self, interaction: discord.Interaction, argument: str
+    ) -> int | None:
+        """The campaign id a moderator acts on; else refuse (not a moderator, stale id)."""
         if not is_moderator(interaction, self.core.settings.discord_moderator_role_id):
             await self.refuse(interaction, t("discord.moderation.not_allowed"))
-            return
+            return None
         if not argument.isdigit():
             await self.refuse(interaction, t("dialog.stale_button"))
+            return None
+        return int(argument)
+
+    async def _moderate(self, interaction: discord.Interaction, verb: str, argument: str) -> None:
+        campaign_id = await self._moderation_target(interaction, argument)
+        if campaign_id is None:
             return
-        campaign_id = int(argument)
         if verb == "reject":
             translate = self._translator(self.language(interaction))
             await interaction.response.send_modal(RejectModal(translate, campaign_id))
@@ -223,9 +218,7 @@ class InteractionHandlers:
 
         async def approve() -> OutgoingMessage:
             campaign = await self.core.campaigns.approve(campaign_id, self.who(interaction))
-            return OutgoingMessage.of(
-                t("discord.moderation.approved", title=campaign.title, ref=campaign.ref)
-            )
+            return OutgoingMessage.of(approved(campaign))
 
         await self.deferred(interaction, approve)
 
@@ -252,9 +245,11 @@ class InteractionHandlers:
             return OutgoingMessage(reply.message.parts, buttons)
         return reply.message
 
-    async def _forget(self, interaction: discord.Interaction) -> OutgoingMessage:
-        result = await self.core.pledges.forget(self.who(interaction))
-        return OutgoingMessage.of(t("discord.forget.done", **result))
+    async def _forget(self, interaction: discord.Interaction, action: str) -> OutgoingMessage:
+        if action != FORGET_YES:
+            return OutgoingMessage.of(forget_kept())
+        erased = await self.core.pledges.forget(self.who(interaction))
+        return OutgoingMessage.of(forgotten(erased))
 
     async def _open_form(
         self, interaction: discord.Interaction, values: dict[str, str] | None, *, mode: str
@@ -290,19 +285,12 @@ class InteractionHandlers:
         return await self._dialog_message(user, reply)
 
     async def _reject(self, interaction: discord.Interaction, argument: str, reason: str) -> None:
-        if not is_moderator(interaction, self.core.settings.discord_moderator_role_id):
-            await self.refuse(interaction, t("discord.moderation.not_allowed"))
-            return
-        if not argument.isdigit():
-            await self.refuse(interaction, t("dialog.stale_button"))
+        campaign_id = await self._moderation_target(interaction, argument)
+        if campaign_id is None:
             return
 
         async def reject() -> OutgoingMessage:
-            campaign = await self.core.campaigns.reject(
-                int(argument), self.who(interaction), reason
-            )
-            return OutgoingMessage.of(
-                t("discord.moderation.rejected", title=campaign.title, ref=campaign.ref)
-            )
+            campaign = await self.core.campaigns.reject(campaign_id, self.who(interaction), reason)
+            return OutgoingMessage.of(rejected(campaign))
 
         await self.deferred(interaction, reject)

@@ -121,15 +121,14 @@ class RejectModal(discord.ui.Modal):
             timeout=None,
         )
         self.add_item(
-            discord.ui.Label(
-                text=translate("discord.reject.reason_label")[:LABEL_MAX],
-                description=translate("discord.reject.reason_hint")[:100],
-                component=discord.ui.TextInput(
-                    custom_id="reason",
-                    style=discord.TextStyle.paragraph,
-                    required=True,
-                    max_length=500,
-                ),
+            _field(
+                translate,
+                key="reason",
+                label_key="discord.reject.reason_label",
+                hint_key="discord.reject.reason_hint",
+                default=None,
+                style=discord.TextStyle.paragraph,
+                max_length=500,
             )
         )
 

@@ -21,9 +21,8 @@ class GroupHandlers:
         if self.kit.is_private(update):
             await self.kit.reply(update, t("telegram.promote_group_only"))
             return
-        args = self.kit.args(context)
-        if len(args) != 1:
-            await self.kit.reply(update, t("telegram.usage_promote"))
+        ref = await self.kit.single_argument(update, context, t("telegram.usage_promote"))
+        if ref is None:
             return
         assert update.effective_chat is not None and update.effective_user is not None
         requester = self.kit.user(update)
@@ -31,7 +30,7 @@ class GroupHandlers:
             context, update.effective_chat.id, update.effective_user.id
         )
         await self.core.campaigns.promote(
-            args[0],
+            ref,
             self.kit.chat(update),
             requester,
             requester_is_admin=is_admin,

@@ -75,6 +75,14 @@ class Kit:
     def args(context: Context) -> list[str]:
         return list(context.args or [])
 
+    async def single_argument(self, update: Update, context: Context, usage: Text) -> str | None:
+        """The command's one argument (a campaign reference); else show ``usage`` and None."""
+        args = self.args(context)
+        if len(args) != 1:
+            await self.reply(update, usage)
+            return None
+        return args[0]
+
     async def is_admin(self, context: Context, chat_id: int | str, user_id: int) -> bool:
         """Whether ``user_id`` is the creator or an administrator of ``chat_id``."""
         try:

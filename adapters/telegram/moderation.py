@@ -19,6 +19,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput, InvalidTransition
 from bot.domain.text import t
 from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
+from bot.services.views import approved, rejected
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,7 @@ class ModerationHandlers:
             return
         assert update.callback_query is not None
         campaign = await self.core.campaigns.approve(campaign_id, self.kit.user(update))
-        await self.kit.answer(
-            update.callback_query,
-            t("telegram.approved", ref=campaign.ref),
-            self.kit.language(update),
-        )
+        await self.kit.answer(update.callback_query, approved(campaign), self.kit.language(update))
 
     async def reject(self, update: Update, context: Context) -> None:
         campaign_id = await self._campaign_id(update, context)
@@ -138,4 +135,4 @@ class ModerationHandlers:
             self.pending.pop(update.effective_user.id, None)
             raise
         self.pending.pop(update.effective_user.id, None)
-        await self.kit.reply(update, t("telegram.rejected", ref=campaign.ref))
+        await self.kit.reply(update, rejected(campaign))

@@ -12,8 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from adapters.telegram.kit import Context, Kit
 from bot.dialog import ACTION_PREFIX
 from bot.domain.outgoing import Button, OutgoingMessage
-from bot.domain.text import Text, t
-from bot.services.cards import summary_line
+from bot.domain.text import t
+from bot.services.views import campaign_cancelled, campaign_list
 
 NEW_CAMPAIGN_PAYLOAD = "new"
 
@@ -72,22 +72,13 @@ class OrganiserHandlers:
         if not await self.kit.require_private(update):
             return
         rows = await self.core.campaigns.of_organiser(self.kit.user(update))
-        if not rows:
-            await self.kit.reply(update, t("telegram.mycampaigns_none"))
-            return
-        now = self.core.clock.now()
-        lines: list[Text] = [t("telegram.mycampaigns_header")]
-        lines.extend(summary_line(campaign, stats, now) for campaign, stats in rows)
-        await self.kit.reply(update, OutgoingMessage(tuple(lines)))
+        await self.kit.reply(update, campaign_list(rows, self.core.clock.now()))
 
     async def cancel_campaign(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        args = self.kit.args(context)
-        if len(args) != 1:
-            await self.kit.reply(update, t("telegram.usage_cancelcampaign"))
+        ref = await self.kit.single_argument(update, context, t("telegram.usage_cancelcampaign"))
+        if ref is None:
             return
-        campaign = await self.core.campaigns.cancel(args[0], self.kit.user(update))
-        await self.kit.reply(
-            update, t("telegram.campaign_cancelled", ref=campaign.ref, title=campaign.title)
-        )
+        campaign = await self.core.campaigns.cancel(ref, self.kit.user(update))
+        await self.kit.reply(update, campaign_cancelled(campaign))

@@ -7,11 +7,17 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from adapters.telegram.kit import Context, Kit
-from bot.domain.outgoing import Button, OutgoingMessage
-from bot.domain.text import Text, t
-
-FORGET_YES = "forget:yes"
-FORGET_NO = "forget:no"
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.text import t
+from bot.services.views import (
+    FORGET_ACTION,
+    FORGET_YES,
+    forget_confirm,
+    forget_kept,
+    forgotten,
+    pledge_list,
+    unpledged,
+)
 
 
 class SupporterHandlers:
@@ -25,7 +31,7 @@ class SupporterHandlers:
             CommandHandler("mypledges", guard(self.my_pledges)),
             CommandHandler("unpledge", guard(self.unpledge)),
             CommandHandler("forget", guard(self.forget)),
-            CallbackQueryHandler(guard(self.forget_answer), pattern="^forget:"),
+            CallbackQueryHandler(guard(self.forget_answer), pattern=f"^{FORGET_ACTION}:"),
         ]
 
     async def support(self, update: Update, ref: str) -> None:
@@ -39,45 +45,21 @@ class SupporterHandlers:
         if not await self.kit.require_private(update):
             return
         rows = await self.core.pledges.of_supporter(self.kit.user(update))
-        if not rows:
-            await self.kit.reply(update, t("telegram.mypledges_none"))
-            return
-        lines: list[Text] = [t("telegram.mypledges_header")]
-        lines.extend(
-            t(
-                "telegram.mypledges_line",
-                ref=campaign.ref,
-                title=campaign.title,
-                account=account,
-                status=t(f"telegram.pledge_status.{pledge.status.value}"),
-                launch_at=campaign.launch_at,
-            )
-            for pledge, campaign, account in rows
-        )
-        await self.kit.reply(update, OutgoingMessage(tuple(lines)))
+        await self.kit.reply(update, pledge_list(rows))
 
     async def unpledge(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        args = self.kit.args(context)
-        if len(args) != 1:
-            await self.kit.reply(update, t("telegram.usage_unpledge"))
+        ref = await self.kit.single_argument(update, context, t("telegram.usage_unpledge"))
+        if ref is None:
             return
-        count = await self.core.pledges.unpledge(args[0], self.kit.user(update))
-        await self.kit.reply(update, t("telegram.unpledged", count=count, ref=args[0].upper()))
+        count = await self.core.pledges.unpledge(ref, self.kit.user(update))
+        await self.kit.reply(update, unpledged(ref, count))
 
     async def forget(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        buttons = (
-            (
-                Button(t("telegram.button_forget_yes"), action=FORGET_YES),
-                Button(t("telegram.button_forget_no"), action=FORGET_NO),
-            ),
-        )
-        await self.kit.reply(
-            update, OutgoingMessage.of(t("telegram.forget_confirm"), buttons=buttons)
-        )
+        await self.kit.reply(update, forget_confirm())
 
     async def forget_answer(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -85,10 +67,7 @@ class SupporterHandlers:
         language = self.kit.language(update)
         await self.kit.answer(query)
         if query.data != FORGET_YES:
-            await self.kit.show_in_place(
-                query, OutgoingMessage.of(t("telegram.forget_kept")), language
-            )
+            await self.kit.show_in_place(query, OutgoingMessage.of(forget_kept()), language)
             return
-        result = await self.core.pledges.forget(self.kit.user(update))
-        done = t("telegram.forgotten", accounts=result["accounts"], pledges=result["pledges"])
-        await self.kit.show_in_place(query, OutgoingMessage.of(done), language)
+        erased = await self.core.pledges.forget(self.kit.user(update))
+        await self.kit.show_in_place(query, OutgoingMessage.of(forgotten(erased)), language)

@@ -40,6 +40,7 @@ class SendStats:
     """What one network's sender did (monotonic timestamps, for the benchmark)."""
 
     sent: int = 0
+    retried: int = 0
     posted: int = 0
     failed: int = 0
     first_post: float | None = None
@@ -117,7 +118,7 @@ class AutoSender:
             for pledge, account in part:
                 if pledge.id in moved:
                     self._queue.put_nowait(_Job(pledge, account))
-                else:  # withdrawn, or taken by someone else: not ours to send
+                else:  # erased since, or already taken by another run: not ours to send
                     self._settle()
 
     async def _work(self) -> None:
@@ -173,6 +174,8 @@ class AutoSender:
         if time.monotonic() + delay > self._deadline:
             self._finish(job, outcome)
             return
+        self.stats.retried += 1
+        log.debug("pledge %s: %s, retry in %.2f s", job.pledge.id, outcome.kind, delay)
         job.check_first = check_first
         loop = asyncio.get_running_loop()
         handle: asyncio.TimerHandle

@@ -57,14 +57,14 @@ def plan_deliveries(
                     change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
                 )
             continue
-        delivery = pledge.delivery
         if pledge.id in just_queued:
             if account.revoked:
                 continue  # failed by the preparation
-            delivery = DeliveryState.QUEUED
+            pledge = replace(pledge, delivery=DeliveryState.QUEUED)
+        delivery = pledge.delivery
         is_tap = mode_of(pledge, settings) is DeliveryMode.TAP
         plan.has_tap = plan.has_tap or is_tap
-        pair = (replace(pledge, delivery=delivery), account)
+        pair = (pledge, account)
         if delivery is DeliveryState.QUEUED:
             target = plan.tap_queued if is_tap else plan.auto_queued.setdefault(pledge.network, [])
             target.append(pair)

@@ -107,8 +107,8 @@ async def test_unknown_commands_and_bad_input_get_a_clear_line(console: Console)
         "/status nope": said("campaign.not_found", ref="NOPE"),
         "/launch": said("console.nothing_to_launch"),
         "hello": said("dialog.none_active"),
-        "/mycampaigns": said("console.no_campaigns"),
-        "/mypledges": said("console.no_pledges"),
+        "/mycampaigns": said("mycampaigns.none"),
+        "/mypledges": said("mypledges.none"),
     }
     for line, expected in cases.items():
         assert expected in await console.type(line), line
@@ -156,18 +156,18 @@ async def test_pledge_refusals_lose_nothing(console: Console) -> None:
 
     await console.type(f"/support {ref}")
     assert said("pledge.already", title="Save the park") in await console.type(f"/support {ref}")
-    assert said("console.pledge_status.pledged") in await console.type("/mypledges")
+    assert f" · {said('pledge_status.pledged')} · " in await console.type("/mypledges")
 
-    assert said("console.unpledged", count=1, ref=ref) in await console.type(f"/unpledge {ref}")
+    assert said("unpledge.done", count=1, ref=ref) in await console.type(f"/unpledge {ref}")
     assert said("unpledge.none", ref=ref) in await console.type(f"/unpledge {ref}")
-    assert said("console.pledge_status.withdrawn") in await console.type("/mypledges")
+    assert f" · {said('pledge_status.withdrawn')} · " in await console.type("/mypledges")
 
     await console.type(f"/support {ref}")  # pledging again after withdrawing works
     rows = await console.core.pledges.of_supporter(console.session.user)
     assert [pledge.status for pledge, _, _ in rows] == [PledgeStatus.PLEDGED]
 
     printed = await console.type("/forget")
-    assert said("console.forgotten", accounts=1, pledges=1) in printed
+    assert said("forget.done", accounts=1, pledges=1) in printed
     assert "alice" in console.sandbox.revoked
     assert await console.core.pledges.of_supporter(console.session.user) == []
 
@@ -177,7 +177,7 @@ async def test_the_organiser_cancels_and_supporters_are_told(console: Console) -
     await console.type("/as alice", f"/support {ref}")
     assert said("campaign.not_yours", ref=ref) in await console.type(f"/cancel {ref}")
     printed = await console.type("/as you", f"/cancel {ref}")
-    assert said("console.cancelled", ref=ref, title="Save the park") in printed
+    assert said("campaign.cancelled", ref=ref, title="Save the park") in printed
     assert said("supporter.campaign_cancelled", title="Save the park") in printed
     await console.type("/launch")
     assert console.sandbox.all_posts == []

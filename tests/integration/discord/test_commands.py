@@ -59,7 +59,13 @@ async def test_my_pledges_unpledge_and_forget(discord_bot: DiscordHarness) -> No
 
     confirm = await fake.reply_to(await fake.slash("supporter", "forget"))
     assert "cannot be undone" in fake.text_of(confirm)
-    assert await core.repo.accounts_of(supporter)  # nothing erased before confirming
+    assert custom_ids(confirm) == ["chorus:forget:yes", "chorus:forget:no"]
+    kept = await fake.reply_to(await fake.press("supporter", confirm["id"], "chorus:forget:no"))
+    assert "Nothing was changed" in fake.text_of(kept)
+    assert custom_ids(kept) == []
+    assert await core.repo.accounts_of(supporter)  # nothing erased without a yes
+
+    confirm = await fake.reply_to(await fake.slash("supporter", "forget"))
     erased = await fake.reply_to(await fake.press("supporter", confirm["id"], "chorus:forget:yes"))
     assert "Erased: 1 linked account(s)" in fake.text_of(erased)
     assert custom_ids(erased) == []

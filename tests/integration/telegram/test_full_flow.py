@@ -91,7 +91,9 @@ async def test_from_newcampaign_to_a_pledge(
     since = api.mark()
     approved = await tg.press(MODERATOR, card, f"approve:{campaign.id}")
     assert approved.params.get("show_alert") in (None, False)
-    assert approved.params["text"] == render(t("telegram.approved", ref=campaign.ref), "en")
+    assert approved.params["text"] == render(
+        t("moderation.approved", title=campaign.title, ref=campaign.ref), "en"
+    )
     card_edit = await api.wait_for(
         "editMessageText", lambda c: c.params["message_id"] == card["message_id"], since=since
     )

@@ -93,11 +93,11 @@ async def test_mycampaigns_and_cancelcampaign(
 ) -> None:
     chat = private(ORGANISER)
     assert (await tg.say(ORGANISER, chat, "/mycampaigns")).text == render(
-        t("telegram.mycampaigns_none"), "en"
+        t("mycampaigns.none"), "en"
     )
     campaign = await live_campaign(core, clock)
     listed = await tg.say(ORGANISER, chat, "/mycampaigns")
-    assert listed.text.startswith(render(t("telegram.mycampaigns_header"), "en"))
+    assert listed.text.startswith(render(t("mycampaigns.header"), "en"))
     assert f"{campaign.ref} · {campaign.title} · live · 0 / 4 supporters · reach 0" in listed.text
 
     card = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -110,7 +110,7 @@ async def test_mycampaigns_and_cancelcampaign(
     since = api.mark()
     done = await tg.say(ORGANISER, chat, f"/cancelcampaign {campaign.ref}")
     assert done.text == render(
-        t("telegram.campaign_cancelled", ref=campaign.ref, title=campaign.title), "en"
+        t("campaign.cancelled", ref=campaign.ref, title=campaign.title), "en"
     )
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.CANCELLED
     edit = await api.wait_for(

@@ -65,7 +65,9 @@ async def test_reject_asks_a_reason_that_reaches_the_organiser(
 
     since = api.mark()
     done = await tg.say(MODERATOR, MODERATION_CHAT, "Too vague: say what to do", reply_to=prompt)
-    assert done.text == render(t("telegram.rejected", ref=campaign.ref), "en")
+    assert done.text == render(
+        t("moderation.rejected", title=campaign.title, ref=campaign.ref), "en"
+    )
     stored = await core.campaigns.get(campaign.ref)
     assert stored.status is CampaignStatus.REJECTED
     assert stored.reject_reason == "Too vague: say what to do"
@@ -98,7 +100,9 @@ async def test_a_listed_moderator_may_approve_without_being_admin(
 ) -> None:
     campaign, card = await pending(core, clock, api)
     answered = await tg.press(LISTED_MODERATOR, card, f"approve:{campaign.id}")
-    assert answered.params["text"] == render(t("telegram.approved", ref=campaign.ref), "en")
+    assert answered.params["text"] == render(
+        t("moderation.approved", title=campaign.title, ref=campaign.ref), "en"
+    )
     stored = await core.campaigns.get(campaign.ref)
     assert stored.status is CampaignStatus.LIVE
     assert stored.decided_by == ref_of(LISTED_MODERATOR)

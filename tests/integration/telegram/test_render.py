@@ -15,10 +15,10 @@ RENDERER = Renderer("chorus_test_bot", ZoneInfo("Europe/Paris"))
 
 
 def test_parts_become_paragraphs_in_the_language_and_time_zone() -> None:
-    message = OutgoingMessage.of(t("telegram.approved", ref="K7QX2M"), t("dialog.ask_goal"))
+    message = OutgoingMessage.of(t("unpledge.none", ref="K7QX2M"), t("dialog.ask_goal"))
     text = RENDERER.message_text(message, "fr")
-    approved, goal = text.split("\n\n")
-    assert approved == "K7QX2M approuvée."
+    none, goal = text.split("\n\n")
+    assert none == "Vous n'avez pas de soutien pour K7QX2M."
     assert goal.startswith("Combien")
 
 

@@ -91,7 +91,7 @@ async def test_mypledges_unpledge_and_forget_with_confirmation(
     chat = private(SUPPORTER)
     campaign = await live_campaign(core, clock)
     empty = await tg.say(SUPPORTER, chat, "/mypledges")
-    assert empty.text == render(t("telegram.mypledges_none"), "en")
+    assert empty.text == render(t("mypledges.none"), "en")
 
     token = pledge_token(await tg.say(SUPPORTER, chat, f"/start {campaign.ref}"))
     await core.pledges.record(core.links.read(token), sandbox_profile())
@@ -99,22 +99,22 @@ async def test_mypledges_unpledge_and_forget_with_confirmation(
     assert f"{campaign.ref} · {campaign.title} · @sacha · pledged" in listed.text
 
     withdrawn = await tg.say(SUPPORTER, chat, f"/unpledge {campaign.ref.lower()}")
-    assert withdrawn.text == render(t("telegram.unpledged", count=1, ref=campaign.ref), "en")
+    assert withdrawn.text == render(t("unpledge.done", count=1, ref=campaign.ref), "en")
     assert "@sacha · withdrawn" in (await tg.say(SUPPORTER, chat, "/mypledges")).text
     again = await tg.say(SUPPORTER, chat, f"/unpledge {campaign.ref}")
     assert again.text == render(t("unpledge.none", ref=campaign.ref), "en")
 
     # /forget asks first; "no" keeps everything
     confirm = await tg.say(SUPPORTER, chat, "/forget")
-    assert confirm.text == render(t("telegram.forget_confirm"), "en")
+    assert confirm.text == render(t("forget.confirm"), "en")
     assert callbacks(confirm) == ["forget:yes", "forget:no"]
     kept = await tg.press_and_see_edit(SUPPORTER, api.message(confirm), "forget:no")
-    assert kept.text == render(t("telegram.forget_kept"), "en")
+    assert kept.text == render(t("forget.kept"), "en")
     assert len(await core.repo.accounts_of(ref_of(SUPPORTER))) == 1
 
     confirm = await tg.say(SUPPORTER, chat, "/forget")
     forgotten = await tg.press_and_see_edit(SUPPORTER, api.message(confirm), "forget:yes")
-    assert forgotten.text == render(t("telegram.forgotten", accounts=1, pledges=1), "en")
+    assert forgotten.text == render(t("forget.done", accounts=1, pledges=1), "en")
     assert await core.repo.accounts_of(ref_of(SUPPORTER)) == []
     assert await core.repo.pledges_of_supporter(ref_of(SUPPORTER)) == []
     assert len(networks[Network.SANDBOX].revoked) == 1
