@@ -17,7 +17,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import aiohttp
 import requests
@@ -40,7 +40,7 @@ from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
 from .instances import ensure_public_host, normalise_instance, split_host
-from .oauth import challenge_of, new_verifier, token_set_from
+from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
 
 log = logging.getLogger(__name__)
@@ -115,18 +115,8 @@ class MastodonNetwork:
     ) -> tuple[str, dict[str, Any]]:
         instance = await self.check_instance(instance or "")
         client_id, _ = await self._app(instance, redirect_uri)
-        verifier = new_verifier()
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": client_id,
-                "redirect_uri": redirect_uri,
-                "scope": " ".join(SCOPES),
-                "state": state,
-                "code_challenge": challenge_of(verifier),
-                "code_challenge_method": "S256",
-            },
-            quote_via=quote,
+        query, verifier = authorization_query(
+            client_id=client_id, redirect_uri=redirect_uri, scope=" ".join(SCOPES), state=state
         )
         url = f"{self.base_url(instance)}/oauth/authorize?{query}"
         return url, {"instance": instance, "verifier": verifier}

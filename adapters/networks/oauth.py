@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from bot.domain.account import TokenSet
 
@@ -25,6 +26,26 @@ def challenge_of(verifier: str) -> str:
     """The S256 code challenge of ``verifier``: base64url(sha256(verifier)), unpadded."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorization_query(
+    *, client_id: str, redirect_uri: str, scope: str, state: str
+) -> tuple[str, str]:
+    """The query string of an authorization code request with PKCE, and its new verifier."""
+    verifier = new_verifier()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge_of(verifier),
+            "code_challenge_method": "S256",
+        },
+        quote_via=quote,
+    )
+    return query, verifier
 
 
 def token_set_from(

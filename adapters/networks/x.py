@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import requests
@@ -29,7 +29,7 @@ from bot.ports import Clock, NetworkFailure, Repository
 from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
-from .oauth import challenge_of, new_verifier, token_set_from
+from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
 
 log = logging.getLogger(__name__)
@@ -96,18 +96,8 @@ class XNetwork:
     async def authorization_url(
         self, *, state: str, redirect_uri: str, instance: str | None
     ) -> tuple[str, dict[str, Any]]:
-        verifier = new_verifier()
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self._client_id,
-                "redirect_uri": redirect_uri,
-                "scope": self.scopes,
-                "state": state,
-                "code_challenge": challenge_of(verifier),
-                "code_challenge_method": "S256",
-            },
-            quote_via=quote,
+        query, verifier = authorization_query(
+            client_id=self._client_id, redirect_uri=redirect_uri, scope=self.scopes, state=state
         )
         return f"{self._settings.x_authorize_url}?{query}", {"verifier": verifier}
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from adapters.console.app import wire_console
 from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.session import ConsoleSession
 from adapters.networks.sandbox import SandboxNetwork
-from bot.app import Core, build_core
-from bot.domain.networks import Network
+from bot.app import Core
 from bot.ports import Repository
 from bot.runtime import LaunchControl, make_scheduler
 from bot.settings import Settings
@@ -68,22 +68,12 @@ async def build_console(repo: Repository, language: str = "en") -> Console:
     settings = console_settings(language)
     clock = ShiftableClock(FakeClock())
     out = io.StringIO()
-    front = ConsoleFrontEnd(out, language, settings.timezone)
-    sandbox = SandboxNetwork(clock, on_post=front.show_post)
-    core = build_core(
-        settings,
-        repo,
-        clock,
-        secret=TEST_SECRET,
-        networks={Network.SANDBOX: sandbox},
-        front_ends=[front],
-        card_delay_seconds=0,
-    )
-    scheduler = make_scheduler(core)
+    parts = wire_console(settings, repo, clock, out, language=language, secret=TEST_SECRET)
+    scheduler = make_scheduler(parts.core)
     assert scheduler is not None, "bot.scheduler must provide LaunchScheduler"
     await scheduler.start()
-    session = ConsoleSession(core, front, sandbox, clock, scheduler)
-    return Console(core, session, front, sandbox, clock, out, scheduler)
+    session = ConsoleSession(parts.core, parts.front, parts.sandbox, clock, scheduler)
+    return Console(parts.core, session, parts.front, parts.sandbox, clock, out, scheduler)
 
 
 @pytest.fixture
