@@ -228,6 +228,14 @@ class PostgresRepository:
             row = await db.fetchrow(_UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
         return rows.account_from_row(row, self._codec)
 
+    async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
+        params = [rows.account_values(account, self._codec) for account in accounts]
+        if not params:
+            return []
+        async with self._tx() as db:
+            saved = await db.fetchmany(_UPSERT_ACCOUNT, params)  # pipelined, a row each
+        return [rows.account_from_row(row, self._codec) for row in saved]
+
     async def get_account(self, account_id: int) -> SocialAccount | None:
         async with self._tx() as db:
             row = await db.fetchrow("SELECT * FROM accounts WHERE id = $1", account_id)
@@ -240,6 +248,16 @@ class PostgresRepository:
             )
         accounts = (rows.account_from_row(row, self._codec) for row in found)
         return {account.id: account for account in accounts if account.id is not None}
+
+    async def account_stamps(self, account_ids: Collection[int]) -> dict[int, str]:
+        # the tail of the token ciphertext: every encryption draws a fresh IV and MAC
+        async with self._tx() as db:
+            found = await db.fetch(
+                "SELECT id, right(access_token, 16) || revoked::text AS stamp FROM accounts "
+                "WHERE id = ANY($1::bigint[])",
+                list(account_ids),
+            )
+        return {row["id"]: str(row["stamp"]) for row in found}
 
     async def accounts_of(self, owner: UserRef) -> list[SocialAccount]:
         async with self._tx() as db:
@@ -288,6 +306,14 @@ class PostgresRepository:
         if row is None:
             raise DomainError("pledge.already", title="")
         return rows.pledge_from_row(row, self._codec)
+
+    async def add_pledges(self, pledges: Sequence[Pledge]) -> list[Pledge]:
+        params = [rows.pledge_values(pledge, self._codec) for pledge in pledges]
+        if not params:
+            return []
+        async with self._tx() as db:
+            added = await db.fetchmany(_INSERT_PLEDGE, params)  # no row for a skipped one
+        return [rows.pledge_from_row(row, self._codec) for row in added]
 
     async def get_pledge(self, pledge_id: int) -> Pledge | None:
         async with self._tx() as db:

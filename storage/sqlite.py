@@ -58,6 +58,15 @@ _INSERT_PLEDGE = statements.insert(
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
 _UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "qmark")
+# the bulk variants run through executemany, which returns no rows
+_UPSERT_ACCOUNTS = _UPSERT_ACCOUNT.removesuffix(" RETURNING *")
+_INSERT_PLEDGES = _INSERT_PLEDGE.removesuffix(" RETURNING *")
+_ACCOUNTS_BY_KEY = """
+SELECT a.* FROM json_each(?) AS k
+JOIN accounts AS a ON a.network = json_extract(k.value, '$[0]')
+ AND a.instance = json_extract(k.value, '$[1]') AND a.remote_id = json_extract(k.value, '$[2]')
+ORDER BY k.key
+"""
 _RECORD_DELIVERY = statements.update_by_id("pledges", rows.DELIVERY_COLUMNS, "qmark")
 
 _STATS = """
@@ -254,6 +263,20 @@ class SqliteRepository:
             row = await self._one(db, _UPSERT_ACCOUNT, rows.account_values(account, self._codec))
         return rows.account_from_row(row, self._codec)
 
+    async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
+        params = [rows.account_values(account, self._codec) for account in accounts]
+        if not params:
+            return []
+        keys = [[a.network.value, a.instance, a.remote_id] for a in accounts]
+        saved: list[Any] = []
+        async with self._tx() as db:
+            for start in range(0, len(params), CHUNK):
+                await db.executemany(_UPSERT_ACCOUNTS, params[start : start + CHUNK])
+                saved += await self._all(
+                    db, _ACCOUNTS_BY_KEY, (_json_list(keys[start : start + CHUNK]),)
+                )
+        return [rows.account_from_row(row, self._codec) for row in saved]
+
     async def get_account(self, account_id: int) -> SocialAccount | None:
         async with self._tx(write=False) as db:
             row = await self._one(db, "SELECT * FROM accounts WHERE id = ?", (account_id,))
@@ -268,6 +291,17 @@ class SqliteRepository:
             )
         accounts = (rows.account_from_row(row, self._codec) for row in found)
         return {account.id: account for account in accounts if account.id is not None}
+
+    async def account_stamps(self, account_ids: Collection[int]) -> dict[int, str]:
+        # the tail of the token ciphertext: every encryption draws a fresh IV and MAC
+        async with self._tx(write=False) as db:
+            found = await self._all(
+                db,
+                "SELECT id, substr(access_token, -16) || revoked AS stamp FROM accounts "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                (_json_list(account_ids),),
+            )
+        return {row["id"]: str(row["stamp"]) for row in found}
 
     async def accounts_of(self, owner: UserRef) -> list[SocialAccount]:
         async with self._tx(write=False) as db:
@@ -315,6 +349,20 @@ class SqliteRepository:
         if row is None:
             raise DomainError("pledge.already", title="")
         return rows.pledge_from_row(row, self._codec)
+
+    async def add_pledges(self, pledges: Sequence[Pledge]) -> list[Pledge]:
+        params = [rows.pledge_values(pledge, self._codec) for pledge in pledges]
+        if not params:
+            return []
+        async with self._tx() as db:
+            # the write lock is held: every id above the last one is a row inserted here
+            last = await self._one(db, "SELECT COALESCE(MAX(id), 0) AS id FROM pledges")
+            for start in range(0, len(params), CHUNK):
+                await db.executemany(_INSERT_PLEDGES, params[start : start + CHUNK])
+            added = await self._all(
+                db, "SELECT * FROM pledges WHERE id > ? ORDER BY id", (last["id"],)
+            )
+        return [rows.pledge_from_row(row, self._codec) for row in added]
 
     async def get_pledge(self, pledge_id: int) -> Pledge | None:
         async with self._tx(write=False) as db:

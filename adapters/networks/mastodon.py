@@ -1,11 +1,14 @@
-"""Mastodon: any instance a supporter names, linked with OAuth + PKCE, posted via Mastodon.py.
+"""Mastodon: any instance a supporter names, linked with OAuth + PKCE.
 
 The supporter types an instance; it is normalised, checked against server-side request
 forgery, and confirmed to be Mastodon before Chorus registers an app there (once per
-instance, kept in the repository). Mastodon.py is synchronous, so every call runs on a
-bounded worker pool (BLAST_CONCURRENCY threads), never on the event loop. The token
+instance, kept in the repository). Registering, reading the profile and the timeline,
+and revoking go through Mastodon.py; it is synchronous, so those calls run on a bounded
+worker pool (BLAST_CONCURRENCY threads) sharing one keep-alive requests session, never
+on the event loop. Posting, the blast's hot path, goes through ``StatusPoster`` (one
+shared aiohttp session; Mastodon.py's per-call cost would cap the blast). The token
 exchange needs a PKCE verifier, which Mastodon.py's ``log_in`` cannot send, so that one
-form post is done here with aiohttp.
+form post is done here with aiohttp too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +33,7 @@ from mastodon import (
     MastodonServerError,
     MastodonUnauthorizedError,
 )
+from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet
@@ -40,6 +45,7 @@ from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
 from .instances import ensure_public_host, normalise_instance, split_host
+from .mastodon_post import DEFAULT_RETRY, NOT_PUBLIC, StatusPoster, host_allowed
 from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
 
@@ -47,7 +53,6 @@ log = logging.getLogger(__name__)
 
 SCOPES = ("read:accounts", "read:statuses", "write:statuses")
 APP_NAME = "Chorus"
-DEFAULT_RETRY = timedelta(minutes=5)
 STATUS_PAGE = 40
 _TAG_RE = re.compile(r"<[^>]+>")
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
@@ -72,9 +77,25 @@ class MastodonNetwork:
         self._timeout = timeout
         self._allow_private = settings.mastodon_allow_private_hosts
         self._calls = BlockingCalls(settings.blast_concurrency, "mastodon-api")
+        self._requests = _no_redirects(settings.blast_concurrency)
+        self._poster = StatusPoster(
+            clock=self._clock,
+            timeout=timeout,
+            connections=settings.blast_concurrency,
+            allow_private=self._allow_private,
+            user_agent=f"{APP_NAME} (+{settings.public_url})",
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP session, the worker pool and the requests session."""
+        await self._poster.aclose()
+        self.close()
 
     def close(self) -> None:
+        """The synchronous variant (the HTTP session is closed on its loop if it runs)."""
+        self._poster.close_soon()
         self._calls.close()
+        self._requests.close()
 
     # ---- addresses -----------------------------------------------------------------
 
@@ -169,17 +190,10 @@ class MastodonNetwork:
 
     async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
         """Post a status; the same ``idempotency_key`` never makes a second status."""
-        api = self._api(account.instance, account.tokens.access_token)
-        try:
-            status = await self._calls.run(
-                api.status_post, text, visibility="public", idempotency_key=idempotency_key
-            )
-        except Exception as exc:
-            return self._outcome(exc, api)
-        return PostOutcome(
-            OutcomeKind.POSTED,
-            remote_id=str(status["id"]),
-            url=str(status.get("url") or status.get("uri") or ""),
+        if not self._allow_private and not host_allowed(account.instance):
+            return PostOutcome(OutcomeKind.REJECTED, reason=NOT_PUBLIC)
+        return await self._poster.post(
+            self.base_url(account.instance), account.tokens.access_token, text, idempotency_key
         )
 
     def compose_url(self, account: SocialAccount, text: str) -> str:
@@ -256,7 +270,6 @@ class MastodonNetwork:
         known = await self._repo.get_mastodon_app(instance)
         if known is not None:
             return known
-        session = _no_redirects()
         try:
             client_id, client_secret = await self._calls.run(
                 Mastodon.create_app,
@@ -266,14 +279,12 @@ class MastodonNetwork:
                 website=self._settings.public_url,
                 api_base_url=self.base_url(instance),
                 request_timeout=self._timeout,
-                session=session,
+                session=self._requests,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput("web.mastodon.not_mastodon", instance=instance) from exc
         except Exception as exc:
             raise DomainError("web.mastodon.unreachable", instance=instance) from exc
-        finally:
-            session.close()
         await self._repo.save_mastodon_app(instance, client_id, client_secret)
         log.info("registered Chorus on Mastodon instance %s", instance)
         return client_id, client_secret
@@ -289,7 +300,7 @@ class MastodonNetwork:
             ratelimit_method="throw",
             request_timeout=self._timeout,
             version_check_mode="none",
-            session=_no_redirects(),
+            session=self._requests,
         )
 
     def _outcome(self, exc: BaseException, api: Mastodon | None) -> PostOutcome:
@@ -339,10 +350,14 @@ class MastodonNetwork:
             return response.status, body
 
 
-def _no_redirects() -> requests.Session:
-    """A session that never follows a redirect (a redirect could point inwards)."""
+def _no_redirects(connections: int) -> requests.Session:
+    """A keep-alive session that never follows a redirect (one could point inwards)."""
     session = requests.Session()
     session.max_redirects = 0
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # shared by accounts
+    pool = HTTPAdapter(pool_maxsize=max(1, connections))
+    session.mount("http://", pool)
+    session.mount("https://", pool)
     return session
 
 

@@ -3,22 +3,27 @@
 The OAuth dance (authorize, token, refresh, revoke) is a few form posts, written here
 with aiohttp. Reading the profile, posting and reading the timeline go through
 ``tweepy.Client`` on a bounded worker pool, with its built-in host rebased onto
-``X_API_URL`` so the same code talks to X or to a loopback fake.
+``X_API_URL`` so the same code talks to X or to a loopback fake. Every client shares one
+keep-alive requests session (a pool as large as the worker pool): a blast of thousands of
+tweets must not open a new connection for each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 import requests
 import tweepy
+from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet
@@ -44,10 +49,15 @@ T = TypeVar("T")
 class RebasedSession(requests.Session):
     """A requests session that sends tweepy's ``api.twitter.com`` calls to ``base``."""
 
-    def __init__(self, base: str, timeout: float) -> None:
+    def __init__(self, base: str, timeout: float, connections: int = 10) -> None:
         super().__init__()
         self._base = base.rstrip("/")
         self._timeout = timeout
+        # one keep-alive pool for every account and worker thread, so no cookie is kept
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        pool = HTTPAdapter(pool_maxsize=max(1, connections))
+        self.mount("http://", pool)
+        self.mount("https://", pool)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):
@@ -80,9 +90,15 @@ class XNetwork:
         secret = settings.x_client_secret
         self._client_secret = secret.get_secret_value() if secret else None
         self._calls = BlockingCalls(settings.blast_concurrency, "x-api")
+        self._session = RebasedSession(self._api, timeout, settings.blast_concurrency)
+
+    async def aclose(self) -> None:
+        """Stop the worker pool and close the shared connections (off the loop)."""
+        await asyncio.to_thread(self.close)
 
     def close(self) -> None:
         self._calls.close()
+        self._session.close()
 
     @property
     def scopes(self) -> str:
@@ -214,23 +230,18 @@ class XNetwork:
                 raise NetworkFailure(self._outcome(exc)) from exc
 
     def _client(self, access_token: str) -> tweepy.Client:
+        """A client for one token on the shared session (cheap: no connection of its own)."""
         client = tweepy.Client(bearer_token=access_token, return_type=dict)
-        client.session = RebasedSession(self._api, self._timeout)
+        client.session = self._session
         return client
 
     def _get_me(self, access_token: str) -> dict[str, Any]:
         client = self._client(access_token)
-        try:
-            return client.get_me(user_auth=False, user_fields=["public_metrics"])  # type: ignore[no-any-return]
-        finally:
-            client.session.close()
+        return client.get_me(user_auth=False, user_fields=["public_metrics"])  # type: ignore[no-any-return]
 
     def _create_tweet(self, access_token: str, text: str) -> dict[str, Any]:
         client = self._client(access_token)
-        try:
-            return client.create_tweet(text=text, user_auth=False)  # type: ignore[no-any-return]
-        finally:
-            client.session.close()
+        return client.create_tweet(text=text, user_auth=False)  # type: ignore[no-any-return]
 
     def _timeline(self, access_token: str, user_id: str, since: datetime) -> list[dict[str, Any]]:
         client = self._client(access_token)
@@ -240,16 +251,13 @@ class XNetwork:
             "max_results": 100,
             "tweet_fields": ["created_at"],
         }
-        try:
-            for _ in range(TIMELINE_PAGES):
-                page = client.get_users_tweets(user_id, user_auth=False, **params)
-                items.extend(page.get("data") or [])
-                next_token = (page.get("meta") or {}).get("next_token")
-                if not next_token:
-                    break
-                params["pagination_token"] = next_token
-        finally:
-            client.session.close()
+        for _ in range(TIMELINE_PAGES):
+            page = client.get_users_tweets(user_id, user_auth=False, **params)
+            items.extend(page.get("data") or [])
+            next_token = (page.get("meta") or {}).get("next_token")
+            if not next_token:
+                break
+            params["pagination_token"] = next_token
         return items
 
     def _outcome(self, exc: BaseException) -> PostOutcome:

@@ -78,6 +78,7 @@ class AutoSender:
         self._remaining = 0
         self._timers: set[asyncio.TimerHandle] = set()
         self.stats = SendStats()
+        self.refusals: dict[int, str] = {}  # pledge id → the network's words, failed for good
 
     async def run(
         self,
@@ -95,11 +96,12 @@ class AutoSender:
         try:
             await self._feed(queued)
             await asyncio.gather(*workers)
-        finally:
-            for worker in workers:
-                worker.cancel()
+        finally:  # on error or cancellation no request of this run may still be in flight
             for timer in self._timers:
                 timer.cancel()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         return self.stats
 
     async def _feed(self, queued: list[tuple[Pledge, SocialAccount]]) -> None:
@@ -218,6 +220,8 @@ class AutoSender:
             self.stats.failed += 1
             if outcome.kind is OutcomeKind.REVOKED:
                 self._writer.account_revoked(job.account.id or 0)
+            if outcome.permanent and pledge.id is not None:
+                self.refusals[pledge.id] = outcome.reason
             log.info("pledge %s failed: %s %s", pledge.id, outcome.kind, outcome.reason)
         self._writer.add(done)
         self._settle()

@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.blast import tap
 from bot.blast.auto import AutoSender, SendStats
+from bot.blast.notices import send_each, tell_failed
 from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
-from bot.blast.prepare import chunks, load_accounts, prepare
+from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
 from bot.blast.report import LATE_NOTE, NOT_POSTED, TAP_NOTE, figures_of, report_message
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
@@ -26,7 +28,6 @@ from bot.domain.errors import StaleUpdate
 from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
-from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 
 if TYPE_CHECKING:
@@ -55,11 +56,19 @@ class BlastResult:
         return max(stamps) if stamps else None
 
 
+@dataclass
+class _Prepared:
+    """The accounts the preparation loaded, and their change markers read just before."""
+
+    accounts: dict[int, SocialAccount]
+    stamps: dict[int, str]
+
+
 class Blast:
     def __init__(self, core: Core, tuning: BlastTuning | None = None) -> None:
         self._core = core
         self._tuning = tuning or BlastTuning()
-        self._prepared: dict[int, dict[int, SocialAccount]] = {}
+        self._prepared: dict[int, _Prepared] = {}
         self.results: dict[int, BlastResult] = {}
 
     # --- before the launch -------------------------------------------------------
@@ -79,20 +88,22 @@ class Blast:
         log.info("campaign %s: %s sent", campaign.ref, event)
 
     async def prepare(self, campaign: Campaign) -> None:
+        """Queue the pledges and refresh tokens ahead; keep the accounts for the launch."""
         assert campaign.id is not None
-        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        accounts = await load_accounts(
-            self._core.repo, [p.account_id for p in pledges], self._tuning.account_batch
-        )
+        repo, batch = self._core.repo, self._tuning.account_batch
+        pledges = await repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        ids = {p.account_id for p in pledges}
+        # markers first: an account changed while loading counts as changed at the launch
+        stamps = await load_stamps(repo, ids, batch)
+        accounts = await load_accounts(repo, ids, batch)
         await self._prepare(campaign, pledges, accounts)
-        self._prepared[campaign.id] = accounts
+        self._prepared[campaign.id] = _Prepared(accounts, stamps)
 
     async def _prepare(
         self, campaign: Campaign, pledges: list[Pledge], accounts: dict[int, SocialAccount]
     ) -> set[int]:
         """Run the preparation on ``pledges``; return the ids it queued."""
-        before = {p.id for p in pledges if p.delivery is DeliveryState.WAITING}
-        await prepare(
+        return await prepare(
             repo=self._core.repo,
             networks=self._core.networks,
             settings=self._core.settings,
@@ -103,7 +114,34 @@ class Blast:
             batch=self._tuning.mark_batch,
             refresh_concurrency=self._tuning.refresh_concurrency,
         )
-        return {i for i in before if i is not None}
+
+    def forget(self, campaign_id: int) -> None:
+        """Drop what the preparation kept for a campaign that will not launch."""
+        self._prepared.pop(campaign_id, None)
+
+    async def _accounts_for(
+        self, campaign_id: int, pledges: list[Pledge]
+    ) -> dict[int, SocialAccount]:
+        """The accounts of ``pledges`` as stored now: those the preparation loaded unless
+        they changed since (re-linked, refreshed, revoked, erased), the others loaded now.
+        The check is one marker query per few thousand accounts; only changed accounts
+        are loaded (and their tokens decrypted) again."""
+        repo, batch = self._core.repo, self._tuning.account_batch
+        needed = {p.account_id for p in pledges}
+        accounts: dict[int, SocialAccount] = {}
+        prepared = self._prepared.pop(campaign_id, None)
+        if prepared is not None:
+            kept = needed & prepared.accounts.keys()
+            current = await load_stamps(repo, kept, batch)
+            accounts = {
+                i: prepared.accounts[i] for i in kept if current.get(i) == prepared.stamps.get(i)
+            }
+            if len(accounts) < len(kept):
+                log.info("%s accounts changed since the preparation", len(kept) - len(accounts))
+        missing = needed - accounts.keys()
+        if missing:
+            accounts.update(await load_accounts(repo, missing, batch))
+        return accounts
 
     # --- the launch ----------------------------------------------------------------
 
@@ -130,18 +168,17 @@ class Blast:
     async def deliver(self, campaign: Campaign) -> Campaign:
         """Deliver every pledge still to deliver, then mark the campaign LAUNCHED.
 
-        Also the resumption of a blast interrupted by a crash (campaign LAUNCHING).
+        Also the resumption of a blast interrupted by a crash or an error (campaign
+        LAUNCHING): on an error every request of this run is stopped before it propagates,
+        so a run started after it never overlaps with this one.
         """
         core = self._core
         assert campaign.id is not None
         result = BlastResult(campaign.id, started=time.monotonic())
         self.results[campaign.id] = result
         pledges = await core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        accounts = self._prepared.pop(campaign.id, {})
-        caught_up = await self._prepare(campaign, pledges, accounts)
-        missing = {p.account_id for p in pledges} - accounts.keys()
-        if missing:
-            accounts.update(await load_accounts(core.repo, missing, self._tuning.account_batch))
+        accounts = await self._accounts_for(campaign.id, pledges)
+        queued = await self._prepare(campaign, pledges, accounts)
         log.info(
             "campaign %s: %s pledges ready to deliver in %.3f s",
             campaign.ref,
@@ -151,7 +188,7 @@ class Blast:
         plan = plan_deliveries(
             pledges,
             accounts,
-            just_queued=caught_up,
+            queued=queued,
             networks=core.networks,
             settings=core.settings,
             now=core.clock.now(),
@@ -185,32 +222,39 @@ class Blast:
                 for network in plan.auto_networks
             }
             result.networks = {network: sender.stats for network, sender in senders.items()}
-            jobs = [
-                sender.run(plan.auto_queued.get(network, []), plan.auto_sending.get(network, []))
-                for network, sender in senders.items()
-            ]
-            offers = tap.offer(
-                repo=core.repo,
-                notifier=core.notifier,
-                networks=core.networks,
-                writer=writer,
-                campaign=campaign,
-                queued=plan.tap_queued,
-                sending=plan.tap_sending,
-                batch=self._tuning.mark_batch,
-                concurrency=self._tuning.tap_concurrency,
-            )
-            outcomes = await asyncio.gather(offers, *jobs)
-            result.offered = outcomes[0]
+            async with asyncio.TaskGroup() as blast:  # one fails: the others are stopped
+                offers = blast.create_task(
+                    tap.offer(
+                        repo=core.repo,
+                        notifier=core.notifier,
+                        networks=core.networks,
+                        writer=writer,
+                        campaign=campaign,
+                        queued=plan.tap_queued,
+                        sending=plan.tap_sending,
+                        batch=self._tuning.mark_batch,
+                        concurrency=self._tuning.tap_concurrency,
+                    )
+                )
+                for network, sender in senders.items():
+                    blast.create_task(
+                        sender.run(
+                            plan.auto_queued.get(network, []), plan.auto_sending.get(network, [])
+                        )
+                    )
+            result.offered = offers.result()
         launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
         log.info(
             "campaign %s launched: %s",
             launched.ref,
             {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
         )
-        await core.cards.refresh_now(campaign.id)
-        if not has_tap and launched.notes.get(TAP_NOTE) != "1":
-            await self.report(launched)
+        refusals = {i: r for sender in senders.values() for i, r in sender.refusals.items()}
+        if launched.notes.get(TAP_NOTE) == "1":  # the report waits for the taps
+            await core.cards.refresh_now(campaign.id)
+            await self._tell_failed(launched, refusals)
+        else:
+            await self.report(launched, refusals)
         return launched
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
@@ -274,11 +318,13 @@ class Blast:
         )
         return [(p, accounts[p.account_id]) for p in pledges if p.account_id in accounts]
 
-    async def read_back(self, campaign: Campaign) -> list[tuple[Pledge, SocialAccount]]:
-        """Confirm who posted; return the offered pledges still unconfirmed."""
+    async def _read_back(
+        self, campaign: Campaign
+    ) -> tuple[int, list[tuple[Pledge, SocialAccount]]]:
+        """Confirm who posted; return how many were confirmed, and those still pending."""
         offered = await self._offered(campaign)
         if not offered:
-            return []
+            return 0, []
         confirmed = await tap.read_back(
             repo=self._core.repo,
             networks=self._core.networks,
@@ -286,14 +332,17 @@ class Blast:
             offered=offered,
             concurrency=self._tuning.read_concurrency,
         )
-        if confirmed:
-            assert campaign.id is not None
-            self._core.cards.request(campaign.id)
         done = {p.id for p in confirmed}
-        return [(p, a) for p, a in offered if p.id not in done]
+        return len(done), [(p, a) for p, a in offered if p.id not in done]
 
     async def tap_reminder(self, campaign: Campaign) -> int:
-        pending = await self.read_back(campaign)
+        """Nudge the supporters offered a link whose post has not been seen yet."""
+        assert campaign.id is not None
+        if campaign.notes.get(TAP_NOTE) != "1":
+            return 0  # nobody was offered a link
+        confirmed, pending = await self._read_back(campaign)
+        if confirmed:
+            self._core.cards.request(campaign.id)  # they count as posted now
         return await tap.remind(
             notifier=self._core.notifier,
             networks=self._core.networks,
@@ -302,13 +351,18 @@ class Blast:
             concurrency=self._tuning.tap_concurrency,
         )
 
-    async def report(self, campaign: Campaign) -> None:
-        """Final read-back, close the unconfirmed taps, and tell everyone the figures."""
+    async def report(self, campaign: Campaign, refusals: Mapping[int, str] | None = None) -> None:
+        """Final read-back, close the unconfirmed taps, and tell everyone the figures.
+
+        Supporters whose post failed for good are told first, unless they were already
+        (after a tap blast, or by a run that stopped before its report).
+        """
         core = self._core
         assert campaign.id is not None
+        await self._tell_failed(campaign, refusals or {})
         if not await core.repo.claim_event(campaign.id, "report", core.clock.now()):
             return
-        pending = await self.read_back(campaign)
+        _, pending = await self._read_back(campaign)  # the cards are refreshed below
         now = core.clock.now()
         closed = [
             change_status(p, PledgeStatus.FAILED, at=now, reason=NOT_POSTED) for p, _ in pending
@@ -331,6 +385,17 @@ class Blast:
             figures.failed,
         )
 
+    async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
+        await tell_failed(
+            repo=self._core.repo,
+            notifier=self._core.notifier,
+            campaign=campaign,
+            refusals=refusals,
+            now=self._core.clock.now(),
+            batch=self._tuning.account_batch,
+            concurrency=self._tuning.tap_concurrency,
+        )
+
     # --- telling people -----------------------------------------------------------
 
     async def _announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
@@ -342,13 +407,11 @@ class Blast:
         assert campaign.id is not None
         pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
         people = {p.supporter.key: p.supporter for p in pledges}
-        limit = asyncio.Semaphore(self._tuning.tap_concurrency)
-
-        async def tell(person: UserRef) -> None:
-            async with limit:
-                await self._core.notifier.send_to_user(person, message)
-
-        await asyncio.gather(*(tell(p) for p in people.values()))
+        await send_each(
+            self._core.notifier,
+            ((person, message) for person in people.values()),
+            self._tuning.tap_concurrency,
+        )
 
     async def _tell_everyone(
         self, campaign: Campaign, *, organiser: Text, supporter: Text, chat: Text

@@ -39,38 +39,36 @@ def plan_deliveries(
     pledges: list[Pledge],
     accounts: Mapping[int, SocialAccount],
     *,
-    just_queued: Collection[int],
+    queued: Collection[int],
     networks: Mapping[Network, SocialNetwork],
     settings: Settings,
     now: datetime,
 ) -> DeliveryPlan:
-    """``just_queued``: ids the launch-time preparation took from WAITING (it may have
-    failed some of them: revoked account, network unavailable)."""
+    """``pledges`` as loaded before the launch-time preparation; ``queued``: the ids that
+    preparation moved from WAITING to QUEUED (the other WAITING ones it failed)."""
     plan = DeliveryPlan()
     for pledge in pledges:
         account = accounts.get(pledge.account_id)
         if account is None:
             continue  # erased by its owner since
-        if pledge.network not in networks:
-            if pledge.id not in just_queued:  # else the preparation failed it already
-                plan.stranded.append(
-                    change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
-                )
-            continue
-        if pledge.id in just_queued:
-            if account.revoked:
-                continue  # failed by the preparation
+        if pledge.delivery is DeliveryState.WAITING:
+            if pledge.id not in queued:
+                continue  # failed by the preparation: revoked, network not available
             pledge = replace(pledge, delivery=DeliveryState.QUEUED)
-        delivery = pledge.delivery
+        elif pledge.network not in networks:  # queued before the network went away
+            plan.stranded.append(
+                change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
+            )
+            continue
         is_tap = mode_of(pledge, settings) is DeliveryMode.TAP
         plan.has_tap = plan.has_tap or is_tap
-        pair = (pledge, account)
-        if delivery is DeliveryState.QUEUED:
+        if pledge.delivery is DeliveryState.QUEUED:
             target = plan.tap_queued if is_tap else plan.auto_queued.setdefault(pledge.network, [])
-            target.append(pair)
-        elif delivery is DeliveryState.SENDING:
+        elif pledge.delivery is DeliveryState.SENDING:
             target = (
                 plan.tap_sending if is_tap else plan.auto_sending.setdefault(pledge.network, [])
             )
-            target.append(pair)
+        else:
+            continue  # offered already (TAP_OFFERED): the read-back takes it from here
+        target.append((pledge, account))
     return plan

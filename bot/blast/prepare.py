@@ -47,6 +47,16 @@ async def load_accounts(
     return accounts
 
 
+async def load_stamps(
+    repo: Repository, account_ids: Collection[int], batch: int
+) -> dict[int, str]:
+    """The change marker of every account in ``account_ids`` that still exists."""
+    stamps: dict[int, str] = {}
+    for part in chunks(sorted(set(account_ids)), batch):
+        stamps.update(await repo.account_stamps(part))
+    return stamps
+
+
 def mode_of(pledge: Pledge, settings: Settings) -> DeliveryMode:
     return pledge.delivery_mode or settings.delivery_mode(pledge.network)
 
@@ -70,40 +80,32 @@ async def prepare(
     now: datetime,
     batch: int,
     refresh_concurrency: int,
-) -> dict[int, SocialAccount]:
-    """Queue every WAITING pledge in ``pledges`` that can be delivered.
+) -> set[int]:
+    """Queue every WAITING pledge in ``pledges`` that can be delivered; return their ids.
 
-    ``accounts`` is extended in place with the accounts loaded here (refreshed tokens
-    included) and returned. Pledges that cannot be delivered are marked FAILED now.
+    ``accounts`` must hold the pledges' accounts (an account missing from it was erased);
+    refreshed tokens and revocations found here are written into it. Pledges that cannot
+    be delivered are marked FAILED now.
     """
     waiting = [
-        p
+        (p, accounts[p.account_id])
         for p in pledges
-        if p.status is PledgeStatus.PLEDGED and p.delivery is DeliveryState.WAITING
+        if p.status is PledgeStatus.PLEDGED
+        and p.delivery is DeliveryState.WAITING
+        and p.account_id in accounts  # else erased by its owner since the pledge was loaded
     ]
     if not waiting:
-        return accounts
-    missing = {p.account_id for p in waiting} - accounts.keys()
-    if missing:
-        accounts.update(await load_accounts(repo, missing, batch))
-    has_tap = any(mode_of(p, settings) is DeliveryMode.TAP for p in waiting)
+        return set()
+    has_tap = any(mode_of(p, settings) is DeliveryMode.TAP for p, _ in waiting)
     horizon = tokens_needed_until(campaign, settings, has_tap)
     await _refresh_tokens(
-        repo,
-        networks,
-        [accounts[p.account_id] for p in waiting if p.account_id in accounts],
-        accounts,
-        horizon,
-        refresh_concurrency,
+        repo, networks, [a for _, a in waiting], accounts, horizon, refresh_concurrency
     )
     failed: list[Pledge] = []
     ready: list[int] = []
-    for pledge in waiting:
-        account = accounts.get(pledge.account_id)
-        if account is None:  # erased by its owner since the pledge was loaded
-            continue
+    for pledge, _ in waiting:
         assert pledge.id is not None
-        if account.revoked:
+        if accounts[pledge.account_id].revoked:
             failed.append(
                 change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_REVOKED)
             )
@@ -115,13 +117,13 @@ async def prepare(
             ready.append(pledge.id)
     for part in chunks(failed, batch):
         await repo.record_deliveries(part)
-    queued = 0
+    queued: set[int] = set()
     for part in chunks(ready, batch):
-        queued += len(
+        queued.update(
             await repo.set_delivery(part, DeliveryState.QUEUED, expected=DeliveryState.WAITING)
         )
-    log.info("campaign %s prepared: %s queued, %s failed", campaign.ref, queued, len(failed))
-    return accounts
+    log.info("campaign %s prepared: %s queued, %s failed", campaign.ref, len(queued), len(failed))
+    return queued
 
 
 async def _refresh_tokens(

@@ -48,6 +48,8 @@ def figures_of(
     links: list[str] = []
     tap = campaign.notes.get(TAP_NOTE) == "1"
     for pledge in pledges:
+        if pledge.status is PledgeStatus.WITHDRAWN:
+            continue
         mode = pledge.delivery_mode or settings.delivery_mode(pledge.network)
         if pledge.status is PledgeStatus.POSTED:
             if mode is DeliveryMode.TAP:

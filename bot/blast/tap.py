@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.blast.matching import find_campaign_post
+from bot.blast.notices import send_each
 from bot.blast.prepare import chunks
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
@@ -130,18 +131,18 @@ async def remind(
     concurrency: int,
 ) -> int:
     """Nudge supporters who were offered a link and have not posted yet."""
-    limit = asyncio.Semaphore(concurrency)
-
-    async def nudge(pledge: Pledge, account: SocialAccount) -> bool:
-        network = networks.get(pledge.network)
-        if network is None:
-            return False
-        url = network.compose_url(account, pledge.message or campaign.message)
-        async with limit:
-            sent = await notifier.send_to_user(
-                pledge.supporter, tap_message(campaign, pledge, account, url, reminder=True)
-            )
-        return sent is not None
-
-    results = await asyncio.gather(*(nudge(p, a) for p, a in pending))
-    return sum(results)
+    messages = [
+        (
+            pledge.supporter,
+            tap_message(
+                campaign,
+                pledge,
+                account,
+                networks[pledge.network].compose_url(account, pledge.message or campaign.message),
+                reminder=True,
+            ),
+        )
+        for pledge, account in pending
+        if pledge.network in networks
+    ]
+    return await send_each(notifier, messages, concurrency)

@@ -4,7 +4,9 @@ APScheduler (AsyncIOScheduler, in-memory job store) only holds timers; the datab
 the source of truth. On start, and whenever ``sync`` is called, the timers are rebuilt
 from the campaigns table and events whose moment has passed are run (or skipped, for a
 reminder that would come late). Each event is claimed in the database before it runs,
-and the launch is guarded by the campaign's status, so nothing runs twice.
+and the launch is guarded by the campaign's status, so nothing runs twice. A launch run
+stopped by an error (the database, say) is run again after a backoff, a bounded number
+of times; the blast resumes where it stopped, so a retry never posts anything twice.
 
 The moments are read on ``core.clock``, which may be fake (tests) or shifted (the
 console), so each timer is armed at real-now plus the delay left on that clock.
@@ -47,7 +49,8 @@ class LaunchScheduler:
 
     def __init__(self, core: Core, *, tuning: BlastTuning | None = None) -> None:
         self._core = core
-        self.blast = Blast(core, tuning)
+        self._tuning = tuning or BlastTuning()
+        self.blast = Blast(core, self._tuning)
         self._timers = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -110,9 +113,7 @@ class LaunchScheduler:
         runs = []
         for campaign in campaigns:
             assert campaign.id is not None
-            if campaign.status is CampaignStatus.LAUNCHED and (
-                Event.REPORT.value in await self._core.repo.events_of(campaign.id)
-            ):
+            if await self._finished(campaign):
                 self._drop(campaign.id)
                 continue
             due = self._arm(campaign)
@@ -149,6 +150,16 @@ class LaunchScheduler:
     def _drop(self, campaign_id: int) -> None:
         for event in Event:
             self._remove(job_id(campaign_id, event))
+        self.blast.forget(campaign_id)
+
+    async def _finished(self, campaign: Campaign) -> bool:
+        """Whether ``campaign`` has no event left: dropped, or launched and reported."""
+        assert campaign.id is not None
+        if campaign.status in DROPPED_STATUSES:
+            return True
+        return campaign.status is CampaignStatus.LAUNCHED and (
+            Event.REPORT.value in await self._core.repo.events_of(campaign.id)
+        )
 
     def _remove(self, job: str) -> None:
         with contextlib.suppress(JobLookupError):
@@ -161,39 +172,82 @@ class LaunchScheduler:
         await self._spawn(campaign_id, [Event(event)], startup=False)
 
     def _spawn(
-        self, campaign_id: int, events: Iterable[Event], *, startup: bool
+        self,
+        campaign_id: int,
+        events: Iterable[Event],
+        *,
+        startup: bool,
+        attempt: int = 0,
+        delay: float = 0.0,
     ) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(
-            self._run(campaign_id, list(events), startup=startup),
+            self._run(campaign_id, list(events), startup=startup, attempt=attempt, delay=delay),
             name=f"campaign:{campaign_id}",
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, campaign_id: int, events: list[Event], *, startup: bool) -> None:
+    async def _run(
+        self, campaign_id: int, events: list[Event], *, startup: bool, attempt: int, delay: float
+    ) -> None:
+        """Run ``events`` in order under the campaign's lock; ``attempt``: launch retries."""
+        if delay:
+            await asyncio.sleep(delay)
         lock = self._locks.setdefault(campaign_id, asyncio.Lock())
         async with lock:
-            for event in events:
-                campaign = await self._core.repo.get_campaign(campaign_id)
-                if campaign is None:
-                    return
-                if campaign.status in DROPPED_STATUSES:
-                    self._drop(campaign_id)
-                    return
+            for index, event in enumerate(events):
                 try:
+                    campaign = await self._core.repo.get_campaign(campaign_id)
+                    if campaign is None:
+                        return
+                    if campaign.status in DROPPED_STATUSES:
+                        self._drop(campaign_id)
+                        return
                     await self._dispatch(campaign, event, startup=startup)
                 except Exception:
-                    log.exception("campaign %s: event %s failed", campaign.ref, event)
-            campaign = await self._core.repo.get_campaign(campaign_id)
-            if campaign is not None and campaign.status in DROPPED_STATUSES:
-                self._drop(campaign_id)
+                    if event is not Event.LAUNCH:
+                        log.exception("campaign %s: event %s failed", campaign_id, event)
+                        continue
+                    self._retry_launch(campaign_id, events[index:], startup, attempt)
+                    return  # what follows the launch waits for it
+            try:  # no timer left behind once the campaign is over
+                campaign = await self._core.repo.get_campaign(campaign_id)
+                if campaign is not None and await self._finished(campaign):
+                    self._drop(campaign_id)
+            except Exception:  # only tidying up: the next sync does it again
+                log.warning("campaign %s: dropping its timers failed", campaign_id, exc_info=True)
+
+    def _retry_launch(
+        self, campaign_id: int, events: list[Event], startup: bool, attempt: int
+    ) -> None:
+        """Log the launch's error and run it again later, unless retries are used up."""
+        retries = self._tuning.launch_retries
+        if attempt >= retries or self._stopped:
+            log.exception(
+                "campaign %s: the launch stopped on an error %s times; the next sync or "
+                "restart resumes it",
+                campaign_id,
+                attempt + 1,
+            )
+            return
+        delay = self._tuning.launch_retry.backoff(attempt + 1)
+        log.warning(
+            "campaign %s: the launch stopped on an error; retry %s of %s in %.1f s",
+            campaign_id,
+            attempt + 1,
+            retries,
+            delay,
+            exc_info=True,
+        )
+        self._spawn(campaign_id, events, startup=startup, attempt=attempt + 1, delay=delay)
 
     async def _dispatch(self, campaign: Campaign, event: Event, *, startup: bool) -> None:
         core = self._core
         assert campaign.id is not None
         now = core.clock.now()
-        moment = moments(campaign, core.settings)[event]
+        table = moments(campaign, core.settings)
+        moment = table[event]
         status = campaign.status
         if event in REMINDERS:
             late = now - moment
@@ -215,10 +269,9 @@ class LaunchScheduler:
         elif event is Event.LAUNCH:
             await self._launch(campaign, now)
         elif event is Event.TAP_REMINDER:
-            report_at = moments(campaign, core.settings)[Event.REPORT]
             if (
                 status is CampaignStatus.LAUNCHED
-                and now < report_at
+                and now < table[Event.REPORT]
                 and await core.repo.claim_event(campaign.id, event.value, now)
             ):
                 await self.blast.tap_reminder(campaign)

@@ -34,6 +34,7 @@ class Recorded:
     headers: dict[str, str]
     body: str
     account: str | None = None
+    peer: str | None = None  # the client's address and port: one per connection
 
 
 @dataclass
@@ -166,9 +167,14 @@ class LoopbackFake:
         if request.path.startswith("/_fake/"):
             return await handler(request)  # type: ignore[no-any-return]
         self.request_count += 1
+        if not self.record_requests and not self._failures:  # benchmark mode: the bare minimum
+            if self.latency_ms:
+                await asyncio.sleep(self.latency_ms / 1000)
+            return await handler(request)  # type: ignore[no-any-return]
         account = self.account_of(request)
         if self.record_requests:
             body = (await request.read()).decode("utf-8", "replace")
+            peer = request.transport.get_extra_info("peername") if request.transport else None
             self.requests.append(
                 Recorded(
                     request.method,
@@ -177,6 +183,7 @@ class LoopbackFake:
                     dict(request.headers),
                     body,
                     account,
+                    None if peer is None else str(peer),
                 )
             )
         if self.latency_ms:

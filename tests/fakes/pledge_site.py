@@ -93,7 +93,7 @@ class PledgeSite:
     async def close(self) -> None:
         await self.runner.cleanup()
         for adapter in self.adapters:
-            adapter.close()
+            await adapter.aclose()
         await self.x.close()
         await self.mastodon.close()
 

@@ -51,14 +51,14 @@ def settings_for(fake_x: FakeX | None = None, **values: object) -> Settings:
 async def x_network(fake_x: FakeX, repo: Repository, clock: FakeClock) -> AsyncIterator[XNetwork]:
     network = XNetwork(settings_for(fake_x), repo, clock=clock)
     yield network
-    network.close()
+    await network.aclose()
 
 
 @pytest.fixture
 async def mastodon_network(repo: Repository, clock: FakeClock) -> AsyncIterator[MastodonNetwork]:
     network = MastodonNetwork(settings_for(), repo, clock=clock)
     yield network
-    network.close()
+    await network.aclose()
 
 
 async def stored_x_account(

@@ -2,12 +2,14 @@
 a recording chat front end, in-memory social networks, and a ``LaunchScheduler``.
 
 Tests move the clock and call ``go``, which runs ``sync`` and waits until idle, exactly
-as the console does; no test sleeps until a launch moment.
+as the console does; no test sleeps until a launch moment. ``FlakyRepository`` wraps the
+real repository to make chosen calls fail the way a database does (locked, gone away).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
+from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.ports import Repository
@@ -33,6 +36,56 @@ GROUP = ChatRef("test", "group-en")
 GROUPE = ChatRef("test", "groupe-fr")
 MESSAGE = "Save the bees #SaveBees https://bees.example/act"
 FAST_RETRY = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
+FAST_TUNING = BlastTuning(retry=FAST_RETRY, launch_retry=FAST_RETRY)
+
+
+@dataclass
+class LiveNetwork(FakeNetwork):
+    """The in-memory network, which also refuses tokens its accounts no longer hold."""
+
+    dead_tokens: set[str] = field(default_factory=set)
+    tokens_used: list[tuple[int, str]] = field(default_factory=list)
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        assert account.id is not None
+        self.tokens_used.append((account.id, account.tokens.access_token))
+        if account.tokens.access_token in self.dead_tokens:
+            self.attempts.append((account.id, OutcomeKind.REVOKED.value))
+            return PostOutcome(OutcomeKind.REVOKED, reason="The access token was revoked")
+        return await super().post(account, text, idempotency_key)
+
+
+class DatabaseDown(Exception):
+    """What a driver raises when the database cannot answer (locked, connection lost)."""
+
+
+class FlakyRepository:
+    """The real repository, except that calls chosen with ``fail`` raise ``DatabaseDown``."""
+
+    def __init__(self, inner: Repository) -> None:
+        self._inner = inner
+        self._failures: dict[str, list[Callable[..., bool]]] = {}
+        self.failed: list[str] = []
+
+    def fail(self, method: str, when: Callable[..., bool] = lambda *a, **k: True) -> None:
+        """The next call of ``method`` whose arguments satisfy ``when`` raises, once."""
+        self._failures.setdefault(method, []).append(when)
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name not in self._failures:
+            return target
+
+        async def maybe_fail(*args: Any, **kwargs: Any) -> Any:
+            pending = self._failures.get(name, [])
+            for index, when in enumerate(pending):
+                if when(*args, **kwargs):
+                    del pending[index]
+                    self.failed.append(name)
+                    raise DatabaseDown(f"{name}: database is locked")
+            return await target(*args, **kwargs)
+
+        return maybe_fail
 
 
 def settings(**overrides: Any) -> Settings:
@@ -55,9 +108,10 @@ class World:
     core: Core
     clock: FakeClock
     chat: RecordingFrontEnd
-    mastodon: FakeNetwork
-    x: FakeNetwork
+    mastodon: LiveNetwork
+    x: LiveNetwork
     scheduler: LaunchScheduler
+    tuning: BlastTuning = FAST_TUNING
     _people: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -72,6 +126,7 @@ class World:
         networks: tuple[Network, ...] = (Network.MASTODON,),
         message: str = MESSAGE,
         promote: bool = True,
+        organiser: UserRef = ORGANISER,
     ) -> Campaign:
         """A LIVE campaign, promoted in an English and a French group, armed."""
         now = self.clock.now()
@@ -83,7 +138,7 @@ class World:
                 goal=goal,
                 launch_at=now + launch_in,
                 networks=networks,
-                organiser=ORGANISER,
+                organiser=organiser,
                 created_at=now,
                 status=CampaignStatus.LIVE,
             )
@@ -109,11 +164,12 @@ class World:
         mode: DeliveryMode | None = None,
         message: str | None = None,
         language: str = "en",
+        person: UserRef | None = None,
     ) -> tuple[Pledge, SocialAccount]:
         """A new supporter with a linked account who pledged to ``campaign``."""
         assert campaign.id is not None
         n = next(self._people)
-        person = UserRef("test", str(1000 + n), f"Supporter {n}", language)
+        person = person or UserRef("test", str(1000 + n), f"Supporter {n}", language)
         account = await self.repo.save_account(
             SocialAccount(
                 owner=person,
@@ -153,7 +209,7 @@ class World:
     async def restart(self) -> LaunchScheduler:
         """A fresh scheduler on the same database, as after a process restart."""
         await self.scheduler.stop()
-        self.scheduler = make_scheduler(self.core)
+        self.scheduler = make_scheduler(self.core, self.tuning)
         self.core.campaigns.watcher = self.scheduler
         await self.scheduler.start()
         await self.scheduler.wait_idle()
@@ -175,16 +231,22 @@ class World:
         return "\n\n".join(s.text for s in self.chat.to(where))
 
 
-def make_scheduler(core: Core) -> LaunchScheduler:
-    return LaunchScheduler(core, tuning=replace(BlastTuning(), retry=FAST_RETRY))
+def make_scheduler(core: Core, tuning: BlastTuning = FAST_TUNING) -> LaunchScheduler:
+    return LaunchScheduler(core, tuning=tuning)
 
 
 async def make_world(
-    repo: Repository, clock: FakeClock, *, latency: float = 0.0, **overrides: Any
+    repo: Repository | FlakyRepository,
+    clock: FakeClock,
+    *,
+    latency: float = 0.0,
+    tuning: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> World:
     chat = RecordingFrontEnd()
-    mastodon = FakeNetwork(Network.MASTODON, clock, latency=latency, dedupe=True)
-    x = FakeNetwork(Network.X, clock, latency=latency)
+    mastodon = LiveNetwork(Network.MASTODON, clock, latency=latency, dedupe=True)
+    x = LiveNetwork(Network.X, clock, latency=latency)
+    blast_tuning = replace(FAST_TUNING, **(tuning or {}))
     core = build_core(
         settings(**overrides),
         repo,
@@ -194,7 +256,7 @@ async def make_world(
         front_ends=[chat],
         card_delay_seconds=0,
     )
-    scheduler = make_scheduler(core)
+    scheduler = make_scheduler(core, blast_tuning)
     core.campaigns.watcher = scheduler
     await scheduler.start()
-    return World(core, clock, chat, mastodon, x, scheduler)
+    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning)

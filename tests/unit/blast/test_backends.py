@@ -1,10 +1,13 @@
 """The whole blast on each storage back end (SQLite and PostgreSQL): the batched delivery
-writes (``set_delivery`` with ``expected``, ``record_deliveries``) behave the same."""
+writes (``set_delivery`` with ``expected``, ``record_deliveries``) and the account change
+markers (``account_stamps``) behave the same."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+from bot.domain.account import TokenSet
 from bot.domain.campaign import CampaignStatus, transition
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind
@@ -56,3 +59,34 @@ async def test_a_mixed_blast_interrupted_and_resumed(any_repo: Repository) -> No
     assert "Posted by Chorus: 6" in report
     assert "Posted with one tap: 1 · not posted: 0" in report
     assert "access revoked: 1" in report
+
+
+async def test_account_stamps_change_with_tokens_and_revocation_only(
+    any_repo: Repository,
+) -> None:
+    clock = FakeClock()
+    world = await make_world(any_repo, clock)
+    campaign = await world.campaign()
+    _, account = await world.supporter(campaign)
+    _, other = await world.supporter(campaign)
+    ids = [account.id or 0, other.id or 0]
+    first = await any_repo.account_stamps(ids)
+    assert set(first) == set(ids)
+    assert await any_repo.account_stamps(ids) == first  # reading changes nothing
+
+    await any_repo.update_tokens(account.id or 0, TokenSet("test-token-not-real-refreshed"))
+    refreshed = await any_repo.account_stamps(ids)
+    assert refreshed[account.id or 0] != first[account.id or 0]
+    assert refreshed[other.id or 0] == first[other.id or 0]
+
+    await any_repo.mark_account_revoked(other.id or 0)
+    revoked = await any_repo.account_stamps(ids)
+    assert revoked[other.id or 0] != refreshed[other.id or 0]
+
+    # linked again with the very same token: still a new stamp (and no longer revoked)
+    await any_repo.save_account(replace(other, id=None, linked_at=clock.now()))
+    relinked = await any_repo.account_stamps(ids)
+    assert relinked[other.id or 0] not in (revoked[other.id or 0], first[other.id or 0])
+
+    await world.core.pledges.forget(other.owner)
+    assert set(await any_repo.account_stamps(ids)) == {account.id}

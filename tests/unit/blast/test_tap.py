@@ -85,3 +85,17 @@ async def test_a_tap_only_campaign_reports_after_the_read_back_window_even_after
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert "Posted with one tap: 1 · not posted: 0" in report
     assert world.scheduler.armed() == {}
+
+
+async def test_a_withdrawn_tap_pledge_does_not_make_the_report_speak_of_taps(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock)
+    campaign = await world.campaign(networks=(Network.X, Network.MASTODON))
+    tapper, _ = await world.supporter(campaign, network=Network.X)  # X: tap
+    await world.supporter(campaign)
+    await world.core.pledges.unpledge(campaign.ref, tapper.supporter)
+    await world.go(campaign.launch_at)
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert "Posted by Chorus: 1" in report
+    assert "one tap" not in report

@@ -152,3 +152,14 @@ async def test_each_event_runs_once_even_when_synced_twice_and_restarted(
     assert world.chat.keys_to(f"chat:{GROUP.id}").count("blast.reminder_1h_chat") == 1
     assert len(world.mastodon.posts) == 1
     assert world.chat.keys_to(f"user:{ORGANISER.id}").count("blast.report_title") == 1
+
+
+async def test_no_timer_is_left_once_a_campaign_is_launched_and_reported(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock)
+    campaign = await world.campaign()
+    await world.supporter(campaign)
+    await world.go(campaign.launch_at)
+    assert "blast.report_title" in world.chat.keys_to(f"user:{ORGANISER.id}")
+    assert world.scheduler.armed() == {}  # no tap reminder or report left to fire
