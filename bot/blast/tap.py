@@ -29,14 +29,21 @@ log = logging.getLogger(__name__)
 
 
 def tap_message(
-    campaign: Campaign, pledge: Pledge, account: SocialAccount, url: str, *, reminder: bool
+    campaign: Campaign,
+    pledge: Pledge,
+    account: SocialAccount,
+    network: SocialNetwork,
+    *,
+    reminder: bool,
 ) -> OutgoingMessage:
+    """The message with the one URL button every front end can show: the compose link."""
+    text = pledge.message or campaign.message
     key = "blast.tap_reminder" if reminder else "blast.tap_offer"
     label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
     return OutgoingMessage.of(
         t(key, title=campaign.title, account=account.display),
-        t("blast.tap_text", message=pledge.message or campaign.message),
-        buttons=((Button(label, url=url),),),
+        t("blast.tap_text", message=text),
+        buttons=((Button(label, url=network.compose_url(account, text)),),),
     )
 
 
@@ -62,12 +69,9 @@ async def offer(
 
     async def send(pledge: Pledge, account: SocialAccount) -> None:
         nonlocal offered
-        network = networks[pledge.network]
-        url = network.compose_url(account, pledge.message or campaign.message)
+        message = tap_message(campaign, pledge, account, networks[pledge.network], reminder=False)
         async with limit:
-            await notifier.send_to_user(
-                pledge.supporter, tap_message(campaign, pledge, account, url, reminder=False)
-            )
+            await notifier.send_to_user(pledge.supporter, message)
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
         offered += 1
 
@@ -132,17 +136,8 @@ async def remind(
 ) -> int:
     """Nudge supporters who were offered a link and have not posted yet."""
     messages = [
-        (
-            pledge.supporter,
-            tap_message(
-                campaign,
-                pledge,
-                account,
-                networks[pledge.network].compose_url(account, pledge.message or campaign.message),
-                reminder=True,
-            ),
-        )
-        for pledge, account in pending
-        if pledge.network in networks
+        (p.supporter, tap_message(campaign, p, a, networks[p.network], reminder=True))
+        for p, a in pending
+        if p.network in networks
     ]
     return await send_each(notifier, messages, concurrency)

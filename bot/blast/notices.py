@@ -1,0 +1,93 @@
+"""Private messages to supporters after the blast: whose post failed for good, and why.
+
+A post refused for good (the account's access was revoked, the network rejected the
+text) is not retried; its supporter is told once, in their language, what happened and
+what to do. The notices go after the blast has settled, all at once with bounded
+concurrency, so they never compete with the posts themselves. The failed pledges are
+read from the database, so pledges failed by an earlier, interrupted run are included;
+the network's own words are only known for those failed by the current run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from bot.blast.prepare import load_accounts
+from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign
+from bot.domain.outcomes import OutcomeKind
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.pledge import Pledge, PledgeStatus
+from bot.domain.refs import UserRef
+from bot.domain.text import Text, t
+from bot.notifier import Notifier
+from bot.ports import Repository
+
+log = logging.getLogger(__name__)
+
+NOTICES_EVENT = "failure_notices"  # claimed once per campaign
+REVOKED = OutcomeKind.REVOKED.value
+REJECTED = OutcomeKind.REJECTED.value
+REASON_MAX = 200  # characters of the network's explanation shown
+
+
+def failure_notice(
+    campaign: Campaign, pledge: Pledge, account: SocialAccount, reason: str | None
+) -> OutgoingMessage:
+    params = {
+        "title": campaign.title,
+        "account": account.display,
+        "network": t(f"network.{pledge.network.value}"),
+    }
+    if pledge.failure_reason == REVOKED:
+        return OutgoingMessage.of(t("blast.failed_revoked", **params))
+    said = " ".join((reason or "").split())[:REASON_MAX]
+    shown: str | Text = said or t("blast.failed_no_reason")
+    return OutgoingMessage.of(t("blast.failed_rejected", reason=shown, **params))
+
+
+async def send_each(
+    notifier: Notifier, messages: Iterable[tuple[UserRef, OutgoingMessage]], concurrency: int
+) -> int:
+    """Send each private message, ``concurrency`` at a time; return how many arrived."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def send(person: UserRef, message: OutgoingMessage) -> bool:
+        async with limit:
+            return await notifier.send_to_user(person, message) is not None
+
+    return sum(await asyncio.gather(*(send(p, m) for p, m in messages)))
+
+
+async def tell_failed(
+    *,
+    repo: Repository,
+    notifier: Notifier,
+    campaign: Campaign,
+    refusals: Mapping[int, str],
+    now: datetime,
+    batch: int,
+    concurrency: int,
+) -> int:
+    """Tell every supporter whose pledge failed for good, once per campaign; return how
+    many were told. ``refusals``: pledge id → the network's explanation, where known."""
+    assert campaign.id is not None
+    failed = [
+        p
+        for p in await repo.pledges_of_campaign(campaign.id, [PledgeStatus.FAILED])
+        if p.failure_reason in (REVOKED, REJECTED)
+    ]
+    if not await repo.claim_event(campaign.id, NOTICES_EVENT, now) or not failed:
+        return 0
+    accounts = await load_accounts(repo, [p.account_id for p in failed], batch)
+    messages = [
+        (p.supporter, failure_notice(campaign, p, accounts[p.account_id], refusals.get(p.id or 0)))
+        for p in failed
+        if p.account_id in accounts
+    ]
+    told = await send_each(notifier, messages, concurrency)
+    log.info("campaign %s: %s of %s failed supporters told", campaign.ref, told, len(messages))
+    return told
