@@ -20,6 +20,7 @@ from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
 from bot.services.pledges import PledgeService
+from bot.services.tap_links import TapLinks
 from bot.settings import Settings
 
 
@@ -36,6 +37,7 @@ class Core:
     pledges: PledgeService
     dialogs: DialogService
     links: PledgeLinks
+    tap_links: TapLinks
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
 
     @property
@@ -82,6 +84,12 @@ def build_core(
         pledges=pledges,
         dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
         links=links,
+        tap_links=TapLinks(
+            secret,
+            clock,
+            settings.public_url,
+            timedelta(minutes=settings.tap_readback_minutes),
+        ),
         networks=dict(networks),
     )
     return core

@@ -21,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.ports import Clock
@@ -39,6 +39,7 @@ DEFAULT_RETRY = timedelta(minutes=5)
 STATUSES = "/api/v1/statuses"
 DNS_CACHE_SECONDS = 60
 NOT_PUBLIC = "instance address is not public"
+MAX_ENDPOINTS = 4096
 
 
 class PrivateAddress(OSError):
@@ -87,6 +88,7 @@ class StatusPoster:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self._endpoints: dict[str, URL] = {}
 
     def _http(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -109,15 +111,15 @@ class StatusPoster:
         self, base_url: str, token: str, text: str, idempotency_key: str
     ) -> PostOutcome:
         """Post ``text`` publicly; the same key never makes a second status."""
-        body = urlencode({"status": text, "visibility": "public"}).encode()
+        body = json.dumps({"status": text, "visibility": "public"}).encode()
         headers = {
             "Authorization": f"Bearer {token}",
             "Idempotency-Key": idempotency_key,
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": "application/json",
         }
         try:
             async with self._http().post(
-                base_url + STATUSES, data=body, headers=headers, allow_redirects=False
+                self._endpoint(base_url), data=body, headers=headers, allow_redirects=False
             ) as response:
                 raw = await response.read()
                 return self.outcome(response.status, response.headers, raw)
@@ -127,6 +129,15 @@ class StatusPoster:
             return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+
+    def _endpoint(self, base_url: str) -> URL:
+        """The statuses address of an instance, parsed once (parsing costs per request)."""
+        endpoint = self._endpoints.get(base_url)
+        if endpoint is None:
+            if len(self._endpoints) >= MAX_ENDPOINTS:
+                self._endpoints.clear()
+            endpoint = self._endpoints[base_url] = URL(base_url + STATUSES)
+        return endpoint
 
     def outcome(self, status: int, headers: CIMultiDictProxy[str], raw: bytes) -> PostOutcome:
         """An HTTP answer in the blast's vocabulary (as Mastodon.py's errors were mapped)."""

@@ -20,7 +20,14 @@ from bot.blast.notices import send_each, tell_failed
 from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
-from bot.blast.report import LATE_NOTE, NOT_POSTED, TAP_NOTE, figures_of, report_message
+from bot.blast.report import (
+    LATE_NOTE,
+    NOT_POSTED,
+    TAP_NOTE,
+    TAP_OPENED_PREFIX,
+    figures_of,
+    report_message,
+)
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, transition
@@ -227,8 +234,8 @@ class Blast:
                     tap.offer(
                         repo=core.repo,
                         notifier=core.notifier,
-                        networks=core.networks,
                         writer=writer,
+                        links=core.tap_links,
                         campaign=campaign,
                         queued=plan.tap_queued,
                         sending=plan.tap_sending,
@@ -346,6 +353,7 @@ class Blast:
         return await tap.remind(
             notifier=self._core.notifier,
             networks=self._core.networks,
+            links=self._core.tap_links,
             campaign=campaign,
             pending=pending,
             concurrency=self._tuning.tap_concurrency,
@@ -372,6 +380,10 @@ class Blast:
         pledges = await core.repo.pledges_of_campaign(campaign.id)
         stats = await core.repo.campaign_stats(campaign.id)
         figures = figures_of(campaign, pledges, stats, core.settings)
+        if figures.tap:
+            events = await core.repo.events_of(campaign.id)
+            opened = sum(1 for name in events if name.startswith(TAP_OPENED_PREFIX))
+            figures = replace(figures, opened=opened)
         message = report_message(campaign, figures)
         await core.notifier.send_to_user(campaign.organiser, message)
         await self._announce(campaign, message)

@@ -21,6 +21,7 @@ from bot.settings import Settings
 NOT_POSTED = "not_posted"  # failure reason of a tap pledge never confirmed
 LATE_NOTE = "late_minutes"  # campaign note: how late the launch went out
 TAP_NOTE = "tap"  # campaign note: the blast offered one-tap links
+TAP_OPENED_PREFIX = "tap:"  # campaign event ``tap:<pledge id>``: a tap link was opened
 LINKS_SHOWN = 3
 
 
@@ -29,6 +30,7 @@ class Figures:
     posted: int = 0  # posted by Chorus (auto)
     confirmed: int = 0  # tapped and confirmed by read-back
     not_posted: int = 0  # tap links never used
+    opened: int = 0  # tap pledges whose link was opened at least once
     failed: dict[str, int] = field(default_factory=dict)  # by reason
     reach: int = 0
     links: tuple[str, ...] = ()
@@ -86,7 +88,12 @@ def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
     parts.append(t("blast.report_posted", count=figures.posted))
     if figures.tap:
         parts.append(
-            t("blast.report_tapped", confirmed=figures.confirmed, not_posted=figures.not_posted)
+            t(
+                "blast.report_tapped",
+                confirmed=figures.confirmed,
+                not_posted=figures.not_posted,
+                opened=figures.opened,
+            )
         )
     if figures.failed:
         parts.append(t("blast.report_failed", count=figures.failed_total))

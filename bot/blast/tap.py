@@ -1,8 +1,10 @@
 """One-tap delivery: the supporter posts from their own account with a prefilled link.
 
 At launch each tap pledge gets a private message with a button to the network's compose
-screen; after TAP_REMINDER_MINUTES those who have not posted get a gentle reminder; the
-accounts' recent posts are read back to see who really posted.
+screen, through our own short link (``TapLinks``: a raw compose URL is too long for a chat
+button once the message is URL-encoded); after TAP_REMINDER_MINUTES those who have not
+posted get a gentle reminder; the accounts' recent posts are read back to see who really
+posted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import t
 from bot.notifier import Notifier
 from bot.ports import NetworkFailure, Repository, SocialNetwork
+from bot.services.tap_links import TapLinks
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,19 @@ def tap_message(
     campaign: Campaign,
     pledge: Pledge,
     account: SocialAccount,
-    network: SocialNetwork,
+    link: str,
     *,
     reminder: bool,
 ) -> OutgoingMessage:
-    """The message with the one URL button every front end can show: the compose link."""
+    """The message with the one URL button every front end can show: ``link``, our short
+    link that redirects to the network's compose screen with the text filled in."""
     text = pledge.message or campaign.message
     key = "blast.tap_reminder" if reminder else "blast.tap_offer"
     label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
     return OutgoingMessage.of(
         t(key, title=campaign.title, account=account.display),
         t("blast.tap_text", message=text),
-        buttons=((Button(label, url=network.compose_url(account, text)),),),
+        buttons=((Button(label, url=link),),),
     )
 
 
@@ -51,8 +55,8 @@ async def offer(
     *,
     repo: Repository,
     notifier: Notifier,
-    networks: Mapping[Network, SocialNetwork],
     writer: DeliveryWriter,
+    links: TapLinks,
     campaign: Campaign,
     queued: list[tuple[Pledge, SocialAccount]],
     sending: list[tuple[Pledge, SocialAccount]],
@@ -69,7 +73,8 @@ async def offer(
 
     async def send(pledge: Pledge, account: SocialAccount) -> None:
         nonlocal offered
-        message = tap_message(campaign, pledge, account, networks[pledge.network], reminder=False)
+        link = links.url(campaign, pledge)
+        message = tap_message(campaign, pledge, account, link, reminder=False)
         async with limit:
             await notifier.send_to_user(pledge.supporter, message)
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
@@ -130,13 +135,14 @@ async def remind(
     *,
     notifier: Notifier,
     networks: Mapping[Network, SocialNetwork],
+    links: TapLinks,
     campaign: Campaign,
     pending: list[tuple[Pledge, SocialAccount]],
     concurrency: int,
 ) -> int:
     """Nudge supporters who were offered a link and have not posted yet."""
     messages = [
-        (p.supporter, tap_message(campaign, p, a, networks[p.network], reminder=True))
+        (p.supporter, tap_message(campaign, p, a, links.url(campaign, p), reminder=True))
         for p, a in pending
         if p.network in networks
     ]

@@ -17,6 +17,7 @@ from bot.ports import AccountLinker
 from bot.web.handlers import PledgeSite
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
+from bot.web.tap import TapRedirects
 
 log = logging.getLogger(__name__)
 
@@ -33,5 +34,6 @@ def create_web_app(core: Core, linkers: Mapping[Network, AccountLinker]) -> web.
     app.router.add_get("/pledge/{token}", site.pledge_page)
     app.router.add_post("/pledge/{token}/{network}", site.pledge_post)
     app.router.add_get("/oauth/{network}/callback", site.callback)
+    app.router.add_get("/tap/{token}", TapRedirects(core, site.env).open)
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

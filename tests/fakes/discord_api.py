@@ -676,6 +676,9 @@ class FakeDiscord:
         for embed in body.get("embeds") or []:
             _check(len(embed.get("description") or "") <= 4096, 400, 50035, "embed too long")
             _check(len(embed.get("title") or "") <= 256, 400, 50035, "embed title too long")
+        for row in body.get("components") or []:
+            for component in row.get("components") or []:
+                _check(len(component.get("url") or "") <= 512, 400, 50035, "url too long")
         message = b.message(
             b.snowflake(),
             channel_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.fast_http import FastHttpProtocol, RawRequest
 
 Handler = Callable[[web.Request], Any]
 
@@ -72,6 +75,7 @@ class LoopbackFake:
         self.request_count = 0
         self._failures: list[Failure] = []
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self.port = 0
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_get("/_fake/stats", self._stats_handler)
@@ -93,6 +97,10 @@ class LoopbackFake:
     def create_accounts(self, count: int) -> list[dict[str, str]]:
         raise NotImplementedError
 
+    def answer_fast(self, request: RawRequest) -> tuple[int, bytes]:
+        """The benchmark-mode answer (see ``start_fast``); fakes that have one override it."""
+        raise NotImplementedError
+
     # ---- lifecycle -----------------------------------------------------------------
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> LoopbackFake:
@@ -105,10 +113,32 @@ class LoopbackFake:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
+    async def start_fast(self, port: int = 0, host: str = "127.0.0.1") -> LoopbackFake:
+        """Serve ``answer_fast`` (and the stats) on a bare HTTP/1.1 front: benchmarks only.
+
+        No recording, no failure injection, no other route: the cheapest a request can be.
+        """
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: FastHttpProtocol(self._answer_raw, self.latency_ms / 1000), host, port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def _answer_raw(self, request: RawRequest) -> tuple[int, bytes]:
+        if request.path == "/_fake/stats":
+            return 200, json.dumps({"requests": self.request_count, **self.stats()}).encode()
+        self.request_count += 1
+        return self.answer_fast(request)
+
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
 
     async def __aenter__(self) -> LoopbackFake:
         return await self.start()
@@ -214,14 +244,23 @@ def run_standalone(factory: Callable[[float], LoopbackFake], description: str) -
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--accounts", type=int, default=0, help="pre-create this many")
-    parser.add_argument("--no-record", action="store_true", help="do not keep request logs")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="benchmark mode: no request log; the bare HTTP front if the fake has one",
+    )
     args = parser.parse_args()
 
     async def main() -> None:
         fake = factory(args.latency_ms)
         fake.record_requests = not args.no_record
-        await fake.start(args.port)
+        if args.no_record and type(fake).answer_fast is not LoopbackFake.answer_fast:
+            await fake.start_fast(args.port)  # benchmark mode: a bare HTTP front
+        else:
+            await fake.start(args.port)
         accounts = fake.create_accounts(args.accounts) if args.accounts else []
+        gc.collect()
+        gc.freeze()  # the accounts live as long as the process: no collection rescans them
         print(json.dumps({"url": fake.url, "accounts": accounts}), flush=True)
         try:
             await asyncio.Event().wait()

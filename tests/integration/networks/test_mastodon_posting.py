@@ -6,6 +6,7 @@ and a too-long status; these cover the rest of what a server or the network can 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +35,7 @@ async def test_many_posts_share_one_connection(
     calls = fake_mastodon.seen("POST", "/api/v1/statuses")
     assert len({call.peer for call in calls}) == 1  # kept alive, not reconnected
     assert calls[0].headers["Authorization"] == f"Bearer {account.tokens.access_token}"
-    assert "visibility=public" in calls[0].body
+    assert json.loads(calls[0].body) == {"status": "Hello 0", "visibility": "public"}
 
 
 async def test_iso_rate_limit_reset_is_honoured(

@@ -11,6 +11,9 @@ from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from tests.fakes.clock import FakeClock
 from tests.unit.blast.harness import GROUP, MESSAGE, ORGANISER, make_world
+from tests.unit.blast.tap_site import tap_site
+
+COMPOSE = f"https://fake.example/x/compose?text={quote(MESSAGE)}"
 
 
 async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
@@ -32,7 +35,15 @@ async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
     assert world.x.posts == []
     offer = world.chat.to(f"user:{quick.supporter.id}")[-1]
     assert offer.keys[0] == "blast.tap_offer"
-    assert offer.actions == [f"https://fake.example/x/compose?text={quote(MESSAGE)}"]
+    # the button is our short link to this pledge, which redirects to the compose screen
+    (link,) = offer.actions
+    assert link.startswith(f"{world.core.settings.public_url}/tap/")
+    assert world.core.tap_links.read(link.rsplit("/", 1)[1]).pledge_id == quick.id
+    (slow_link,) = world.chat.to(f"user:{slow.supporter.id}")[-1].actions
+    assert slow_link != link
+    async with tap_site(world.core) as site:
+        assert await site.follow(link) == (303, COMPOSE)
+        assert await site.follow(link) == (303, COMPOSE)  # tapping twice works too
     assert "publier depuis" in world.texts_to(f"user:{slow.supporter.id}")
     for pledge in (quick, slow, never):
         assert (await world.pledge(pledge)).delivery is DeliveryState.TAP_OFFERED
@@ -51,7 +62,10 @@ async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
     assert confirmed.remote_post_url and "/x/status/" in confirmed.remote_post_url
     assert world.chat.to(f"user:{quick.supporter.id}")[-1].keys[0] == "blast.tap_offer"
     assert world.chat.to(f"user:{slow.supporter.id}")[-1].keys[0] == "blast.tap_reminder"
-    assert world.chat.to(f"user:{never.supporter.id}")[-1].keys[0] == "blast.tap_reminder"
+    reminder = world.chat.to(f"user:{never.supporter.id}")[-1]
+    assert reminder.keys[0] == "blast.tap_reminder"
+    (reminder_link,) = reminder.actions
+    assert world.core.tap_links.read(reminder_link.rsplit("/", 1)[1]).pledge_id == never.id
 
     # the second one posts after the reminder; the third never does
     world.x.user_posts(
@@ -63,7 +77,7 @@ async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
     assert (unconfirmed.status, unconfirmed.failure_reason) == (PledgeStatus.FAILED, "not_posted")
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert "Posted by Chorus: 1" in report
-    assert "Posted with one tap: 2 · not posted: 1" in report
+    assert "Posted with one tap: 2 · not posted: 1 · opened their link: 1" in report
     assert "Failed" not in report
     assert "Total reach: 91 followers" in report
     assert world.chat.keys_to(f"chat:{GROUP.id}").count("blast.report_title") == 1
@@ -99,3 +113,35 @@ async def test_a_withdrawn_tap_pledge_does_not_make_the_report_speak_of_taps(
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert "Posted by Chorus: 1" in report
     assert "one tap" not in report
+
+
+async def test_a_long_message_still_gets_a_short_link(repo: Repository, clock: FakeClock) -> None:
+    """280 characters of accents and emoji URL-encode to far more than a chat button takes."""
+    long_message = ("Sauvons les abeilles 🐝 été, forêt, à côté ! " * 7)[:250] + " #SaveBees"
+    world = await make_world(repo, clock)
+    campaign = await world.campaign(networks=(Network.X,), message=long_message)
+    pledge, _ = await world.supporter(campaign, network=Network.X)
+    await world.go(campaign.launch_at)
+
+    (link,) = world.chat.to(f"user:{pledge.supporter.id}")[-1].actions
+    compose = f"https://fake.example/x/compose?text={quote(long_message)}"
+    assert len(compose) > 512 and len(link) < 120
+    async with tap_site(world.core) as site:
+        assert await site.follow(link) == (303, compose)
+
+
+async def test_a_personalised_message_is_what_the_link_prefills(
+    repo: Repository, clock: FakeClock
+) -> None:
+    world = await make_world(repo, clock)
+    campaign = await world.campaign(networks=(Network.X,))
+    mine = f"My own words {MESSAGE}"
+    pledge, _ = await world.supporter(campaign, network=Network.X, message=mine)
+    await world.go(campaign.launch_at)
+
+    (link,) = world.chat.to(f"user:{pledge.supporter.id}")[-1].actions
+    async with tap_site(world.core) as site:
+        assert await site.follow(link) == (
+            303,
+            f"https://fake.example/x/compose?text={quote(mine)}",
+        )

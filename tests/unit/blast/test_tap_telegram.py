@@ -22,6 +22,7 @@ from bot.ports import Repository
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 from tests.unit.blast.harness import MESSAGE, make_world
+from tests.unit.blast.tap_site import tap_site
 
 ORGANISER = UserRef("telegram", "1001", "Olive", "en")
 SACHA = UserRef("telegram", "4001", "Sacha", "en")
@@ -62,12 +63,19 @@ async def test_tap_offer_reminder_and_report_over_telegram(
         )
         await world.go(campaign.launch_at)
 
-        # each supporter: one private message with a URL button to the prefilled compose
+        # each supporter: one private message with a URL button, our short link to their
+        # pledge, which redirects to the prefilled compose screen
+        links = world.core.tap_links
+        sacha_link = links.url(campaign, sacha)
+        francoise_link = links.url(campaign, francoise)
         (offer,) = to(api, SACHA)
-        assert offer.buttons == [{"text": "Post on X", "url": COMPOSE}]
+        assert offer.buttons == [{"text": "Post on X", "url": sacha_link}]
         assert "launching now" in offer.text and MESSAGE in offer.text
         (offre,) = to(api, FRANCOISE)
-        assert offre.buttons == [{"text": "Publier sur X", "url": COMPOSE}]
+        assert offre.buttons == [{"text": "Publier sur X", "url": francoise_link}]
+        async with tap_site(world.core) as site:
+            assert await site.follow(sacha_link) == (303, COMPOSE)
+            assert await site.follow(francoise_link) == (303, COMPOSE)
         assert "part maintenant" in offre.text
         assert (await world.reload(campaign)).status is CampaignStatus.LAUNCHED
         assert (await world.pledge(sacha)).delivery is DeliveryState.TAP_OFFERED
@@ -81,12 +89,12 @@ async def test_tap_offer_reminder_and_report_over_telegram(
         reminder = to(api, FRANCOISE)[-1]
         assert len(to(api, FRANCOISE)) == 2
         assert "pas encore vu votre publication" in reminder.text
-        assert reminder.buttons == [{"text": "Publier sur X", "url": COMPOSE}]
+        assert reminder.buttons == [{"text": "Publier sur X", "url": francoise_link}]
 
         # the report: one tapped and confirmed, one not posted, the reach of the one
         await world.go(campaign.launch_at + timedelta(minutes=120))
         (report,) = to(api, ORGANISER)
-        assert "Posted with one tap: 1 · not posted: 1" in report.text
+        assert "Posted with one tap: 1 · not posted: 1 · opened their link: 2" in report.text
         assert "Total reach: 40 followers" in report.text
         assert "Failed" not in report.text
         assert "https://fake.example/x/status/" in report.text

@@ -55,7 +55,9 @@ def test_expired_link(links: PledgeLinks, clock: FakeClock) -> None:
     assert refused(links, token) == "link.expired"
 
 
-@pytest.mark.parametrize("position", [0, 10, -1, -10])
+# Not the last character: in base64 its low bits can be padding, so a swap there may
+# decode to the same signature.
+@pytest.mark.parametrize("position", [0, 10, -2, -10])
 def test_tampered_link(links: PledgeLinks, position: int) -> None:
     token = links.issue("K7QX2M", supporter(7))
     swapped = "A" if token[position] != "A" else "B"
