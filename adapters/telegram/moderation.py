@@ -26,10 +26,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PendingReason:
-    """A moderator pressed Reject and we wait for their reply to ``prompt_id``."""
+    """A moderator pressed Reject and we wait for their reply to ``prompt_id``.
+
+    Kept with the dialogs in the database, so a restart between the press and the reply
+    loses nothing.
+    """
 
     campaign_id: int
     prompt_id: int
+
+
+def _pending_key(moderator_id: int) -> str:
+    return f"telegram:{moderator_id}:reject-reason"
 
 
 class ModerationHandlers:
@@ -38,7 +46,6 @@ class ModerationHandlers:
         self.core = kit.core
         self.chat_id = kit.settings.telegram_moderation_chat_id
         self.moderator_ids = frozenset(kit.settings.telegram_moderator_ids)
-        self.pending: dict[int, PendingReason] = {}
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kit.guarded
@@ -115,13 +122,18 @@ class ModerationHandlers:
                 )[:64],
             ),
         )
-        self.pending[int(moderator.id)] = PendingReason(campaign_id, prompt.message_id)
+        await self.core.repo.save_dialog(
+            _pending_key(int(moderator.id)),
+            {"campaign_id": campaign_id, "prompt_id": prompt.message_id},
+        )
         await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
 
     async def reason(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None and update.effective_user is not None
-        waiting = self.pending.get(update.effective_user.id)
+        key = _pending_key(update.effective_user.id)
+        stored = await self.core.repo.load_dialog(key)
+        waiting = PendingReason(**stored) if stored else None
         replied = message.reply_to_message
         if waiting is None or replied is None or replied.message_id != waiting.prompt_id:
             return  # an ordinary conversation among moderators
@@ -132,7 +144,7 @@ class ModerationHandlers:
         except InvalidInput:
             raise  # keep waiting: the next reply may carry a usable reason
         except DomainError:
-            self.pending.pop(update.effective_user.id, None)
+            await self.core.repo.delete_dialog(key)
             raise
-        self.pending.pop(update.effective_user.id, None)
+        await self.core.repo.delete_dialog(key)
         await self.kit.reply(update, rejected(campaign))

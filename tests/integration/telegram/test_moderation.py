@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.telegram.front_end import TelegramFrontEnd
 from bot.app import Core
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -152,3 +153,32 @@ async def test_a_decided_card_cannot_be_decided_again(
         t("campaign.cannot_rejected", ref=campaign.ref, status="live"), "en"
     )
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.LIVE
+
+
+async def test_reject_reason_survives_a_restart_between_press_and_reply(
+    api: FakeTelegramApi, core: Core, clock: FakeClock
+) -> None:
+    first = TelegramFrontEnd(core, poll_timeout=2)
+    core.notifier.register(first)
+    await first.start()
+    try:
+        campaign, card = await pending(core, clock, api)
+        since = api.mark()
+        await Driver(api, core).press(MODERATOR, card, f"reject:{campaign.id}")
+        prompt_call = await api.wait_for(
+            "sendMessage", lambda c: c.chat_id == MODERATION_CHAT["id"], since=since
+        )
+        prompt = api.message(prompt_call)
+    finally:
+        await first.stop()
+
+    second = TelegramFrontEnd(core, poll_timeout=2)
+    core.notifier.register(second)
+    await second.start()
+    try:
+        await Driver(api, core).say(MODERATOR, MODERATION_CHAT, "Off topic", reply_to=prompt)
+        stored = await core.campaigns.get(campaign.ref)
+        assert stored.status is CampaignStatus.REJECTED
+        assert stored.reject_reason == "Off topic"
+    finally:
+        await second.stop()
