@@ -1,0 +1,523 @@
+"""The core's ``Repository`` written once in SQL, over a small driver interface.
+
+Every method's logic and statement lives here. Statements are spelled the PostgreSQL way:
+numbered parameters ``$1``, ``$2`` (one may appear twice) and ``column = ANY($n)`` with a
+list parameter for "one of these values"; ``storage.sqlite`` translates that spelling for
+SQLite. The back ends (``storage.sqlite``, ``storage.postgres``) supply the connection and
+its transactions, a ``Session`` per transaction, and the few paths whose fast form differs:
+the bulk writes, running a migration script, the migration lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.errors import DomainError, StaleUpdate
+from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.refs import UserRef
+from storage import migrations, rows, statements
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5000  # rows (or ids) per statement in the bulk paths
+
+Values = tuple[Any, ...]
+
+
+class Session(Protocol):
+    """One open transaction. Parameters are bound, never formatted into the text; a
+    ``list`` parameter is an array, for ``= ANY($n)``."""
+
+    async def execute(self, sql: str, *params: Any) -> None: ...
+    async def fetch_one(self, sql: str, *params: Any) -> rows.Row | None: ...
+    async def fetch_all(self, sql: str, *params: Any) -> list[rows.Row]: ...
+
+
+SessionT = TypeVar("SessionT", bound=Session)
+T = TypeVar("T")
+FromRow = Callable[[rows.Row, rows.Codec], T]
+
+INSERT_CAMPAIGN = statements.insert(
+    "campaigns",
+    rows.CAMPAIGN_COLUMNS,
+    "numeric",
+    suffix="ON CONFLICT (ref) DO NOTHING RETURNING *",
+)
+UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS, "numeric")
+INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, "numeric", suffix="RETURNING *")
+# a token write (here, in update_tokens, or a revocation) bumps tokens_version: that number
+# is the account's change marker (account_stamps)
+UPSERT_ACCOUNT = statements.insert(
+    "accounts",
+    rows.ACCOUNT_COLUMNS,
+    "numeric",
+    suffix=(
+        "ON CONFLICT (network, instance, remote_id) DO UPDATE SET "
+        "owner_platform = excluded.owner_platform, owner_id = excluded.owner_id, "
+        "owner_name = excluded.owner_name, owner_language = excluded.owner_language, "
+        "handle = excluded.handle, followers = excluded.followers, "
+        "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
+        "token_expires_at = excluded.token_expires_at, token_scope = excluded.token_scope, "
+        "revoked = FALSE, tokens_version = accounts.tokens_version + 1 RETURNING *"
+    ),
+)
+INSERT_PLEDGE = statements.insert(
+    "pledges",
+    rows.PLEDGE_COLUMNS,
+    "numeric",
+    suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
+)
+UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
+
+_STATS = """
+SELECT p.network AS network,
+       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS supporters,
+       COALESCE(SUM(a.followers) FILTER (WHERE p.status <> 'withdrawn'), 0) AS reach,
+       COUNT(*) FILTER (WHERE p.status = 'posted') AS posted,
+       COUNT(*) FILTER (WHERE p.status = 'failed') AS failed,
+       COALESCE(SUM(a.followers) FILTER (WHERE p.status = 'posted'), 0) AS posted_reach
+FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id
+WHERE p.campaign_id = $1
+GROUP BY p.network
+"""
+
+
+class SqlRepository(Generic[SessionT]):
+    """Everything the core stores; a back end subclasses it with its driver."""
+
+    dialect: str  # the folder of its migration steps
+    version_table: str  # CREATE TABLE IF NOT EXISTS schema_version …
+
+    def __init__(self, codec: rows.Codec) -> None:
+        self._codec = codec
+
+    # what a back end supplies ---------------------------------------------------------
+
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[SessionT]:
+        """A session inside one transaction, committed on exit, rolled back on error;
+        ``write=False`` promises only reads."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def _lock_migrations(self, db: SessionT) -> None:
+        """Keep other processes from migrating until this transaction ends (if they can)."""
+
+    async def _run_script(self, db: SessionT, script: str) -> None:
+        """Run every statement of a migration script inside the session's transaction."""
+        raise NotImplementedError
+
+    async def _upsert_accounts(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
+        """``UPSERT_ACCOUNT`` for each of ``values``; the stored rows, in the same order."""
+        raise NotImplementedError
+
+    async def _insert_pledges(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
+        """``INSERT_PLEDGE`` for each of ``values``; the inserted rows, in the same order."""
+        raise NotImplementedError
+
+    async def _write_deliveries(
+        self, db: SessionT, ids: list[int | None], values: list[Values]
+    ) -> None:
+        """Set ``rows.DELIVERY_COLUMNS`` to ``values[i]`` (and bump version) on pledge
+        ``ids[i]``."""
+        raise NotImplementedError
+
+    # reads that map rows to core objects ----------------------------------------------
+
+    async def _one(self, from_row: FromRow[T], sql: str, *params: Any) -> T | None:
+        """The first row a read returns, as a core object, or None."""
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(sql, *params)
+        return None if row is None else from_row(row, self._codec)
+
+    async def _all(self, from_row: FromRow[T], sql: str, *params: Any) -> list[T]:
+        """Every row a read returns, as core objects."""
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(sql, *params)
+        return [from_row(row, self._codec) for row in found]
+
+    # migrations -----------------------------------------------------------------------
+
+    async def migrate(self) -> int:
+        return await migrations.migrate(self, self.dialect)
+
+    async def schema_version(self) -> int:
+        async with self.transaction() as db:
+            await self._lock_migrations(db)
+            await db.execute(self.version_table)
+            row = await db.fetch_one(
+                "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
+            )
+        assert row is not None
+        return int(row["version"])
+
+    async def apply_step(self, step: migrations.Step) -> bool:
+        async with self.transaction() as db:
+            await self._lock_migrations(db)
+            done = await db.fetch_one(
+                "SELECT 1 FROM schema_version WHERE version = $1", step.version
+            )
+            if done is not None:
+                return False
+            await self._run_script(db, step.sql)
+            await db.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
+                step.version,
+                step.name,
+                self._codec.time_in(datetime.now(UTC)),
+            )
+        return True
+
+    # campaigns ------------------------------------------------------------------------
+
+    async def add_campaign(self, campaign: Campaign) -> Campaign:
+        async with self.transaction() as db:
+            row = await db.fetch_one(INSERT_CAMPAIGN, *rows.campaign_values(campaign, self._codec))
+        if row is None:  # another campaign took this ref in the meantime
+            raise StaleUpdate()
+        return rows.campaign_from_row(row, self._codec)
+
+    async def get_campaign(self, campaign_id: int) -> Campaign | None:
+        return await self._one(
+            rows.campaign_from_row, "SELECT * FROM campaigns WHERE id = $1", campaign_id
+        )
+
+    async def find_campaign(self, ref: str) -> Campaign | None:
+        return await self._one(
+            rows.campaign_from_row, "SELECT * FROM campaigns WHERE ref = $1", ref
+        )
+
+    async def update_campaign(self, campaign: Campaign) -> Campaign:
+        if campaign.id is None:
+            raise ValueError("update_campaign needs a stored campaign")
+        params = (*rows.campaign_values(campaign, self._codec), campaign.id, campaign.version)
+        async with self.transaction() as db:
+            row = await db.fetch_one(UPDATE_CAMPAIGN, *params)
+        if row is None:
+            raise StaleUpdate()
+        return rows.campaign_from_row(row, self._codec)
+
+    async def campaigns_of(self, organiser: UserRef) -> list[Campaign]:
+        return await self._all(
+            rows.campaign_from_row,
+            "SELECT * FROM campaigns WHERE organiser_platform = $1 AND organiser_id = $2 "
+            "ORDER BY id",
+            organiser.platform,
+            organiser.id,
+        )
+
+    async def campaigns_in(self, statuses: Collection[CampaignStatus]) -> list[Campaign]:
+        return await self._all(
+            rows.campaign_from_row,
+            "SELECT * FROM campaigns WHERE status = ANY($1) ORDER BY id",
+            rows.status_values(list(statuses)),
+        )
+
+    # cards ----------------------------------------------------------------------------
+
+    async def add_card(self, card: PostedCard) -> PostedCard:
+        async with self.transaction() as db:
+            row = await db.fetch_one(INSERT_CARD, *rows.card_values(card, self._codec))
+        assert row is not None
+        return rows.card_from_row(row, self._codec)
+
+    async def cards_of(self, campaign_id: int, kind: CardKind | None = None) -> list[PostedCard]:
+        return await self._all(
+            rows.card_from_row,
+            "SELECT * FROM cards WHERE campaign_id = $1 "
+            "AND (CAST($2 AS TEXT) IS NULL OR kind = $2) ORDER BY id",
+            campaign_id,
+            kind.value if kind is not None else None,
+        )
+
+    async def remove_card(self, card_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM cards WHERE id = $1", card_id)
+
+    # accounts -------------------------------------------------------------------------
+
+    async def save_account(self, account: SocialAccount) -> SocialAccount:
+        async with self.transaction() as db:
+            row = await db.fetch_one(UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
+        assert row is not None
+        return rows.account_from_row(row, self._codec)
+
+    async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
+        values = [rows.account_values(account, self._codec) for account in accounts]
+        if not values:
+            return []
+        async with self.transaction() as db:
+            saved = await self._upsert_accounts(db, values)
+        return [rows.account_from_row(row, self._codec) for row in saved]
+
+    async def get_account(self, account_id: int) -> SocialAccount | None:
+        return await self._one(
+            rows.account_from_row, "SELECT * FROM accounts WHERE id = $1", account_id
+        )
+
+    async def get_accounts(self, account_ids: Collection[int]) -> dict[int, SocialAccount]:
+        accounts = await self._all(
+            rows.account_from_row, "SELECT * FROM accounts WHERE id = ANY($1)", list(account_ids)
+        )
+        return {account.id: account for account in accounts if account.id is not None}
+
+    async def account_stamps(self, account_ids: Collection[int]) -> dict[int, str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT id, tokens_version FROM accounts WHERE id = ANY($1)", list(account_ids)
+            )
+        return {row["id"]: str(row["tokens_version"]) for row in found}
+
+    async def accounts_of(self, owner: UserRef) -> list[SocialAccount]:
+        return await self._all(
+            rows.account_from_row,
+            "SELECT * FROM accounts WHERE owner_platform = $1 AND owner_id = $2 ORDER BY id",
+            owner.platform,
+            owner.id,
+        )
+
+    async def update_tokens(self, account_id: int, tokens: TokenSet) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE accounts SET access_token = $1, refresh_token = $2, "
+                "token_expires_at = $3, token_scope = $4, "
+                "tokens_version = tokens_version + 1 WHERE id = $5",
+                *rows.token_values(tokens, self._codec),
+                account_id,
+            )
+
+    async def mark_account_revoked(self, account_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE accounts SET revoked = TRUE, tokens_version = tokens_version + 1 "
+                "WHERE id = $1 AND NOT revoked",
+                account_id,
+            )
+
+    async def erase_supporter(self, owner: UserRef) -> int:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM pledges WHERE account_id IN "
+                "(SELECT id FROM accounts WHERE owner_platform = $1 AND owner_id = $2) "
+                "OR (supporter_platform = $1 AND supporter_id = $2)",
+                owner.platform,
+                owner.id,
+            )
+            erased = await db.fetch_all(
+                "DELETE FROM accounts WHERE owner_platform = $1 AND owner_id = $2 RETURNING id",
+                owner.platform,
+                owner.id,
+            )
+        log.info("erased %s accounts of %s", len(erased), owner.key)
+        return len(erased)
+
+    # pledges --------------------------------------------------------------------------
+
+    async def add_pledge(self, pledge: Pledge) -> Pledge:
+        async with self.transaction() as db:
+            row = await db.fetch_one(INSERT_PLEDGE, *rows.pledge_values(pledge, self._codec))
+        if row is None:
+            raise DomainError("pledge.already", title="")
+        return rows.pledge_from_row(row, self._codec)
+
+    async def add_pledges(self, pledges: Sequence[Pledge]) -> list[Pledge]:
+        values = [rows.pledge_values(pledge, self._codec) for pledge in pledges]
+        if not values:
+            return []
+        async with self.transaction() as db:
+            added = await self._insert_pledges(db, values)
+        return [rows.pledge_from_row(row, self._codec) for row in added]
+
+    async def get_pledge(self, pledge_id: int) -> Pledge | None:
+        return await self._one(
+            rows.pledge_from_row, "SELECT * FROM pledges WHERE id = $1", pledge_id
+        )
+
+    async def find_pledge(self, campaign_id: int, account_id: int) -> Pledge | None:
+        return await self._one(
+            rows.pledge_from_row,
+            "SELECT * FROM pledges WHERE campaign_id = $1 AND account_id = $2",
+            campaign_id,
+            account_id,
+        )
+
+    async def update_pledge(self, pledge: Pledge) -> Pledge:
+        if pledge.id is None:
+            raise ValueError("update_pledge needs a stored pledge")
+        params = (*rows.pledge_values(pledge, self._codec), pledge.id, pledge.version)
+        async with self.transaction() as db:
+            row = await db.fetch_one(UPDATE_PLEDGE, *params)
+        if row is None:
+            raise StaleUpdate()
+        return rows.pledge_from_row(row, self._codec)
+
+    async def pledges_of_campaign(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> list[Pledge]:
+        wanted = rows.status_values(None if statuses is None else list(statuses))
+        if wanted is None:
+            return await self._all(
+                rows.pledge_from_row,
+                "SELECT * FROM pledges WHERE campaign_id = $1 ORDER BY id",
+                campaign_id,
+            )
+        return await self._all(
+            rows.pledge_from_row,
+            "SELECT * FROM pledges WHERE campaign_id = $1 AND status = ANY($2) ORDER BY id",
+            campaign_id,
+            wanted,
+        )
+
+    async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]:
+        return await self._all(
+            rows.pledge_from_row,
+            "SELECT * FROM pledges WHERE supporter_platform = $1 AND supporter_id = $2 "
+            "ORDER BY id",
+            supporter.platform,
+            supporter.id,
+        )
+
+    async def campaign_stats(self, campaign_id: int) -> CampaignStats:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(_STATS, campaign_id)
+        return rows.stats_from_rows(found)
+
+    async def set_delivery(
+        self,
+        pledge_ids: Sequence[int],
+        state: DeliveryState,
+        *,
+        expected: DeliveryState | None = None,
+    ) -> list[int]:
+        moved: set[int] = set()
+        expected_value = expected.value if expected is not None else None
+        async with self.transaction() as db:
+            for start in range(0, len(pledge_ids), CHUNK):
+                found = await db.fetch_all(
+                    "UPDATE pledges SET delivery = $1, version = version + 1 "
+                    "WHERE id = ANY($2) AND (CAST($3 AS TEXT) IS NULL OR delivery = $3) "
+                    "RETURNING id",
+                    state.value,
+                    list(pledge_ids[start : start + CHUNK]),
+                    expected_value,
+                )
+                moved.update(row["id"] for row in found)
+        return [pledge_id for pledge_id in pledge_ids if pledge_id in moved]
+
+    async def record_deliveries(self, pledges: Sequence[Pledge]) -> None:
+        ids = [pledge.id for pledge in pledges]
+        values = [rows.delivery_values(pledge, self._codec) for pledge in pledges]
+        async with self.transaction() as db:
+            await self._write_deliveries(db, ids, values)
+
+    # once-only events, nonces ---------------------------------------------------------
+
+    async def claim_event(self, campaign_id: int, name: str, at: datetime) -> bool:
+        async with self.transaction() as db:
+            row = await db.fetch_one(
+                "INSERT INTO campaign_events (campaign_id, name, claimed_at) "
+                "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING name",
+                campaign_id,
+                name,
+                self._codec.time_in(at),
+            )
+        return row is not None
+
+    async def events_of(self, campaign_id: int) -> set[str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT name FROM campaign_events WHERE campaign_id = $1", campaign_id
+            )
+        return {row["name"] for row in found}
+
+    async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
+        async with self.transaction() as db:
+            row = await db.fetch_one(
+                "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING nonce",
+                nonce,
+                self._codec.time_in(expires_at),
+            )
+        return row is not None
+
+    async def nonce_used(self, nonce: str) -> bool:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one("SELECT 1 FROM used_nonces WHERE nonce = $1", nonce)
+        return row is not None
+
+    # dialogs --------------------------------------------------------------------------
+
+    async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO dialogs (user_key, state) VALUES ($1, $2) "
+                "ON CONFLICT (user_key) DO UPDATE SET state = excluded.state",
+                user_key,
+                self._codec.json_in(state),
+            )
+
+    async def load_dialog(self, user_key: str) -> dict[str, Any] | None:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one("SELECT state FROM dialogs WHERE user_key = $1", user_key)
+        return None if row is None else dict(self._codec.json_out(row["state"]))
+
+    async def delete_dialog(self, user_key: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM dialogs WHERE user_key = $1", user_key)
+
+    # OAuth states ---------------------------------------------------------------------
+
+    async def save_oauth_state(
+        self, state: str, data: dict[str, Any], expires_at: datetime
+    ) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO oauth_states (state, data, expires_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (state) DO UPDATE SET data = excluded.data, "
+                "expires_at = excluded.expires_at",
+                state,
+                self._codec.seal_json(data),
+                self._codec.time_in(expires_at),
+            )
+
+    async def take_oauth_state(self, state: str, now: datetime) -> dict[str, Any] | None:
+        moment = self._codec.time_in(now)
+        async with self.transaction() as db:
+            row = await db.fetch_one(
+                "DELETE FROM oauth_states WHERE state = $1 RETURNING data, expires_at", state
+            )
+            await db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", moment)
+        if row is None or row["expires_at"] <= moment:
+            return None
+        return dict(self._codec.open_json(row["data"]))
+
+    # Mastodon apps --------------------------------------------------------------------
+
+    async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT client_id, client_secret FROM mastodon_apps WHERE instance = $1",
+                instance,
+            )
+        if row is None:
+            return None
+        return row["client_id"], self._codec.cipher.decrypt(row["client_secret"])
+
+    async def save_mastodon_app(self, instance: str, client_id: str, client_secret: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO mastodon_apps (instance, client_id, client_secret) "
+                "VALUES ($1, $2, $3) ON CONFLICT (instance) DO UPDATE SET "
+                "client_id = excluded.client_id, client_secret = excluded.client_secret",
+                instance,
+                client_id,
+                self._codec.cipher.encrypt(client_secret),
+            )
