@@ -25,8 +25,7 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
-from storage import open_repository, rows, statements
-from storage.sqlite import SqliteRepository
+from storage import open_repository
 
 T0 = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 CIPHER = TokenCipher("benchmark-secret-not-real")
@@ -61,27 +60,6 @@ def _fixtures(campaign_id: int, count: int) -> tuple[list[SocialAccount], list[P
     return accounts, pledges
 
 
-async def _seed(repo: Any, campaign_id: int, count: int) -> None:
-    accounts, pledges = _fixtures(campaign_id, count)
-    codec = repo._codec
-    account_rows = [rows.account_values(a, codec) for a in accounts]
-    pledge_rows = [rows.pledge_values(p, codec) for p in pledges]
-    if isinstance(repo, SqliteRepository):
-        async with repo._tx() as db:
-            sql = statements.insert("accounts", rows.ACCOUNT_COLUMNS, "qmark")
-            await db.executemany(sql, account_rows)
-            sql = statements.insert("pledges", rows.PLEDGE_COLUMNS, "qmark")
-            await db.executemany(sql, pledge_rows)
-    else:
-        async with repo._tx() as db:
-            await db.copy_records_to_table(
-                "accounts", records=account_rows, columns=list(rows.ACCOUNT_COLUMNS)
-            )
-            await db.copy_records_to_table(
-                "pledges", records=pledge_rows, columns=list(rows.PLEDGE_COLUMNS)
-            )
-
-
 async def _run(name: str, url: str, count: int) -> None:
     repo = await open_repository(url, CIPHER)
     try:
@@ -99,13 +77,16 @@ async def _run(name: str, url: str, count: int) -> None:
             )
         )
         assert campaign.id is not None
-        await _seed(repo, campaign.id, count)
 
         async def timed(label: str, call: Any) -> Any:
             start = time.perf_counter()
             result = await call
             print(f"{name:8} {label:22} {time.perf_counter() - start:7.3f} s")
             return result
+
+        accounts, pledges = _fixtures(campaign.id, count)
+        await timed("save_accounts", repo.save_accounts(accounts))
+        await timed("add_pledges", repo.add_pledges(pledges))
 
         loaded = await timed("pledges_of_campaign", repo.pledges_of_campaign(campaign.id))
         ids = [p.id for p in loaded]
