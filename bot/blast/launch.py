@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.blast import tap
+from bot.blast import heap, tap
+from bot.blast.accounts import AccountSource, PreparedAccounts
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
 from bot.blast.plan import plan_deliveries
@@ -63,19 +64,11 @@ class BlastResult:
         return max(stamps) if stamps else None
 
 
-@dataclass
-class _Prepared:
-    """The accounts the preparation loaded, and their change markers read just before."""
-
-    accounts: dict[int, SocialAccount]
-    stamps: dict[int, str]
-
-
 class Blast:
     def __init__(self, core: Core, tuning: BlastTuning | None = None) -> None:
         self._core = core
         self._tuning = tuning or BlastTuning()
-        self._prepared: dict[int, _Prepared] = {}
+        self._prepared: dict[int, PreparedAccounts] = {}
         self.results: dict[int, BlastResult] = {}
 
     # --- before the launch -------------------------------------------------------
@@ -98,13 +91,14 @@ class Blast:
         """Queue the pledges and refresh tokens ahead; keep the accounts for the launch."""
         assert campaign.id is not None
         repo, batch = self._core.repo, self._tuning.account_batch
-        pledges = await repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        ids = {p.account_id for p in pledges}
-        # markers first: an account changed while loading counts as changed at the launch
-        stamps = await load_stamps(repo, ids, batch)
-        accounts = await load_accounts(repo, ids, batch)
+        with heap.loading():
+            pledges = await repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+            ids = {p.account_id for p in pledges}
+            # markers first: an account changed while loading counts as changed at the launch
+            stamps = await load_stamps(repo, ids, batch)
+            accounts = await load_accounts(repo, ids, batch)
         await self._prepare(campaign, pledges, accounts)
-        self._prepared[campaign.id] = _Prepared(accounts, stamps)
+        self._prepared[campaign.id] = PreparedAccounts(accounts, stamps)
 
     async def _prepare(
         self, campaign: Campaign, pledges: list[Pledge], accounts: dict[int, SocialAccount]
@@ -126,30 +120,6 @@ class Blast:
         """Drop what the preparation kept for a campaign that will not launch."""
         self._prepared.pop(campaign_id, None)
 
-    async def _accounts_for(
-        self, campaign_id: int, pledges: list[Pledge]
-    ) -> dict[int, SocialAccount]:
-        """The accounts of ``pledges`` as stored now: those the preparation loaded unless
-        they changed since (re-linked, refreshed, revoked, erased), the others loaded now.
-        The check is one marker query per few thousand accounts; only changed accounts
-        are loaded (and their tokens decrypted) again."""
-        repo, batch = self._core.repo, self._tuning.account_batch
-        needed = {p.account_id for p in pledges}
-        accounts: dict[int, SocialAccount] = {}
-        prepared = self._prepared.pop(campaign_id, None)
-        if prepared is not None:
-            kept = needed & prepared.accounts.keys()
-            current = await load_stamps(repo, kept, batch)
-            accounts = {
-                i: prepared.accounts[i] for i in kept if current.get(i) == prepared.stamps.get(i)
-            }
-            if len(accounts) < len(kept):
-                log.info("%s accounts changed since the preparation", len(kept) - len(accounts))
-        missing = needed - accounts.keys()
-        if missing:
-            accounts.update(await load_accounts(repo, missing, batch))
-        return accounts
-
     # --- the launch ----------------------------------------------------------------
 
     async def launch(self, campaign: Campaign, late: timedelta = timedelta(0)) -> Campaign:
@@ -167,9 +137,10 @@ class Blast:
             return fresh or campaign
         assert launching.id is not None
         log.info("campaign %s launching (late %s min)", launching.ref, late_minutes)
-        stats = await self._core.repo.campaign_stats(launching.id)
-        if not launching.goal_met(stats.supporters):
-            return await self._goal_missed(launching, stats.supporters)
+        if launching.goal:  # with no minimum there is nothing to count before sending
+            stats = await self._core.repo.campaign_stats(launching.id)
+            if not launching.goal_met(stats.supporters):
+                return await self._goal_missed(launching, stats.supporters)
         return await self.deliver(launching)
 
     async def deliver(self, campaign: Campaign) -> Campaign:
@@ -183,9 +154,37 @@ class Blast:
         assert campaign.id is not None
         result = BlastResult(campaign.id, started=time.monotonic())
         self.results[campaign.id] = result
-        pledges = await core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        accounts = await self._accounts_for(campaign.id, pledges)
-        queued = await self._prepare(campaign, pledges, accounts)
+        with heap.blast_heap():
+            senders = await self._deliver(campaign, result)
+        launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
+        log.info(
+            "campaign %s launched: %s",
+            launched.ref,
+            {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
+        )
+        refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
+        if launched.notes.get(TAP_NOTE) == "1":  # the report waits for the taps
+            await core.cards.refresh_now(campaign.id)
+            await self._tell_failed(launched, refusals)
+        else:
+            await self.report(launched, refusals)
+        return launched
+
+    async def _deliver(self, campaign: Campaign, result: BlastResult) -> list[AutoSender]:
+        """The blast itself: every auto post and tap offer of ``campaign``."""
+        core = self._core
+        assert campaign.id is not None
+        with heap.loading():
+            pledges = await core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        # accounts are fetched batch by batch as the senders go, except those of pledges
+        # that arrived since the preparation, which the preparation needs now
+        source = AccountSource(core.repo, self._prepared.pop(campaign.id, None))
+        waiting = [p for p in pledges if p.delivery is DeliveryState.WAITING]
+        queued: set[int] = set()
+        if waiting:
+            accounts = await source.get([p.account_id for p in waiting])
+            queued = await self._prepare(campaign, waiting, accounts)
+            source.keep(accounts)
         log.info(
             "campaign %s: %s pledges ready to deliver in %.3f s",
             campaign.ref,
@@ -194,7 +193,6 @@ class Blast:
         )
         plan = plan_deliveries(
             pledges,
-            accounts,
             queued=queued,
             networks=core.networks,
             settings=core.settings,
@@ -207,7 +205,7 @@ class Blast:
             campaign = await core.repo.update_campaign(
                 replace(campaign, notes={**campaign.notes, TAP_NOTE: "1"})
             )
-        del pledges, accounts
+        del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         deadline = time.monotonic() + core.settings.blast_retry_window_seconds
         async with DeliveryWriter(
             core.repo,
@@ -237,6 +235,7 @@ class Blast:
                         writer=writer,
                         links=core.tap_links,
                         campaign=campaign,
+                        accounts=source,
                         queued=plan.tap_queued,
                         sending=plan.tap_sending,
                         batch=self._tuning.mark_batch,
@@ -246,23 +245,13 @@ class Blast:
                 for network, sender in senders.items():
                     blast.create_task(
                         sender.run(
-                            plan.auto_queued.get(network, []), plan.auto_sending.get(network, [])
+                            plan.auto_queued.get(network, []),
+                            plan.auto_sending.get(network, []),
+                            source,
                         )
                     )
             result.offered = offers.result()
-        launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
-        log.info(
-            "campaign %s launched: %s",
-            launched.ref,
-            {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
-        )
-        refusals = {i: r for sender in senders.values() for i, r in sender.refusals.items()}
-        if launched.notes.get(TAP_NOTE) == "1":  # the report waits for the taps
-            await core.cards.refresh_now(campaign.id)
-            await self._tell_failed(launched, refusals)
-        else:
-            await self.report(launched, refusals)
-        return launched
+        return list(senders.values())
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
         """Move to ``status`` from the stored version (the blast may have changed notes)."""
@@ -377,9 +366,11 @@ class Blast:
         ]
         for part in chunks(closed, self._tuning.flush_every):
             await core.repo.record_deliveries(part)
-        pledges = await core.repo.pledges_of_campaign(campaign.id)
+        with heap.loading():
+            pledges = await core.repo.pledges_of_campaign(campaign.id)
         stats = await core.repo.campaign_stats(campaign.id)
         figures = figures_of(campaign, pledges, stats, core.settings)
+        del pledges
         if figures.tap:
             events = await core.repo.events_of(campaign.id)
             opened = sum(1 for name in events if name.startswith(TAP_OPENED_PREFIX))

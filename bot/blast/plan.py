@@ -2,7 +2,8 @@
 
 Auto pledges go to their network's sender, tap pledges to the one-tap offer; each as
 fresh (QUEUED) or caught mid-request by a crash (SENDING). Pledges queued for a network
-that is no longer configured are failed here rather than left hanging.
+that is no longer configured are failed here rather than left hanging. Accounts are not
+needed here: the senders fetch them a batch at a time (``bot.blast.accounts``).
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.blast.prepare import REASON_UNAVAILABLE, mode_of
-from bot.domain.account import SocialAccount
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import SocialNetwork
 from bot.settings import Settings
 
-Pair = tuple[Pledge, SocialAccount]
-
 
 @dataclass
 class DeliveryPlan:
-    auto_queued: dict[Network, list[Pair]] = field(default_factory=dict)
-    auto_sending: dict[Network, list[Pair]] = field(default_factory=dict)
-    tap_queued: list[Pair] = field(default_factory=list)
-    tap_sending: list[Pair] = field(default_factory=list)
+    """The senders consume these lists as they go (so delivered pledges can be freed)."""
+
+    auto_queued: dict[Network, list[Pledge]] = field(default_factory=dict)
+    auto_sending: dict[Network, list[Pledge]] = field(default_factory=dict)
+    tap_queued: list[Pledge] = field(default_factory=list)
+    tap_sending: list[Pledge] = field(default_factory=list)
     stranded: list[Pledge] = field(default_factory=list)
     has_tap: bool = False
 
@@ -37,7 +37,6 @@ class DeliveryPlan:
 
 def plan_deliveries(
     pledges: list[Pledge],
-    accounts: Mapping[int, SocialAccount],
     *,
     queued: Collection[int],
     networks: Mapping[Network, SocialNetwork],
@@ -48,9 +47,6 @@ def plan_deliveries(
     preparation moved from WAITING to QUEUED (the other WAITING ones it failed)."""
     plan = DeliveryPlan()
     for pledge in pledges:
-        account = accounts.get(pledge.account_id)
-        if account is None:
-            continue  # erased by its owner since
         if pledge.delivery is DeliveryState.WAITING:
             if pledge.id not in queued:
                 continue  # failed by the preparation: revoked, network not available
@@ -70,5 +66,5 @@ def plan_deliveries(
             )
         else:
             continue  # offered already (TAP_OFFERED): the read-back takes it from here
-        target.append((pledge, account))
+        target.append(pledge)
     return plan

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
+from bot.blast.accounts import AccountSource
 from bot.blast.matching import find_campaign_post
 from bot.blast.notices import send_each
 from bot.blast.prepare import chunks
@@ -58,15 +59,17 @@ async def offer(
     writer: DeliveryWriter,
     links: TapLinks,
     campaign: Campaign,
-    queued: list[tuple[Pledge, SocialAccount]],
-    sending: list[tuple[Pledge, SocialAccount]],
+    accounts: AccountSource,
+    queued: list[Pledge],
+    sending: list[Pledge],
     batch: int,
     concurrency: int,
 ) -> int:
     """Send every tap pledge its one-tap link; return how many were offered.
 
-    Batches are marked SENDING before their messages go; a batch interrupted by a crash
-    is offered again on restart (a second link is better than none).
+    Batches get their accounts, then are marked SENDING before their messages go; a
+    batch interrupted by a crash is offered again on restart (a second link is better
+    than none). Both lists are consumed as they are offered.
     """
     limit = asyncio.Semaphore(concurrency)
     offered = 0
@@ -80,13 +83,22 @@ async def offer(
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
         offered += 1
 
-    await asyncio.gather(*(send(p, a) for p, a in sending))
-    for part in chunks(queued, batch):
-        ids = [p.id for p, _ in part if p.id is not None]
-        moved = set(
-            await repo.set_delivery(ids, DeliveryState.SENDING, expected=DeliveryState.QUEUED)
-        )
-        await asyncio.gather(*(send(p, a) for p, a in part if p.id in moved))
+    for pledges, mark in ((sending, False), (queued, True)):
+        while pledges:
+            part = pledges[:batch]
+            del pledges[:batch]
+            found = await accounts.get([p.account_id for p in part])
+            part = [p for p in part if p.account_id in found]  # the others were erased
+            if mark:
+                moved = set(
+                    await repo.set_delivery(
+                        [p.id for p in part if p.id is not None],
+                        DeliveryState.SENDING,
+                        expected=DeliveryState.QUEUED,
+                    )
+                )
+                part = [p for p in part if p.id in moved]
+            await asyncio.gather(*(send(p, found[p.account_id]) for p in part))
     return offered
 
 
