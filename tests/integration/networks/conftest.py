@@ -96,3 +96,11 @@ async def stored_mastodon_account(
             linked_at=clock.now(),
         )
     )
+
+
+@pytest.fixture
+async def account(
+    repo: Repository, fake_mastodon: FakeMastodon, clock: FakeClock
+) -> SocialAccount:
+    """A Mastodon account linked on the fake instance, tokens stored."""
+    return await stored_mastodon_account(repo, fake_mastodon, clock)

@@ -11,13 +11,14 @@ import pytest
 from adapters.networks.instances import normalise_instance
 from adapters.networks.mastodon import MastodonNetwork
 from adapters.networks.oauth import challenge_of
+from bot.domain.account import SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
 from tests.fakes.clock import FakeClock
 from tests.fakes.loopback import reset_in
 from tests.fakes.mastodon_api import FakeMastodon
-from tests.integration.networks.conftest import settings_for, stored_mastodon_account
+from tests.integration.networks.conftest import settings_for
 
 REDIRECT = "http://127.0.0.1:9/oauth/mastodon/callback"
 
@@ -150,10 +151,8 @@ async def test_wrong_verifier_is_refused(
 async def test_post_success_and_idempotency_key(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
 
     first = await mastodon_network.post(account, "Hello #river", "pledge-1-launch")
     again = await mastodon_network.post(account, "Hello #river", "pledge-1-launch")
@@ -179,12 +178,10 @@ async def test_post_success_and_idempotency_key(
 async def test_post_failures_map_to_outcomes(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
     status: int,
     kind: OutcomeKind,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.fail(status, account=account.remote_id, path="/api/v1/statuses")
 
     outcome = await mastodon_network.post(account, "Hello", "key")
@@ -196,10 +193,9 @@ async def test_post_failures_map_to_outcomes(
 async def test_rate_limit_gives_retry_moment(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
     clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.fail(429, path="/api/v1/statuses", headers={"X-RateLimit-Reset": reset_in(300)})
 
     outcome = await mastodon_network.post(account, "Hello", "key")
@@ -213,10 +209,8 @@ async def test_rate_limit_gives_retry_moment(
 async def test_too_long_status_is_rejected(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
 
     outcome = await mastodon_network.post(account, "x" * 501, "key")
 
@@ -227,10 +221,9 @@ async def test_too_long_status_is_rejected(
 async def test_recent_posts(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
     clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     assert (await mastodon_network.post(account, "Old one", "k0")).ok
     since = clock.advance(timedelta(minutes=10))
     posted = await mastodon_network.post(account, "Fish & rivers <3 #river", "k1")
@@ -245,10 +238,9 @@ async def test_recent_posts(
 async def test_recent_posts_with_revoked_token(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
     clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.tokens.clear()
 
     with pytest.raises(NetworkFailure) as caught:
@@ -260,13 +252,11 @@ async def test_recent_posts_with_revoked_token(
 async def test_revoke(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
     await mastodon_network.authorization_url(
         state="s", redirect_uri=REDIRECT, instance=fake_mastodon.host
     )
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
 
     await mastodon_network.revoke(account)
 
@@ -277,16 +267,14 @@ async def test_revoke(
 async def test_refresh_without_refresh_token_keeps_tokens(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
 
     assert await mastodon_network.refresh(account) == account.tokens
 
 
 def test_compose_url(mastodon_network: MastodonNetwork) -> None:
-    from bot.domain.account import SocialAccount, TokenSet
+    from bot.domain.account import TokenSet
     from bot.domain.networks import Network
     from tests.integration.networks.conftest import OWNER
 

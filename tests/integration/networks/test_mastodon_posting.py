@@ -13,20 +13,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.networks.mastodon import MastodonNetwork
+from bot.domain.account import SocialAccount
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import Repository
 from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
-from tests.integration.networks.conftest import settings_for, stored_mastodon_account
+from tests.integration.networks.conftest import settings_for
 
 
 async def test_many_posts_share_one_connection(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
 
     outcomes = [await mastodon_network.post(account, f"Hello {n}", f"k{n}") for n in range(5)]
 
@@ -41,10 +40,9 @@ async def test_many_posts_share_one_connection(
 async def test_iso_rate_limit_reset_is_honoured(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
     clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     reset = (datetime.now(UTC) + timedelta(seconds=600)).isoformat().replace("+00:00", "Z")
     fake_mastodon.fail(429, path="/api/v1/statuses", headers={"X-RateLimit-Reset": reset})
 
@@ -59,11 +57,10 @@ async def test_iso_rate_limit_reset_is_honoured(
 async def test_rate_limit_without_usable_reset_waits_the_default(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
     clock: FakeClock,
     reset: str | None,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     headers = {} if reset is None else {"X-RateLimit-Reset": reset}
     fake_mastodon.fail(429, path="/api/v1/statuses", headers=headers)
 
@@ -87,14 +84,12 @@ async def test_rate_limit_without_usable_reset_waits_the_default(
 async def test_other_answers_are_mapped(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
     status: int,
     body: dict[str, str] | None,
     kind: OutcomeKind,
     reason: str,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.fail(status, path="/api/v1/statuses", body=body)
 
     outcome = await mastodon_network.post(account, "Hello", "key")
@@ -106,10 +101,8 @@ async def test_other_answers_are_mapped(
 async def test_a_redirect_is_not_followed(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.fail(
         307, path="/api/v1/statuses", headers={"Location": f"{fake_mastodon.url}/inwards"}
     )
@@ -123,10 +116,8 @@ async def test_a_redirect_is_not_followed(
 async def test_unreachable_instance_is_network_down(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,
-    repo: Repository,
-    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     port = fake_mastodon.port
     await fake_mastodon.close()  # nothing listens there any more
 
@@ -137,9 +128,11 @@ async def test_unreachable_instance_is_network_down(
 
 
 async def test_slow_instance_times_out_as_network_down(
-    repo: Repository, fake_mastodon: FakeMastodon, clock: FakeClock
+    repo: Repository,
+    fake_mastodon: FakeMastodon,
+    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     fake_mastodon.latency_ms = 1_000  # the fake still finishes the request on close
     network = MastodonNetwork(settings_for(), repo, clock=clock, timeout=0.1)
     try:
@@ -153,9 +146,12 @@ async def test_slow_instance_times_out_as_network_down(
 
 @pytest.mark.parametrize("instance", ["127.0.0.1", "10.1.2.3", "localhost"])
 async def test_private_instance_is_never_posted_to(
-    repo: Repository, fake_mastodon: FakeMastodon, clock: FakeClock, instance: str
+    repo: Repository,
+    fake_mastodon: FakeMastodon,
+    clock: FakeClock,
+    instance: str,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     network = MastodonNetwork(settings_for(mastodon_allow_private_hosts=False), repo, clock=clock)
     try:
         outcome = await network.post(replace(account, instance=instance), "Hello", "key")
@@ -168,9 +164,11 @@ async def test_private_instance_is_never_posted_to(
 
 
 async def test_closing_is_idempotent(
-    repo: Repository, fake_mastodon: FakeMastodon, clock: FakeClock
+    repo: Repository,
+    fake_mastodon: FakeMastodon,
+    clock: FakeClock,
+    account: SocialAccount,
 ) -> None:
-    account = await stored_mastodon_account(repo, fake_mastodon, clock)
     network = MastodonNetwork(settings_for(), repo, clock=clock)
     assert (await network.post(account, "One", "k1")).ok
 
