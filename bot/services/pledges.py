@@ -60,11 +60,15 @@ class PledgeService:
         return campaign
 
     def ensure_open(self, campaign: Campaign) -> None:
+        """Pledges are open while the campaign is live and its launch moment is ahead."""
         if campaign.status is CampaignStatus.LIVE and campaign.launch_at > self.clock.now():
             return
-        if campaign.status in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED) or (
-            campaign.status is CampaignStatus.LIVE
-        ):
+        launching_or_past = {
+            CampaignStatus.LIVE,
+            CampaignStatus.LAUNCHING,
+            CampaignStatus.LAUNCHED,
+        }
+        if campaign.status in launching_or_past:
             raise DomainError("pledge.already_launched", title=campaign.title)
         raise DomainError(
             "pledge.not_open", title=campaign.title, status=t(f"status.{campaign.status.value}")
