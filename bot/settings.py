@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.networks import DeliveryMode, Network
 from bot.i18n import supported_languages
+from bot.secret_strength import GENERATE_HINT, MIN_LENGTH, weakness
 
 
 class SettingsError(Exception):
@@ -137,12 +138,19 @@ class Settings(BaseSettings):
         return bool(self.x_client_id)
 
     def require_secret_key(self) -> str:
-        if self.secret_key is None or len(self.secret_key.get_secret_value()) < 16:
-            raise SettingsError(
-                "SECRET_KEY is required (at least 16 characters); "
-                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
-            )
-        return self.secret_key.get_secret_value()
+        """SECRET_KEY, or ``SettingsError`` saying why it is unfit and how to make one."""
+        if self.secret_key is None:
+            problem = "is required"
+        else:
+            key = self.secret_key.get_secret_value()
+            reason = weakness(key)
+            if reason is None:
+                return key
+            problem = f"is {reason}"
+        raise SettingsError(
+            f"Setting SECRET_KEY {problem}: use {MIN_LENGTH}+ random characters; "
+            f"generate one with: {GENERATE_HINT}"
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

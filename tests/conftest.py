@@ -22,7 +22,7 @@ from storage import open_repository
 from tests.fakes.clock import FakeClock
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TEST_SECRET = "test-secret-not-real-0123456789"
+TEST_SECRET = "test-secret-not-real-0123456789abcdef"
 
 
 @pytest.fixture

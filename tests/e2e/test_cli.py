@@ -18,7 +18,7 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds before a stuck process is killed (a guard, not a speed check)
-SECRET = "test-secret-not-real-0123456789"
+SECRET = "test-secret-not-real-0123456789abcdef"
 LISTENING_RE = re.compile(r"web server listening on http://([\d.]+):(\d+)")
 
 
@@ -78,6 +78,20 @@ def test_migrate_speaks_the_default_language(tmp_path: Path) -> None:
 def test_a_missing_secret_key_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
     assert_one_line_refusal(chorus(tmp_path, command), "SECRET_KEY")
     assert_one_line_refusal(chorus(tmp_path, command, SECRET_KEY="short"), "SECRET_KEY")
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+@pytest.mark.parametrize(
+    "weak",
+    ["test-secret-not-real-0123456789", "x" * 40, "your-secret-key-here-0192837465019283"],
+)
+def test_a_short_or_weak_secret_key_is_refused_with_the_generate_command(
+    tmp_path: Path, command: str, weak: str
+) -> None:
+    result = chorus(tmp_path, command, SECRET_KEY=weak)
+    assert_one_line_refusal(result, "SECRET_KEY")
+    assert "secrets.token_urlsafe(32)" in result.stderr
+    assert weak not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from storage import open_repository
 from tests.fakes.mastodon_api import FakeMastodon
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "test-secret-not-real-0123456789"
+SECRET = "test-secret-not-real-0123456789abcdef"
 PLEDGES = 2000
 LATENCY_MS = 40
 LAUNCH_AHEAD = timedelta(seconds=6)

@@ -29,7 +29,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 
-TEST_SECRET = "test-secret-not-real-0123456789"
+TEST_SECRET = "test-secret-not-real-0123456789abcdef"
 SUPPORTER = UserRef("test", "501", "Sam", "en")
 ORGANISER = UserRef("test", "1", "Olga", "en")
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')

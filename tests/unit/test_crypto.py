@@ -6,7 +6,7 @@ import pytest
 
 from bot.crypto import TokenCipher, derive_key
 
-SECRET = "test-secret-not-real-0123456789"
+SECRET = "test-secret-not-real-0123456789abcdef"
 OTHER = "another-secret-not-real-98765"
 TOKEN = "test-token-not-real-é✓"
 

@@ -130,15 +130,18 @@ def test_blank_tokens_mean_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_require_secret_key() -> None:
     with pytest.raises(SettingsError, match="SECRET_KEY is required"):
         load_settings().require_secret_key()
-    with pytest.raises(SettingsError, match="at least 16"):
+    with pytest.raises(SettingsError, match="at least 32") as refused:
         load_settings(secret_key="short-not-real").require_secret_key()
-    secret = "test-secret-not-real-0123456789"
+    assert "secrets.token_urlsafe(32)" in str(refused.value)
+    with pytest.raises(SettingsError, match="placeholder"):
+        load_settings(secret_key="your-secret-key-here-0192837465019283").require_secret_key()
+    secret = "test-secret-not-real-0123456789abcdef"
     assert load_settings(secret_key=secret).require_secret_key() == secret
 
 
 def test_secret_key_from_environment_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "test-secret-not-real-0123456789")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-not-real-0123456789abcdef")
     settings = load_settings()
-    assert settings.require_secret_key() == "test-secret-not-real-0123456789"
+    assert settings.require_secret_key() == "test-secret-not-real-0123456789abcdef"
     assert "test-secret-not-real" not in repr(settings)
     assert "test-secret-not-real" not in str(settings.model_dump())

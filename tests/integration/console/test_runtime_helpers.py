@@ -24,7 +24,7 @@ def test_the_console_secret_is_made_once_private_and_kept(tmp_path: Path) -> Non
 
 
 def test_secret_key_wins_over_the_file_and_must_be_long_enough(tmp_path: Path) -> None:
-    given = "test-secret-not-real-0123456789"
+    given = "test-secret-not-real-0123456789abcdef"
     assert console_secret(settings(tmp_path, secret_key=given)) == given
     assert not (tmp_path / "data" / "secret_key").exists()
     with pytest.raises(SettingsError, match="SECRET_KEY"):

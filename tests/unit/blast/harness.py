@@ -30,7 +30,7 @@ from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
 from tests.fakes.networks import FakeNetwork
 
-SECRET = "test-secret-not-real-0123456789"
+SECRET = "test-secret-not-real-0123456789abcdef"
 ORGANISER = UserRef("test", "100", "Olga", "en")
 GROUP = ChatRef("test", "group-en")
 GROUPE = ChatRef("test", "groupe-fr")

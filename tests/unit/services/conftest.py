@@ -26,7 +26,7 @@ from bot.settings import Settings
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
 
-SECRET = "test-secret-not-real-0123456789"
+SECRET = "test-secret-not-real-0123456789abcdef"
 ORGANISER = UserRef("test", "100", "Olga", "en")
 MODERATOR = UserRef("test", "900", "Mo", "en")
 STRANGER = UserRef("test", "666", "Eve", "en")
