@@ -11,10 +11,13 @@ import asyncio
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 from bot.domain.text import t
 from bot.i18n import pick_language, render, supported_languages
+from bot.log_redaction import Redactor
+from bot.log_redaction import install as install_redaction
 from bot.runtime import StartupError, migrate, serve
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -58,7 +61,26 @@ def _persona_name(value: str) -> str:
     return value.lstrip("@")
 
 
-def configure_logging(level_name: str, *, setting: str = "LOG_LEVEL") -> None:
+def known_secrets(settings: Settings) -> list[str]:
+    """The secret values in the settings, redacted from every log line as they are."""
+    values = (
+        settings.secret_key,
+        settings.telegram_bot_token,
+        settings.discord_bot_token,
+        settings.x_client_secret,
+    )
+    return [value.get_secret_value() for value in values if value is not None]
+
+
+def configure_logging(
+    level_name: str,
+    *,
+    setting: str = "LOG_LEVEL",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+) -> None:
+    """Log to ``stream`` (stderr) at ``level_name``, every line scrubbed of ``secrets``
+    and of anything shaped like a token, a code or a pledge link (``bot.log_redaction``)."""
     level = logging.getLevelName(level_name.strip().upper())
     if not isinstance(level, int):
         raise SettingsError(
@@ -67,9 +89,10 @@ def configure_logging(level_name: str, *, setting: str = "LOG_LEVEL") -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        stream=stream or sys.stderr,
         force=True,
     )
+    install_redaction(Redactor(secrets))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     for name in SECRET_LOGGERS:
@@ -77,12 +100,12 @@ def configure_logging(level_name: str, *, setting: str = "LOG_LEVEL") -> None:
 
 
 def _run(settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=known_secrets(settings))
     return asyncio.run(serve(settings))
 
 
 def _migrate(settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=known_secrets(settings))
     version = asyncio.run(migrate(settings))
     language = pick_language(settings.default_language)
     print(render(t("console.cli.migrated", version=version), language))
@@ -92,7 +115,7 @@ def _migrate(settings: Settings) -> int:
 def _console(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.console.app import run_console
 
-    configure_logging(args.log_level, setting="--log-level")
+    configure_logging(args.log_level, setting="--log-level", secrets=known_secrets(settings))
     language = args.lang or pick_language(settings.default_language)
     for stream in (sys.stdin, sys.stdout):
         reconfigure = getattr(stream, "reconfigure", None)
