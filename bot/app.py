@@ -20,6 +20,7 @@ from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
 from bot.services.pledges import PledgeService
+from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.settings import Settings
 
@@ -38,6 +39,7 @@ class Core:
     dialogs: DialogService
     links: PledgeLinks
     tap_links: TapLinks
+    revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
 
     @property
@@ -62,17 +64,21 @@ def build_core(
     *,
     secret: str,
     networks: Mapping[Network, SocialNetwork] = {},
+    revokers: Mapping[Network, SocialNetwork] | None = None,
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
 ) -> Core:
+    """The core; ``revokers`` (default: ``networks``) revoke tokens, also on networks no
+    longer offered for new pledges."""
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     campaigns = CampaignService(repo, clock, notifier, cards, min_lead)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     modes = {network: settings.delivery_mode(network) for network in Network}
+    revocations = Revocations(repo, clock, dict(networks if revokers is None else revokers))
     pledges = PledgeService(
-        repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, dict(networks)
+        repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
     )
     core = Core(
         settings=settings,
@@ -90,6 +96,7 @@ def build_core(
             settings.public_url,
             timedelta(minutes=settings.tap_readback_minutes),
         ),
+        revocations=revocations,
         networks=dict(networks),
     )
     return core

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import Network
@@ -72,6 +72,26 @@ class Repository(Protocol):
     async def mark_account_revoked(self, account_id: int) -> None: ...
     async def erase_supporter(self, owner: UserRef) -> int:
         """Delete every pledge and account of ``owner``; return how many accounts went."""
+        ...
+
+    # token lifetime: tokens nothing needs any more wait here until revoked
+    async def release_tokens(
+        self, account_ids: Collection[int], at: datetime, *, unless_in_use: bool = True
+    ) -> list[PendingRevocation]:
+        """In one transaction, erase the tokens of these accounts (blank strings; the
+        ``revoked`` flag stays: it says what the network answered) and queue them for
+        revocation; return what was queued. Accounts already erased are
+        skipped, and with ``unless_in_use`` so are those still needed: with a PLEDGED
+        pledge in a campaign live, launching, or launched and not yet reported."""
+        ...
+
+    async def pending_revocations(self) -> list[PendingRevocation]: ...
+    async def revocation_done(self, revocation_id: int) -> None:
+        """The network confirmed: forget the queued tokens for good."""
+        ...
+
+    async def revocation_failed(self, revocation_id: int, at: datetime, error: str) -> None:
+        """Count a failed attempt (kept for a later retry)."""
         ...
 
     # pledges
@@ -195,7 +215,9 @@ class SocialNetwork(Protocol):
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
-        """Revoke the tokens at the network where it offers that; best effort."""
+        """Revoke ``account.tokens`` at the network (only the tokens are sure to be set:
+        a queued revocation may come with a blank owner, id and handle). Return once the
+        network confirmed; ``NetworkFailure`` when it did not (the caller retries later)."""
         ...
 
 

@@ -15,7 +15,7 @@ import os
 import secrets
 import signal
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from bot.crypto import TokenCipher
 from bot.domain.networks import Network
 from bot.ports import AccountLinker, Repository, SocialNetwork
 from bot.scheduler import LaunchScheduler
+from bot.services.revocations import Revocations
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from storage import open_repository
@@ -136,6 +137,32 @@ def build_networks(
     return networks, linkers
 
 
+def build_revokers(
+    settings: Settings, repo: Repository, networks: dict[Network, SocialNetwork]
+) -> dict[Network, SocialNetwork]:
+    """Every network Chorus can revoke tokens at: those offered for pledges, plus X
+    whenever its client is configured (tokens linked earlier must still be revocable)."""
+    revokers = dict(networks)
+    if Network.X not in revokers and settings.x_client_id:
+        from adapters.networks.x import XNetwork
+
+        try:
+            revokers[Network.X] = XNetwork(settings, repo)
+        except Exception as exc:
+            raise StartupError(f"the X network cannot be set up: {exc}") from exc
+    return revokers
+
+
+async def retry_revocations(revocations: Revocations, every: float) -> None:
+    """Retry the queued revocations now and every ``every`` seconds, until cancelled."""
+    while True:
+        try:
+            await revocations.retry_pending()
+        except Exception:  # a database hiccup must not end the retries for good
+            log.exception("retrying the pending revocations failed")
+        await asyncio.sleep(every)
+
+
 async def _close(thing: object) -> None:
     """Close an adapter that has ``aclose()`` or ``close()`` (sync ones off the loop)."""
     for name in ("aclose", "close"):
@@ -203,6 +230,12 @@ async def _start(label: str, start: Callable[[], Awaitable[None]]) -> None:
         raise StartupError(f"the {label} failed to start: {exc}") from exc
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
 async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
     try:
         await stop()
@@ -237,7 +270,15 @@ async def serve(settings: Settings) -> int:
                 )
             log.info("networks ready: %s", ", ".join(n.value for n in networks) or "none")
 
-            core = build_core(settings, repo, SystemClock(), secret=secret, networks=networks)
+            revokers = build_revokers(settings, repo, networks)
+            for network, adapter in revokers.items():
+                if networks.get(network) is not adapter:
+                    stack.push_async_callback(
+                        _stop, f"{network.value} revoker", partial(_close, adapter)
+                    )
+            core = build_core(
+                settings, repo, SystemClock(), secret=secret, networks=networks, revokers=revokers
+            )
             await _start_front_ends(core, settings, stack)
             if not core.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
@@ -248,6 +289,10 @@ async def serve(settings: Settings) -> int:
             await _start("scheduler", scheduler.start)
             stack.push_async_callback(_stop, "scheduler", scheduler.stop)
             log.info("scheduler started")
+            retries = asyncio.create_task(
+                retry_revocations(core.revocations, core.revocations.retry_after.total_seconds())
+            )
+            stack.push_async_callback(_cancel, retries)
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

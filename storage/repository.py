@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, StaleUpdate
@@ -75,6 +75,27 @@ INSERT_PLEDGE = statements.insert(
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
 UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
+
+# An account's tokens are still needed while one of its pledges is PLEDGED in a campaign
+# that is live or launching, or launched and not yet reported (tap read-back reads with them).
+_TOKENS_IN_USE = """EXISTS (
+    SELECT 1 FROM pledges AS p JOIN campaigns AS c ON c.id = p.campaign_id
+    WHERE p.account_id = a.id AND p.status = 'pledged'
+      AND (c.status IN ('live', 'launching')
+           OR (c.status = 'launched' AND NOT EXISTS (
+               SELECT 1 FROM campaign_events AS e
+               WHERE e.campaign_id = c.id AND e.name = 'report'))))"""
+_RELEASE = (
+    f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
+    "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2 "
+    "FROM accounts AS a WHERE a.id = ANY($1) AND a.access_token <> ''"
+)
+RELEASE_ANY = _RELEASE + " RETURNING *"
+RELEASE_UNUSED = _RELEASE + f" AND NOT {_TOKENS_IN_USE} RETURNING *"
+ERASE_TOKENS = (
+    "UPDATE accounts SET access_token = '', refresh_token = NULL, token_expires_at = NULL, "
+    "tokens_version = tokens_version + 1 WHERE id = ANY($1)"
+)
 
 _STATS = """
 SELECT p.network AS network,
@@ -318,6 +339,42 @@ class SqlRepository(Generic[SessionT]):
             )
         log.info("erased %s accounts of %s", len(erased), owner.key)
         return len(erased)
+
+    # token lifetime -------------------------------------------------------------------
+
+    async def release_tokens(
+        self, account_ids: Collection[int], at: datetime, *, unless_in_use: bool = True
+    ) -> list[PendingRevocation]:
+        ids = sorted(set(account_ids))
+        if not ids:
+            return []
+        async with self.transaction() as db:
+            queued = await db.fetch_all(
+                RELEASE_UNUSED if unless_in_use else RELEASE_ANY, ids, self._codec.time_in(at)
+            )
+            released = [row["account_id"] for row in queued]
+            if released:
+                await db.execute(ERASE_TOKENS, released)
+        return [rows.revocation_from_row(row, self._codec) for row in queued]
+
+    async def pending_revocations(self) -> list[PendingRevocation]:
+        return await self._all(
+            rows.revocation_from_row, "SELECT * FROM pending_revocations ORDER BY id"
+        )
+
+    async def revocation_done(self, revocation_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM pending_revocations WHERE id = $1", revocation_id)
+
+    async def revocation_failed(self, revocation_id: int, at: datetime, error: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE pending_revocations SET attempts = attempts + 1, "
+                "last_attempt_at = $2, last_error = $3 WHERE id = $1",
+                revocation_id,
+                self._codec.time_in(at),
+                error[:200],
+            )
 
     # pledges --------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.crypto import TokenCipher
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
@@ -299,7 +299,7 @@ def account_values(account: SocialAccount, codec: Codec) -> tuple[Any, ...]:
 def account_from_row(row: Row, codec: Codec) -> SocialAccount:
     owner = _user_out(row, "owner")
     assert owner is not None
-    access = codec.open(row["access_token"])
+    access = codec.open(row["access_token"]) if row["access_token"] else ""  # "": erased
     assert access is not None
     return SocialAccount(
         owner=owner,
@@ -317,6 +317,35 @@ def account_from_row(row: Row, codec: Codec) -> SocialAccount:
         linked_at=_time(codec, row["linked_at"]),
         id=row["id"],
         revoked=bool(row["revoked"]),
+    )
+
+
+# pending revocations ------------------------------------------------------------------
+
+# What ``release_tokens`` copies from an account (ciphertext as is: nothing is decrypted).
+REVOCATION_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "network",
+    "instance",
+    "access_token",
+    "refresh_token",
+    "queued_at",
+)
+
+
+def revocation_from_row(row: Row, codec: Codec) -> PendingRevocation:
+    access = codec.open(row["access_token"])
+    assert access is not None
+    return PendingRevocation(
+        id=row["id"],
+        network=_NETWORKS[row["network"]],
+        instance=row["instance"],
+        tokens=TokenSet(access_token=access, refresh_token=codec.open(row["refresh_token"])),
+        queued_at=_time(codec, row["queued_at"]),
+        account_id=row["account_id"],
+        attempts=row["attempts"],
+        last_attempt_at=codec.time_out(row["last_attempt_at"]),
+        last_error=row["last_error"],
     )
 
 

@@ -254,14 +254,15 @@ class MastodonNetwork:
         return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
+        """Revoke the token with the instance's app; ``NetworkFailure`` when that failed."""
         app = await self._repo.get_mastodon_app(account.instance)
         if app is None:
-            return
+            raise NetworkFailure(PostOutcome(OutcomeKind.REJECTED, reason="app unknown"))
         api = self._api(account.instance, account.tokens.access_token, app)
         try:
             await self._calls.run(api.revoke_access_token, allow_http=self._allow_private)
-        except Exception:  # best effort: erasure goes on regardless
-            log.warning("revoking a Mastodon token at %s failed", account.instance)
+        except Exception as exc:
+            raise NetworkFailure(self._outcome(exc, api)) from exc
 
     # ---- internals -----------------------------------------------------------------
 

@@ -195,6 +195,7 @@ class XNetwork:
         return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
+        """Revoke both tokens; ``NetworkFailure`` unless X answered 200 for each."""
         for token, hint in (
             (account.tokens.access_token, "access_token"),
             (account.tokens.refresh_token, "refresh_token"),
@@ -202,11 +203,16 @@ class XNetwork:
             if not token:
                 continue
             try:
-                await self._form_post(
+                status, _ = await self._form_post(
                     "/2/oauth2/revoke", {"token": token, "token_type_hint": hint}
                 )
-            except (aiohttp.ClientError, TimeoutError):
-                log.warning("revoking an X token of account %s failed", account.id)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise NetworkFailure(
+                    PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+                ) from exc
+            if status != 200:
+                kind = OutcomeKind.NETWORK_DOWN if status >= 500 else OutcomeKind.REJECTED
+                raise NetworkFailure(PostOutcome(kind, reason=f"revoke answered {status}"))
 
     # ---- internals -----------------------------------------------------------------
 

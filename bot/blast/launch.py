@@ -279,6 +279,7 @@ class Blast:
             supporter=t("blast.goal_missed_supporter", **params),
             chat=t("blast.goal_missed_chat", **params),
         )
+        await self._release_tokens(failed)
         return failed
 
     async def fail_missed(self, campaign: Campaign, late: timedelta) -> Campaign:
@@ -298,7 +299,15 @@ class Blast:
             supporter=t("blast.missed_supporter", **params),
             chat=t("blast.missed_chat", **params),
         )
+        await self._release_tokens(failed)
         return failed
+
+    async def _release_tokens(self, campaign: Campaign) -> None:
+        """The campaign is over without a report: its supporters' tokens are not needed
+        for it any more (those another campaign needs are kept)."""
+        assert campaign.id is not None
+        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        await self._core.revocations.release_unused({p.account_id for p in pledges})
 
     # --- after the launch ----------------------------------------------------------
 
@@ -370,6 +379,7 @@ class Blast:
             pledges = await core.repo.pledges_of_campaign(campaign.id)
         stats = await core.repo.campaign_stats(campaign.id)
         figures = figures_of(campaign, pledges, stats, core.settings)
+        account_ids = {p.account_id for p in pledges}
         del pledges
         if figures.tap:
             events = await core.repo.events_of(campaign.id)
@@ -387,6 +397,7 @@ class Blast:
             figures.not_posted,
             figures.failed,
         )
+        await core.revocations.release_unused(account_ids)  # those with no other campaign
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
         await tell_failed(

@@ -49,3 +49,21 @@ class SocialAccount:
         if self.network is Network.MASTODON:
             return f"@{self.handle}@{self.instance}"
         return f"@{self.handle}"
+
+
+@dataclass(frozen=True)
+class PendingRevocation:
+    """Tokens erased from an account and not yet confirmed revoked at their network.
+
+    Only what revoking needs is kept: the network, the instance and the tokens.
+    """
+
+    id: int
+    network: Network
+    instance: str
+    tokens: TokenSet
+    queued_at: datetime
+    account_id: int | None = None
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None

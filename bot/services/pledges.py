@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
@@ -21,11 +20,12 @@ from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
 from bot.domain.text import t
 from bot.notifier import Notifier
-from bot.ports import Clock, Repository, SocialNetwork
+from bot.ports import Clock, Repository
 from bot.progress import crossed_milestones
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.revocations import Revocations, Unrevoked
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,15 @@ class LinkedProfileData:
     tokens: TokenSet
 
 
+@dataclass(frozen=True)
+class Forgotten:
+    """What /forget erased, and the accounts whose access could not be revoked yet."""
+
+    accounts: int
+    pledges: int
+    unrevoked: tuple[Unrevoked, ...] = ()
+
+
 @dataclass
 class PledgeService:
     repo: Repository
@@ -52,7 +61,7 @@ class PledgeService:
     links: PledgeLinks
     public_url: str
     delivery_modes: Mapping[Network, DeliveryMode]
-    networks: Mapping[Network, SocialNetwork]
+    revocations: Revocations
 
     async def open_campaign(self, ref: str) -> Campaign:
         campaign = await self.campaigns.get(ref)
@@ -215,22 +224,17 @@ class PledgeService:
                 change_status(pledge, PledgeStatus.WITHDRAWN, at=self.clock.now())
             )
         await self.after_count_change(campaign, before)
+        await self.revocations.release_unused({p.account_id for p in mine})
         return len(mine)
 
-    async def forget(self, supporter: UserRef) -> dict[str, Any]:
-        """Withdraw everything, revoke tokens where the network allows, erase the accounts."""
+    async def forget(self, supporter: UserRef) -> Forgotten:
+        """Withdraw everything, revoke every account's tokens (queued for retry where the
+        network cannot be reached), erase the accounts."""
         pledges = await self.repo.pledges_of_supporter(supporter)
         touched = {p.campaign_id for p in pledges if p.status is PledgeStatus.PLEDGED}
         accounts = await self.repo.accounts_of(supporter)
-        for account in accounts:
-            network = self.networks.get(account.network)
-            if network is None:
-                continue
-            try:
-                await network.revoke(account)
-            except Exception:  # revocation is best effort; erasure must still happen
-                log.warning("revoking account %s at %s failed", account.id, account.network)
+        unrevoked = await self.revocations.release_all(accounts)
         erased = await self.repo.erase_supporter(supporter)
         for campaign_id in touched:
             self.cards.request(campaign_id)
-        return {"accounts": erased, "pledges": len(pledges)}
+        return Forgotten(accounts=erased, pledges=len(pledges), unrevoked=tuple(unrevoked))

@@ -9,7 +9,7 @@ each platform's commands (help, usage hints) stays with the front ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.domain.campaign import Campaign, normalise_ref
@@ -18,6 +18,7 @@ from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import Text, t
 from bot.services.cards import summary_line
+from bot.services.pledges import Forgotten
 
 FORGET_ACTION = "forget"
 FORGET_YES = f"{FORGET_ACTION}:yes"
@@ -98,6 +99,12 @@ def forget_kept() -> Text:
     return t("forget.kept")
 
 
-def forgotten(erased: Mapping[str, int]) -> Text:
-    """What ``PledgeService.forget`` erased (its ``accounts`` and ``pledges`` counts)."""
-    return t("forget.done", accounts=erased["accounts"], pledges=erased["pledges"])
+def forgotten(erased: Forgotten) -> Text:
+    """What ``PledgeService.forget`` erased, and where to revoke by hand what Chorus could
+    not revoke yet."""
+    if not erased.unrevoked:
+        return t("forget.done", accounts=erased.accounts, pledges=erased.pledges)
+    where = "\n".join(f"• {u.account}: {u.revoke_at}" for u in erased.unrevoked)
+    return t(
+        "forget.done_unrevoked", accounts=erased.accounts, pledges=erased.pledges, where=where
+    )

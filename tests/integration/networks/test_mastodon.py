@@ -264,6 +264,25 @@ async def test_revoke(
     assert (await mastodon_network.post(account, "Hi", "k")).kind is OutcomeKind.REVOKED
 
 
+async def test_a_revocation_mastodon_does_not_confirm_raises(
+    mastodon_network: MastodonNetwork,
+    fake_mastodon: FakeMastodon,
+    account: SocialAccount,
+) -> None:
+    with pytest.raises(NetworkFailure):  # no app registered on the instance: cannot revoke
+        await mastodon_network.revoke(account)
+    await mastodon_network.authorization_url(
+        state="s", redirect_uri=REDIRECT, instance=fake_mastodon.host
+    )
+    fake_mastodon.fail(502, path="/oauth/revoke")
+
+    with pytest.raises(NetworkFailure) as caught:
+        await mastodon_network.revoke(account)
+
+    assert caught.value.outcome.kind is OutcomeKind.NETWORK_DOWN
+    assert fake_mastodon.revoked == []
+
+
 async def test_refresh_without_refresh_token_keeps_tokens(
     mastodon_network: MastodonNetwork,
     fake_mastodon: FakeMastodon,

@@ -275,6 +275,19 @@ async def test_revoke_revokes_both_tokens(
     assert (await x_network.post(account, "Hi", "k")).kind is OutcomeKind.REVOKED
 
 
+async def test_a_revocation_x_does_not_confirm_raises(
+    x_network: XNetwork, fake_x: FakeX, repo: Repository, clock: FakeClock
+) -> None:
+    account = await stored_x_account(repo, fake_x, clock)
+    fake_x.fail(503, path="/2/oauth2/revoke")
+
+    with pytest.raises(NetworkFailure) as caught:
+        await x_network.revoke(account)
+
+    assert caught.value.outcome.kind is OutcomeKind.NETWORK_DOWN
+    assert fake_x.revoked == []  # the caller keeps the tokens queued and retries
+
+
 async def test_compose_url(x_network: XNetwork, fake_x: FakeX, repo: Repository) -> None:
     account = await stored_x_account(repo, fake_x, FakeClock())
 

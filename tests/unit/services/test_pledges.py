@@ -13,6 +13,7 @@ from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef
+from bot.services.pledges import Forgotten
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
@@ -314,9 +315,10 @@ async def test_forget_erases_accounts_revokes_tokens_and_drops_stats(
     await pledge(core, campaign, other, profile(2, followers=7))
     await core.cards.flush()
     front.sent.clear()
-    x_network.fail_revoke = True  # revocation is best effort: erasure still happens
+    x_network.fail_revoke = True  # a failed revocation: erasure still happens, and we say so
     result = await core.pledges.forget(fan)
-    assert result == {"accounts": 2, "pledges": 2}
+    assert (result.accounts, result.pledges) == (2, 2)
+    assert [(u.network, u.account) for u in result.unrevoked] == [(Network.X, "@handle11")]
     assert mastodon.revoked == ["test-token-not-real-1"]
     assert x_network.revoked == ["test-token-not-real-11"]
     assert await core.repo.accounts_of(fan) == []
@@ -327,7 +329,7 @@ async def test_forget_erases_accounts_revokes_tokens_and_drops_stats(
     await core.cards.flush()
     [edit] = [s for s in front.sent if s.where.startswith("edit:group-1/")]
     assert edit.message.parts[3].params["supporters"] == 1
-    assert await core.pledges.forget(fan) == {"accounts": 0, "pledges": 0}
+    assert await core.pledges.forget(fan) == Forgotten(accounts=0, pledges=0)
 
 
 async def test_of_supporter_lists_pledges_with_campaign_and_account(

@@ -14,6 +14,8 @@ from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import t
 from bot.i18n import render
 from bot.services import views
+from bot.services.pledges import Forgotten
+from bot.services.revocations import Unrevoked
 from tests.unit.services.conftest import ORGANISER
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -86,9 +88,18 @@ def test_forget_asks_with_yes_and_no_then_reports_counts() -> None:
     confirm = views.forget_confirm()
     assert [b.action for row in confirm.buttons for b in row] == ["forget:yes", "forget:no"]
     assert "cannot be undone" in shown(confirm)[0]
-    done = views.forgotten({"accounts": 1, "pledges": 3})
+    done = views.forgotten(Forgotten(accounts=1, pledges=3))
     assert render(done, "en") == "Erased: 1 linked account(s) and 3 pledge(s)."
     assert render(done, "fr") == "Effacé : 1 compte(s) lié(s) et 3 soutien(s)."
+
+
+def test_forget_says_which_accounts_are_not_revoked_yet_and_where_to_do_it() -> None:
+    pending = Unrevoked(Network.X, "@fan", "https://x.com/settings/connected_apps")
+    done = views.forgotten(Forgotten(accounts=2, pledges=1, unrevoked=(pending,)))
+    for language in ("en", "fr"):
+        text = render(done, language)
+        assert "2" in text and "• @fan: https://x.com/settings/connected_apps" in text
+    assert "could not withdraw our access" in render(done, "en")
 
 
 @pytest.mark.parametrize("view", [views.approved, views.rejected, views.campaign_cancelled])

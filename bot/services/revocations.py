@@ -1,0 +1,168 @@
+"""Token lifetime: a supporter's tokens live only as long as a pledge needs them.
+
+When nothing needs an account's tokens any more (after an unpledge, after the final
+report of its last campaign) or the supporter asks to be forgotten, the tokens are
+erased from the account and queued (still encrypted) in one transaction, then revoked
+at their network. A revocation that fails (network down, adapter not configured) stays
+queued: ``retry_pending`` tries again, and /forget tells the person which accounts could
+not be revoked yet and where to do it by hand. This service is the only place that does
+any of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from bot.domain.account import PendingRevocation, SocialAccount
+from bot.domain.networks import Network
+from bot.domain.refs import UserRef
+from bot.ports import Clock, NetworkFailure, Repository, SocialNetwork
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(minutes=15)
+CONCURRENCY = 10
+_ERASED_OWNER = UserRef("chorus", "erased", "")
+
+
+@dataclass(frozen=True)
+class Unrevoked:
+    """An account whose tokens Chorus could not revoke yet (it keeps trying)."""
+
+    network: Network
+    account: str  # as shown to its owner, e.g. @bob@mastodon.social
+    revoke_at: str  # where the owner can revoke Chorus's access by hand
+
+
+def manual_revocation_url(network: Network, instance: str) -> str:
+    """The page where a person removes Chorus from their connected apps."""
+    if network is Network.X:
+        return "https://x.com/settings/connected_apps"
+    if network is Network.MASTODON:
+        return f"https://{instance}/oauth/authorized_applications"
+    return "—"
+
+
+@dataclass
+class Revocations:
+    """Releases tokens nothing needs, revokes them, and retries what failed."""
+
+    repo: Repository
+    clock: Clock
+    revokers: Mapping[Network, SocialNetwork]
+    retry_after: timedelta = RETRY_AFTER
+    concurrency: int = CONCURRENCY
+    _retrying: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+
+    async def release_unused(self, account_ids: Iterable[int]) -> int:
+        """Erase and revoke the tokens of those of ``account_ids`` that no pledge still
+        needs (after an unpledge, after a final report); return how many were released."""
+        queued = await self.repo.release_tokens(set(account_ids), self.clock.now())
+        failed = await self._attempt(queued, {})
+        if queued:
+            log.info(
+                "released the tokens of %s accounts (%s not revoked yet)", len(queued), len(failed)
+            )
+        return len(queued)
+
+    async def release_all(self, accounts: Collection[SocialAccount]) -> list[Unrevoked]:
+        """Erase and revoke the tokens of ``accounts`` whatever needs them (/forget);
+        return those whose revocation has not gone through yet."""
+        by_id = {account.id: account for account in accounts if account.id is not None}
+        queued = await self.repo.release_tokens(list(by_id), self.clock.now(), unless_in_use=False)
+        failed = await self._attempt(queued, by_id)
+        return [
+            Unrevoked(
+                pending.network,
+                by_id[pending.account_id].display if pending.account_id in by_id else "?",
+                manual_revocation_url(pending.network, pending.instance),
+            )
+            for pending in failed
+        ]
+
+    async def retry_pending(self) -> int:
+        """Try again every queued revocation whose last attempt is old enough; return how
+        many went through. Safe to call often: one pass runs at a time."""
+        async with self._retrying:
+            now = self.clock.now()
+            due = [
+                pending
+                for pending in await self.repo.pending_revocations()
+                if pending.last_attempt_at is None
+                or pending.last_attempt_at + self.retry_after <= now
+            ]
+            if not due:
+                return 0
+            failed = await self._attempt(due, {})
+            done = len(due) - len(failed)
+            log.info(
+                "retried %s pending revocations: %s done, %s still pending",
+                len(due),
+                done,
+                len(failed),
+            )
+            return done
+
+    async def _attempt(
+        self, queued: list[PendingRevocation], accounts: Mapping[int | None, SocialAccount]
+    ) -> list[PendingRevocation]:
+        """Revoke each of ``queued`` at its network; return the ones that failed (kept)."""
+        if not queued:
+            return []
+        limit = asyncio.Semaphore(self.concurrency)
+        failed: list[PendingRevocation] = []
+
+        async def one(pending: PendingRevocation) -> None:
+            async with limit:
+                error = await self._revoke(pending, accounts.get(pending.account_id))
+            if error is None:
+                await self.repo.revocation_done(pending.id)
+                return
+            failed.append(pending)
+            log.warning(
+                "revoking the tokens of account %s at %s failed (%s); will retry",
+                pending.account_id,
+                pending.network.value,
+                error,
+            )
+            await self.repo.revocation_failed(pending.id, self.clock.now(), error)
+
+        async with asyncio.TaskGroup() as group:
+            for pending in queued:
+                group.create_task(one(pending))
+        return sorted(failed, key=lambda pending: pending.id)
+
+    async def _revoke(
+        self, pending: PendingRevocation, account: SocialAccount | None
+    ) -> str | None:
+        """None when the network confirmed, else why not."""
+        revoker = self.revokers.get(pending.network)
+        if revoker is None:
+            return "no adapter configured"
+        subject = (
+            SocialAccount(
+                owner=_ERASED_OWNER,
+                network=pending.network,
+                instance=pending.instance,
+                remote_id="",
+                handle="",
+                followers=0,
+                tokens=pending.tokens,
+                linked_at=pending.queued_at,
+                id=pending.account_id,
+            )
+            if account is None
+            else replace(account, tokens=pending.tokens)
+        )
+        try:
+            await revoker.revoke(subject)
+        except NetworkFailure as failure:
+            return failure.outcome.reason or failure.outcome.kind.value
+        except Exception as exc:  # an adapter bug must not lose the queued tokens
+            log.debug("revocation raised", exc_info=True)
+            return type(exc).__name__
+        return None

@@ -1,0 +1,81 @@
+"""Releasing tokens: erased from the account and queued for revocation in one transaction,
+unless a pledge still needs them; the queue keeps only what revoking needs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.campaign import CampaignStatus
+from bot.domain.networks import Network
+from bot.domain.pledge import PledgeStatus, change_status
+from bot.ports import Repository
+from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge, tokens
+
+
+async def _live(repo: Repository, ref: str, status: CampaignStatus = CampaignStatus.LIVE) -> int:
+    stored = await repo.add_campaign(campaign(ref, status=status))
+    assert stored.id is not None
+    return stored.id
+
+
+async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
+    any_repo: Repository,
+) -> None:
+    live = await _live(any_repo, "LIVE01")
+    launched = await _live(any_repo, "LNCH01", CampaignStatus.LAUNCHED)
+    failed = await _live(any_repo, "FAIL01", CampaignStatus.FAILED)
+    a1, a2, a3, a4, a5 = await any_repo.save_accounts(
+        [
+            account(ALICE, "r1"),
+            account(ALICE, "r2", network=Network.X),
+            account(BOB, "r3"),
+            account(BOB, "r4"),
+            account(BOB, "r5"),
+        ]
+    )
+    await any_repo.add_pledge(pledge(live, a1))  # pledged, live: needed
+    withdrawn = await any_repo.add_pledge(pledge(live, a2))
+    await any_repo.update_pledge(change_status(withdrawn, PledgeStatus.WITHDRAWN, at=T0))
+    await any_repo.add_pledge(pledge(launched, a3))  # tap offered, not reported: needed
+    await any_repo.add_pledge(pledge(launched, a4))
+    await any_repo.add_pledge(pledge(failed, a5))  # goal missed: not needed
+    ids = [a.id or 0 for a in (a1, a2, a3, a4, a5)]
+
+    queued = await any_repo.release_tokens(ids, T0)
+    assert sorted(q.account_id or 0 for q in queued) == [a2.id, a5.id]
+    by_account = {q.account_id: q for q in queued}
+    assert by_account[a2.id].network is Network.X
+    assert by_account[a2.id].tokens.access_token == tokens("r2").access_token
+    assert by_account[a2.id].tokens.refresh_token == tokens("r2").refresh_token
+    assert by_account[a2.id].queued_at == T0 and by_account[a2.id].attempts == 0
+    erased = await any_repo.get_account(a2.id or 0)
+    assert erased is not None
+    assert (erased.tokens.access_token, erased.tokens.refresh_token) == ("", None)
+    kept = await any_repo.get_account(a1.id or 0)
+    assert kept is not None and kept.tokens == a1.tokens
+
+    # the launched campaign is reported: its accounts go; erased ones are not queued twice
+    assert await any_repo.claim_event(launched, "report", T0)
+    again = await any_repo.release_tokens(ids, T0 + timedelta(minutes=1))
+    assert sorted(q.account_id or 0 for q in again) == [a3.id, a4.id]
+    # /forget releases even what is in use
+    forced = await any_repo.release_tokens(ids, T0, unless_in_use=False)
+    assert [q.account_id for q in forced] == [a1.id]
+    assert len(await any_repo.pending_revocations()) == 5
+    # relinking brings tokens back
+    relinked = await any_repo.save_account(account(ALICE, "r2", network=Network.X))
+    assert relinked.tokens.access_token == tokens("r2").access_token
+
+
+async def test_attempts_are_counted_and_done_ones_leave_no_trace(any_repo: Repository) -> None:
+    saved = await any_repo.save_account(account(ALICE, "r1"))
+    [queued] = await any_repo.release_tokens([saved.id or 0], T0)
+    await any_repo.revocation_failed(queued.id, T0 + timedelta(minutes=5), "server error 503")
+    [failed] = await any_repo.pending_revocations()
+    assert (failed.attempts, failed.last_error) == (1, "server error 503")
+    assert failed.last_attempt_at == T0 + timedelta(minutes=5)
+    assert await any_repo.erase_supporter(ALICE) == 1
+    assert [p.id for p in await any_repo.pending_revocations()] == [queued.id]  # survives
+    await any_repo.revocation_done(queued.id)
+    assert await any_repo.pending_revocations() == []
+    assert await any_repo.release_tokens([], T0) == []

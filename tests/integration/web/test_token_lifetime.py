@@ -1,0 +1,171 @@
+"""Tokens live only as long as a pledge needs them, checked at the wire: pledges made
+through the real pledge site and OAuth round trips, revocations seen by the X and
+Mastodon fakes (which record every revoke call)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+
+from adapters.networks.mastodon import MastodonNetwork
+from bot.app import build_core
+from bot.blast.launch import Blast
+from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.networks import Network
+from bot.runtime import build_revokers
+from tests.fakes.pledge_site import SUPPORTER, TEST_SECRET, PledgeSite
+from tests.integration.web.test_pledge_flow import pledge
+
+Browser = aiohttp.ClientSession
+
+
+async def pledged(site: PledgeSite, browser: Browser, campaign: Campaign, network: str) -> None:
+    fields = {"instance": site.mastodon.host} if network == "mastodon" else {}
+    status, html, _ = await pledge(browser, site.link(campaign), network, **fields)
+    assert status == 200, html
+
+
+async def account_on(site: PledgeSite, network: Network) -> SocialAccount:
+    [account] = [a for a in await site.repo.accounts_of(SUPPORTER) if a.network is network]
+    return account
+
+
+def erased(account: SocialAccount) -> bool:
+    return (account.tokens.access_token, account.tokens.refresh_token) == ("", None)
+
+
+async def test_unpledge_revokes_and_erases_only_what_no_other_campaign_needs(
+    site: PledgeSite, browser: Browser
+) -> None:
+    first, second = await site.campaign(), await site.campaign(title="Save the lake")
+    await pledged(site, browser, first, "x")
+    await pledged(site, browser, first, "mastodon")
+    await pledged(site, browser, second, "mastodon")  # the same Mastodon account
+    x_tokens = (await account_on(site, Network.X)).tokens
+    mastodon_token = (await account_on(site, Network.MASTODON)).tokens.access_token
+
+    assert await site.core.pledges.unpledge(first.ref, SUPPORTER) == 2
+
+    # X was only needed for the first campaign: revoked at X, erased here
+    assert site.x.revoked == [x_tokens.access_token, x_tokens.refresh_token]
+    assert erased(await account_on(site, Network.X))
+    # the Mastodon account still pledges to the second one: kept, not revoked
+    assert site.mastodon.revoked == []
+    assert (await account_on(site, Network.MASTODON)).tokens.access_token == mastodon_token
+    assert await site.repo.pending_revocations() == []
+
+    assert await site.core.pledges.unpledge(second.ref, SUPPORTER) == 1
+    assert site.mastodon.revoked == [mastodon_token]
+    assert erased(await account_on(site, Network.MASTODON))
+    assert site.mastodon.tokens.get(mastodon_token) is None  # dead at the network too
+
+
+async def test_the_final_report_erases_the_tokens_a_tap_read_back_needed_until_then(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign(goal=0)
+    other = await site.campaign(title="Save the lake")
+    await pledged(site, browser, campaign, "x")  # tap: read back until the report
+    await pledged(site, browser, campaign, "mastodon")  # auto: posted at the launch
+    await pledged(site, browser, other, "mastodon")
+    blast = Blast(site.core)
+    site.clock.set(campaign.launch_at)
+
+    launched = await blast.launch(campaign)
+
+    assert launched.status is CampaignStatus.LAUNCHED
+    assert sum(site.mastodon.posts.values()) == 1
+    assert not erased(await account_on(site, Network.X))  # the read-back needs them
+    assert site.x.revoked == []
+
+    site.clock.advance(timedelta(minutes=site.core.settings.tap_readback_minutes))
+    await blast.report(launched)
+
+    # the read-back refreshed them on the way: whatever they were, none is alive at X
+    assert len(site.x.revoked) == 2
+    alice = (await account_on(site, Network.X)).remote_id
+    assert alice not in {*site.x.access_tokens.values(), *site.x.refresh_tokens.values()}
+    assert erased(await account_on(site, Network.X))
+    # the Mastodon account is pledged to the other campaign still
+    assert site.mastodon.revoked == []
+    assert not erased(await account_on(site, Network.MASTODON))
+
+
+async def test_forget_revokes_on_x_even_when_x_is_not_offered_for_pledges(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign()
+    await pledged(site, browser, campaign, "x")
+    x_tokens = (await account_on(site, Network.X)).tokens
+    # a deployment that no longer offers X for new pledges, X client still configured
+    mastodon = MastodonNetwork(site.core.settings, site.repo, clock=site.clock)
+    only_mastodon = {Network.MASTODON: mastodon}
+    revokers = build_revokers(site.core.settings, site.repo, dict(only_mastodon))
+    core = build_core(
+        site.core.settings,
+        site.repo,
+        site.clock,
+        secret=TEST_SECRET,
+        networks=only_mastodon,
+        revokers=revokers,
+    )
+    try:
+        forgotten = await core.pledges.forget(SUPPORTER)
+    finally:
+        for adapter in revokers.values():
+            await adapter.aclose()  # type: ignore[attr-defined]
+
+    assert (forgotten.accounts, forgotten.unrevoked) == (1, ())
+    assert site.x.revoked == [x_tokens.access_token, x_tokens.refresh_token]
+    assert await site.repo.accounts_of(SUPPORTER) == []
+
+
+async def test_forget_without_any_way_to_revoke_on_x_queues_and_says_where_to_revoke(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign()
+    await pledged(site, browser, campaign, "x")
+    core = build_core(site.core.settings, site.repo, site.clock, secret=TEST_SECRET, networks={})
+
+    forgotten = await core.pledges.forget(SUPPORTER)
+
+    [pending] = forgotten.unrevoked
+    assert (pending.network, pending.account) == (Network.X, "@alice")
+    assert pending.revoke_at == "https://x.com/settings/connected_apps"
+    assert site.x.revoked == []
+    [queued] = await site.repo.pending_revocations()
+    assert queued.network is Network.X and queued.last_error == "no adapter configured"
+    # once the X adapter is there again, the retry goes through
+    site.clock.advance(timedelta(minutes=15))
+    assert await site.core.revocations.retry_pending() == 1
+    assert site.x.revoked == [queued.tokens.access_token, queued.tokens.refresh_token]
+    assert await site.repo.pending_revocations() == []
+
+
+async def test_a_revocation_refused_with_a_5xx_is_queued_reported_retried_and_cleared(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign()
+    await pledged(site, browser, campaign, "x")
+    await pledged(site, browser, campaign, "mastodon")
+    mastodon_token = (await account_on(site, Network.MASTODON)).tokens.access_token
+    site.mastodon.fail(503, method="POST", path="/oauth/revoke")
+
+    forgotten = await site.core.pledges.forget(SUPPORTER)
+
+    # X went through; Mastodon did not, and the person is told where to do it by hand
+    assert len(site.x.revoked) == 2 and site.mastodon.revoked == []
+    [pending] = forgotten.unrevoked
+    assert pending.account == f"@bob@{site.mastodon.host}"
+    assert pending.revoke_at == f"https://{site.mastodon.host}/oauth/authorized_applications"
+    assert await site.repo.accounts_of(SUPPORTER) == []  # erased all the same
+    [queued] = await site.repo.pending_revocations()
+    assert queued.attempts == 1 and queued.tokens.access_token == mastodon_token
+
+    assert await site.core.revocations.retry_pending() == 0  # not due yet
+    site.clock.advance(timedelta(minutes=15))
+    assert await site.core.revocations.retry_pending() == 1
+    assert site.mastodon.revoked == [mastodon_token]
+    assert await site.repo.pending_revocations() == []
