@@ -71,8 +71,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}"), REDACTED),
     # our own single-use links: whoever holds one can pledge or tap as its owner
     (re.compile(rf"(/(?:pledge|tap)/){_NOT_DONE}[^\s\"'<>?#/\\)\]]+"), r"\1" + REDACTED),
-    # signed tokens (itsdangerous, JWT) wherever they appear
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)+"), REDACTED),
+    # signed tokens (itsdangerous, plain or compressed ".eJ…", JWT) wherever they appear
+    (re.compile(r"(?:\beyJ|\.eJ)[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)+"), REDACTED),
 )
 
 

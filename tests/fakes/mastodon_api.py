@@ -67,6 +67,7 @@ class FakeMastodon(LoopbackFake):
         self.apps: dict[str, _App] = {}
         self.codes: dict[str, _Code] = {}
         self.revoked: list[str] = []
+        self.handed_out: list[str] = []  # every token, code and app secret, for leak checks
         self.deny_next = False
         self.next_user: str | None = None
         self.require_pkce = True
@@ -97,6 +98,8 @@ class FakeMastodon(LoopbackFake):
     def issue_token(self, user_id: str) -> str:
         token = f"masto-token-{secrets.token_hex(8)}"
         self.tokens[token] = user_id
+        if self.record_requests:  # benchmarks make 100,000 of them
+            self.handed_out.append(token)
         return token
 
     def create_accounts(self, count: int) -> list[dict[str, str]]:
@@ -154,6 +157,7 @@ class FakeMastodon(LoopbackFake):
             str(form.get("scopes", "read")),
         )
         self.apps[app.client_id] = app
+        self.handed_out.append(app.client_secret)
         return web.json_response(
             {
                 "id": str(len(self.apps)),
@@ -187,6 +191,7 @@ class FakeMastodon(LoopbackFake):
         user = next((u for u in self.users.values() if u.username == username), None)
         user = user or self.add_user(username, followers=7)
         code = secrets.token_urlsafe(16)
+        self.handed_out.append(code)
         self.codes[code] = _Code(
             user.id, app.client_id, challenge, redirect_uri, q.get("scope", "read")
         )

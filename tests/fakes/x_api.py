@@ -51,6 +51,7 @@ class FakeX(LoopbackFake):
         self.access_tokens: dict[str, str] = {}  # token -> user id
         self.refresh_tokens: dict[str, str] = {}
         self.revoked: list[str] = []
+        self.handed_out: list[str] = []  # every token and code ever issued, for leak checks
         self.codes: dict[str, _Code] = {}
         self.deny_next = False
         self.next_user: str | None = None
@@ -80,6 +81,8 @@ class FakeX(LoopbackFake):
         refresh = f"x-refresh-{secrets.token_hex(8)}"
         self.access_tokens[access] = user_id
         self.refresh_tokens[refresh] = user_id
+        if self.record_requests:  # benchmarks make 100,000 of them
+            self.handed_out += (access, refresh)
         return access, refresh
 
     def expire(self, access_token: str) -> None:
@@ -138,6 +141,7 @@ class FakeX(LoopbackFake):
         user = next((u for u in self.users.values() if u.username == username), None)
         user = user or self.add_user(username, followers=42)
         code = secrets.token_urlsafe(16)
+        self.handed_out.append(code)
         self.codes[code] = _Code(user.id, q["code_challenge"], redirect_uri, q.get("scope", ""))
         raise web.HTTPFound(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
 

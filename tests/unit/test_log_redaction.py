@@ -15,6 +15,7 @@ SECRET_KEY = "test-secret-not-real-0123456789abcdef"
 BOT_TOKEN = "123456789:AAH-test-token-not-real-0123456789ab"
 DISCORD_TOKEN = "MTA0OTk4NzY1NDMyMTIzNDU2Nw.GtestA.test-token-not-real-0123456789abcdef"
 PLEDGE = "eyJjIjoiSzdRWDJNIiwicCI6InRlc3QifQ.Z0test.not-real-signature_0123"
+COMPRESSED = ".eJyrVkpWslIKCQ5wDPVT0lEqAHJK-not-real.Z0test.not-real-signature_0123"
 TAP = "eyJwIjo1LCJ4IjoxNzAwMDAwMDAwfQ.Z0test.not-real-tap_0123"
 
 # (what a library or our code prints, the secrets in it)
@@ -61,6 +62,7 @@ SAMPLES = [
     ),
     (f"a pledge post to /pledge/{PLEDGE}/mastodon", [PLEDGE]),
     (f"the bare token {PLEDGE} in a repr", [PLEDGE]),
+    (f"a compressed one {COMPRESSED} too", [COMPRESSED]),
     (f"the key itself: {SECRET_KEY}", [SECRET_KEY]),
 ]
 
