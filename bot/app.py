@@ -76,7 +76,12 @@ def build_core(
     campaigns = CampaignService(repo, clock, notifier, cards, min_lead)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     modes = {network: settings.delivery_mode(network) for network in Network}
-    revocations = Revocations(repo, clock, dict(networks if revokers is None else revokers))
+    revocations = Revocations(
+        repo,
+        clock,
+        dict(networks if revokers is None else revokers),
+        concurrency=settings.blast_concurrency,
+    )
     pledges = PledgeService(
         repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
     )

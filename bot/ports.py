@@ -77,21 +77,30 @@ class Repository(Protocol):
     # token lifetime: tokens nothing needs any more wait here until revoked
     async def release_tokens(
         self, account_ids: Collection[int], at: datetime, *, unless_in_use: bool = True
-    ) -> list[PendingRevocation]:
+    ) -> list[int]:
         """In one transaction, erase the tokens of these accounts (blank strings; the
         ``revoked`` flag stays: it says what the network answered) and queue them for
-        revocation; return what was queued. Accounts already erased are
+        revocation; return the queued revocations' ids. Accounts already erased are
         skipped, and with ``unless_in_use`` so are those still needed: with a PLEDGED
         pledge in a campaign live, launching, or launched and not yet reported."""
         ...
 
-    async def pending_revocations(self) -> list[PendingRevocation]: ...
-    async def revocation_done(self, revocation_id: int) -> None:
-        """The network confirmed: forget the queued tokens for good."""
+    async def pending_revocations(
+        self, revocation_ids: Collection[int]
+    ) -> list[PendingRevocation]: ...
+    async def due_revocations(self, before: datetime, limit: int) -> list[PendingRevocation]:
+        """Up to ``limit`` queued revocations never tried, or last tried at ``before`` or
+        earlier, oldest first."""
         ...
 
-    async def revocation_failed(self, revocation_id: int, at: datetime, error: str) -> None:
-        """Count a failed attempt (kept for a later retry)."""
+    async def revocations_done(self, revocation_ids: Collection[int]) -> None:
+        """The network confirmed: forget these queued tokens for good."""
+        ...
+
+    async def revocations_failed(
+        self, revocation_ids: Collection[int], at: datetime, error: str
+    ) -> None:
+        """Count a failed attempt for each (kept for a later retry)."""
         ...
 
     # pledges

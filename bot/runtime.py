@@ -154,13 +154,14 @@ def build_revokers(
 
 
 async def retry_revocations(revocations: Revocations, every: float) -> None:
-    """Retry the queued revocations now and every ``every`` seconds, until cancelled."""
+    """Revoke the queued tokens now, then whenever more are queued and every ``every``
+    seconds, until cancelled."""
     while True:
         try:
             await revocations.retry_pending()
         except Exception:  # a database hiccup must not end the retries for good
             log.exception("retrying the pending revocations failed")
-        await asyncio.sleep(every)
+        await revocations.wait_for_work(every)
 
 
 async def _close(thing: object) -> None:

@@ -90,8 +90,8 @@ _RELEASE = (
     "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2 "
     "FROM accounts AS a WHERE a.id = ANY($1) AND a.access_token <> ''"
 )
-RELEASE_ANY = _RELEASE + " RETURNING *"
-RELEASE_UNUSED = _RELEASE + f" AND NOT {_TOKENS_IN_USE} RETURNING *"
+RELEASE_ANY = _RELEASE + " RETURNING id, account_id"
+RELEASE_UNUSED = _RELEASE + f" AND NOT {_TOKENS_IN_USE} RETURNING id, account_id"
 ERASE_TOKENS = (
     "UPDATE accounts SET access_token = '', refresh_token = NULL, token_expires_at = NULL, "
     "tokens_version = tokens_version + 1 WHERE id = ANY($1)"
@@ -344,7 +344,7 @@ class SqlRepository(Generic[SessionT]):
 
     async def release_tokens(
         self, account_ids: Collection[int], at: datetime, *, unless_in_use: bool = True
-    ) -> list[PendingRevocation]:
+    ) -> list[int]:
         ids = sorted(set(account_ids))
         if not ids:
             return []
@@ -352,26 +352,42 @@ class SqlRepository(Generic[SessionT]):
             queued = await db.fetch_all(
                 RELEASE_UNUSED if unless_in_use else RELEASE_ANY, ids, self._codec.time_in(at)
             )
-            released = [row["account_id"] for row in queued]
-            if released:
-                await db.execute(ERASE_TOKENS, released)
-        return [rows.revocation_from_row(row, self._codec) for row in queued]
+            if queued:
+                await db.execute(ERASE_TOKENS, [row["account_id"] for row in queued])
+        return sorted(row["id"] for row in queued)
 
-    async def pending_revocations(self) -> list[PendingRevocation]:
+    async def pending_revocations(
+        self, revocation_ids: Collection[int]
+    ) -> list[PendingRevocation]:
         return await self._all(
-            rows.revocation_from_row, "SELECT * FROM pending_revocations ORDER BY id"
+            rows.revocation_from_row,
+            "SELECT * FROM pending_revocations WHERE id = ANY($1) ORDER BY id",
+            sorted(revocation_ids),
         )
 
-    async def revocation_done(self, revocation_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM pending_revocations WHERE id = $1", revocation_id)
+    async def due_revocations(self, before: datetime, limit: int) -> list[PendingRevocation]:
+        return await self._all(
+            rows.revocation_from_row,
+            "SELECT * FROM pending_revocations "
+            "WHERE last_attempt_at IS NULL OR last_attempt_at <= $1 ORDER BY id LIMIT $2",
+            self._codec.time_in(before),
+            limit,
+        )
 
-    async def revocation_failed(self, revocation_id: int, at: datetime, error: str) -> None:
+    async def revocations_done(self, revocation_ids: Collection[int]) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM pending_revocations WHERE id = ANY($1)", sorted(revocation_ids)
+            )
+
+    async def revocations_failed(
+        self, revocation_ids: Collection[int], at: datetime, error: str
+    ) -> None:
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE pending_revocations SET attempts = attempts + 1, "
-                "last_attempt_at = $2, last_error = $3 WHERE id = $1",
-                revocation_id,
+                "last_attempt_at = $2, last_error = $3 WHERE id = ANY($1)",
+                sorted(revocation_ids),
                 self._codec.time_in(at),
                 error[:200],
             )

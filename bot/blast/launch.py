@@ -307,7 +307,7 @@ class Blast:
         for it any more (those another campaign needs are kept)."""
         assert campaign.id is not None
         pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        await self._core.revocations.release_unused({p.account_id for p in pledges})
+        await self._core.revocations.queue_unused({p.account_id for p in pledges})
 
     # --- after the launch ----------------------------------------------------------
 
@@ -397,7 +397,7 @@ class Blast:
             figures.not_posted,
             figures.failed,
         )
-        await core.revocations.release_unused(account_ids)  # those with no other campaign
+        await core.revocations.queue_unused(account_ids)  # those with no other campaign
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
         await tell_failed(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=15)
 CONCURRENCY = 10
+BATCH = 500
 _ERASED_OWNER = UserRef("chorus", "erased", "")
 
 
@@ -56,17 +58,24 @@ class Revocations:
     revokers: Mapping[Network, SocialNetwork]
     retry_after: timedelta = RETRY_AFTER
     concurrency: int = CONCURRENCY
+    batch: int = BATCH
     _retrying: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _work: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def release_unused(self, account_ids: Iterable[int]) -> int:
-        """Erase and revoke the tokens of those of ``account_ids`` that no pledge still
-        needs (after an unpledge, after a final report); return how many were released."""
+        """After an unpledge: erase and revoke now the tokens of those of ``account_ids``
+        that no pledge still needs; return how many were released."""
         queued = await self.repo.release_tokens(set(account_ids), self.clock.now())
-        failed = await self._attempt(queued, {})
+        await self._attempt(await self.repo.pending_revocations(queued), {})
+        return len(queued)
+
+    async def queue_unused(self, account_ids: Iterable[int]) -> int:
+        """After a campaign's end (thousands of accounts): erase the tokens nothing needs
+        now and leave the revocations to ``retry_pending``, woken at once; return how many."""
+        queued = await self.repo.release_tokens(set(account_ids), self.clock.now())
         if queued:
-            log.info(
-                "released the tokens of %s accounts (%s not revoked yet)", len(queued), len(failed)
-            )
+            log.info("released the tokens of %s accounts; revoking them", len(queued))
+            self._work.set()
         return len(queued)
 
     async def release_all(self, accounts: Collection[SocialAccount]) -> list[Unrevoked]:
@@ -74,7 +83,7 @@ class Revocations:
         return those whose revocation has not gone through yet."""
         by_id = {account.id: account for account in accounts if account.id is not None}
         queued = await self.repo.release_tokens(list(by_id), self.clock.now(), unless_in_use=False)
-        failed = await self._attempt(queued, by_id)
+        failed = await self._attempt(await self.repo.pending_revocations(queued), by_id)
         return [
             Unrevoked(
                 pending.network,
@@ -85,27 +94,29 @@ class Revocations:
         ]
 
     async def retry_pending(self) -> int:
-        """Try again every queued revocation whose last attempt is old enough; return how
-        many went through. Safe to call often: one pass runs at a time."""
+        """Try every queued revocation never tried or last tried ``retry_after`` ago or
+        more, batch by batch; return how many went through. One pass runs at a time."""
         async with self._retrying:
-            now = self.clock.now()
-            due = [
-                pending
-                for pending in await self.repo.pending_revocations()
-                if pending.last_attempt_at is None
-                or pending.last_attempt_at + self.retry_after <= now
-            ]
-            if not due:
-                return 0
-            failed = await self._attempt(due, {})
-            done = len(due) - len(failed)
-            log.info(
-                "retried %s pending revocations: %s done, %s still pending",
-                len(due),
-                done,
-                len(failed),
-            )
+            self._work.clear()
+            done = failed = 0
+            tried: set[int] = set()
+            while True:
+                before = self.clock.now() - self.retry_after
+                due = await self.repo.due_revocations(before, self.batch)
+                due = [p for p in due if p.id not in tried]  # once per pass
+                if not due:
+                    break
+                tried.update(p.id for p in due)
+                missed = await self._attempt(due, {})
+                done, failed = done + len(due) - len(missed), failed + len(missed)
+            if done or failed:
+                log.info("pending revocations: %s done, %s to retry later", done, failed)
             return done
+
+    async def wait_for_work(self, seconds: float) -> None:
+        """Return when ``queue_unused`` queued something, or after ``seconds``."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), seconds)
 
     async def _attempt(
         self, queued: list[PendingRevocation], accounts: Mapping[int | None, SocialAccount]
@@ -114,27 +125,25 @@ class Revocations:
         if not queued:
             return []
         limit = asyncio.Semaphore(self.concurrency)
-        failed: list[PendingRevocation] = []
+        errors: dict[int, str | None] = {}
 
         async def one(pending: PendingRevocation) -> None:
             async with limit:
-                error = await self._revoke(pending, accounts.get(pending.account_id))
-            if error is None:
-                await self.repo.revocation_done(pending.id)
-                return
-            failed.append(pending)
-            log.warning(
-                "revoking the tokens of account %s at %s failed (%s); will retry",
-                pending.account_id,
-                pending.network.value,
-                error,
-            )
-            await self.repo.revocation_failed(pending.id, self.clock.now(), error)
+                errors[pending.id] = await self._revoke(pending, accounts.get(pending.account_id))
 
         async with asyncio.TaskGroup() as group:
             for pending in queued:
                 group.create_task(one(pending))
-        return sorted(failed, key=lambda pending: pending.id)
+        await self.repo.revocations_done([i for i, error in errors.items() if error is None])
+        failed = [p for p in queued if errors[p.id] is not None]
+        by_error: dict[str, list[int]] = {}
+        for pending in failed:
+            by_error.setdefault(errors[pending.id] or "", []).append(pending.id)
+        now = self.clock.now()
+        for reason, ids in by_error.items():
+            log.warning("%s revocations failed (%s); they will be retried", len(ids), reason)
+            await self.repo.revocations_failed(ids, now, reason)
+        return failed
 
     async def _revoke(
         self, pending: PendingRevocation, account: SocialAccount | None

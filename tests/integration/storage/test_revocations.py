@@ -5,25 +5,32 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.account import PendingRevocation
 from bot.domain.campaign import CampaignStatus
 from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus, change_status
 from bot.ports import Repository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge, tokens
 
+LATER = T0 + timedelta(days=1)
 
-async def _live(repo: Repository, ref: str, status: CampaignStatus = CampaignStatus.LIVE) -> int:
+
+async def _campaign(repo: Repository, ref: str, status: CampaignStatus) -> int:
     stored = await repo.add_campaign(campaign(ref, status=status))
     assert stored.id is not None
     return stored.id
 
 
+async def _released(repo: Repository, ids: list[int], **options: bool) -> list[PendingRevocation]:
+    return await repo.pending_revocations(await repo.release_tokens(ids, T0, **options))
+
+
 async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     any_repo: Repository,
 ) -> None:
-    live = await _live(any_repo, "LIVE01")
-    launched = await _live(any_repo, "LNCH01", CampaignStatus.LAUNCHED)
-    failed = await _live(any_repo, "FAIL01", CampaignStatus.FAILED)
+    live = await _campaign(any_repo, "LIVE01", CampaignStatus.LIVE)
+    launched = await _campaign(any_repo, "LNCH01", CampaignStatus.LAUNCHED)
+    failed = await _campaign(any_repo, "FAIL01", CampaignStatus.FAILED)
     a1, a2, a3, a4, a5 = await any_repo.save_accounts(
         [
             account(ALICE, "r1"),
@@ -41,13 +48,15 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     await any_repo.add_pledge(pledge(failed, a5))  # goal missed: not needed
     ids = [a.id or 0 for a in (a1, a2, a3, a4, a5)]
 
-    queued = await any_repo.release_tokens(ids, T0)
-    assert sorted(q.account_id or 0 for q in queued) == [a2.id, a5.id]
-    by_account = {q.account_id: q for q in queued}
-    assert by_account[a2.id].network is Network.X
-    assert by_account[a2.id].tokens.access_token == tokens("r2").access_token
-    assert by_account[a2.id].tokens.refresh_token == tokens("r2").refresh_token
-    assert by_account[a2.id].queued_at == T0 and by_account[a2.id].attempts == 0
+    queued = await _released(any_repo, ids)
+    assert [q.account_id for q in queued] == [a2.id, a5.id]
+    x = queued[0]
+    assert x.network is Network.X and x.instance == "x.com"
+    assert (x.tokens.access_token, x.tokens.refresh_token) == (
+        tokens("r2").access_token,
+        tokens("r2").refresh_token,
+    )
+    assert x.queued_at == T0 and x.attempts == 0 and x.last_attempt_at is None
     erased = await any_repo.get_account(a2.id or 0)
     assert erased is not None
     assert (erased.tokens.access_token, erased.tokens.refresh_token) == ("", None)
@@ -56,12 +65,11 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
 
     # the launched campaign is reported: its accounts go; erased ones are not queued twice
     assert await any_repo.claim_event(launched, "report", T0)
-    again = await any_repo.release_tokens(ids, T0 + timedelta(minutes=1))
-    assert sorted(q.account_id or 0 for q in again) == [a3.id, a4.id]
+    assert [q.account_id for q in await _released(any_repo, ids)] == [a3.id, a4.id]
     # /forget releases even what is in use
-    forced = await any_repo.release_tokens(ids, T0, unless_in_use=False)
-    assert [q.account_id for q in forced] == [a1.id]
-    assert len(await any_repo.pending_revocations()) == 5
+    assert [q.account_id for q in await _released(any_repo, ids, unless_in_use=False)] == [a1.id]
+    assert len(await any_repo.due_revocations(LATER, 100)) == 5
+    assert len(await any_repo.due_revocations(LATER, 2)) == 2
     # relinking brings tokens back
     relinked = await any_repo.save_account(account(ALICE, "r2", network=Network.X))
     assert relinked.tokens.access_token == tokens("r2").access_token
@@ -70,12 +78,18 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
 async def test_attempts_are_counted_and_done_ones_leave_no_trace(any_repo: Repository) -> None:
     saved = await any_repo.save_account(account(ALICE, "r1"))
     [queued] = await any_repo.release_tokens([saved.id or 0], T0)
-    await any_repo.revocation_failed(queued.id, T0 + timedelta(minutes=5), "server error 503")
-    [failed] = await any_repo.pending_revocations()
-    assert (failed.attempts, failed.last_error) == (1, "server error 503")
-    assert failed.last_attempt_at == T0 + timedelta(minutes=5)
+    tried = T0 + timedelta(minutes=5)
+    await any_repo.revocations_failed([queued], tried, "server error 503")
+    [failed] = await any_repo.pending_revocations([queued])
+    assert (failed.attempts, failed.last_error, failed.last_attempt_at) == (
+        1,
+        "server error 503",
+        tried,
+    )
+    assert await any_repo.due_revocations(tried - timedelta(seconds=1), 10) == []
+    assert [p.id for p in await any_repo.due_revocations(tried, 10)] == [queued]
     assert await any_repo.erase_supporter(ALICE) == 1
-    assert [p.id for p in await any_repo.pending_revocations()] == [queued.id]  # survives
-    await any_repo.revocation_done(queued.id)
-    assert await any_repo.pending_revocations() == []
+    assert [p.id for p in await any_repo.due_revocations(LATER, 10)] == [queued]  # survives
+    await any_repo.revocations_done([queued])
+    assert await any_repo.due_revocations(LATER, 10) == []
     assert await any_repo.release_tokens([], T0) == []

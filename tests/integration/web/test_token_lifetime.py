@@ -4,6 +4,7 @@ Mastodon fakes (which record every revoke call)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import aiohttp
@@ -11,10 +12,10 @@ import aiohttp
 from adapters.networks.mastodon import MastodonNetwork
 from bot.app import build_core
 from bot.blast.launch import Blast
-from bot.domain.account import SocialAccount
+from bot.domain.account import PendingRevocation, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
-from bot.runtime import build_revokers
+from bot.runtime import build_revokers, retry_revocations
 from tests.fakes.pledge_site import SUPPORTER, TEST_SECRET, PledgeSite
 from tests.integration.web.test_pledge_flow import pledge
 
@@ -30,6 +31,10 @@ async def pledged(site: PledgeSite, browser: Browser, campaign: Campaign, networ
 async def account_on(site: PledgeSite, network: Network) -> SocialAccount:
     [account] = [a for a in await site.repo.accounts_of(SUPPORTER) if a.network is network]
     return account
+
+
+async def queued_revocations(site: PledgeSite) -> list[PendingRevocation]:
+    return await site.repo.due_revocations(site.clock.now() + timedelta(days=1), 100)
 
 
 def erased(account: SocialAccount) -> bool:
@@ -54,7 +59,7 @@ async def test_unpledge_revokes_and_erases_only_what_no_other_campaign_needs(
     # the Mastodon account still pledges to the second one: kept, not revoked
     assert site.mastodon.revoked == []
     assert (await account_on(site, Network.MASTODON)).tokens.access_token == mastodon_token
-    assert await site.repo.pending_revocations() == []
+    assert await queued_revocations(site) == []
 
     assert await site.core.pledges.unpledge(second.ref, SUPPORTER) == 1
     assert site.mastodon.revoked == [mastodon_token]
@@ -82,6 +87,9 @@ async def test_the_final_report_erases_the_tokens_a_tap_read_back_needed_until_t
 
     site.clock.advance(timedelta(minutes=site.core.settings.tap_readback_minutes))
     await blast.report(launched)
+    assert erased(await account_on(site, Network.X))  # at once; revoked in the background
+    assert site.x.revoked == []
+    assert await site.core.revocations.retry_pending() == 1
 
     # the read-back refreshed them on the way: whatever they were, none is alive at X
     assert len(site.x.revoked) == 2
@@ -135,13 +143,13 @@ async def test_forget_without_any_way_to_revoke_on_x_queues_and_says_where_to_re
     assert (pending.network, pending.account) == (Network.X, "@alice")
     assert pending.revoke_at == "https://x.com/settings/connected_apps"
     assert site.x.revoked == []
-    [queued] = await site.repo.pending_revocations()
+    [queued] = await queued_revocations(site)
     assert queued.network is Network.X and queued.last_error == "no adapter configured"
     # once the X adapter is there again, the retry goes through
     site.clock.advance(timedelta(minutes=15))
     assert await site.core.revocations.retry_pending() == 1
     assert site.x.revoked == [queued.tokens.access_token, queued.tokens.refresh_token]
-    assert await site.repo.pending_revocations() == []
+    assert await queued_revocations(site) == []
 
 
 async def test_a_revocation_refused_with_a_5xx_is_queued_reported_retried_and_cleared(
@@ -161,11 +169,35 @@ async def test_a_revocation_refused_with_a_5xx_is_queued_reported_retried_and_cl
     assert pending.account == f"@bob@{site.mastodon.host}"
     assert pending.revoke_at == f"https://{site.mastodon.host}/oauth/authorized_applications"
     assert await site.repo.accounts_of(SUPPORTER) == []  # erased all the same
-    [queued] = await site.repo.pending_revocations()
+    [queued] = await queued_revocations(site)
     assert queued.attempts == 1 and queued.tokens.access_token == mastodon_token
 
     assert await site.core.revocations.retry_pending() == 0  # not due yet
     site.clock.advance(timedelta(minutes=15))
     assert await site.core.revocations.retry_pending() == 1
     assert site.mastodon.revoked == [mastodon_token]
-    assert await site.repo.pending_revocations() == []
+    assert await queued_revocations(site) == []
+
+
+async def test_a_missed_goal_releases_the_tokens_and_the_runtime_loop_revokes_them(
+    site: PledgeSite, browser: Browser
+) -> None:
+    campaign = await site.campaign(goal=10)
+    await pledged(site, browser, campaign, "mastodon")
+    token = (await account_on(site, Network.MASTODON)).tokens.access_token
+    loop = asyncio.create_task(retry_revocations(site.core.revocations, 3600))
+    try:
+        await asyncio.sleep(0)  # the loop's first pass finds nothing and waits
+        site.clock.set(campaign.launch_at)
+        failed = await Blast(site.core).launch(campaign)
+        assert failed.status is CampaignStatus.FAILED
+        assert erased(await account_on(site, Network.MASTODON))
+        async with asyncio.timeout(30):  # a guard, not a speed check
+            while True:  # polled: the fake has no event to wait on
+                if site.mastodon.revoked:
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+    assert site.mastodon.revoked == [token]
+    assert await queued_revocations(site) == []
