@@ -2,7 +2,7 @@
 
 Every status change goes through ``transition``, so the lifecycle rules live in one
 place: draft → pending review → live → launching → launched; or rejected (with a
-reason), cancelled, failed.
+reason), cancelled, failed, or expired (still pending review when its launch moment came).
 """
 
 from __future__ import annotations
@@ -32,12 +32,18 @@ class CampaignStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.PENDING_REVIEW, CampaignStatus.CANCELLED}),
     CampaignStatus.PENDING_REVIEW: frozenset(
-        {CampaignStatus.LIVE, CampaignStatus.REJECTED, CampaignStatus.CANCELLED}
+        {
+            CampaignStatus.LIVE,
+            CampaignStatus.REJECTED,
+            CampaignStatus.CANCELLED,
+            CampaignStatus.EXPIRED,
+        }
     ),
     CampaignStatus.LIVE: frozenset(
         {CampaignStatus.LAUNCHING, CampaignStatus.CANCELLED, CampaignStatus.FAILED}
@@ -47,6 +53,7 @@ ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.REJECTED: frozenset(),
     CampaignStatus.CANCELLED: frozenset(),
     CampaignStatus.FAILED: frozenset(),
+    CampaignStatus.EXPIRED: frozenset(),
 }
 
 OPEN_FOR_PLEDGES = frozenset({CampaignStatus.LIVE})

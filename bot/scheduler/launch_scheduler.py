@@ -1,5 +1,7 @@
 """The launch scheduler: turns each live campaign's moments into timers, runs them once.
 
+A campaign still waiting for moderation has one timer too: it expires at its launch moment.
+
 APScheduler (AsyncIOScheduler, in-memory job store) only holds timers; the database is
 the source of truth. On start, and whenever ``sync`` is called, the timers are rebuilt
 from the campaigns table and events whose moment has passed are run (or skipped, for a
@@ -277,6 +279,8 @@ class LaunchScheduler:
                 await self.blast.tap_reminder(campaign)
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
+        elif event is Event.EXPIRE and status is CampaignStatus.PENDING_REVIEW:
+            await core.campaigns.expire(campaign.id)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:

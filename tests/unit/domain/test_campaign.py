@@ -37,6 +37,7 @@ ALLOWED = {
     (S.PENDING_REVIEW, S.LIVE),
     (S.PENDING_REVIEW, S.REJECTED),
     (S.PENDING_REVIEW, S.CANCELLED),
+    (S.PENDING_REVIEW, S.EXPIRED),
     (S.LIVE, S.LAUNCHING),
     (S.LIVE, S.CANCELLED),
     (S.LIVE, S.FAILED),
@@ -94,6 +95,12 @@ def test_launching_does_not_overwrite_the_decision() -> None:
     live = transition(campaign(S.PENDING_REVIEW), S.LIVE, at=NOW, by=MODERATOR)
     launching = transition(live, S.LAUNCHING, at=NOW + timedelta(days=1))
     assert (launching.decided_by, launching.decided_at) == (MODERATOR, NOW)
+
+
+def test_expiry_records_no_decision() -> None:
+    expired = transition(campaign(S.PENDING_REVIEW), S.EXPIRED, at=NOW + timedelta(days=2))
+    assert (expired.decided_by, expired.decided_at) == (None, None)
+    assert expired.status_changed_at == NOW + timedelta(days=2)
 
 
 @pytest.mark.parametrize("reason", [None, "", "   \n"])

@@ -190,7 +190,9 @@ async def test_reject_tells_the_organiser_the_reason(
     assert exc.value.key == "campaign.cannot_live"
 
 
-async def test_the_watcher_hears_every_decision(core: Core, submitted: Make) -> None:
+async def test_the_watcher_hears_every_submission_and_decision(
+    core: Core, submitted: Make
+) -> None:
     watcher = RecordingWatcher()
     core.campaigns.watcher = watcher
     first, second, third = await submitted(), await submitted(), await submitted()
@@ -200,6 +202,7 @@ async def test_the_watcher_hears_every_decision(core: Core, submitted: Make) -> 
     await core.campaigns.cancel(third.ref, ORGANISER)
     await core.campaigns.cancel(first.ref, ORGANISER)
     assert watcher.seen == [
+        *((c.ref, CampaignStatus.PENDING_REVIEW) for c in (first, second, third)),
         (first.ref, CampaignStatus.LIVE),
         (second.ref, CampaignStatus.REJECTED),
         (third.ref, CampaignStatus.CANCELLED),
