@@ -215,6 +215,7 @@ async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
 async def serve(settings: Settings) -> int:
     """``chorus run``: everything in one event loop until SIGINT or SIGTERM; 0 when clean."""
     secret = settings.require_secret_key()
+    settings.require_moderation()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
