@@ -66,14 +66,11 @@ class Notifier:
             return None
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
-        """Post in every front end's moderation chat; first decision wins."""
+        """Post where every front end's moderators decide; first decision wins."""
         posted: list[MessageRef] = []
         for front_end in self._front_ends.values():
             try:
-                ref = await front_end.send_to_moderators(message)
+                posted.extend(await front_end.send_to_moderators(message))
             except Exception:
                 log.exception("moderation card on %s failed", front_end.platform)
-                continue
-            if ref is not None:
-                posted.append(ref)
         return posted

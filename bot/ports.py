@@ -160,8 +160,10 @@ class ChatFrontEnd(Protocol):
         """Send a private message in the user's own language."""
         ...
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
-        """Post in the moderation chat; None if this front end has none configured."""
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        """Post where this front end's moderators decide: its moderation chat, or (with
+        MODERATION_IN_PRIVATE and no such chat) each moderator's private chat. The posted
+        messages (the caller stores them as cards); empty if none is configured or reached."""
         ...
 
 

@@ -67,8 +67,8 @@ class ConsoleFrontEnd:
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         return self.show_private(user, message)
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
-        return self.show(MODERATION, message, self.language)
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        return [self.show(MODERATION, message, self.language)]
 
     # console helpers
 

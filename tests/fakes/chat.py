@@ -57,12 +57,12 @@ class RecordingFrontEnd:
         self.sent.append(Sent(f"user:{user.id}", message, user.language, ref))
         return ref
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         if self.moderation_chat is None:
-            return None
+            return []
         ref = MessageRef(ChatRef(self.platform, self.moderation_chat), str(next(self._ids)))
         self.sent.append(Sent("moderators", message, "en", ref))
-        return ref
+        return [ref]
 
     def to(self, where: str) -> list[Sent]:
         return [s for s in self.sent if s.where == where]

@@ -35,9 +35,9 @@ class BrokenFrontEnd:
         self._fail()
         raise AssertionError
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         self._fail()
-        return None
+        return []
 
 
 async def test_moderation_cards_go_to_every_front_end_that_works() -> None:

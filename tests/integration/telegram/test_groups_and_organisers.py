@@ -128,4 +128,4 @@ async def test_without_a_moderation_chat_there_is_no_moderation_card(
     alone = settings.model_copy(update={"telegram_moderation_chat_id": None})
     core = build_core(alone, repo, clock, secret=TEST_SECRET)
     front = TelegramFrontEnd(core)
-    assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) is None
+    assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) == []
