@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Core
-from bot.dialog import CampaignDraft
-from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import Network
+from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
 from tests.fakes import telegram_builders as tb
@@ -24,29 +22,18 @@ from tests.integration.telegram.conftest import (
     Driver,
     callbacks,
     private,
-    ref_of,
+    waiting_campaign,
 )
 
 JSON = dict
 
 
-async def submit(core: Core, clock: FakeClock, title: str, days: int = 2) -> Campaign:
-    draft = CampaignDraft(
-        title=title,
-        message="Our rivers deserve better #cleanrivers",
-        goal=10,
-        launch_at=clock.now() + timedelta(days=days),
-        networks=(Network.SANDBOX,),
-    )
-    return await core.campaigns.submit(draft, ref_of(ORGANISER))
-
-
 async def test_pending_lists_the_waiting_campaigns_oldest_first_with_buttons(
     tg: Driver, core: Core, clock: FakeClock
 ) -> None:
-    older = await submit(core, clock, "Clean rivers now", days=3)
+    older = await waiting_campaign(core, clock, "Clean rivers now", days=3)
     clock.advance(timedelta(minutes=1))
-    newer = await submit(core, clock, "Plant more trees")
+    newer = await waiting_campaign(core, clock, "Plant more trees")
     answer = await tg.say(LISTED_MODERATOR, private(LISTED_MODERATOR), "/pending")
     assert answer.text.index(older.ref) < answer.text.index(newer.ref)
     assert "Clean rivers now" in answer.text and "from Olive Organiser" in answer.text
@@ -64,7 +51,7 @@ async def test_pending_lists_the_waiting_campaigns_oldest_first_with_buttons(
 async def test_a_button_of_the_list_decides(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
-    campaign = await submit(core, clock, "Clean rivers now")
+    campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(MODERATOR, MODERATION_CHAT, "/pending")
     assert answer.chat_id == MODERATION_CHAT["id"]
     pressed = await tg.press(MODERATOR, api.message(answer), f"approve:{campaign.id}")
@@ -79,7 +66,7 @@ async def test_a_button_of_the_list_decides(
 async def test_pending_is_refused_to_someone_who_may_not_moderate(
     tg: Driver, core: Core, clock: FakeClock
 ) -> None:
-    campaign = await submit(core, clock, "Clean rivers now")
+    campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(STRANGER, private(STRANGER), "/pending")
     assert answer.text == render(t("pending.not_moderator"), "en")
     assert campaign.ref not in answer.text and answer.buttons == []
@@ -90,7 +77,7 @@ async def test_pending_is_refused_to_someone_who_may_not_moderate(
 async def test_pending_in_an_ordinary_group_points_to_the_private_chat(
     tg: Driver, core: Core, clock: FakeClock
 ) -> None:
-    campaign = await submit(core, clock, "Clean rivers now")
+    campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(MODERATOR, GROUP, "/pending")
     assert answer.text == render(t("telegram.private_only"), "en")
     assert campaign.ref not in answer.text
@@ -100,7 +87,7 @@ async def test_an_expired_campaign_closes_its_card_and_tells_the_organiser(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
     since = api.mark()
-    campaign = await submit(core, clock, "Clean rivers now")
+    campaign = await waiting_campaign(core, clock, "Clean rivers now")
     card_call = await api.wait_for(
         "sendMessage", lambda c: c.chat_id == MODERATION_CHAT["id"], since=since
     )

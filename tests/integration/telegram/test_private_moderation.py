@@ -3,58 +3,39 @@ their private chat, decides there with the same buttons, and nobody else can."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from bot.app import Core
-from bot.dialog import CampaignDraft
-from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import Network
+from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
 from bot.settings import Settings
 from tests.fakes import telegram_builders as tb
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
+from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     LISTED_MODERATOR,
     MODERATOR,
-    ORGANISER,
     STRANGER,
     Driver,
     private,
     ref_of,
+    waiting_campaign,
 )
 
 JSON = dict
 
 
 @pytest.fixture
-def settings(api: FakeTelegramApi) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=FAKE_TOKEN,
-        telegram_api_url=api.url,
-        telegram_moderation_chat_id="",
-        moderation_in_private=True,
-        telegram_moderator_ids=[str(MODERATOR["id"]), str(LISTED_MODERATOR["id"])],
-        public_url="http://127.0.0.1:8080",
-        default_timezone="UTC",
-        default_language="en",
-        min_lead_minutes=60,
+def settings(settings: Settings) -> Settings:
+    """The shared settings, without a moderation chat but with private moderation."""
+    return settings.model_copy(
+        update={
+            "telegram_moderation_chat_id": None,
+            "moderation_in_private": True,
+            "telegram_moderator_ids": [str(MODERATOR["id"]), str(LISTED_MODERATOR["id"])],
+        }
     )
-
-
-async def submit(core: Core, clock: FakeClock) -> Campaign:
-    draft = CampaignDraft(
-        title="Clean rivers now",
-        message="Our rivers deserve better #cleanrivers",
-        goal=10,
-        launch_at=clock.now() + timedelta(days=2),
-        networks=(Network.SANDBOX,),
-    )
-    return await core.campaigns.submit(draft, ref_of(ORGANISER))
 
 
 async def cards(api: FakeTelegramApi, since: int) -> dict[int, JSON]:
@@ -72,7 +53,7 @@ async def test_each_moderator_gets_the_card_privately_and_one_decides_for_all(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
     since = api.mark()
-    campaign = await submit(core, clock)
+    campaign = await waiting_campaign(core, clock)
     posted = await cards(api, since)
     for card in posted.values():
         assert "Clean rivers now" in card["text"]
@@ -102,7 +83,7 @@ async def test_someone_not_listed_cannot_use_a_private_card(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
     since = api.mark()
-    campaign = await submit(core, clock)
+    campaign = await waiting_campaign(core, clock)
     card = (await cards(api, since))[MODERATOR["id"]]
     answered = await tg.press_raw(STRANGER, card, f"approve:{campaign.id}")
     assert answered.params["show_alert"] is True
@@ -114,7 +95,7 @@ async def test_reject_in_private_asks_the_reason_there(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
     since = api.mark()
-    campaign = await submit(core, clock)
+    campaign = await waiting_campaign(core, clock)
     card = (await cards(api, since))[MODERATOR["id"]]
     since = api.mark()
     await tg.press(MODERATOR, card, f"reject:{campaign.id}")
@@ -141,7 +122,7 @@ async def test_a_moderator_who_blocked_the_bot_does_not_stop_the_others(
 ) -> None:
     api.block(MODERATOR["id"])
     since = api.mark()
-    campaign = await submit(core, clock)
+    campaign = await waiting_campaign(core, clock)
     call: ApiCall = await api.wait_for(
         "sendMessage", lambda c: c.chat_id == LISTED_MODERATOR["id"], since=since
     )
