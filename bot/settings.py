@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
+    max_pending_per_organiser: int = Field(3, ge=1)
     log_level: str = "INFO"
 
     pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)

@@ -33,6 +33,7 @@ from bot.services.cards import campaign_card, moderation_card
 log = logging.getLogger(__name__)
 
 REF_ATTEMPTS = 8
+DEFAULT_MAX_PENDING = 3
 
 
 class _NoWatcher:
@@ -47,6 +48,7 @@ class CampaignService:
     notifier: Notifier
     cards: CardUpdater
     min_lead: timedelta
+    max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
     watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
     async def get(self, ref: str) -> Campaign:
@@ -64,7 +66,12 @@ class CampaignService:
     async def submit(
         self, draft: CampaignDraft, organiser: UserRef, origin: ChatRef | None = None
     ) -> Campaign:
-        """Create the campaign and send it to the moderators."""
+        """Create the campaign and send it to the moderators.
+
+        Refused with ``campaign.too_many_pending`` while the organiser already has
+        ``max_pending`` campaigns waiting for moderation (the caller keeps the draft).
+        """
+        await self._check_queue(organiser)
         now = self.clock.now()
         if draft.launch_at - now < self.min_lead:
             raise InvalidInput("launch.too_soon", minutes=int(self.min_lead.total_seconds() // 60))
@@ -97,6 +104,16 @@ class CampaignService:
             log.warning("campaign %s reached no moderation chat: check the settings", campaign.ref)
         log.info("campaign %s submitted by %s", campaign.ref, organiser.key)
         return campaign
+
+    async def _check_queue(self, organiser: UserRef) -> None:
+        waiting = [
+            c
+            for c in await self.repo.campaigns_of(organiser)
+            if c.status is CampaignStatus.PENDING_REVIEW
+        ]
+        if len(waiting) >= self.max_pending:
+            log.info("campaign of %s refused: %s already waiting", organiser.key, len(waiting))
+            raise DomainError("campaign.too_many_pending", max=self.max_pending)
 
     async def _insert_with_unique_ref(self, campaign: Campaign) -> Campaign:
         for _ in range(REF_ATTEMPTS):

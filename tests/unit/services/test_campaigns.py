@@ -84,6 +84,35 @@ async def test_submit_refusals_store_and_send_nothing(
     assert front.sent == []
 
 
+async def test_submit_is_refused_once_the_organiser_has_the_most_waiting(
+    core: Core, front: RecordingFrontEnd, clock: FakeClock, submitted: Make
+) -> None:
+    first, _, _ = [await submitted(title=f"Campaign {n}") for n in range(3)]
+    front.sent.clear()
+
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.submit(draft(clock, title="One too many"), ORGANISER, GROUP)
+
+    assert (exc.value.key, exc.value.text.params) == ("campaign.too_many_pending", {"max": 3})
+    assert len(await core.repo.campaigns_of(ORGANISER)) == 3
+    assert front.sent == []  # the moderators are not bothered
+    assert first.id is not None
+    await core.campaigns.approve(first.id, MODERATOR)  # one decided: room for one more
+    again = await core.campaigns.submit(draft(clock, title="One too many"), ORGANISER, GROUP)
+    assert again.status is CampaignStatus.PENDING_REVIEW
+
+
+async def test_the_queue_cap_counts_each_organiser_alone(
+    core: Core, clock: FakeClock, submitted: Make
+) -> None:
+    for n in range(3):
+        await submitted(title=f"Campaign {n}")
+
+    other = await core.campaigns.submit(draft(clock), STRANGER, GROUP)
+
+    assert other.status is CampaignStatus.PENDING_REVIEW
+
+
 async def test_approve_edits_the_card_and_tells_the_organiser(
     core: Core, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
 ) -> None:
