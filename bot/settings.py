@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
     log_level: str = "INFO"
+    maintenance_interval_minutes: int = Field(5, ge=1)
 
     pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)
     launch_grace_minutes: int = Field(30, ge=0)
