@@ -168,6 +168,11 @@ class ChatFrontEnd(Protocol):
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None: ...
 
+    async def delete(self, ref: MessageRef) -> None:
+        """Remove a message the bot posted; a message already gone counts as removed;
+        raise if the platform refuses (the caller logs and moves on)."""
+        ...
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """Send a private message in the user's own language."""
         ...

@@ -196,7 +196,11 @@ class CampaignService:
         requester_is_admin: bool,
         language: str = "en",
     ) -> PostedCard:
-        """Post the campaign card in ``chat`` (organiser or a chat admin only)."""
+        """Post the campaign card in ``chat`` (organiser or a chat admin only).
+
+        A chat holds one card per campaign: promoting again posts a fresh card and deletes
+        the old one (one already gone from the chat is no matter).
+        """
         campaign = await self.get(ref)
         if not (requester_is_admin or campaign.organiser.same_person(requester)):
             raise NotAllowed("promote.not_allowed")
@@ -209,9 +213,14 @@ class CampaignService:
         message_ref = await self.notifier.send(chat, campaign_card(campaign, stats), language)
         if message_ref is None:
             raise DomainError("promote.send_failed")
-        return await self.repo.add_card(
+        card, replaced = await self.repo.replace_chat_card(
             PostedCard(campaign.id, CardKind.PROMOTION, message_ref, self.clock.now(), language)
         )
+        for old in replaced:
+            await self.notifier.delete(old.message)
+        if replaced:
+            log.info("card of campaign %s moved in %s", campaign.ref, message_ref.chat.platform)
+        return card
 
     async def of_organiser(self, organiser: UserRef) -> list[tuple[Campaign, CampaignStats]]:
         result = []

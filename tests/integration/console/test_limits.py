@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.cards import CardKind
 from tests.integration.console.conftest import Console
 from tests.integration.console.test_session import said
 
@@ -23,3 +24,17 @@ async def test_a_fourth_campaign_waiting_is_refused_and_its_draft_kept(console: 
     assert "[1] Submit" in printed  # the preview again: nothing to type twice
     assert len(await console.core.repo.campaigns_of(console.session.user)) == 3
     assert await console.core.dialogs.active(console.session.user)
+
+
+async def test_promoting_again_moves_the_card_in_the_group(console: Console) -> None:
+    ref = await console.live_campaign()  # approved and promoted once
+    campaign_id = (await console.core.campaigns.get(ref)).id or 0
+    [first] = await console.core.repo.cards_of(campaign_id, CardKind.PROMOTION)
+
+    printed = await console.type(f"/promote {ref}")
+
+    removed = said("console.header_deleted", where=said("console.chat_group"), id=first.message.id)
+    assert removed in printed
+    [card] = await console.core.repo.cards_of(campaign_id, CardKind.PROMOTION)
+    assert card.message.id != first.message.id
+    assert said("console.header", where=said("console.chat_group"), id=card.message.id) in printed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.account import TokenSet
 from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
-from bot.domain.refs import UserRef
+from bot.domain.refs import ChatRef, UserRef
 from bot.services.pledges import LinkedProfileData
 from tests.fakes.discord_api import EPHEMERAL
 from tests.integration.discord.conftest import DiscordHarness
@@ -116,3 +116,28 @@ async def test_help_and_commands_in_private_messages(discord_bot: DiscordHarness
     assert help_["flags"] & EPHEMERAL
     promote = await fake.reply_to(await fake.slash("organiser", "promote", channel=None, ref="X"))
     assert "Use /promote in a server channel" in fake.text_of(promote)
+
+
+async def test_promoting_again_moves_the_card_and_a_vanished_card_is_no_matter(
+    discord_bot: DiscordHarness,
+) -> None:
+    fake, core = discord_bot.fake, discord_bot.core
+    card = await create_campaign(discord_bot)
+    (campaign,) = await core.repo.campaigns_of(UserRef("discord", fake.people["organiser"].id))
+    ref = campaign.ref
+    await fake.reply_to(await fake.press("moderator", card["id"], f"chorus:approve:{campaign.id}"))
+    await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
+    (first,) = fake.channel_messages("general")
+
+    await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
+
+    (second,) = fake.channel_messages("general")
+    assert second["id"] != first["id"]
+    assert fake.calls_to("DELETE", rf"/channels/\d+/messages/{first['id']}")[0].status == 204
+    del fake.messages[second["id"]]  # a moderator removed it by hand
+    await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
+    (third,) = fake.channel_messages("general")
+    assert fake.calls_to("DELETE", rf"/channels/\d+/messages/{second['id']}")[0].status == 404
+    assert await core.campaigns.promoted_chats(campaign.id or 0) == [
+        (ChatRef("discord", third["channel_id"]), "en")
+    ]

@@ -308,6 +308,81 @@ async def test_promote_by_the_organiser_posts_a_card_with_support(
     assert await core.campaigns.promoted_chats(campaign.id or 0) == [(GROUP, "fr")]
 
 
+async def test_promoting_again_in_a_chat_moves_the_card_there(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await live()
+    assert campaign.id is not None
+    elsewhere = ChatRef("test", "group-2")
+    first = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    there = await core.campaigns.promote(
+        campaign.ref, elsewhere, ORGANISER, requester_is_admin=False
+    )
+    assert front.deleted == []
+
+    again = await core.campaigns.promote(
+        campaign.ref, GROUP, ORGANISER, requester_is_admin=False, language="fr"
+    )
+
+    assert front.deleted == [first.message]  # the old card leaves the chat
+    assert len(front.to("chat:group-1")) == 2
+    assert await core.repo.cards_of(campaign.id, CardKind.PROMOTION) == [there, again]
+    assert await core.campaigns.promoted_chats(campaign.id) == [(elsewhere, "en"), (GROUP, "fr")]
+    front.sent.clear()
+    await core.cards.refresh_now(campaign.id)
+    assert sorted(edits(front)) == [
+        f"edit:group-1/{again.message.id}",
+        f"edit:group-2/{there.message.id}",
+    ]
+
+
+class ForgetfulFrontEnd(RecordingFrontEnd):
+    """Someone deleted the bot's messages by hand: deleting one again fails."""
+
+    async def delete(self, ref: MessageRef) -> None:
+        raise LookupError("Bad Request: message to delete not found")
+
+
+async def test_a_card_already_gone_from_the_chat_still_moves(
+    make_core: Callable[..., Core], clock: FakeClock
+) -> None:
+    core = make_core(front_ends=[ForgetfulFrontEnd()])
+    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
+    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    again = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == [again]
+
+
+class FlakyFrontEnd(RecordingFrontEnd):
+    refusing: bool = False
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        if self.refusing:
+            raise PermissionError("Forbidden: bot was kicked from the group chat")
+        return await super().send(chat, message, language)
+
+
+async def test_a_failed_promote_leaves_the_card_in_place(
+    make_core: Callable[..., Core], clock: FakeClock
+) -> None:
+    front = FlakyFrontEnd()
+    core = make_core(front_ends=[front])
+    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
+    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    card = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    front.refusing = True
+
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    assert exc.value.key == "promote.send_failed"
+    assert front.deleted == []
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == [card]
+
+
 async def test_promote_by_a_chat_admin_is_allowed_by_a_stranger_not(
     core: Core, live: Make
 ) -> None:
