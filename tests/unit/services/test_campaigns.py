@@ -294,6 +294,12 @@ async def test_cancel_unknown_ref(core: Core) -> None:
     assert (exc.value.key, exc.value.text.params) == ("campaign.not_found", {"ref": "NOPE42"})
 
 
+async def approved(core: Core, clock: FakeClock) -> Campaign:
+    """A campaign submitted and approved in ``core`` (one with its own front ends)."""
+    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
+    return await core.campaigns.approve(campaign.id or 0, MODERATOR)
+
+
 async def test_promote_by_the_organiser_posts_a_card_with_support(
     core: Core, front: RecordingFrontEnd, live: Make
 ) -> None:
@@ -347,8 +353,7 @@ async def test_a_card_already_gone_from_the_chat_still_moves(
     make_core: Callable[..., Core], clock: FakeClock
 ) -> None:
     core = make_core(front_ends=[ForgetfulFrontEnd()])
-    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
-    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    campaign = await approved(core, clock)
     await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
 
     again = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
@@ -357,6 +362,8 @@ async def test_a_card_already_gone_from_the_chat_still_moves(
 
 
 class FlakyFrontEnd(RecordingFrontEnd):
+    """A chat that stops accepting the bot's messages once ``refusing`` is set."""
+
     refusing: bool = False
 
     async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
@@ -370,8 +377,7 @@ async def test_a_failed_promote_leaves_the_card_in_place(
 ) -> None:
     front = FlakyFrontEnd()
     core = make_core(front_ends=[front])
-    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
-    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    campaign = await approved(core, clock)
     card = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     front.refusing = True
 
@@ -403,17 +409,13 @@ async def test_promote_refused_when_not_live(core: Core, submitted: Make) -> Non
     assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
 
 
-class RefusingFrontEnd(RecordingFrontEnd):
-    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
-        raise PermissionError("Forbidden: bot is not a member of the group chat")
-
-
 async def test_promote_where_the_bot_cannot_post(
     make_core: Callable[..., Core], clock: FakeClock
 ) -> None:
-    core = make_core(front_ends=[RefusingFrontEnd()])
-    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
-    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    front = FlakyFrontEnd()
+    front.refusing = True  # the bot is not a member of the group chat
+    core = make_core(front_ends=[front])
+    campaign = await approved(core, clock)
     with pytest.raises(DomainError) as exc:
         await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     assert exc.value.key == "promote.send_failed"
