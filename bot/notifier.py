@@ -55,6 +55,19 @@ class Notifier:
             return False
         return True
 
+    async def delete(self, ref: MessageRef) -> bool:
+        front_end = self._front_ends.get(ref.chat.platform)
+        if front_end is None:
+            return False
+        try:
+            await front_end.delete(ref)
+        except Exception:
+            log.warning(
+                "deleting %s:%s/%s failed", ref.chat.platform, ref.chat.id, ref.id, exc_info=True
+            )
+            return False
+        return True
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
         front_end = self._front_ends.get(user.platform)
         if front_end is None:

@@ -49,6 +49,12 @@ class Repository(Protocol):
     async def cards_of(
         self, campaign_id: int, kind: CardKind | None = None
     ) -> list[PostedCard]: ...
+    async def replace_chat_card(self, card: PostedCard) -> tuple[PostedCard, list[PostedCard]]:
+        """Store ``card`` as the only card of its kind for its campaign in its chat, in one
+        transaction; return it stored and the cards it replaced (their messages are the
+        caller's to delete)."""
+        ...
+
     async def remove_card(self, card_id: int) -> None: ...
 
     # social accounts (tokens encrypted by the back end)
@@ -138,6 +144,12 @@ class Repository(Protocol):
         """Return and delete the data for ``state`` if it exists and has not expired."""
         ...
 
+    # clean-up
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete OAuth states and used-nonce rows that expired by ``now`` (a used nonce's
+        link is refused as expired by then); return how many rows went."""
+        ...
+
     # Mastodon app registrations, one per instance
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None: ...
     async def save_mastodon_app(
@@ -155,6 +167,11 @@ class ChatFrontEnd(Protocol):
         ...
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None: ...
+
+    async def delete(self, ref: MessageRef) -> None:
+        """Remove a message the bot posted; a message already gone counts as removed;
+        raise if the platform refuses (the caller logs and moves on)."""
+        ...
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """Send a private message in the user's own language."""

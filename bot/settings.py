@@ -40,10 +40,16 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
+    web_trusted_proxy: bool = False
+    web_rate_per_address: int = Field(120, ge=1)
+    web_rate_per_link: int = Field(30, ge=1)
+    web_rate_max_keys: int = Field(10_000, ge=1)
     default_timezone: str = "UTC"
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
+    max_pending_per_organiser: int = Field(3, ge=1)
     log_level: str = "INFO"
+    maintenance_interval_minutes: int = Field(5, ge=1)
 
     pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)
     launch_grace_minutes: int = Field(30, ge=0)

@@ -238,6 +238,22 @@ class SqlRepository(Generic[SessionT]):
             kind.value if kind is not None else None,
         )
 
+    async def replace_chat_card(self, card: PostedCard) -> tuple[PostedCard, list[PostedCard]]:
+        async with self.transaction() as db:
+            gone = await db.fetch_all(
+                "DELETE FROM cards WHERE campaign_id = $1 AND kind = $2 "
+                "AND chat_platform = $3 AND chat_id = $4 RETURNING *",
+                card.campaign_id,
+                card.kind.value,
+                card.message.chat.platform,
+                card.message.chat.id,
+            )
+            row = await db.fetch_one(INSERT_CARD, *rows.card_values(card, self._codec))
+        assert row is not None
+        replaced = [rows.card_from_row(r, self._codec) for r in gone]
+        replaced.sort(key=lambda old: old.id or 0)  # DELETE … RETURNING has no order
+        return rows.card_from_row(row, self._codec), replaced
+
     async def remove_card(self, card_id: int) -> None:
         async with self.transaction() as db:
             await db.execute("DELETE FROM cards WHERE id = $1", card_id)
@@ -498,6 +514,19 @@ class SqlRepository(Generic[SessionT]):
         if row is None or row["expires_at"] <= moment:
             return None
         return dict(self._codec.open_json(row["data"]))
+
+    # clean-up -------------------------------------------------------------------------
+
+    async def purge_expired(self, now: datetime) -> int:
+        moment = self._codec.time_in(now)
+        async with self.transaction() as db:
+            states = await db.fetch_all(
+                "DELETE FROM oauth_states WHERE expires_at <= $1 RETURNING state", moment
+            )
+            nonces = await db.fetch_all(
+                "DELETE FROM used_nonces WHERE expires_at <= $1 RETURNING nonce", moment
+            )
+        return len(states) + len(nonces)
 
     # Mastodon apps --------------------------------------------------------------------
 

@@ -140,6 +140,11 @@ class DiscordFrontEnd:
         target = channel.get_partial_message(int(ref.id))
         await target.edit(**self.renderer.as_embed(message, language).edit_kwargs())
 
+    async def delete(self, ref: MessageRef) -> None:
+        channel = self.client.get_partial_messageable(int(ref.chat.id))
+        with contextlib.suppress(discord.NotFound):  # already gone, as wanted
+            await channel.get_partial_message(int(ref.id)).delete()
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         dm = await self.client.create_dm(discord.Object(int(user.id)))
         posted = await dm.send(**self.renderer.as_content(message, user.language).send_kwargs())

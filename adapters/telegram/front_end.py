@@ -168,6 +168,13 @@ class TelegramFrontEnd:
             if "message is not modified" not in exc.message.lower():
                 raise
 
+    async def delete(self, ref: MessageRef) -> None:
+        try:
+            await self.application.bot.delete_message(_chat_id(ref.chat), int(ref.id))
+        except BadRequest as exc:
+            if "not found" not in exc.message.lower():  # else: already gone, as wanted
+                raise
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """A private message; ``Forbidden`` if the user blocked the bot (the caller logs)."""
         return await self.send(ChatRef(PLATFORM, user.id), message, user.language)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 REF_ATTEMPTS = 8
 EXPIRE_ATTEMPTS = 3
+DEFAULT_MAX_PENDING = 3
 
 
 class _NoWatcher:
@@ -48,6 +49,7 @@ class CampaignService:
     notifier: Notifier
     cards: CardUpdater
     min_lead: timedelta
+    max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
     watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
     async def get(self, ref: str) -> Campaign:
@@ -65,7 +67,12 @@ class CampaignService:
     async def submit(
         self, draft: CampaignDraft, organiser: UserRef, origin: ChatRef | None = None
     ) -> Campaign:
-        """Create the campaign and send it to the moderators."""
+        """Create the campaign and send it to the moderators.
+
+        Refused with ``campaign.too_many_pending`` while the organiser already has
+        ``max_pending`` campaigns waiting for moderation (the caller keeps the draft).
+        """
+        await self._check_queue(organiser)
         now = self.clock.now()
         if draft.launch_at - now < self.min_lead:
             raise InvalidInput("launch.too_soon", minutes=int(self.min_lead.total_seconds() // 60))
@@ -99,6 +106,16 @@ class CampaignService:
         await self.watcher.campaign_changed(campaign)  # arms its expiry at the launch moment
         log.info("campaign %s submitted by %s", campaign.ref, organiser.key)
         return campaign
+
+    async def _check_queue(self, organiser: UserRef) -> None:
+        waiting = [
+            c
+            for c in await self.repo.campaigns_of(organiser)
+            if c.status is CampaignStatus.PENDING_REVIEW
+        ]
+        if len(waiting) >= self.max_pending:
+            log.info("campaign of %s refused: %s already waiting", organiser.key, len(waiting))
+            raise DomainError("campaign.too_many_pending", max=self.max_pending)
 
     async def _insert_with_unique_ref(self, campaign: Campaign) -> Campaign:
         for _ in range(REF_ATTEMPTS):
@@ -222,7 +239,11 @@ class CampaignService:
         requester_is_admin: bool,
         language: str = "en",
     ) -> PostedCard:
-        """Post the campaign card in ``chat`` (organiser or a chat admin only)."""
+        """Post the campaign card in ``chat`` (organiser or a chat admin only).
+
+        A chat holds one card per campaign: promoting again posts a fresh card and deletes
+        the old one (one already gone from the chat is no matter).
+        """
         campaign = await self.get(ref)
         if not (requester_is_admin or campaign.organiser.same_person(requester)):
             raise NotAllowed("promote.not_allowed")
@@ -235,9 +256,14 @@ class CampaignService:
         message_ref = await self.notifier.send(chat, campaign_card(campaign, stats), language)
         if message_ref is None:
             raise DomainError("promote.send_failed")
-        return await self.repo.add_card(
+        card, replaced = await self.repo.replace_chat_card(
             PostedCard(campaign.id, CardKind.PROMOTION, message_ref, self.clock.now(), language)
         )
+        for old in replaced:
+            await self.notifier.delete(old.message)
+        if replaced:
+            log.info("card of campaign %s moved in %s", campaign.ref, message_ref.chat.platform)
+        return card
 
     async def of_organiser(self, organiser: UserRef) -> list[tuple[Campaign, CampaignStats]]:
         result = []

@@ -186,6 +186,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     log = "".join(logged)
     assert "chorus is running" in log, log
     assert "storage ready" in log and "scheduler started" in log, log
+    assert "maintenance started" in log, log
     listening = LISTENING_RE.search(log)
     assert listening, log
     url = f"http://{listening.group(1)}:{listening.group(2)}/healthz"
@@ -202,6 +203,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     assert SECRET not in log
     stops = [line.split(": ", 1)[-1] for line in log.splitlines() if line.endswith("stopped")]
     assert stops == [  # the reverse of the start order
+        "maintenance stopped",
         "scheduler stopped",
         "web server stopped",
         "mastodon network stopped",

@@ -40,6 +40,7 @@ class RecordingFrontEnd:
     moderation_chat: str | None = "mods"
     refuse_users: set[str] = field(default_factory=set)
     sent: list[Sent] = field(default_factory=list)
+    deleted: list[MessageRef] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
@@ -49,6 +50,9 @@ class RecordingFrontEnd:
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
         self.sent.append(Sent(f"edit:{ref.chat.id}/{ref.id}", message, language, ref))
+
+    async def delete(self, ref: MessageRef) -> None:
+        self.deleted.append(ref)
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         if user.id in self.refuse_users:

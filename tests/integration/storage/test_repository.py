@@ -166,6 +166,35 @@ async def test_cards(any_repo: Repository) -> None:
     await any_repo.remove_card(promo.id)  # removing twice is harmless
 
 
+async def test_a_new_chat_card_replaces_the_one_in_that_chat_only(any_repo: Repository) -> None:
+    stored = await any_repo.add_campaign(campaign())
+    other = await any_repo.add_campaign(campaign(ref="OTHER1"))
+    assert stored.id is not None and other.id is not None
+    chat, elsewhere = ChatRef("telegram", "-100123"), ChatRef("telegram", "-100999")
+
+    def card(campaign_id: int, where: ChatRef, message_id: str) -> PostedCard:
+        return PostedCard(campaign_id, CardKind.PROMOTION, MessageRef(where, message_id), T0)
+
+    first = await any_repo.add_card(card(stored.id, chat, "1"))
+    second = await any_repo.add_card(card(stored.id, chat, "2"))  # from before the rule
+    kept = [
+        await any_repo.add_card(card(stored.id, elsewhere, "3")),
+        await any_repo.add_card(card(other.id, chat, "4")),
+        await any_repo.add_card(
+            PostedCard(stored.id, CardKind.MODERATION, MessageRef(chat, "5"), T0)
+        ),
+    ]
+
+    new, replaced = await any_repo.replace_chat_card(card(stored.id, chat, "6"))
+
+    assert replaced == [first, second]
+    assert new.id is not None and new.message == MessageRef(chat, "6")
+    assert await any_repo.cards_of(stored.id) == [kept[0], kept[2], new]
+    assert await any_repo.cards_of(other.id) == [kept[1]]
+    _, replaced = await any_repo.replace_chat_card(card(stored.id, chat, "7"))
+    assert replaced == [new]
+
+
 # accounts -----------------------------------------------------------------------------
 
 
@@ -462,6 +491,23 @@ async def test_oauth_state_expires(any_repo: Repository) -> None:
     # taking purged every expired state, so "other" is gone even at an earlier moment
     assert await any_repo.take_oauth_state("other", T0) is None
     assert await any_repo.take_oauth_state("late", later) == {"v": 3}
+
+
+# clean-up -----------------------------------------------------------------------------
+
+
+async def test_purge_removes_only_what_expired(any_repo: Repository) -> None:
+    await any_repo.save_oauth_state("gone", {"v": 1}, T0 + timedelta(minutes=10))
+    await any_repo.save_oauth_state("kept", {"v": 2}, T0 + timedelta(minutes=20))
+    assert await any_repo.consume_nonce("old-link", T0 + timedelta(minutes=10))
+    assert await any_repo.consume_nonce("fresh-link", T0 + timedelta(days=1))
+
+    assert await any_repo.purge_expired(T0 + timedelta(minutes=10)) == 2
+
+    assert not await any_repo.nonce_used("old-link")
+    assert await any_repo.nonce_used("fresh-link")  # its link still works: still refused
+    assert await any_repo.take_oauth_state("kept", T0) == {"v": 2}
+    assert await any_repo.purge_expired(T0 + timedelta(minutes=10)) == 0
 
 
 # Mastodon apps ------------------------------------------------------------------------

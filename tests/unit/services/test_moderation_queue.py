@@ -50,10 +50,11 @@ async def test_the_pending_view_shows_ref_title_organiser_launch_and_buttons(
 
 
 async def test_the_pending_view_caps_the_buttons_and_says_how_many_more(
-    core: Core, submitted: Make
+    core: Core, clock: FakeClock
 ) -> None:
-    for _ in range(PENDING_SHOWN + 2):
-        await submitted()
+    for number in range(PENDING_SHOWN + 2):  # one each: an organiser's queue is capped
+        organiser = UserRef("test", f"organiser-{number}", f"Organiser {number}", "en")
+        await core.campaigns.submit(draft(clock), organiser, None)
     message = pending_list(await core.campaigns.pending())
     assert len(message.buttons) == PENDING_SHOWN
     assert render(message.parts[-1], "en").startswith("…and 2 more waiting")
