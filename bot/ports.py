@@ -53,11 +53,22 @@ class Repository(Protocol):
 
     # social accounts (tokens encrypted by the back end)
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        """Insert, or update the row with the same network, instance and remote id."""
+        """Insert, or update the row with the same network, instance and remote id.
+
+        An account never changes owner: if that row belongs to another person (platform and
+        id), nothing is written and ``DomainError('account.linked_by_other')`` is raised.
+        """
         ...
 
     async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
-        """``save_account`` for many in one transaction; the saved ones, in the same order."""
+        """``save_account`` for many in one transaction; the saved ones, in the same order.
+        One account owned by someone else refuses the whole batch (nothing is written)."""
+        ...
+
+    async def find_account(
+        self, network: Network, instance: str, remote_id: str
+    ) -> SocialAccount | None:
+        """The stored account with this network, instance and remote id, whoever owns it."""
         ...
 
     async def get_account(self, account_id: int) -> SocialAccount | None: ...
