@@ -206,7 +206,12 @@ class SocialNetwork(Protocol):
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
-        """Revoke the tokens at the network where it offers that; best effort."""
+        """Revoke ``account.tokens`` at the network where it offers that; best effort.
+
+        Only the tokens are revoked, the row is left alone: ``forget`` erases it, and the
+        pledge service passes an unsaved account (``id`` None) to revoke tokens that were
+        fetched for a pledge it refused (``PledgeService.discard``).
+        """
         ...
 
 
@@ -231,7 +236,14 @@ class AccountLinker(Protocol):
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
-    ) -> LinkedProfile: ...
+    ) -> LinkedProfile:
+        """Trade ``code`` for tokens and read whose account they open; store nothing.
+
+        The tokens returned are the caller's: ``PledgeService.record`` stores them if the
+        pledge is recorded and revokes them otherwise. If ``complete`` fails after the
+        network gave tokens (the profile cannot be read), it revokes them before raising.
+        """
+        ...
 
 
 class CampaignWatcher(Protocol):
