@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from bot.domain.account import SocialAccount, TokenSet
@@ -41,6 +42,19 @@ class LinkedProfileData:
     handle: str
     followers: int
     tokens: TokenSet
+
+    def account(self, owner: UserRef, linked_at: datetime) -> SocialAccount:
+        """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
+        return SocialAccount(
+            owner=owner,
+            network=self.network,
+            instance=self.instance,
+            remote_id=self.remote_id,
+            handle=self.handle,
+            followers=self.followers,
+            tokens=self.tokens,
+            linked_at=linked_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -176,18 +190,7 @@ class PledgeService:
         campaign, personal = admitted.campaign, admitted.personal
         assert campaign.id is not None
         now = self.clock.now()
-        account = await self.repo.save_account(
-            SocialAccount(
-                owner=ticket.supporter,
-                network=profile.network,
-                instance=profile.instance,
-                remote_id=profile.remote_id,
-                handle=profile.handle,
-                followers=profile.followers,
-                tokens=profile.tokens,
-                linked_at=now,
-            )
-        )
+        account = await self.repo.save_account(profile.account(ticket.supporter, now))
         assert account.id is not None
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
@@ -211,8 +214,8 @@ class PledgeService:
     async def discard(self, owner: UserRef, profile: LinkedProfileData) -> None:
         """Revoke tokens fetched for a pledge that was not recorded; best effort.
 
-        Tokens equal to the ones stored for that account are in use and stay (a network
-        that hands the same token out again, or a race that stored them after all).
+        A token equal to the one stored for that account is in use and stays (a network
+        that hands the same token out again, or a race that stored it after all).
         """
         try:
             stored = await self.repo.find_account(
@@ -221,24 +224,14 @@ class PledgeService:
         except Exception:  # cannot tell whether they were stored: revoking is the safe side
             log.warning("looking up a %s account failed", profile.network.value)
             stored = None
-        if stored is not None and stored.tokens == profile.tokens:
+        if stored is not None and stored.tokens.access_token == profile.tokens.access_token:
             return
         network = self.networks.get(profile.network)
         if network is None:
             log.warning("cannot revoke unused tokens: no %s adapter", profile.network.value)
             return
-        unused = SocialAccount(
-            owner=owner,
-            network=profile.network,
-            instance=profile.instance,
-            remote_id=profile.remote_id,
-            handle=profile.handle,
-            followers=profile.followers,
-            tokens=profile.tokens,
-            linked_at=self.clock.now(),
-        )
         try:
-            await network.revoke(unused)
+            await network.revoke(profile.account(owner, self.clock.now()))
         except Exception:  # best effort: the refusal is what the supporter must see
             log.warning("revoking unused %s tokens failed", profile.network.value)
 

@@ -292,6 +292,7 @@ class PledgeSite:
             )
         try:
             ticket = self.core.links.read(token)
+            # from here the fetched tokens are record's: it stores them or revokes them
             profile = await linker.complete(
                 code=code, redirect_uri=self.redirect_uri(network), data=data["linker"]
             )
