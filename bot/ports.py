@@ -59,11 +59,22 @@ class Repository(Protocol):
 
     # social accounts (tokens encrypted by the back end)
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        """Insert, or update the row with the same network, instance and remote id."""
+        """Insert, or update the row with the same network, instance and remote id.
+
+        An account never changes owner: if that row belongs to another person (platform and
+        id), nothing is written and ``DomainError('account.linked_by_other')`` is raised.
+        """
         ...
 
     async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
-        """``save_account`` for many in one transaction; the saved ones, in the same order."""
+        """``save_account`` for many in one transaction; the saved ones, in the same order.
+        One account owned by someone else refuses the whole batch (nothing is written)."""
+        ...
+
+    async def find_account(
+        self, network: Network, instance: str, remote_id: str
+    ) -> SocialAccount | None:
+        """The stored account with this network, instance and remote id, whoever owns it."""
         ...
 
     async def get_account(self, account_id: int) -> SocialAccount | None: ...
@@ -214,7 +225,12 @@ class SocialNetwork(Protocol):
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
-        """Revoke the tokens at the network where it offers that; best effort."""
+        """Revoke ``account.tokens`` at the network where it offers that; best effort.
+
+        Only the tokens are revoked, the row is left alone: ``forget`` erases it, and the
+        pledge service passes an unsaved account (``id`` None) to revoke tokens that were
+        fetched for a pledge it refused (``PledgeService.discard``).
+        """
         ...
 
 
@@ -239,7 +255,14 @@ class AccountLinker(Protocol):
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
-    ) -> LinkedProfile: ...
+    ) -> LinkedProfile:
+        """Trade ``code`` for tokens and read whose account they open; store nothing.
+
+        The tokens returned are the caller's: ``PledgeService.record`` stores them if the
+        pledge is recorded and revokes them otherwise. If ``complete`` fails after the
+        network gave tokens (the profile cannot be read), it revokes them before raising.
+        """
+        ...
 
 
 class CampaignWatcher(Protocol):

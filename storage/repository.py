@@ -20,6 +20,7 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, StaleUpdate
+from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
 from storage import migrations, rows, statements
@@ -53,19 +54,21 @@ INSERT_CAMPAIGN = statements.insert(
 UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS, "numeric")
 INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, "numeric", suffix="RETURNING *")
 # a token write (here, in update_tokens, or a revocation) bumps tokens_version: that number
-# is the account's change marker (account_stamps)
+# is the account's change marker (account_stamps). The owner never changes: an account that
+# belongs to another person is left as it is and no row comes back (see _owned_by).
 UPSERT_ACCOUNT = statements.insert(
     "accounts",
     rows.ACCOUNT_COLUMNS,
     "numeric",
     suffix=(
         "ON CONFLICT (network, instance, remote_id) DO UPDATE SET "
-        "owner_platform = excluded.owner_platform, owner_id = excluded.owner_id, "
         "owner_name = excluded.owner_name, owner_language = excluded.owner_language, "
         "handle = excluded.handle, followers = excluded.followers, "
         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
         "token_expires_at = excluded.token_expires_at, token_scope = excluded.token_scope, "
-        "revoked = FALSE, tokens_version = accounts.tokens_version + 1 RETURNING *"
+        "revoked = FALSE, tokens_version = accounts.tokens_version + 1 "
+        "WHERE accounts.owner_platform = excluded.owner_platform "
+        "AND accounts.owner_id = excluded.owner_id RETURNING *"
     ),
 )
 INSERT_PLEDGE = statements.insert(
@@ -87,6 +90,21 @@ FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id
 WHERE p.campaign_id = $1
 GROUP BY p.network
 """
+
+
+def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
+    """Whether a stored account row is ``account``, owned by the same person."""
+    return (
+        row["network"] == account.network.value
+        and row["instance"] == account.instance
+        and row["remote_id"] == account.remote_id
+        and row["owner_platform"] == account.owner.platform
+        and row["owner_id"] == account.owner.id
+    )
+
+
+def _linked_by_other(account: SocialAccount) -> DomainError:
+    return DomainError("account.linked_by_other", account=account.display)
 
 
 class SqlRepository(Generic[SessionT]):
@@ -116,7 +134,9 @@ class SqlRepository(Generic[SessionT]):
         raise NotImplementedError
 
     async def _upsert_accounts(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
-        """``UPSERT_ACCOUNT`` for each of ``values``; the stored rows, in the same order."""
+        """``UPSERT_ACCOUNT`` for each of ``values``; the stored rows, in the same order (a
+        back end may leave out, or return unchanged, the row of an account another person
+        owns: ``save_accounts`` refuses the batch then)."""
         raise NotImplementedError
 
     async def _insert_pledges(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
@@ -263,7 +283,8 @@ class SqlRepository(Generic[SessionT]):
     async def save_account(self, account: SocialAccount) -> SocialAccount:
         async with self.transaction() as db:
             row = await db.fetch_one(UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
-        assert row is not None
+        if row is None:  # the account is someone else's: the upsert left it alone
+            raise _linked_by_other(account)
         return rows.account_from_row(row, self._codec)
 
     async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
@@ -272,7 +293,21 @@ class SqlRepository(Generic[SessionT]):
             return []
         async with self.transaction() as db:
             saved = await self._upsert_accounts(db, values)
+            for position, account in enumerate(accounts):  # raising rolls the batch back
+                if position >= len(saved) or not _owned_by(saved[position], account):
+                    raise _linked_by_other(account)
         return [rows.account_from_row(row, self._codec) for row in saved]
+
+    async def find_account(
+        self, network: Network, instance: str, remote_id: str
+    ) -> SocialAccount | None:
+        return await self._one(
+            rows.account_from_row,
+            "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3",
+            network.value,
+            instance,
+            remote_id,
+        )
 
     async def get_account(self, account_id: int) -> SocialAccount | None:
         return await self._one(

@@ -172,6 +172,14 @@ class MastodonNetwork:
             )
         tokens = token_set_from(body, self._clock.now())
         try:
+            return await self._profile(instance, tokens)
+        except Exception:  # the token would be lost with the profile: revoke it first
+            await self._revoke_token(instance, tokens.access_token)
+            raise
+
+    async def _profile(self, instance: str, tokens: TokenSet) -> LinkedProfileData:
+        """Who the token belongs to; ``NetworkFailure`` if the instance cannot say."""
+        try:
             me = await self._calls.run(
                 lambda: self._api(instance, tokens.access_token).account_verify_credentials()
             )
@@ -254,14 +262,18 @@ class MastodonNetwork:
         return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
-        app = await self._repo.get_mastodon_app(account.instance)
-        if app is None:
-            return
-        api = self._api(account.instance, account.tokens.access_token, app)
+        await self._revoke_token(account.instance, account.tokens.access_token)
+
+    async def _revoke_token(self, instance: str, access_token: str) -> None:
+        """Revoke one access token at its instance; best effort, never raises."""
         try:
+            app = await self._repo.get_mastodon_app(instance)
+            if app is None:
+                return
+            api = self._api(instance, access_token, app)
             await self._calls.run(api.revoke_access_token, allow_http=self._allow_private)
-        except Exception:  # best effort: erasure goes on regardless
-            log.warning("revoking a Mastodon token at %s failed", account.instance)
+        except Exception:  # best effort: erasure (or the refusal) goes on regardless
+            log.warning("revoking a Mastodon token at %s failed", instance)
 
     # ---- internals -----------------------------------------------------------------
 

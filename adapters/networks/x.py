@@ -131,6 +131,14 @@ class XNetwork:
         )
         tokens = token_set_from(body, self._clock.now())
         try:
+            return await self._profile(tokens)
+        except Exception:  # the tokens would be lost with the profile: revoke them first
+            await self._revoke_tokens(tokens)
+            raise
+
+    async def _profile(self, tokens: TokenSet) -> LinkedProfileData:
+        """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
+        try:
             me = await self._calls.run(self._get_me, tokens.access_token)
         except Exception as exc:
             raise NetworkFailure(self._outcome(exc)) from exc
@@ -195,9 +203,13 @@ class XNetwork:
         return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
+        await self._revoke_tokens(account.tokens, account.id)
+
+    async def _revoke_tokens(self, tokens: TokenSet, account_id: int | None = None) -> None:
+        """Revoke both tokens at X; best effort, never raises for a network error."""
         for token, hint in (
-            (account.tokens.access_token, "access_token"),
-            (account.tokens.refresh_token, "refresh_token"),
+            (tokens.access_token, "access_token"),
+            (tokens.refresh_token, "refresh_token"),
         ):
             if not token:
                 continue
@@ -206,7 +218,7 @@ class XNetwork:
                     "/2/oauth2/revoke", {"token": token, "token_type_hint": hint}
                 )
             except (aiohttp.ClientError, TimeoutError):
-                log.warning("revoking an X token of account %s failed", account.id)
+                log.warning("revoking an X token of account %s failed", account_id)
 
     # ---- internals -----------------------------------------------------------------
 

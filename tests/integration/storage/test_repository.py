@@ -207,15 +207,46 @@ async def test_save_account_inserts_then_upserts(any_repo: Repository) -> None:
     revoked = await any_repo.get_account(saved.id)
     assert revoked is not None and revoked.revoked
 
+    renamed = replace(ALICE, name="Alice B.", language="fr")  # the same person, renamed
     relinked = await any_repo.save_account(
-        account(BOB, "r1", handle="new_handle", followers=99, tokens=tokens("fresh"))
+        account(renamed, "r1", handle="new_handle", followers=99, tokens=tokens("fresh"))
     )
     assert relinked.id == saved.id
-    assert relinked.owner == BOB
+    assert relinked.owner == renamed
     assert (relinked.handle, relinked.followers, relinked.revoked) == ("new_handle", 99, False)
     assert relinked.tokens == tokens("fresh")
-    assert await any_repo.accounts_of(ALICE) == []
-    assert await any_repo.accounts_of(BOB) == [relinked]
+    assert await any_repo.accounts_of(ALICE) == [relinked]
+
+
+async def test_save_account_never_moves_an_account_to_another_owner(
+    any_repo: Repository,
+) -> None:
+    alices = await any_repo.save_account(account(ALICE, "r1"))
+    assert alices.id is not None
+    stamps = await any_repo.account_stamps([alices.id])
+
+    with pytest.raises(DomainError) as refused:
+        await any_repo.save_account(
+            account(BOB, "r1", handle="bobs_now", followers=1, tokens=tokens("bob"))
+        )
+
+    assert refused.value.key == "account.linked_by_other"
+    assert refused.value.text.params == {"account": "@bobs_now@mastodon.example"}
+    assert await any_repo.get_account(alices.id) == alices  # owner, tokens, handle unchanged
+    assert await any_repo.account_stamps([alices.id]) == stamps
+    assert await any_repo.accounts_of(BOB) == []
+    assert await any_repo.accounts_of(ALICE) == [alices]
+
+
+async def test_find_account_by_network_instance_and_remote_id(any_repo: Repository) -> None:
+    saved = await any_repo.save_account(account(ALICE, "r1"))
+    await any_repo.save_account(account(BOB, "r1", network=Network.X))
+
+    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r1") == saved
+    assert await any_repo.find_account(Network.MASTODON, "other.example", "r1") is None
+    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r2") is None
+    found = await any_repo.find_account(Network.X, "x.com", "r1")
+    assert found is not None and found.owner == BOB
 
 
 async def test_same_remote_id_on_another_instance_is_another_account(
