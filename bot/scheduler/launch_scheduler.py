@@ -281,7 +281,7 @@ class LaunchScheduler:
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision
-            log.info("campaign %s: resuming an interrupted launch", campaign.ref)
+            log.info("campaign %s: resuming an interrupted blast", campaign.ref)
             await self.blast.deliver(campaign)
             return
         if campaign.status is not CampaignStatus.LIVE:
