@@ -14,7 +14,6 @@ from bot.domain.account import FOLLOWERS_MAX
 from bot.domain.campaign import CampaignStatus, LaunchDecision, transition
 from bot.domain.cards import CampaignStats
 from bot.domain.networks import Network
-from bot.domain.pledge import PledgeStatus, change_status
 from bot.ports import Repository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge
 
@@ -51,21 +50,10 @@ async def test_supporters_are_people_and_accounts_are_counted_apart(
     alices = [await any_repo.save_account(account(ALICE, f"a{n}", followers=10)) for n in range(3)]
     alices.append(await any_repo.save_account(account(ALICE, "ax", network=Network.X)))
     bob = await any_repo.save_account(account(BOB, "b1", followers=5))
-    pledges = [await any_repo.add_pledge(pledge(campaign_id, a)) for a in alices]
-    bobs = await any_repo.add_pledge(pledge(campaign_id, bob))
+    for linked in (*alices, bob):
+        await any_repo.add_pledge(pledge(campaign_id, linked))
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
         supporters=2, accounts=5, reach=45, by_network={"mastodon": 4, "x": 1}
-    )
-    await any_repo.update_pledge(change_status(bobs, PledgeStatus.WITHDRAWN, at=T0))
-    for alices_pledge in pledges[:2]:
-        await any_repo.update_pledge(change_status(alices_pledge, PledgeStatus.POSTED, at=T0))
-    assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=1,
-        accounts=4,
-        reach=40,
-        posted=2,
-        posted_reach=20,
-        by_network={"mastodon": 3, "x": 1},
     )
 
 
