@@ -35,4 +35,4 @@ class CampaignStats:
     posted: int = 0
     failed: int = 0
     posted_reach: int = 0
-    by_network: dict[str, int] = field(default_factory=dict)
+    by_network: dict[str, int] = field(default_factory=dict)  # accounts per network
