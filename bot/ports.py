@@ -6,7 +6,7 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +41,20 @@ class Repository(Protocol):
         """Save if the stored version equals ``campaign.version``; else ``StaleUpdate``."""
         ...
 
+    async def decide_launch(
+        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+    ) -> Campaign | None:
+        """Take the launch's goal decision, once, in one transaction with the row locked.
+
+        If the stored campaign awaits a decision (LIVE, or LAUNCHING without one), count
+        its supporters (people, from the pledges not withdrawn), apply
+        ``bot.domain.campaign.decide_launch`` at ``at``, merge ``notes`` into its notes and
+        save it with the version check; return what is stored. A campaign already decided,
+        or in any other status, is returned as stored, unchanged; None if there is none.
+        Every path that delivers goes through this, so the decision is never taken twice.
+        """
+        ...
+
     async def campaigns_of(self, organiser: UserRef) -> list[Campaign]: ...
     async def campaigns_in(self, statuses: Collection[CampaignStatus]) -> list[Campaign]: ...
 
@@ -59,7 +73,8 @@ class Repository(Protocol):
 
     # social accounts (tokens encrypted by the back end)
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        """Insert, or update the row with the same network, instance and remote id.
+        """Insert, or update the row with the same network, instance and remote id; the
+        follower count is stored through ``follower_count`` (bounded, never negative).
 
         An account never changes owner: if that row belongs to another person (platform and
         id), nothing is written and ``DomainError('account.linked_by_other')`` is raised.
@@ -111,7 +126,12 @@ class Repository(Protocol):
         self, campaign_id: int, statuses: Collection[Any] | None = None
     ) -> list[Pledge]: ...
     async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]: ...
-    async def campaign_stats(self, campaign_id: int) -> CampaignStats: ...
+    async def campaign_stats(self, campaign_id: int) -> CampaignStats:
+        """Figures derived from the pledge rows now: supporters are people (one chat
+        identity, however many accounts it pledged); accounts, reach and the rest count
+        each pledged account once."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],

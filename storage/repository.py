@@ -1,23 +1,25 @@
 """The core's ``Repository`` written once in SQL, over a small driver interface.
 
 Every method's logic and statement lives here. Statements are spelled the PostgreSQL way:
-numbered parameters ``$1``, ``$2`` (one may appear twice) and ``column = ANY($n)`` with a
-list parameter for "one of these values"; ``storage.sqlite`` translates that spelling for
-SQLite. The back ends (``storage.sqlite``, ``storage.postgres``) supply the connection and
-its transactions, a ``Session`` per transaction, and the few paths whose fast form differs:
-the bulk writes, running a migration script, the migration lock.
+numbered parameters ``$1``, ``$2`` (one may appear twice), ``column = ANY($n)`` with a
+list parameter for "one of these values" and ``FOR UPDATE`` to lock the rows read;
+``storage.sqlite`` translates that spelling for SQLite. The back ends (``storage.sqlite``,
+``storage.postgres``) supply the connection and its transactions, a ``Session`` per
+transaction, and the few paths whose fast form differs: the bulk writes, running a
+migration script, the migration lock.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, StaleUpdate
 from bot.domain.networks import Network
@@ -79,9 +81,10 @@ INSERT_PLEDGE = statements.insert(
 )
 UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
 
+# per network; "accounts" are pledges (a campaign has one pledge per account at most)
 _STATS = """
 SELECT p.network AS network,
-       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS supporters,
+       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS accounts,
        COALESCE(SUM(a.followers) FILTER (WHERE p.status <> 'withdrawn'), 0) AS reach,
        COUNT(*) FILTER (WHERE p.status = 'posted') AS posted,
        COUNT(*) FILTER (WHERE p.status = 'failed') AS failed,
@@ -89,6 +92,13 @@ SELECT p.network AS network,
 FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id
 WHERE p.campaign_id = $1
 GROUP BY p.network
+"""
+# supporters are people: one chat identity counts once, however many accounts it pledged
+_SUPPORTERS = """
+SELECT COUNT(*) AS supporters FROM (
+    SELECT DISTINCT supporter_platform, supporter_id FROM pledges
+    WHERE campaign_id = $1 AND status <> 'withdrawn'
+) AS people
 """
 
 
@@ -223,6 +233,35 @@ class SqlRepository(Generic[SessionT]):
             row = await db.fetch_one(UPDATE_CAMPAIGN, *params)
         if row is None:
             raise StaleUpdate()
+        return rows.campaign_from_row(row, self._codec)
+
+    async def decide_launch(
+        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+    ) -> Campaign | None:
+        # one transaction, the campaign row locked (FOR UPDATE on PostgreSQL; SQLite's
+        # write transaction locks the whole database): read, count, decide, write
+        async with self.transaction() as db:
+            row = await db.fetch_one(
+                "SELECT * FROM campaigns WHERE id = $1 FOR UPDATE", campaign_id
+            )
+            if row is None:
+                return None
+            stored = rows.campaign_from_row(row, self._codec)
+            if not stored.awaits_launch_decision:
+                return stored
+            supporters = await self._supporters(db, campaign_id)
+            noted = replace(stored, notes={**stored.notes, **(notes or {})})
+            decided = decide_launch(noted, supporters, at=at)
+            values = rows.campaign_values(decided, self._codec)
+            row = await db.fetch_one(UPDATE_CAMPAIGN, *values, campaign_id, stored.version)
+            if row is None:  # cannot happen under the lock; never write over a change
+                raise StaleUpdate()
+        log.info(
+            "campaign %s: goal %s on %s supporters",
+            decided.ref,
+            decided.launch_decision,
+            supporters,
+        )
         return rows.campaign_from_row(row, self._codec)
 
     async def campaigns_of(self, organiser: UserRef) -> list[Campaign]:
@@ -439,7 +478,13 @@ class SqlRepository(Generic[SessionT]):
     async def campaign_stats(self, campaign_id: int) -> CampaignStats:
         async with self.transaction(write=False) as db:
             found = await db.fetch_all(_STATS, campaign_id)
-        return rows.stats_from_rows(found)
+            supporters = await self._supporters(db, campaign_id)
+        return rows.stats_from_rows(found, supporters)
+
+    async def _supporters(self, db: SessionT, campaign_id: int) -> int:
+        row = await db.fetch_one(_SUPPORTERS, campaign_id)
+        assert row is not None
+        return int(row["supporters"])
 
     async def set_delivery(
         self,

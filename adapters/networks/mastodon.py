@@ -36,7 +36,7 @@ from mastodon import (
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -190,7 +190,7 @@ class MastodonNetwork:
             instance=instance,
             remote_id=str(me["id"]),
             handle=str(me["username"]),
-            followers=int(me.get("followers_count") or 0),
+            followers=follower_count(me.get("followers_count")),
             tokens=tokens,
         )
 

@@ -26,7 +26,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -143,13 +143,15 @@ class XNetwork:
         except Exception as exc:
             raise NetworkFailure(self._outcome(exc)) from exc
         user = me["data"]
-        metrics = user.get("public_metrics") or {}
+        metrics = user.get("public_metrics")
+        if not isinstance(metrics, dict):
+            metrics = {}
         return LinkedProfileData(
             network=Network.X,
             instance="x.com",
             remote_id=str(user["id"]),
             handle=str(user["username"]),
-            followers=int(metrics.get("followers_count", 0)),
+            followers=follower_count(metrics.get("followers_count")),
             tokens=tokens,
         )
 

@@ -8,7 +8,8 @@ from the campaigns table and events whose moment has passed are run (or skipped,
 reminder that would come late). Each event is claimed in the database before it runs,
 and the launch is guarded by the campaign's status, so nothing runs twice. A launch run
 stopped by an error (the database, say) is run again after a backoff, a bounded number
-of times; the blast resumes where it stopped, so a retry never posts anything twice.
+of times; the blast resumes where it stopped, so a retry never posts anything twice, and
+obeys the goal decision stored with LAUNCHING, so a retry never posts a missed goal.
 
 The moments are read on ``core.clock``, which may be fake (tests) or shifted (the
 console), so each timer is armed at real-now plus the delay left on that clock.
@@ -283,7 +284,7 @@ class LaunchScheduler:
             await core.campaigns.expire(campaign.id)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
-        if campaign.status is CampaignStatus.LAUNCHING:
+        if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision
             log.info("campaign %s: resuming an interrupted blast", campaign.ref)
             await self.blast.deliver(campaign)
             return

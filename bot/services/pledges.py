@@ -236,26 +236,33 @@ class PledgeService:
             log.warning("revoking unused %s tokens failed", profile.network.value)
 
     async def after_count_change(self, campaign: Campaign, before: int) -> None:
-        """Refresh the cards and announce any milestone the new count crossed, once."""
+        """Refresh the cards and announce the highest milestone the new count crossed, once.
+
+        Counts are people. Every milestone crossed is claimed, so a lower one is never
+        announced after a higher one (2 → 3 of 3 says the goal is reached, not "75%").
+        """
         assert campaign.id is not None
         self.cards.request(campaign.id)
         after = (await self.repo.campaign_stats(campaign.id)).supporters
-        for milestone in crossed_milestones(before, after, campaign.goal):
-            if await self.repo.claim_event(
-                campaign.id, f"milestone:{milestone}", self.clock.now()
-            ):
-                await self.announce(
-                    campaign,
-                    OutgoingMessage.of(
-                        t(
-                            f"announce.milestone_{milestone}",
-                            title=campaign.title,
-                            supporters=after,
-                            goal=campaign.goal,
-                            ref=campaign.ref,
-                        )
-                    ),
+        crossed = crossed_milestones(before, after, campaign.goal)
+        now = self.clock.now()
+        claimed = [
+            await self.repo.claim_event(campaign.id, f"milestone:{m}", now) for m in crossed
+        ]
+        if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
+            return
+        await self.announce(
+            campaign,
+            OutgoingMessage.of(
+                t(
+                    f"announce.milestone_{crossed[-1]}",
+                    title=campaign.title,
+                    supporters=after,
+                    goal=campaign.goal,
+                    ref=campaign.ref,
                 )
+            ),
+        )
 
     async def announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
         assert campaign.id is not None

@@ -356,14 +356,15 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
     p_b1 = await any_repo.add_pledge(pledge(campaign_id, b1))
     p_b2 = await any_repo.add_pledge(pledge(campaign_id, b2))
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=4, reach=4123, by_network={"mastodon": 2, "x": 2}
+        supporters=2, accounts=4, reach=4123, by_network={"mastodon": 2, "x": 2}
     )
 
     await any_repo.update_pledge(change_status(p_b2, PledgeStatus.WITHDRAWN, at=T0))
     await any_repo.update_pledge(change_status(p_a1, PledgeStatus.POSTED, at=T0))
     await any_repo.update_pledge(change_status(p_b1, PledgeStatus.FAILED, at=T0, reason="x"))
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=3,
+        supporters=2,
+        accounts=3,
         reach=123,
         posted=1,
         failed=1,
@@ -373,7 +374,7 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
 
     assert await any_repo.erase_supporter(ALICE) == 2
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=1, reach=3, failed=1, by_network={"mastodon": 1}
+        supporters=1, accounts=1, reach=3, failed=1, by_network={"mastodon": 1}
     )
     assert await any_repo.get_pledge(p_a2.id or 0) is None
     assert await any_repo.accounts_of(ALICE) == []
@@ -440,7 +441,7 @@ async def test_bulk_delivery_updates(any_repo: Repository) -> None:
         assert loaded[untouched].status is PledgeStatus.PLEDGED
         assert loaded[untouched].delivery is DeliveryState.QUEUED
     stats = await any_repo.campaign_stats(campaign_id)
-    assert stats.posted == 50 and stats.failed == 50 and stats.supporters == 120
+    assert stats.posted == 50 and stats.failed == 50 and stats.accounts == 120
 
 
 async def test_bulk_updates_bump_version_so_stale_views_are_refused(

@@ -141,6 +141,36 @@ async def test_milestones_are_announced_once_each_in_promoted_chats(
     }
 
 
+async def test_a_pledge_crossing_several_milestones_announces_only_the_highest(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await promoted(core, live, goal=3)
+    for number in (1, 2, 3):  # 33%, 66%, then 100% (passing 75% on the way)
+        await pledge(core, campaign, supporter(number))
+    announced = [key for key in front.keys_to("chat:group-1") if key.startswith("announce.")]
+    assert announced == [
+        "announce.milestone_25",
+        "announce.milestone_50",
+        "announce.milestone_100",
+    ]
+    await core.pledges.unpledge(campaign.ref, supporter(3))  # back to 66%
+    await pledge(core, campaign, supporter(3))  # 75% is never announced after the goal
+    assert [k for k in front.keys_to("chat:group-1") if k.startswith("announce.")] == announced
+
+
+async def test_one_person_with_many_accounts_counts_once_and_sets_off_no_milestone(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await promoted(core, live, goal=5)
+    for number in range(1, 6):  # five accounts, one person: 1 of 5 is 20%
+        await pledge(core, campaign, supporter(1), profile(number))
+    stats = await core.repo.campaign_stats(campaign.id or 0)
+    assert (stats.supporters, stats.accounts) == (1, 5)
+    assert [k for k in front.keys_to("chat:group-1") if k.startswith("announce.")] == []
+    _, message = await core.pledges.support(campaign.ref, supporter(2))
+    assert message.parts[0].params["supporters"] == 1
+
+
 async def test_no_minimum_campaign_announces_no_milestones(
     core: Core, front: RecordingFrontEnd, live: Make
 ) -> None:
@@ -197,7 +227,8 @@ async def test_one_pledge_per_account_per_campaign(
     # the refused attempt did not use the link up: another account can still pledge with it
     other = await core.pledges.record(core.links.read(token), profile(11, Network.X))
     assert (other.network, other.status) == (Network.X, PledgeStatus.PLEDGED)
-    assert await supporters(core, campaign) == 2
+    stats = await core.repo.campaign_stats(campaign.id or 0)
+    assert (stats.supporters, stats.accounts) == (1, 2)  # one person, two accounts
 
 
 async def test_a_link_pledges_once(core: Core, live: Make) -> None:
