@@ -15,7 +15,7 @@ import os
 import secrets
 import signal
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,9 +27,9 @@ from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.networks import Network
+from bot.maintenance import Maintenance, maintenance_jobs
 from bot.ports import AccountLinker, Repository, SocialNetwork
 from bot.scheduler import LaunchScheduler
-from bot.services.revocations import Revocations
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from storage import open_repository
@@ -153,17 +153,6 @@ def build_revokers(
     return revokers
 
 
-async def retry_revocations(revocations: Revocations, every: float) -> None:
-    """Revoke the queued tokens now, then whenever more are queued and every ``every``
-    seconds, until cancelled."""
-    while True:
-        try:
-            await revocations.retry_pending()
-        except Exception:  # a database hiccup must not end the retries for good
-            log.exception("retrying the pending revocations failed")
-        await revocations.wait_for_work(every)
-
-
 async def _close(thing: object) -> None:
     """Close an adapter that has ``aclose()`` or ``close()`` (sync ones off the loop)."""
     for name in ("aclose", "close"):
@@ -231,12 +220,6 @@ async def _start(label: str, start: Callable[[], Awaitable[None]]) -> None:
         raise StartupError(f"the {label} failed to start: {exc}") from exc
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
-
-
 async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
     try:
         await stop()
@@ -249,6 +232,7 @@ async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
 async def serve(settings: Settings) -> int:
     """``chorus run``: everything in one event loop until SIGINT or SIGTERM; 0 when clean."""
     secret = settings.require_secret_key()
+    settings.require_moderation()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -290,10 +274,10 @@ async def serve(settings: Settings) -> int:
             await _start("scheduler", scheduler.start)
             stack.push_async_callback(_stop, "scheduler", scheduler.stop)
             log.info("scheduler started")
-            retries = asyncio.create_task(
-                retry_revocations(core.revocations, core.revocations.retry_after.total_seconds())
-            )
-            stack.push_async_callback(_cancel, retries)
+            maintenance = Maintenance(maintenance_jobs(core))
+            await _start("maintenance", maintenance.start)
+            stack.push_async_callback(_stop, "maintenance", maintenance.stop)
+            log.info("maintenance started")
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

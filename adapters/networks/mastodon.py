@@ -18,6 +18,7 @@ import ipaddress
 import logging
 import re
 import time
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -36,7 +37,7 @@ from mastodon import (
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -172,6 +173,15 @@ class MastodonNetwork:
             )
         tokens = token_set_from(body, self._clock.now())
         try:
+            return await self._profile(instance, tokens)
+        except Exception:  # the token would be lost with the profile: revoke it first
+            with suppress(Exception):  # best effort: the failure is what counts here
+                await self._revoke_token(instance, tokens.access_token)
+            raise
+
+    async def _profile(self, instance: str, tokens: TokenSet) -> LinkedProfileData:
+        """Who the token belongs to; ``NetworkFailure`` if the instance cannot say."""
+        try:
             me = await self._calls.run(
                 lambda: self._api(instance, tokens.access_token).account_verify_credentials()
             )
@@ -182,7 +192,7 @@ class MastodonNetwork:
             instance=instance,
             remote_id=str(me["id"]),
             handle=str(me["username"]),
-            followers=int(me.get("followers_count") or 0),
+            followers=follower_count(me.get("followers_count")),
             tokens=tokens,
         )
 
@@ -255,10 +265,14 @@ class MastodonNetwork:
 
     async def revoke(self, account: SocialAccount) -> None:
         """Revoke the token with the instance's app; ``NetworkFailure`` when that failed."""
-        app = await self._repo.get_mastodon_app(account.instance)
+        await self._revoke_token(account.instance, account.tokens.access_token)
+
+    async def _revoke_token(self, instance: str, access_token: str) -> None:
+        """Revoke one access token at its instance; ``NetworkFailure`` unless confirmed."""
+        app = await self._repo.get_mastodon_app(instance)
         if app is None:
             raise NetworkFailure(PostOutcome(OutcomeKind.REJECTED, reason="app unknown"))
-        api = self._api(account.instance, account.tokens.access_token, app)
+        api = self._api(instance, access_token, app)
         try:
             await self._calls.run(api.revoke_access_token, allow_http=self._allow_private)
         except Exception as exc:

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
@@ -26,7 +27,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -131,17 +132,28 @@ class XNetwork:
         )
         tokens = token_set_from(body, self._clock.now())
         try:
+            return await self._profile(tokens)
+        except Exception:  # the tokens would be lost with the profile: revoke them first
+            with suppress(Exception):  # best effort: the failure is what counts here
+                await self._revoke_tokens(tokens)
+            raise
+
+    async def _profile(self, tokens: TokenSet) -> LinkedProfileData:
+        """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
+        try:
             me = await self._calls.run(self._get_me, tokens.access_token)
         except Exception as exc:
             raise NetworkFailure(self._outcome(exc)) from exc
         user = me["data"]
-        metrics = user.get("public_metrics") or {}
+        metrics = user.get("public_metrics")
+        if not isinstance(metrics, dict):
+            metrics = {}
         return LinkedProfileData(
             network=Network.X,
             instance="x.com",
             remote_id=str(user["id"]),
             handle=str(user["username"]),
-            followers=int(metrics.get("followers_count", 0)),
+            followers=follower_count(metrics.get("followers_count")),
             tokens=tokens,
         )
 
@@ -196,9 +208,13 @@ class XNetwork:
 
     async def revoke(self, account: SocialAccount) -> None:
         """Revoke both tokens; ``NetworkFailure`` unless X answered 200 for each."""
+        await self._revoke_tokens(account.tokens)
+
+    async def _revoke_tokens(self, tokens: TokenSet) -> None:
+        """Revoke both tokens at X; ``NetworkFailure`` unless X confirmed each."""
         for token, hint in (
-            (account.tokens.access_token, "access_token"),
-            (account.tokens.refresh_token, "refresh_token"),
+            (tokens.access_token, "access_token"),
+            (tokens.refresh_token, "refresh_token"),
         ):
             if not token:
                 continue

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -60,7 +59,6 @@ class Revocations:
     concurrency: int = CONCURRENCY
     batch: int = BATCH
     _retrying: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
-    _work: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def release_unused(self, account_ids: Iterable[int]) -> int:
         """After an unpledge: erase and revoke now the tokens of those of ``account_ids``
@@ -70,13 +68,22 @@ class Revocations:
         return len(queued)
 
     async def queue_unused(self, account_ids: Iterable[int]) -> int:
-        """After a campaign's end (thousands of accounts): erase the tokens nothing needs
-        now and leave the revocations to ``retry_pending``, woken at once; return how many."""
+        """After a campaign's end (thousands of accounts): erase now the tokens nothing
+        needs and leave the revocations to ``retry_pending`` (a maintenance job); return
+        how many."""
         queued = await self.repo.release_tokens(set(account_ids), self.clock.now())
         if queued:
-            log.info("released the tokens of %s accounts; revoking them", len(queued))
-            self._work.set()
+            log.info("released the tokens of %s accounts; revocation queued", len(queued))
         return len(queued)
+
+    async def revoke_unstored(self, account: SocialAccount) -> bool:
+        """Tokens fetched for a pledge that was refused and never stored: queue them and
+        revoke them now; True when the network confirmed (else they wait for a retry)."""
+        queued = await self.repo.queue_revocation(
+            account.network, account.instance, account.tokens, self.clock.now()
+        )
+        pending = await self.repo.pending_revocations([queued])
+        return not await self._attempt(pending, {None: account})
 
     async def release_all(self, accounts: Collection[SocialAccount]) -> list[Unrevoked]:
         """Erase and revoke the tokens of ``accounts`` whatever needs them (/forget);
@@ -97,7 +104,6 @@ class Revocations:
         """Try every queued revocation never tried or last tried ``retry_after`` ago or
         more, batch by batch; return how many went through. One pass runs at a time."""
         async with self._retrying:
-            self._work.clear()
             done = failed = 0
             tried: set[int] = set()
             while True:
@@ -112,11 +118,6 @@ class Revocations:
             if done or failed:
                 log.info("pending revocations: %s done, %s to retry later", done, failed)
             return done
-
-    async def wait_for_work(self, seconds: float) -> None:
-        """Return when ``queue_unused`` queued something, or after ``seconds``."""
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._work.wait(), seconds)
 
     async def _attempt(
         self, queued: list[PendingRevocation], accounts: Mapping[int | None, SocialAccount]

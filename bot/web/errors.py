@@ -16,6 +16,7 @@ STATUS_BY_KEY: dict[str, int] = {
     "pledge.already_launched": 410,
     "pledge.not_open": 409,
     "pledge.already": 409,
+    "account.linked_by_other": 409,
     "pledge.network_not_in_campaign": 404,
     "web.error.network_unavailable": 404,
     "web.error.denied": 403,

@@ -141,6 +141,7 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
         WEB_PORT=str(port),
         TELEGRAM_BOT_TOKEN=FAKE_TOKEN,
         TELEGRAM_API_URL=telegram.url,
+        TELEGRAM_MODERATION_CHAT_ID="-100200",
         X_CLIENT_ID="x-client-id",
         X_CLIENT_SECRET=X_SECRET,
         X_API_URL=x.url,

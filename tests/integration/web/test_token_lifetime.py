@@ -4,7 +4,6 @@ Mastodon fakes (which record every revoke call)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import aiohttp
@@ -15,7 +14,8 @@ from bot.blast.launch import Blast
 from bot.domain.account import PendingRevocation, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
-from bot.runtime import build_revokers, retry_revocations
+from bot.maintenance import maintenance_jobs
+from bot.runtime import build_revokers
 from tests.fakes.pledge_site import SUPPORTER, TEST_SECRET, PledgeSite
 from tests.integration.web.test_pledge_flow import pledge
 
@@ -179,25 +179,20 @@ async def test_a_revocation_refused_with_a_5xx_is_queued_reported_retried_and_cl
     assert await queued_revocations(site) == []
 
 
-async def test_a_missed_goal_releases_the_tokens_and_the_runtime_loop_revokes_them(
+async def test_a_missed_goal_releases_the_tokens_and_the_maintenance_job_revokes_them(
     site: PledgeSite, browser: Browser
 ) -> None:
     campaign = await site.campaign(goal=10)
     await pledged(site, browser, campaign, "mastodon")
     token = (await account_on(site, Network.MASTODON)).tokens.access_token
-    loop = asyncio.create_task(retry_revocations(site.core.revocations, 3600))
-    try:
-        await asyncio.sleep(0)  # the loop's first pass finds nothing and waits
-        site.clock.set(campaign.launch_at)
-        failed = await Blast(site.core).launch(campaign)
-        assert failed.status is CampaignStatus.FAILED
-        assert erased(await account_on(site, Network.MASTODON))
-        async with asyncio.timeout(30):  # a guard, not a speed check
-            while True:  # polled: the fake has no event to wait on
-                if site.mastodon.revoked:
-                    break
-                await asyncio.sleep(0.01)
-    finally:
-        loop.cancel()
+    site.clock.set(campaign.launch_at)
+
+    failed = await Blast(site.core).launch(campaign)
+
+    assert failed.status is CampaignStatus.FAILED
+    assert erased(await account_on(site, Network.MASTODON))  # at once
+    assert site.mastodon.revoked == []  # the network call is left to maintenance
+    [job] = [j for j in maintenance_jobs(site.core) if j.name == "revoke released tokens"]
+    assert await job.run() == 1
     assert site.mastodon.revoked == [token]
     assert await queued_revocations(site) == []
