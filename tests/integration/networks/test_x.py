@@ -242,16 +242,26 @@ async def test_401_with_dead_refresh_token_is_revoked(
     assert outcome.kind is OutcomeKind.REVOKED
 
 
-async def test_refresh_when_network_down(
-    x_network: XNetwork, fake_x: FakeX, repo: Repository, clock: FakeClock
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [("/2/oauth2/token", "refresh"), ("/2/oauth2/revoke", "revoke")],  # revoke: kept, retried
+)
+async def test_a_token_call_when_network_down_raises(
+    x_network: XNetwork,
+    fake_x: FakeX,
+    repo: Repository,
+    clock: FakeClock,
+    path: str,
+    call: str,
 ) -> None:
     account = await stored_x_account(repo, fake_x, clock)
-    fake_x.fail(502, path="/2/oauth2/token")
+    fake_x.fail(502, path=path)
 
     with pytest.raises(NetworkFailure) as caught:
-        await x_network.refresh(account)
+        await getattr(x_network, call)(account)
 
     assert caught.value.outcome.kind is OutcomeKind.NETWORK_DOWN
+    assert fake_x.revoked == []
 
 
 async def test_recent_posts_reads_the_timeline(
@@ -289,19 +299,6 @@ async def test_revoke_revokes_both_tokens(
 
     assert fake_x.revoked == [account.tokens.access_token, account.tokens.refresh_token]
     assert (await x_network.post(account, "Hi", "k")).kind is OutcomeKind.REVOKED
-
-
-async def test_a_revocation_x_does_not_confirm_raises(
-    x_network: XNetwork, fake_x: FakeX, repo: Repository, clock: FakeClock
-) -> None:
-    account = await stored_x_account(repo, fake_x, clock)
-    fake_x.fail(503, path="/2/oauth2/revoke")
-
-    with pytest.raises(NetworkFailure) as caught:
-        await x_network.revoke(account)
-
-    assert caught.value.outcome.kind is OutcomeKind.NETWORK_DOWN
-    assert fake_x.revoked == []  # the caller keeps the tokens queued and retries
 
 
 async def test_compose_url(x_network: XNetwork, fake_x: FakeX, repo: Repository) -> None:
