@@ -100,4 +100,8 @@ def forget_kept() -> Text:
 
 def forgotten(erased: Mapping[str, int]) -> Text:
     """What ``PledgeService.forget`` erased (its ``accounts`` and ``pledges`` counts)."""
-    return t("forget.done", accounts=erased["accounts"], pledges=erased["pledges"])
+    return t(
+        "forget.done",
+        accounts=t("forget.accounts", count=erased["accounts"]),
+        pledges=t("forget.pledges", count=erased["pledges"]),
+    )
