@@ -39,12 +39,16 @@ def normalise_instance(text: str, *, allow_port: bool) -> str:
     if value.count(":") == 1:
         host, _, port = value.partition(":")
     host = host.strip().rstrip(".").lower()
-    if port and (not allow_port or not port.isdigit() or not 0 < int(port) < 65536):
+    if port and not (allow_port and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise InvalidInput("web.mastodon.instance_invalid", value=raw)
     try:
-        ascii_host = str(ipaddress.ip_address(host))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         ascii_host = _idna(host, raw)
+    else:
+        if ip.version == 6:  # "host:port" could not be read back; no instance is named so
+            raise InvalidInput("web.mastodon.instance_invalid", value=raw)
+        ascii_host = str(ip)
     return f"{ascii_host}:{int(port)}" if port else ascii_host
 
 
