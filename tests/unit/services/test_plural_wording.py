@@ -8,36 +8,23 @@ chat front ends use.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.app import Core
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
-from bot.domain.networks import Network
 from bot.i18n import render
 from bot.services.cards import campaign_card
-from tests.unit.services.conftest import ORGANISER, pledge, supporter
+from tests.unit.services.conftest import pledge, supporter
+from tests.unit.services.test_cards import campaign
 
-NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 Make = Callable[..., Awaitable[Campaign]]
 
 
 def card_text(goal: int, supporters: int, language: str) -> str:
-    campaign = Campaign(
-        ref="K7QX2M",
-        title="Save the bees",
-        message="Bees #bees",
-        goal=goal,
-        launch_at=NOW + timedelta(days=1),
-        networks=(Network.MASTODON,),
-        organiser=ORGANISER,
-        created_at=NOW,
-        status=CampaignStatus.LIVE,
-        id=3,
-    )
-    card = campaign_card(campaign, CampaignStats(supporters=supporters, reach=1))
+    shown = campaign(goal=goal)
+    card = campaign_card(shown, CampaignStats(supporters=supporters, reach=1))
     return "\n".join(render(part, language) for part in card.parts)
 
 
