@@ -71,7 +71,9 @@ class PinnedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         addresses = await self._lookup(host, port)
-        if not addresses or not all(self._allowed(address) for address in addresses):
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address")
+        if not all(self._allowed(address) for address in addresses):
             raise PrivateAddress(f"{host} resolves to an address that is not allowed")
         return [
             ResolveResult(

@@ -14,6 +14,7 @@ Scopes are the least the delivery mode needs: ``tap`` never asks for ``write:sta
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
 import logging
@@ -89,6 +90,7 @@ class MastodonNetwork:
         self._clock: Clock = clock or SystemClock()
         self._allow_private = settings.mastodon_allow_private_hosts
         self._registering = 0
+        self._cap_lock = asyncio.Lock()
         rule = address_rule or (allow_any if self._allow_private else is_public)
 
         def guarded() -> GuardedHttp:
@@ -307,14 +309,8 @@ class MastodonNetwork:
 
     async def _register(self, instance: str, redirect_uri: str) -> tuple[str, str]:
         """Register Chorus on a new instance, within the deployment's hourly cap."""
-        cap = self._settings.mastodon_registrations_per_hour
-        self._registering += 1  # held before any await, so concurrent forms count too
+        await self._reserve_registration()
         try:
-            since = self._clock.now() - REGISTRATION_WINDOW
-            recent = await self._repo.count_mastodon_registrations(since)
-            if recent + self._registering > cap:
-                log.warning("new Mastodon instance refused: %s registrations this hour", recent)
-                raise DomainError("web.mastodon.registrations_full")
             await self._probe(instance)
             answer = await self._ask(
                 instance,
@@ -341,6 +337,22 @@ class MastodonNetwork:
             self._registering -= 1
         log.info("registered Chorus on Mastodon instance %s", instance)
         return client_id, secret
+
+    async def _reserve_registration(self) -> None:
+        """Take one of this hour's registrations, or refuse; the caller gives it back.
+
+        Counted from stored rows plus registrations in flight (snapshotted before the
+        count, so one that lands meanwhile is counted at least once): forms sent at the same
+        moment cannot pass the cap together. The lock covers the count, not the remote call.
+        """
+        async with self._cap_lock:
+            in_flight = self._registering
+            since = self._clock.now() - REGISTRATION_WINDOW
+            recent = await self._repo.count_mastodon_registrations(since)
+            if recent + in_flight >= self._settings.mastodon_registrations_per_hour:
+                log.warning("new Mastodon instance refused: %s registered this hour", recent)
+                raise DomainError("web.mastodon.registrations_full")
+            self._registering += 1
 
     async def _call(
         self,

@@ -6,9 +6,8 @@ token the fake network grants after the round trip.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
-import aiohttp
 import pytest
 
 from adapters.networks.mastodon import MastodonNetwork
@@ -19,25 +18,19 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.integration.networks.conftest import settings_for
+from tests.integration.networks.test_mastodon import REDIRECT as MASTODON_REDIRECT
+from tests.integration.networks.test_mastodon import authorise as authorise_mastodon
+from tests.integration.networks.test_x import REDIRECT as X_REDIRECT
+from tests.integration.networks.test_x import authorise as authorise_x
 
-REDIRECT = "http://127.0.0.1:9/oauth/callback"
 
-
-async def round_trip(
-    network: MastodonNetwork | XNetwork, instance: str | None
+async def mastodon_round_trip(
+    network: MastodonNetwork, fake: FakeMastodon
 ) -> tuple[str, LinkedProfileData]:
-    """The scope the authorize URL asks for, and the profile linked with it."""
-    url, data = await network.authorization_url(
-        state="s", redirect_uri=REDIRECT, instance=instance
-    )
-    async with (
-        aiohttp.ClientSession() as browser,
-        browser.get(url, allow_redirects=False) as response,
-    ):
-        location = response.headers["Location"]
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    profile = await network.complete(code=code, redirect_uri=REDIRECT, data=data)
-    return parse_qs(urlsplit(url).query)["scope"][0], profile
+    """The scope the supporter was asked to approve, and the profile linked with it."""
+    code, data = await authorise_mastodon(network, fake.host)
+    profile = await network.complete(code=code, redirect_uri=MASTODON_REDIRECT, data=data)
+    return fake.seen("GET", "/oauth/authorize")[-1].query["scope"], profile
 
 
 @pytest.mark.parametrize(
@@ -52,7 +45,7 @@ async def test_mastodon_asks_for_writing_only_in_auto(
 ) -> None:
     network = MastodonNetwork(settings_for(mastodon_delivery=mode), repo, clock=clock)
     try:
-        asked, profile = await round_trip(network, fake_mastodon.host)
+        asked, profile = await mastodon_round_trip(network, fake_mastodon)
     finally:
         await network.aclose()
 
@@ -70,7 +63,7 @@ async def test_the_mastodon_app_is_registered_once_for_either_mode(
     for mode in ("tap", "auto"):
         network = MastodonNetwork(settings_for(mastodon_delivery=mode), repo, clock=clock)
         try:
-            await round_trip(network, fake_mastodon.host)
+            await mastodon_round_trip(network, fake_mastodon)
         finally:
             await network.aclose()
 
@@ -90,9 +83,10 @@ async def test_x_asks_for_tweet_write_only_in_auto(
 ) -> None:
     network = XNetwork(settings_for(fake_x, x_delivery=mode), repo, clock=clock)
     try:
-        asked, profile = await round_trip(network, None)
+        code, data = await authorise_x(network)
+        profile = await network.complete(code=code, redirect_uri=X_REDIRECT, data=data)
     finally:
         await network.aclose()
 
-    assert asked == scope
+    assert fake_x.seen("GET", "/i/oauth2/authorize")[-1].query["scope"] == scope
     assert profile.tokens.scope == scope
