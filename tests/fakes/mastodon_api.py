@@ -90,7 +90,6 @@ class FakeMastodon(LoopbackFake):
         self.posts = Counter[str]()
         self._stamped = (-1, "")
         self._hostile: list[Hostile] = []
-        self.dripping = 0  # answers still being dripped
         super().__init__(latency_ms=latency_ms, now=now)
         self.app.middlewares.append(self._spoil)
 
@@ -154,20 +153,17 @@ class FakeMastodon(LoopbackFake):
         if hostile is None:
             return await handler(request)  # type: ignore[no-any-return]
         answer = await handler(request)
-        body = answer.body if isinstance(answer.body, bytes) else b""
+        body = answer.body if isinstance(answer, web.Response) else None
+        body = body if isinstance(body, bytes) else b""
         spoilt = web.StreamResponse(status=answer.status)
         spoilt.content_type = answer.content_type
         with contextlib.suppress(ConnectionError):  # the client gave up: that is the point
             if hostile.mode == "drip":
                 spoilt.content_length = len(body)
                 await spoilt.prepare(request)
-                self.dripping += 1
-                try:
-                    for index in range(len(body)):
-                        await spoilt.write(body[index : index + 1])
-                        await asyncio.sleep(hostile.every)
-                finally:
-                    self.dripping -= 1
+                for index in range(len(body)):
+                    await spoilt.write(body[index : index + 1])
+                    await asyncio.sleep(hostile.every)
             else:
                 spoilt.enable_chunked_encoding()
                 await spoilt.prepare(request)
