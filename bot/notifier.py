@@ -55,6 +55,19 @@ class Notifier:
             return False
         return True
 
+    async def delete(self, ref: MessageRef) -> bool:
+        front_end = self._front_ends.get(ref.chat.platform)
+        if front_end is None:
+            return False
+        try:
+            await front_end.delete(ref)
+        except Exception:
+            log.warning(
+                "deleting %s:%s/%s failed", ref.chat.platform, ref.chat.id, ref.id, exc_info=True
+            )
+            return False
+        return True
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
         front_end = self._front_ends.get(user.platform)
         if front_end is None:
@@ -66,14 +79,11 @@ class Notifier:
             return None
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
-        """Post in every front end's moderation chat; first decision wins."""
+        """Post where every front end's moderators decide; first decision wins."""
         posted: list[MessageRef] = []
         for front_end in self._front_ends.values():
             try:
-                ref = await front_end.send_to_moderators(message)
+                posted.extend(await front_end.send_to_moderators(message))
             except Exception:
                 log.exception("moderation card on %s failed", front_end.platform)
-                continue
-            if ref is not None:
-                posted.append(ref)
         return posted

@@ -6,7 +6,7 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +41,20 @@ class Repository(Protocol):
         """Save if the stored version equals ``campaign.version``; else ``StaleUpdate``."""
         ...
 
+    async def decide_launch(
+        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+    ) -> Campaign | None:
+        """Take the launch's goal decision, once, in one transaction with the row locked.
+
+        If the stored campaign awaits a decision (LIVE, or LAUNCHING without one), count
+        its supporters (people, from the pledges not withdrawn), apply
+        ``bot.domain.campaign.decide_launch`` at ``at``, merge ``notes`` into its notes and
+        save it with the version check; return what is stored. A campaign already decided,
+        or in any other status, is returned as stored, unchanged; None if there is none.
+        Every path that delivers goes through this, so the decision is never taken twice.
+        """
+        ...
+
     async def campaigns_of(self, organiser: UserRef) -> list[Campaign]: ...
     async def campaigns_in(self, statuses: Collection[CampaignStatus]) -> list[Campaign]: ...
 
@@ -49,15 +63,33 @@ class Repository(Protocol):
     async def cards_of(
         self, campaign_id: int, kind: CardKind | None = None
     ) -> list[PostedCard]: ...
+    async def replace_chat_card(self, card: PostedCard) -> tuple[PostedCard, list[PostedCard]]:
+        """Store ``card`` as the only card of its kind for its campaign in its chat, in one
+        transaction; return it stored and the cards it replaced (their messages are the
+        caller's to delete)."""
+        ...
+
     async def remove_card(self, card_id: int) -> None: ...
 
     # social accounts (tokens encrypted by the back end)
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        """Insert, or update the row with the same network, instance and remote id."""
+        """Insert, or update the row with the same network, instance and remote id; the
+        follower count is stored through ``follower_count`` (bounded, never negative).
+
+        An account never changes owner: if that row belongs to another person (platform and
+        id), nothing is written and ``DomainError('account.linked_by_other')`` is raised.
+        """
         ...
 
     async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
-        """``save_account`` for many in one transaction; the saved ones, in the same order."""
+        """``save_account`` for many in one transaction; the saved ones, in the same order.
+        One account owned by someone else refuses the whole batch (nothing is written)."""
+        ...
+
+    async def find_account(
+        self, network: Network, instance: str, remote_id: str
+    ) -> SocialAccount | None:
+        """The stored account with this network, instance and remote id, whoever owns it."""
         ...
 
     async def get_account(self, account_id: int) -> SocialAccount | None: ...
@@ -94,7 +126,12 @@ class Repository(Protocol):
         self, campaign_id: int, statuses: Collection[Any] | None = None
     ) -> list[Pledge]: ...
     async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]: ...
-    async def campaign_stats(self, campaign_id: int) -> CampaignStats: ...
+    async def campaign_stats(self, campaign_id: int) -> CampaignStats:
+        """Figures derived from the pledge rows now: supporters are people (one chat
+        identity, however many accounts it pledged); accounts, reach and the rest count
+        each pledged account once."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],
@@ -138,11 +175,23 @@ class Repository(Protocol):
         """Return and delete the data for ``state`` if it exists and has not expired."""
         ...
 
+    # clean-up
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete OAuth states and used-nonce rows that expired by ``now`` (a used nonce's
+        link is refused as expired by then); return how many rows went."""
+        ...
+
     # Mastodon app registrations, one per instance
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None: ...
     async def save_mastodon_app(
-        self, instance: str, client_id: str, client_secret: str
-    ) -> None: ...
+        self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
+    ) -> None:
+        """Store (or replace) an instance's registration, made at ``registered_at``."""
+        ...
+
+    async def count_mastodon_registrations(self, since: datetime) -> int:
+        """How many instances were registered at or after ``since`` (the hourly cap)."""
+        ...
 
 
 class ChatFrontEnd(Protocol):
@@ -156,12 +205,19 @@ class ChatFrontEnd(Protocol):
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None: ...
 
+    async def delete(self, ref: MessageRef) -> None:
+        """Remove a message the bot posted; a message already gone counts as removed;
+        raise if the platform refuses (the caller logs and moves on)."""
+        ...
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """Send a private message in the user's own language."""
         ...
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
-        """Post in the moderation chat; None if this front end has none configured."""
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        """Post where this front end's moderators decide: its moderation chat, or (with
+        MODERATION_IN_PRIVATE and no such chat) each moderator's private chat. The posted
+        messages (the caller stores them as cards); empty if none is configured or reached."""
         ...
 
 
@@ -195,7 +251,12 @@ class SocialNetwork(Protocol):
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
-        """Revoke the tokens at the network where it offers that; best effort."""
+        """Revoke ``account.tokens`` at the network where it offers that; best effort.
+
+        Only the tokens are revoked, the row is left alone: ``forget`` erases it, and the
+        pledge service passes an unsaved account (``id`` None) to revoke tokens that were
+        fetched for a pledge it refused (``PledgeService.discard``).
+        """
         ...
 
 
@@ -220,7 +281,14 @@ class AccountLinker(Protocol):
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
-    ) -> LinkedProfile: ...
+    ) -> LinkedProfile:
+        """Trade ``code`` for tokens and read whose account they open; store nothing.
+
+        The tokens returned are the caller's: ``PledgeService.record`` stores them if the
+        pledge is recorded and revokes them otherwise. If ``complete`` fails after the
+        network gave tokens (the profile cannot be read), it revokes them before raising.
+        """
+        ...
 
 
 class CampaignWatcher(Protocol):

@@ -27,6 +27,7 @@ from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.networks import Network
+from bot.maintenance import Maintenance, maintenance_jobs
 from bot.ports import AccountLinker, Repository, SocialNetwork
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings, SettingsError
@@ -215,6 +216,7 @@ async def _stop(label: str, stop: Callable[[], Awaitable[None]]) -> None:
 async def serve(settings: Settings) -> int:
     """``chorus run``: everything in one event loop until SIGINT or SIGTERM; 0 when clean."""
     secret = settings.require_secret_key()
+    settings.require_moderation()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -248,6 +250,10 @@ async def serve(settings: Settings) -> int:
             await _start("scheduler", scheduler.start)
             stack.push_async_callback(_stop, "scheduler", scheduler.stop)
             log.info("scheduler started")
+            maintenance = Maintenance(maintenance_jobs(core))
+            await _start("maintenance", maintenance.start)
+            stack.push_async_callback(_stop, "maintenance", maintenance.stop)
+            log.info("maintenance started")
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

@@ -40,10 +40,16 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
+    web_trusted_proxy: bool = False
+    web_rate_per_address: int = Field(120, ge=1)
+    web_rate_per_link: int = Field(30, ge=1)
+    web_rate_max_keys: int = Field(10_000, ge=1)
     default_timezone: str = "UTC"
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
+    max_pending_per_organiser: int = Field(3, ge=1)
     log_level: str = "INFO"
+    maintenance_interval_minutes: int = Field(5, ge=1)
 
     pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)
     launch_grace_minutes: int = Field(30, ge=0)
@@ -53,6 +59,8 @@ class Settings(BaseSettings):
     blast_concurrency: int = Field(50, ge=1)
     blast_retry_window_seconds: int = Field(600, ge=0)
 
+    moderation_in_private: bool = False
+
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_moderation_chat_id: str | None = None
@@ -61,6 +69,7 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = None
     discord_moderation_channel_id: str | None = None
     discord_moderator_role_id: str | None = None
+    discord_moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
 
@@ -72,8 +81,10 @@ class Settings(BaseSettings):
 
     mastodon_delivery: DeliveryMode = DeliveryMode.AUTO
     mastodon_allow_private_hosts: bool = False
+    mastodon_deadline_seconds: float = Field(20.0, gt=0)
+    mastodon_registrations_per_hour: int = Field(30, ge=0)
 
-    @field_validator("telegram_moderator_ids", mode="before")
+    @field_validator("telegram_moderator_ids", "discord_moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
         return _split_ids(value)
@@ -103,7 +114,14 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @field_validator(
-        "telegram_bot_token", "discord_bot_token", "secret_key", "x_client_secret", mode="before"
+        "telegram_bot_token",
+        "discord_bot_token",
+        "secret_key",
+        "x_client_secret",
+        "telegram_moderation_chat_id",
+        "discord_moderation_channel_id",
+        "discord_moderator_role_id",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -135,6 +153,55 @@ class Settings(BaseSettings):
     @property
     def x_enabled(self) -> bool:
         return bool(self.x_client_id)
+
+    @property
+    def telegram_private_moderation(self) -> bool:
+        """Telegram moderators decide in their private chats (no moderation chat is set)."""
+        return self.moderation_in_private and not self.telegram_moderation_chat_id
+
+    @property
+    def discord_private_moderation(self) -> bool:
+        """Discord moderators decide in direct messages (no moderation channel is set)."""
+        return self.moderation_in_private and not self.discord_moderation_channel_id
+
+    def require_moderation(self) -> None:
+        """Refuse a chat front end whose campaigns no moderator would ever see.
+
+        Each enabled front end needs its moderation chat, or MODERATION_IN_PRIVATE=true
+        with at least one moderator id, who then gets each campaign in a private chat.
+        """
+        fronts = (
+            (
+                self.telegram_enabled,
+                "TELEGRAM_BOT_TOKEN",
+                "TELEGRAM_MODERATION_CHAT_ID",
+                self.telegram_moderation_chat_id,
+                "TELEGRAM_MODERATOR_IDS",
+                self.telegram_moderator_ids,
+            ),
+            (
+                self.discord_enabled,
+                "DISCORD_BOT_TOKEN",
+                "DISCORD_MODERATION_CHANNEL_ID",
+                self.discord_moderation_channel_id,
+                "DISCORD_MODERATOR_IDS",
+                self.discord_moderator_ids,
+            ),
+        )
+        for enabled, token, chat_name, chat, ids_name, ids in fronts:
+            if not enabled or chat:
+                continue
+            if not self.moderation_in_private:
+                raise SettingsError(
+                    f"Setting {chat_name} is required with {token}: without it no moderator "
+                    f"would ever see a campaign (or set MODERATION_IN_PRIVATE=true and "
+                    f"{ids_name} so moderators decide in their private chat)"
+                )
+            if not ids:
+                raise SettingsError(
+                    f"Setting {ids_name}: MODERATION_IN_PRIVATE=true without {chat_name} "
+                    "needs at least one moderator id to send the campaigns to"
+                )
 
     def require_secret_key(self) -> str:
         if self.secret_key is None or len(self.secret_key.get_secret_value()) < 16:

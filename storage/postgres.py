@@ -114,7 +114,8 @@ class PostgresRepository(SqlRepository[PostgresSession]):
     # bulk paths: pipelined statements that return their rows, one unnest per chunk -------
 
     async def _upsert_accounts(self, db: PostgresSession, values: list[Values]) -> list[rows.Row]:
-        return list(await db.connection.fetchmany(UPSERT_ACCOUNT, values))  # a row each
+        # a row each, except for an account another person owns (the caller refuses that)
+        return list(await db.connection.fetchmany(UPSERT_ACCOUNT, values))
 
     async def _insert_pledges(self, db: PostgresSession, values: list[Values]) -> list[rows.Row]:
         return list(await db.connection.fetchmany(INSERT_PLEDGE, values))  # none if skipped

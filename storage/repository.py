@@ -1,25 +1,28 @@
 """The core's ``Repository`` written once in SQL, over a small driver interface.
 
 Every method's logic and statement lives here. Statements are spelled the PostgreSQL way:
-numbered parameters ``$1``, ``$2`` (one may appear twice) and ``column = ANY($n)`` with a
-list parameter for "one of these values"; ``storage.sqlite`` translates that spelling for
-SQLite. The back ends (``storage.sqlite``, ``storage.postgres``) supply the connection and
-its transactions, a ``Session`` per transaction, and the few paths whose fast form differs:
-the bulk writes, running a migration script, the migration lock.
+numbered parameters ``$1``, ``$2`` (one may appear twice), ``column = ANY($n)`` with a
+list parameter for "one of these values" and ``FOR UPDATE`` to lock the rows read;
+``storage.sqlite`` translates that spelling for SQLite. The back ends (``storage.sqlite``,
+``storage.postgres``) supply the connection and its transactions, a ``Session`` per
+transaction, and the few paths whose fast form differs: the bulk writes, running a
+migration script, the migration lock.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, StaleUpdate
+from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
 from storage import migrations, rows, statements
@@ -53,19 +56,21 @@ INSERT_CAMPAIGN = statements.insert(
 UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS, "numeric")
 INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, "numeric", suffix="RETURNING *")
 # a token write (here, in update_tokens, or a revocation) bumps tokens_version: that number
-# is the account's change marker (account_stamps)
+# is the account's change marker (account_stamps). The owner never changes: an account that
+# belongs to another person is left as it is and no row comes back (see _owned_by).
 UPSERT_ACCOUNT = statements.insert(
     "accounts",
     rows.ACCOUNT_COLUMNS,
     "numeric",
     suffix=(
         "ON CONFLICT (network, instance, remote_id) DO UPDATE SET "
-        "owner_platform = excluded.owner_platform, owner_id = excluded.owner_id, "
         "owner_name = excluded.owner_name, owner_language = excluded.owner_language, "
         "handle = excluded.handle, followers = excluded.followers, "
         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
         "token_expires_at = excluded.token_expires_at, token_scope = excluded.token_scope, "
-        "revoked = FALSE, tokens_version = accounts.tokens_version + 1 RETURNING *"
+        "revoked = FALSE, tokens_version = accounts.tokens_version + 1 "
+        "WHERE accounts.owner_platform = excluded.owner_platform "
+        "AND accounts.owner_id = excluded.owner_id RETURNING *"
     ),
 )
 INSERT_PLEDGE = statements.insert(
@@ -76,9 +81,10 @@ INSERT_PLEDGE = statements.insert(
 )
 UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
 
+# per network; "accounts" are pledges (a campaign has one pledge per account at most)
 _STATS = """
 SELECT p.network AS network,
-       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS supporters,
+       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS accounts,
        COALESCE(SUM(a.followers) FILTER (WHERE p.status <> 'withdrawn'), 0) AS reach,
        COUNT(*) FILTER (WHERE p.status = 'posted') AS posted,
        COUNT(*) FILTER (WHERE p.status = 'failed') AS failed,
@@ -87,6 +93,28 @@ FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id
 WHERE p.campaign_id = $1
 GROUP BY p.network
 """
+# supporters are people: one chat identity counts once, however many accounts it pledged
+_SUPPORTERS = """
+SELECT COUNT(*) AS supporters FROM (
+    SELECT DISTINCT supporter_platform, supporter_id FROM pledges
+    WHERE campaign_id = $1 AND status <> 'withdrawn'
+) AS people
+"""
+
+
+def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
+    """Whether a stored account row is ``account``, owned by the same person."""
+    return (
+        row["network"] == account.network.value
+        and row["instance"] == account.instance
+        and row["remote_id"] == account.remote_id
+        and row["owner_platform"] == account.owner.platform
+        and row["owner_id"] == account.owner.id
+    )
+
+
+def _linked_by_other(account: SocialAccount) -> DomainError:
+    return DomainError("account.linked_by_other", account=account.display)
 
 
 class SqlRepository(Generic[SessionT]):
@@ -116,7 +144,9 @@ class SqlRepository(Generic[SessionT]):
         raise NotImplementedError
 
     async def _upsert_accounts(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
-        """``UPSERT_ACCOUNT`` for each of ``values``; the stored rows, in the same order."""
+        """``UPSERT_ACCOUNT`` for each of ``values``; the stored rows, in the same order (a
+        back end may leave out, or return unchanged, the row of an account another person
+        owns: ``save_accounts`` refuses the batch then)."""
         raise NotImplementedError
 
     async def _insert_pledges(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
@@ -205,6 +235,35 @@ class SqlRepository(Generic[SessionT]):
             raise StaleUpdate()
         return rows.campaign_from_row(row, self._codec)
 
+    async def decide_launch(
+        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+    ) -> Campaign | None:
+        # one transaction, the campaign row locked (FOR UPDATE on PostgreSQL; SQLite's
+        # write transaction locks the whole database): read, count, decide, write
+        async with self.transaction() as db:
+            row = await db.fetch_one(
+                "SELECT * FROM campaigns WHERE id = $1 FOR UPDATE", campaign_id
+            )
+            if row is None:
+                return None
+            stored = rows.campaign_from_row(row, self._codec)
+            if not stored.awaits_launch_decision:
+                return stored
+            supporters = await self._supporters(db, campaign_id)
+            noted = replace(stored, notes={**stored.notes, **(notes or {})})
+            decided = decide_launch(noted, supporters, at=at)
+            values = rows.campaign_values(decided, self._codec)
+            row = await db.fetch_one(UPDATE_CAMPAIGN, *values, campaign_id, stored.version)
+            if row is None:  # cannot happen under the lock; never write over a change
+                raise StaleUpdate()
+        log.info(
+            "campaign %s: goal %s on %s supporters",
+            decided.ref,
+            decided.launch_decision,
+            supporters,
+        )
+        return rows.campaign_from_row(row, self._codec)
+
     async def campaigns_of(self, organiser: UserRef) -> list[Campaign]:
         return await self._all(
             rows.campaign_from_row,
@@ -238,6 +297,22 @@ class SqlRepository(Generic[SessionT]):
             kind.value if kind is not None else None,
         )
 
+    async def replace_chat_card(self, card: PostedCard) -> tuple[PostedCard, list[PostedCard]]:
+        async with self.transaction() as db:
+            gone = await db.fetch_all(
+                "DELETE FROM cards WHERE campaign_id = $1 AND kind = $2 "
+                "AND chat_platform = $3 AND chat_id = $4 RETURNING *",
+                card.campaign_id,
+                card.kind.value,
+                card.message.chat.platform,
+                card.message.chat.id,
+            )
+            row = await db.fetch_one(INSERT_CARD, *rows.card_values(card, self._codec))
+        assert row is not None
+        replaced = [rows.card_from_row(r, self._codec) for r in gone]
+        replaced.sort(key=lambda old: old.id or 0)  # DELETE … RETURNING has no order
+        return rows.card_from_row(row, self._codec), replaced
+
     async def remove_card(self, card_id: int) -> None:
         async with self.transaction() as db:
             await db.execute("DELETE FROM cards WHERE id = $1", card_id)
@@ -247,7 +322,8 @@ class SqlRepository(Generic[SessionT]):
     async def save_account(self, account: SocialAccount) -> SocialAccount:
         async with self.transaction() as db:
             row = await db.fetch_one(UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
-        assert row is not None
+        if row is None:  # the account is someone else's: the upsert left it alone
+            raise _linked_by_other(account)
         return rows.account_from_row(row, self._codec)
 
     async def save_accounts(self, accounts: Sequence[SocialAccount]) -> list[SocialAccount]:
@@ -256,7 +332,21 @@ class SqlRepository(Generic[SessionT]):
             return []
         async with self.transaction() as db:
             saved = await self._upsert_accounts(db, values)
+            for position, account in enumerate(accounts):  # raising rolls the batch back
+                if position >= len(saved) or not _owned_by(saved[position], account):
+                    raise _linked_by_other(account)
         return [rows.account_from_row(row, self._codec) for row in saved]
+
+    async def find_account(
+        self, network: Network, instance: str, remote_id: str
+    ) -> SocialAccount | None:
+        return await self._one(
+            rows.account_from_row,
+            "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3",
+            network.value,
+            instance,
+            remote_id,
+        )
 
     async def get_account(self, account_id: int) -> SocialAccount | None:
         return await self._one(
@@ -388,7 +478,13 @@ class SqlRepository(Generic[SessionT]):
     async def campaign_stats(self, campaign_id: int) -> CampaignStats:
         async with self.transaction(write=False) as db:
             found = await db.fetch_all(_STATS, campaign_id)
-        return rows.stats_from_rows(found)
+            supporters = await self._supporters(db, campaign_id)
+        return rows.stats_from_rows(found, supporters)
+
+    async def _supporters(self, db: SessionT, campaign_id: int) -> int:
+        row = await db.fetch_one(_SUPPORTERS, campaign_id)
+        assert row is not None
+        return int(row["supporters"])
 
     async def set_delivery(
         self,
@@ -499,6 +595,19 @@ class SqlRepository(Generic[SessionT]):
             return None
         return dict(self._codec.open_json(row["data"]))
 
+    # clean-up -------------------------------------------------------------------------
+
+    async def purge_expired(self, now: datetime) -> int:
+        moment = self._codec.time_in(now)
+        async with self.transaction() as db:
+            states = await db.fetch_all(
+                "DELETE FROM oauth_states WHERE expires_at <= $1 RETURNING state", moment
+            )
+            nonces = await db.fetch_all(
+                "DELETE FROM used_nonces WHERE expires_at <= $1 RETURNING nonce", moment
+            )
+        return len(states) + len(nonces)
+
     # Mastodon apps --------------------------------------------------------------------
 
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None:
@@ -511,13 +620,25 @@ class SqlRepository(Generic[SessionT]):
             return None
         return row["client_id"], self._codec.cipher.decrypt(row["client_secret"])
 
-    async def save_mastodon_app(self, instance: str, client_id: str, client_secret: str) -> None:
+    async def save_mastodon_app(
+        self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
+    ) -> None:
         async with self.transaction() as db:
             await db.execute(
-                "INSERT INTO mastodon_apps (instance, client_id, client_secret) "
-                "VALUES ($1, $2, $3) ON CONFLICT (instance) DO UPDATE SET "
-                "client_id = excluded.client_id, client_secret = excluded.client_secret",
+                "INSERT INTO mastodon_apps (instance, client_id, client_secret, registered_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (instance) DO UPDATE SET "
+                "client_id = excluded.client_id, client_secret = excluded.client_secret, "
+                "registered_at = excluded.registered_at",
                 instance,
                 client_id,
                 self._codec.cipher.encrypt(client_secret),
+                self._codec.time_in(registered_at),
             )
+
+    async def count_mastodon_registrations(self, since: datetime) -> int:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM mastodon_apps WHERE registered_at >= $1",
+                self._codec.time_in(since),
+            )
+        return int(row["n"]) if row is not None else 0

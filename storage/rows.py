@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.crypto import TokenCipher
-from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.account import SocialAccount, TokenSet, follower_count
+from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
@@ -159,6 +159,8 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "reject_reason",
     "status_changed_at",
     "notes",
+    "launch_decision",
+    "launch_supporters",
 )
 
 
@@ -182,6 +184,8 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         campaign.reject_reason,
         codec.time_in(campaign.status_changed_at),
         codec.json_in(dict(campaign.notes)),
+        campaign.launch_decision.value if campaign.launch_decision else None,
+        campaign.launch_supporters,
     )
 
 
@@ -194,6 +198,7 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         else None
     )
     networks = tuple(_NETWORKS[name] for name in row["networks"].split(",") if name)
+    decision = row["launch_decision"]
     return Campaign(
         ref=row["ref"],
         title=row["title"],
@@ -212,6 +217,8 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         status_changed_at=codec.time_out(row["status_changed_at"]),
         version=row["version"],
         notes=dict(codec.json_out(row["notes"])),
+        launch_decision=LaunchDecision(decision) if decision is not None else None,
+        launch_supporters=row["launch_supporters"],
     )
 
 
@@ -289,7 +296,7 @@ def account_values(account: SocialAccount, codec: Codec) -> tuple[Any, ...]:
         account.instance,
         account.remote_id,
         account.handle,
-        account.followers,
+        follower_count(account.followers),  # again here: no sum of these can overflow
         *token_values(account.tokens, codec),
         codec.time_in(account.linked_at),
         account.revoked,
@@ -408,13 +415,14 @@ def status_values(statuses: Sequence[Any] | None) -> list[str] | None:
     return [str(getattr(status, "value", status)) for status in statuses]
 
 
-def stats_from_rows(network_rows: Iterable[Row]) -> CampaignStats:
-    """Fold the per-network rows of the stats query into one ``CampaignStats``."""
-    totals = dict.fromkeys(("supporters", "reach", "posted", "failed", "posted_reach"), 0)
+def stats_from_rows(network_rows: Iterable[Row], supporters: int) -> CampaignStats:
+    """Fold the per-network rows of the stats query into one ``CampaignStats``;
+    ``supporters`` (people) is counted apart, since a person may pledge on each network."""
+    totals = dict.fromkeys(("accounts", "reach", "posted", "failed", "posted_reach"), 0)
     by_network: dict[str, int] = {}
     for row in network_rows:
         for name in totals:
             totals[name] += int(row[name])
-        if row["supporters"]:
-            by_network[row["network"]] = int(row["supporters"])
-    return CampaignStats(**totals, by_network=by_network)
+        if row["accounts"]:
+            by_network[row["network"]] = int(row["accounts"])
+    return CampaignStats(supporters=supporters, **totals, by_network=by_network)

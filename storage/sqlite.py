@@ -52,11 +52,16 @@ _RECORD_DELIVERY = statements.update_by_id("pledges", rows.DELIVERY_COLUMNS, "nu
 
 _ANY = re.compile(r"= ANY\(\$(\d+)\)")
 _NUMBERED = re.compile(r"\$(\d+)")
+_FOR_UPDATE = re.compile(r"\s+FOR UPDATE\b")
 
 
 @functools.cache
 def sqlite_sql(sql: str) -> str:
-    """A shared statement in SQLite's spelling (native SQLite text passes unchanged)."""
+    """A shared statement in SQLite's spelling (native SQLite text passes unchanged).
+
+    ``FOR UPDATE`` goes: a write transaction (``BEGIN IMMEDIATE``) holds the database's
+    one write lock until it ends, which is more than a row lock."""
+    sql = _FOR_UPDATE.sub("", sql)
     return _NUMBERED.sub(r"?\1", _ANY.sub(r"IN (SELECT value FROM json_each($\1))", sql))
 
 

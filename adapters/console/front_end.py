@@ -64,11 +64,16 @@ class ConsoleFrontEnd:
         self._print_block(ref, message, language, edited=True)
         self._remember_buttons(ref, message, edited=True)
 
+    async def delete(self, ref: MessageRef) -> None:
+        self.write(self._header(ref, edited=False, language=self.language, deleted=True) + "\n")
+        if self.pressable is not None and self.pressable.message == ref:
+            self.pressable = None  # its buttons are gone with it
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         return self.show_private(user, message)
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
-        return self.show(MODERATION, message, self.language)
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        return [self.show(MODERATION, message, self.language)]
 
     # console helpers
 
@@ -121,7 +126,9 @@ class ConsoleFrontEnd:
 
     # rendering
 
-    def _header(self, ref: MessageRef, edited: bool, language: str) -> str:
+    def _header(
+        self, ref: MessageRef, edited: bool, language: str, *, deleted: bool = False
+    ) -> str:
         chat = ref.chat
         if chat == GROUP:
             where = t("console.chat_group")
@@ -130,6 +137,8 @@ class ConsoleFrontEnd:
         else:
             where = t("console.chat_private", name=chat.id.removeprefix(PRIVATE_PREFIX))
         key = "console.header_edited" if edited else "console.header"
+        if deleted:
+            key = "console.header_deleted"
         return self.render(t(key, where=where, id=ref.id), language)
 
     def _print_block(

@@ -40,6 +40,7 @@ from bot.services.views import (
     campaign_cancelled,
     campaign_list,
     forgotten,
+    pending_list,
     pledge_list,
     unpledged,
 )
@@ -91,6 +92,7 @@ class ConsoleSession:
             "press": Command(self._press, "/press NUMBER"),
             "approve": Command(self._approve, "/approve REF"),
             "reject": Command(self._reject, "/reject REF REASON"),
+            "pending": Command(self._pending, "/pending"),
             "promote": Command(self._promote, "/promote REF"),
             "support": Command(self._support, "/support REF [your own words]"),
             "mycampaigns": Command(self._my_campaigns, "/mycampaigns"),
@@ -210,6 +212,10 @@ class ConsoleSession:
         campaign = await self.core.campaigns.get(args.split()[0])
         assert campaign.id is not None
         await self.core.campaigns.approve(campaign.id, self.user)
+
+    async def _pending(self, args: str) -> None:
+        campaigns = await self.core.campaigns.pending()
+        self.front.show_private(self.user, pending_list(campaigns))
 
     async def _reject(self, args: str) -> None:
         ref, _, reason = args.partition(" ")

@@ -57,6 +57,10 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def promote(interaction: discord.Interaction, ref: str) -> None:
         await handlers.promote(interaction, ref)
 
+    @tree.command(name="pending", description=_described("discord.command.pending"))
+    async def pending(interaction: discord.Interaction) -> None:
+        await handlers.pending(interaction)
+
     @tree.command(name="mypledges", description=_described("discord.command.mypledges"))
     async def mypledges(interaction: discord.Interaction) -> None:
         await handlers.my_pledges(interaction)

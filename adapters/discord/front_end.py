@@ -140,15 +140,31 @@ class DiscordFrontEnd:
         target = channel.get_partial_message(int(ref.id))
         await target.edit(**self.renderer.as_embed(message, language).edit_kwargs())
 
+    async def delete(self, ref: MessageRef) -> None:
+        channel = self.client.get_partial_messageable(int(ref.chat.id))
+        with contextlib.suppress(discord.NotFound):  # already gone, as wanted
+            await channel.get_partial_message(int(ref.id)).delete()
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         dm = await self.client.create_dm(discord.Object(int(user.id)))
         posted = await dm.send(**self.renderer.as_content(message, user.language).send_kwargs())
         return MessageRef(ChatRef(PLATFORM, str(dm.id)), str(posted.id))
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        """The moderation channel, or with private moderation each listed moderator's DMs."""
+        language = self.settings.default_language
         channel_id = self.settings.discord_moderation_channel_id
-        if not channel_id:
-            return None
-        return await self.send(
-            ChatRef(PLATFORM, channel_id), message, self.settings.default_language
-        )
+        if channel_id:
+            return [await self.send(ChatRef(PLATFORM, channel_id), message, language)]
+        if not self.settings.discord_private_moderation:
+            return []
+        posted: list[MessageRef] = []
+        for moderator_id in self.settings.discord_moderator_ids:
+            try:
+                dm = await self.client.create_dm(discord.Object(int(moderator_id)))
+                sent = await dm.send(**self.renderer.as_embed(message, language).send_kwargs())
+            except (discord.HTTPException, ValueError) as exc:  # DMs closed, not an id
+                log.warning("moderator %s cannot get campaigns by DM: %s", moderator_id, exc)
+                continue
+            posted.append(MessageRef(ChatRef(PLATFORM, str(dm.id)), str(sent.id)))
+        return posted

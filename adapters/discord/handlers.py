@@ -46,6 +46,7 @@ from bot.services.views import (
     forget_confirm,
     forget_kept,
     forgotten,
+    pending_list,
     pledge_list,
     rejected,
     unpledged,
@@ -160,6 +161,17 @@ class InteractionHandlers:
         rendered = self.renderer.as_content(forget_confirm(), self.language(interaction))
         await interaction.response.send_message(ephemeral=True, **rendered.send_kwargs())
 
+    async def pending(self, interaction: discord.Interaction) -> None:
+        """What waits for moderation, oldest first, with the buttons to decide (ephemeral)."""
+        if not self._may_moderate(interaction):
+            await self.refuse(interaction, t("pending.not_moderator"))
+            return
+
+        async def work() -> OutgoingMessage:
+            return pending_list(await self.core.campaigns.pending())
+
+        await self.deferred(interaction, work)
+
     async def help(self, interaction: discord.Interaction) -> None:
         await self.refuse(interaction, t("discord.help.text"))
 
@@ -199,13 +211,19 @@ class InteractionHandlers:
         self, interaction: discord.Interaction, argument: str
     ) -> int | None:
         """The campaign id a moderator acts on; else refuse (not a moderator, stale id)."""
-        if not is_moderator(interaction, self.core.settings.discord_moderator_role_id):
+        if not self._may_moderate(interaction):
             await self.refuse(interaction, t("discord.moderation.not_allowed"))
             return None
         if not argument.isdigit():
             await self.refuse(interaction, t("dialog.stale_button"))
             return None
         return int(argument)
+
+    def _may_moderate(self, interaction: discord.Interaction) -> bool:
+        settings = self.core.settings
+        return is_moderator(
+            interaction, settings.discord_moderator_role_id, settings.discord_moderator_ids
+        )
 
     async def _moderate(self, interaction: discord.Interaction, verb: str, argument: str) -> None:
         campaign_id = await self._moderation_target(interaction, argument)

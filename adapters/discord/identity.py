@@ -6,6 +6,8 @@ The only place that turns discord.py's users, members and locales into the core'
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import discord
 
 from bot.domain.refs import ChatRef, UserRef
@@ -38,9 +40,14 @@ def is_admin(interaction: discord.Interaction) -> bool:
     return interaction.guild_id is not None and interaction.permissions.manage_guild
 
 
-def is_moderator(interaction: discord.Interaction, moderator_role_id: str | None) -> bool:
-    """Manage Server, or the configured moderator role."""
-    if is_admin(interaction):
+def is_moderator(
+    interaction: discord.Interaction,
+    moderator_role_id: str | None,
+    moderator_ids: Collection[str] = (),
+) -> bool:
+    """Manage Server, the configured moderator role, or a listed moderator id (the only
+    way to be recognised in a direct message, where there are no roles)."""
+    if is_admin(interaction) or str(interaction.user.id) in moderator_ids:
         return True
     user = interaction.user
     if not moderator_role_id or not isinstance(user, discord.Member):

@@ -26,7 +26,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -131,17 +131,27 @@ class XNetwork:
         )
         tokens = token_set_from(body, self._clock.now())
         try:
+            return await self._profile(tokens)
+        except Exception:  # the tokens would be lost with the profile: revoke them first
+            await self._revoke_tokens(tokens)
+            raise
+
+    async def _profile(self, tokens: TokenSet) -> LinkedProfileData:
+        """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
+        try:
             me = await self._calls.run(self._get_me, tokens.access_token)
         except Exception as exc:
             raise NetworkFailure(self._outcome(exc)) from exc
         user = me["data"]
-        metrics = user.get("public_metrics") or {}
+        metrics = user.get("public_metrics")
+        if not isinstance(metrics, dict):
+            metrics = {}
         return LinkedProfileData(
             network=Network.X,
             instance="x.com",
             remote_id=str(user["id"]),
             handle=str(user["username"]),
-            followers=int(metrics.get("followers_count", 0)),
+            followers=follower_count(metrics.get("followers_count")),
             tokens=tokens,
         )
 
@@ -195,9 +205,13 @@ class XNetwork:
         return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
+        await self._revoke_tokens(account.tokens, account.id)
+
+    async def _revoke_tokens(self, tokens: TokenSet, account_id: int | None = None) -> None:
+        """Revoke both tokens at X; best effort, never raises for a network error."""
         for token, hint in (
-            (account.tokens.access_token, "access_token"),
-            (account.tokens.refresh_token, "refresh_token"),
+            (tokens.access_token, "access_token"),
+            (tokens.refresh_token, "refresh_token"),
         ):
             if not token:
                 continue
@@ -206,7 +220,7 @@ class XNetwork:
                     "/2/oauth2/revoke", {"token": token, "token_type_hint": hint}
                 )
             except (aiohttp.ClientError, TimeoutError):
-                log.warning("revoking an X token of account %s failed", account.id)
+                log.warning("revoking an X token of account %s failed", account_id)
 
     # ---- internals -----------------------------------------------------------------
 

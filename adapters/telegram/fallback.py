@@ -7,14 +7,18 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from adapters.telegram.kit import Context, Kit
+from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
 from bot.domain.text import t
 
 
 class FallbackHandlers:
-    def __init__(self, kit: Kit, organiser: OrganiserHandlers) -> None:
+    def __init__(
+        self, kit: Kit, organiser: OrganiserHandlers, moderation: ModerationHandlers
+    ) -> None:
         self.kit = kit
         self.organiser = organiser
+        self.moderation = moderation
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kit.guarded
@@ -27,9 +31,12 @@ class FallbackHandlers:
         ]
 
     async def private_text(self, update: Update, context: Context) -> None:
-        """Free text goes to the campaign dialog if one is open."""
+        """A reply to a reject-reason prompt rejects; other free text goes to the campaign
+        dialog if one is open."""
         message = update.effective_message
         assert message is not None
+        if await self.moderation.take_reason(update):
+            return
         if await self.kit.core.dialogs.active(self.kit.user(update)):
             await self.organiser.dialog_text(update, message.text or "")
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, InvalidToken
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from adapters.telegram.fallback import FallbackHandlers
@@ -39,6 +39,7 @@ COMMANDS = (
     "mycampaigns",
     "cancelcampaign",
     "promote",
+    "pending",
     "mypledges",
     "unpledge",
     "forget",
@@ -95,7 +96,7 @@ class TelegramFrontEnd:
             self.supporters.handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
-            FallbackHandlers(self.kit, self.organiser).handlers(),
+            FallbackHandlers(self.kit, self.organiser, self.moderation).handlers(),
         ]
         for handlers in groups:
             self.application.add_handlers(handlers)
@@ -167,17 +168,35 @@ class TelegramFrontEnd:
             if "message is not modified" not in exc.message.lower():
                 raise
 
+    async def delete(self, ref: MessageRef) -> None:
+        try:
+            await self.application.bot.delete_message(_chat_id(ref.chat), int(ref.id))
+        except BadRequest as exc:
+            if "not found" not in exc.message.lower():  # else: already gone, as wanted
+                raise
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """A private message; ``Forbidden`` if the user blocked the bot (the caller logs)."""
         return await self.send(ChatRef(PLATFORM, user.id), message, user.language)
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
-        chat_id = self.core.settings.telegram_moderation_chat_id
-        if chat_id is None:
-            return None
-        return await self.send(
-            ChatRef(PLATFORM, chat_id), message, self.core.settings.default_language
-        )
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
+        """The moderation chat, or with private moderation each listed moderator."""
+        settings = self.core.settings
+        language = settings.default_language
+        if settings.telegram_moderation_chat_id:
+            chat = ChatRef(PLATFORM, settings.telegram_moderation_chat_id)
+            return [await self.send(chat, message, language)]
+        if not settings.telegram_private_moderation:
+            return []
+        posted: list[MessageRef] = []
+        for moderator_id in settings.telegram_moderator_ids:
+            try:
+                posted.append(await self.send(ChatRef(PLATFORM, moderator_id), message, language))
+            except TelegramError as exc:  # never opened a chat with the bot, or blocked it
+                log.warning(
+                    "moderator %s cannot get campaigns in private: %s", moderator_id, exc.message
+                )
+        return posted
 
 
 def _chat_id(chat: ChatRef) -> int | str:

@@ -1,9 +1,11 @@
 """Moderation in TELEGRAM_MODERATION_CHAT_ID: Approve and Reject buttons on the card.
 
 Only administrators of that chat, or ids in TELEGRAM_MODERATOR_IDS, may press them;
-anyone else gets an alert and nothing changes. Reject asks the moderator for a reason
-with a ForceReply message (which reaches a bot even in privacy mode); their reply to it
-carries the reason. The core decides the race when two moderators act at once.
+anyone else gets an alert and nothing changes. With MODERATION_IN_PRIVATE and no such
+chat, the card goes to each listed moderator's private chat and works the same there.
+Reject asks the moderator for a reason with a ForceReply message (which reaches a bot
+even in privacy mode); their reply to it carries the reason. ``/pending`` lists what
+waits, with the same buttons. The core decides the race when two moderators act at once.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import logging
 from dataclasses import dataclass
 
 from telegram import ForceReply, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from adapters.telegram.kit import Context, Kit, callback_argument
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput, InvalidTransition
 from bot.domain.text import t
 from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
-from bot.services.views import approved, rejected
+from bot.services.views import approved, pending_list, rejected
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,7 @@ class ModerationHandlers:
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kit.guarded
         handlers: list[BaseHandler[Update, Context, None]] = [
+            CommandHandler("pending", guard(self.pending)),
             CallbackQueryHandler(guard(self.approve), pattern=f"^{APPROVE_ACTION}:"),
             CallbackQueryHandler(guard(self.reject), pattern=f"^{REJECT_ACTION}:"),
         ]
@@ -73,6 +82,24 @@ class ModerationHandlers:
         if self.chat_id is None:
             return False
         return await self.kit.is_admin(context, self.chat_id, user_id)
+
+    def _in_moderation_chat(self, update: Update) -> bool:
+        chat = update.effective_chat
+        if chat is None or not self.chat_id:
+            return False
+        return str(chat.id) == self.chat_id or (
+            chat.username is not None and chat.username == self.chat_id.lstrip("@")
+        )
+
+    async def pending(self, update: Update, context: Context) -> None:
+        """/pending: what waits, oldest first, with the buttons to decide (moderators only)."""
+        assert update.effective_user is not None
+        if not await self.may_moderate(context, update.effective_user.id):
+            await self.kit.reply(update, t("pending.not_moderator"))
+            return
+        if not self._in_moderation_chat(update) and not await self.kit.require_private(update):
+            return  # not in front of a group that may not moderate
+        await self.kit.reply(update, pending_list(await self.core.campaigns.pending()))
 
     async def _campaign_id(self, update: Update, context: Context) -> int | None:
         """The card's campaign id if the presser may moderate; else answer and None."""
@@ -129,14 +156,24 @@ class ModerationHandlers:
         await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
 
     async def reason(self, update: Update, context: Context) -> None:
+        """A reply in the moderation chat: the reason, or moderators talking."""
+        await self.take_reason(update)
+
+    async def take_reason(self, update: Update) -> bool:
+        """Reject with this message if it replies to the moderator's reason prompt.
+
+        False when it does not (the caller treats it as any other message).
+        """
         message = update.effective_message
         assert message is not None and update.effective_user is not None
         key = _pending_key(update.effective_user.id)
+        replied = message.reply_to_message
+        if replied is None:
+            return False
         stored = await self.core.repo.load_dialog(key)
         waiting = PendingReason(**stored) if stored else None
-        replied = message.reply_to_message
-        if waiting is None or replied is None or replied.message_id != waiting.prompt_id:
-            return  # an ordinary conversation among moderators
+        if waiting is None or replied.message_id != waiting.prompt_id:
+            return False  # an ordinary conversation among moderators
         try:
             campaign = await self.core.campaigns.reject(
                 waiting.campaign_id, self.kit.user(update), message.text or ""
@@ -148,3 +185,4 @@ class ModerationHandlers:
             raise
         await self.core.repo.delete_dialog(key)
         await self.kit.reply(update, rejected(campaign))
+        return True

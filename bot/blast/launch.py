@@ -31,7 +31,7 @@ from bot.blast.report import (
 )
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
-from bot.domain.campaign import Campaign, CampaignStatus, transition
+from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transition
 from bot.domain.errors import StaleUpdate
 from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
@@ -123,35 +123,44 @@ class Blast:
     # --- the launch ----------------------------------------------------------------
 
     async def launch(self, campaign: Campaign, late: timedelta = timedelta(0)) -> Campaign:
-        """LIVE → LAUNCHING → (goal missed: FAILED) or deliver everything → LAUNCHED."""
-        now = self._core.clock.now()
-        launching = transition(campaign, CampaignStatus.LAUNCHING, at=now)
+        """LIVE → LAUNCHING with the goal decision stored in the same transaction, then
+        deliver everything → LAUNCHED, or (goal missed) tell everyone → FAILED."""
+        assert campaign.id is not None
         late_minutes = int(late.total_seconds() // 60)
-        if late_minutes >= 1:
-            launching = replace(launching, notes={**launching.notes, LATE_NOTE: str(late_minutes)})
-        try:
-            launching = await self._core.repo.update_campaign(launching)
-        except StaleUpdate:  # cancelled (or launched) at the same moment: re-read, decide again
+        notes = {LATE_NOTE: str(late_minutes)} if late_minutes >= 1 else {}
+        decided = await self._core.repo.decide_launch(campaign.id, self._core.clock.now(), notes)
+        if decided is None or decided.status is not CampaignStatus.LAUNCHING:
+            # cancelled (or launched) at the same moment: nothing to do
             log.info("campaign %s changed under the launch; skipping", campaign.ref)
-            fresh = await self._core.repo.get_campaign(campaign.id or 0)
-            return fresh or campaign
-        assert launching.id is not None
-        log.info("campaign %s launching (late %s min)", launching.ref, late_minutes)
-        if launching.goal:  # with no minimum there is nothing to count before sending
-            stats = await self._core.repo.campaign_stats(launching.id)
-            if not launching.goal_met(stats.supporters):
-                return await self._goal_missed(launching, stats.supporters)
-        return await self.deliver(launching)
+            return decided or campaign
+        log.info(
+            "campaign %s launching (late %s min, goal %s)",
+            decided.ref,
+            late_minutes,
+            decided.launch_decision,
+        )
+        return await self.deliver(decided)
 
     async def deliver(self, campaign: Campaign) -> Campaign:
         """Deliver every pledge still to deliver, then mark the campaign LAUNCHED.
 
-        Also the resumption of a blast interrupted by a crash or an error (campaign
-        LAUNCHING): on an error every request of this run is stopped before it propagates,
-        so a run started after it never overlaps with this one.
+        Only a campaign whose stored goal decision is MET delivers; with MISSED everyone
+        is told and it ends FAILED. A LAUNCHING campaign without a decision (stored before
+        decisions were) is decided first, through the same repository method as the
+        launch. Also the resumption of a blast interrupted by a crash or an error
+        (campaign LAUNCHING): on an error every request of this run is stopped before it
+        propagates, so a run started after it never overlaps with this one.
         """
-        core = self._core
         assert campaign.id is not None
+        if campaign.status is CampaignStatus.LAUNCHING and campaign.launch_decision is None:
+            decided = await self._core.repo.decide_launch(campaign.id, self._core.clock.now())
+            campaign = decided or campaign
+        if campaign.status is not CampaignStatus.LAUNCHING:
+            log.warning("campaign %s is %s: not delivered", campaign.ref, campaign.status)
+            return campaign
+        if campaign.launch_decision is not LaunchDecision.MET:
+            return await self._goal_missed(campaign)
+        core = self._core
         result = BlastResult(campaign.id, started=time.monotonic())
         self.results[campaign.id] = result
         with heap.blast_heap():
@@ -269,16 +278,20 @@ class Blast:
                 continue
         raise StaleUpdate()
 
-    async def _goal_missed(self, campaign: Campaign, supporters: int) -> Campaign:
-        failed = await self._set_status(campaign, CampaignStatus.FAILED)
-        params = {"title": failed.title, "supporters": supporters, "goal": failed.goal}
-        log.info("campaign %s failed: %s of %s supporters", failed.ref, supporters, failed.goal)
+    async def _goal_missed(self, campaign: Campaign) -> Campaign:
+        """Tell everyone, then LAUNCHING → FAILED: a run stopped in between is resumed
+        (the campaign is still LAUNCHING) and tells them then; nothing is posted."""
+        supporters = campaign.launch_supporters or 0
+        params = {"title": campaign.title, "supporters": supporters, "goal": campaign.goal}
         await self._tell_everyone(
-            failed,
+            campaign,
             organiser=t("blast.goal_missed_organiser", **params),
             supporter=t("blast.goal_missed_supporter", **params),
             chat=t("blast.goal_missed_chat", **params),
         )
+        failed = await self._set_status(campaign, CampaignStatus.FAILED)
+        log.info("campaign %s failed: %s of %s supporters", failed.ref, supporters, failed.goal)
+        await self._core.cards.refresh_now(campaign.id or 0)
         return failed
 
     async def fail_missed(self, campaign: Campaign, late: timedelta) -> Campaign:
@@ -298,6 +311,7 @@ class Blast:
             supporter=t("blast.missed_supporter", **params),
             chat=t("blast.missed_chat", **params),
         )
+        await self._core.cards.refresh_now(failed.id or 0)
         return failed
 
     # --- after the launch ----------------------------------------------------------
@@ -423,4 +437,3 @@ class Blast:
         await self._core.notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
         await self._tell_supporters(campaign, OutgoingMessage.of(supporter))
         await self._announce(campaign, OutgoingMessage.of(chat))
-        await self._core.cards.refresh_now(campaign.id)

@@ -1,7 +1,8 @@
 """A supporter's linked social account and its tokens.
 
 Tokens are plaintext only in memory; storage encrypts them with ``bot.crypto`` before
-they touch a disk.
+they touch a disk. A follower count comes from a network, which may be a self-hosted
+server answering anything: ``follower_count`` makes it a number the figures can add up.
 """
 
 from __future__ import annotations
@@ -11,6 +12,28 @@ from datetime import datetime
 
 from bot.domain.networks import Network
 from bot.domain.refs import UserRef
+
+# More than any real account has; a thousand million of these still fit a 64-bit sum.
+FOLLOWERS_MAX = 1_000_000_000
+
+
+def follower_count(reported: object) -> int:
+    """A follower count as a network reported it, made sane: a whole number from 0 to
+    ``FOLLOWERS_MAX``. Whatever is not a number (text that is not digits, a list, a
+    boolean, NaN) counts 0, as does a negative; more than the maximum is the maximum."""
+    value: int | float
+    if isinstance(reported, bool):
+        return 0
+    if isinstance(reported, int | float):
+        value = reported
+    elif isinstance(reported, str) and reported.strip().isascii() and reported.strip().isdigit():
+        digits = reported.strip().lstrip("0") or "0"
+        value = int(digits[: len(str(FOLLOWERS_MAX)) + 1])  # more digits than that: too many
+    else:
+        return 0
+    if value != value or value <= 0:  # NaN is the one value unequal to itself
+        return 0
+    return FOLLOWERS_MAX if value >= FOLLOWERS_MAX else int(value)
 
 
 @dataclass(frozen=True)

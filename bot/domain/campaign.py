@@ -2,7 +2,10 @@
 
 Every status change goes through ``transition``, so the lifecycle rules live in one
 place: draft → pending review → live → launching → launched; or rejected (with a
-reason), cancelled, failed.
+reason), cancelled, failed, or expired (still pending review when its launch moment came).
+The goal is decided once, at the launch, by ``decide_launch``: the decision (and the count
+it was taken on) is stored with the move to LAUNCHING, and only a campaign whose decision
+is MET may deliver or become LAUNCHED.
 """
 
 from __future__ import annotations
@@ -33,12 +36,18 @@ class CampaignStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.PENDING_REVIEW, CampaignStatus.CANCELLED}),
     CampaignStatus.PENDING_REVIEW: frozenset(
-        {CampaignStatus.LIVE, CampaignStatus.REJECTED, CampaignStatus.CANCELLED}
+        {
+            CampaignStatus.LIVE,
+            CampaignStatus.REJECTED,
+            CampaignStatus.CANCELLED,
+            CampaignStatus.EXPIRED,
+        }
     ),
     CampaignStatus.LIVE: frozenset(
         {CampaignStatus.LAUNCHING, CampaignStatus.CANCELLED, CampaignStatus.FAILED}
@@ -48,7 +57,16 @@ ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.REJECTED: frozenset(),
     CampaignStatus.CANCELLED: frozenset(),
     CampaignStatus.FAILED: frozenset(),
+    CampaignStatus.EXPIRED: frozenset(),
 }
+
+
+class LaunchDecision(StrEnum):
+    """Whether the campaign had enough supporters at its launch moment."""
+
+    MET = "met"
+    MISSED = "missed"
+
 
 OPEN_FOR_PLEDGES = frozenset({CampaignStatus.LIVE})
 NOT_YET_LAUNCHED = frozenset(
@@ -77,12 +95,22 @@ class Campaign:
     status_changed_at: datetime | None = None
     version: int = 0
     notes: dict[str, str] = field(default_factory=dict)
+    launch_decision: LaunchDecision | None = None
+    launch_supporters: int | None = None  # the count the launch decision was taken on
 
     @property
     def no_minimum(self) -> bool:
         return self.goal == 0
 
+    @property
+    def awaits_launch_decision(self) -> bool:
+        """LIVE, or LAUNCHING without a decision (stored before decisions were recorded)."""
+        return self.status is CampaignStatus.LIVE or (
+            self.status is CampaignStatus.LAUNCHING and self.launch_decision is None
+        )
+
     def goal_met(self, supporters: int) -> bool:
+        """``supporters`` are people, however many accounts each pledged."""
         return self.goal == 0 or supporters >= self.goal
 
 
@@ -95,7 +123,10 @@ def transition(
     reason: str | None = None,
 ) -> Campaign:
     """Return ``campaign`` moved to ``new_status``, or raise ``InvalidTransition``."""
-    if new_status not in ALLOWED_TRANSITIONS[campaign.status]:
+    met = campaign.launch_decision is LaunchDecision.MET
+    if new_status not in ALLOWED_TRANSITIONS[campaign.status] or (
+        new_status is CampaignStatus.LAUNCHED and not met  # only a met goal delivers
+    ):
         raise InvalidTransition(
             f"campaign.cannot_{new_status.value}",
             ref=campaign.ref,
@@ -109,6 +140,29 @@ def transition(
             raise InvalidInput("reject.reason_required")
         changes["reject_reason"] = reason.strip()[:500]
     return replace(campaign, **changes)
+
+
+def decide_launch(campaign: Campaign, supporters: int, *, at: datetime) -> Campaign:
+    """Take the goal decision on ``supporters`` people: LIVE → LAUNCHING with the decision
+    (MET, or MISSED) and the count recorded; with no minimum it is always MET.
+
+    A MISSED campaign still moves to LAUNCHING: the launch tells everyone the goal was
+    missed and only then marks it FAILED, so a run stopped in between is resumed (and
+    everyone told) like any interrupted launch, and delivers nothing. A LAUNCHING
+    campaign without a decision gets one and keeps its status. ``InvalidTransition`` for
+    any other campaign, a decided one included: the decision is taken once.
+    """
+    if not campaign.awaits_launch_decision:
+        raise InvalidTransition(
+            "campaign.cannot_launching",
+            ref=campaign.ref,
+            status=t(f"status.{campaign.status.value}"),
+        )
+    decided = campaign
+    if campaign.status is CampaignStatus.LIVE:
+        decided = transition(campaign, CampaignStatus.LAUNCHING, at=at)
+    decision = LaunchDecision.MET if campaign.goal_met(supporters) else LaunchDecision.MISSED
+    return replace(decided, launch_decision=decision, launch_supporters=supporters)
 
 
 def new_ref() -> str:

@@ -29,9 +29,10 @@ class PostedCard:
 class CampaignStats:
     """Counts derived from pledge rows in one query; never stored, so never drift."""
 
-    supporters: int = 0  # pledges not withdrawn
-    reach: int = 0  # follower sum of those pledges' accounts
+    supporters: int = 0  # people (chat identities) with a pledge not withdrawn
+    accounts: int = 0  # pledges not withdrawn: a person may pledge several accounts
+    reach: int = 0  # follower sum of those pledges' accounts, each account once
     posted: int = 0
     failed: int = 0
     posted_reach: int = 0
-    by_network: dict[str, int] = field(default_factory=dict)
+    by_network: dict[str, int] = field(default_factory=dict)  # accounts per network

@@ -20,6 +20,7 @@ class Event(StrEnum):
     LAUNCH = "launch"
     TAP_REMINDER = "tap_reminder"
     REPORT = "report"
+    EXPIRE = "expire"  # still waiting for moderation at the launch moment
 
 
 REMINDERS = frozenset({Event.REMINDER_24H, Event.REMINDER_1H})
@@ -32,10 +33,20 @@ REMINDER_TOLERANCE = timedelta(minutes=2)
 
 # The statuses in which a campaign still has events to run.
 SCHEDULED_STATUSES = frozenset(
-    {CampaignStatus.LIVE, CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED}
+    {
+        CampaignStatus.PENDING_REVIEW,
+        CampaignStatus.LIVE,
+        CampaignStatus.LAUNCHING,
+        CampaignStatus.LAUNCHED,
+    }
 )
 DROPPED_STATUSES = frozenset(
-    {CampaignStatus.CANCELLED, CampaignStatus.REJECTED, CampaignStatus.FAILED}
+    {
+        CampaignStatus.CANCELLED,
+        CampaignStatus.REJECTED,
+        CampaignStatus.FAILED,
+        CampaignStatus.EXPIRED,
+    }
 )
 
 
@@ -49,12 +60,15 @@ def moments(campaign: Campaign, settings: Settings) -> dict[Event, datetime]:
         Event.LAUNCH: launch,
         Event.TAP_REMINDER: launch + timedelta(minutes=settings.tap_reminder_minutes),
         Event.REPORT: launch + timedelta(minutes=settings.tap_readback_minutes),
+        Event.EXPIRE: launch,
     }
     return dict(sorted(table.items(), key=lambda item: item[1]))
 
 
 def events_for(status: CampaignStatus) -> frozenset[Event]:
     """The events worth arming for a campaign in ``status``."""
+    if status is CampaignStatus.PENDING_REVIEW:
+        return frozenset({Event.EXPIRE})
     if status is CampaignStatus.LIVE:
         return BEFORE_LAUNCH | AFTER_LAUNCH
     if status in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED):

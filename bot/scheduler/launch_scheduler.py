@@ -1,12 +1,15 @@
 """The launch scheduler: turns each live campaign's moments into timers, runs them once.
 
+A campaign still waiting for moderation has one timer too: it expires at its launch moment.
+
 APScheduler (AsyncIOScheduler, in-memory job store) only holds timers; the database is
 the source of truth. On start, and whenever ``sync`` is called, the timers are rebuilt
 from the campaigns table and events whose moment has passed are run (or skipped, for a
 reminder that would come late). Each event is claimed in the database before it runs,
 and the launch is guarded by the campaign's status, so nothing runs twice. A launch run
 stopped by an error (the database, say) is run again after a backoff, a bounded number
-of times; the blast resumes where it stopped, so a retry never posts anything twice.
+of times; the blast resumes where it stopped, so a retry never posts anything twice, and
+obeys the goal decision stored with LAUNCHING, so a retry never posts a missed goal.
 
 The moments are read on ``core.clock``, which may be fake (tests) or shifted (the
 console), so each timer is armed at real-now plus the delay left on that clock.
@@ -277,9 +280,11 @@ class LaunchScheduler:
                 await self.blast.tap_reminder(campaign)
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
+        elif event is Event.EXPIRE and status is CampaignStatus.PENDING_REVIEW:
+            await core.campaigns.expire(campaign.id)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
-        if campaign.status is CampaignStatus.LAUNCHING:
+        if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision
             log.info("campaign %s: resuming an interrupted blast", campaign.ref)
             await self.blast.deliver(campaign)
             return

@@ -1,4 +1,4 @@
-"""Organiser and moderator use cases: submit, approve, reject, cancel, promote, list."""
+"""Organiser and moderator use cases: submit, approve, reject, expire, cancel, promote, list."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.domain.campaign import (
     validate_title,
 )
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
-from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleUpdate
 from bot.domain.launch_time import MAX_AHEAD
 from bot.domain.message_rules import validate_message
 from bot.domain.outgoing import OutgoingMessage
@@ -33,6 +33,8 @@ from bot.services.cards import campaign_card, moderation_card
 log = logging.getLogger(__name__)
 
 REF_ATTEMPTS = 8
+EXPIRE_ATTEMPTS = 3
+DEFAULT_MAX_PENDING = 3
 
 
 class _NoWatcher:
@@ -47,6 +49,7 @@ class CampaignService:
     notifier: Notifier
     cards: CardUpdater
     min_lead: timedelta
+    max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
     watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
     async def get(self, ref: str) -> Campaign:
@@ -64,7 +67,12 @@ class CampaignService:
     async def submit(
         self, draft: CampaignDraft, organiser: UserRef, origin: ChatRef | None = None
     ) -> Campaign:
-        """Create the campaign and send it to the moderators."""
+        """Create the campaign and send it to the moderators.
+
+        Refused with ``campaign.too_many_pending`` while the organiser already has
+        ``max_pending`` campaigns waiting for moderation (the caller keeps the draft).
+        """
+        await self._check_queue(organiser)
         now = self.clock.now()
         if draft.launch_at - now < self.min_lead:
             raise InvalidInput("launch.too_soon", minutes=int(self.min_lead.total_seconds() // 60))
@@ -95,8 +103,19 @@ class CampaignService:
             await self.repo.add_card(PostedCard(campaign.id, CardKind.MODERATION, ref, now))
         if not posted:
             log.warning("campaign %s reached no moderation chat: check the settings", campaign.ref)
+        await self.watcher.campaign_changed(campaign)  # arms its expiry at the launch moment
         log.info("campaign %s submitted by %s", campaign.ref, organiser.key)
         return campaign
+
+    async def _check_queue(self, organiser: UserRef) -> None:
+        waiting = [
+            c
+            for c in await self.repo.campaigns_of(organiser)
+            if c.status is CampaignStatus.PENDING_REVIEW
+        ]
+        if len(waiting) >= self.max_pending:
+            log.info("campaign of %s refused: %s already waiting", organiser.key, len(waiting))
+            raise DomainError("campaign.too_many_pending", max=self.max_pending)
 
     async def _insert_with_unique_ref(self, campaign: Campaign) -> Campaign:
         for _ in range(REF_ATTEMPTS):
@@ -109,6 +128,7 @@ class CampaignService:
         """Approve; the caller has checked that ``moderator`` may moderate."""
         campaign = await self.get_by_id(campaign_id)
         now = self.clock.now()
+        _refuse_if_expired(campaign)
         if campaign.launch_at <= now:
             raise InvalidInput("moderation.launch_passed", ref=campaign.ref)
         live = await self.repo.update_campaign(
@@ -123,6 +143,7 @@ class CampaignService:
 
     async def reject(self, campaign_id: int, moderator: UserRef, reason: str) -> Campaign:
         campaign = await self.get_by_id(campaign_id)
+        _refuse_if_expired(campaign)
         rejected = await self.repo.update_campaign(
             transition(
                 campaign, CampaignStatus.REJECTED, at=self.clock.now(), by=moderator, reason=reason
@@ -136,6 +157,45 @@ class CampaignService:
             ),
         )
         return rejected
+
+    async def expire(self, campaign_id: int) -> Campaign | None:
+        """Expire the campaign if it still waits for moderation at its launch moment.
+
+        The moderation cards lose their buttons and the organiser is told. None when there
+        is nothing to expire: decided meanwhile (a decision at the same moment wins), or
+        the moment not come yet.
+        """
+        for _ in range(EXPIRE_ATTEMPTS):
+            campaign = await self.get_by_id(campaign_id)
+            now = self.clock.now()
+            if campaign.status is not CampaignStatus.PENDING_REVIEW or now < campaign.launch_at:
+                return None
+            try:
+                expired = await self.repo.update_campaign(
+                    transition(campaign, CampaignStatus.EXPIRED, at=now)
+                )
+            except StaleUpdate:  # changed at the same moment: look again
+                continue
+            await self._after_decision(expired)
+            await self.notifier.send_to_user(
+                expired.organiser,
+                OutgoingMessage.of(
+                    t(
+                        "organiser.expired",
+                        title=expired.title,
+                        ref=expired.ref,
+                        launch_at=expired.launch_at,
+                    )
+                ),
+            )
+            log.info("campaign %s expired without a moderation decision", expired.ref)
+            return expired
+        raise StaleUpdate()
+
+    async def pending(self) -> list[Campaign]:
+        """The campaigns waiting for moderation, oldest first (the caller checks the right)."""
+        waiting = await self.repo.campaigns_in({CampaignStatus.PENDING_REVIEW})
+        return sorted(waiting, key=lambda c: (c.created_at, c.id or 0))
 
     async def _after_decision(self, campaign: Campaign) -> None:
         assert campaign.id is not None
@@ -179,7 +239,11 @@ class CampaignService:
         requester_is_admin: bool,
         language: str = "en",
     ) -> PostedCard:
-        """Post the campaign card in ``chat`` (organiser or a chat admin only)."""
+        """Post the campaign card in ``chat`` (organiser or a chat admin only).
+
+        A chat holds one card per campaign: promoting again posts a fresh card and deletes
+        the old one (one already gone from the chat is no matter).
+        """
         campaign = await self.get(ref)
         if not (requester_is_admin or campaign.organiser.same_person(requester)):
             raise NotAllowed("promote.not_allowed")
@@ -192,9 +256,14 @@ class CampaignService:
         message_ref = await self.notifier.send(chat, campaign_card(campaign, stats), language)
         if message_ref is None:
             raise DomainError("promote.send_failed")
-        return await self.repo.add_card(
+        card, replaced = await self.repo.replace_chat_card(
             PostedCard(campaign.id, CardKind.PROMOTION, message_ref, self.clock.now(), language)
         )
+        for old in replaced:
+            await self.notifier.delete(old.message)
+        if replaced:
+            log.info("card of campaign %s moved in %s", campaign.ref, message_ref.chat.platform)
+        return card
 
     async def of_organiser(self, organiser: UserRef) -> list[tuple[Campaign, CampaignStats]]:
         result = []
@@ -209,3 +278,9 @@ class CampaignService:
         for card in await self.repo.cards_of(campaign_id, CardKind.PROMOTION):
             seen.setdefault(card.message.chat, card.language)
         return list(seen.items())
+
+
+def _refuse_if_expired(campaign: Campaign) -> None:
+    """A moderator acting on an expired campaign (an old card, a stale list) is told so."""
+    if campaign.status is CampaignStatus.EXPIRED:
+        raise DomainError("moderation.expired", ref=campaign.ref)

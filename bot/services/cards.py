@@ -56,6 +56,8 @@ def campaign_card(campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
         t("card.launch", launch_at=campaign.launch_at),
         figures(campaign, stats),
     ]
+    if stats.accounts > stats.supporters:  # someone pledged several accounts
+        parts.append(t("card.accounts", accounts=stats.accounts))
     buttons: tuple[tuple[Button, ...], ...] = ()
     if campaign.status is CampaignStatus.LIVE:
         buttons = ((Button(t("button.support"), action=f"{SUPPORT_ACTION}:{campaign.ref}"),),)

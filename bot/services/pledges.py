@@ -1,7 +1,8 @@
 """Supporter use cases: get a pledge link, pledge, list, unpledge, forget.
 
-Recording a pledge is one place: the account is saved, the link used up, the pledge
-stored, then the supporter is told, the cards refreshed and milestones announced.
+Recording a pledge is one place: every rule is checked, the link used up, then the account
+and the pledge stored, the supporter told, the cards refreshed and milestones announced.
+Tokens fetched for a pledge that is refused are revoked, never kept.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from bot.domain.account import SocialAccount, TokenSet
@@ -40,6 +42,29 @@ class LinkedProfileData:
     handle: str
     followers: int
     tokens: TokenSet
+
+    def account(self, owner: UserRef, linked_at: datetime) -> SocialAccount:
+        """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
+        return SocialAccount(
+            owner=owner,
+            network=self.network,
+            instance=self.instance,
+            remote_id=self.remote_id,
+            handle=self.handle,
+            followers=self.followers,
+            tokens=self.tokens,
+            linked_at=linked_at,
+        )
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """A pledge that passed every rule, as ``record`` found things before writing."""
+
+    campaign: Campaign
+    personal: str | None  # the supporter's own words, if they differ from the campaign's
+    withdrawn: Pledge | None  # this account's earlier pledge to the campaign, to renew
+    before: int  # supporters before this pledge
 
 
 @dataclass
@@ -99,7 +124,41 @@ class PledgeService:
     async def record(
         self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None = None
     ) -> Pledge:
-        """Store the linked account and the pledge; the ticket is used up here."""
+        """Store the linked account and the pledge; the ticket is used up here.
+
+        ``profile.tokens`` are handed over by the caller, who must not keep them: every rule
+        is checked and the link redeemed before they are stored, and if the pledge is refused
+        or fails before they are stored they are revoked at the network (``discard``).
+        An account another person linked is never taken over (``account.linked_by_other``).
+        """
+        try:
+            admitted = await self._admit(ticket, profile, message)
+            await self.links.redeem(ticket)
+            account, pledge = await self._store(ticket, profile, admitted)
+        except Exception:
+            await self.discard(ticket.supporter, profile)
+            raise
+        campaign = admitted.campaign
+        log.info("pledge %s for campaign %s", pledge.id, campaign.ref)
+        await self.notifier.send_to_user(
+            ticket.supporter,
+            OutgoingMessage.of(
+                t(
+                    "supporter.pledged",
+                    title=campaign.title,
+                    account=account.display,
+                    launch_at=campaign.launch_at,
+                ),
+                t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
+            ),
+        )
+        await self.after_count_change(campaign, admitted.before)
+        return pledge
+
+    async def _admit(
+        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None
+    ) -> _Admitted:
+        """Every rule a pledge must pass, checked before anything is written."""
         campaign = await self.open_campaign(ticket.campaign_ref)
         assert campaign.id is not None
         if profile.network not in campaign.networks:
@@ -107,27 +166,34 @@ class PledgeService:
         personal = None
         if message and message.strip() and message.strip() != campaign.message:
             personal = validate_personalised(campaign.message, message, profile.network)
-        now = self.clock.now()
-        account = await self.repo.save_account(
-            SocialAccount(
-                owner=ticket.supporter,
-                network=profile.network,
-                instance=profile.instance,
-                remote_id=profile.remote_id,
-                handle=profile.handle,
-                followers=profile.followers,
-                tokens=profile.tokens,
-                linked_at=now,
-            )
+        account = await self.repo.find_account(
+            profile.network, profile.instance, profile.remote_id
         )
-        assert account.id is not None
+        earlier = None
+        if account is not None:
+            if not account.owner.same_person(ticket.supporter):
+                raise DomainError("account.linked_by_other", account=account.display)
+            assert account.id is not None
+            earlier = await self.repo.find_pledge(campaign.id, account.id)
+            if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
+                raise DomainError("pledge.already", title=campaign.title)
         before = (await self.repo.campaign_stats(campaign.id)).supporters
-        existing = await self.repo.find_pledge(campaign.id, account.id)
-        if existing is not None and existing.status is not PledgeStatus.WITHDRAWN:
-            raise DomainError("pledge.already", title=campaign.title)
-        await self.links.redeem(ticket)
-        if existing is not None:
-            renewed = change_status(existing, PledgeStatus.PLEDGED, at=now)
+        return _Admitted(campaign, personal, earlier, before)
+
+    async def _store(
+        self,
+        ticket: PledgeTicket,
+        profile: LinkedProfileData,
+        admitted: _Admitted,
+    ) -> tuple[SocialAccount, Pledge]:
+        """Save the account (storage refuses another owner's) and its pledge, new or renewed."""
+        campaign, personal = admitted.campaign, admitted.personal
+        assert campaign.id is not None
+        now = self.clock.now()
+        account = await self.repo.save_account(profile.account(ticket.supporter, now))
+        assert account.id is not None
+        if admitted.withdrawn is not None:
+            renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
             pledge = await self.repo.update_pledge(
                 replace(renewed, supporter=ticket.supporter, message=personal)
             )
@@ -143,43 +209,60 @@ class PledgeService:
                     delivery_mode=self.delivery_modes.get(profile.network, DeliveryMode.AUTO),
                 )
             )
-        log.info("pledge %s for campaign %s", pledge.id, campaign.ref)
-        await self.notifier.send_to_user(
-            ticket.supporter,
-            OutgoingMessage.of(
-                t(
-                    "supporter.pledged",
-                    title=campaign.title,
-                    account=account.display,
-                    launch_at=campaign.launch_at,
-                ),
-                t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
-            ),
-        )
-        await self.after_count_change(campaign, before)
-        return pledge
+        return account, pledge
+
+    async def discard(self, owner: UserRef, profile: LinkedProfileData) -> None:
+        """Revoke tokens fetched for a pledge that was not recorded; best effort.
+
+        A token equal to the one stored for that account is in use and stays (a network
+        that hands the same token out again, or a race that stored it after all).
+        """
+        try:
+            stored = await self.repo.find_account(
+                profile.network, profile.instance, profile.remote_id
+            )
+        except Exception:  # cannot tell whether they were stored: revoking is the safe side
+            log.warning("looking up a %s account failed", profile.network.value)
+            stored = None
+        if stored is not None and stored.tokens.access_token == profile.tokens.access_token:
+            return
+        network = self.networks.get(profile.network)
+        if network is None:
+            log.warning("cannot revoke unused tokens: no %s adapter", profile.network.value)
+            return
+        try:
+            await network.revoke(profile.account(owner, self.clock.now()))
+        except Exception:  # best effort: the refusal is what the supporter must see
+            log.warning("revoking unused %s tokens failed", profile.network.value)
 
     async def after_count_change(self, campaign: Campaign, before: int) -> None:
-        """Refresh the cards and announce any milestone the new count crossed, once."""
+        """Refresh the cards and announce the highest milestone the new count crossed, once.
+
+        Counts are people. Every milestone crossed is claimed, so a lower one is never
+        announced after a higher one (2 → 3 of 3 says the goal is reached, not "75%").
+        """
         assert campaign.id is not None
         self.cards.request(campaign.id)
         after = (await self.repo.campaign_stats(campaign.id)).supporters
-        for milestone in crossed_milestones(before, after, campaign.goal):
-            if await self.repo.claim_event(
-                campaign.id, f"milestone:{milestone}", self.clock.now()
-            ):
-                await self.announce(
-                    campaign,
-                    OutgoingMessage.of(
-                        t(
-                            f"announce.milestone_{milestone}",
-                            title=campaign.title,
-                            supporters=after,
-                            goal=campaign.goal,
-                            ref=campaign.ref,
-                        )
-                    ),
+        crossed = crossed_milestones(before, after, campaign.goal)
+        now = self.clock.now()
+        claimed = [
+            await self.repo.claim_event(campaign.id, f"milestone:{m}", now) for m in crossed
+        ]
+        if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
+            return
+        await self.announce(
+            campaign,
+            OutgoingMessage.of(
+                t(
+                    f"announce.milestone_{crossed[-1]}",
+                    title=campaign.title,
+                    supporters=after,
+                    goal=campaign.goal,
+                    ref=campaign.ref,
                 )
+            ),
+        )
 
     async def announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
         assert campaign.id is not None

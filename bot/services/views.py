@@ -1,5 +1,5 @@
 """What a person is told about their own things: /mypledges, /mycampaigns, /unpledge,
-/cancelcampaign, /forget, and the moderator's acknowledgement of a decision.
+/cancelcampaign, /forget, and the moderator's /pending list and acknowledgement of a decision.
 
 Built once here from the core's data so Telegram, Discord and the console say the same
 facts in the same words; a front end only shows what it gets. A view with several
@@ -9,7 +9,7 @@ each platform's commands (help, usage hints) stays with the front ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.campaign import Campaign, normalise_ref
@@ -17,11 +17,12 @@ from bot.domain.cards import CampaignStats
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import Text, t
-from bot.services.cards import summary_line
+from bot.services.cards import APPROVE_ACTION, REJECT_ACTION, summary_line
 
 FORGET_ACTION = "forget"
 FORGET_YES = f"{FORGET_ACTION}:yes"
 FORGET_NO = f"{FORGET_ACTION}:no"
+PENDING_SHOWN = 5  # one row of buttons each; Discord shows at most five rows
 
 PledgeRow = tuple[Pledge, Campaign, str]  # as PledgeService.of_supporter lists them
 CampaignRow = tuple[Campaign, CampaignStats]  # as CampaignService.of_organiser lists them
@@ -60,6 +61,33 @@ def campaign_list(rows: Iterable[CampaignRow], now: datetime) -> OutgoingMessage
     if not lines:
         return OutgoingMessage.of(t("mycampaigns.none"))
     return OutgoingMessage.of(t("mycampaigns.header"), *lines)
+
+
+def pending_list(campaigns: Sequence[Campaign]) -> OutgoingMessage:
+    """/pending: the oldest campaigns waiting for moderation, each with its two buttons."""
+    if not campaigns:
+        return OutgoingMessage.of(t("pending.none"))
+    shown = campaigns[:PENDING_SHOWN]
+    lines = [
+        t(
+            "pending.line",
+            ref=campaign.ref,
+            title=campaign.title,
+            organiser=campaign.organiser.name or "?",
+            launch_at=campaign.launch_at,
+        )
+        for campaign in shown
+    ]
+    if len(campaigns) > len(shown):
+        lines.append(t("pending.more", count=len(campaigns) - len(shown)))
+    buttons = tuple(
+        (
+            Button(t("button.approve_ref", ref=c.ref), action=f"{APPROVE_ACTION}:{c.id}"),
+            Button(t("button.reject_ref", ref=c.ref), action=f"{REJECT_ACTION}:{c.id}"),
+        )
+        for c in shown
+    )
+    return OutgoingMessage.of(t("pending.header"), *lines, buttons=buttons)
 
 
 def unpledged(ref: str, count: int) -> Text:

@@ -15,6 +15,7 @@ from bot.app import Core
 from bot.domain.networks import Network
 from bot.ports import AccountLinker
 from bot.web.handlers import PledgeSite
+from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
 from bot.web.tap import TapRedirects
@@ -22,18 +23,22 @@ from bot.web.tap import TapRedirects
 log = logging.getLogger(__name__)
 
 SITE_KEY = web.AppKey("chorus_site", PledgeSite)
+LIMITS_KEY = web.AppKey("chorus_rate_limits", RateLimits)
 
 
 def create_web_app(core: Core, linkers: Mapping[Network, AccountLinker]) -> web.Application:
     """The pledge site for ``core``, linking accounts through ``linkers``."""
     site = PledgeSite(core, dict(linkers), make_environment())
+    limits = RateLimits(core.settings, core.clock, site.env)
+    limited = limits.guard  # each route a visitor can flood: per address, per link token
     app = web.Application(middlewares=[site.error_pages], client_max_size=64 * 1024)
     app[SITE_KEY] = site
+    app[LIMITS_KEY] = limits
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", site.healthz)
-    app.router.add_get("/pledge/{token}", site.pledge_page)
-    app.router.add_post("/pledge/{token}/{network}", site.pledge_post)
-    app.router.add_get("/oauth/{network}/callback", site.callback)
-    app.router.add_get("/tap/{token}", TapRedirects(core, site.env).open)
+    app.router.add_get("/pledge/{token}", limited(site.pledge_page))
+    app.router.add_post("/pledge/{token}/{network}", limited(site.pledge_post))
+    app.router.add_get("/oauth/{network}/callback", limited(site.callback))
+    app.router.add_get("/tap/{token}", limited(TapRedirects(core, site.env).open))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

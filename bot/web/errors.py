@@ -16,12 +16,15 @@ STATUS_BY_KEY: dict[str, int] = {
     "pledge.already_launched": 410,
     "pledge.not_open": 409,
     "pledge.already": 409,
+    "account.linked_by_other": 409,
     "pledge.network_not_in_campaign": 404,
     "web.error.network_unavailable": 404,
     "web.error.denied": 403,
     "web.error.session_mismatch": 403,
     "web.error.network_down": 502,
     "web.mastodon.unreachable": 502,
+    "web.mastodon.misbehaved": 502,
+    "web.mastodon.registrations_full": 429,
 }
 
 # After these the pledge page itself cannot help: send the reader back to the chat.

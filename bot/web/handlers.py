@@ -22,6 +22,7 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.text import Text, t
+from bot.i18n import FALLBACK, catalogue
 from bot.ports import AccountLinker, NetworkFailure
 from bot.services.links import PledgeTicket
 from bot.services.pledges import LinkedProfileData
@@ -55,6 +56,12 @@ class FormErrors:
 
     def __bool__(self) -> bool:
         return bool(self.message or self.instance or self.general)
+
+
+def platform_name(page: Page, platform: str) -> str:
+    """A chat platform's display name in the reader's language, else its id as is."""
+    key = f"platform.{platform}"
+    return page.text(t(key)) if key in catalogue(FALLBACK) else platform
 
 
 class PledgeSite:
@@ -111,6 +118,7 @@ class PledgeSite:
         request: web.Request,
         page: Page,
         token: str,
+        ticket: PledgeTicket,
         campaign: Campaign,
         *,
         kept: FormInput | None = None,
@@ -127,6 +135,8 @@ class PledgeSite:
             status=status,
             token=token,
             campaign=campaign,
+            owner_name=ticket.supporter.name or ticket.supporter.id,
+            owner_platform=platform_name(page, ticket.supporter.platform),
             stats=stats,
             networks=[n.value for n in networks],
             nonce=nonce,
@@ -164,7 +174,7 @@ class PledgeSite:
             campaign = await self.core.pledges.open_campaign(ticket.campaign_ref)
         except DomainError as error:
             return self.domain_error_page(page, error)
-        return await self.campaign_page(request, page, token, campaign)
+        return await self.campaign_page(request, page, token, ticket, campaign)
 
     async def pledge_post(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
@@ -203,6 +213,7 @@ class PledgeSite:
                 request,
                 page,
                 token,
+                ticket,
                 campaign,
                 kept=kept,
                 errors=FormErrors(message=page.text(error.text)),
@@ -231,6 +242,7 @@ class PledgeSite:
                 request,
                 page,
                 token,
+                ticket,
                 campaign,
                 kept=kept,
                 errors=FormErrors(instance=shown) if on_instance else FormErrors(general=shown),
@@ -280,6 +292,7 @@ class PledgeSite:
             )
         try:
             ticket = self.core.links.read(token)
+            # from here the fetched tokens are record's: it stores them or revokes them
             profile = await linker.complete(
                 code=code, redirect_uri=self.redirect_uri(network), data=data["linker"]
             )

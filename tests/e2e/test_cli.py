@@ -102,7 +102,43 @@ def test_the_console_refuses_a_malformed_setting_too(tmp_path: Path) -> None:
     assert_one_line_refusal(chorus(tmp_path, "console", MIN_LEAD_MINUTES="-5"), "MIN_LEAD_MINUTES")
 
 
-def test_a_front_end_that_cannot_start_is_one_line_and_exit_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "123456:test-token-not-real"}, "TELEGRAM_MODERATION_CHAT_ID"),
+        ({"DISCORD_BOT_TOKEN": "discord-token-not-real"}, "DISCORD_MODERATION_CHANNEL_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:test-token-not-real", "MODERATION_IN_PRIVATE": "true"},
+            "TELEGRAM_MODERATOR_IDS",
+        ),
+        (
+            {"DISCORD_BOT_TOKEN": "discord-token-not-real", "MODERATION_IN_PRIVATE": "true"},
+            "DISCORD_MODERATOR_IDS",
+        ),
+    ],
+)
+def test_a_chat_front_end_without_moderators_refuses_to_run(
+    tmp_path: Path, settings: dict[str, str], named: str
+) -> None:
+    database = tmp_path / "chorus.sqlite3"
+    result = chorus(
+        tmp_path, "run", SECRET_KEY=SECRET, DATABASE_URL=f"sqlite:///{database}", **settings
+    )
+    assert_one_line_refusal(result, named)
+    assert "test-token-not-real" not in result.stderr
+    assert not database.exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    "moderation",
+    [
+        {"TELEGRAM_MODERATION_CHAT_ID": "-100123"},
+        {"MODERATION_IN_PRIVATE": "true", "TELEGRAM_MODERATOR_IDS": "111,222"},
+    ],
+)
+def test_a_front_end_that_cannot_start_is_one_line_and_exit_1(
+    tmp_path: Path, moderation: dict[str, str]
+) -> None:
     result = chorus(
         tmp_path,
         "run",
@@ -111,6 +147,7 @@ def test_a_front_end_that_cannot_start_is_one_line_and_exit_1(tmp_path: Path) ->
         WEB_PORT="0",
         TELEGRAM_BOT_TOKEN="123456:test-token-not-real",
         TELEGRAM_API_URL="http://127.0.0.1:9",  # nothing listens there
+        **moderation,
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -149,6 +186,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     log = "".join(logged)
     assert "chorus is running" in log, log
     assert "storage ready" in log and "scheduler started" in log, log
+    assert "maintenance started" in log, log
     listening = LISTENING_RE.search(log)
     assert listening, log
     url = f"http://{listening.group(1)}:{listening.group(2)}/healthz"
@@ -165,6 +203,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     assert SECRET not in log
     stops = [line.split(": ", 1)[-1] for line in log.splitlines() if line.endswith("stopped")]
     assert stops == [  # the reverse of the start order
+        "maintenance stopped",
         "scheduler stopped",
         "web server stopped",
         "mastodon network stopped",

@@ -40,6 +40,7 @@ class RecordingFrontEnd:
     moderation_chat: str | None = "mods"
     refuse_users: set[str] = field(default_factory=set)
     sent: list[Sent] = field(default_factory=list)
+    deleted: list[MessageRef] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
@@ -50,6 +51,9 @@ class RecordingFrontEnd:
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
         self.sent.append(Sent(f"edit:{ref.chat.id}/{ref.id}", message, language, ref))
 
+    async def delete(self, ref: MessageRef) -> None:
+        self.deleted.append(ref)
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         if user.id in self.refuse_users:
             raise RuntimeError("Forbidden: bot was blocked by the user")
@@ -57,12 +61,12 @@ class RecordingFrontEnd:
         self.sent.append(Sent(f"user:{user.id}", message, user.language, ref))
         return ref
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         if self.moderation_chat is None:
-            return None
+            return []
         ref = MessageRef(ChatRef(self.platform, self.moderation_chat), str(next(self._ids)))
         self.sent.append(Sent("moderators", message, "en", ref))
-        return ref
+        return [ref]
 
     def to(self, where: str) -> list[Sent]:
         return [s for s in self.sent if s.where == where]

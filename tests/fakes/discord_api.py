@@ -481,6 +481,7 @@ class FakeDiscord:
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
+            ("DELETE", r"/channels/(\d+)/messages/(\d+)", self._delete_message),
             ("POST", r"/users/@me/channels", self._open_dm),
             ("GET", r"/guilds/(\d+)/members/(\d+)", self._get_member),
             ("GET", r"/users/(\d+)", self._get_user),
@@ -647,6 +648,12 @@ class FakeDiscord:
         message = self.messages.get(message_id)
         _check(message is not None and message["channel_id"] == channel_id, 404, 10008, "msg")
         return 200, message
+
+    def _delete_message(self, channel_id: str, message_id: str) -> tuple[int, Any]:
+        message = self.messages.get(message_id)
+        _check(message is not None and message["channel_id"] == channel_id, 404, 10008, "msg")
+        del self.messages[message_id]
+        return 204, None
 
     def _open_dm(self) -> tuple[int, Any]:
         recipient = str((self.calls[-1].body or {}).get("recipient_id"))

@@ -388,6 +388,12 @@ class FakeTelegramApi:
         message["edit_date"] = int(time.time())
         return message
 
+    async def _api_deleteMessage(self, params: JSON) -> bool:
+        key = (_int(params, "chat_id"), _int(params, "message_id"))
+        if self.messages.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
     async def _api_answerCallbackQuery(self, params: JSON) -> bool:
         if not params.get("callback_query_id"):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")

@@ -31,13 +31,16 @@ class BrokenFrontEnd:
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
         self._fail()
 
+    async def delete(self, ref: MessageRef) -> None:
+        self._fail()
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         self._fail()
         raise AssertionError
 
-    async def send_to_moderators(self, message: OutgoingMessage) -> MessageRef | None:
+    async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         self._fail()
-        return None
+        return []
 
 
 async def test_moderation_cards_go_to_every_front_end_that_works() -> None:
@@ -55,7 +58,8 @@ async def test_a_failing_front_end_returns_nothing_and_raises_nothing() -> None:
     assert await notifier.send(ChatRef("broken", "1"), HELLO, "en") is None
     assert await notifier.send_to_user(UserRef("broken", "1"), HELLO) is None
     assert await notifier.edit(MessageRef(ChatRef("broken", "1"), "9"), HELLO, "en") is False
-    assert broken.calls == 3
+    assert await notifier.delete(MessageRef(ChatRef("broken", "1"), "9")) is False
+    assert broken.calls == 4
 
 
 async def test_messages_are_routed_by_platform() -> None:
@@ -65,6 +69,8 @@ async def test_messages_are_routed_by_platform() -> None:
     assert ref is not None and ref.chat == ChatRef("b", "chat")
     await notifier.send_to_user(UserRef("a", "7", language="fr"), HELLO)
     assert await notifier.edit(ref, HELLO, "fr") is True
+    assert await notifier.delete(ref) is True
+    assert b.deleted == [ref] and a.deleted == []
     assert [s.where for s in a.sent] == ["user:7"]
     assert [s.where for s in b.sent] == ["chat:chat", f"edit:chat/{ref.id}"]
     assert a.sent[0].language == "fr"

@@ -142,3 +142,72 @@ def test_secret_key_from_environment_is_hidden(monkeypatch: pytest.MonkeyPatch) 
     assert settings.require_secret_key() == "test-secret-not-real-0123456789"
     assert "test-secret-not-real" not in repr(settings)
     assert "test-secret-not-real" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "123:test-token-not-real"}, "TELEGRAM_MODERATION_CHAT_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123:test-token-not-real", "TELEGRAM_MODERATION_CHAT_ID": ""},
+            "TELEGRAM_MODERATION_CHAT_ID",
+        ),
+        ({"DISCORD_BOT_TOKEN": "discord-token-not-real"}, "DISCORD_MODERATION_CHANNEL_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123:test-token-not-real", "MODERATION_IN_PRIVATE": "true"},
+            "TELEGRAM_MODERATOR_IDS",
+        ),
+        (
+            {"DISCORD_BOT_TOKEN": "discord-token-not-real", "MODERATION_IN_PRIVATE": "true"},
+            "DISCORD_MODERATOR_IDS",
+        ),
+    ],
+)
+def test_a_front_end_without_moderators_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], named: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as exc:
+        load_settings().require_moderation()
+    message = str(exc.value)
+    assert message.startswith(f"Setting {named}")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},  # no chat front end: nothing to moderate through
+        {"TELEGRAM_BOT_TOKEN": "123:test-token-not-real", "TELEGRAM_MODERATION_CHAT_ID": "-100"},
+        {"DISCORD_BOT_TOKEN": "discord-token-not-real", "DISCORD_MODERATION_CHANNEL_ID": "42"},
+        {
+            "TELEGRAM_BOT_TOKEN": "123:test-token-not-real",
+            "MODERATION_IN_PRIVATE": "true",
+            "TELEGRAM_MODERATOR_IDS": "111",
+        },
+        {
+            "DISCORD_BOT_TOKEN": "discord-token-not-real",
+            "MODERATION_IN_PRIVATE": "true",
+            "DISCORD_MODERATOR_IDS": "222, 333",
+        },
+    ],
+)
+def test_front_ends_with_a_way_to_moderate_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    load_settings().require_moderation()
+
+
+def test_private_moderation_applies_only_where_no_moderation_chat_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODERATION_IN_PRIVATE", "true")
+    monkeypatch.setenv("TELEGRAM_MODERATION_CHAT_ID", "-100")
+    monkeypatch.setenv("DISCORD_MODERATOR_IDS", "222;333")
+    settings = load_settings()
+    assert not settings.telegram_private_moderation
+    assert settings.discord_private_moderation
+    assert settings.discord_moderator_ids == ["222", "333"]

@@ -80,6 +80,8 @@ async def test_mastodon_pledge_in_a_phone_browser(site: PledgeSite, phone: Any) 
     assert "EST" in await phone.locator("time[data-local]").first.inner_text()
     assert await phone.locator("input[name=tz]").input_value() == "America/New_York"
     assert "X 53/280" in await phone.locator("#message-count").inner_text()
+    owner = await phone.locator(".link-owner").inner_text()
+    assert owner.startswith("This link was made for Sam on test. Not you?")
     await phone.screenshot(path=str(ARTIFACTS / "pledge-page.png"), full_page=True)
 
     await phone.get_by_label("Your Mastodon instance").fill(site.mastodon.host)
@@ -110,6 +112,7 @@ async def test_form_error_is_shown_next_to_the_field(site: PledgeSite, phone: An
         "No hashtag here, sorry"
     )
     assert await phone.get_by_label("Your Mastodon instance").input_value() == "mastodon.example"
+    assert "This link was made for Sam" in await phone.locator(".link-owner").inner_text()
     await phone.screenshot(path=str(ARTIFACTS / "pledge-form-error.png"), full_page=True)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.domain.account import TokenSet
+from bot.domain.campaign import Campaign
 from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
-from bot.domain.refs import UserRef
+from bot.domain.refs import ChatRef, UserRef
 from bot.services.pledges import LinkedProfileData
 from tests.fakes.discord_api import EPHEMERAL
 from tests.integration.discord.conftest import DiscordHarness
@@ -13,13 +14,20 @@ from tests.integration.discord.test_campaign_loop import FORM, create_campaign, 
 from tests.integration.discord.test_refusals import form_values
 
 
-async def live_campaign_with_pledge(h: DiscordHarness) -> str:
-    """A live, promoted campaign the supporter pledged to; return its reference."""
+async def promoted_campaign(h: DiscordHarness) -> Campaign:
+    """A campaign created, approved and promoted in #general."""
     fake, core = h.fake, h.core
     card = await create_campaign(h)
     (campaign,) = await core.repo.campaigns_of(UserRef("discord", fake.people["organiser"].id))
     await fake.reply_to(await fake.press("moderator", card["id"], f"chorus:approve:{campaign.id}"))
     await fake.reply_to(await fake.slash("organiser", "promote", ref=campaign.ref))
+    return campaign
+
+
+async def live_campaign_with_pledge(h: DiscordHarness) -> str:
+    """A live, promoted campaign the supporter pledged to; return its reference."""
+    fake, core = h.fake, h.core
+    campaign = await promoted_campaign(h)
     (public,) = fake.channel_messages("general")
     support = await fake.press("supporter", public["id"], f"chorus:support:{campaign.ref}")
     url = fake.buttons(await fake.reply_to(support))[0]["url"]
@@ -116,3 +124,25 @@ async def test_help_and_commands_in_private_messages(discord_bot: DiscordHarness
     assert help_["flags"] & EPHEMERAL
     promote = await fake.reply_to(await fake.slash("organiser", "promote", channel=None, ref="X"))
     assert "Use /promote in a server channel" in fake.text_of(promote)
+
+
+async def test_promoting_again_moves_the_card_and_a_vanished_card_is_no_matter(
+    discord_bot: DiscordHarness,
+) -> None:
+    fake, core = discord_bot.fake, discord_bot.core
+    campaign = await promoted_campaign(discord_bot)
+    ref = campaign.ref
+    (first,) = fake.channel_messages("general")
+
+    await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
+
+    (second,) = fake.channel_messages("general")
+    assert second["id"] != first["id"]
+    assert fake.calls_to("DELETE", rf"/channels/\d+/messages/{first['id']}")[0].status == 204
+    del fake.messages[second["id"]]  # a moderator removed it by hand
+    await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
+    (third,) = fake.channel_messages("general")
+    assert fake.calls_to("DELETE", rf"/channels/\d+/messages/{second['id']}")[0].status == 404
+    assert await core.campaigns.promoted_chats(campaign.id or 0) == [
+        (ChatRef("discord", third["channel_id"]), "en")
+    ]

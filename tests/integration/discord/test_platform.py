@@ -111,6 +111,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "mycampaigns",
         "cancelcampaign",
         "promote",
+        "pending",
         "mypledges",
         "unpledge",
         "forget",

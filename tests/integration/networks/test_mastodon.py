@@ -1,4 +1,4 @@
-"""The Mastodon adapter over real HTTP (aiohttp and Mastodon.py) against the fake instance."""
+"""The Mastodon adapter over real HTTP (its guarded aiohttp path) against the fake instance."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from adapters.networks.instances import normalise_instance
 from adapters.networks.mastodon import MastodonNetwork
 from adapters.networks.oauth import challenge_of
-from bot.domain.account import SocialAccount
+from bot.domain.account import FOLLOWERS_MAX, SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
@@ -133,6 +133,25 @@ async def test_complete_links_the_profile(
         fake_mastodon.host,
     )
     assert fake_mastodon.tokens[profile.tokens.access_token] == profile.remote_id
+
+
+@pytest.mark.parametrize(
+    ("reported", "linked"),
+    [(2**63 - 1, FOLLOWERS_MAX), (2**70, FOLLOWERS_MAX), (-1, 0), ("12", 12), ([], 0)],
+)
+async def test_followers_reported_by_an_instance_are_validated_and_clamped(
+    mastodon_network: MastodonNetwork,
+    fake_mastodon: FakeMastodon,
+    reported: object,
+    linked: int,
+) -> None:
+    fake_mastodon.add_user("carol").followers = reported  # type: ignore[assignment]
+    fake_mastodon.next_user = "carol"
+    code, data = await authorise(mastodon_network, fake_mastodon.host)
+
+    profile = await mastodon_network.complete(code=code, redirect_uri=REDIRECT, data=data)
+
+    assert profile.followers == linked
 
 
 async def test_wrong_verifier_is_refused(

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.networks.oauth import challenge_of
 from adapters.networks.x import XNetwork
+from bot.domain.account import FOLLOWERS_MAX
 from bot.domain.errors import DomainError
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
@@ -69,6 +70,21 @@ async def test_complete_links_the_profile(
     assert profile.tokens.expires_at == clock.now() + timedelta(seconds=7200)
     [me] = fake_x.seen("GET", "/2/users/me")
     assert me.query["user.fields"] == "public_metrics"
+
+
+@pytest.mark.parametrize(
+    ("reported", "linked"), [(2**63 - 1, FOLLOWERS_MAX), (-3, 0), ("lots", 0), (None, 0)]
+)
+async def test_followers_reported_by_x_are_validated_and_clamped(
+    x_network: XNetwork, fake_x: FakeX, reported: object, linked: int
+) -> None:
+    fake_x.add_user("grace").followers = reported  # type: ignore[assignment]
+    fake_x.next_user = "grace"
+    code, data = await authorise(x_network)
+
+    profile = await x_network.complete(code=code, redirect_uri=REDIRECT, data=data)
+
+    assert profile.followers == linked
 
 
 async def test_confidential_client_uses_basic_auth(fake_x: FakeX, repo: Repository) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from bot.domain.errors import DomainError
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -15,17 +18,38 @@ async def test_save_accounts_inserts_and_updates_in_order(any_repo: Repository) 
     fresh = [account(UserRef("telegram", str(n)), f"n{n}", followers=n) for n in range(3)]
 
     saved = await any_repo.save_accounts(
-        [fresh[0], replace(account(BOB, "r1"), followers=99), fresh[1], fresh[2]]
+        [fresh[0], replace(account(ALICE, "r1"), followers=99), fresh[1], fresh[2]]
     )
 
     assert [a.remote_id for a in saved] == ["n0", "r1", "n1", "n2"]
     assert saved[1].id == existing.id  # same network, instance, remote id: updated
-    assert saved[1].owner == BOB and saved[1].followers == 99
+    assert saved[1].owner == ALICE and saved[1].followers == 99
     assert len({a.id for a in saved}) == 4
     for stored in saved:
         assert stored.id is not None
         assert await any_repo.get_account(stored.id) == stored
     assert saved[2].tokens == fresh[1].tokens  # encrypted at rest, read back intact
+
+
+async def test_save_accounts_never_moves_an_account_and_saves_nothing_then(
+    any_repo: Repository,
+) -> None:
+    alices = await any_repo.save_account(account(ALICE, "r1", followers=1))
+    assert alices.id is not None
+    stamps = await any_repo.account_stamps([alices.id])
+    newcomer = UserRef("telegram", "77")
+
+    with pytest.raises(DomainError) as refused:
+        await any_repo.save_accounts(
+            [account(newcomer, "n1"), replace(account(BOB, "r1"), followers=99)]
+        )
+
+    assert refused.value.key == "account.linked_by_other"
+    assert refused.value.text.params == {"account": "@handle_r1@mastodon.example"}
+    assert await any_repo.get_account(alices.id) == alices
+    assert await any_repo.account_stamps([alices.id]) == stamps
+    assert await any_repo.accounts_of(newcomer) == []  # one transaction: nothing kept
+    assert await any_repo.accounts_of(BOB) == []
 
 
 async def test_add_pledges_skips_accounts_that_already_pledged(any_repo: Repository) -> None:

@@ -166,6 +166,35 @@ async def test_cards(any_repo: Repository) -> None:
     await any_repo.remove_card(promo.id)  # removing twice is harmless
 
 
+async def test_a_new_chat_card_replaces_the_one_in_that_chat_only(any_repo: Repository) -> None:
+    stored = await any_repo.add_campaign(campaign())
+    other = await any_repo.add_campaign(campaign(ref="OTHER1"))
+    assert stored.id is not None and other.id is not None
+    chat, elsewhere = ChatRef("telegram", "-100123"), ChatRef("telegram", "-100999")
+
+    def card(campaign_id: int, where: ChatRef, message_id: str) -> PostedCard:
+        return PostedCard(campaign_id, CardKind.PROMOTION, MessageRef(where, message_id), T0)
+
+    first = await any_repo.add_card(card(stored.id, chat, "1"))
+    second = await any_repo.add_card(card(stored.id, chat, "2"))  # from before the rule
+    kept = [
+        await any_repo.add_card(card(stored.id, elsewhere, "3")),
+        await any_repo.add_card(card(other.id, chat, "4")),
+        await any_repo.add_card(
+            PostedCard(stored.id, CardKind.MODERATION, MessageRef(chat, "5"), T0)
+        ),
+    ]
+
+    new, replaced = await any_repo.replace_chat_card(card(stored.id, chat, "6"))
+
+    assert replaced == [first, second]
+    assert new.id is not None and new.message == MessageRef(chat, "6")
+    assert await any_repo.cards_of(stored.id) == [kept[0], kept[2], new]
+    assert await any_repo.cards_of(other.id) == [kept[1]]
+    _, replaced = await any_repo.replace_chat_card(card(stored.id, chat, "7"))
+    assert replaced == [new]
+
+
 # accounts -----------------------------------------------------------------------------
 
 
@@ -178,15 +207,46 @@ async def test_save_account_inserts_then_upserts(any_repo: Repository) -> None:
     revoked = await any_repo.get_account(saved.id)
     assert revoked is not None and revoked.revoked
 
+    renamed = replace(ALICE, name="Alice B.", language="fr")  # the same person, renamed
     relinked = await any_repo.save_account(
-        account(BOB, "r1", handle="new_handle", followers=99, tokens=tokens("fresh"))
+        account(renamed, "r1", handle="new_handle", followers=99, tokens=tokens("fresh"))
     )
     assert relinked.id == saved.id
-    assert relinked.owner == BOB
+    assert relinked.owner == renamed
     assert (relinked.handle, relinked.followers, relinked.revoked) == ("new_handle", 99, False)
     assert relinked.tokens == tokens("fresh")
-    assert await any_repo.accounts_of(ALICE) == []
-    assert await any_repo.accounts_of(BOB) == [relinked]
+    assert await any_repo.accounts_of(ALICE) == [relinked]
+
+
+async def test_save_account_never_moves_an_account_to_another_owner(
+    any_repo: Repository,
+) -> None:
+    alices = await any_repo.save_account(account(ALICE, "r1"))
+    assert alices.id is not None
+    stamps = await any_repo.account_stamps([alices.id])
+
+    with pytest.raises(DomainError) as refused:
+        await any_repo.save_account(
+            account(BOB, "r1", handle="bobs_now", followers=1, tokens=tokens("bob"))
+        )
+
+    assert refused.value.key == "account.linked_by_other"
+    assert refused.value.text.params == {"account": "@bobs_now@mastodon.example"}
+    assert await any_repo.get_account(alices.id) == alices  # owner, tokens, handle unchanged
+    assert await any_repo.account_stamps([alices.id]) == stamps
+    assert await any_repo.accounts_of(BOB) == []
+    assert await any_repo.accounts_of(ALICE) == [alices]
+
+
+async def test_find_account_by_network_instance_and_remote_id(any_repo: Repository) -> None:
+    saved = await any_repo.save_account(account(ALICE, "r1"))
+    await any_repo.save_account(account(BOB, "r1", network=Network.X))
+
+    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r1") == saved
+    assert await any_repo.find_account(Network.MASTODON, "other.example", "r1") is None
+    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r2") is None
+    found = await any_repo.find_account(Network.X, "x.com", "r1")
+    assert found is not None and found.owner == BOB
 
 
 async def test_same_remote_id_on_another_instance_is_another_account(
@@ -296,14 +356,15 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
     p_b1 = await any_repo.add_pledge(pledge(campaign_id, b1))
     p_b2 = await any_repo.add_pledge(pledge(campaign_id, b2))
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=4, reach=4123, by_network={"mastodon": 2, "x": 2}
+        supporters=2, accounts=4, reach=4123, by_network={"mastodon": 2, "x": 2}
     )
 
     await any_repo.update_pledge(change_status(p_b2, PledgeStatus.WITHDRAWN, at=T0))
     await any_repo.update_pledge(change_status(p_a1, PledgeStatus.POSTED, at=T0))
     await any_repo.update_pledge(change_status(p_b1, PledgeStatus.FAILED, at=T0, reason="x"))
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=3,
+        supporters=2,
+        accounts=3,
         reach=123,
         posted=1,
         failed=1,
@@ -313,7 +374,7 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
 
     assert await any_repo.erase_supporter(ALICE) == 2
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
-        supporters=1, reach=3, failed=1, by_network={"mastodon": 1}
+        supporters=1, accounts=1, reach=3, failed=1, by_network={"mastodon": 1}
     )
     assert await any_repo.get_pledge(p_a2.id or 0) is None
     assert await any_repo.accounts_of(ALICE) == []
@@ -380,7 +441,7 @@ async def test_bulk_delivery_updates(any_repo: Repository) -> None:
         assert loaded[untouched].status is PledgeStatus.PLEDGED
         assert loaded[untouched].delivery is DeliveryState.QUEUED
     stats = await any_repo.campaign_stats(campaign_id)
-    assert stats.posted == 50 and stats.failed == 50 and stats.supporters == 120
+    assert stats.posted == 50 and stats.failed == 50 and stats.accounts == 120
 
 
 async def test_bulk_updates_bump_version_so_stale_views_are_refused(
@@ -464,22 +525,54 @@ async def test_oauth_state_expires(any_repo: Repository) -> None:
     assert await any_repo.take_oauth_state("late", later) == {"v": 3}
 
 
+# clean-up -----------------------------------------------------------------------------
+
+
+async def test_purge_removes_only_what_expired(any_repo: Repository) -> None:
+    await any_repo.save_oauth_state("gone", {"v": 1}, T0 + timedelta(minutes=10))
+    await any_repo.save_oauth_state("kept", {"v": 2}, T0 + timedelta(minutes=20))
+    assert await any_repo.consume_nonce("old-link", T0 + timedelta(minutes=10))
+    assert await any_repo.consume_nonce("fresh-link", T0 + timedelta(days=1))
+
+    assert await any_repo.purge_expired(T0 + timedelta(minutes=10)) == 2
+
+    assert not await any_repo.nonce_used("old-link")
+    assert await any_repo.nonce_used("fresh-link")  # its link still works: still refused
+    assert await any_repo.take_oauth_state("kept", T0) == {"v": 2}
+    assert await any_repo.purge_expired(T0 + timedelta(minutes=10)) == 0
+
+
 # Mastodon apps ------------------------------------------------------------------------
 
 
 async def test_mastodon_apps(any_repo: Repository) -> None:
     assert await any_repo.get_mastodon_app("mastodon.example") is None
-    await any_repo.save_mastodon_app("mastodon.example", "client-1", "secret-1-not-real")
+    await any_repo.save_mastodon_app(
+        "mastodon.example", "client-1", "secret-1-not-real", registered_at=T0
+    )
     assert await any_repo.get_mastodon_app("mastodon.example") == (
         "client-1",
         "secret-1-not-real",
     )
-    await any_repo.save_mastodon_app("mastodon.example", "client-2", "secret-2-not-real")
+    await any_repo.save_mastodon_app(
+        "mastodon.example", "client-2", "secret-2-not-real", registered_at=T0
+    )
     assert await any_repo.get_mastodon_app("mastodon.example") == (
         "client-2",
         "secret-2-not-real",
     )
     assert await any_repo.get_mastodon_app("other.example") is None
+
+
+async def test_registrations_are_counted_from_their_time(any_repo: Repository) -> None:
+    for minutes, instance in ((90, "old.example"), (59, "a.example"), (1, "b.example")):
+        await any_repo.save_mastodon_app(
+            instance, "c", "secret-not-real", registered_at=T0 - timedelta(minutes=minutes)
+        )
+
+    assert await any_repo.count_mastodon_registrations(T0 - timedelta(hours=1)) == 2
+    assert await any_repo.count_mastodon_registrations(T0) == 0
+    assert await any_repo.count_mastodon_registrations(T0 - timedelta(days=1)) == 3
 
 
 # refusals -----------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from bot.crypto import TokenCipher
-from bot.domain.account import TokenSet
+from bot.domain.account import FOLLOWERS_MAX, TokenSet
+from bot.domain.campaign import CampaignStatus
 from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import ALICE, BOB, account
+from tests.integration.storage.builders import ALICE, BOB, account, campaign
 
 
 async def _upgrade_with_accounts(url: str, cipher: TokenCipher) -> None:
@@ -60,3 +61,55 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     relinked = await repo.save_accounts([account(BOB, "r2")])  # bulk upsert: a token write
     assert relinked[0].id == ids[1] and not relinked[0].revoked
     assert (await repo.account_stamps(ids))[ids[1]] not in (stamps[ids[1]], changed[ids[1]])
+
+
+async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int) -> None:
+    """Accounts stored before counts were clamped, and a campaign LAUNCHING before goal
+    decisions were recorded: the upgrade clamps the first and leaves the second to decide."""
+    repo = await open_repository(url, cipher, migrate=False)
+    assert isinstance(repo, SqlRepository)
+    try:
+        await repo.schema_version()
+        for step in migrations.load_steps(repo.dialect)[:2]:
+            assert await repo.apply_step(step)
+        followers = rows.ACCOUNT_COLUMNS.index("followers")
+        insert = statements.insert(
+            "accounts", rows.ACCOUNT_COLUMNS, "numeric", suffix="RETURNING id"
+        )
+        old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
+        insert_campaign = statements.insert(
+            "campaigns", old_columns, "numeric", suffix="RETURNING id"
+        )
+        launching = campaign(status=CampaignStatus.LAUNCHING)
+        async with repo.transaction() as db:  # as the older code could store them
+            ids = []
+            for owner, remote, count in ((ALICE, "r1", absurd), (BOB, "r2", -7)):
+                values = list(rows.account_values(account(owner, remote), repo._codec))
+                values[followers] = count
+                row = await db.fetch_one(insert, *values)
+                assert row is not None
+                ids.append(row["id"])
+            values = rows.campaign_values(launching, repo._codec)[: len(old_columns)]
+            row = await db.fetch_one(insert_campaign, *values)
+            assert row is not None
+            campaign_id = row["id"]
+
+        await repo.migrate()
+        stored = await repo.get_accounts(ids)
+        assert [stored[i].followers for i in ids] == [FOLLOWERS_MAX, 0]
+        legacy = await repo.get_campaign(campaign_id)
+        assert legacy is not None
+        assert (legacy.status, legacy.launch_decision) == (CampaignStatus.LAUNCHING, None)
+    finally:
+        await repo.close()
+
+
+async def test_sqlite_upgrade_clamps_follower_counts(cipher: TokenCipher) -> None:
+    await _upgrade_with_absurd_counts("sqlite:///:memory:", cipher, 2**63 - 1)
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_clamps_follower_counts(
+    postgres_schema_url: str, cipher: TokenCipher
+) -> None:
+    await _upgrade_with_absurd_counts(postgres_schema_url, cipher, 2**31 - 1)  # its INTEGER

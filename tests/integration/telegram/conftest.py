@@ -203,6 +203,20 @@ def callbacks(call: ApiCall) -> list[str]:
     return [b["callback_data"] for b in call.buttons if "callback_data" in b]
 
 
+async def waiting_campaign(
+    core: Core, clock: FakeClock, title: str = "Clean rivers now", *, days: int = 2
+) -> Campaign:
+    """A campaign submitted through the core and waiting for moderation (set-up)."""
+    draft = CampaignDraft(
+        title=title,
+        message="Our rivers deserve better #cleanrivers",
+        goal=10,
+        launch_at=clock.now() + timedelta(days=days),
+        networks=(Network.SANDBOX,),
+    )
+    return await core.campaigns.submit(draft, ref_of(ORGANISER))
+
+
 async def live_campaign(
     core: Core, clock: FakeClock, *, goal: int = 4, title: str = "Clean rivers now"
 ) -> Campaign:

@@ -7,6 +7,7 @@ from adapters.telegram.front_end import TelegramFrontEnd
 from adapters.telegram.refs import chat_ref
 from bot.app import Core, build_core
 from bot.domain.campaign import CampaignStatus
+from bot.domain.cards import CardKind
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import MessageRef
 from bot.domain.text import t
@@ -88,6 +89,39 @@ async def test_an_identical_edit_is_not_an_error(
     assert api.messages[(GROUP["id"], card["message_id"])]["text"] == card_call.text
 
 
+async def test_promoting_again_moves_the_card_to_the_bottom_of_the_group(
+    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+) -> None:
+    campaign = await live_campaign(core, clock)
+    first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
+    since = api.mark()
+
+    second = api.message(await tg.promote(GROUP_ADMIN, GROUP, campaign.ref))
+
+    [deleted] = api.find("deleteMessage", since=since)
+    assert (deleted.chat_id, deleted.params["message_id"]) == (GROUP["id"], first["message_id"])
+    cards = [m for m in api.messages_in(GROUP["id"]) if m["from"]["id"] == api.bot["id"]]
+    assert [m["message_id"] for m in cards] == [second["message_id"]]
+    [stored] = await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION)
+    assert stored.message == MessageRef(chat_ref(GROUP["id"]), str(second["message_id"]))
+
+
+async def test_a_card_deleted_by_hand_is_replaced_all_the_same(
+    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+) -> None:
+    campaign = await live_campaign(core, clock)
+    first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
+    del api.messages[(GROUP["id"], first["message_id"])]  # an admin removed it
+    since = api.mark()
+
+    second = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
+
+    [call] = [c for c in api.calls[since:] if c.method == "deleteMessage"]
+    assert not call.ok and "not found" in call.error
+    [stored] = await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION)
+    assert stored.message.id == str(second["message_id"])
+
+
 async def test_mycampaigns_and_cancelcampaign(
     tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
 ) -> None:
@@ -128,4 +162,4 @@ async def test_without_a_moderation_chat_there_is_no_moderation_card(
     alone = settings.model_copy(update={"telegram_moderation_chat_id": None})
     core = build_core(alone, repo, clock, secret=TEST_SECRET)
     front = TelegramFrontEnd(core)
-    assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) is None
+    assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) == []

@@ -7,8 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from bot.domain.account import FOLLOWERS_MAX
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
+from bot.domain.refs import UserRef
 from tests.fakes.pledge_site import SUPPORTER, PledgeSite, nonce_of
 
 Browser = aiohttp.ClientSession
@@ -75,6 +77,29 @@ async def test_mastodon_pledge_end_to_end(site: PledgeSite, browser: Browser) ->
     assert all(verifier not in c.value for c in browser.cookie_jar)
     # the chat bot confirmed the pledge to the supporter
     assert "supporter.pledged" in site.front.keys_to(f"user:{SUPPORTER.id}")
+
+
+async def test_a_mastodon_account_reporting_absurd_followers_is_stored_clamped(
+    site: PledgeSite, browser: Browser
+) -> None:
+    """A self-hosted instance may answer anything; the figures of the campaign survive it."""
+    campaign = await site.campaign()
+    assert campaign.id is not None
+    for number, name in enumerate(("bob", "eve"), 601):
+        site.mastodon.add_user(name, followers=2**63 - 1)
+        site.mastodon.next_user = name
+        person = UserRef("test", str(number), name.title(), "en")
+        status, html, _ = await pledge(
+            browser, site.link(campaign, person), "mastodon", instance=site.mastodon.url
+        )
+        assert status == 200, html
+    for row in await site.repo.pledges_of_campaign(campaign.id):
+        account = await site.repo.get_account(row.account_id)
+        assert account is not None and account.followers == FOLLOWERS_MAX
+    stats = await site.repo.campaign_stats(campaign.id)
+    assert (stats.supporters, stats.reach) == (2, 2 * FOLLOWERS_MAX)
+    status, html, _ = await get(browser, site.link(campaign))  # the page shows the figures
+    assert status == 200, html
 
 
 async def test_x_pledge_offers_one_tap_delivery(site: PledgeSite, browser: Browser) -> None:

@@ -15,6 +15,8 @@ from bot.domain.campaign import (
     TITLE_MAX,
     Campaign,
     CampaignStatus,
+    LaunchDecision,
+    decide_launch,
     new_ref,
     normalise_ref,
     transition,
@@ -37,6 +39,7 @@ ALLOWED = {
     (S.PENDING_REVIEW, S.LIVE),
     (S.PENDING_REVIEW, S.REJECTED),
     (S.PENDING_REVIEW, S.CANCELLED),
+    (S.PENDING_REVIEW, S.EXPIRED),
     (S.LIVE, S.LAUNCHING),
     (S.LIVE, S.CANCELLED),
     (S.LIVE, S.FAILED),
@@ -70,7 +73,8 @@ def test_the_table_is_exactly_the_lifecycle() -> None:
 @pytest.mark.parametrize(("old", "new"), sorted(ALLOWED))
 def test_allowed_transition(old: CampaignStatus, new: CampaignStatus) -> None:
     later = NOW + timedelta(minutes=5)
-    moved = transition(campaign(old), new, at=later, by=MODERATOR, reason="off topic")
+    decided = campaign(old, launch_decision=LaunchDecision.MET)
+    moved = transition(decided, new, at=later, by=MODERATOR, reason="off topic")
     assert moved.status is new
     assert moved.status_changed_at == later
     assert moved.ref == "K7QX2M"
@@ -94,6 +98,63 @@ def test_launching_does_not_overwrite_the_decision() -> None:
     live = transition(campaign(S.PENDING_REVIEW), S.LIVE, at=NOW, by=MODERATOR)
     launching = transition(live, S.LAUNCHING, at=NOW + timedelta(days=1))
     assert (launching.decided_by, launching.decided_at) == (MODERATOR, NOW)
+
+
+def test_expiry_records_no_decision() -> None:
+    expired = transition(campaign(S.PENDING_REVIEW), S.EXPIRED, at=NOW + timedelta(days=2))
+    assert (expired.decided_by, expired.decided_at) == (None, None)
+    assert expired.status_changed_at == NOW + timedelta(days=2)
+
+
+@pytest.mark.parametrize("decision", [None, LaunchDecision.MISSED])
+def test_only_a_met_goal_may_be_marked_launched(decision: LaunchDecision | None) -> None:
+    with pytest.raises(InvalidTransition) as exc:
+        transition(campaign(S.LAUNCHING, launch_decision=decision), S.LAUNCHED, at=NOW)
+    assert exc.value.key == "campaign.cannot_launched"
+    failed = transition(campaign(S.LAUNCHING, launch_decision=decision), S.FAILED, at=NOW)
+    assert failed.status is S.FAILED
+
+
+@pytest.mark.parametrize(
+    ("goal", "supporters", "decision"),
+    [
+        (3, 2, LaunchDecision.MISSED),
+        (3, 3, LaunchDecision.MET),
+        (3, 4, LaunchDecision.MET),
+        (0, 0, LaunchDecision.MET),
+    ],
+)
+def test_the_launch_decision_is_recorded_with_the_move_to_launching(
+    goal: int, supporters: int, decision: LaunchDecision
+) -> None:
+    later = NOW + timedelta(days=2)
+    decided = decide_launch(campaign(S.LIVE, goal=goal), supporters, at=later)
+    assert (decided.status, decided.status_changed_at) == (S.LAUNCHING, later)
+    assert (decided.launch_decision, decided.launch_supporters) == (decision, supporters)
+    assert not decided.awaits_launch_decision
+
+
+def test_a_launching_campaign_without_a_decision_is_decided_in_place() -> None:
+    undecided = campaign(S.LAUNCHING, goal=2, status_changed_at=NOW)
+    assert undecided.awaits_launch_decision
+    decided = decide_launch(undecided, 1, at=NOW + timedelta(minutes=3))
+    assert (decided.status, decided.status_changed_at) == (S.LAUNCHING, NOW)
+    assert (decided.launch_decision, decided.launch_supporters) == (LaunchDecision.MISSED, 1)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        campaign(S.LAUNCHING, launch_decision=LaunchDecision.MISSED, launch_supporters=1),
+        campaign(S.PENDING_REVIEW),
+        campaign(S.CANCELLED),
+        campaign(S.LAUNCHED, launch_decision=LaunchDecision.MET),
+    ],
+)
+def test_the_launch_decision_is_taken_once_and_only_at_the_launch(stored: Campaign) -> None:
+    with pytest.raises(InvalidTransition) as exc:
+        decide_launch(stored, 100, at=NOW)
+    assert exc.value.key == "campaign.cannot_launching"
 
 
 @pytest.mark.parametrize("reason", [None, "", "   \n"])

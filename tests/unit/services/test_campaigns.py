@@ -84,6 +84,35 @@ async def test_submit_refusals_store_and_send_nothing(
     assert front.sent == []
 
 
+async def test_submit_is_refused_once_the_organiser_has_the_most_waiting(
+    core: Core, front: RecordingFrontEnd, clock: FakeClock, submitted: Make
+) -> None:
+    first, _, _ = [await submitted(title=f"Campaign {n}") for n in range(3)]
+    front.sent.clear()
+
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.submit(draft(clock, title="One too many"), ORGANISER, GROUP)
+
+    assert (exc.value.key, exc.value.text.params) == ("campaign.too_many_pending", {"max": 3})
+    assert len(await core.repo.campaigns_of(ORGANISER)) == 3
+    assert front.sent == []  # the moderators are not bothered
+    assert first.id is not None
+    await core.campaigns.approve(first.id, MODERATOR)  # one decided: room for one more
+    again = await core.campaigns.submit(draft(clock, title="One too many"), ORGANISER, GROUP)
+    assert again.status is CampaignStatus.PENDING_REVIEW
+
+
+async def test_the_queue_cap_counts_each_organiser_alone(
+    core: Core, clock: FakeClock, submitted: Make
+) -> None:
+    for n in range(3):
+        await submitted(title=f"Campaign {n}")
+
+    other = await core.campaigns.submit(draft(clock), STRANGER, GROUP)
+
+    assert other.status is CampaignStatus.PENDING_REVIEW
+
+
 async def test_approve_edits_the_card_and_tells_the_organiser(
     core: Core, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
 ) -> None:
@@ -190,7 +219,9 @@ async def test_reject_tells_the_organiser_the_reason(
     assert exc.value.key == "campaign.cannot_live"
 
 
-async def test_the_watcher_hears_every_decision(core: Core, submitted: Make) -> None:
+async def test_the_watcher_hears_every_submission_and_decision(
+    core: Core, submitted: Make
+) -> None:
     watcher = RecordingWatcher()
     core.campaigns.watcher = watcher
     first, second, third = await submitted(), await submitted(), await submitted()
@@ -200,6 +231,7 @@ async def test_the_watcher_hears_every_decision(core: Core, submitted: Make) -> 
     await core.campaigns.cancel(third.ref, ORGANISER)
     await core.campaigns.cancel(first.ref, ORGANISER)
     assert watcher.seen == [
+        *((c.ref, CampaignStatus.PENDING_REVIEW) for c in (first, second, third)),
         (first.ref, CampaignStatus.LIVE),
         (second.ref, CampaignStatus.REJECTED),
         (third.ref, CampaignStatus.CANCELLED),
@@ -265,6 +297,12 @@ async def test_cancel_unknown_ref(core: Core) -> None:
     assert (exc.value.key, exc.value.text.params) == ("campaign.not_found", {"ref": "NOPE42"})
 
 
+async def approved(core: Core, clock: FakeClock) -> Campaign:
+    """A campaign submitted and approved in ``core`` (one with its own front ends)."""
+    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
+    return await core.campaigns.approve(campaign.id or 0, MODERATOR)
+
+
 async def test_promote_by_the_organiser_posts_a_card_with_support(
     core: Core, front: RecordingFrontEnd, live: Make
 ) -> None:
@@ -277,6 +315,81 @@ async def test_promote_by_the_organiser_posts_a_card_with_support(
     assert sent.actions == [f"support:{campaign.ref}"]
     assert sent.language == "fr"
     assert await core.campaigns.promoted_chats(campaign.id or 0) == [(GROUP, "fr")]
+
+
+async def test_promoting_again_in_a_chat_moves_the_card_there(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await live()
+    assert campaign.id is not None
+    elsewhere = ChatRef("test", "group-2")
+    first = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    there = await core.campaigns.promote(
+        campaign.ref, elsewhere, ORGANISER, requester_is_admin=False
+    )
+    assert front.deleted == []
+
+    again = await core.campaigns.promote(
+        campaign.ref, GROUP, ORGANISER, requester_is_admin=False, language="fr"
+    )
+
+    assert front.deleted == [first.message]  # the old card leaves the chat
+    assert len(front.to("chat:group-1")) == 2
+    assert await core.repo.cards_of(campaign.id, CardKind.PROMOTION) == [there, again]
+    assert await core.campaigns.promoted_chats(campaign.id) == [(elsewhere, "en"), (GROUP, "fr")]
+    front.sent.clear()
+    await core.cards.refresh_now(campaign.id)
+    assert sorted(edits(front)) == [
+        f"edit:group-1/{again.message.id}",
+        f"edit:group-2/{there.message.id}",
+    ]
+
+
+class ForgetfulFrontEnd(RecordingFrontEnd):
+    """Someone deleted the bot's messages by hand: deleting one again fails."""
+
+    async def delete(self, ref: MessageRef) -> None:
+        raise LookupError("Bad Request: message to delete not found")
+
+
+async def test_a_card_already_gone_from_the_chat_still_moves(
+    make_core: Callable[..., Core], clock: FakeClock
+) -> None:
+    core = make_core(front_ends=[ForgetfulFrontEnd()])
+    campaign = await approved(core, clock)
+    await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    again = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == [again]
+
+
+class FlakyFrontEnd(RecordingFrontEnd):
+    """A chat that stops accepting the bot's messages once ``refusing`` is set."""
+
+    refusing: bool = False
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        if self.refusing:
+            raise PermissionError("Forbidden: bot was kicked from the group chat")
+        return await super().send(chat, message, language)
+
+
+async def test_a_failed_promote_leaves_the_card_in_place(
+    make_core: Callable[..., Core], clock: FakeClock
+) -> None:
+    front = FlakyFrontEnd()
+    core = make_core(front_ends=[front])
+    campaign = await approved(core, clock)
+    card = await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+    front.refusing = True
+
+    with pytest.raises(DomainError) as exc:
+        await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
+
+    assert exc.value.key == "promote.send_failed"
+    assert front.deleted == []
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == [card]
 
 
 async def test_promote_by_a_chat_admin_is_allowed_by_a_stranger_not(
@@ -299,17 +412,13 @@ async def test_promote_refused_when_not_live(core: Core, submitted: Make) -> Non
     assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
 
 
-class RefusingFrontEnd(RecordingFrontEnd):
-    async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
-        raise PermissionError("Forbidden: bot is not a member of the group chat")
-
-
 async def test_promote_where_the_bot_cannot_post(
     make_core: Callable[..., Core], clock: FakeClock
 ) -> None:
-    core = make_core(front_ends=[RefusingFrontEnd()])
-    campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
-    await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    front = FlakyFrontEnd()
+    front.refusing = True  # the bot is not a member of the group chat
+    core = make_core(front_ends=[front])
+    campaign = await approved(core, clock)
     with pytest.raises(DomainError) as exc:
         await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     assert exc.value.key == "promote.send_failed"

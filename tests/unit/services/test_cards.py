@@ -46,6 +46,15 @@ def test_live_card_shows_progress_and_support() -> None:
     assert "2030-01-16 14:00 UTC" in shown
 
 
+def test_the_card_counts_people_and_shows_accounts_apart_when_they_differ() -> None:
+    same = campaign_card(campaign(), CampaignStats(supporters=4, accounts=4, reach=9))
+    assert "card.accounts" not in [part.key for part in same.parts]
+    card = campaign_card(campaign(), CampaignStats(supporters=2, accounts=5, reach=9))
+    assert "2 / 10 supporters" in text(card)
+    assert "5 accounts pledged" in text(card)
+    assert "5 comptes engagés" in text(card, "fr")
+
+
 def test_no_minimum_card() -> None:
     card = campaign_card(campaign(goal=0), CampaignStats(supporters=4, reach=9))
     assert card.parts[3].key == "card.figures_no_minimum"

@@ -156,6 +156,28 @@ async def test_a_stored_state_refused_at_submit_is_shown_again_with_the_reason(
     assert await core.repo.campaigns_of(ORGANISER) == []
 
 
+async def test_a_full_moderation_queue_keeps_the_draft(core: Core) -> None:
+    async def to_preview() -> None:
+        await fill_in(core)
+        await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
+        await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+
+    for _ in range(3):  # the default cap: three waiting at once
+        await to_preview()
+        reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit", GROUP)
+        assert reply.submitted is not None
+    await to_preview()
+    kept = DialogState.from_dict(await core.repo.load_dialog(ORGANISER.key) or {})
+
+    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit", GROUP)
+
+    assert [e.key for e in reply.errors] == ["campaign.too_many_pending"]
+    assert reply.state == kept  # nothing lost: the preview again, Submit still there
+    assert reply.message.parts[-1].key == "dialog.preview"
+    assert await core.dialogs.active(ORGANISER)
+    assert len(await core.repo.campaigns_of(ORGANISER)) == 3
+
+
 async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Core) -> None:
     await core.repo.save_dialog(ORGANISER.key, {"step": "colour", "title": 3})
     reply = await core.dialogs.text(ORGANISER, "hello")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.app import Core
+from bot.domain.account import TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef
+from bot.services.pledges import LinkedProfileData
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
@@ -138,6 +141,36 @@ async def test_milestones_are_announced_once_each_in_promoted_chats(
     }
 
 
+async def test_a_pledge_crossing_several_milestones_announces_only_the_highest(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await promoted(core, live, goal=3)
+    for number in (1, 2, 3):  # 33%, 66%, then 100% (passing 75% on the way)
+        await pledge(core, campaign, supporter(number))
+    announced = [key for key in front.keys_to("chat:group-1") if key.startswith("announce.")]
+    assert announced == [
+        "announce.milestone_25",
+        "announce.milestone_50",
+        "announce.milestone_100",
+    ]
+    await core.pledges.unpledge(campaign.ref, supporter(3))  # back to 66%
+    await pledge(core, campaign, supporter(3))  # 75% is never announced after the goal
+    assert [k for k in front.keys_to("chat:group-1") if k.startswith("announce.")] == announced
+
+
+async def test_one_person_with_many_accounts_counts_once_and_sets_off_no_milestone(
+    core: Core, front: RecordingFrontEnd, live: Make
+) -> None:
+    campaign = await promoted(core, live, goal=5)
+    for number in range(1, 6):  # five accounts, one person: 1 of 5 is 20%
+        await pledge(core, campaign, supporter(1), profile(number))
+    stats = await core.repo.campaign_stats(campaign.id or 0)
+    assert (stats.supporters, stats.accounts) == (1, 5)
+    assert [k for k in front.keys_to("chat:group-1") if k.startswith("announce.")] == []
+    _, message = await core.pledges.support(campaign.ref, supporter(2))
+    assert message.parts[0].params["supporters"] == 1
+
+
 async def test_no_minimum_campaign_announces_no_milestones(
     core: Core, front: RecordingFrontEnd, live: Make
 ) -> None:
@@ -180,7 +213,7 @@ async def test_cards_refresh_with_no_delay_after_flush(
 
 
 async def test_one_pledge_per_account_per_campaign(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Core, front: RecordingFrontEnd, live: Make, mastodon: RecordingNetwork
 ) -> None:
     campaign = await live()
     fan = supporter(1)
@@ -190,10 +223,12 @@ async def test_one_pledge_per_account_per_campaign(
     assert error.key == "pledge.already"
     assert error.text.params == {"title": campaign.title}
     assert await supporters(core, campaign) == 1
+    assert mastodon.revoked == []  # the very tokens stored for the account: never revoked
     # the refused attempt did not use the link up: another account can still pledge with it
     other = await core.pledges.record(core.links.read(token), profile(11, Network.X))
     assert (other.network, other.status) == (Network.X, PledgeStatus.PLEDGED)
-    assert await supporters(core, campaign) == 2
+    stats = await core.repo.campaign_stats(campaign.id or 0)
+    assert (stats.supporters, stats.accounts) == (1, 2)  # one person, two accounts
 
 
 async def test_a_link_pledges_once(core: Core, live: Make) -> None:
@@ -203,6 +238,97 @@ async def test_a_link_pledges_once(core: Core, live: Make) -> None:
     error = await refused(core.pledges.record(ticket, profile(2)))
     assert error.key == "link.used"
     assert await supporters(core, campaign) == 1
+
+
+def fresh(number: int, network: Network = Network.MASTODON) -> LinkedProfileData:
+    """The account of ``profile(number)`` authorised again: new tokens from the network."""
+    return replace(profile(number, network), tokens=TokenSet(f"test-token-not-real-{number}-new"))
+
+
+async def test_a_link_never_takes_an_account_linked_by_someone_else(
+    core: Core, live: Make, mastodon: RecordingNetwork
+) -> None:
+    campaign = await live()
+    victim, attacker = supporter(1), supporter(2)
+    await pledge(core, campaign, victim, profile(1))
+    # the attacker sends their own pledge link; the victim opens it and authorises
+    ticket = core.links.read(core.links.issue(campaign.ref, attacker))
+
+    error = await refused(core.pledges.record(ticket, fresh(1)))
+
+    assert error.key == "account.linked_by_other"
+    assert error.text.params == {"account": "@handle1@mastodon.example"}
+    assert mastodon.revoked == ["test-token-not-real-1-new"]  # fetched for nothing: revoked
+    [kept] = await core.repo.accounts_of(victim)
+    assert kept.tokens == profile(1).tokens
+    assert await core.repo.accounts_of(attacker) == []
+    assert await core.repo.pledges_of_supporter(attacker) == []
+    assert not await core.repo.nonce_used(ticket.nonce)
+    assert await core.pledges.forget(victim) == {"accounts": 1, "pledges": 1}
+    assert await core.repo.find_account(Network.MASTODON, "mastodon.example", "remote-1") is None
+
+
+@pytest.mark.parametrize(
+    ("case", "key"),
+    [
+        ("campaign closed", "pledge.not_open"),
+        ("link used", "link.used"),
+        ("network not in campaign", "pledge.network_not_in_campaign"),
+        ("message invalid", "message.missing_hashtags"),
+        ("already pledged", "pledge.already"),
+        ("revocation fails", "pledge.not_open"),
+    ],
+)
+async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
+    core: Core, live: Make, mastodon: RecordingNetwork, case: str, key: str
+) -> None:
+    fan = supporter(1)
+    await pledge(core, await live(title="Earlier campaign"), fan, profile(1))  # linked before
+    absent = case == "network not in campaign"
+    campaign = await live(networks=(Network.X,) if absent else (Network.MASTODON, Network.X))
+    ticket = core.links.read(core.links.issue(campaign.ref, fan))
+    message = None
+    if case in ("campaign closed", "revocation fails"):
+        await core.campaigns.cancel(campaign.ref, ORGANISER)
+    if case == "link used":
+        await core.pledges.record(ticket, profile(11, Network.X))
+    if case == "message invalid":
+        message = "No hashtag https://bees.example/act"
+    if case == "already pledged":
+        await pledge(core, campaign, fan, profile(1))
+    mastodon.fail_revoke = case == "revocation fails"
+    before = {p.id: p for p in await core.repo.pledges_of_supporter(fan)}
+
+    error = await refused(core.pledges.record(ticket, fresh(1), message))
+
+    assert error.key == key
+    assert mastodon.revoked == ["test-token-not-real-1-new"]
+    [kept] = [a for a in await core.repo.accounts_of(fan) if a.network is Network.MASTODON]
+    assert kept.tokens == profile(1).tokens  # the stored tokens were not replaced
+    assert {p.id: p for p in await core.repo.pledges_of_supporter(fan)} == before
+
+
+async def test_a_refused_first_link_stores_no_account(
+    core: Core, live: Make, x_network: RecordingNetwork
+) -> None:
+    campaign = await live(networks=(Network.MASTODON,))
+    ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
+    error = await refused(core.pledges.record(ticket, profile(1, Network.X)))
+    assert error.key == "pledge.network_not_in_campaign"
+    assert x_network.revoked == ["test-token-not-real-1"]
+    assert await core.repo.accounts_of(supporter(1)) == []
+    assert await core.repo.find_account(Network.X, "x.com", "remote-1") is None
+
+
+async def test_relinking_your_own_account_keeps_the_new_tokens(
+    core: Core, live: Make, mastodon: RecordingNetwork
+) -> None:
+    fan = supporter(1)
+    await pledge(core, await live(title="Earlier campaign"), fan, profile(1))
+    await pledge(core, await live(), fan, fresh(1))
+    [kept] = await core.repo.accounts_of(fan)
+    assert kept.tokens == fresh(1).tokens
+    assert mastodon.revoked == []
 
 
 async def test_re_pledge_after_withdraw(core: Core, live: Make) -> None:
