@@ -16,7 +16,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ class Plural:
     def form(self, language: str, value: object) -> str:
         """The form for ``value`` (``other`` when it is not a number)."""
         category = "other"
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool):
             category = plural_category(language, abs(value))
         return self.forms.get(category) or self.forms["other"]
 
@@ -59,7 +58,7 @@ def _locale(language: str) -> Locale:
         return Locale.parse(FALLBACK)
 
 
-def plural_category(language: str, number: int | float | Decimal) -> str:
+def plural_category(language: str, number: int) -> str:
     """The CLDR plural category of ``number`` in ``language`` (``one``, ``many``, ``other``…)."""
     return str(_locale(language).plural_form(number))
 
@@ -164,8 +163,9 @@ def gettext(key: str, language: str) -> str:
 def render(text: Text, language: str, tz: ZoneInfo | None = None) -> str:
     """``text`` in ``language``, with datetimes shown in ``tz`` (UTC if none)."""
     found = entry(text.key, language)
-    if isinstance(found, Plural):
-        template = found.form(language, text.params.get(found.selector))
+    if isinstance(found, Plural):  # picked by the rule of the language it is written in
+        written_in = language if text.key in catalogue(language) else FALLBACK
+        template = found.form(written_in, text.params.get(found.selector))
     else:
         template = found
     params: dict[str, Any] = {}

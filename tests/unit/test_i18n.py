@@ -254,6 +254,12 @@ def test_render_picks_the_form_by_each_languages_rule(
     assert render(t("goal.count", goal=number), "fr") == french
 
 
+def test_a_plural_text_in_english_fallback_follows_english_rules() -> None:
+    # Portuguese, like French, says "0" in the singular; no Portuguese catalogue here.
+    assert render(t("goal.count", goal=0), "pt") == "0 supporters"
+    assert render(t("goal.count", goal=1), "pt") == "1 supporter"
+
+
 def test_a_plural_text_without_its_number_shows_the_other_form() -> None:
     assert render(t("goal.count", goal="many"), "en") == "many supporters"
     assert render(t("goal.count", goal=True), "fr") == "True soutiens"
