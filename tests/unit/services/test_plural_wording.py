@@ -14,6 +14,7 @@ import pytest
 from bot.app import Core
 from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
+from bot.domain.text import t
 from bot.i18n import render
 from bot.services.cards import campaign_card
 from tests.unit.services.conftest import pledge, supporter
@@ -78,3 +79,9 @@ async def test_support_intro_counts_supporters_in_each_language(core: Core, live
 
 def intro_line(text: str) -> str:
     return text.splitlines()[-1]
+
+
+def test_french_waiting_campaigns_agree_with_their_number() -> None:
+    assert render(t("pending.more", count=1), "fr").startswith("…et 1 autre en attente.")
+    assert render(t("pending.more", count=2), "fr").startswith("…et 2 autres en attente.")
+    assert render(t("pending.more", count=1), "en").startswith("…and 1 more waiting.")
