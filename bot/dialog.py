@@ -1,7 +1,9 @@
 """The /newcampaign dialog as a platform-neutral state machine.
 
 title → message → goal → launch moment → networks → preview (submit / edit / cancel).
-Each step validates its input and re-asks with the precise reason. Front ends only
+Each step validates its input and re-asks with the precise reason. A message without a
+hashtag is not refused but warned about (trending needs one): the organiser keeps it
+with a button or types it again. Front ends only
 render the ``DialogReply`` and feed back text or button actions; the state is a plain
 dict-serialisable dataclass so it can be stored between messages.
 """
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.campaign import validate_goal, validate_title
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.launch_time import parse_launch_moment
-from bot.domain.message_rules import LIMITS, validate_message
+from bot.domain.message_rules import LIMITS, hashtags, validate_message
 from bot.domain.networks import Network
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
@@ -33,6 +35,7 @@ class Step(StrEnum):
     NETWORKS = "networks"
     PREVIEW = "preview"
     EDIT_MENU = "edit_menu"
+    CONFIRM_MESSAGE = "confirm_message"  # the message has no hashtag: keep it or retype it
 
 
 TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
@@ -121,12 +124,16 @@ class NewCampaignDialog:
         return self._ask(state, error=error)
 
     def handle_text(self, state: DialogState, text: str) -> DialogReply:
+        if state.step is Step.CONFIRM_MESSAGE:  # typing again is rewriting the message
+            state = replace(state, step=Step.MESSAGE)
         if state.step not in TEXT_STEPS:
             return self._ask(state, error=t("dialog.use_buttons"))
         try:
             state = self._accept(state, text)
         except DomainError as exc:
             return self._ask(state, error=exc.text)
+        if state.step is Step.MESSAGE and not hashtags(state.message or ""):
+            return self._ask(replace(state, step=Step.CONFIRM_MESSAGE))
         return self._ask(self._advance(state))
 
     def handle_action(self, state: DialogState, action: str) -> DialogReply:
@@ -151,6 +158,10 @@ class NewCampaignDialog:
             return self._ask(replace(state, step=step, editing=True))
         if name == "back" and state.step is Step.EDIT_MENU:
             return self._ask(replace(state, step=Step.PREVIEW))
+        if name == "keep_message" and state.step is Step.CONFIRM_MESSAGE:
+            return self._ask(self._advance(replace(state, step=Step.MESSAGE)))
+        if name == "rewrite_message" and state.step is Step.CONFIRM_MESSAGE:
+            return self._ask(replace(state, step=Step.MESSAGE))
         return self._ask(state, error=t("dialog.stale_button"))
 
     def _accept(self, state: DialogState, text: str) -> DialogState:
@@ -232,6 +243,15 @@ class NewCampaignDialog:
             buttons.append(
                 (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
             )
+        elif state.step is Step.CONFIRM_MESSAGE:
+            parts.append(t("dialog.no_hashtag"))
+            buttons.append(
+                (
+                    Button(t("button.keep_message"), action=f"{ACTION_PREFIX}keep_message"),
+                    Button(t("button.rewrite_message"), action=f"{ACTION_PREFIX}rewrite_message"),
+                )
+            )
+            buttons.append((cancel,))
         elif state.step is Step.PREVIEW:
             parts.append(preview_text(state.draft()))
             buttons.append(

@@ -3,22 +3,69 @@
 Catalogues are TOML files under ``bot/locales/<language>/``; each area of the code
 keeps its own file (``core.toml``, ``telegram.toml`` ...), merged at load time. A key
 missing in a language falls back to English, then to the key itself.
+
+A text whose wording depends on a number is a table of CLDR plural categories plus the
+parameter that picks one (``{ count = "supporters", one = "…", other = "…" }``); the
+language's own plural rule (Babel's CLDR data) chooses the form, so French says
+"0 soutien" where English says "0 supporters".
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
 
 from bot.domain.text import Text
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 FALLBACK = "en"
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+SELECTOR = "count"  # in a plural table: the name of the parameter whose number picks the form
+
+
+@dataclass(frozen=True)
+class Plural:
+    """One text in the forms a language's plural rule tells apart."""
+
+    selector: str
+    forms: Mapping[str, str]
+
+    def form(self, language: str, value: object) -> str:
+        """The form for ``value`` (``other`` when it is not a number)."""
+        category = "other"
+        if isinstance(value, int) and not isinstance(value, bool):
+            category = plural_category(language, abs(value))
+        return self.forms.get(category) or self.forms["other"]
+
+
+Entry = str | Plural
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
+    """Babel's locale for ``language``; English's rules for a code Babel does not know."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return Locale.parse(FALLBACK)
+
+
+def plural_category(language: str, number: int) -> str:
+    """The CLDR plural category of ``number`` in ``language`` (``one``, ``many``, ``other``…)."""
+    return str(_locale(language).plural_form(number))
+
+
+def plural_categories(language: str) -> frozenset[str]:
+    """Every category ``language``'s plural rule can give; ``other`` always."""
+    return frozenset({"other", *_locale(language).plural_form.tags})
 
 
 @cache
@@ -27,9 +74,9 @@ def supported_languages() -> tuple[str, ...]:
 
 
 @cache
-def catalogue(language: str) -> Mapping[str, str]:
+def catalogue(language: str) -> Mapping[str, Entry]:
     """All keys of ``language``, flattened to ``section.key`` form."""
-    merged: dict[str, str] = {}
+    merged: dict[str, Entry] = {}
     folder = LOCALES_DIR / language
     for path in sorted(folder.glob("*.toml")):
         with path.open("rb") as handle:
@@ -40,15 +87,28 @@ def catalogue(language: str) -> Mapping[str, str]:
     return merged
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    items: list[tuple[str, str]] = []
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Entry]]:
+    items: list[tuple[str, Entry]] = []
     for key, value in tree.items():
         full = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and _is_plural(value):
+            items.append((full, _plural(full, value)))
+        elif isinstance(value, Mapping):
             items.extend(_flatten(value, f"{full}."))
         else:
             items.append((full, str(value)))
     return items
+
+
+def _is_plural(table: Mapping[str, Any]) -> bool:
+    return "other" in table and set(table) <= PLURAL_CATEGORIES | {SELECTOR}
+
+
+def _plural(key: str, table: Mapping[str, Any]) -> Plural:
+    if not isinstance(table.get(SELECTOR), str):
+        raise ValueError(f"plural text {key!r} does not name its {SELECTOR!r} parameter")
+    forms = {name: str(value) for name, value in table.items() if name != SELECTOR}
+    return Plural(table[SELECTOR], forms)
 
 
 def pick_language(code: str | None, default: str = FALLBACK) -> str:
@@ -89,13 +149,25 @@ def format_moment(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def gettext(key: str, language: str) -> str:
+def entry(key: str, language: str) -> Entry:
+    """``key``'s text in ``language``, else in English, else the key itself."""
     return catalogue(language).get(key) or catalogue(FALLBACK).get(key) or key
+
+
+def gettext(key: str, language: str) -> str:
+    """A text without parameters (a plural text gives its ``other`` form)."""
+    found = entry(key, language)
+    return found.forms["other"] if isinstance(found, Plural) else found
 
 
 def render(text: Text, language: str, tz: ZoneInfo | None = None) -> str:
     """``text`` in ``language``, with datetimes shown in ``tz`` (UTC if none)."""
-    template = gettext(text.key, language)
+    found = entry(text.key, language)
+    if isinstance(found, Plural):  # picked by the rule of the language it is written in
+        written_in = language if text.key in catalogue(language) else FALLBACK
+        template = found.form(written_in, text.params.get(found.selector))
+    else:
+        template = found
     params: dict[str, Any] = {}
     for name, value in text.params.items():
         if isinstance(value, datetime):

@@ -219,8 +219,14 @@ class Repository(Protocol):
     # Mastodon app registrations, one per instance
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None: ...
     async def save_mastodon_app(
-        self, instance: str, client_id: str, client_secret: str
-    ) -> None: ...
+        self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
+    ) -> None:
+        """Store (or replace) an instance's registration, made at ``registered_at``."""
+        ...
+
+    async def count_mastodon_registrations(self, since: datetime) -> int:
+        """How many instances were registered at or after ``since`` (the hourly cap)."""
+        ...
 
 
 class ChatFrontEnd(Protocol):

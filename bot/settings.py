@@ -82,6 +82,8 @@ class Settings(BaseSettings):
 
     mastodon_delivery: DeliveryMode = DeliveryMode.AUTO
     mastodon_allow_private_hosts: bool = False
+    mastodon_deadline_seconds: float = Field(20.0, gt=0)
+    mastodon_registrations_per_hour: int = Field(30, ge=0)
 
     @field_validator("telegram_moderator_ids", "discord_moderator_ids", mode="before")
     @classmethod

@@ -710,13 +710,25 @@ class SqlRepository(Generic[SessionT]):
             return None
         return row["client_id"], self._codec.cipher.decrypt(row["client_secret"])
 
-    async def save_mastodon_app(self, instance: str, client_id: str, client_secret: str) -> None:
+    async def save_mastodon_app(
+        self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
+    ) -> None:
         async with self.transaction() as db:
             await db.execute(
-                "INSERT INTO mastodon_apps (instance, client_id, client_secret) "
-                "VALUES ($1, $2, $3) ON CONFLICT (instance) DO UPDATE SET "
-                "client_id = excluded.client_id, client_secret = excluded.client_secret",
+                "INSERT INTO mastodon_apps (instance, client_id, client_secret, registered_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (instance) DO UPDATE SET "
+                "client_id = excluded.client_id, client_secret = excluded.client_secret, "
+                "registered_at = excluded.registered_at",
                 instance,
                 client_id,
                 self._codec.cipher.encrypt(client_secret),
+                self._codec.time_in(registered_at),
             )
+
+    async def count_mastodon_registrations(self, since: datetime) -> int:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM mastodon_apps WHERE registered_at >= $1",
+                self._codec.time_in(since),
+            )
+        return int(row["n"]) if row is not None else 0

@@ -31,7 +31,7 @@ from adapters.discord.modals import (
 )
 from adapters.discord.rendering import Renderer
 from bot.app import Core
-from bot.dialog import TEXT_STEPS, DialogReply
+from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, Step
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import UserRef
@@ -244,7 +244,11 @@ class InteractionHandlers:
         self, interaction: discord.Interaction, action: str
     ) -> OutgoingMessage:
         user = self.who(interaction)
-        reply = await self.core.dialogs.action(user, action, chat_ref(interaction.channel_id))
+        origin = chat_ref(interaction.channel_id)
+        if action == f"{ACTION_PREFIX}keep_message":
+            reply = await self.form.keep_message(user, origin)
+        else:
+            reply = await self.core.dialogs.action(user, action, origin)
         return await self._dialog_message(user, reply)
 
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
@@ -252,6 +256,15 @@ class InteractionHandlers:
         if reply.state is None:
             await self.form.forget(user)
             return reply.message
+        if reply.state.step is Step.CONFIRM_MESSAGE:  # keep it, or change it in the form
+            buttons = (
+                (
+                    Button(t("button.keep_message"), action=f"{ACTION_PREFIX}keep_message"),
+                    Button(t("discord.form.fix"), action="form"),
+                    Button(t("button.cancel"), action=f"{ACTION_PREFIX}cancel"),
+                ),
+            )
+            return OutgoingMessage(reply.message.parts, buttons)
         fix_needed = reply.errors and reply.state.step in TEXT_STEPS
         if fix_needed or not reply.message.buttons:
             buttons = (

@@ -4,15 +4,14 @@ A supporter types ``mastodon.social``, ``https://Mastodon.Social/about`` or
 ``@alice@mastodon.social``; all mean the same host. Because the server then fetches
 from that host, it must not be a private, loopback, link-local, multicast or reserved
 address (server-side request forgery), unless MASTODON_ALLOW_PRIVATE_HOSTS is set for
-tests and local development.
+tests and local development; ``is_public`` is the rule the guarded HTTP path applies to
+every address a name resolves to.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
-import socket
 
 from bot.domain.errors import InvalidInput
 
@@ -39,12 +38,16 @@ def normalise_instance(text: str, *, allow_port: bool) -> str:
     if value.count(":") == 1:
         host, _, port = value.partition(":")
     host = host.strip().rstrip(".").lower()
-    if port and (not allow_port or not port.isdigit() or not 0 < int(port) < 65536):
+    if port and not (allow_port and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise InvalidInput("web.mastodon.instance_invalid", value=raw)
     try:
-        ascii_host = str(ipaddress.ip_address(host))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         ascii_host = _idna(host, raw)
+    else:
+        if ip.version == 6:  # "host:port" could not be read back; no instance is named so
+            raise InvalidInput("web.mastodon.instance_invalid", value=raw)
+        ascii_host = str(ip)
     return f"{ascii_host}:{int(port)}" if port else ascii_host
 
 
@@ -64,10 +67,47 @@ def split_host(instance: str) -> tuple[str, int | None]:
     return host, int(port) if port else None
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+_LOW32 = 0xFFFFFFFF
+
+
+def carried_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a tunnelled or translated IPv6 form carries (none for plain IPv6).
+
+    IPv4-mapped and -translated, IPv4-compatible, 6to4 (2002::/16), Teredo (2001::/32: its
+    server and its client) and NAT64 (64:ff9b::/96; for the local-use 64:ff9b:1::/48 both
+    the /96 and the /48 layouts of RFC 6052, since the operator picks the length).
+    """
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    value = int(ip)
+    low = ipaddress.IPv4Address(value & _LOW32)
+    if ip in _NAT64_LOCAL:
+        spread = ((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF
+        return [low, ipaddress.IPv4Address(spread)]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED:
+        return [low]
+    return []
+
+
 def is_public(address: str) -> bool:
+    """Whether Chorus may connect to ``address``; IPv6 forms carrying IPv4 are judged by it."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = carried_ipv4(ip)
+        if carried:
+            return all(_public(inner) for inner in carried)
+    return _public(ip)
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not (
         ip.is_private
         or ip.is_loopback
@@ -77,19 +117,3 @@ def is_public(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
-
-
-async def ensure_public_host(instance: str) -> None:
-    """Resolve the host and refuse it if any address is not a public one."""
-    host, port = split_host(instance)
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise InvalidInput("web.mastodon.instance_unknown", instance=instance) from exc
-        addresses = [str(info[4][0]) for info in infos]
-    if not addresses or not all(is_public(address) for address in addresses):
-        raise InvalidInput("web.mastodon.instance_private", instance=instance)

@@ -1,62 +1,70 @@
 """Mastodon: any instance a supporter names, linked with OAuth + PKCE.
 
-The supporter types an instance; it is normalised, checked against server-side request
-forgery, and confirmed to be Mastodon before Chorus registers an app there (once per
-instance, kept in the repository). Registering, reading the profile and the timeline,
-and revoking go through Mastodon.py; it is synchronous, so those calls run on a bounded
-worker pool (BLAST_CONCURRENCY threads) sharing one keep-alive requests session, never
-on the event loop. Posting, the blast's hot path, goes through ``StatusPoster`` (one
-shared aiohttp session; Mastodon.py's per-call cost would cap the blast). The token
-exchange needs a PKCE verifier, which Mastodon.py's ``log_in`` cannot send, so that one
-form post is done here with aiohttp too.
+The supporter types an instance; it is normalised, confirmed to be Mastodon, and Chorus
+registers an app there (once per instance, kept in the repository; at most
+MASTODON_REGISTRATIONS_PER_HOUR new ones per hour across the deployment). Whoever runs the
+instance may be hostile, so every request to it (the instance check, the app registration,
+the token exchange, the profile, the read-back, the revocation and the blast's posts) goes
+through ``GuardedHttp``: one total deadline, a cap on the answer's size, no redirects, and
+only the addresses that passed the private-address check. The REST calls are small, so
+their JSON is read here into our own types. Linking and posting use two separate guarded
+sessions so a flood of pledge forms naming slow instances cannot starve the blast.
+Scopes are the least the delivery mode needs: ``tap`` never asks for ``write:statuses``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
 import logging
 import re
-import time
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import requests
-from mastodon import (
-    Mastodon,
-    MastodonAPIError,
-    MastodonNetworkError,
-    MastodonRatelimitError,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-)
-from requests.adapters import HTTPAdapter
+from yarl import URL
 
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.networks import Network
+from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
-from .instances import ensure_public_host, normalise_instance, split_host
-from .mastodon_post import DEFAULT_RETRY, NOT_PUBLIC, StatusPoster, host_allowed
+from .guarded_http import (
+    MAX_JSON,
+    AddressRule,
+    Answer,
+    BodyTooLarge,
+    GuardedHttp,
+    Lookup,
+    PrivateAddress,
+    allow_any,
+    system_lookup,
+)
+from .instances import is_public, normalise_instance, split_host
+from .mastodon_post import StatusPoster, failure_outcome
 from .oauth import authorization_query, token_set_from
-from .threads import BlockingCalls
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("read:accounts", "read:statuses", "write:statuses")
+READ_SCOPES = ("read:accounts", "read:statuses")
+WRITE_SCOPES = ("write:statuses",)
+# An app is registered once per instance with every scope either mode may ask, so switching
+# a deployment from tap to auto needs no new registration; each authorisation asks only
+# what its mode needs, and the token gets only that.
+APP_SCOPES = READ_SCOPES + WRITE_SCOPES
 APP_NAME = "Chorus"
 STATUS_PAGE = 40
+REGISTRATION_WINDOW = timedelta(hours=1)
 _TAG_RE = re.compile(r"<[^>]+>")
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
+_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class MastodonNetwork:
@@ -70,35 +78,47 @@ class MastodonNetwork:
         repo: Repository,
         *,
         clock: Clock | None = None,
-        timeout: float = 30.0,
+        deadline: float | None = None,
+        max_body: int = MAX_JSON,
+        lookup: Lookup = system_lookup,
+        address_rule: AddressRule | None = None,
     ) -> None:
+        """``deadline`` (seconds, per request, answer included) defaults to the setting;
+        ``lookup`` and ``address_rule`` (which resolved addresses may be connected to:
+        public ones, or any with MASTODON_ALLOW_PRIVATE_HOSTS) are there for tests."""
         self._settings = settings
         self._repo = repo
         self._clock: Clock = clock or SystemClock()
-        self._timeout = timeout
         self._allow_private = settings.mastodon_allow_private_hosts
-        self._calls = BlockingCalls(settings.blast_concurrency, "mastodon-api")
-        self._requests = _no_redirects(settings.blast_concurrency)
-        self._poster = StatusPoster(
-            clock=self._clock,
-            timeout=timeout,
-            connections=settings.blast_concurrency,
-            allow_private=self._allow_private,
-            user_agent=f"{APP_NAME} (+{settings.public_url})",
-        )
+        self._registering = 0
+        self._cap_lock = asyncio.Lock()
+        rule = address_rule or (allow_any if self._allow_private else is_public)
+
+        def guarded() -> GuardedHttp:
+            return GuardedHttp(
+                deadline=settings.mastodon_deadline_seconds if deadline is None else deadline,
+                connections=settings.blast_concurrency,
+                user_agent=f"{APP_NAME} (+{settings.public_url})",
+                allowed=rule,
+                lookup=lookup,
+                max_body=max_body,
+            )
+
+        self._link_http = guarded()
+        self._post_http = guarded()
+        self._poster = StatusPoster(clock=self._clock, http=self._post_http)
 
     async def aclose(self) -> None:
-        """Close the HTTP session, the worker pool and the requests session."""
-        await self._poster.aclose()
-        self.close()
+        """Close both HTTP sessions."""
+        await self._post_http.aclose()
+        await self._link_http.aclose()
 
     def close(self) -> None:
-        """The synchronous variant (the HTTP session is closed on its loop if it runs)."""
-        self._poster.close_soon()
-        self._calls.close()
-        self._requests.close()
+        """The synchronous variant (the sessions are closed on their loop if it runs)."""
+        self._post_http.close_soon()
+        self._link_http.close_soon()
 
-    # ---- addresses -----------------------------------------------------------------
+    # ---- addresses and scopes ------------------------------------------------------
 
     def base_url(self, instance: str) -> str:
         """``https://instance``; plain http only for private hosts in private-host mode."""
@@ -107,27 +127,26 @@ class MastodonNetwork:
             return f"http://{instance}"
         return f"https://{instance}"
 
+    @property
+    def scopes(self) -> str:
+        """The least the delivery mode needs: posting rights only when Chorus posts."""
+        scopes = READ_SCOPES
+        if self._settings.delivery_mode(Network.MASTODON) is DeliveryMode.AUTO:
+            scopes += WRITE_SCOPES
+        return " ".join(scopes)
+
     async def check_instance(self, typed: str) -> str:
         """Normalise what the supporter typed and make sure it is a reachable Mastodon."""
         instance = normalise_instance(typed, allow_port=self._allow_private)
-        if not self._allow_private:
-            await ensure_public_host(instance)
-        base = self.base_url(instance)
-        timeout = aiohttp.ClientTimeout(total=min(self._timeout, 15))
-        try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                for path in ("/api/v2/instance", "/api/v1/instance"):
-                    async with session.get(base + path, allow_redirects=False) as response:
-                        if response.status != 200:
-                            continue
-                        try:
-                            body = await response.json(content_type=None)
-                        except ValueError:
-                            continue
-                        if isinstance(body, dict) and isinstance(body.get("version"), str):
-                            return instance
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DomainError("web.mastodon.unreachable", instance=instance) from exc
+        await self._probe(instance)
+        return instance
+
+    async def _probe(self, instance: str) -> None:
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            answer = await self._ask(instance, "GET", path)
+            body = answer.json() if answer.status == 200 else None
+            if isinstance(body, dict) and isinstance(body.get("version"), str):
+                return
         raise InvalidInput("web.mastodon.not_mastodon", instance=instance)
 
     # ---- AccountLinker -------------------------------------------------------------
@@ -135,10 +154,15 @@ class MastodonNetwork:
     async def authorization_url(
         self, *, state: str, redirect_uri: str, instance: str | None
     ) -> tuple[str, dict[str, Any]]:
-        instance = await self.check_instance(instance or "")
-        client_id, _ = await self._app(instance, redirect_uri)
+        instance = normalise_instance(instance or "", allow_port=self._allow_private)
+        known = await self._repo.get_mastodon_app(instance)
+        if known is None:
+            client_id, _ = await self._register(instance, redirect_uri)
+        else:
+            await self._probe(instance)
+            client_id = known[0]
         query, verifier = authorization_query(
-            client_id=client_id, redirect_uri=redirect_uri, scope=" ".join(SCOPES), state=state
+            client_id=client_id, redirect_uri=redirect_uri, scope=self.scopes, state=state
         )
         url = f"{self.base_url(instance)}/oauth/authorize?{query}"
         return url, {"instance": instance, "verifier": verifier}
@@ -151,48 +175,58 @@ class MastodonNetwork:
         if app is None:
             raise DomainError("web.error.authorisation_failed", network="Mastodon")
         client_id, client_secret = app
-        status, body = await self._form_post(
-            instance,
-            "/oauth/token",
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "code_verifier": str(data.get("verifier", "")),
-                "scope": " ".join(SCOPES),
-            },
-        )
-        if 400 <= status < 500:
-            log.info("Mastodon %s refused the authorization code (%s)", instance, status)
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code_verifier": str(data.get("verifier", "")),
+            "scope": self.scopes,
+        }
+        answer = await self._fetch(instance, "POST", "/oauth/token", data=form)
+        body = answer.json()
+        if 400 <= answer.status < 500:
+            log.info("Mastodon %s refused the authorization code (%s)", instance, answer.status)
             raise DomainError("web.error.authorisation_failed", network="Mastodon")
-        if status != 200 or not isinstance(body, dict) or "access_token" not in body:
+        if answer.status != 200 or not isinstance(body, dict) or "access_token" not in body:
             raise NetworkFailure(
-                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"token endpoint {status}")
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"token endpoint {answer.status}")
             )
-        tokens = token_set_from(body, self._clock.now())
         try:
-            return await self._profile(instance, tokens)
+            tokens = token_set_from(body, self._clock.now())
+        except ValueError as exc:
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable token response")
+            ) from exc
+        try:
+            me = await self._fetch(
+                instance, "GET", "/api/v1/accounts/verify_credentials", tokens.access_token
+            )
+            return self._profile(instance, me, tokens)
         except Exception:  # the token would be lost with the profile: revoke it first
             with suppress(Exception):  # best effort: the failure is what counts here
                 await self._revoke_token(instance, tokens.access_token)
             raise
 
-    async def _profile(self, instance: str, tokens: TokenSet) -> LinkedProfileData:
-        """Who the token belongs to; ``NetworkFailure`` if the instance cannot say."""
-        try:
-            me = await self._calls.run(
-                lambda: self._api(instance, tokens.access_token).account_verify_credentials()
+    def _profile(self, instance: str, me: Answer, tokens: TokenSet) -> LinkedProfileData:
+        if me.status != 200:
+            raise NetworkFailure(self._poster.outcome(me.status, me.headers, me.body))
+        body = me.json()
+        if (
+            not isinstance(body, dict)
+            or body.get("id") is None
+            or not isinstance(body.get("username"), str)
+        ):
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable profile")
             )
-        except Exception as exc:
-            raise NetworkFailure(self._outcome(exc, None)) from exc
         return LinkedProfileData(
             network=Network.MASTODON,
             instance=instance,
-            remote_id=str(me["id"]),
-            handle=str(me["username"]),
-            followers=follower_count(me.get("followers_count")),
+            remote_id=str(body["id"]),
+            handle=body["username"][:100],
+            followers=follower_count(body.get("followers_count")),
             tokens=tokens,
         )
 
@@ -200,8 +234,6 @@ class MastodonNetwork:
 
     async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
         """Post a status; the same ``idempotency_key`` never makes a second status."""
-        if not self._allow_private and not host_allowed(account.instance):
-            return PostOutcome(OutcomeKind.REJECTED, reason=NOT_PUBLIC)
         return await self._poster.post(
             self.base_url(account.instance), account.tokens.access_token, text, idempotency_key
         )
@@ -210,26 +242,26 @@ class MastodonNetwork:
         return f"{self.base_url(account.instance)}/share?text={quote(text, safe='')}"
 
     async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
-        api = self._api(account.instance, account.tokens.access_token)
-        try:
-            statuses = await self._calls.run(
-                api.account_statuses, account.remote_id, exclude_reblogs=True, limit=STATUS_PAGE
+        path = f"/api/v1/accounts/{quote(account.remote_id, safe='')}/statuses"
+        answer = await self._fetch(
+            account.instance,
+            "GET",
+            path,
+            account.tokens.access_token,
+            params={"exclude_reblogs": "true", "limit": str(STATUS_PAGE)},
+        )
+        if answer.status != 200:
+            raise NetworkFailure(self._poster.outcome(answer.status, answer.headers, answer.body))
+        statuses = answer.json()
+        if not isinstance(statuses, list):
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable response")
             )
-        except Exception as exc:
-            raise NetworkFailure(self._outcome(exc, api)) from exc
         posts = []
         for status in statuses:
-            created = _aware(status["created_at"])
-            if created < since:
-                continue
-            posts.append(
-                RemotePost(
-                    remote_id=str(status["id"]),
-                    text=plain_text(str(status.get("content") or "")),
-                    url=str(status.get("url") or status.get("uri") or ""),
-                    created_at=created,
-                )
-            )
+            post = _remote_post(status)
+            if post is not None and post.created_at >= since:
+                posts.append(post)
         return posts
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
@@ -239,26 +271,24 @@ class MastodonNetwork:
         app = await self._repo.get_mastodon_app(account.instance)
         if app is None:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="app unknown"))
-        try:
-            status, body = await self._form_post(
-                account.instance,
-                "/oauth/token",
-                {
-                    "grant_type": "refresh_token",
-                    "refresh_token": account.tokens.refresh_token,
-                    "client_id": app[0],
-                    "client_secret": app[1],
-                },
-            )
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise NetworkFailure(
-                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
-            ) from exc
-        if 400 <= status < 500:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": account.tokens.refresh_token,
+            "client_id": app[0],
+            "client_secret": app[1],
+        }
+        answer = await self._fetch(account.instance, "POST", "/oauth/token", data=form)
+        body = answer.json()
+        if 400 <= answer.status < 500:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="refresh refused"))
-        if status != 200 or not isinstance(body, dict):
-            raise NetworkFailure(PostOutcome(OutcomeKind.NETWORK_DOWN, reason=str(status)))
-        tokens = token_set_from(body, self._clock.now(), previous=account.tokens)
+        if answer.status != 200 or not isinstance(body, dict):
+            raise NetworkFailure(PostOutcome(OutcomeKind.NETWORK_DOWN, reason=str(answer.status)))
+        try:
+            tokens = token_set_from(body, self._clock.now(), previous=account.tokens)
+        except ValueError as exc:
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable token response")
+            ) from exc
         if account.id is not None:
             await self._repo.update_tokens(account.id, tokens)
         return tokens
@@ -272,108 +302,122 @@ class MastodonNetwork:
         app = await self._repo.get_mastodon_app(instance)
         if app is None:
             raise NetworkFailure(PostOutcome(OutcomeKind.REJECTED, reason="app unknown"))
-        api = self._api(instance, access_token, app)
+        form = {"client_id": app[0], "client_secret": app[1], "token": access_token}
         try:
-            await self._calls.run(api.revoke_access_token, allow_http=self._allow_private)
-        except Exception as exc:
-            raise NetworkFailure(self._outcome(exc, api)) from exc
+            answer = await self._call(instance, "POST", "/oauth/revoke", data=form)
+        except _ERRORS as exc:
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+            ) from exc
+        if answer.status != 200:
+            kind = OutcomeKind.NETWORK_DOWN if answer.status >= 500 else OutcomeKind.REJECTED
+            raise NetworkFailure(PostOutcome(kind, reason=f"revoke answered {answer.status}"))
 
     # ---- internals -----------------------------------------------------------------
 
-    async def _app(self, instance: str, redirect_uri: str) -> tuple[str, str]:
-        """This instance's app registration, created the first time it is needed."""
-        known = await self._repo.get_mastodon_app(instance)
-        if known is not None:
-            return known
+    async def _register(self, instance: str, redirect_uri: str) -> tuple[str, str]:
+        """Register Chorus on a new instance, within the deployment's hourly cap."""
+        await self._reserve_registration()
         try:
-            client_id, client_secret = await self._calls.run(
-                Mastodon.create_app,
-                APP_NAME,
-                scopes=list(SCOPES),
-                redirect_uris=redirect_uri,
-                website=self._settings.public_url,
-                api_base_url=self.base_url(instance),
-                request_timeout=self._timeout,
-                session=self._requests,
+            await self._probe(instance)
+            answer = await self._ask(
+                instance,
+                "POST",
+                "/api/v1/apps",
+                data={
+                    "client_name": APP_NAME,
+                    "redirect_uris": redirect_uri,
+                    "scopes": " ".join(APP_SCOPES),
+                    "website": self._settings.public_url,
+                },
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput("web.mastodon.not_mastodon", instance=instance) from exc
-        except Exception as exc:
-            raise DomainError("web.mastodon.unreachable", instance=instance) from exc
-        await self._repo.save_mastodon_app(instance, client_id, client_secret)
+            body = answer.json()
+            if answer.status != 200:
+                raise DomainError("web.mastodon.unreachable", instance=instance)
+            client_id = body.get("client_id") if isinstance(body, dict) else None
+            secret = body.get("client_secret") if isinstance(body, dict) else None
+            if not isinstance(client_id, str) or not isinstance(secret, str):
+                raise InvalidInput("web.mastodon.not_mastodon", instance=instance)
+            await self._repo.save_mastodon_app(
+                instance, client_id, secret, registered_at=self._clock.now()
+            )
+        finally:
+            self._registering -= 1
         log.info("registered Chorus on Mastodon instance %s", instance)
-        return client_id, client_secret
+        return client_id, secret
 
-    def _api(
-        self, instance: str, access_token: str, app: tuple[str, str] | None = None
-    ) -> Mastodon:
-        return Mastodon(
-            client_id=app[0] if app else None,
-            client_secret=app[1] if app else None,
-            access_token=access_token,
-            api_base_url=self.base_url(instance),
-            ratelimit_method="throw",
-            request_timeout=self._timeout,
-            version_check_mode="none",
-            session=self._requests,
+    async def _reserve_registration(self) -> None:
+        """Take one of this hour's registrations, or refuse; the caller gives it back.
+
+        Counted from stored rows plus registrations in flight (snapshotted before the
+        count, so one that lands meanwhile is counted at least once): forms sent at the same
+        moment cannot pass the cap together. The lock covers the count, not the remote call.
+        """
+        async with self._cap_lock:
+            in_flight = self._registering
+            since = self._clock.now() - REGISTRATION_WINDOW
+            recent = await self._repo.count_mastodon_registrations(since)
+            if recent + in_flight >= self._settings.mastodon_registrations_per_hour:
+                log.warning("new Mastodon instance refused: %s registered this hour", recent)
+                raise DomainError("web.mastodon.registrations_full")
+            self._registering += 1
+
+    async def _call(
+        self,
+        instance: str,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        data: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Answer:
+        """One request on the guarded linking session (raises what ``GuardedHttp`` raises)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        url = URL(self.base_url(instance) + path)
+        return await self._link_http.request(
+            method, url, headers=headers, data=data, params=params
         )
 
-    def _outcome(self, exc: BaseException, api: Mastodon | None) -> PostOutcome:
-        """Map a Mastodon.py error to the blast's vocabulary."""
-        if isinstance(exc, MastodonRatelimitError):
-            return PostOutcome(
-                OutcomeKind.RATE_LIMITED, retry_at=self._retry_at(api), reason="rate limited"
-            )
-        if isinstance(exc, MastodonUnauthorizedError):
-            return PostOutcome(OutcomeKind.REVOKED, reason="unauthorized")
-        if isinstance(exc, MastodonServerError | MastodonNetworkError):
-            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
-        if isinstance(exc, MastodonAPIError):
-            status = exc.args[1] if len(exc.args) > 1 else None
-            detail = str(exc.args[3] if len(exc.args) > 3 else "")[:200]
-            if status == 403:
-                return PostOutcome(OutcomeKind.REVOKED, reason=detail or "forbidden")
-            if status == 422:
-                return PostOutcome(OutcomeKind.REJECTED, reason=detail or "unprocessable")
-            if isinstance(status, int) and status >= 500:
-                return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"server error {status}")
-            return PostOutcome(OutcomeKind.REJECTED, reason=detail or f"status {status}")
-        if isinstance(exc, requests.RequestException | OSError):
-            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
-        log.exception("unexpected error talking to Mastodon", exc_info=exc)
-        return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+    async def _ask(self, instance: str, method: str, path: str, **kwargs: Any) -> Answer:
+        """For the pledge form: a failure becomes a message about the instance typed."""
+        try:
+            return await self._call(instance, method, path, **kwargs)
+        except PrivateAddress as exc:
+            raise InvalidInput("web.mastodon.instance_private", instance=instance) from exc
+        except aiohttp.ClientConnectorDNSError as exc:
+            raise InvalidInput("web.mastodon.instance_unknown", instance=instance) from exc
+        except (TimeoutError, BodyTooLarge) as exc:
+            log.info("Mastodon %s misbehaved on %s: %s", instance, path, type(exc).__name__)
+            raise DomainError("web.mastodon.misbehaved", instance=instance) from exc
+        except _ERRORS as exc:
+            raise DomainError("web.mastodon.unreachable", instance=instance) from exc
 
-    def _retry_at(self, api: Mastodon | None) -> datetime:
-        """The reset moment the server gave, moved onto our clock."""
-        reset = getattr(api, "ratelimit_reset", None) if api is not None else None
-        if reset is None:
-            return self._clock.now() + DEFAULT_RETRY
-        return self._clock.now() + timedelta(seconds=max(0.0, float(reset) - time.time()))
-
-    async def _form_post(self, instance: str, path: str, form: dict[str, str]) -> tuple[int, Any]:
-        timeout = aiohttp.ClientTimeout(total=self._timeout)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(
-                self.base_url(instance) + path, data=form, allow_redirects=False
-            ) as response,
-        ):
-            try:
-                body = await response.json(content_type=None)
-            except ValueError:
-                body = None
-            return response.status, body
+    async def _fetch(
+        self, instance: str, method: str, path: str, *args: Any, **kwargs: Any
+    ) -> Answer:
+        """For a linked account: a failure becomes a ``NetworkFailure`` with its outcome."""
+        try:
+            return await self._call(instance, method, path, *args, **kwargs)
+        except _ERRORS as exc:
+            raise NetworkFailure(failure_outcome(exc)) from exc
 
 
-def _no_redirects(connections: int) -> requests.Session:
-    """A keep-alive session that never follows a redirect (one could point inwards)."""
-    session = requests.Session()
-    session.max_redirects = 0
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # shared by accounts
-    pool = HTTPAdapter(pool_maxsize=max(1, connections))
-    session.mount("http://", pool)
-    session.mount("https://", pool)
-    return session
+def _remote_post(status: Any) -> RemotePost | None:
+    """One status of a timeline in our own type; None for an entry that is not one."""
+    if not isinstance(status, dict) or status.get("id") is None:
+        return None
+    try:
+        created = datetime.fromisoformat(str(status.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    content = status.get("content")
+    return RemotePost(
+        remote_id=str(status["id"]),
+        text=plain_text(content if isinstance(content, str) else ""),
+        url=str(status.get("url") or status.get("uri") or ""),
+        created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+    )
 
 
 def _is_local(host: str) -> bool:
@@ -384,12 +428,6 @@ def _is_local(host: str) -> bool:
     except ValueError:
         return False
     return not ip.is_global
-
-
-def _aware(moment: Any) -> datetime:
-    if isinstance(moment, datetime):
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
 
 
 def plain_text(content: str) -> str:

@@ -1,111 +1,59 @@
-"""Posting a Mastodon status over one shared aiohttp session: the blast's hot path.
+"""Posting a Mastodon status over the guarded HTTP path: the blast's hot path.
 
-Mastodon.py costs milliseconds of CPU per call (a fresh requests session and connection,
-every response parsed into attribute dicts with dates), which at launch time, with
-thousands of posts in the same second, is the bottleneck. This poster sends the one request
-the blast needs (``POST /api/v1/statuses`` with an ``Idempotency-Key``) on a pooled,
-keep-alive connection and reads only the id and url back. It maps answers exactly as the
-Mastodon.py path did, and keeps the same guards against server-side request forgery:
-redirects are never followed and, unless private hosts are allowed (tests, local
-development), a host that resolves to a non-public address is never connected to.
+At launch time thousands of posts go out in the same second, so this poster sends the one
+request the blast needs (``POST /api/v1/statuses`` with an ``Idempotency-Key``) on the
+pooled, keep-alive session of a ``GuardedHttp`` (total deadline, answer size cap, no
+redirect, pinned checked addresses) and reads only the id and url back. It also maps every
+HTTP answer to the blast's vocabulary; the read-back and the other calls to an instance
+reuse that mapping.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import ResolveResult
-from aiohttp.resolver import ThreadedResolver
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.ports import Clock
 
-from .instances import is_public, split_host
+from .guarded_http import BodyTooLarge, GuardedHttp, PrivateAddress
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY = timedelta(minutes=5)
 STATUSES = "/api/v1/statuses"
-DNS_CACHE_SECONDS = 60
 NOT_PUBLIC = "instance address is not public"
+DEADLINE_PASSED = "deadline passed"
+TOO_LARGE = "answer too large"
 MAX_ENDPOINTS = 4096
 
 
-class PrivateAddress(OSError):
-    """A host resolved to an address Chorus must not connect to."""
-
-
-class PublicOnlyResolver(ThreadedResolver):
-    """The default resolver, refusing a host if any of its addresses is not public."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await super().resolve(host, port, family)
-        if not found or not all(is_public(str(item["host"])) for item in found):
-            raise PrivateAddress(f"{host} resolves to a non-public address")
-        return found
-
-
-@lru_cache(maxsize=1024)
-def host_allowed(instance: str) -> bool:
-    """False for an IP literal that is not public (names are checked when resolved)."""
-    host, _ = split_host(instance)
-    try:
-        return is_public(host)
-    except ValueError:  # a name, not an address
-        return True
+def failure_outcome(exc: BaseException) -> PostOutcome:
+    """What a failed guarded request means for the blast (the status may exist: retry)."""
+    if isinstance(exc, PrivateAddress):
+        return PostOutcome(OutcomeKind.REJECTED, reason=NOT_PUBLIC)
+    if isinstance(exc, TimeoutError):
+        return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=DEADLINE_PASSED)
+    if isinstance(exc, BodyTooLarge):
+        return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=TOO_LARGE)
+    return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
 
 
 class StatusPoster:
-    """One keep-alive HTTP session per adapter, created on first use on the running loop."""
+    """Posts statuses through one ``GuardedHttp`` and reads HTTP answers as outcomes."""
 
-    def __init__(
-        self,
-        *,
-        clock: Clock,
-        timeout: float,
-        connections: int,
-        allow_private: bool,
-        user_agent: str,
-    ) -> None:
+    def __init__(self, *, clock: Clock, http: GuardedHttp) -> None:
         self._clock = clock
-        self._timeout = timeout
-        self._connections = max(1, connections)
-        self._allow_private = allow_private
-        self._user_agent = user_agent
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closing: set[asyncio.Task[None]] = set()
+        self._http = http
         self._endpoints: dict[str, URL] = {}
-
-    def _http(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            connector = aiohttp.TCPConnector(
-                limit=self._connections,
-                ttl_dns_cache=DNS_CACHE_SECONDS,
-                resolver=None if self._allow_private else PublicOnlyResolver(),
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                headers={"User-Agent": self._user_agent},
-                cookie_jar=aiohttp.DummyCookieJar(),  # one session serves every account
-            )
-            self._loop = loop
-        return self._session
 
     async def post(
         self, base_url: str, token: str, text: str, idempotency_key: str
@@ -118,17 +66,12 @@ class StatusPoster:
             "Content-Type": "application/json",
         }
         try:
-            async with self._http().post(
-                self._endpoint(base_url), data=body, headers=headers, allow_redirects=False
-            ) as response:
-                raw = await response.read()
-                return self.outcome(response.status, response.headers, raw)
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, PrivateAddress):
-                return PostOutcome(OutcomeKind.REJECTED, reason=NOT_PUBLIC)
-            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+            answer = await self._http.request(
+                "POST", self._endpoint(base_url), data=body, headers=headers
+            )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+            return failure_outcome(exc)
+        return self.outcome(answer.status, answer.headers, answer.body)
 
     def _endpoint(self, base_url: str) -> URL:
         """The statuses address of an instance, parsed once (parsing costs per request)."""
@@ -140,7 +83,7 @@ class StatusPoster:
         return endpoint
 
     def outcome(self, status: int, headers: CIMultiDictProxy[str], raw: bytes) -> PostOutcome:
-        """An HTTP answer in the blast's vocabulary (as Mastodon.py's errors were mapped)."""
+        """An HTTP answer in the blast's vocabulary."""
         if 200 <= status < 300:
             body = _json(raw)
             if isinstance(body, dict) and body.get("id") is not None:
@@ -172,8 +115,7 @@ class StatusPoster:
         """``X-RateLimit-Reset`` (ISO moment or epoch seconds) moved onto our clock.
 
         Measured against the server's ``Date`` when given, so a skewed server clock
-        does not matter (as Mastodon.py does); a past or unreadable reset means the
-        default wait.
+        does not matter; a past or unreadable reset means the default wait.
         """
         now = self._clock.now()
         reset = _epoch(headers.get("X-RateLimit-Reset"))
@@ -184,30 +126,6 @@ class StatusPoster:
         if wait <= 0:
             return now + DEFAULT_RETRY
         return now + timedelta(seconds=wait)
-
-    async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-        if self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
-
-    def close_soon(self) -> None:
-        """For synchronous callers: close the session on its own loop if that still runs."""
-        session, self._session = self._session, None
-        loop = self._loop
-        if session is None or session.closed or loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            task = loop.create_task(session.close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-        elif loop.is_running():
-            asyncio.run_coroutine_threadsafe(session.close(), loop)
 
 
 def error_detail(raw: bytes) -> str:

@@ -1,4 +1,4 @@
-"""A bounded thread pool for synchronous client libraries (tweepy, Mastodon.py).
+"""A bounded thread pool for synchronous client libraries (tweepy).
 
 Their calls block, so each runs on a worker thread, never on the event loop; the pool
 is sized by BLAST_CONCURRENCY so the blast can keep that many posts in flight.

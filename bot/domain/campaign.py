@@ -10,6 +10,7 @@ is MET may deliver or become LAUNCHED.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -184,19 +185,29 @@ def validate_title(text: str) -> str:
 
 
 NO_MINIMUM_WORDS = frozenset({"0", "none", "no", "no minimum", "aucun", "sans", "non"})
+# ASCII digits, or digits grouped by thousands with one separator: 1,000 · 1_000 · 1 000
+# (a space, or the no-break spaces French typing puts there).
+_GOAL_RE = re.compile(r"[0-9]+|[0-9]{1,3}(?P<sep>[,_ \u00a0\u202f])[0-9]{3}(?:(?P=sep)[0-9]{3})*")
+_GOAL_DIGITS_MAX = len(str(GOAL_MAX))
 
 
 def validate_goal(text: str) -> int:
-    """Parse a supporter goal: a whole number from 0 (no minimum) to one million."""
-    cleaned = text.strip().lower().replace(",", "").replace("_", "").replace(" ", "")
-    if text.strip().lower() in NO_MINIMUM_WORDS:
+    """Parse a supporter goal: a whole number from 0 (no minimum) to one million.
+
+    Accepted: ASCII digits, optionally grouped by thousands with one kind of separator
+    (``1,000``, ``1_000``, ``1 000``), or a word for no minimum (``none``, ``aucun``...).
+    A minus sign is refused as negative, anything else (``1,5``, ``2.5``, other scripts'
+    digits) as not a number.
+    """
+    typed = text.strip()
+    if typed.lower() in NO_MINIMUM_WORDS:
         return 0
-    try:
-        goal = int(cleaned)
-    except ValueError as exc:
-        raise InvalidInput("goal.not_a_number", value=text.strip()[:40]) from exc
-    if goal < 0:
+    unsigned = typed.removeprefix("-")
+    if not _GOAL_RE.fullmatch(unsigned):
+        raise InvalidInput("goal.not_a_number", value=typed[:40])
+    digits = "".join(char for char in unsigned if char.isdigit()).lstrip("0") or "0"
+    if typed.startswith("-") and digits != "0":
         raise InvalidInput("goal.negative")
-    if goal > GOAL_MAX:
+    if len(digits) > _GOAL_DIGITS_MAX or int(digits) > GOAL_MAX:
         raise InvalidInput("goal.too_big", max=GOAL_MAX)
-    return goal
+    return int(digits)

@@ -79,7 +79,7 @@ def _parse(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         raise InvalidInput("launch.unparseable", value=text[:40]) from exc
     if parsed.tzinfo is None:
         return _localise(parsed, tz)
-    return parsed.astimezone(UTC)
+    return _utc(parsed)
 
 
 def _localise(naive: datetime, tz: ZoneInfo) -> datetime:
@@ -87,7 +87,16 @@ def _localise(naive: datetime, tz: ZoneInfo) -> datetime:
 
     A repeated wall time (clocks going back) means its first occurrence.
     """
-    moment = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    moment = _utc(naive.replace(tzinfo=tz, fold=0))
     if moment.astimezone(tz).replace(tzinfo=None) != naive.replace(fold=0):
         raise InvalidInput("launch.nonexistent", value=f"{naive:%Y-%m-%d %H:%M}", timezone=tz.key)
     return moment
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; on the first or last day a datetime can hold, UTC may be out of
+    range, and such a moment is past or too far anyway."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput("launch.past" if moment.year < 2000 else "launch.too_far") from exc

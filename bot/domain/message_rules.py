@@ -65,6 +65,10 @@ def _plain_length(text: str, network: Network) -> int:
     return len(text)
 
 
+def _is_emoji(char: str) -> bool:
+    return any(lo <= ord(char) <= hi for lo, hi in _EMOJI_RANGES)
+
+
 def _x_plain_length(text: str) -> int:
     """twitter-text v3 weights with emoji parsing: a whole emoji sequence weighs 2."""
     length = 0
@@ -76,7 +80,7 @@ def _x_plain_length(text: str) -> int:
         if in_emoji and code in _EMOJI_MODIFIERS:
             index += 1
             continue
-        if in_emoji and code == _ZWJ and index + 1 < len(text):
+        if in_emoji and code == _ZWJ and index + 1 < len(text) and _is_emoji(text[index + 1]):
             index += 2  # the joined emoji belongs to the same sequence
             continue
         if _REGIONAL_FIRST <= code <= _REGIONAL_LAST:
@@ -88,7 +92,7 @@ def _x_plain_length(text: str) -> int:
         else:
             pending_flag = False
         weight = _x_char_weight(text[index])
-        in_emoji = any(lo <= code <= hi for lo, hi in _EMOJI_RANGES)
+        in_emoji = _is_emoji(text[index])
         if index + 1 < len(text) and ord(text[index + 1]) in _EMOJI_PRESENTATION:
             weight, in_emoji = 2, True  # "1️⃣", "©️": a light character shown as an emoji
         length += weight

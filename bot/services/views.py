@@ -130,9 +130,11 @@ def forget_kept() -> Text:
 def forgotten(erased: Forgotten) -> Text:
     """What ``PledgeService.forget`` erased, and where to revoke by hand what Chorus could
     not revoke yet."""
+    counts = {
+        "accounts": t("forget.accounts", count=erased.accounts),
+        "pledges": t("forget.pledges", count=erased.pledges),
+    }
     if not erased.unrevoked:
-        return t("forget.done", accounts=erased.accounts, pledges=erased.pledges)
+        return t("forget.done", **counts)
     where = "\n".join(f"• {u.account}: {u.revoke_at}" for u in erased.unrevoked)
-    return t(
-        "forget.done_unrevoked", accounts=erased.accounts, pledges=erased.pledges, where=where
-    )
+    return t("forget.done_unrevoked", **counts, where=where)

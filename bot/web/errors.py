@@ -23,6 +23,8 @@ STATUS_BY_KEY: dict[str, int] = {
     "web.error.session_mismatch": 403,
     "web.error.network_down": 502,
     "web.mastodon.unreachable": 502,
+    "web.mastodon.misbehaved": 502,
+    "web.mastodon.registrations_full": 429,
 }
 
 # After these the pledge page itself cannot help: send the reader back to the chat.

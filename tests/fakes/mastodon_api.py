@@ -1,14 +1,18 @@
 """A loopback Mastodon instance: apps, OAuth with PKCE, accounts and statuses.
 
 It honours ``Idempotency-Key`` (the same key from the same account returns the same
-status instead of a second one), checks the S256 verifier, and answers instance
-metadata with a recent version so Mastodon.py is content. Standalone:
+status instead of a second one), checks the S256 verifier, refuses scopes the app was not
+registered for, and answers instance metadata with a recent version. It can also play a
+hostile instance: ``drip`` sends a real answer one byte at a time, ``flood`` pads a real
+answer with more bytes than any client should read. Standalone:
 ``python -m tests.fakes.mastodon_api --port 8082 --latency-ms 100 --accounts 1000``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
@@ -34,6 +38,17 @@ class MastodonUser:
     followers: int = 10
     statuses: list[dict[str, Any]] = field(default_factory=list)
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Hostile:
+    """How to spoil the next ``times`` answers on ``path`` (a prefix; None for all)."""
+
+    mode: str  # "drip" or "flood"
+    path: str | None
+    times: int
+    every: float = 0.01  # drip: seconds between bytes
+    size: int = 0  # flood: bytes of padding
 
 
 @dataclass
@@ -75,7 +90,9 @@ class FakeMastodon(LoopbackFake):
         self._status_ids = itertools.count(110_000_000_000_000_000)
         self.posts = Counter[str]()
         self._stamped = (-1, "")
+        self._hostile: list[Hostile] = []
         super().__init__(latency_ms=latency_ms, now=now)
+        self.app.middlewares.append(self._spoil)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/api/v1/instance", self.instance_v1)
@@ -114,6 +131,51 @@ class FakeMastodon(LoopbackFake):
                 }
             )
         return made
+
+    def drip(self, path: str | None = None, *, times: int = 1, every: float = 0.01) -> None:
+        """Send the next answers on ``path`` a byte every ``every`` seconds (a slowloris)."""
+        self._hostile.append(Hostile("drip", path, times, every=every))
+
+    def flood(self, path: str | None = None, *, size: int, times: int = 1) -> None:
+        """Pad the next answers on ``path`` with ``size`` bytes of JSON whitespace (still
+        valid JSON, so only a size cap refuses it), streamed without a length."""
+        self._hostile.append(Hostile("flood", path, times, size=size))
+
+    def _take_hostile(self, path: str) -> Hostile | None:
+        for hostile in self._hostile:
+            if hostile.path is None or path.startswith(hostile.path):
+                hostile.times -= 1
+                if hostile.times <= 0:
+                    self._hostile.remove(hostile)
+                return hostile
+        return None
+
+    @web.middleware
+    async def _spoil(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        hostile = self._take_hostile(request.path) if self._hostile else None
+        if hostile is None:
+            return await handler(request)  # type: ignore[no-any-return]
+        answer = await handler(request)
+        body = answer.body if isinstance(answer, web.Response) else None
+        body = body if isinstance(body, bytes) else b""
+        spoilt = web.StreamResponse(status=answer.status)
+        spoilt.content_type = answer.content_type
+        with contextlib.suppress(ConnectionError):  # the client gave up: that is the point
+            if hostile.mode == "drip":
+                spoilt.content_length = len(body)
+                await spoilt.prepare(request)
+                for index in range(len(body)):
+                    await spoilt.write(body[index : index + 1])
+                    await asyncio.sleep(hostile.every)
+            else:
+                spoilt.enable_chunked_encoding()
+                await spoilt.prepare(request)
+                await spoilt.write(body)
+                chunk = b" " * 65536
+                for _ in range(hostile.size // len(chunk) + 1):
+                    await spoilt.write(chunk)
+            await spoilt.write_eof()
+        return spoilt
 
     def stats(self) -> dict[str, Any]:
         return {"posts_per_account": dict(self.posts), "posts": sum(self.posts.values())}
@@ -182,6 +244,8 @@ class FakeMastodon(LoopbackFake):
         challenge = q.get("code_challenge")
         if challenge and q.get("code_challenge_method") != "S256":
             return web.json_response({"error": "invalid_request"}, status=400)
+        if not set(q.get("scope", "read").split()) <= set(app.scopes.split()):
+            return web.json_response({"error": "invalid_scope"}, status=400)
         if self.deny_next:
             self.deny_next = False
             raise web.HTTPFound(

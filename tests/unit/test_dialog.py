@@ -166,7 +166,7 @@ def test_a_wrong_answer_re_asks_the_same_step_with_the_reason(
 
 def test_message_longer_than_x_allows_is_refused_when_toggling_x() -> None:
     d = dialog()
-    state = at_networks(d, message="m" * 300)
+    state = at_networks(d, message="#bees " + "m" * 300)
     reply = act(d, state, "net:x")
     assert reply.state == state
     assert [e.key for e in reply.errors] == ["message.too_long"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from jinja2 import nodes
 
 from bot.dialog import TEXT_STEPS, Step
 from bot.domain.campaign import ALLOWED_TRANSITIONS, CampaignStatus
@@ -19,14 +20,18 @@ from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
 from bot.i18n import (
     LOCALES_DIR,
+    Entry,
+    Plural,
     _flatten,
     catalogue,
     pick_from_accept_language,
     pick_language,
+    plural_categories,
     render,
     supported_languages,
 )
 from bot.progress import MILESTONES
+from bot.web.rendering import TEMPLATES, make_environment
 
 BOT = LOCALES_DIR.parent
 KEY_CALLS = {
@@ -42,17 +47,30 @@ KEY_CALLS = {
 KEY_SHAPE = re.compile(r"^[a-z][a-z0-9_]*\.(?!(?:html|css|js|json|toml|txt|sql|py)$)[a-z0-9_]+$")
 
 
-def _file_keys(path: Path) -> dict[str, str]:
+def _file_keys(path: Path) -> dict[str, Entry]:
     with path.open("rb") as handle:
         return dict(_flatten(tomllib.load(handle)))
 
 
-def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def _forms(entry: Entry) -> list[str]:
+    return list(entry.forms.values()) if isinstance(entry, Plural) else [entry]
+
+
+def _placeholders(entry: Entry) -> set[str]:
+    return {
+        name
+        for template in _forms(entry)
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
 
 
 def _sources() -> list[Path]:
     return sorted(BOT.rglob("*.py"))
+
+
+def _code_sources() -> list[Path]:
+    return sorted([*BOT.rglob("*.py"), *(BOT.parent / "adapters").rglob("*.py")])
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -132,10 +150,124 @@ def test_placeholders_match_english(language: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_every_template_formats(language: str) -> None:
-    for key, template in catalogue(language).items():
-        values = dict.fromkeys(_placeholders(template), "x")
-        template.format_map(values)  # a stray brace would raise here
-        assert template.strip(), key
+    for key, entry in catalogue(language).items():
+        for template in _forms(entry):
+            values = dict.fromkeys(_placeholders(template), "x")
+            template.format_map(values)  # a stray brace would raise here
+            assert template.strip(), key
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_plural_text_has_exactly_the_forms_its_language_tells_apart(language: str) -> None:
+    needed = plural_categories(language)
+    plurals = {k: e for k, e in catalogue(language).items() if isinstance(e, Plural)}
+    assert len(plurals) > 20  # the catalogue does use plural texts
+    wrong = {k: sorted(e.forms) for k, e in plurals.items() if set(e.forms) != needed}
+    assert wrong == {}, f"{language} needs exactly {sorted(needed)}"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_plural_text_is_picked_by_one_of_its_own_placeholders(language: str) -> None:
+    english = catalogue("en")
+    wrong = {
+        key: entry.selector
+        for key, entry in catalogue(language).items()
+        if isinstance(entry, Plural) and entry.selector not in _placeholders(english[key])
+    }
+    assert wrong == {}
+
+
+NOUN_AFTER_COUNT = re.compile(
+    r"\{\w+\} (?:de |d')?(?:supporters?|soutiens?|characters?|caractères?|minutes?|"
+    r"followers?|abonnés?|pledges?|accounts?|comptes?)\b|\(s\)"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_count_next_to_a_noun_is_always_a_plural_text(language: str) -> None:
+    singular_only = sorted(
+        key
+        for key, entry in catalogue(language).items()
+        if isinstance(entry, str) and NOUN_AFTER_COUNT.search(entry)
+    )
+    assert singular_only == []
+
+
+def _plural_calls() -> list[tuple[str, frozenset[str], str]]:
+    """(key, parameter names, where) of every call that names a plural key and its values.
+
+    Python calls in bot/ and adapters/ (``t("key", n=…)``; calls with ``**params`` are
+    left out) and the templates' ``_("key", n=…)``.
+    """
+    plurals = {k for k, e in catalogue("en").items() if isinstance(e, Plural)}
+    calls: list[tuple[str, frozenset[str], str]] = []
+    for path in _code_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and _call_name(node) in KEY_CALLS and node.args):
+                continue
+            first = node.args[0]
+            if not (isinstance(first, ast.Constant) and first.value in plurals):
+                continue
+            if any(keyword.arg is None for keyword in node.keywords):
+                continue
+            names = frozenset(str(keyword.arg) for keyword in node.keywords)
+            calls.append((first.value, names, str(path.relative_to(BOT.parent))))
+    env = make_environment()
+    for path in sorted(TEMPLATES.glob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for call in tree.find_all(nodes.Call):
+            if not (isinstance(call.node, nodes.Name) and call.node.name == "_" and call.args):
+                continue
+            first = call.args[0]
+            if isinstance(first, nodes.Const) and first.value in plurals:
+                names = frozenset(keyword.key for keyword in call.kwargs)
+                calls.append((first.value, names, path.name))
+    return calls
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_code_passes_the_number_that_picks_each_plural_form(language: str) -> None:
+    calls = _plural_calls()
+    assert {where for _, _, where in calls} >= {"pledge.html", "bot/services/cards.py"}
+    entries = catalogue(language)
+    missing = sorted(
+        f"{key} needs {entries[key].selector} ({where})"  # type: ignore[union-attr]
+        for key, names, where in calls
+        if entries[key].selector not in names  # type: ignore[union-attr]
+    )
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("number", "english", "french"),
+    [
+        (0, "0 supporters", "0 soutien"),
+        (1, "1 supporter", "1 soutien"),
+        (2, "2 supporters", "2 soutiens"),
+        (1_000_000, "1000000 supporters", "1000000 de soutiens"),
+    ],
+)
+def test_render_picks_the_form_by_each_languages_rule(
+    number: int, english: str, french: str
+) -> None:
+    assert render(t("goal.count", goal=number), "en") == english
+    assert render(t("goal.count", goal=number), "fr") == french
+
+
+def test_a_plural_text_in_english_fallback_follows_english_rules() -> None:
+    # Portuguese, like French, says "0" in the singular; no Portuguese catalogue here.
+    assert render(t("goal.count", goal=0), "pt") == "0 supporters"
+    assert render(t("goal.count", goal=1), "pt") == "1 supporter"
+
+
+def test_a_plural_text_without_its_number_shows_the_other_form() -> None:
+    assert render(t("goal.count", goal="many"), "en") == "many supporters"
+    assert render(t("goal.count", goal=True), "fr") == "True soutiens"
+
+
+def test_a_plural_table_must_name_the_parameter_that_picks_the_form() -> None:
+    with pytest.raises(ValueError, match=r"goal\.count"):
+        _flatten({"goal": {"count": {"one": "{n} supporter", "other": "{n} supporters"}}})
 
 
 def test_every_literal_key_used_in_the_code_exists_in_english() -> None:
@@ -223,7 +355,10 @@ def test_unknown_language_falls_back_to_english_and_unknown_key_to_itself() -> N
 
 
 def test_missing_parameter_shows_the_template_rather_than_crashing() -> None:
-    assert render(t("title.too_short"), "en") == catalogue("en")["title.too_short"]
+    assert render(t("campaign.not_found"), "en") == catalogue("en")["campaign.not_found"]
+    assert render(t("title.too_short"), "en") == (
+        "The title is too short: use at least {min} characters."
+    )
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ async def test_my_pledges_unpledge_and_forget(discord_bot: DiscordHarness) -> No
     nothing = await fake.reply_to(await fake.slash("outsider", "unpledge", ref=ref))
     assert f"You have no pledge for {ref}" in fake.text_of(nothing)
     withdrawn = await fake.reply_to(await fake.slash("supporter", "unpledge", ref=ref))
-    assert "1 pledge(s) withdrawn" in fake.text_of(withdrawn)
+    assert "1 pledge withdrawn" in fake.text_of(withdrawn)
     supporter = UserRef("discord", fake.people["supporter"].id)
     (pledge,) = await core.repo.pledges_of_supporter(supporter)
     assert pledge.status is PledgeStatus.WITHDRAWN
@@ -75,7 +75,7 @@ async def test_my_pledges_unpledge_and_forget(discord_bot: DiscordHarness) -> No
 
     confirm = await fake.reply_to(await fake.slash("supporter", "forget"))
     erased = await fake.reply_to(await fake.press("supporter", confirm["id"], "chorus:forget:yes"))
-    assert "Erased: 1 linked account(s)" in fake.text_of(erased)
+    assert "Erased: 1 linked account and 1 pledge." in fake.text_of(erased)
     assert custom_ids(erased) == []
     assert await core.repo.accounts_of(supporter) == []
 

@@ -1,4 +1,4 @@
-"""The Mastodon adapter over real HTTP (aiohttp and Mastodon.py) against the fake instance."""
+"""The Mastodon adapter over real HTTP (its guarded aiohttp path) against the fake instance."""
 
 from __future__ import annotations
 

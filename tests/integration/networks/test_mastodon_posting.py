@@ -134,7 +134,7 @@ async def test_slow_instance_times_out_as_network_down(
     account: SocialAccount,
 ) -> None:
     fake_mastodon.latency_ms = 1_000  # the fake still finishes the request on close
-    network = MastodonNetwork(settings_for(), repo, clock=clock, timeout=0.1)
+    network = MastodonNetwork(settings_for(), repo, clock=clock, deadline=0.1)
     try:
         outcome = await network.post(account, "Hello", "key")
     finally:

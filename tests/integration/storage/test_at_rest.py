@@ -26,7 +26,9 @@ async def _store_secrets(url: str, cipher: TokenCipher) -> None:
     repo = await open_repository(url, cipher)
     try:
         await repo.save_account(account(ALICE, "r1"))
-        await repo.save_mastodon_app("mastodon.example", "client-id", "mastodon-secret-not-real")
+        await repo.save_mastodon_app(
+            "mastodon.example", "client-id", "mastodon-secret-not-real", registered_at=T0
+        )
         await repo.save_oauth_state("st", {"verifier": "pkce-verifier-not-real"}, T0)
         await repo.add_campaign(campaign())
     finally:

@@ -547,17 +547,32 @@ async def test_purge_removes_only_what_expired(any_repo: Repository) -> None:
 
 async def test_mastodon_apps(any_repo: Repository) -> None:
     assert await any_repo.get_mastodon_app("mastodon.example") is None
-    await any_repo.save_mastodon_app("mastodon.example", "client-1", "secret-1-not-real")
+    await any_repo.save_mastodon_app(
+        "mastodon.example", "client-1", "secret-1-not-real", registered_at=T0
+    )
     assert await any_repo.get_mastodon_app("mastodon.example") == (
         "client-1",
         "secret-1-not-real",
     )
-    await any_repo.save_mastodon_app("mastodon.example", "client-2", "secret-2-not-real")
+    await any_repo.save_mastodon_app(
+        "mastodon.example", "client-2", "secret-2-not-real", registered_at=T0
+    )
     assert await any_repo.get_mastodon_app("mastodon.example") == (
         "client-2",
         "secret-2-not-real",
     )
     assert await any_repo.get_mastodon_app("other.example") is None
+
+
+async def test_registrations_are_counted_from_their_time(any_repo: Repository) -> None:
+    for minutes, instance in ((90, "old.example"), (59, "a.example"), (1, "b.example")):
+        await any_repo.save_mastodon_app(
+            instance, "c", "secret-not-real", registered_at=T0 - timedelta(minutes=minutes)
+        )
+
+    assert await any_repo.count_mastodon_registrations(T0 - timedelta(hours=1)) == 2
+    assert await any_repo.count_mastodon_registrations(T0) == 0
+    assert await any_repo.count_mastodon_registrations(T0 - timedelta(days=1)) == 3
 
 
 # refusals -----------------------------------------------------------------------------

@@ -61,7 +61,7 @@ async def test_reminders_go_to_promoted_chats_in_their_language_and_to_supporter
         "blast.reminder_24h_supporter",
         "blast.reminder_1h_supporter",
     ]
-    assert "with 1 supporters" in world.texts_to(f"chat:{GROUP.id}")
+    assert "with 1 supporter so far." in world.texts_to(f"chat:{GROUP.id}")
 
 
 async def test_a_reminder_whose_moment_passed_long_ago_is_skipped_not_sent_late(

@@ -81,7 +81,7 @@ def test_campaign_list_uses_the_summary_line() -> None:
 
 def test_unpledged_shows_the_reference_as_stored_whatever_was_typed() -> None:
     text = render(views.unpledged(" #k7qx2m", 2), "en")
-    assert text.startswith("Done: 2 pledge(s) withdrawn from K7QX2M.")
+    assert text.startswith("Done: 2 pledges withdrawn from K7QX2M.")
 
 
 def test_forget_asks_with_yes_and_no_then_reports_counts() -> None:
@@ -89,8 +89,11 @@ def test_forget_asks_with_yes_and_no_then_reports_counts() -> None:
     assert [b.action for row in confirm.buttons for b in row] == ["forget:yes", "forget:no"]
     assert "cannot be undone" in shown(confirm)[0]
     done = views.forgotten(Forgotten(accounts=1, pledges=3))
-    assert render(done, "en") == "Erased: 1 linked account(s) and 3 pledge(s)."
-    assert render(done, "fr") == "Effacé : 1 compte(s) lié(s) et 3 soutien(s)."
+    assert render(done, "en") == "Erased: 1 linked account and 3 pledges."
+    assert render(done, "fr") == "Effacé : 1 compte lié et 3 soutiens."
+    none = views.forgotten(Forgotten(accounts=0, pledges=1))
+    assert render(none, "en") == "Erased: 0 linked accounts and 1 pledge."
+    assert render(none, "fr") == "Effacé : 0 compte lié et 1 soutien."
 
 
 def test_forget_says_which_accounts_are_not_revoked_yet_and_where_to_do_it() -> None:
