@@ -1,6 +1,6 @@
 """A whole campaign through ``chorus run`` at ``LOG_LEVEL=DEBUG``: no secret in the logs.
 
-``chorus run`` talks to loopback fakes of Telegram, X and Mastodon. Two supporters ask
+``chorus run`` talks to loopback fakes of Telegram, Discord, X and Mastodon. Two supporters ask
 the bot in Telegram for their pledge link and pledge over real HTTP through the pledge
 site and the networks' OAuth (X as a confidential client); the process is stopped, the
 launch moved a few seconds ahead, and a second run launches: a Mastodon status goes out
@@ -35,6 +35,7 @@ from bot.settings import Settings
 from storage import open_repository
 from tests.e2e.test_crash_recovery import GUARD, chorus_env, start_chorus, wait_for
 from tests.fakes import telegram_builders as tb
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.loopback import LoopbackFake
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.pledge_site import free_port
@@ -44,12 +45,23 @@ from tests.integration.web.test_pledge_flow import pledge
 
 SECRET = "debug-e2e-secret-not-real-5f0c1a9e7d3b"
 X_SECRET = "x-client-secret-not-real-8a7b6c"
+DISCORD_TOKEN = "MTA0OTk4NzY1NDMyMTIzNDU2Nw.GtestA.discord-token-not-real-0123456789"
 LINK_RE = re.compile(r"/(?:pledge|tap)/([^/?#\s\"']+)")
 SECRET_FIELDS = ("code", "code_verifier", "state", "token", "client_secret", "refresh_token")
 ORGANISER = UserRef("console", "organiser", "Olga")
 MODERATOR = UserRef("console", "moderator", "Mo")
 XAVIER = tb.user(7001, "Xavier")
 MAYA = tb.user(7002, "Maya")
+
+
+@pytest.fixture
+async def discord() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord(token=DISCORD_TOKEN)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
 
 
 @pytest.fixture
@@ -99,7 +111,7 @@ def handed_out(
     telegram: FakeTelegramApi, fakes: list[LoopbackFake], fake_handouts: list[str]
 ) -> set[str]:
     """Every secret that went over the wire in this test."""
-    found = {SECRET, X_SECRET, FAKE_TOKEN, FAKE_TOKEN.split(":")[1], *fake_handouts}
+    found = {SECRET, X_SECRET, DISCORD_TOKEN, FAKE_TOKEN, FAKE_TOKEN.split(":")[1], *fake_handouts}
     for call in telegram.calls:
         texts = [call.text, *(b.get("url", "") for b in call.buttons)]
         found.update(m.group(1) for text in texts for m in LINK_RE.finditer(text))
@@ -116,6 +128,10 @@ def handed_out(
     return {secret for secret in found if len(secret) >= 8}
 
 
+def running(tmp_path: Path, name: str) -> bool:
+    return "chorus is running" in (tmp_path / f"{name}.log").read_text(encoding="utf-8")
+
+
 async def stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
@@ -127,7 +143,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
-    tmp_path: Path, fakes: tuple[FakeTelegramApi, FakeX, FakeMastodon]
+    tmp_path: Path, fakes: tuple[FakeTelegramApi, FakeX, FakeMastodon], discord: FakeDiscord
 ) -> None:
     telegram, x, mastodon = fakes
     database_url = f"sqlite:///{tmp_path / 'chorus.sqlite3'}"
@@ -142,6 +158,10 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
         TELEGRAM_BOT_TOKEN=FAKE_TOKEN,
         TELEGRAM_API_URL=telegram.url,
         TELEGRAM_MODERATION_CHAT_ID="-100200",
+        DISCORD_BOT_TOKEN=DISCORD_TOKEN,
+        DISCORD_API_URL=discord.api_url,
+        DISCORD_MODERATION_CHANNEL_ID=discord.channels["moderation"]["id"],
+        DISCORD_MODERATOR_ROLE_ID=discord.moderator_role["id"],
         X_CLIENT_ID="x-client-id",
         X_CLIENT_SECRET=X_SECRET,
         X_API_URL=x.url,
@@ -156,6 +176,7 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
             # first run: both supporters pledge, through X and through Mastodon
             first = await start_chorus(tmp_path, env, "pledges")
             try:
+                await wait_for(lambda: running(tmp_path, "pledges"), "chorus to start", first)
                 await ask_and_pledge(telegram, browser, XAVIER, campaign.ref, network="x")
                 await ask_and_pledge(
                     telegram,
@@ -199,7 +220,7 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
     )
     secrets = handed_out(telegram, [x, mastodon], x.handed_out + mastodon.handed_out)
     assert len(x.handed_out) >= 3 and len(mastodon.handed_out) >= 3  # tokens, codes, app
-    assert " DEBUG telegram." in logs and " DEBUG tweepy." in logs
+    assert all(f" DEBUG {name}." in logs for name in ("telegram", "tweepy", "discord"))
     leaked = sorted(secret for secret in secrets if secret in logs)
     assert leaked == [], [line for line in logs.splitlines() if any(s in line for s in leaked)]
     assert "[REDACTED]" in logs  # the libraries did try
