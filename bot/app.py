@@ -73,17 +73,17 @@ def build_core(
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
     min_lead = timedelta(minutes=settings.min_lead_minutes)
-    campaigns = CampaignService(
-        repo, clock, notifier, cards, min_lead, settings.max_pending_per_organiser
-    )
-    links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
-    modes = {network: settings.delivery_mode(network) for network in Network}
     revocations = Revocations(
         repo,
         clock,
         dict(networks if revokers is None else revokers),
         concurrency=settings.blast_concurrency,
     )
+    campaigns = CampaignService(
+        repo, clock, notifier, cards, min_lead, revocations, settings.max_pending_per_organiser
+    )
+    links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
+    modes = {network: settings.delivery_mode(network) for network in Network}
     pledges = PledgeService(
         repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
     )

@@ -29,6 +29,7 @@ from bot.notifier import Notifier
 from bot.ports import CampaignWatcher, Clock, Repository
 from bot.services.card_updates import CardUpdater
 from bot.services.cards import campaign_card, moderation_card
+from bot.services.revocations import Revocations
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class CampaignService:
     notifier: Notifier
     cards: CardUpdater
     min_lead: timedelta
+    revocations: Revocations
     max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
     watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
@@ -228,6 +230,7 @@ class CampaignService:
         pledges = await self.repo.pledges_of_campaign(cancelled.id, [PledgeStatus.PLEDGED])
         for supporter in {p.supporter.key: p.supporter for p in pledges}.values():
             await self.notifier.send_to_user(supporter, notice)
+        await self.revocations.queue_unused({p.account_id for p in pledges})  # if no other
         return cancelled
 
     async def promote(
