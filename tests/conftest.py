@@ -20,6 +20,7 @@ from bot.crypto import TokenCipher
 from bot.ports import Repository
 from storage import open_repository
 from tests.fakes.clock import FakeClock
+from tests.fakes.discord_api import FakeDiscord
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-not-real-0123456789abcdef"
@@ -101,3 +102,14 @@ async def any_repo(
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # name built above
         await admin.close()
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """The loopback Discord API and gateway (the Discord tests and the DEBUG-logs e2e)."""
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()

@@ -45,23 +45,12 @@ from tests.integration.web.test_pledge_flow import pledge
 
 SECRET = "debug-e2e-secret-not-real-5f0c1a9e7d3b"
 X_SECRET = "x-client-secret-not-real-8a7b6c"
-DISCORD_TOKEN = "MTA0OTk4NzY1NDMyMTIzNDU2Nw.GtestA.discord-token-not-real-0123456789"
 LINK_RE = re.compile(r"/(?:pledge|tap)/([^/?#\s\"']+)")
 SECRET_FIELDS = ("code", "code_verifier", "state", "token", "client_secret", "refresh_token")
 ORGANISER = UserRef("console", "organiser", "Olga")
 MODERATOR = UserRef("console", "moderator", "Mo")
 XAVIER = tb.user(7001, "Xavier")
 MAYA = tb.user(7002, "Maya")
-
-
-@pytest.fixture
-async def discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord(token=DISCORD_TOKEN)
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 @pytest.fixture
@@ -111,7 +100,7 @@ def handed_out(
     telegram: FakeTelegramApi, fakes: list[LoopbackFake], fake_handouts: list[str]
 ) -> set[str]:
     """Every secret that went over the wire in this test."""
-    found = {SECRET, X_SECRET, DISCORD_TOKEN, FAKE_TOKEN, FAKE_TOKEN.split(":")[1], *fake_handouts}
+    found = {SECRET, X_SECRET, FAKE_TOKEN, FAKE_TOKEN.split(":")[1], *fake_handouts}
     for call in telegram.calls:
         texts = [call.text, *(b.get("url", "") for b in call.buttons)]
         found.update(m.group(1) for text in texts for m in LINK_RE.finditer(text))
@@ -143,7 +132,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
-    tmp_path: Path, fakes: tuple[FakeTelegramApi, FakeX, FakeMastodon], discord: FakeDiscord
+    tmp_path: Path, fakes: tuple[FakeTelegramApi, FakeX, FakeMastodon], fake_discord: FakeDiscord
 ) -> None:
     telegram, x, mastodon = fakes
     database_url = f"sqlite:///{tmp_path / 'chorus.sqlite3'}"
@@ -158,10 +147,10 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
         TELEGRAM_BOT_TOKEN=FAKE_TOKEN,
         TELEGRAM_API_URL=telegram.url,
         TELEGRAM_MODERATION_CHAT_ID="-100200",
-        DISCORD_BOT_TOKEN=DISCORD_TOKEN,
-        DISCORD_API_URL=discord.api_url,
-        DISCORD_MODERATION_CHANNEL_ID=discord.channels["moderation"]["id"],
-        DISCORD_MODERATOR_ROLE_ID=discord.moderator_role["id"],
+        DISCORD_BOT_TOKEN=fake_discord.token,
+        DISCORD_API_URL=fake_discord.api_url,
+        DISCORD_MODERATION_CHANNEL_ID=fake_discord.channels["moderation"]["id"],
+        DISCORD_MODERATOR_ROLE_ID=fake_discord.moderator_role["id"],
         X_CLIENT_ID="x-client-id",
         X_CLIENT_SECRET=X_SECRET,
         X_API_URL=x.url,
@@ -218,7 +207,9 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
     logs = "".join(
         (tmp_path / f"{name}.log").read_text(encoding="utf-8") for name in ("pledges", "launch")
     )
-    secrets = handed_out(telegram, [x, mastodon], x.handed_out + mastodon.handed_out)
+    secrets = handed_out(
+        telegram, [x, mastodon], [fake_discord.token, *x.handed_out, *mastodon.handed_out]
+    )
     assert len(x.handed_out) >= 3 and len(mastodon.handed_out) >= 3  # tokens, codes, app
     assert all(f" DEBUG {name}." in logs for name in ("telegram", "tweepy", "discord"))
     leaked = sorted(secret for secret in secrets if secret in logs)

@@ -71,16 +71,6 @@ class DiscordHarness:
 
 
 @pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 async def discord_bot(
     fake_discord: FakeDiscord, repo: Repository, clock: FakeClock, tmp_path: Path
 ) -> AsyncIterator[DiscordHarness]:
