@@ -282,7 +282,14 @@ class SocialNetwork(Protocol):
         ...
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error."""
+        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error.
+
+        The adapter owns refreshed tokens: it stores them (``Repository.update_tokens``)
+        before returning them whenever ``account.id`` is set, as it does when ``post`` or
+        ``recent_posts`` refresh on their own. The caller uses the returned tokens in memory
+        and never stores them (X rotates refresh tokens: the code that received them writes
+        them, once, at once). Tokens returned unchanged need no write.
+        """
         ...
 
     async def revoke(self, account: SocialAccount) -> None:

@@ -194,7 +194,8 @@ class XNetwork:
         return posts
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """Trade the refresh token for new tokens and store them (X rotates refresh tokens)."""
+        """Trade the refresh token for new tokens and store them (the port: the adapter owns
+        refreshed tokens; X rotates refresh tokens, so they are written at once)."""
         if not account.tokens.refresh_token:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="no refresh token"))
         body = await self._token_call(
