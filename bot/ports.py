@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import Network
@@ -299,14 +299,6 @@ class SocialNetwork(Protocol):
         Return once the network confirmed; ``NetworkFailure`` when it did not (the caller,
         ``bot.services.revocations``, keeps them queued and retries)."""
         ...
-
-
-class LinkedProfile(Protocol):
-    remote_id: str
-    handle: str
-    followers: int
-    instance: str
-    tokens: TokenSet
 
 
 class AccountLinker(Protocol):
