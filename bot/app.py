@@ -14,14 +14,16 @@ from datetime import timedelta
 from bot.dialog import DialogRules
 from bot.domain.networks import DeliveryMode, Network
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.ports import AccountLinker, ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
+from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
+from bot.services.taps import TapService
 from bot.settings import Settings
 
 
@@ -39,6 +41,8 @@ class Core:
     dialogs: DialogService
     links: PledgeLinks
     tap_links: TapLinks
+    taps: TapService
+    pledge_flow: PledgeFlow
     revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
 
@@ -64,12 +68,14 @@ def build_core(
     *,
     secret: str,
     networks: Mapping[Network, SocialNetwork] = {},
+    linkers: Mapping[Network, AccountLinker] = {},
     revokers: Mapping[Network, SocialNetwork] | None = None,
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
 ) -> Core:
-    """The core; ``revokers`` (default: ``networks``) revoke tokens, also on networks no
-    longer offered for new pledges."""
+    """The core; ``linkers`` link supporters' accounts on the pledge site, ``revokers``
+    (default: ``networks``) revoke tokens, also on networks no longer offered for new
+    pledges."""
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
     min_lead = timedelta(minutes=settings.min_lead_minutes)
@@ -87,6 +93,20 @@ def build_core(
     pledges = PledgeService(
         repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
     )
+    offered = dict(networks)
+    tap_links = TapLinks(
+        secret, clock, settings.public_url, timedelta(minutes=settings.tap_readback_minutes)
+    )
+    pledge_flow = PledgeFlow(
+        repo=repo,
+        clock=clock,
+        links=links,
+        campaigns=campaigns,
+        pledges=pledges,
+        linkers=linkers,
+        networks=offered,
+        public_url=settings.public_url,
+    )
     core = Core(
         settings=settings,
         repo=repo,
@@ -97,13 +117,10 @@ def build_core(
         pledges=pledges,
         dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
         links=links,
-        tap_links=TapLinks(
-            secret,
-            clock,
-            settings.public_url,
-            timedelta(minutes=settings.tap_readback_minutes),
-        ),
+        tap_links=tap_links,
+        taps=TapService(repo, clock, tap_links, offered),
+        pledge_flow=pledge_flow,
         revocations=revocations,
-        networks=dict(networks),
+        networks=offered,
     )
     return core

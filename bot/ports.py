@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import Network
@@ -282,7 +282,14 @@ class SocialNetwork(Protocol):
         ...
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error."""
+        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error.
+
+        The adapter owns refreshed tokens: it stores them (``Repository.update_tokens``)
+        before returning them whenever ``account.id`` is set, as it does when ``post`` or
+        ``recent_posts`` refresh on their own. The caller uses the returned tokens in memory
+        and never stores them (X rotates refresh tokens: the code that received them writes
+        them, once, at once). Tokens returned unchanged need no write.
+        """
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
@@ -292,14 +299,6 @@ class SocialNetwork(Protocol):
         Return once the network confirmed; ``NetworkFailure`` when it did not (the caller,
         ``bot.services.revocations``, keeps them queued and retries)."""
         ...
-
-
-class LinkedProfile(Protocol):
-    remote_id: str
-    handle: str
-    followers: int
-    instance: str
-    tokens: TokenSet
 
 
 class AccountLinker(Protocol):

@@ -189,13 +189,8 @@ async def _start_front_ends(core: Core, settings: Settings, stack: AsyncExitStac
         log.info("%s front end started", label)
 
 
-async def _start_web(
-    core: Core,
-    settings: Settings,
-    linkers: dict[Network, AccountLinker],
-    stack: AsyncExitStack,
-) -> None:
-    runner = web.AppRunner(create_web_app(core, linkers), access_log=None)  # paths hold tokens
+async def _start_web(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
+    runner = web.AppRunner(create_web_app(core), access_log=None)  # paths hold tokens
     await runner.setup()
     stack.push_async_callback(_stop, "web server", runner.cleanup)
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -262,12 +257,18 @@ async def serve(settings: Settings) -> int:
                         _stop, f"{network.value} revoker", partial(_close, adapter)
                     )
             core = build_core(
-                settings, repo, SystemClock(), secret=secret, networks=networks, revokers=revokers
+                settings,
+                repo,
+                SystemClock(),
+                secret=secret,
+                networks=networks,
+                linkers=linkers,
+                revokers=revokers,
             )
             await _start_front_ends(core, settings, stack)
             if not core.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
-            await _start_web(core, settings, linkers, stack)
+            await _start_web(core, settings, stack)
 
             stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
             scheduler = make_scheduler(core)

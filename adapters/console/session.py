@@ -21,6 +21,7 @@ from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SandboxNetwork
 from bot.app import Core
 from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, DialogState
+from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import Network
@@ -35,7 +36,6 @@ from bot.services.cards import (
     campaign_card,
     summary_line,
 )
-from bot.services.pledges import LinkedProfileData
 from bot.services.views import (
     campaign_cancelled,
     campaign_list,
@@ -242,7 +242,7 @@ class ConsoleSession:
         name = self.user.id
         followers = sandbox_followers(name)
         self.front.say(t("console.linking", handle=name, followers=followers))
-        profile = LinkedProfileData(
+        profile = LinkedProfile(
             network=Network.SANDBOX,
             instance=INSTANCE,
             remote_id=name,

@@ -110,6 +110,11 @@ def links(text: str) -> set[str]:
     return {url.rstrip(_URL_TRAILING) for url in URL_RE.findall(text)}
 
 
+def length_limit(network: Network) -> int:
+    """How long a post on ``network`` may be, as ``weighted_length`` counts it."""
+    return LIMITS[network]
+
+
 def validate_message(text: str, networks: Iterable[Network]) -> str:
     """Check a campaign message against every network it targets; return it trimmed."""
     text = text.strip()
@@ -117,7 +122,7 @@ def validate_message(text: str, networks: Iterable[Network]) -> str:
         raise InvalidInput("message.empty")
     for network in networks:
         length = weighted_length(text, network)
-        limit = LIMITS[network]
+        limit = length_limit(network)
         if length > limit:
             raise InvalidInput(
                 "message.too_long", network=network.value, length=length, limit=limit

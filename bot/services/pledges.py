@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.message_rules import validate_personalised
@@ -30,31 +30,6 @@ from bot.services.links import PledgeLinks, PledgeTicket
 from bot.services.revocations import Revocations, Unrevoked
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LinkedProfileData:
-    """An account as the network described it after authorisation."""
-
-    network: Network
-    instance: str
-    remote_id: str
-    handle: str
-    followers: int
-    tokens: TokenSet
-
-    def account(self, owner: UserRef, linked_at: datetime) -> SocialAccount:
-        """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
-        return SocialAccount(
-            owner=owner,
-            network=self.network,
-            instance=self.instance,
-            remote_id=self.remote_id,
-            handle=self.handle,
-            followers=self.followers,
-            tokens=self.tokens,
-            linked_at=linked_at,
-        )
 
 
 @dataclass(frozen=True)
@@ -131,7 +106,7 @@ class PledgeService:
         return f"{self.public_url}/pledge/{self.links.issue(campaign.ref, supporter)}"
 
     async def record(
-        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None = None
+        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None = None
     ) -> Pledge:
         """Store the linked account and the pledge; the ticket is used up here.
 
@@ -165,7 +140,7 @@ class PledgeService:
         return pledge
 
     async def _admit(
-        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None
+        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None
     ) -> _Admitted:
         """Every rule a pledge must pass, checked before anything is written."""
         campaign = await self.open_campaign(ticket.campaign_ref)
@@ -192,14 +167,14 @@ class PledgeService:
     async def _store(
         self,
         ticket: PledgeTicket,
-        profile: LinkedProfileData,
+        profile: LinkedProfile,
         admitted: _Admitted,
     ) -> tuple[SocialAccount, Pledge]:
         """Save the account (storage refuses another owner's) and its pledge, new or renewed."""
         campaign, personal = admitted.campaign, admitted.personal
         assert campaign.id is not None
         now = self.clock.now()
-        account = await self.repo.save_account(profile.account(ticket.supporter, now))
+        account = await self.repo.save_account(_account_of(profile, ticket.supporter, now))
         assert account.id is not None
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
@@ -220,7 +195,7 @@ class PledgeService:
             )
         return account, pledge
 
-    async def discard(self, owner: UserRef, profile: LinkedProfileData) -> None:
+    async def discard(self, owner: UserRef, profile: LinkedProfile) -> None:
         """Revoke tokens fetched for a pledge that was not recorded; best effort.
 
         A token equal to the one stored for that account is in use and stays (a network
@@ -236,7 +211,7 @@ class PledgeService:
         if stored is not None and stored.tokens.access_token == profile.tokens.access_token:
             return
         try:  # queued, then revoked: a failure is retried later, never dropped
-            await self.revocations.revoke_unstored(profile.account(owner, self.clock.now()))
+            await self.revocations.revoke_unstored(_account_of(profile, owner, self.clock.now()))
         except Exception:  # the refusal is what the supporter must see
             log.warning("queueing unused %s tokens for revocation failed", profile.network.value)
 
@@ -317,3 +292,17 @@ class PledgeService:
         for campaign_id in touched:
             self.cards.request(campaign_id)
         return Forgotten(accounts=erased, pledges=len(pledges), unrevoked=tuple(unrevoked))
+
+
+def _account_of(profile: LinkedProfile, owner: UserRef, linked_at: datetime) -> SocialAccount:
+    """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
+    return SocialAccount(
+        owner=owner,
+        network=profile.network,
+        instance=profile.instance,
+        remote_id=profile.remote_id,
+        handle=profile.handle,
+        followers=profile.followers,
+        tokens=profile.tokens,
+        linked_at=linked_at,
+    )

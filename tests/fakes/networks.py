@@ -3,7 +3,8 @@
 A port-level fake adapter for unit tests of the scheduler and the blast: it records
 every post (deduplicating on the idempotency key like Mastodon when asked to), answers
 with outcomes a test scripts per account, can be slow, keeps each account's timeline so
-read-back and crash recovery have something to read, and refreshes or refuses tokens.
+read-back and crash recovery have something to read, and refreshes (storing the new
+tokens, as the port says) or refuses tokens.
 The wire-level fakes (loopback HTTP servers) live next to it for adapter tests.
 """
 
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure
+from bot.ports import Clock, NetworkFailure, Repository
 
 
 @dataclass
@@ -37,6 +38,7 @@ class FakeNetwork:
 
     network: Network
     clock: Clock
+    repo: Repository  # where a refresh stores the new tokens, as the port requires
     latency: float = 0.0  # seconds per request
     dedupe: bool = False  # True: the same idempotency key posts once (Mastodon)
     followers_url: str = "https://fake.example"
@@ -137,11 +139,13 @@ class FakeNetwork:
         if account.id in self.refuse_refresh:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="invalid_grant"))
         self.refreshed.append(account.id)
-        return TokenSet(
+        tokens = TokenSet(
             access_token=f"refreshed-test-token-not-real-{account.id}",
             refresh_token="refresh-test-token-not-real",
             expires_at=self.clock.now() + timedelta(days=1),
         )
+        await self.repo.update_tokens(account.id, tokens)
+        return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
         assert account.id is not None

@@ -126,10 +126,11 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
         clock,
         secret=TEST_SECRET,
         networks=networks,
+        linkers=networks,
         front_ends=[front],
         card_delay_seconds=0,
     )
-    runner = web.AppRunner(create_web_app(core, networks), access_log=None)
+    runner = web.AppRunner(create_web_app(core), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return PledgeSite(

@@ -47,7 +47,7 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
 def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
     networks = {
         Network.SANDBOX: SandboxNetwork(clock),
-        Network.MASTODON: FakeNetwork(Network.MASTODON, clock),
+        Network.MASTODON: FakeNetwork(Network.MASTODON, clock, repo),
     }
     return build_core(
         settings, repo, clock, secret=TEST_SECRET, networks=networks, card_delay_seconds=0

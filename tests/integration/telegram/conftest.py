@@ -13,13 +13,12 @@ import pytest
 from adapters.telegram.front_end import TelegramFrontEnd
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.fakes import telegram_builders as tb
@@ -233,8 +232,8 @@ async def live_campaign(
     return await core.campaigns.approve(submitted.id, ref_of(MODERATOR))
 
 
-def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfileData:
-    return LinkedProfileData(
+def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfile:
+    return LinkedProfile(
         network=Network.SANDBOX,
         instance="sandbox",
         remote_id=remote_id,

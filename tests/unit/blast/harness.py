@@ -244,8 +244,8 @@ async def make_world(
     **overrides: Any,
 ) -> World:
     chat = RecordingFrontEnd()
-    mastodon = LiveNetwork(Network.MASTODON, clock, latency=latency, dedupe=True)
-    x = LiveNetwork(Network.X, clock, latency=latency)
+    mastodon = LiveNetwork(Network.MASTODON, clock, repo, latency=latency, dedupe=True)
+    x = LiveNetwork(Network.X, clock, repo, latency=latency)
     blast_tuning = replace(FAST_TUNING, **(tuning or {}))
     core = build_core(
         settings(**overrides),

@@ -14,14 +14,13 @@ import pytest
 
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
-from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
@@ -150,9 +149,9 @@ def supporter(number: int, language: str = "en") -> UserRef:
 
 def profile(
     number: int, network: Network = Network.MASTODON, followers: int = 10
-) -> LinkedProfileData:
+) -> LinkedProfile:
     instance = "mastodon.example" if network is Network.MASTODON else "x.com"
-    return LinkedProfileData(
+    return LinkedProfile(
         network=network,
         instance=instance,
         remote_id=f"remote-{number}",
@@ -166,7 +165,7 @@ async def pledge(
     core: Core,
     campaign: Campaign,
     who: UserRef,
-    account: LinkedProfileData | None = None,
+    account: LinkedProfile | None = None,
     message: str | None = None,
 ) -> Pledge:
     """Press Support, follow the link, authorise: what the pledge web page does."""

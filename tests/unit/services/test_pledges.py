@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Core
-from bot.domain.account import TokenSet
+from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef
-from bot.services.pledges import Forgotten, LinkedProfileData
+from bot.services.pledges import Forgotten
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
@@ -240,7 +240,7 @@ async def test_a_link_pledges_once(core: Core, live: Make) -> None:
     assert await supporters(core, campaign) == 1
 
 
-def fresh(number: int, network: Network = Network.MASTODON) -> LinkedProfileData:
+def fresh(number: int, network: Network = Network.MASTODON) -> LinkedProfile:
     """The account of ``profile(number)`` authorised again: new tokens from the network."""
     return replace(profile(number, network), tokens=TokenSet(f"test-token-not-real-{number}-new"))
 
