@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.dialog import DialogRules
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import Network
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.services.campaigns import CampaignService
@@ -41,10 +41,6 @@ class Core:
     tap_links: TapLinks
     revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
-
-    @property
-    def delivery_modes(self) -> Mapping[Network, DeliveryMode]:
-        return self.pledges.delivery_modes
 
     def dialog_rules(self) -> DialogRules:
         return DialogRules(

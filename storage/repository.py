@@ -50,18 +50,16 @@ FromRow = Callable[[rows.Row, rows.Codec], T]
 INSERT_CAMPAIGN = statements.insert(
     "campaigns",
     rows.CAMPAIGN_COLUMNS,
-    "numeric",
     suffix="ON CONFLICT (ref) DO NOTHING RETURNING *",
 )
-UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS, "numeric")
-INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, "numeric", suffix="RETURNING *")
+UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS)
+INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, suffix="RETURNING *")
 # a token write (here, in update_tokens, or a revocation) bumps tokens_version: that number
 # is the account's change marker (account_stamps). The owner never changes: an account that
 # belongs to another person is left as it is and no row comes back (see _owned_by).
 UPSERT_ACCOUNT = statements.insert(
     "accounts",
     rows.ACCOUNT_COLUMNS,
-    "numeric",
     suffix=(
         "ON CONFLICT (network, instance, remote_id) DO UPDATE SET "
         "owner_name = excluded.owner_name, owner_language = excluded.owner_language, "
@@ -76,10 +74,9 @@ UPSERT_ACCOUNT = statements.insert(
 INSERT_PLEDGE = statements.insert(
     "pledges",
     rows.PLEDGE_COLUMNS,
-    "numeric",
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
-UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
+UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS)
 
 # An account's tokens are still needed while one of its pledges is PLEDGED in a campaign
 # that is live or launching, or launched and not yet reported (tap read-back reads with them).

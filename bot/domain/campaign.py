@@ -68,7 +68,6 @@ class LaunchDecision(StrEnum):
     MISSED = "missed"
 
 
-OPEN_FOR_PLEDGES = frozenset({CampaignStatus.LIVE})
 NOT_YET_LAUNCHED = frozenset(
     {CampaignStatus.DRAFT, CampaignStatus.PENDING_REVIEW, CampaignStatus.LIVE}
 )
@@ -108,6 +107,10 @@ class Campaign:
         return self.status is CampaignStatus.LIVE or (
             self.status is CampaignStatus.LAUNCHING and self.launch_decision is None
         )
+
+    def open_for_pledges(self, now: datetime) -> bool:
+        """Pledges are taken, and withdrawn, while LIVE and before the launch moment."""
+        return self.status is CampaignStatus.LIVE and self.launch_at > now
 
     def goal_met(self, supporters: int) -> bool:
         """``supporters`` are people, however many accounts each pledged."""

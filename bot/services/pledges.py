@@ -94,8 +94,8 @@ class PledgeService:
         return campaign
 
     def ensure_open(self, campaign: Campaign) -> None:
-        """Pledges are open while the campaign is live and its launch moment is ahead."""
-        if campaign.status is CampaignStatus.LIVE and campaign.launch_at > self.clock.now():
+        """Refuse unless the campaign takes pledges (``Campaign.open_for_pledges``)."""
+        if campaign.open_for_pledges(self.clock.now()):
             return
         launching_or_past = {
             CampaignStatus.LIVE,
@@ -288,7 +288,7 @@ class PledgeService:
         """Withdraw the supporter's pledges to one campaign before launch; return how many."""
         campaign = await self.campaigns.get(ref)
         assert campaign.id is not None
-        if campaign.status is not CampaignStatus.LIVE or campaign.launch_at <= self.clock.now():
+        if not campaign.open_for_pledges(self.clock.now()):  # the rule pledges follow
             raise DomainError("unpledge.too_late", title=campaign.title)
         mine = [
             p

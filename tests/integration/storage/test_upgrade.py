@@ -37,7 +37,7 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert await repo.schema_version() == 0
     first_step = migrations.load_steps(repo.dialect)[0]
     assert await repo.apply_step(first_step)
-    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, "numeric", suffix="RETURNING id")
+    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
     async with repo.transaction() as db:  # as the first schema's code stored them
         old = [
             await db.fetch_one(insert, *rows.account_values(account(owner, remote), repo._codec))
@@ -73,13 +73,9 @@ async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int
         for step in migrations.load_steps(repo.dialect)[:2]:
             assert await repo.apply_step(step)
         followers = rows.ACCOUNT_COLUMNS.index("followers")
-        insert = statements.insert(
-            "accounts", rows.ACCOUNT_COLUMNS, "numeric", suffix="RETURNING id"
-        )
+        insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
         old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
-        insert_campaign = statements.insert(
-            "campaigns", old_columns, "numeric", suffix="RETURNING id"
-        )
+        insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
         launching = campaign(status=CampaignStatus.LAUNCHING)
         async with repo.transaction() as db:  # as the older code could store them
             ids = []
