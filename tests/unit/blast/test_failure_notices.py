@@ -9,7 +9,7 @@ from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import MessageRef, UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, FlakyRepository, make_world
 
 NOTICES = ("blast.failed_revoked", "blast.failed_rejected")

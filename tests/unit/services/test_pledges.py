@@ -16,8 +16,8 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef
 from bot.services.pledges import Forgotten, LinkedProfileData
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
     GROUP,
     MESSAGE,
