@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,9 +93,10 @@ class Campaign:
     reject_reason: str | None = None
     status_changed_at: datetime | None = None
     version: int = 0
-    notes: dict[str, str] = field(default_factory=dict)
     launch_decision: LaunchDecision | None = None
     launch_supporters: int | None = None  # the count the launch decision was taken on
+    late_minutes: int = 0  # how late the launch went out (whole minutes; 0: on time)
+    tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
 
     @property
     def no_minimum(self) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.errors import DomainError, NotFound
+from bot.domain.events import EventKind
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import Button, OutgoingMessage
@@ -252,7 +253,8 @@ class PledgeService:
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [
-            await self.repo.claim_event(campaign.id, f"milestone:{m}", now) for m in crossed
+            await self.repo.claim_event(campaign.id, EventKind.MILESTONE, now, subject=m)
+            for m in crossed
         ]
         if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
             return

@@ -15,9 +15,9 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.app import Core
-from bot.blast.report import TAP_OPENED_PREFIX
 from bot.domain.campaign import NOT_YET_LAUNCHED, CampaignStatus
 from bot.domain.errors import DomainError
+from bot.domain.events import EventKind
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
 from bot.web.rendering import Page
@@ -88,7 +88,7 @@ class TapRedirects:
             return
         try:
             first = await self.core.repo.claim_event(
-                campaign_id, f"{TAP_OPENED_PREFIX}{pledge_id}", self.core.clock.now()
+                campaign_id, EventKind.TAP_OPENED, self.core.clock.now(), subject=pledge_id
             )
         except Exception:
             log.exception("could not record the opening of tap link of pledge %s", pledge_id)
