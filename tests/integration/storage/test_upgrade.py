@@ -65,15 +65,25 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert (await repo.account_stamps(ids))[ids[1]] not in (stamps[ids[1]], changed[ids[1]])
 
 
-async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int) -> None:
-    """Accounts stored before counts were clamped, and a campaign LAUNCHING before goal
-    decisions were recorded: the upgrade clamps the first and leaves the second to decide."""
+async def _at_step(url: str, cipher: TokenCipher, version: int) -> SqlRepository:
+    """A repository on an empty database brought up to step ``version`` only."""
     repo = await open_repository(url, cipher, migrate=False)
     assert isinstance(repo, SqlRepository)
     try:
         await repo.schema_version()
-        for step in migrations.load_steps(repo.dialect)[:2]:
+        for step in migrations.load_steps(repo.dialect)[:version]:
             assert await repo.apply_step(step)
+    except BaseException:
+        await repo.close()
+        raise
+    return repo
+
+
+async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int) -> None:
+    """Accounts stored before counts were clamped, and a campaign LAUNCHING before goal
+    decisions were recorded: the upgrade clamps the first and leaves the second to decide."""
+    repo = await _at_step(url, cipher, 2)
+    try:
         followers = rows.ACCOUNT_COLUMNS.index("followers")
         insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
         old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
@@ -113,18 +123,22 @@ async def test_postgres_upgrade_clamps_follower_counts(
     await _upgrade_with_absurd_counts(postgres_schema_url, cipher, 2**31 - 1)  # its INTEGER
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def old_database(request: pytest.FixtureRequest) -> str:
+    """An empty database on each back end, for a test to build an old schema in."""
+    if request.param == "sqlite":
+        return "sqlite:///:memory:"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
 OLD_EVENTS = ("milestone:25", "milestone:100", "tap:7", "tap:12", "report", "failure_notices")
 
 
 async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
     """Options kept in the notes JSON become columns, and event names counted by prefix
     become a kind and a subject, for the rows stored before step 6."""
-    repo = await open_repository(url, cipher, migrate=False)
-    assert isinstance(repo, SqlRepository)
+    repo = await _at_step(url, cipher, 5)
     try:
-        await repo.schema_version()
-        for step in migrations.load_steps(repo.dialect)[:5]:
-            assert await repo.apply_step(step)
         options = rows.CAMPAIGN_COLUMNS.index("late_minutes")
         old_columns = (*rows.CAMPAIGN_COLUMNS[:options], "notes")
         insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
@@ -170,12 +184,5 @@ async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
         await repo.close()
 
 
-async def test_sqlite_upgrade_types_notes_and_events(cipher: TokenCipher) -> None:
-    await _upgrade_notes_and_event_names("sqlite:///:memory:", cipher)
-
-
-@pytest.mark.postgres
-async def test_postgres_upgrade_types_notes_and_events(
-    postgres_schema_url: str, cipher: TokenCipher
-) -> None:
-    await _upgrade_notes_and_event_names(postgres_schema_url, cipher)
+async def test_upgrade_types_notes_and_events(old_database: str, cipher: TokenCipher) -> None:
+    await _upgrade_notes_and_event_names(old_database, cipher)
