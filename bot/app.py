@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.dialog import DialogRules
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import Network
 from bot.notifier import Notifier
 from bot.ports import AccountLinker, ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.services.campaigns import CampaignService
@@ -45,10 +45,6 @@ class Core:
     pledge_flow: PledgeFlow
     revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
-
-    @property
-    def delivery_modes(self) -> Mapping[Network, DeliveryMode]:
-        return self.pledges.delivery_modes
 
     def dialog_rules(self) -> DialogRules:
         return DialogRules(

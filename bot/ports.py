@@ -6,13 +6,14 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.events import EventKind
 from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
@@ -42,13 +43,13 @@ class Repository(Protocol):
         ...
 
     async def decide_launch(
-        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+        self, campaign_id: int, at: datetime, late_minutes: int | None = None
     ) -> Campaign | None:
         """Take the launch's goal decision, once, in one transaction with the row locked.
 
         If the stored campaign awaits a decision (LIVE, or LAUNCHING without one), count
         its supporters (people, from the pledges not withdrawn), apply
-        ``bot.domain.campaign.decide_launch`` at ``at``, merge ``notes`` into its notes and
+        ``bot.domain.campaign.decide_launch`` at ``at``, set ``late_minutes`` (unless None) and
         save it with the version check; return what is stored. A campaign already decided,
         or in any other status, is returned as stored, unchanged; None if there is none.
         Every path that delivers goes through this, so the decision is never taken twice.
@@ -181,12 +182,23 @@ class Repository(Protocol):
         """Store the blast's results for many pledges in one transaction (no version check)."""
         ...
 
-    # once-only events (milestones, reminders, reports)
-    async def claim_event(self, campaign_id: int, name: str, at: datetime) -> bool:
-        """True the first time ``name`` is claimed for this campaign, False after."""
+    # once-only events (milestones, reminders, reports, tap links opened)
+    async def claim_event(
+        self, campaign_id: int, kind: EventKind, at: datetime, subject: int | None = None
+    ) -> bool:
+        """True the first time ``kind`` (with ``subject``) is claimed for this campaign,
+        False after."""
         ...
 
-    async def events_of(self, campaign_id: int) -> set[str]: ...
+    async def event_claimed(
+        self, campaign_id: int, kind: EventKind, subject: int | None = None
+    ) -> bool:
+        """Whether ``kind`` (with ``subject``) was claimed for this campaign already."""
+        ...
+
+    async def count_events(self, campaign_id: int, kind: EventKind) -> int:
+        """How many events of ``kind`` were claimed for this campaign, whatever the subject."""
+        ...
 
     # single-use link nonces
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:

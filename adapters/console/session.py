@@ -72,7 +72,7 @@ class ConsoleSession:
         front: ConsoleFrontEnd,
         sandbox: SandboxNetwork,
         clock: ShiftableClock,
-        scheduler: LaunchControl | None,
+        scheduler: LaunchControl,
         *,
         persona_name: str = "you",
     ) -> None:
@@ -314,9 +314,6 @@ class ConsoleSession:
 
     async def catch_up(self) -> None:
         """Let the scheduler run everything that became due, and wait until it is done."""
-        if self.scheduler is None:
-            self.front.say(t("console.no_scheduler"))
-            return
         await self.scheduler.sync()
         await self.scheduler.wait_idle()
         await self.core.cards.flush()

@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.errors import DomainError, NotFound
+from bot.domain.events import EventKind
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import Button, OutgoingMessage
@@ -69,8 +70,8 @@ class PledgeService:
         return campaign
 
     def ensure_open(self, campaign: Campaign) -> None:
-        """Pledges are open while the campaign is live and its launch moment is ahead."""
-        if campaign.status is CampaignStatus.LIVE and campaign.launch_at > self.clock.now():
+        """Refuse unless the campaign takes pledges (``Campaign.open_for_pledges``)."""
+        if campaign.open_for_pledges(self.clock.now()):
             return
         launching_or_past = {
             CampaignStatus.LIVE,
@@ -227,7 +228,8 @@ class PledgeService:
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [
-            await self.repo.claim_event(campaign.id, f"milestone:{m}", now) for m in crossed
+            await self.repo.claim_event(campaign.id, EventKind.MILESTONE, now, subject=m)
+            for m in crossed
         ]
         if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
             return
@@ -263,7 +265,7 @@ class PledgeService:
         """Withdraw the supporter's pledges to one campaign before launch; return how many."""
         campaign = await self.campaigns.get(ref)
         assert campaign.id is not None
-        if campaign.status is not CampaignStatus.LIVE or campaign.launch_at <= self.clock.now():
+        if not campaign.open_for_pledges(self.clock.now()):  # the rule pledges follow
             raise DomainError("unpledge.too_late", title=campaign.title)
         mine = [
             p

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.blast.report import TAP_OPENED_PREFIX
 from bot.domain.campaign import NOT_YET_LAUNCHED, CampaignStatus
 from bot.domain.errors import DomainError
+from bot.domain.events import EventKind
 from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
@@ -114,7 +114,7 @@ class TapService:
             return
         try:
             first = await self._repo.claim_event(
-                campaign_id, f"{TAP_OPENED_PREFIX}{pledge_id}", self._clock.now()
+                campaign_id, EventKind.TAP_OPENED, self._clock.now(), subject=pledge_id
             )
         except Exception:
             log.exception("could not record the opening of tap link of pledge %s", pledge_id)

@@ -27,6 +27,7 @@ from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.refs import UserRef
@@ -191,7 +192,7 @@ async def test_a_blast_killed_midway_resumes_and_posts_every_pledge_exactly_once
         try:
 
             async def reported() -> bool:
-                return "report" in await repo.events_of(campaign.id or 0)
+                return await repo.event_claimed(campaign.id or 0, EventKind.REPORT)
 
             await wait_for(reported, "the blast to finish and report", second)
             second.send_signal(signal.SIGTERM)

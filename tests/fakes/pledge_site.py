@@ -23,9 +23,9 @@ from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from bot.web import create_web_app
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 

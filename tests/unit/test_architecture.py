@@ -1,8 +1,12 @@
-"""The core imports no chat SDK, social SDK or database driver (ports and adapters)."""
+"""The core imports no chat SDK, social SDK or database driver (ports and adapters), and
+the unit tier of the tests loads no database driver either."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 FORBIDDEN = {
@@ -47,3 +51,34 @@ def test_sql_lives_only_in_storage() -> None:
         for path in (root / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8").upper()
             assert "SELECT " not in text or "FROM " not in text, f"SQL in {path}"
+
+
+DRIVERS = ("aiosqlite", "asyncpg", "sqlite3", "psycopg", "psycopg2")
+_IMPORT_UNIT_TIER = """
+import importlib, json, pathlib, sys
+root = pathlib.Path.cwd()
+modules = ["tests.conftest"] + [
+    ".".join(path.relative_to(root).with_suffix("").parts)
+    for path in sorted((root / "tests" / "unit").rglob("*.py"))
+]
+for name in modules:
+    importlib.import_module(name)
+print(json.dumps({"modules": len(modules), "drivers": sorted(set(sys.modules) & DRIVERS)}))
+"""
+
+
+def test_the_unit_tier_imports_no_database_driver() -> None:
+    """Collecting the unit tier (its test modules, helpers and every conftest above them)
+    loads no database driver, so the core's tests run where no driver is installed."""
+    script = f"DRIVERS = {set(DRIVERS)!r}\n{_IMPORT_UNIT_TIER}"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=CORE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["modules"] > 50  # the walk did find the tier
+    assert found["drivers"] == []

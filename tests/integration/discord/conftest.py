@@ -20,8 +20,8 @@ from bot.app import Core, build_core
 from bot.domain.networks import Network
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.networks import FakeNetwork
 

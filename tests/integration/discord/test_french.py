@@ -9,7 +9,7 @@ from bot.dialog import CampaignDraft
 from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,

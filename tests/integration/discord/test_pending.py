@@ -15,8 +15,8 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
+from bot.testing.clock import FakeClock
 from tests.fakes import discord_builders as b
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,

@@ -14,7 +14,7 @@ from adapters.networks.mastodon import MastodonNetwork
 from adapters.networks.x import XNetwork
 from bot.domain.account import LinkedProfile
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.integration.networks.conftest import settings_for

@@ -17,7 +17,7 @@ from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.x_api import FakeX
 from tests.integration.networks.conftest import OWNER, settings_for, stored_x_account
 

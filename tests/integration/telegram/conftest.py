@@ -20,9 +20,9 @@ from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 
 JSON = dict

@@ -10,7 +10,7 @@ from bot.app import Core
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     GROUP,

@@ -12,7 +12,7 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
 from bot.domain.text import t
 from bot.i18n import render
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     LISTED_MODERATOR,

@@ -8,8 +8,8 @@ from bot.app import Core
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
+from bot.testing.clock import FakeClock
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,

@@ -10,8 +10,8 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     LISTED_MODERATOR,

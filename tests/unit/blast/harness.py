@@ -26,8 +26,8 @@ from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.ports import Repository
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.networks import FakeNetwork
 
 SECRET = "test-secret-not-real-0123456789abcdef"

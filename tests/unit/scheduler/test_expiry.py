@@ -9,7 +9,7 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import MESSAGE, ORGANISER, World, make_world
 
 MODERATOR = UserRef("test", "900", "Mo", "en")

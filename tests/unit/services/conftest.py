@@ -22,8 +22,8 @@ from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 
 SECRET = "test-secret-not-real-0123456789abcdef"
 ORGANISER = UserRef("test", "100", "Olga", "en")

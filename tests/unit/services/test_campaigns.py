@@ -16,8 +16,8 @@ from bot.domain.errors import DomainError, NotAllowed, NotFound
 from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
     GROUP,
     MODERATOR,

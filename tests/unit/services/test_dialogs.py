@@ -9,8 +9,8 @@ from bot.app import Core
 from bot.dialog import ACTION_PREFIX, DialogState, Step
 from bot.domain.campaign import CampaignStatus
 from bot.domain.networks import Network
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import GROUP, MESSAGE, ORGANISER, RecordingNetwork
 
 LAUNCH = "2030-01-20 18:00"  # the clock starts at 2030-01-15 12:00 UTC; the zone is UTC

@@ -15,8 +15,8 @@ from bot.i18n import render
 from bot.ports import Repository
 from bot.services.views import PENDING_SHOWN, pending_list
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import MODERATOR, ORGANISER, SECRET, draft
 
 Make = Callable[..., Awaitable[Campaign]]

@@ -12,12 +12,13 @@ from bot.app import Core
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
+from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef
 from bot.services.pledges import Forgotten
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
     GROUP,
     MESSAGE,
@@ -133,12 +134,8 @@ async def test_milestones_are_announced_once_each_in_promoted_chats(
         "goal": 4,
         "ref": campaign.ref,
     }
-    assert await core.repo.events_of(campaign.id or 0) >= {
-        "milestone:25",
-        "milestone:50",
-        "milestone:75",
-        "milestone:100",
-    }
+    for percent in (25, 50, 75, 100):
+        assert await core.repo.event_claimed(campaign.id or 0, EventKind.MILESTONE, percent)
 
 
 async def test_a_pledge_crossing_several_milestones_announces_only_the_highest(

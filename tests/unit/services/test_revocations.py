@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.app import Core
 from bot.domain.networks import Network
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import (
     ORGANISER,
     RecordingNetwork,
