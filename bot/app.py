@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.dialog import DialogRules
 from bot.domain.networks import DeliveryMode, Network
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
@@ -19,6 +18,7 @@ from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
+from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
@@ -35,6 +35,7 @@ class Core:
     notifier: Notifier
     cards: CardUpdater
     campaigns: CampaignService
+    moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
     links: PledgeLinks
@@ -45,16 +46,6 @@ class Core:
     @property
     def delivery_modes(self) -> Mapping[Network, DeliveryMode]:
         return self.pledges.delivery_modes
-
-    def dialog_rules(self) -> DialogRules:
-        return DialogRules(
-            now=self.clock.now(),
-            tz=self.settings.timezone,
-            min_lead=timedelta(minutes=self.settings.min_lead_minutes),
-            networks=tuple(
-                n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in self.networks
-            ),
-        )
 
 
 def build_core(
@@ -87,15 +78,17 @@ def build_core(
     pledges = PledgeService(
         repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
     )
-    core = Core(
+    offered = tuple(n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in networks)
+    return Core(
         settings=settings,
         repo=repo,
         clock=clock,
         notifier=notifier,
         cards=cards,
         campaigns=campaigns,
+        moderation=ModerationService(repo, clock, notifier, campaigns),
         pledges=pledges,
-        dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
+        dialogs=DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered),
         links=links,
         tap_links=TapLinks(
             secret,
@@ -106,4 +99,3 @@ def build_core(
         revocations=revocations,
         networks=dict(networks),
     )
-    return core

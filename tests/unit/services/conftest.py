@@ -139,7 +139,7 @@ def live(
     async def make(**kwargs: object) -> Campaign:
         campaign = await submitted(**kwargs)
         assert campaign.id is not None
-        return await core.campaigns.approve(campaign.id, MODERATOR)
+        return await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
 
     return make
 
