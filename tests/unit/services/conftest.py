@@ -144,6 +144,11 @@ def live(
     return make
 
 
+def edits(front: RecordingFrontEnd) -> list[str]:
+    """Where the core edited a message, in order."""
+    return [s.where for s in front.sent if s.where.startswith("edit:")]
+
+
 def supporter(number: int, language: str = "en") -> UserRef:
     return UserRef("test", str(number), f"Supporter {number}", language)
 
