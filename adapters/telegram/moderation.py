@@ -11,8 +11,6 @@ waits, with the same buttons. The core decides the race when two moderators act 
 
 from __future__ import annotations
 
-import logging
-
 from telegram import ForceReply, Update
 from telegram.ext import (
     BaseHandler,
@@ -27,8 +25,6 @@ from bot.domain.campaign import Campaign
 from bot.domain.text import t
 from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
 from bot.services.views import approved, pending_list, rejected
-
-log = logging.getLogger(__name__)
 
 
 class ModerationHandlers:
