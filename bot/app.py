@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.dialog import DialogRules
 from bot.domain.networks import Network
 from bot.notifier import Notifier
 from bot.ports import AccountLinker, ChatFrontEnd, Clock, Repository, SocialNetwork
@@ -19,6 +18,7 @@ from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
+from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.revocations import Revocations
@@ -37,6 +37,7 @@ class Core:
     notifier: Notifier
     cards: CardUpdater
     campaigns: CampaignService
+    moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
     links: PledgeLinks
@@ -45,16 +46,6 @@ class Core:
     pledge_flow: PledgeFlow
     revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
-
-    def dialog_rules(self) -> DialogRules:
-        return DialogRules(
-            now=self.clock.now(),
-            tz=self.settings.timezone,
-            min_lead=timedelta(minutes=self.settings.min_lead_minutes),
-            networks=tuple(
-                n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in self.networks
-            ),
-        )
 
 
 def build_core(
@@ -103,15 +94,21 @@ def build_core(
         networks=offered,
         public_url=settings.public_url,
     )
-    core = Core(
+    dialog_networks = tuple(
+        n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in networks
+    )
+    return Core(
         settings=settings,
         repo=repo,
         clock=clock,
         notifier=notifier,
         cards=cards,
         campaigns=campaigns,
+        moderation=ModerationService(repo, clock, notifier, campaigns),
         pledges=pledges,
-        dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
+        dialogs=DialogService(
+            repo, campaigns, clock, settings.timezone, min_lead, dialog_networks
+        ),
         links=links,
         tap_links=tap_links,
         taps=TapService(repo, clock, tap_links, offered),
@@ -119,4 +116,3 @@ def build_core(
         revocations=revocations,
         networks=offered,
     )
-    return core

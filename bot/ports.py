@@ -14,6 +14,7 @@ from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, 
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.events import EventKind
+from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
@@ -214,6 +215,17 @@ class Repository(Protocol):
     async def load_dialog(self, user_key: str) -> dict[str, Any] | None: ...
     async def delete_dialog(self, user_key: str) -> None: ...
 
+    # rejections waiting for the moderator's reason, one per moderator
+    async def save_pending_reason(self, pending: PendingReason) -> None:
+        """Store ``pending``, replacing any the same moderator had."""
+        ...
+
+    async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
+        """The moderator's pending rejection unless it expired by ``now``."""
+        ...
+
+    async def drop_pending_reason(self, moderator_key: str) -> None: ...
+
     # OAuth round trips in flight
     async def save_oauth_state(
         self, state: str, data: dict[str, Any], expires_at: datetime
@@ -224,8 +236,9 @@ class Repository(Protocol):
 
     # clean-up
     async def purge_expired(self, now: datetime) -> int:
-        """Delete OAuth states and used-nonce rows that expired by ``now`` (a used nonce's
-        link is refused as expired by then); return how many rows went."""
+        """Delete OAuth states, used-nonce rows and pending reject reasons that expired by
+        ``now`` (a used nonce's link is refused as expired by then); return how many rows
+        went."""
         ...
 
     # Mastodon app registrations, one per instance

@@ -23,6 +23,7 @@ from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, StaleUpdate
 from bot.domain.events import EventKind
+from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
@@ -677,6 +678,41 @@ class SqlRepository(Generic[SessionT]):
         async with self.transaction() as db:
             await db.execute("DELETE FROM dialogs WHERE user_key = $1", user_key)
 
+    # pending reject reasons -----------------------------------------------------------
+
+    async def save_pending_reason(self, pending: PendingReason) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO pending_reject_reasons "
+                "(moderator_key, campaign_id, prompt_id, expires_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (moderator_key) DO UPDATE SET campaign_id = excluded.campaign_id, "
+                "prompt_id = excluded.prompt_id, expires_at = excluded.expires_at",
+                pending.moderator_key,
+                pending.campaign_id,
+                pending.prompt_id,
+                self._codec.time_in(pending.expires_at),
+            )
+
+    async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT campaign_id, prompt_id, expires_at FROM pending_reject_reasons "
+                "WHERE moderator_key = $1 AND expires_at > $2",
+                moderator_key,
+                self._codec.time_in(now),
+            )
+        if row is None:
+            return None
+        expires_at = self._codec.time_out(row["expires_at"])
+        assert expires_at is not None
+        return PendingReason(moderator_key, row["campaign_id"], row["prompt_id"], expires_at)
+
+    async def drop_pending_reason(self, moderator_key: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM pending_reject_reasons WHERE moderator_key = $1", moderator_key
+            )
+
     # OAuth states ---------------------------------------------------------------------
 
     async def save_oauth_state(
@@ -714,7 +750,12 @@ class SqlRepository(Generic[SessionT]):
             nonces = await db.fetch_all(
                 "DELETE FROM used_nonces WHERE expires_at <= $1 RETURNING nonce", moment
             )
-        return len(states) + len(nonces)
+            reasons = await db.fetch_all(
+                "DELETE FROM pending_reject_reasons WHERE expires_at <= $1 "
+                "RETURNING moderator_key",
+                moment,
+            )
+        return len(states) + len(nonces) + len(reasons)
 
     # Mastodon apps --------------------------------------------------------------------
 

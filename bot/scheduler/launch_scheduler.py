@@ -283,7 +283,7 @@ class LaunchScheduler:
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
         elif event is Event.EXPIRE and status is CampaignStatus.PENDING_REVIEW:
-            await core.campaigns.expire(campaign.id)
+            await core.moderation.expire(campaign.id)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision

@@ -125,7 +125,7 @@ async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
     )
     submitted = await core.campaigns.submit(draft, ORGANISER)
     assert submitted.id is not None
-    live = await core.campaigns.approve(submitted.id, MODERATOR)
+    live = await core.moderation.approve(submitted.id, MODERATOR, may_moderate=True)
     now = datetime.now(UTC)
     for n, remote in enumerate(fake.create_accounts(PLEDGES)):
         person = UserRef("console", f"s{n}", f"Supporter {n}")

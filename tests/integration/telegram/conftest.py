@@ -229,7 +229,7 @@ async def live_campaign(
     )
     submitted = await core.campaigns.submit(draft, ref_of(ORGANISER))
     assert submitted.id is not None
-    return await core.campaigns.approve(submitted.id, ref_of(MODERATOR))
+    return await core.moderation.approve(submitted.id, ref_of(MODERATOR), may_moderate=True)
 
 
 def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfile:

@@ -83,7 +83,7 @@ async def test_from_newcampaign_to_a_pledge(
     # a stranger presses Approve: an alert, and nothing changes
     refused = await tg.press(STRANGER, card, f"approve:{campaign.id}")
     assert refused.params["show_alert"] is True
-    assert refused.params["text"] == render(t("telegram.not_moderator"), "en")
+    assert refused.params["text"] == render(t("moderation.not_moderator"), "en")
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
     assert api.messages[(MODERATION_CHAT["id"], card["message_id"])]["text"] == card_call.text
 

@@ -91,7 +91,7 @@ async def test_strangers_cannot_reject(
     since = api.mark()
     answered = await tg.press(STRANGER, card, f"reject:{campaign.id}")
     assert answered.params["show_alert"] is True
-    assert answered.params["text"] == render(t("telegram.not_moderator"), "en")
+    assert answered.params["text"] == render(t("moderation.not_moderator"), "en")
     assert api.find("sendMessage", since=since) == []
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
 

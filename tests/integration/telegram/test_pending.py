@@ -97,7 +97,7 @@ async def test_an_expired_campaign_closes_its_card_and_tells_the_organiser(
 
     since = api.mark()
     clock.set(campaign.launch_at)
-    await core.campaigns.expire(campaign.id)
+    await core.moderation.expire(campaign.id)
     edited = await api.wait_for(
         "editMessageText", lambda c: c.params["message_id"] == card["message_id"], since=since
     )

@@ -39,7 +39,7 @@ async def test_approval_replaces_the_expiry_by_the_launch_timers(
     world = await make_world(repo, clock)
     campaign = await submit(world)
     assert campaign.id is not None
-    await world.core.campaigns.approve(campaign.id, MODERATOR)
+    await world.core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
     armed = world.scheduler.armed()
     assert f"campaign:{campaign.id}:expire" not in armed
     assert f"campaign:{campaign.id}:launch" in armed
@@ -51,7 +51,7 @@ async def test_rejection_drops_the_expiry(repo: Repository, clock: FakeClock) ->
     world = await make_world(repo, clock)
     campaign = await submit(world)
     assert campaign.id is not None
-    await world.core.campaigns.reject(campaign.id, MODERATOR, "off topic")
+    await world.core.moderation.reject(campaign.id, MODERATOR, "off topic", may_moderate=True)
     assert world.scheduler.armed() == {}
 
 

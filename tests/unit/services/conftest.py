@@ -138,9 +138,14 @@ def live(
     async def make(**kwargs: object) -> Campaign:
         campaign = await submitted(**kwargs)
         assert campaign.id is not None
-        return await core.campaigns.approve(campaign.id, MODERATOR)
+        return await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
 
     return make
+
+
+def edits(front: RecordingFrontEnd) -> list[str]:
+    """Where the core edited a message, in order."""
+    return [s.where for s in front.sent if s.where.startswith("edit:")]
 
 
 def supporter(number: int, language: str = "en") -> UserRef:

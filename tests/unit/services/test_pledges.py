@@ -181,7 +181,7 @@ async def test_a_burst_of_pledges_edits_each_card_once(
 ) -> None:
     core = make_core(card_delay_seconds=3600)  # nothing refreshes on its own during the test
     campaign = await core.campaigns.submit(draft(clock, goal=100), ORGANISER, GROUP)
-    campaign = await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    campaign = await core.moderation.approve(campaign.id or 0, MODERATOR, may_moderate=True)
     await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     other_group = ChatRef("test", "group-2")
     await core.campaigns.promote(campaign.ref, other_group, ORGANISER, requester_is_admin=True)
