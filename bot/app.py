@@ -16,6 +16,7 @@ from bot.notifier import Notifier
 from bot.ports import AccountLinker, ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
+from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
 from bot.services.moderation import ModerationService
@@ -46,6 +47,18 @@ class Core:
     pledge_flow: PledgeFlow
     revocations: Revocations
     networks: dict[Network, SocialNetwork] = field(default_factory=dict)
+
+    @property
+    def chat(self) -> ChatServices:
+        """The bundle a chat front end is built with."""
+        return ChatServices(
+            settings=self.settings,
+            clock=self.clock,
+            campaigns=self.campaigns,
+            moderation=self.moderation,
+            pledges=self.pledges,
+            dialogs=self.dialogs,
+        )
 
 
 def build_core(
