@@ -1,5 +1,6 @@
-"""The core imports no chat SDK, social SDK or database driver (ports and adapters), and
-the unit tier of the tests loads no database driver either."""
+"""The core imports no chat SDK, social SDK or database driver (ports and adapters), no
+adapter imports the composition root, and the unit tier of the tests loads no database
+driver either."""
 
 from __future__ import annotations
 
@@ -43,6 +44,32 @@ def test_core_imports_no_platform_sdk_or_driver() -> None:
         if _imports(path) & FORBIDDEN
     }
     assert offenders == {}
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, in full (``bot.app`` for ``from bot.app import X``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_adapter_imports_the_composition_root() -> None:
+    """Front ends are handed the services they call; none reaches for ``bot.app``."""
+    adapters = CORE.parent / "adapters"
+    offenders = sorted(
+        str(path.relative_to(CORE.parent))
+        for path in adapters.rglob("*.py")
+        if any(
+            name == "bot.app" or name.startswith("bot.app.") for name in _modules_imported(path)
+        )
+    )
+    assert offenders == []
 
 
 def test_sql_lives_only_in_storage() -> None:

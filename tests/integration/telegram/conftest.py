@@ -1,6 +1,7 @@
-"""Fixtures for the Telegram front end: the loopback Bot API, a real core on SQLite, the
-real ``TelegramFrontEnd`` polling it, the cast of people and chats, and a driver that
-says things and presses buttons the way Telegram clients do."""
+"""Fixtures for the Telegram front end: the loopback Bot API, a real core on SQLite built
+with the real ``TelegramOutbound``, the real ``TelegramInbound`` polling it, the cast of
+people and chats, and a driver that says things and presses buttons the way Telegram
+clients do."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from telegram.ext import Application
 
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
+from adapters.telegram.outbound import TelegramOutbound
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
@@ -107,21 +111,52 @@ def networks() -> dict[Network, StubNetwork]:
 
 
 @pytest.fixture
+def application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    return build_application(settings)
+
+
+@pytest.fixture
+def outbound(settings: Settings, application: Application) -> TelegramOutbound:  # type: ignore[type-arg]
+    return TelegramOutbound(settings, application.bot)
+
+
+def telegram_core(
+    settings: Settings,
+    repo: Repository,
+    clock: FakeClock,
+    outbound: TelegramOutbound,
+    networks: dict[Network, StubNetwork],
+) -> Core:
+    """A core whose only chat front end is Telegram's ``outbound`` side."""
+    return build_core(
+        settings,
+        repo,
+        clock,
+        secret=TEST_SECRET,
+        networks=networks,
+        front_ends=[outbound],
+        card_delay_seconds=0,
+    )
+
+
+@pytest.fixture
 def core(
     settings: Settings,
     repo: Repository,
     clock: FakeClock,
     networks: dict[Network, StubNetwork],
+    outbound: TelegramOutbound,
 ) -> Core:
-    return build_core(
-        settings, repo, clock, secret=TEST_SECRET, networks=networks, card_delay_seconds=0
-    )
+    return telegram_core(settings, repo, clock, outbound, networks)
 
 
 @pytest.fixture
-async def front_end(core: Core, api: FakeTelegramApi) -> AsyncIterator[TelegramFrontEnd]:
-    front = TelegramFrontEnd(core, poll_timeout=2)
-    core.notifier.register(front)
+async def front_end(
+    core: Core,
+    application: Application,  # type: ignore[type-arg]
+    api: FakeTelegramApi,
+) -> AsyncIterator[TelegramInbound]:
+    front = TelegramInbound(application, core.chat, poll_timeout=2)
     await front.start()
     try:
         yield front
@@ -190,7 +225,7 @@ class Driver:
 
 
 @pytest.fixture
-def tg(api: FakeTelegramApi, core: Core, front_end: TelegramFrontEnd) -> Driver:
+def tg(api: FakeTelegramApi, core: Core, front_end: TelegramInbound) -> Driver:
     return Driver(api, core)
 
 

@@ -9,7 +9,7 @@ real repository to make chosen calls fail the way a database does (locked, gone 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import Repository
+from bot.ports import ChatFrontEnd, Repository
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -241,8 +241,10 @@ async def make_world(
     *,
     latency: float = 0.0,
     tuning: dict[str, Any] | None = None,
+    front_ends: Sequence[ChatFrontEnd] = (),
     **overrides: Any,
 ) -> World:
+    """``front_ends``: real chat front ends (outbound sides) besides the recording one."""
     chat = RecordingFrontEnd()
     mastodon = LiveNetwork(Network.MASTODON, clock, repo, latency=latency, dedupe=True)
     x = LiveNetwork(Network.X, clock, repo, latency=latency)
@@ -253,7 +255,7 @@ async def make_world(
         clock,
         secret=SECRET,
         networks={Network.MASTODON: mastodon, Network.X: x},
-        front_ends=[chat],
+        front_ends=[chat, *front_ends],
         card_delay_seconds=0,
     )
     scheduler = make_scheduler(core, blast_tuning)
