@@ -7,14 +7,15 @@ real ones. Nothing else in the core constructs a dependency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.dialog import DialogRules
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import Network
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
@@ -40,20 +41,19 @@ class Core:
     links: PledgeLinks
     tap_links: TapLinks
     revocations: Revocations
-    networks: dict[Network, SocialNetwork] = field(default_factory=dict)
+    registry: NetworkRegistry
 
     @property
-    def delivery_modes(self) -> Mapping[Network, DeliveryMode]:
-        return self.pledges.delivery_modes
+    def networks(self) -> dict[Network, SocialNetwork]:
+        """The adapters of the networks offered for new pledges."""
+        return self.registry.networks()
 
     def dialog_rules(self) -> DialogRules:
         return DialogRules(
             now=self.clock.now(),
             tz=self.settings.timezone,
             min_lead=timedelta(minutes=self.settings.min_lead_minutes),
-            networks=tuple(
-                n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in self.networks
-            ),
+            offered=tuple(entry.spec for entry in self.registry.entries()),
         )
 
 
@@ -63,29 +63,34 @@ def build_core(
     clock: Clock,
     *,
     secret: str,
-    networks: Mapping[Network, SocialNetwork] = {},
-    revokers: Mapping[Network, SocialNetwork] | None = None,
+    registry: NetworkRegistry | None = None,
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
 ) -> Core:
-    """The core; ``revokers`` (default: ``networks``) revoke tokens, also on networks no
-    longer offered for new pledges."""
+    """The core, posting on the networks of ``registry`` (default: none)."""
+    registry = NetworkRegistry() if registry is None else registry
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     revocations = Revocations(
         repo,
         clock,
-        dict(networks if revokers is None else revokers),
+        registry,
         concurrency=settings.blast_concurrency,
     )
     campaigns = CampaignService(
-        repo, clock, notifier, cards, min_lead, revocations, settings.max_pending_per_organiser
+        repo,
+        clock,
+        notifier,
+        cards,
+        min_lead,
+        revocations,
+        registry,
+        settings.max_pending_per_organiser,
     )
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
-    modes = {network: settings.delivery_mode(network) for network in Network}
     pledges = PledgeService(
-        repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
+        repo, clock, notifier, cards, campaigns, links, settings.public_url, registry, revocations
     )
     core = Core(
         settings=settings,
@@ -104,6 +109,6 @@ def build_core(
             timedelta(minutes=settings.tap_readback_minutes),
         ),
         revocations=revocations,
-        networks=dict(networks),
+        registry=registry,
     )
     return core

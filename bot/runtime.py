@@ -28,7 +28,8 @@ from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
-from bot.ports import AccountLinker, Repository, SocialNetwork
+from bot.ports import AccountLinker, Repository
+from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
@@ -114,43 +115,27 @@ def make_scheduler(core: Core) -> LaunchControl:
     return scheduler
 
 
-def build_networks(
-    settings: Settings, repo: Repository
-) -> tuple[dict[Network, SocialNetwork], dict[Network, AccountLinker]]:
+def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker."""
-    networks: dict[Network, SocialNetwork] = {}
-    linkers: dict[Network, AccountLinker] = {}
-    from adapters.networks.mastodon import MastodonNetwork  # SDKs load only when needed
+    registry = NetworkRegistry()
+    from adapters.networks import mastodon  # SDKs load only when needed
 
-    adapters: list[tuple[Network, Any]] = [(Network.MASTODON, MastodonNetwork)]
+    adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
+    mastodon.register_mastodon(registry, adapter, settings, linker=adapter)
     if settings.x_enabled:
-        from adapters.networks.x import XNetwork
+        from adapters.networks import x
 
-        adapters.append((Network.X, XNetwork))
-    for network, adapter_class in adapters:
-        try:
-            adapter = adapter_class(settings, repo)
-        except Exception as exc:
-            raise StartupError(f"the {network.value} network cannot be set up: {exc}") from exc
-        networks[network] = adapter
-        linkers[network] = adapter
-    return networks, linkers
+        adapter = _adapter(x.XNetwork, settings, repo)
+        x.register_x(registry, adapter, settings, linker=adapter)
+    return registry
 
 
-def build_revokers(
-    settings: Settings, repo: Repository, networks: dict[Network, SocialNetwork]
-) -> dict[Network, SocialNetwork]:
-    """Every network Chorus can revoke tokens at: those offered for pledges, plus X
-    whenever its client is configured (tokens linked earlier must still be revocable)."""
-    revokers = dict(networks)
-    if Network.X not in revokers and settings.x_client_id:
-        from adapters.networks.x import XNetwork
-
-        try:
-            revokers[Network.X] = XNetwork(settings, repo)
-        except Exception as exc:
-            raise StartupError(f"the X network cannot be set up: {exc}") from exc
-    return revokers
+def _adapter(adapter_class: Any, settings: Settings, repo: Repository) -> Any:
+    try:
+        return adapter_class(settings, repo)
+    except Exception as exc:
+        name = adapter_class.network
+        raise StartupError(f"the {name} network cannot be set up: {exc}") from exc
 
 
 async def _close(thing: object) -> None:
@@ -248,26 +233,16 @@ async def serve(settings: Settings) -> int:
             version = await repo.migrate()
             log.info("storage ready: %s (schema version %s)", redact_url(url), version)
 
-            networks, linkers = build_networks(settings, repo)
-            for adapter in networks.values():
-                stack.push_async_callback(
-                    _stop, f"{adapter.network.value} network", partial(_close, adapter)
-                )
-            log.info("networks ready: %s", ", ".join(n.value for n in networks) or "none")
+            registry = build_networks(settings, repo)
+            for network, adapter in registry.revokers().items():
+                stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
+            log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
-            revokers = build_revokers(settings, repo, networks)
-            for network, adapter in revokers.items():
-                if networks.get(network) is not adapter:
-                    stack.push_async_callback(
-                        _stop, f"{network.value} revoker", partial(_close, adapter)
-                    )
-            core = build_core(
-                settings, repo, SystemClock(), secret=secret, networks=networks, revokers=revokers
-            )
+            core = build_core(settings, repo, SystemClock(), secret=secret, registry=registry)
             await _start_front_ends(core, settings, stack)
             if not core.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
-            await _start_web(core, settings, linkers, stack)
+            await _start_web(core, settings, registry.linkers(), stack)
 
             stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
             scheduler = make_scheduler(core)

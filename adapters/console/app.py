@@ -19,11 +19,11 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.lines import LineReader
 from adapters.console.session import ConsoleSession
-from adapters.networks.sandbox import SandboxNetwork
+from adapters.networks.sandbox import SandboxNetwork, register_sandbox
 from bot.app import Core, build_core
-from bot.domain.networks import Network
 from bot.domain.text import t
 from bot.ports import Repository
+from bot.registry import NetworkRegistry
 from bot.runtime import console_secret, make_scheduler, open_storage
 from bot.settings import Settings
 
@@ -59,12 +59,14 @@ def wire_console(
     """
     front = ConsoleFrontEnd(out, language, settings.timezone)
     sandbox = SandboxNetwork(clock, on_post=front.show_post)
+    registry = NetworkRegistry()
+    register_sandbox(registry, sandbox)
     core = build_core(
         settings,
         repo,
         clock,
         secret=secret,
-        networks={Network.SANDBOX: sandbox},
+        registry=registry,
         front_ends=[front],
         card_delay_seconds=0,
     )

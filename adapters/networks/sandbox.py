@@ -15,16 +15,19 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.message_rules import LIMITS, weighted_length
-from bot.domain.networks import Network
+from bot.domain.message_rules import weighted_length
+from bot.domain.networks import LengthRule, Network, NetworkSpec
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure
+from bot.ports import Clock, NetworkFailure, SocialNetwork
+from bot.registry import NetworkRegistry
 
 log = logging.getLogger(__name__)
 
 COMPOSE_BASE = "sandbox://compose"
 INSTANCE = "sandbox"
 SANDBOX_TOKEN = "sandbox-token"
+SANDBOX = Network("sandbox")
+SANDBOX_SPEC = NetworkSpec(id=SANDBOX, order=3, length=LengthRule(limit=500, url_weight=23))
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ PostListener = Callable[[SandboxPost], None]
 class SandboxNetwork:
     """``SocialNetwork`` in memory: posts, read-back, token refresh and revocation."""
 
-    network = Network.SANDBOX
+    network = SANDBOX
 
     def __init__(self, clock: Clock, on_post: PostListener | None = None) -> None:
         self._clock = clock
@@ -81,8 +84,8 @@ class SandboxNetwork:
             return PostOutcome(OutcomeKind.POSTED, remote_id=existing.id, url=existing.url)
         if not text.strip():
             return PostOutcome(OutcomeKind.REJECTED, reason="empty post")
-        limit = LIMITS[Network.SANDBOX]
-        if weighted_length(text, Network.SANDBOX) > limit:
+        limit = SANDBOX_SPEC.length.limit
+        if weighted_length(text, SANDBOX_SPEC.length) > limit:
             return PostOutcome(OutcomeKind.REJECTED, reason=f"longer than {limit} characters")
         post = SandboxPost(
             id=str(next(self._ids)),
@@ -119,3 +122,10 @@ class SandboxNetwork:
     async def revoke(self, account: SocialAccount) -> None:
         self.revoked.add(account.remote_id)
         log.info("sandbox tokens of account %s revoked", account.id)
+
+
+def register_sandbox(
+    registry: NetworkRegistry, adapter: SocialNetwork, *, offered: bool = True
+) -> None:
+    """Register the sandbox network (no OAuth; it posts with every pledge's token: auto)."""
+    registry.register(SANDBOX_SPEC, adapter, offered=offered)

@@ -29,9 +29,17 @@ from requests.adapters import HTTPAdapter
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import (
+    DeliveryMode,
+    LengthRule,
+    Network,
+    NetworkSpec,
+    Recovery,
+    Weighting,
+)
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure, Repository
+from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
+from bot.registry import NetworkRegistry
 from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
@@ -45,6 +53,34 @@ REFRESH_MARGIN = timedelta(minutes=2)
 DEFAULT_RETRY = timedelta(minutes=15)
 TIMELINE_PAGES = 5
 T = TypeVar("T")
+
+X = Network("x")
+_READ_SCOPES = ("tweet.read", "users.read", "offline.access")
+X_SPEC = NetworkSpec(
+    id=X,
+    order=1,
+    length=LengthRule(limit=280, url_weight=23, weighting=Weighting.TWITTER_TEXT),
+    default_mode=DeliveryMode.TAP,
+    modes=frozenset(DeliveryMode),
+    scopes={
+        DeliveryMode.TAP: _READ_SCOPES,
+        DeliveryMode.AUTO: ("tweet.read", "tweet.write", "users.read", "offline.access"),
+    },
+    recovery=Recovery.CHECK_FIRST,  # X keeps no idempotency key: read the timeline first
+    revoke_page="https://x.com/settings/connected_apps",
+)
+
+
+def register_x(
+    registry: NetworkRegistry,
+    adapter: SocialNetwork,
+    settings: Settings,
+    *,
+    linker: AccountLinker | None = None,
+    offered: bool = True,
+) -> None:
+    """Register X, delivering as X_DELIVERY says; ``offered=False``: only revoke tokens."""
+    registry.register(X_SPEC, adapter, linker=linker, mode=settings.x_delivery, offered=offered)
 
 
 class RebasedSession(requests.Session):
@@ -70,7 +106,7 @@ class RebasedSession(requests.Session):
 class XNetwork:
     """Both ports for X: ``SocialNetwork`` (post, read back) and ``AccountLinker``."""
 
-    network = Network.X
+    network = X
 
     def __init__(
         self,
@@ -103,10 +139,7 @@ class XNetwork:
 
     @property
     def scopes(self) -> str:
-        scopes = ["tweet.read", "users.read", "offline.access"]
-        if self._settings.x_delivery is DeliveryMode.AUTO:
-            scopes.insert(1, "tweet.write")
-        return " ".join(scopes)
+        return " ".join(X_SPEC.scopes[self._settings.x_delivery])
 
     # ---- AccountLinker -------------------------------------------------------------
 
@@ -149,7 +182,7 @@ class XNetwork:
         if not isinstance(metrics, dict):
             metrics = {}
         return LinkedProfileData(
-            network=Network.X,
+            network=X,
             instance="x.com",
             remote_id=str(user["id"]),
             handle=str(user["username"]),

@@ -67,12 +67,6 @@ class SocialAccount:
     id: int | None = None
     revoked: bool = False
 
-    @property
-    def display(self) -> str:
-        if self.network is Network.MASTODON:
-            return f"@{self.handle}@{self.instance}"
-        return f"@{self.handle}"
-
 
 @dataclass(frozen=True)
 class PendingRevocation:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 2000
 MAX_INSTANCE = 300
-NETWORK_ORDER = (Network.MASTODON, Network.X, Network.SANDBOX)
+NETWORK_ORDER = (Network("mastodon"), Network("x"), Network("sandbox"))
 
 
 @dataclass
@@ -82,7 +82,7 @@ class PledgeSite:
         )
 
     def redirect_uri(self, network: Network) -> str:
-        return f"{self.core.settings.public_url}/oauth/{network.value}/callback"
+        return f"{self.core.settings.public_url}/oauth/{network}/callback"
 
     def networks_for(self, campaign: Campaign) -> list[Network]:
         """The campaign's networks a supporter can link here, in a stable order."""
@@ -194,10 +194,7 @@ class PledgeSite:
             request, self.core.settings.public_url
         ) or not security.form_nonce_ok(request, str(form.get("nonce", ""))):
             return self.error_page(page, t("web.error.form_expired"), 403, token=token)
-        try:
-            network = Network(request.match_info["network"])
-        except ValueError:
-            network = None
+        network: Network | None = Network(request.match_info["network"])
         if network is None or network not in self.networks_for(campaign):
             name = request.match_info["network"][:20]
             return self.error_page(
@@ -207,7 +204,7 @@ class PledgeSite:
         message = kept.message.strip()
         try:
             if message and message != campaign.message:
-                validate_personalised(campaign.message, message, network)
+                validate_personalised(campaign.message, message, self.core.registry.spec(network))
         except InvalidInput as error:
             return await self.campaign_page(
                 request,
@@ -221,7 +218,7 @@ class PledgeSite:
             )
         state = secrets.token_urlsafe(32)
         try:
-            if network is Network.MASTODON and not kept.instance.strip():
+            if network == Network("mastodon") and not kept.instance.strip():
                 raise InvalidInput("web.mastodon.instance_missing")
             url, linker_data = await linker.authorization_url(
                 state=state,
@@ -231,7 +228,7 @@ class PledgeSite:
         except NetworkFailure:
             return self.error_page(
                 page,
-                t("web.error.network_down", network=t(f"network.{network.value}")),
+                t("web.error.network_down", network=t(f"network.{network}")),
                 502,
                 token=token,
             )
@@ -253,7 +250,7 @@ class PledgeSite:
             state,
             {
                 "token": token,
-                "network": network.value,
+                "network": network,
                 "message": message if message != campaign.message else "",
                 "instance": kept.instance.strip(),
                 "tz": page.tz.key,
@@ -261,7 +258,7 @@ class PledgeSite:
             },
             now + timedelta(seconds=security.STATE_TTL_SECONDS),
         )
-        log.info("pledge OAuth started for campaign %s on %s", campaign.ref, network.value)
+        log.info("pledge OAuth started for campaign %s on %s", campaign.ref, network)
         response = web.Response(status=303, headers={"Location": url})
         security.set_state_cookie(response, state, secure=self.secure_cookies)
         return response
@@ -269,9 +266,8 @@ class PledgeSite:
     async def callback(self, request: web.Request) -> web.Response:
         page = self.page(request)
         state = request.query.get("state", "")
-        try:
-            network = Network(request.match_info["network"])
-        except ValueError:
+        network = Network(request.match_info["network"])
+        if network not in self.core.registry:
             return self.error_page(page, t("web.error.not_found"), 404)
         linker = self.linkers.get(network)
         if linker is None or not state:
@@ -279,7 +275,7 @@ class PledgeSite:
         if not security.state_cookie_ok(request, state):
             return self.error_page(page, t("web.error.session_mismatch"), 403)
         data = await self.core.repo.take_oauth_state(state, self.core.clock.now())
-        if data is None or data.get("network") != network.value:
+        if data is None or data.get("network") != network:
             return self.error_page(page, t("web.error.state_unknown"), 400)
         token = str(data["token"])
         page = self.page(request, str(data.get("tz") or ""))
@@ -313,7 +309,7 @@ class PledgeSite:
             return self._cleared(
                 self.error_page(
                     page,
-                    t("web.error.network_down", network=t(f"network.{network.value}")),
+                    t("web.error.network_down", network=t(f"network.{network}")),
                     502,
                     token=token,
                 )
@@ -327,7 +323,7 @@ class PledgeSite:
     ) -> web.Response:
         display = (
             f"@{profile.handle}@{profile.instance}"
-            if pledge.network is Network.MASTODON
+            if pledge.network == Network("mastodon")
             else f"@{profile.handle}"
         )
         mode = pledge.delivery_mode or DeliveryMode.AUTO

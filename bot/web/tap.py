@@ -75,7 +75,7 @@ class TapRedirects:
             return self.refusal(request, t(key, title=campaign.title), language)
         network = core.networks.get(pledge.network)
         if network is None:
-            name = t(f"network.{pledge.network.value}")
+            name = t(f"network.{pledge.network}")
             return self.refusal(request, t("web.tap.network_unavailable", network=name), language)
         url = network.compose_url(account, pledge.message or campaign.message)
         if request.method == "GET":  # a HEAD (link preview) is not a supporter's tap
