@@ -38,12 +38,12 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.networks.mastodon import MastodonNetwork  # noqa: E402
+from adapters.networks.mastodon import MASTODON, MastodonNetwork  # noqa: E402
 from bot.app import build_core  # noqa: E402
 from bot.crypto import TokenCipher  # noqa: E402
 from bot.domain.account import SocialAccount, TokenSet  # noqa: E402
 from bot.domain.campaign import Campaign, CampaignStatus  # noqa: E402
-from bot.domain.networks import DeliveryMode, Network  # noqa: E402
+from bot.domain.networks import DeliveryMode  # noqa: E402
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost  # noqa: E402
 from bot.domain.pledge import Pledge  # noqa: E402
 from bot.domain.refs import UserRef  # noqa: E402
@@ -51,6 +51,7 @@ from bot.scheduler import LaunchScheduler  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage import open_repository  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402
+from tests.fakes.networks import registry_of  # noqa: E402
 
 SECRET = "bench-secret-not-real-0123456789"
 MESSAGE = "Benchmark blast #ChorusBench https://chorus.example/bench"
@@ -65,7 +66,7 @@ class BareHttpMastodon:
     batching, database writes) from the cost of a client library.
     """
 
-    network = Network.MASTODON
+    network = MASTODON
 
     def __init__(self, url: str, concurrency: int) -> None:
         self._url = url
@@ -177,7 +178,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
             message=MESSAGE,
             goal=0,
             launch_at=now + timedelta(minutes=10),
-            networks=(Network.MASTODON,),
+            networks=(MASTODON,),
             organiser=UserRef("bench", "1", "Organiser"),
             created_at=now,
             status=CampaignStatus.LIVE,
@@ -188,7 +189,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
             [
                 SocialAccount(
                     owner=UserRef("bench", str(1000 + n), f"S{n}"),
-                    network=Network.MASTODON,
+                    network=MASTODON,
                     instance=host,
                     remote_id=remote["id"],
                     handle=remote["username"],
@@ -205,7 +206,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
                     campaign_id=campaign.id,
                     supporter=account.owner,
                     account_id=account.id,
-                    network=Network.MASTODON,
+                    network=MASTODON,
                     created_at=now,
                     delivery_mode=DeliveryMode.AUTO,
                 )
@@ -272,7 +273,7 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
                 repo,
                 clock,
                 secret=SECRET,
-                networks={Network.MASTODON: network},
+                registry=registry_of(settings, {MASTODON: network}),
                 card_delay_seconds=0,
             )
             scheduler = LaunchScheduler(core)

@@ -70,7 +70,7 @@ class DialogState:
             "message": self.message,
             "goal": self.goal,
             "launch_at": self.launch_at.isoformat() if self.launch_at else None,
-            "networks": [n.value for n in self.networks],
+            "networks": [str(n) for n in self.networks],
             "editing": self.editing,
         }
 
@@ -283,7 +283,7 @@ class NewCampaignDialog:
 
 def preview_text(draft: CampaignDraft) -> Text:
     goal = t("goal.none") if draft.goal == 0 else t("goal.count", goal=draft.goal)
-    networks = ", ".join(n.value for n in draft.networks)
+    networks = ", ".join(draft.networks)
     return t(
         "dialog.preview",
         title=draft.title,

@@ -170,7 +170,7 @@ class Blast:
         log.info(
             "campaign %s launched: %s",
             launched.ref,
-            {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
+            {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
         )
         refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
         if launched.notes.get(TAP_NOTE) == "1":  # the report waits for the taps

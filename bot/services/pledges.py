@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
-from bot.domain.errors import DomainError, NotFound
+from bot.domain.errors import DomainError, LinkedByOther, NotFound
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import Button, OutgoingMessage
@@ -203,7 +203,12 @@ class PledgeService:
         campaign, personal = admitted.campaign, admitted.personal
         assert campaign.id is not None
         now = self.clock.now()
-        account = await self.repo.save_account(profile.account(ticket.supporter, now))
+        try:
+            account = await self.repo.save_account(profile.account(ticket.supporter, now))
+        except LinkedByOther as taken:
+            raise DomainError(
+                "account.linked_by_other", account=self.registry.display(taken.account)
+            ) from taken
         assert account.id is not None
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)

@@ -138,7 +138,7 @@ class PledgeSite:
             owner_name=ticket.supporter.name or ticket.supporter.id,
             owner_platform=platform_name(page, ticket.supporter.platform),
             stats=stats,
-            networks=[n.value for n in networks],
+            networks=[str(n) for n in networks],
             nonce=nonce,
             kept=kept,
             errors=errors or FormErrors(),

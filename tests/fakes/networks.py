@@ -12,15 +12,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from adapters.networks.mastodon import MASTODON, register_mastodon
+from adapters.networks.sandbox import register_sandbox
+from adapters.networks.x import X, register_x
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure
+from bot.ports import Clock, NetworkFailure, SocialNetwork
+from bot.registry import NetworkRegistry
+from bot.settings import Settings
 
 
 @dataclass
@@ -119,10 +124,10 @@ class FakeNetwork:
         return recorded
 
     def _url(self, remote_id: str) -> str:
-        return f"{self.followers_url}/{self.network.value}/status/{remote_id}"
+        return f"{self.followers_url}/{self.network}/status/{remote_id}"
 
     def compose_url(self, account: SocialAccount, text: str) -> str:
-        return f"{self.followers_url}/{self.network.value}/compose?text={quote(text)}"
+        return f"{self.followers_url}/{self.network}/compose?text={quote(text)}"
 
     async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
         assert account.id is not None
@@ -146,3 +151,39 @@ class FakeNetwork:
     async def revoke(self, account: SocialAccount) -> None:
         assert account.id is not None
         self.revoked_at_network.append(account.id)
+
+
+def registry_of(
+    settings: Settings,
+    networks: Mapping[Network, SocialNetwork],
+    *,
+    revokers: Mapping[Network, SocialNetwork] | None = None,
+) -> NetworkRegistry:
+    """A registry over (fake) adapters, each registered with its own network's spec and
+    mode as ``bot.runtime`` registers the real ones; ``revokers`` (default: the networks)
+    revoke tokens: one missing there is not registered at all, one missing from
+    ``networks`` is registered but not offered."""
+    registry = NetworkRegistry()
+    revoking = networks if revokers is None else revokers
+    for network in {**revoking, **networks}:
+        if network not in revoking:
+            continue
+        adapter = networks.get(network, revoking[network])
+        _register(registry, network, adapter, settings, offered=network in networks)
+    return registry
+
+
+def _register(
+    registry: NetworkRegistry,
+    network: Network,
+    adapter: SocialNetwork,
+    settings: Settings,
+    *,
+    offered: bool,
+) -> None:
+    if network == X:
+        register_x(registry, adapter, settings, offered=offered)
+    elif network == MASTODON:
+        register_mastodon(registry, adapter, settings, offered=offered)
+    else:
+        register_sandbox(registry, adapter, offered=offered)

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 
 from adapters.discord import DiscordFrontEnd
-from adapters.networks.sandbox import SandboxNetwork
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX, SandboxNetwork
 from bot.app import Core, build_core
-from bot.domain.networks import Network
 from bot.ports import Repository
 from bot.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.networks import FakeNetwork
+from tests.fakes.networks import FakeNetwork, registry_of
 
 # A launch moment an organiser would type: two days after the FakeClock's start.
 LAUNCH_TEXT = "2030-01-17 18:00"
@@ -46,11 +46,16 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
 
 def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
     networks = {
-        Network.SANDBOX: SandboxNetwork(clock),
-        Network.MASTODON: FakeNetwork(Network.MASTODON, clock),
+        SANDBOX: SandboxNetwork(clock),
+        MASTODON: FakeNetwork(MASTODON, clock),
     }
     return build_core(
-        settings, repo, clock, secret=TEST_SECRET, networks=networks, card_delay_seconds=0
+        settings,
+        repo,
+        clock,
+        secret=TEST_SECRET,
+        registry=registry_of(settings, networks),
+        card_delay_seconds=0,
     )
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.front_end import TelegramFrontEnd
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
@@ -24,6 +26,7 @@ from bot.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.fakes import telegram_builders as tb
 from tests.fakes.clock import FakeClock
+from tests.fakes.networks import registry_of
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 
 JSON = dict
@@ -104,7 +107,7 @@ def settings(api: FakeTelegramApi) -> Settings:
 
 @pytest.fixture
 def networks() -> dict[Network, StubNetwork]:
-    return {n: StubNetwork(n) for n in (Network.MASTODON, Network.SANDBOX)}
+    return {n: StubNetwork(n) for n in (MASTODON, SANDBOX)}
 
 
 @pytest.fixture
@@ -115,7 +118,12 @@ def core(
     networks: dict[Network, StubNetwork],
 ) -> Core:
     return build_core(
-        settings, repo, clock, secret=TEST_SECRET, networks=networks, card_delay_seconds=0
+        settings,
+        repo,
+        clock,
+        secret=TEST_SECRET,
+        registry=registry_of(settings, networks),  # type: ignore[arg-type]
+        card_delay_seconds=0,
     )
 
 
@@ -212,7 +220,7 @@ async def waiting_campaign(
         message="Our rivers deserve better #cleanrivers",
         goal=10,
         launch_at=clock.now() + timedelta(days=days),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     return await core.campaigns.submit(draft, ref_of(ORGANISER))
 
@@ -226,7 +234,7 @@ async def live_campaign(
         message="Our rivers deserve better #cleanrivers https://example.org/rivers",
         goal=goal,
         launch_at=clock.now() + timedelta(days=3),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     submitted = await core.campaigns.submit(draft, ref_of(ORGANISER))
     assert submitted.id is not None
@@ -235,7 +243,7 @@ async def live_campaign(
 
 def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfileData:
     return LinkedProfileData(
-        network=Network.SANDBOX,
+        network=SANDBOX,
         instance="sandbox",
         remote_id=remote_id,
         handle=handle,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.front_end import TelegramFrontEnd
 from bot.app import Core
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.text import t
 from bot.i18n import render
 from tests.fakes.clock import FakeClock
@@ -35,7 +35,7 @@ async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[C
         message="Our rivers deserve better #cleanrivers",
         goal=10,
         launch_at=clock.now() + timedelta(days=2),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     campaign = await core.campaigns.submit(draft, ref_of(ORGANISER))
     card = await api.wait_for(
