@@ -156,12 +156,13 @@ async def remind(
     concurrency: int,
 ) -> int:
     """Nudge supporters who were offered a link and have not posted yet."""
+    offered = registry.networks()
     messages = [
         (
             p.supporter,
             tap_message(campaign, p, registry.display(a), links.url(campaign, p), reminder=True),
         )
         for p, a in pending
-        if p.network in registry.networks()
+        if p.network in offered
     ]
     return await send_each(notifier, messages, concurrency)
