@@ -121,12 +121,14 @@ def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     from adapters.networks import mastodon  # SDKs load only when needed
 
     adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
-    mastodon.register_mastodon(registry, adapter, settings, linker=adapter)
+    registry.register(
+        mastodon.MASTODON_SPEC, adapter, linker=adapter, mode=mastodon.delivery_mode(settings)
+    )
     if settings.x_enabled:
         from adapters.networks import x
 
         adapter = _adapter(x.XNetwork, settings, repo)
-        x.register_x(registry, adapter, settings, linker=adapter)
+        registry.register(x.X_SPEC, adapter, linker=adapter, mode=x.delivery_mode(settings))
     return registry
 
 

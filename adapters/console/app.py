@@ -19,7 +19,7 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.lines import LineReader
 from adapters.console.session import ConsoleSession
-from adapters.networks.sandbox import SandboxNetwork, register_sandbox
+from adapters.networks.sandbox import SANDBOX_SPEC, SandboxNetwork
 from bot.app import Core, build_core
 from bot.domain.text import t
 from bot.ports import Repository
@@ -60,7 +60,7 @@ def wire_console(
     front = ConsoleFrontEnd(out, language, settings.timezone)
     sandbox = SandboxNetwork(clock, on_post=front.show_post)
     registry = NetworkRegistry()
-    register_sandbox(registry, sandbox)
+    registry.register(SANDBOX_SPEC, sandbox)
     core = build_core(
         settings,
         repo,

@@ -32,8 +32,7 @@ from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
-from bot.registry import NetworkRegistry
+from bot.ports import Clock, NetworkFailure, Repository
 from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
@@ -446,15 +445,6 @@ def plain_text(content: str) -> str:
     return html.unescape(_TAG_RE.sub("", _BREAK_RE.sub("\n", content))).strip()
 
 
-def register_mastodon(
-    registry: NetworkRegistry,
-    adapter: SocialNetwork,
-    settings: Settings,
-    *,
-    linker: AccountLinker | None = None,
-    offered: bool = True,
-) -> None:
-    """Register Mastodon, delivering as MASTODON_DELIVERY says."""
-    registry.register(
-        MASTODON_SPEC, adapter, linker=linker, mode=settings.mastodon_delivery, offered=offered
-    )
+def delivery_mode(settings: Settings) -> DeliveryMode:
+    """How Mastodon delivers on this Chorus: MASTODON_DELIVERY."""
+    return settings.mastodon_delivery

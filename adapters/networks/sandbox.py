@@ -18,8 +18,7 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.message_rules import weighted_length
 from bot.domain.networks import LengthRule, Network, NetworkSpec
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure, SocialNetwork
-from bot.registry import NetworkRegistry
+from bot.ports import Clock, NetworkFailure
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +121,3 @@ class SandboxNetwork:
     async def revoke(self, account: SocialAccount) -> None:
         self.revoked.add(account.remote_id)
         log.info("sandbox tokens of account %s revoked", account.id)
-
-
-def register_sandbox(
-    registry: NetworkRegistry, adapter: SocialNetwork, *, offered: bool = True
-) -> None:
-    """Register the sandbox network (no OAuth; it posts with every pledge's token: auto)."""
-    registry.register(SANDBOX_SPEC, adapter, offered=offered)

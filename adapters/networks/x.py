@@ -38,8 +38,7 @@ from bot.domain.networks import (
     Weighting,
 )
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
-from bot.registry import NetworkRegistry
+from bot.ports import Clock, NetworkFailure, Repository
 from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
@@ -71,16 +70,9 @@ X_SPEC = NetworkSpec(
 )
 
 
-def register_x(
-    registry: NetworkRegistry,
-    adapter: SocialNetwork,
-    settings: Settings,
-    *,
-    linker: AccountLinker | None = None,
-    offered: bool = True,
-) -> None:
-    """Register X, delivering as X_DELIVERY says; ``offered=False``: only revoke tokens."""
-    registry.register(X_SPEC, adapter, linker=linker, mode=settings.x_delivery, offered=offered)
+def delivery_mode(settings: Settings) -> DeliveryMode:
+    """How X delivers on this Chorus: X_DELIVERY."""
+    return settings.x_delivery
 
 
 class RebasedSession(requests.Session):

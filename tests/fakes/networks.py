@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from adapters.networks.mastodon import MASTODON, register_mastodon
-from adapters.networks.sandbox import register_sandbox
-from adapters.networks.x import X, register_x
+from adapters.networks import mastodon, x
+from adapters.networks.mastodon import MASTODON, MASTODON_SPEC
+from adapters.networks.sandbox import SANDBOX_SPEC
+from adapters.networks.x import X_SPEC, X
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
@@ -182,8 +183,9 @@ def _register(
     offered: bool,
 ) -> None:
     if network == X:
-        register_x(registry, adapter, settings, offered=offered)
+        registry.register(X_SPEC, adapter, mode=x.delivery_mode(settings), offered=offered)
     elif network == MASTODON:
-        register_mastodon(registry, adapter, settings, offered=offered)
+        mode = mastodon.delivery_mode(settings)
+        registry.register(MASTODON_SPEC, adapter, mode=mode, offered=offered)
     else:
-        register_sandbox(registry, adapter, offered=offered)
+        registry.register(SANDBOX_SPEC, adapter, offered=offered)

@@ -62,6 +62,7 @@ NETWORK_MODULES = (
 # Still naming networks until the web's flows move into services (issue 10, r3): the lead
 # routes these through the registry at merge, then empties this set.
 NAMES_NETWORKS_FOR_NOW = {"bot/web/handlers.py"}
+COMPOSITION_ROOT = "bot/runtime.py"  # registers each adapter: one line per network
 
 
 def _network_constants() -> tuple[set[str], set[str]]:
@@ -103,7 +104,7 @@ def test_the_core_names_no_network() -> None:
         str(path.relative_to(CORE.parent)): mentions
         for path in CORE.rglob("*.py")
         if (mentions := _network_mentions(path, ids, names))
-        and str(path.relative_to(CORE.parent)) not in NAMES_NETWORKS_FOR_NOW
+        and str(path.relative_to(CORE.parent)) not in {*NAMES_NETWORKS_FOR_NOW, COMPOSITION_ROOT}
     }
     assert offenders == {}
 

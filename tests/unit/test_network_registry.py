@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.networks.mastodon import MASTODON, register_mastodon
+from adapters.networks.mastodon import MASTODON
 from bot.app import Core, build_core
 from bot.dialog import ACTION_PREFIX, CampaignDraft, NewCampaignDialog, Step
 from bot.domain.campaign import CampaignStatus
@@ -23,6 +23,7 @@ from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.clock import FakeClock
+from tests.fakes.networks import registry_of
 from tests.unit.blast.harness import ORGANISER, SECRET, LiveNetwork, World, make_scheduler
 from tests.unit.blast.harness import settings as blast_settings
 from tests.unit.blast.test_recovery import _crash_mid_blast
@@ -58,12 +59,12 @@ async def example_world(repo: Repository, clock: FakeClock) -> World:
     scheduler = make_scheduler(core)
     core.campaigns.watcher = scheduler
     await scheduler.start()
+    # the harness names its first network slot "mastodon"; here it holds the example network
     return World(core, clock, chat, example, LiveNetwork(MASTODON, clock), scheduler)
 
 
 def with_mastodon(repo: Repository, clock: FakeClock) -> Core:
-    registry = NetworkRegistry()
-    register_mastodon(registry, LiveNetwork(MASTODON, clock), blast_settings())
+    registry = registry_of(blast_settings(), {MASTODON: LiveNetwork(MASTODON, clock)})
     registry.register(EXAMPLE_SPEC, LiveNetwork(EXAMPLE, clock))
     return build_core(blast_settings(), repo, clock, secret=SECRET, registry=registry)
 
@@ -107,12 +108,12 @@ async def test_message_rules_apply_its_length_rule(repo: Repository, clock: Fake
 async def test_the_blast_recovers_it_as_its_spec_says(repo: Repository, clock: FakeClock) -> None:
     world = await example_world(repo, clock)
     campaign = await world.campaign(networks=(EXAMPLE,))
-    landed, landed_account = await world.supporter(campaign, network=EXAMPLE)
-    lost, lost_account = await world.supporter(campaign, network=EXAMPLE)
-    await _crash_mid_blast(world, campaign, [landed.id or 0, lost.id or 0])
+    pairs = [await world.supporter(campaign, network=EXAMPLE) for _ in range(2)]
+    (landed, landed_account), _ = pairs  # the first request landed, the second never left
+    await _crash_mid_blast(world, campaign, [pledge.id or 0 for pledge, _ in pairs])
     await world.mastodon.post(landed_account, campaign.message, f"chorus-{landed.id}")
     await world.restart()
-    for pledge, account in ((landed, landed_account), (lost, lost_account)):
+    for pledge, account in pairs:
         assert len(world.mastodon.posts_of(account.id or 0)) == 1
         assert (await world.pledge(pledge)).status is PledgeStatus.POSTED
     # RESEND: sent again with the same key (the network deduplicated it), not looked up
