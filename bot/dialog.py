@@ -116,7 +116,8 @@ class DialogRules:
 
     def specs(self, networks: Iterable[Network]) -> list[NetworkSpec]:
         """The specs of those of ``networks`` that are offered."""
-        return [spec for spec in self.offered if spec.id in set(networks)]
+        wanted = set(networks)
+        return [spec for spec in self.offered if spec.id in wanted]
 
 
 class NewCampaignDialog:

@@ -194,8 +194,8 @@ class PledgeSite:
             request, self.core.settings.public_url
         ) or not security.form_nonce_ok(request, str(form.get("nonce", ""))):
             return self.error_page(page, t("web.error.form_expired"), 403, token=token)
-        network: Network | None = Network(request.match_info["network"])
-        if network is None or network not in self.networks_for(campaign):
+        network = Network(request.match_info["network"])
+        if network not in self.networks_for(campaign):
             name = request.match_info["network"][:20]
             return self.error_page(
                 page, t("web.error.network_unavailable", network=name), 404, token=token
