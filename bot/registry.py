@@ -32,6 +32,12 @@ class NetworkRegistry:
 
     def __init__(self) -> None:
         self._entries: dict[Network, NetworkEntry] = {}
+        self._known: dict[Network, NetworkSpec] = {}  # specs with no adapter here
+
+    def know(self, spec: NetworkSpec) -> None:
+        """Know a network with no adapter (not configured here): accounts linked on it
+        earlier are still shown, and revoked by hand, as its spec says."""
+        self._known[spec.id] = spec
 
     def register(
         self,
@@ -82,27 +88,35 @@ class NetworkRegistry:
         """The specs of those of ``networks`` that are registered."""
         return [self._entries[n].spec for n in networks if n in self._entries]
 
-    def delivery_mode(self, network: Network) -> DeliveryMode:
-        """The network's effective delivery mode (auto for one not registered)."""
+    def _known_spec(self, network: Network) -> NetworkSpec | None:
         entry = self._entries.get(network)
-        return DeliveryMode.AUTO if entry is None else entry.mode
+        return self._known.get(network) if entry is None else entry.spec
+
+    def delivery_mode(self, network: Network) -> DeliveryMode:
+        """The network's effective delivery mode (its default when only known; auto for a
+        network this registry never heard of)."""
+        entry = self._entries.get(network)
+        if entry is not None:
+            return entry.mode
+        spec = self._known.get(network)
+        return DeliveryMode.AUTO if spec is None else spec.default_mode
 
     def delivery_modes(self) -> dict[Network, DeliveryMode]:
         return {n: e.mode for n, e in self._entries.items()}
 
     def recovery(self, network: Network) -> Recovery:
         """How a pledge caught mid-send is recovered (check first when unknown)."""
-        entry = self._entries.get(network)
-        return Recovery.CHECK_FIRST if entry is None else entry.spec.recovery
+        spec = self._known_spec(network)
+        return Recovery.CHECK_FIRST if spec is None else spec.recovery
 
     def display(self, account: SocialAccount) -> str:
         """The account as its owner knows it (``@handle`` for a network not registered)."""
-        entry = self._entries.get(account.network)
-        if entry is None:
+        spec = self._known_spec(account.network)
+        if spec is None:
             return f"@{account.handle}"
-        return entry.spec.display(account.handle, account.instance)
+        return spec.display(account.handle, account.instance)
 
     def revoke_page(self, network: Network, instance: str) -> str:
         """Where a person removes Chorus from their connected apps by hand."""
-        entry = self._entries.get(network)
-        return "—" if entry is None else entry.spec.revoke_page.format(instance=instance)
+        spec = self._known_spec(network)
+        return "—" if spec is None else spec.revoke_page.format(instance=instance)

@@ -116,10 +116,12 @@ def make_scheduler(core: Core) -> LaunchControl:
 
 
 def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
-    """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker."""
+    """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker.
+    X is known even when not set, for the accounts linked while it was."""
     registry = NetworkRegistry()
-    from adapters.networks import mastodon  # SDKs load only when needed
+    from adapters.networks import mastodon, x_spec  # SDKs load only when needed
 
+    registry.know(x_spec.X_SPEC)
     adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
     registry.register(
         mastodon.MASTODON_SPEC, adapter, linker=adapter, mode=mastodon.delivery_mode(settings)
@@ -128,7 +130,7 @@ def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
         from adapters.networks import x
 
         adapter = _adapter(x.XNetwork, settings, repo)
-        registry.register(x.X_SPEC, adapter, linker=adapter, mode=x.delivery_mode(settings))
+        registry.register(x.X_SPEC, adapter, linker=adapter, mode=x_spec.delivery_mode(settings))
     return registry
 
 

@@ -29,14 +29,6 @@ from requests.adapters import HTTPAdapter
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
-from bot.domain.networks import (
-    DeliveryMode,
-    LengthRule,
-    Network,
-    NetworkSpec,
-    Recovery,
-    Weighting,
-)
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.services.pledges import LinkedProfileData
@@ -44,6 +36,7 @@ from bot.settings import Settings
 
 from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
+from .x_spec import X_SPEC, X
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +45,6 @@ REFRESH_MARGIN = timedelta(minutes=2)
 DEFAULT_RETRY = timedelta(minutes=15)
 TIMELINE_PAGES = 5
 T = TypeVar("T")
-
-X = Network("x")
-_READ_SCOPES = ("tweet.read", "users.read", "offline.access")
-X_SPEC = NetworkSpec(
-    id=X,
-    order=1,
-    length=LengthRule(limit=280, url_weight=23, weighting=Weighting.TWITTER_TEXT),
-    default_mode=DeliveryMode.TAP,
-    modes=frozenset(DeliveryMode),
-    scopes={
-        DeliveryMode.TAP: _READ_SCOPES,
-        DeliveryMode.AUTO: ("tweet.read", "tweet.write", "users.read", "offline.access"),
-    },
-    recovery=Recovery.CHECK_FIRST,  # X keeps no idempotency key: read the timeline first
-    revoke_page="https://x.com/settings/connected_apps",
-)
-
-
-def delivery_mode(settings: Settings) -> DeliveryMode:
-    """How X delivers on this Chorus: X_DELIVERY."""
-    return settings.x_delivery
 
 
 class RebasedSession(requests.Session):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from adapters.networks import mastodon, x
+from adapters.networks import mastodon, x_spec
 from adapters.networks.mastodon import MASTODON, MASTODON_SPEC
 from adapters.networks.sandbox import SANDBOX_SPEC
 from adapters.networks.x import X_SPEC, X
@@ -165,6 +165,7 @@ def registry_of(
     revoke tokens: one missing there is not registered at all, one missing from
     ``networks`` is registered but not offered."""
     registry = NetworkRegistry()
+    registry.know(X_SPEC)  # as bot.runtime does
     revoking = networks if revokers is None else revokers
     for network in {**revoking, **networks}:
         if network not in revoking:
@@ -183,7 +184,7 @@ def _register(
     offered: bool,
 ) -> None:
     if network == X:
-        registry.register(X_SPEC, adapter, mode=x.delivery_mode(settings), offered=offered)
+        registry.register(X_SPEC, adapter, mode=x_spec.delivery_mode(settings), offered=offered)
     elif network == MASTODON:
         mode = mastodon.delivery_mode(settings)
         registry.register(MASTODON_SPEC, adapter, mode=mode, offered=offered)

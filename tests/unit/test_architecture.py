@@ -56,6 +56,7 @@ def test_sql_lives_only_in_storage() -> None:
 # Network ids are the adapters' business: the core learns them from the registry.
 NETWORK_MODULES = (
     "adapters.networks.x",
+    "adapters.networks.x_spec",
     "adapters.networks.mastodon",
     "adapters.networks.sandbox",
 )

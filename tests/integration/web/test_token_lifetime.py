@@ -30,7 +30,7 @@ async def pledged(site: PledgeSite, browser: Browser, campaign: Campaign, networ
 
 
 async def account_on(site: PledgeSite, network: Network) -> SocialAccount:
-    [account] = [a for a in await site.repo.accounts_of(SUPPORTER) if a.network is network]
+    [account] = [a for a in await site.repo.accounts_of(SUPPORTER) if a.network == network]
     return account
 
 
@@ -135,7 +135,13 @@ async def test_forget_without_any_way_to_revoke_on_x_queues_and_says_where_to_re
 ) -> None:
     campaign = await site.campaign()
     await pledged(site, browser, campaign, "x")
-    core = build_core(site.core.settings, site.repo, site.clock, secret=TEST_SECRET)
+    core = build_core(
+        site.core.settings,
+        site.repo,
+        site.clock,
+        secret=TEST_SECRET,
+        registry=registry_of(site.core.settings, {}),
+    )
 
     forgotten = await core.pledges.forget(SUPPORTER)
 
