@@ -35,24 +35,22 @@ from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from adapters.networks.mastodon import MASTODON, MastodonNetwork
+from bot.app import build_core
+from bot.crypto import TokenCipher
+from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.networks import DeliveryMode
+from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
+from bot.domain.pledge import Pledge
+from bot.domain.refs import UserRef
+from bot.scheduler import LaunchScheduler
+from bot.settings import Settings
+from bot.testing.clock import FakeClock
+from storage import open_repository
+from tests.fakes.networks import registry_of
 
-from adapters.networks.mastodon import MASTODON, MastodonNetwork  # noqa: E402
-from bot.app import build_core  # noqa: E402
-from bot.crypto import TokenCipher  # noqa: E402
-from bot.domain.account import SocialAccount, TokenSet  # noqa: E402
-from bot.domain.campaign import Campaign, CampaignStatus  # noqa: E402
-from bot.domain.networks import DeliveryMode  # noqa: E402
-from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost  # noqa: E402
-from bot.domain.pledge import Pledge  # noqa: E402
-from bot.domain.refs import UserRef  # noqa: E402
-from bot.scheduler import LaunchScheduler  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from storage import open_repository  # noqa: E402
-from tests.fakes.clock import FakeClock  # noqa: E402
-from tests.fakes.networks import registry_of  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]  # the fake Mastodon runs from the checkout
 SECRET = "bench-secret-not-real-0123456789"
 MESSAGE = "Benchmark blast #ChorusBench https://chorus.example/bench"
 DEFAULT_SIZES = (1000, 10_000, 100_000)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.dialog import DialogRules
 from bot.domain.networks import Network
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
@@ -20,9 +19,12 @@ from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
+from bot.services.moderation import ModerationService
+from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
+from bot.services.taps import TapService
 from bot.settings import Settings
 
 
@@ -36,10 +38,13 @@ class Core:
     notifier: Notifier
     cards: CardUpdater
     campaigns: CampaignService
+    moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
     links: PledgeLinks
     tap_links: TapLinks
+    taps: TapService
+    pledge_flow: PledgeFlow
     revocations: Revocations
     registry: NetworkRegistry
 
@@ -47,14 +52,6 @@ class Core:
     def networks(self) -> dict[Network, SocialNetwork]:
         """The adapters of the networks offered for new pledges."""
         return self.registry.networks()
-
-    def dialog_rules(self) -> DialogRules:
-        return DialogRules(
-            now=self.clock.now(),
-            tz=self.settings.timezone,
-            min_lead=timedelta(minutes=self.settings.min_lead_minutes),
-            offered=tuple(entry.spec for entry in self.registry.entries()),
-        )
 
 
 def build_core(
@@ -67,7 +64,8 @@ def build_core(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
 ) -> Core:
-    """The core, posting on the networks of ``registry`` (default: none)."""
+    """The core, posting on the networks of ``registry`` (default: none); their linkers
+    link supporters' accounts on the pledge site."""
     registry = NetworkRegistry() if registry is None else registry
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
@@ -92,23 +90,33 @@ def build_core(
     pledges = PledgeService(
         repo, clock, notifier, cards, campaigns, links, settings.public_url, registry, revocations
     )
-    core = Core(
+    tap_links = TapLinks(
+        secret, clock, settings.public_url, timedelta(minutes=settings.tap_readback_minutes)
+    )
+    pledge_flow = PledgeFlow(
+        repo=repo,
+        clock=clock,
+        links=links,
+        campaigns=campaigns,
+        pledges=pledges,
+        registry=registry,
+        public_url=settings.public_url,
+    )
+    offered = tuple(entry.spec for entry in registry.entries())
+    return Core(
         settings=settings,
         repo=repo,
         clock=clock,
         notifier=notifier,
         cards=cards,
         campaigns=campaigns,
+        moderation=ModerationService(repo, clock, notifier, campaigns),
         pledges=pledges,
-        dialogs=DialogService(repo, campaigns, lambda: core.dialog_rules()),
+        dialogs=DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered),
         links=links,
-        tap_links=TapLinks(
-            secret,
-            clock,
-            settings.public_url,
-            timedelta(minutes=settings.tap_readback_minutes),
-        ),
+        tap_links=tap_links,
+        taps=TapService(repo, clock, tap_links, registry),
+        pledge_flow=pledge_flow,
         revocations=revocations,
         registry=registry,
     )
-    return core

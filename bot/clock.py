@@ -1,4 +1,4 @@
-"""The real clock; tests use ``tests.fakes.clock.FakeClock`` through the same port."""
+"""The real clock; tests use ``bot.testing.clock.FakeClock`` through the same port."""
 
 from __future__ import annotations
 

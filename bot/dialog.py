@@ -54,6 +54,33 @@ class CampaignDraft:
 
 
 @dataclass(frozen=True)
+class FormAnswers:
+    """What a front end that asks everything in one form (Discord) last put in it: the
+    raw field values, the networks chosen, and a message kept without a hashtag (not
+    asked about again). Kept with the dialog so the form reopens prefilled."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    networks: tuple[str, ...] = ()
+    kept_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": dict(self.values),
+            "networks": list(self.networks),
+            "kept_message": self.kept_message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FormAnswers:
+        kept = data.get("kept_message")
+        return cls(
+            {str(k): str(v) for k, v in dict(data.get("values", {})).items()},
+            tuple(str(n) for n in data.get("networks", ())),
+            str(kept) if kept is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class DialogState:
     step: Step = Step.TITLE
     title: str | None = None
@@ -62,9 +89,12 @@ class DialogState:
     launch_at: datetime | None = None
     networks: tuple[Network, ...] = ()
     editing: bool = False
+    form: FormAnswers | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        form = {} if self.form is None else {"form": self.form.to_dict()}
         return {
+            **form,
             "step": self.step.value,
             "title": self.title,
             "message": self.message,
@@ -77,6 +107,7 @@ class DialogState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DialogState:
         launch = data.get("launch_at")
+        form = data.get("form")
         return cls(
             step=Step(data["step"]),
             title=data.get("title"),
@@ -85,6 +116,7 @@ class DialogState:
             launch_at=datetime.fromisoformat(launch) if launch else None,
             networks=tuple(Network(n) for n in data.get("networks", ())),
             editing=bool(data.get("editing")),
+            form=FormAnswers.from_dict(form) if form is not None else None,
         )
 
     def draft(self) -> CampaignDraft:
@@ -126,8 +158,8 @@ class NewCampaignDialog:
     def __init__(self, rules: DialogRules) -> None:
         self.rules = rules
 
-    def start(self) -> DialogReply:
-        return self._ask(DialogState())
+    def start(self, form: FormAnswers | None = None) -> DialogReply:
+        return self._ask(DialogState(form=form))
 
     def ask(self, state: DialogState, error: Text | None = None) -> DialogReply:
         """Show ``state``'s question again, after ``error`` if one is given."""

@@ -6,13 +6,15 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.events import EventKind
+from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
@@ -42,13 +44,13 @@ class Repository(Protocol):
         ...
 
     async def decide_launch(
-        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+        self, campaign_id: int, at: datetime, late_minutes: int | None = None
     ) -> Campaign | None:
         """Take the launch's goal decision, once, in one transaction with the row locked.
 
         If the stored campaign awaits a decision (LIVE, or LAUNCHING without one), count
         its supporters (people, from the pledges not withdrawn), apply
-        ``bot.domain.campaign.decide_launch`` at ``at``, merge ``notes`` into its notes and
+        ``bot.domain.campaign.decide_launch`` at ``at``, set ``late_minutes`` (unless None) and
         save it with the version check; return what is stored. A campaign already decided,
         or in any other status, is returned as stored, unchanged; None if there is none.
         Every path that delivers goes through this, so the decision is never taken twice.
@@ -181,12 +183,23 @@ class Repository(Protocol):
         """Store the blast's results for many pledges in one transaction (no version check)."""
         ...
 
-    # once-only events (milestones, reminders, reports)
-    async def claim_event(self, campaign_id: int, name: str, at: datetime) -> bool:
-        """True the first time ``name`` is claimed for this campaign, False after."""
+    # once-only events (milestones, reminders, reports, tap links opened)
+    async def claim_event(
+        self, campaign_id: int, kind: EventKind, at: datetime, subject: int | None = None
+    ) -> bool:
+        """True the first time ``kind`` (with ``subject``) is claimed for this campaign,
+        False after."""
         ...
 
-    async def events_of(self, campaign_id: int) -> set[str]: ...
+    async def event_claimed(
+        self, campaign_id: int, kind: EventKind, subject: int | None = None
+    ) -> bool:
+        """Whether ``kind`` (with ``subject``) was claimed for this campaign already."""
+        ...
+
+    async def count_events(self, campaign_id: int, kind: EventKind) -> int:
+        """How many events of ``kind`` were claimed for this campaign, whatever the subject."""
+        ...
 
     # single-use link nonces
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
@@ -202,6 +215,17 @@ class Repository(Protocol):
     async def load_dialog(self, user_key: str) -> dict[str, Any] | None: ...
     async def delete_dialog(self, user_key: str) -> None: ...
 
+    # rejections waiting for the moderator's reason, one per moderator
+    async def save_pending_reason(self, pending: PendingReason) -> None:
+        """Store ``pending``, replacing any the same moderator had."""
+        ...
+
+    async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
+        """The moderator's pending rejection unless it expired by ``now``."""
+        ...
+
+    async def drop_pending_reason(self, moderator_key: str) -> None: ...
+
     # OAuth round trips in flight
     async def save_oauth_state(
         self, state: str, data: dict[str, Any], expires_at: datetime
@@ -212,8 +236,9 @@ class Repository(Protocol):
 
     # clean-up
     async def purge_expired(self, now: datetime) -> int:
-        """Delete OAuth states and used-nonce rows that expired by ``now`` (a used nonce's
-        link is refused as expired by then); return how many rows went."""
+        """Delete OAuth states, used-nonce rows and pending reject reasons that expired by
+        ``now`` (a used nonce's link is refused as expired by then); return how many rows
+        went."""
         ...
 
     # Mastodon app registrations, one per instance
@@ -282,7 +307,14 @@ class SocialNetwork(Protocol):
         ...
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error."""
+        """New tokens for ``account``; ``NetworkFailure`` (revoked, down) on error.
+
+        The adapter owns refreshed tokens: it stores them (``Repository.update_tokens``)
+        before returning them whenever ``account.id`` is set, as it does when ``post`` or
+        ``recent_posts`` refresh on their own. The caller uses the returned tokens in memory
+        and never stores them (X rotates refresh tokens: the code that received them writes
+        them, once, at once). Tokens returned unchanged need no write.
+        """
         ...
 
     async def revoke(self, account: SocialAccount) -> None:
@@ -292,14 +324,6 @@ class SocialNetwork(Protocol):
         Return once the network confirmed; ``NetworkFailure`` when it did not (the caller,
         ``bot.services.revocations``, keeps them queued and retries)."""
         ...
-
-
-class LinkedProfile(Protocol):
-    remote_id: str
-    handle: str
-    followers: int
-    instance: str
-    tokens: TokenSet
 
 
 class AccountLinker(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.domain.account import SocialAccount
+from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.networks import DeliveryMode, Network, NetworkSpec, Recovery
 from bot.ports import AccountLinker, SocialNetwork
 
@@ -109,8 +109,9 @@ class NetworkRegistry:
         spec = self._known_spec(network)
         return Recovery.CHECK_FIRST if spec is None else spec.recovery
 
-    def display(self, account: SocialAccount) -> str:
-        """The account as its owner knows it (``@handle`` for a network not registered)."""
+    def display(self, account: SocialAccount | LinkedProfile) -> str:
+        """The account as its owner knows it (``@handle`` for a network not registered);
+        the one place an account's name is made, stored or just linked."""
         spec = self._known_spec(account.network)
         if spec is None:
             return f"@{account.handle}"

@@ -26,9 +26,8 @@ from aiohttp import web
 from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
-from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
-from bot.ports import AccountLinker, Repository
+from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings, SettingsError
@@ -178,13 +177,8 @@ async def _start_front_ends(core: Core, settings: Settings, stack: AsyncExitStac
         log.info("%s front end started", label)
 
 
-async def _start_web(
-    core: Core,
-    settings: Settings,
-    linkers: dict[Network, AccountLinker],
-    stack: AsyncExitStack,
-) -> None:
-    runner = web.AppRunner(create_web_app(core, linkers), access_log=None)  # paths hold tokens
+async def _start_web(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
+    runner = web.AppRunner(create_web_app(core), access_log=None)  # paths hold tokens
     await runner.setup()
     stack.push_async_callback(_stop, "web server", runner.cleanup)
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -246,7 +240,7 @@ async def serve(settings: Settings) -> int:
             await _start_front_ends(core, settings, stack)
             if not core.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
-            await _start_web(core, settings, registry.linkers(), stack)
+            await _start_web(core, settings, stack)
 
             stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
             scheduler = make_scheduler(core)

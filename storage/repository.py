@@ -12,7 +12,7 @@ migration script, the migration lock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +22,8 @@ from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
+from bot.domain.events import EventKind
+from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
@@ -50,18 +52,16 @@ FromRow = Callable[[rows.Row, rows.Codec], T]
 INSERT_CAMPAIGN = statements.insert(
     "campaigns",
     rows.CAMPAIGN_COLUMNS,
-    "numeric",
     suffix="ON CONFLICT (ref) DO NOTHING RETURNING *",
 )
-UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS, "numeric")
-INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, "numeric", suffix="RETURNING *")
+UPDATE_CAMPAIGN = statements.update_versioned("campaigns", rows.CAMPAIGN_COLUMNS)
+INSERT_CARD = statements.insert("cards", rows.CARD_COLUMNS, suffix="RETURNING *")
 # a token write (here, in update_tokens, or a revocation) bumps tokens_version: that number
 # is the account's change marker (account_stamps). The owner never changes: an account that
 # belongs to another person is left as it is and no row comes back (see _owned_by).
 UPSERT_ACCOUNT = statements.insert(
     "accounts",
     rows.ACCOUNT_COLUMNS,
-    "numeric",
     suffix=(
         "ON CONFLICT (network, instance, remote_id) DO UPDATE SET "
         "owner_name = excluded.owner_name, owner_language = excluded.owner_language, "
@@ -76,10 +76,9 @@ UPSERT_ACCOUNT = statements.insert(
 INSERT_PLEDGE = statements.insert(
     "pledges",
     rows.PLEDGE_COLUMNS,
-    "numeric",
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
-UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS, "numeric")
+UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS)
 
 # An account's tokens are still needed while one of its pledges is PLEDGED in a campaign
 # that is live or launching, or launched and not yet reported (tap read-back reads with them).
@@ -89,7 +88,7 @@ _TOKENS_IN_USE = """EXISTS (
       AND (c.status IN ('live', 'launching')
            OR (c.status = 'launched' AND NOT EXISTS (
                SELECT 1 FROM campaign_events AS e
-               WHERE e.campaign_id = c.id AND e.name = 'report'))))"""
+               WHERE e.campaign_id = c.id AND e.kind = 'report'))))"""
 _RELEASE = (
     f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
     "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2 "
@@ -257,7 +256,7 @@ class SqlRepository(Generic[SessionT]):
         return rows.campaign_from_row(row, self._codec)
 
     async def decide_launch(
-        self, campaign_id: int, at: datetime, notes: Mapping[str, str] | None = None
+        self, campaign_id: int, at: datetime, late_minutes: int | None = None
     ) -> Campaign | None:
         # one transaction, the campaign row locked (FOR UPDATE on PostgreSQL; SQLite's
         # write transaction locks the whole database): read, count, decide, write
@@ -271,8 +270,9 @@ class SqlRepository(Generic[SessionT]):
             if not stored.awaits_launch_decision:
                 return stored
             supporters = await self._supporters(db, campaign_id)
-            noted = replace(stored, notes={**stored.notes, **(notes or {})})
-            decided = decide_launch(noted, supporters, at=at)
+            if late_minutes is not None:
+                stored = replace(stored, late_minutes=late_minutes)
+            decided = decide_launch(stored, supporters, at=at)
             values = rows.campaign_values(decided, self._codec)
             row = await db.fetch_one(UPDATE_CAMPAIGN, *values, campaign_id, stored.version)
             if row is None:  # cannot happen under the lock; never write over a change
@@ -606,23 +606,42 @@ class SqlRepository(Generic[SessionT]):
 
     # once-only events, nonces ---------------------------------------------------------
 
-    async def claim_event(self, campaign_id: int, name: str, at: datetime) -> bool:
+    async def claim_event(
+        self, campaign_id: int, kind: EventKind, at: datetime, subject: int | None = None
+    ) -> bool:
+        # the unique index on (campaign_id, kind, COALESCE(subject, -1)) makes it once
         async with self.transaction() as db:
             row = await db.fetch_one(
-                "INSERT INTO campaign_events (campaign_id, name, claimed_at) "
-                "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING name",
+                "INSERT INTO campaign_events (campaign_id, kind, subject, claimed_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING kind",
                 campaign_id,
-                name,
+                kind.value,
+                subject,
                 self._codec.time_in(at),
             )
         return row is not None
 
-    async def events_of(self, campaign_id: int) -> set[str]:
+    async def event_claimed(
+        self, campaign_id: int, kind: EventKind, subject: int | None = None
+    ) -> bool:
         async with self.transaction(write=False) as db:
-            found = await db.fetch_all(
-                "SELECT name FROM campaign_events WHERE campaign_id = $1", campaign_id
+            row = await db.fetch_one(
+                "SELECT 1 FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
+                "AND COALESCE(subject, -1) = COALESCE(CAST($3 AS BIGINT), -1)",
+                campaign_id,
+                kind.value,
+                subject,
             )
-        return {row["name"] for row in found}
+        return row is not None
+
+    async def count_events(self, campaign_id: int, kind: EventKind) -> int:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = $1 AND kind = $2",
+                campaign_id,
+                kind.value,
+            )
+        return int(row["n"]) if row is not None else 0
 
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
         async with self.transaction() as db:
@@ -658,6 +677,41 @@ class SqlRepository(Generic[SessionT]):
     async def delete_dialog(self, user_key: str) -> None:
         async with self.transaction() as db:
             await db.execute("DELETE FROM dialogs WHERE user_key = $1", user_key)
+
+    # pending reject reasons -----------------------------------------------------------
+
+    async def save_pending_reason(self, pending: PendingReason) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO pending_reject_reasons "
+                "(moderator_key, campaign_id, prompt_id, expires_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (moderator_key) DO UPDATE SET campaign_id = excluded.campaign_id, "
+                "prompt_id = excluded.prompt_id, expires_at = excluded.expires_at",
+                pending.moderator_key,
+                pending.campaign_id,
+                pending.prompt_id,
+                self._codec.time_in(pending.expires_at),
+            )
+
+    async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT campaign_id, prompt_id, expires_at FROM pending_reject_reasons "
+                "WHERE moderator_key = $1 AND expires_at > $2",
+                moderator_key,
+                self._codec.time_in(now),
+            )
+        if row is None:
+            return None
+        expires_at = self._codec.time_out(row["expires_at"])
+        assert expires_at is not None
+        return PendingReason(moderator_key, row["campaign_id"], row["prompt_id"], expires_at)
+
+    async def drop_pending_reason(self, moderator_key: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM pending_reject_reasons WHERE moderator_key = $1", moderator_key
+            )
 
     # OAuth states ---------------------------------------------------------------------
 
@@ -696,7 +750,12 @@ class SqlRepository(Generic[SessionT]):
             nonces = await db.fetch_all(
                 "DELETE FROM used_nonces WHERE expires_at <= $1 RETURNING nonce", moment
             )
-        return len(states) + len(nonces)
+            reasons = await db.fetch_all(
+                "DELETE FROM pending_reject_reasons WHERE expires_at <= $1 "
+                "RETURNING moderator_key",
+                moment,
+            )
+        return len(states) + len(nonces) + len(reasons)
 
     # Mastodon apps --------------------------------------------------------------------
 

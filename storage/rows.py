@@ -159,9 +159,10 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "decided_at",
     "reject_reason",
     "status_changed_at",
-    "notes",
     "launch_decision",
     "launch_supporters",
+    "late_minutes",
+    "tap_offered",
 )
 
 
@@ -184,9 +185,10 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         codec.time_in(campaign.decided_at),
         campaign.reject_reason,
         codec.time_in(campaign.status_changed_at),
-        codec.json_in(dict(campaign.notes)),
         campaign.launch_decision.value if campaign.launch_decision else None,
         campaign.launch_supporters,
+        campaign.late_minutes,
+        campaign.tap_offered,
     )
 
 
@@ -217,9 +219,10 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         reject_reason=row["reject_reason"],
         status_changed_at=codec.time_out(row["status_changed_at"]),
         version=row["version"],
-        notes=dict(codec.json_out(row["notes"])),
         launch_decision=LaunchDecision(decision) if decision is not None else None,
         launch_supporters=row["launch_supporters"],
+        late_minutes=row["late_minutes"],
+        tap_offered=bool(row["tap_offered"]),
     )
 
 

@@ -48,7 +48,7 @@ JOIN accounts AS a ON a.network = json_extract(k.value, '$[0]')
  AND a.instance = json_extract(k.value, '$[1]') AND a.remote_id = json_extract(k.value, '$[2]')
 ORDER BY k.key
 """
-_RECORD_DELIVERY = statements.update_by_id("pledges", rows.DELIVERY_COLUMNS, "numeric")
+_RECORD_DELIVERY = statements.update_by_id("pledges", rows.DELIVERY_COLUMNS)
 
 _ANY = re.compile(r"= ANY\(\$(\d+)\)")
 _NUMBERED = re.compile(r"\$(\d+)")

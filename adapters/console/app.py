@@ -91,23 +91,18 @@ async def run_console(
         parts = wire_console(settings, repo, clock, stdout, language=language, secret=secret)
         core, front = parts.core, parts.front
         scheduler = make_scheduler(core)
-        if scheduler is not None:
-            await scheduler.start()
+        await scheduler.start()
         try:
             session = ConsoleSession(
                 core, front, parts.sandbox, clock, scheduler, persona_name=persona_name
             )
             front.say(t("console.welcome", persona=session.user.name, data_dir=settings.data_dir))
-            if scheduler is None:
-                front.say(t("console.no_scheduler"))
             await _read_eval_print(session, front, stdin, interactive=interactive)
             front.say(t("console.finishing"))
-            if scheduler is not None:
-                await scheduler.wait_idle()
+            await scheduler.wait_idle()
             await core.cards.flush()
         finally:
-            if scheduler is not None:
-                await scheduler.stop()
+            await scheduler.stop()
     finally:
         await repo.close()
     front.say(t("console.bye", data_dir=settings.data_dir))

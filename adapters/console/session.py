@@ -20,7 +20,8 @@ from adapters.console.durations import parse_duration
 from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SANDBOX, SandboxNetwork
 from bot.app import Core
-from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, DialogState
+from bot.dialog import ACTION_PREFIX, DialogReply
+from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.outgoing import OutgoingMessage
@@ -34,7 +35,6 @@ from bot.services.cards import (
     campaign_card,
     summary_line,
 )
-from bot.services.pledges import LinkedProfileData
 from bot.services.views import (
     campaign_cancelled,
     campaign_list,
@@ -71,7 +71,7 @@ class ConsoleSession:
         front: ConsoleFrontEnd,
         sandbox: SandboxNetwork,
         clock: ShiftableClock,
-        scheduler: LaunchControl | None,
+        scheduler: LaunchControl,
         *,
         persona_name: str = "you",
     ) -> None:
@@ -132,17 +132,13 @@ class ConsoleSession:
                 raise InvalidInput("console.unknown_command", command=f"/{name}")
             await command.handler(args.strip())
             return
-        if text.isdigit() and not await self._dialog_wants_text():
+        if text.isdigit() and not await self.core.dialogs.wants_text(self.user):
             await self._press(text)
             return
         self._show_dialog(await self.core.dialogs.text(self.user, text))
 
     def _usage(self, name: str) -> InvalidInput:
         return InvalidInput("console.usage", usage=self.commands[name].usage)
-
-    async def _dialog_wants_text(self) -> bool:
-        data = await self.core.repo.load_dialog(self.user.key)
-        return data is not None and DialogState.from_dict(data).step in TEXT_STEPS
 
     def _show_dialog(self, reply: DialogReply) -> None:
         self.front.show_private(self.user, reply.message)
@@ -188,8 +184,7 @@ class ConsoleSession:
         if not args:
             raise self._usage("status")
         campaign = await self.core.campaigns.get(args.split()[0])
-        assert campaign.id is not None
-        stats = await self.core.repo.campaign_stats(campaign.id)
+        stats = await self.core.campaigns.stats(campaign)
         card = campaign_card(campaign, stats)
         parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
         if campaign.status in AFTER_LAUNCH:
@@ -210,10 +205,10 @@ class ConsoleSession:
             raise self._usage("approve")
         campaign = await self.core.campaigns.get(args.split()[0])
         assert campaign.id is not None
-        await self.core.campaigns.approve(campaign.id, self.user)
+        await self.core.moderation.approve(campaign.id, self.user, may_moderate=True)
 
     async def _pending(self, args: str) -> None:
-        campaigns = await self.core.campaigns.pending()
+        campaigns = await self.core.moderation.pending(may_moderate=True)
         self.front.show_private(self.user, pending_list(campaigns))
 
     async def _reject(self, args: str) -> None:
@@ -222,7 +217,9 @@ class ConsoleSession:
             raise self._usage("reject")
         campaign = await self.core.campaigns.get(ref)
         assert campaign.id is not None
-        await self.core.campaigns.reject(campaign.id, self.user, reason.strip())
+        await self.core.moderation.reject(
+            campaign.id, self.user, reason.strip(), may_moderate=True
+        )
 
     # supporters
 
@@ -241,7 +238,7 @@ class ConsoleSession:
         name = self.user.id
         followers = sandbox_followers(name)
         self.front.say(t("console.linking", handle=name, followers=followers))
-        profile = LinkedProfileData(
+        profile = LinkedProfile(
             network=SANDBOX,
             instance=INSTANCE,
             remote_id=name,
@@ -281,7 +278,7 @@ class ConsoleSession:
         elif name == SUPPORT_ACTION:
             await self._pledge(value, None)
         elif name == APPROVE_ACTION:
-            await self.core.campaigns.approve(int(value), self.user)
+            await self.core.moderation.approve(int(value), self.user, may_moderate=True)
         elif name == REJECT_ACTION:
             campaign = await self.core.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))
@@ -299,8 +296,7 @@ class ConsoleSession:
 
     async def _launch(self, args: str) -> None:
         now = self.clock.now()
-        live = await self.core.repo.campaigns_in({CampaignStatus.LIVE})
-        upcoming = sorted((c for c in live if c.launch_at > now), key=lambda c: c.launch_at)
+        upcoming = await self.core.campaigns.upcoming()
         if not upcoming:
             self.front.say(t("console.nothing_to_launch"))
             await self.catch_up()
@@ -313,9 +309,6 @@ class ConsoleSession:
 
     async def catch_up(self) -> None:
         """Let the scheduler run everything that became due, and wait until it is done."""
-        if self.scheduler is None:
-            self.front.say(t("console.no_scheduler"))
-            return
         await self.scheduler.sync()
         await self.scheduler.wait_idle()
         await self.core.cards.flush()

@@ -61,7 +61,7 @@ class InteractionHandlers:
     def __init__(self, core: Core, renderer: Renderer) -> None:
         self.core = core
         self.renderer = renderer
-        self.form = CampaignForm(core.dialogs, core.repo, core.settings.timezone)
+        self.form = CampaignForm(core.dialogs, core.settings.timezone)
         self.default_language = core.settings.default_language
 
     # ---------------------------------------------------------------- helpers
@@ -163,12 +163,13 @@ class InteractionHandlers:
 
     async def pending(self, interaction: discord.Interaction) -> None:
         """What waits for moderation, oldest first, with the buttons to decide (ephemeral)."""
-        if not self._may_moderate(interaction):
+        may_moderate = self._may_moderate(interaction)
+        if not may_moderate:
             await self.refuse(interaction, t("pending.not_moderator"))
             return
 
         async def work() -> OutgoingMessage:
-            return pending_list(await self.core.campaigns.pending())
+            return pending_list(await self.core.moderation.pending(may_moderate=may_moderate))
 
         await self.deferred(interaction, work)
 
@@ -210,7 +211,11 @@ class InteractionHandlers:
     async def _moderation_target(
         self, interaction: discord.Interaction, argument: str
     ) -> int | None:
-        """The campaign id a moderator acts on; else refuse (not a moderator, stale id)."""
+        """The campaign id a moderator acts on; else refuse (not a moderator, stale id).
+
+        Refused at once, in Discord's words (who counts as a moderator here), before any
+        modal opens or the database is asked; the core refuses again on its own.
+        """
         if not self._may_moderate(interaction):
             await self.refuse(interaction, t("discord.moderation.not_allowed"))
             return None
@@ -235,7 +240,9 @@ class InteractionHandlers:
             return
 
         async def approve() -> OutgoingMessage:
-            campaign = await self.core.campaigns.approve(campaign_id, self.who(interaction))
+            campaign = await self.core.moderation.approve(
+                campaign_id, self.who(interaction), may_moderate=self._may_moderate(interaction)
+            )
             return OutgoingMessage.of(approved(campaign))
 
         await self.deferred(interaction, approve)
@@ -253,8 +260,7 @@ class InteractionHandlers:
 
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
         """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""
-        if reply.state is None:
-            await self.form.forget(user)
+        if reply.state is None:  # the form's answers ended with the dialog
             return reply.message
         if reply.state.step is Step.CONFIRM_MESSAGE:  # keep it, or change it in the form
             buttons = (
@@ -321,7 +327,12 @@ class InteractionHandlers:
             return
 
         async def reject() -> OutgoingMessage:
-            campaign = await self.core.campaigns.reject(campaign_id, self.who(interaction), reason)
+            campaign = await self.core.moderation.reject(
+                campaign_id,
+                self.who(interaction),
+                reason,
+                may_moderate=self._may_moderate(interaction),
+            )
             return OutgoingMessage.of(rejected(campaign))
 
         await self.deferred(interaction, reject)

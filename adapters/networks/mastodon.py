@@ -28,12 +28,11 @@ import aiohttp
 from yarl import URL
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet, follower_count
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
-from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
 from .guarded_http import (
@@ -179,7 +178,7 @@ class MastodonNetwork:
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
-    ) -> LinkedProfileData:
+    ) -> LinkedProfile:
         instance = str(data["instance"])
         app = await self._repo.get_mastodon_app(instance)
         if app is None:
@@ -219,7 +218,7 @@ class MastodonNetwork:
                 await self._revoke_token(instance, tokens.access_token)
             raise
 
-    def _profile(self, instance: str, me: Answer, tokens: TokenSet) -> LinkedProfileData:
+    def _profile(self, instance: str, me: Answer, tokens: TokenSet) -> LinkedProfile:
         if me.status != 200:
             raise NetworkFailure(self._poster.outcome(me.status, me.headers, me.body))
         body = me.json()
@@ -231,7 +230,7 @@ class MastodonNetwork:
             raise NetworkFailure(
                 PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable profile")
             )
-        return LinkedProfileData(
+        return LinkedProfile(
             network=MASTODON,
             instance=instance,
             remote_id=str(body["id"]),

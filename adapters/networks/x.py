@@ -27,11 +27,10 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.clock import SystemClock
-from bot.domain.account import SocialAccount, TokenSet, follower_count
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
-from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
 
 from .oauth import authorization_query, token_set_from
@@ -117,7 +116,7 @@ class XNetwork:
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
-    ) -> LinkedProfileData:
+    ) -> LinkedProfile:
         body = await self._token_call(
             {
                 "grant_type": "authorization_code",
@@ -135,7 +134,7 @@ class XNetwork:
                 await self._revoke_tokens(tokens)
             raise
 
-    async def _profile(self, tokens: TokenSet) -> LinkedProfileData:
+    async def _profile(self, tokens: TokenSet) -> LinkedProfile:
         """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
         try:
             me = await self._calls.run(self._get_me, tokens.access_token)
@@ -145,7 +144,7 @@ class XNetwork:
         metrics = user.get("public_metrics")
         if not isinstance(metrics, dict):
             metrics = {}
-        return LinkedProfileData(
+        return LinkedProfile(
             network=X,
             instance="x.com",
             remote_id=str(user["id"]),
@@ -191,7 +190,8 @@ class XNetwork:
         return posts
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """Trade the refresh token for new tokens and store them (X rotates refresh tokens)."""
+        """Trade the refresh token for new tokens and store them (the port: the adapter owns
+        refreshed tokens; X rotates refresh tokens, so they are written at once)."""
         if not account.tokens.refresh_token:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="no refresh token"))
         body = await self._token_call(

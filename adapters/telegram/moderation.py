@@ -4,14 +4,12 @@ Only administrators of that chat, or ids in TELEGRAM_MODERATOR_IDS, may press th
 anyone else gets an alert and nothing changes. With MODERATION_IN_PRIVATE and no such
 chat, the card goes to each listed moderator's private chat and works the same there.
 Reject asks the moderator for a reason with a ForceReply message (which reaches a bot
-even in privacy mode); their reply to it carries the reason. ``/pending`` lists what
+even in privacy mode); their reply to it carries the reason (the core keeps the rejection
+waiting for it, so a restart in between loses nothing). ``/pending`` lists what
 waits, with the same buttons. The core decides the race when two moderators act at once.
 """
 
 from __future__ import annotations
-
-import logging
-from dataclasses import dataclass
 
 from telegram import ForceReply, Update
 from telegram.ext import (
@@ -23,29 +21,10 @@ from telegram.ext import (
 )
 
 from adapters.telegram.kit import Context, Kit, callback_argument
-from bot.domain.campaign import CampaignStatus
-from bot.domain.errors import DomainError, InvalidInput, InvalidTransition
+from bot.domain.campaign import Campaign
 from bot.domain.text import t
 from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
 from bot.services.views import approved, pending_list, rejected
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PendingReason:
-    """A moderator pressed Reject and we wait for their reply to ``prompt_id``.
-
-    Kept with the dialogs in the database, so a restart between the press and the reply
-    loses nothing.
-    """
-
-    campaign_id: int
-    prompt_id: int
-
-
-def _pending_key(moderator_id: int) -> str:
-    return f"telegram:{moderator_id}:reject-reason"
 
 
 class ModerationHandlers:
@@ -94,64 +73,64 @@ class ModerationHandlers:
     async def pending(self, update: Update, context: Context) -> None:
         """/pending: what waits, oldest first, with the buttons to decide (moderators only)."""
         assert update.effective_user is not None
-        if not await self.may_moderate(context, update.effective_user.id):
-            await self.kit.reply(update, t("pending.not_moderator"))
-            return
-        if not self._in_moderation_chat(update) and not await self.kit.require_private(update):
+        may_moderate = await self.may_moderate(context, update.effective_user.id)
+        in_place = self._in_moderation_chat(update)
+        if may_moderate and not in_place and not await self.kit.require_private(update):
             return  # not in front of a group that may not moderate
-        await self.kit.reply(update, pending_list(await self.core.campaigns.pending()))
+        waiting = await self.core.moderation.pending(may_moderate=may_moderate)
+        await self.kit.reply(update, pending_list(waiting))
 
-    async def _campaign_id(self, update: Update, context: Context) -> int | None:
-        """The card's campaign id if the presser may moderate; else answer and None."""
+    async def _campaign_id(self, update: Update) -> int | None:
+        """The pressed card's campaign id; else answer and None."""
         query = update.callback_query
-        assert query is not None and update.effective_user is not None
-        language = self.kit.language(update)
-        if not await self.may_moderate(context, update.effective_user.id):
-            log.info("user %s pressed a moderation button without the right", query.from_user.id)
-            await self.kit.answer(query, t("telegram.not_moderator"), language, alert=True)
-            return None
+        assert query is not None
         try:
             return int(callback_argument(update))
         except ValueError:
+            language = self.kit.language(update)
             await self.kit.answer(query, t("telegram.unknown_button"), language, alert=True)
             return None
 
     async def approve(self, update: Update, context: Context) -> None:
-        campaign_id = await self._campaign_id(update, context)
+        assert update.callback_query is not None and update.effective_user is not None
+        may_moderate = await self.may_moderate(context, update.effective_user.id)
+        campaign_id = await self._campaign_id(update)
         if campaign_id is None:
             return
-        assert update.callback_query is not None
-        campaign = await self.core.campaigns.approve(campaign_id, self.kit.user(update))
+        campaign = await self.core.moderation.approve(
+            campaign_id, self.kit.user(update), may_moderate=may_moderate
+        )
         await self.kit.answer(update.callback_query, approved(campaign), self.kit.language(update))
 
     async def reject(self, update: Update, context: Context) -> None:
-        campaign_id = await self._campaign_id(update, context)
-        if campaign_id is None:
-            return
         query = update.callback_query
         assert query is not None and query.message is not None
-        campaign = await self.core.campaigns.get_by_id(campaign_id)
-        if campaign.status is not CampaignStatus.PENDING_REVIEW:
-            raise InvalidTransition(
-                "campaign.cannot_rejected", ref=campaign.ref, status=campaign.status.value
-            )
+        assert update.effective_user is not None
+        may_moderate = await self.may_moderate(context, update.effective_user.id)
+        campaign_id = await self._campaign_id(update)
+        if campaign_id is None:
+            return
         moderator = self.kit.user(update)
-        prompt = await context.bot.send_message(
-            query.message.chat.id,
-            self.kit.text(
-                t("telegram.reason_prompt", name=moderator.name, ref=campaign.ref),
-                moderator.language,
-            ),
-            reply_markup=ForceReply(
-                selective=False,
-                input_field_placeholder=self.kit.text(
-                    t("telegram.reason_placeholder"), moderator.language
-                )[:64],
-            ),
-        )
-        await self.core.repo.save_dialog(
-            _pending_key(int(moderator.id)),
-            {"campaign_id": campaign_id, "prompt_id": prompt.message_id},
+        chat_id = query.message.chat.id
+
+        async def ask(campaign: Campaign) -> str:
+            prompt = await context.bot.send_message(
+                chat_id,
+                self.kit.text(
+                    t("telegram.reason_prompt", name=moderator.name, ref=campaign.ref),
+                    moderator.language,
+                ),
+                reply_markup=ForceReply(
+                    selective=False,
+                    input_field_placeholder=self.kit.text(
+                        t("telegram.reason_placeholder"), moderator.language
+                    )[:64],
+                ),
+            )
+            return str(prompt.message_id)
+
+        await self.core.moderation.start_rejection(
+            campaign_id, moderator, ask, may_moderate=may_moderate
         )
         await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
 
@@ -166,23 +145,13 @@ class ModerationHandlers:
         """
         message = update.effective_message
         assert message is not None and update.effective_user is not None
-        key = _pending_key(update.effective_user.id)
         replied = message.reply_to_message
         if replied is None:
             return False
-        stored = await self.core.repo.load_dialog(key)
-        waiting = PendingReason(**stored) if stored else None
-        if waiting is None or replied.message_id != waiting.prompt_id:
+        campaign = await self.core.moderation.give_reason(
+            self.kit.user(update), str(replied.message_id), message.text or ""
+        )
+        if campaign is None:
             return False  # an ordinary conversation among moderators
-        try:
-            campaign = await self.core.campaigns.reject(
-                waiting.campaign_id, self.kit.user(update), message.text or ""
-            )
-        except InvalidInput:
-            raise  # keep waiting: the next reply may carry a usable reason
-        except DomainError:
-            await self.core.repo.delete_dialog(key)
-            raise
-        await self.core.repo.delete_dialog(key)
         await self.kit.reply(update, rejected(campaign))
         return True

@@ -21,18 +21,12 @@ from bot.blast.notices import send_each, tell_failed
 from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
-from bot.blast.report import (
-    LATE_NOTE,
-    NOT_POSTED,
-    TAP_NOTE,
-    TAP_OPENED_PREFIX,
-    figures_of,
-    report_message,
-)
+from bot.blast.report import NOT_POSTED, figures_of, report_message
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transition
 from bot.domain.errors import StaleUpdate
+from bot.domain.events import EventKind
 from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
@@ -128,8 +122,9 @@ class Blast:
         deliver everything → LAUNCHED, or (goal missed) tell everyone → FAILED."""
         assert campaign.id is not None
         late_minutes = int(late.total_seconds() // 60)
-        notes = {LATE_NOTE: str(late_minutes)} if late_minutes >= 1 else {}
-        decided = await self._core.repo.decide_launch(campaign.id, self._core.clock.now(), notes)
+        decided = await self._core.repo.decide_launch(
+            campaign.id, self._core.clock.now(), late_minutes if late_minutes >= 1 else None
+        )
         if decided is None or decided.status is not CampaignStatus.LAUNCHING:
             # cancelled (or launched) at the same moment: nothing to do
             log.info("campaign %s changed under the launch; skipping", campaign.ref)
@@ -173,7 +168,7 @@ class Blast:
             {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
         )
         refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
-        if launched.notes.get(TAP_NOTE) == "1":  # the report waits for the taps
+        if launched.tap_offered:  # the report waits for the taps
             await core.cards.refresh_now(campaign.id)
             await self._tell_failed(launched, refusals)
         else:
@@ -211,10 +206,8 @@ class Blast:
         for part in chunks(plan.stranded, self._tuning.flush_every):
             await core.repo.record_deliveries(part)
         has_tap = plan.has_tap or any(p.delivery is DeliveryState.TAP_OFFERED for p in pledges)
-        if has_tap and campaign.notes.get(TAP_NOTE) != "1":
-            campaign = await core.repo.update_campaign(
-                replace(campaign, notes={**campaign.notes, TAP_NOTE: "1"})
-            )
+        if has_tap and not campaign.tap_offered:
+            campaign = await core.repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         deadline = time.monotonic() + core.settings.blast_retry_window_seconds
         async with DeliveryWriter(
@@ -266,7 +259,7 @@ class Blast:
         return list(senders.values())
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
-        """Move to ``status`` from the stored version (the blast may have changed notes)."""
+        """Move to ``status`` from the stored version (the blast may have set tap_offered)."""
         assert campaign.id is not None
         for _ in range(3):
             stored = await self._core.repo.get_campaign(campaign.id)
@@ -360,7 +353,7 @@ class Blast:
     async def tap_reminder(self, campaign: Campaign) -> int:
         """Nudge the supporters offered a link whose post has not been seen yet."""
         assert campaign.id is not None
-        if campaign.notes.get(TAP_NOTE) != "1":
+        if not campaign.tap_offered:
             return 0  # nobody was offered a link
         confirmed, pending = await self._read_back(campaign)
         if confirmed:
@@ -383,7 +376,7 @@ class Blast:
         core = self._core
         assert campaign.id is not None
         await self._tell_failed(campaign, refusals or {})
-        if not await core.repo.claim_event(campaign.id, "report", core.clock.now()):
+        if not await core.repo.claim_event(campaign.id, EventKind.REPORT, core.clock.now()):
             return
         _, pending = await self._read_back(campaign)  # the cards are refreshed below
         now = core.clock.now()
@@ -399,8 +392,7 @@ class Blast:
         account_ids = {p.account_id for p in pledges}
         del pledges
         if figures.tap:
-            events = await core.repo.events_of(campaign.id)
-            opened = sum(1 for name in events if name.startswith(TAP_OPENED_PREFIX))
+            opened = await core.repo.count_events(campaign.id, EventKind.TAP_OPENED)
             figures = replace(figures, opened=opened)
         message = report_message(campaign, figures)
         await core.notifier.send_to_user(campaign.organiser, message)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from bot.blast.prepare import load_accounts
 from bot.domain.campaign import Campaign
+from bot.domain.events import EventKind
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
@@ -28,7 +29,6 @@ from bot.registry import NetworkRegistry
 
 log = logging.getLogger(__name__)
 
-NOTICES_EVENT = "failure_notices"  # claimed once per campaign
 REVOKED = OutcomeKind.REVOKED.value
 REJECTED = OutcomeKind.REJECTED.value
 REASON_MAX = 200  # characters of the network's explanation shown
@@ -82,7 +82,7 @@ async def tell_failed(
         for p in await repo.pledges_of_campaign(campaign.id, [PledgeStatus.FAILED])
         if p.failure_reason in (REVOKED, REJECTED)
     ]
-    if not await repo.claim_event(campaign.id, NOTICES_EVENT, now) or not failed:
+    if not await repo.claim_event(campaign.id, EventKind.FAILURE_NOTICES, now) or not failed:
         return 0
     accounts = await load_accounts(repo, [p.account_id for p in failed], batch)
     messages = [

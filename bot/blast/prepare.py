@@ -86,7 +86,8 @@ async def prepare(
     """Queue every WAITING pledge in ``pledges`` that can be delivered; return their ids.
 
     ``accounts`` must hold the pledges' accounts (an account missing from it was erased);
-    refreshed tokens and revocations found here are written into it. Pledges that cannot
+    refreshed tokens (stored by the network adapter, see ``SocialNetwork.refresh``) and
+    revocations found here are written into it. Pledges that cannot
     be delivered are marked FAILED now.
     """
     waiting = [
@@ -166,7 +167,6 @@ async def _refresh_tokens(
             except Exception:
                 log.exception("refreshing account %s failed", account.id)
                 return
-        await repo.update_tokens(account.id, tokens)
-        accounts[account.id] = replace(account, tokens=tokens)
+        accounts[account.id] = replace(account, tokens=tokens)  # the adapter stored them
 
     await asyncio.gather(*(refresh(a) for a in due.values()))

@@ -19,9 +19,6 @@ from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import Text, t
 
 NOT_POSTED = "not_posted"  # failure reason of a tap pledge never confirmed
-LATE_NOTE = "late_minutes"  # campaign note: how late the launch went out
-TAP_NOTE = "tap"  # campaign note: the blast offered one-tap links
-TAP_OPENED_PREFIX = "tap:"  # campaign event ``tap:<pledge id>``: a tap link was opened
 LINKS_SHOWN = 3
 
 
@@ -51,7 +48,7 @@ def figures_of(
     posted = confirmed = not_posted = 0
     failed: Counter[str] = Counter()
     links: list[str] = []
-    tap = campaign.notes.get(TAP_NOTE) == "1"
+    tap = campaign.tap_offered
     for pledge in pledges:
         if pledge.status is PledgeStatus.WITHDRAWN:
             continue
@@ -79,7 +76,7 @@ def figures_of(
         failed=dict(sorted(failed.items())),
         reach=stats.posted_reach,
         links=tuple(links),
-        late_minutes=int(campaign.notes.get(LATE_NOTE, "0") or 0),
+        late_minutes=campaign.late_minutes,
         tap=tap,
     )
 

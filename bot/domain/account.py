@@ -69,6 +69,23 @@ class SocialAccount:
 
 
 @dataclass(frozen=True)
+class LinkedProfile:
+    """An account as its network described it after authorisation, with the tokens it gave.
+
+    What an ``AccountLinker`` returns; the pledge service stores it as a ``SocialAccount``
+    (or revokes its tokens when the pledge is refused). How either is shown to people is
+    its network's: ``NetworkRegistry.display``.
+    """
+
+    network: Network
+    instance: str
+    remote_id: str
+    handle: str
+    followers: int
+    tokens: TokenSet
+
+
+@dataclass(frozen=True)
 class PendingRevocation:
     """Tokens erased from an account and not yet confirmed revoked at their network.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -68,7 +68,6 @@ class LaunchDecision(StrEnum):
     MISSED = "missed"
 
 
-OPEN_FOR_PLEDGES = frozenset({CampaignStatus.LIVE})
 NOT_YET_LAUNCHED = frozenset(
     {CampaignStatus.DRAFT, CampaignStatus.PENDING_REVIEW, CampaignStatus.LIVE}
 )
@@ -94,9 +93,10 @@ class Campaign:
     reject_reason: str | None = None
     status_changed_at: datetime | None = None
     version: int = 0
-    notes: dict[str, str] = field(default_factory=dict)
     launch_decision: LaunchDecision | None = None
     launch_supporters: int | None = None  # the count the launch decision was taken on
+    late_minutes: int = 0  # how late the launch went out (whole minutes; 0: on time)
+    tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
 
     @property
     def no_minimum(self) -> bool:
@@ -108,6 +108,10 @@ class Campaign:
         return self.status is CampaignStatus.LIVE or (
             self.status is CampaignStatus.LAUNCHING and self.launch_decision is None
         )
+
+    def open_for_pledges(self, now: datetime) -> bool:
+        """Pledges are taken, and withdrawn, while LIVE and before the launch moment."""
+        return self.status is CampaignStatus.LIVE and self.launch_at > now
 
     def goal_met(self, supporters: int) -> bool:
         """``supporters`` are people, however many accounts each pledged."""

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.events import EventKind
 from bot.settings import Settings
 
 
@@ -23,6 +24,14 @@ class Event(StrEnum):
     EXPIRE = "expire"  # still waiting for moderation at the launch moment
 
 
+# The events claimed in the database before they run (``Repository.claim_event``); the
+# launch is guarded by the campaign's status, the report claims its own event.
+CLAIMED: dict[Event, EventKind] = {
+    Event.REMINDER_24H: EventKind.REMINDER_24H,
+    Event.REMINDER_1H: EventKind.REMINDER_1H,
+    Event.PREPARE: EventKind.PREPARE,
+    Event.TAP_REMINDER: EventKind.TAP_REMINDER,
+}
 REMINDERS = frozenset({Event.REMINDER_24H, Event.REMINDER_1H})
 BEFORE_LAUNCH = frozenset({Event.REMINDER_24H, Event.REMINDER_1H, Event.PREPARE, Event.LAUNCH})
 AFTER_LAUNCH = frozenset({Event.TAP_REMINDER, Event.REPORT})

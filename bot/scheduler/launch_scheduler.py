@@ -30,7 +30,9 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.blast import Blast, BlastTuning
 from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.events import EventKind
 from bot.scheduler.events import (
+    CLAIMED,
     DROPPED_STATUSES,
     REMINDER_TOLERANCE,
     REMINDERS,
@@ -161,7 +163,7 @@ class LaunchScheduler:
         if campaign.status in DROPPED_STATUSES:
             return True
         return campaign.status is CampaignStatus.LAUNCHED and (
-            Event.REPORT.value in await self._core.repo.events_of(campaign.id)
+            await self._core.repo.event_claimed(campaign.id, EventKind.REPORT)
         )
 
     def _remove(self, job: str) -> None:
@@ -260,13 +262,13 @@ class LaunchScheduler:
             if late > tolerance:
                 log.info("campaign %s: %s skipped (%s late)", campaign.ref, event, late)
                 return
-            if await core.repo.claim_event(campaign.id, event.value, now):
+            if await core.repo.claim_event(campaign.id, CLAIMED[event], now):
                 await self.blast.remind(campaign, event.value)
         elif event is Event.PREPARE:
             if (
                 status is CampaignStatus.LIVE
                 and now < campaign.launch_at
-                and await core.repo.claim_event(campaign.id, event.value, now)
+                and await core.repo.claim_event(campaign.id, CLAIMED[event], now)
             ):
                 await self.blast.prepare(campaign)
         elif event is Event.LAUNCH:
@@ -275,13 +277,13 @@ class LaunchScheduler:
             if (
                 status is CampaignStatus.LAUNCHED
                 and now < table[Event.REPORT]
-                and await core.repo.claim_event(campaign.id, event.value, now)
+                and await core.repo.claim_event(campaign.id, CLAIMED[event], now)
             ):
                 await self.blast.tap_reminder(campaign)
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
         elif event is Event.EXPIRE and status is CampaignStatus.PENDING_REVIEW:
-            await core.campaigns.expire(campaign.id)
+            await core.moderation.expire(campaign.id)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision

@@ -1,4 +1,4 @@
-"""Organiser and moderator use cases: submit, approve, reject, expire, cancel, promote, list."""
+"""Organiser use cases: submit, cancel, promote, list (moderation: ``bot.services.moderation``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.domain.campaign import (
     validate_title,
 )
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
-from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleUpdate
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from bot.domain.launch_time import MAX_AHEAD
 from bot.domain.message_rules import validate_message
 from bot.domain.outgoing import OutgoingMessage
@@ -35,7 +35,6 @@ from bot.services.revocations import Revocations
 log = logging.getLogger(__name__)
 
 REF_ATTEMPTS = 8
-EXPIRE_ATTEMPTS = 3
 DEFAULT_MAX_PENDING = 3
 
 
@@ -128,80 +127,9 @@ class CampaignService:
             campaign = replace(campaign, ref=new_ref())
         raise DomainError("error.internal")
 
-    async def approve(self, campaign_id: int, moderator: UserRef) -> Campaign:
-        """Approve; the caller has checked that ``moderator`` may moderate."""
-        campaign = await self.get_by_id(campaign_id)
-        now = self.clock.now()
-        _refuse_if_expired(campaign)
-        if campaign.launch_at <= now:
-            raise InvalidInput("moderation.launch_passed", ref=campaign.ref)
-        live = await self.repo.update_campaign(
-            transition(campaign, CampaignStatus.LIVE, at=now, by=moderator)
-        )
-        await self._after_decision(live)
-        await self.notifier.send_to_user(
-            live.organiser,
-            OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
-        )
-        return live
-
-    async def reject(self, campaign_id: int, moderator: UserRef, reason: str) -> Campaign:
-        campaign = await self.get_by_id(campaign_id)
-        _refuse_if_expired(campaign)
-        rejected = await self.repo.update_campaign(
-            transition(
-                campaign, CampaignStatus.REJECTED, at=self.clock.now(), by=moderator, reason=reason
-            )
-        )
-        await self._after_decision(rejected)
-        await self.notifier.send_to_user(
-            rejected.organiser,
-            OutgoingMessage.of(
-                t("organiser.rejected", title=rejected.title, reason=rejected.reject_reason)
-            ),
-        )
-        return rejected
-
-    async def expire(self, campaign_id: int) -> Campaign | None:
-        """Expire the campaign if it still waits for moderation at its launch moment.
-
-        The moderation cards lose their buttons and the organiser is told. None when there
-        is nothing to expire: decided meanwhile (a decision at the same moment wins), or
-        the moment not come yet.
-        """
-        for _ in range(EXPIRE_ATTEMPTS):
-            campaign = await self.get_by_id(campaign_id)
-            now = self.clock.now()
-            if campaign.status is not CampaignStatus.PENDING_REVIEW or now < campaign.launch_at:
-                return None
-            try:
-                expired = await self.repo.update_campaign(
-                    transition(campaign, CampaignStatus.EXPIRED, at=now)
-                )
-            except StaleUpdate:  # changed at the same moment: look again
-                continue
-            await self._after_decision(expired)
-            await self.notifier.send_to_user(
-                expired.organiser,
-                OutgoingMessage.of(
-                    t(
-                        "organiser.expired",
-                        title=expired.title,
-                        ref=expired.ref,
-                        launch_at=expired.launch_at,
-                    )
-                ),
-            )
-            log.info("campaign %s expired without a moderation decision", expired.ref)
-            return expired
-        raise StaleUpdate()
-
-    async def pending(self) -> list[Campaign]:
-        """The campaigns waiting for moderation, oldest first (the caller checks the right)."""
-        waiting = await self.repo.campaigns_in({CampaignStatus.PENDING_REVIEW})
-        return sorted(waiting, key=lambda c: (c.created_at, c.id or 0))
-
-    async def _after_decision(self, campaign: Campaign) -> None:
+    async def status_changed(self, campaign: Campaign) -> None:
+        """After a moderation outcome: the moderation cards show it (their buttons go) and
+        the watcher hears of it."""
         assert campaign.id is not None
         card = moderation_card(campaign)
         for posted in await self.repo.cards_of(campaign.id, CardKind.MODERATION):
@@ -224,7 +152,7 @@ class CampaignService:
         )
         assert cancelled.id is not None
         if campaign.status is CampaignStatus.PENDING_REVIEW:
-            await self._after_decision(cancelled)  # the moderators' buttons go away
+            await self.status_changed(cancelled)  # the moderators' buttons go away
         else:
             await self.watcher.campaign_changed(cancelled)
         await self.cards.refresh_now(cancelled.id)
@@ -270,6 +198,17 @@ class CampaignService:
             log.info("card of campaign %s moved in %s", campaign.ref, message_ref.chat.platform)
         return card
 
+    async def stats(self, campaign: Campaign) -> CampaignStats:
+        """The campaign's figures now."""
+        assert campaign.id is not None
+        return await self.repo.campaign_stats(campaign.id)
+
+    async def upcoming(self) -> list[Campaign]:
+        """Live campaigns whose launch moment is still ahead, soonest first."""
+        now = self.clock.now()
+        live = await self.repo.campaigns_in({CampaignStatus.LIVE})
+        return sorted((c for c in live if c.launch_at > now), key=lambda c: c.launch_at)
+
     async def of_organiser(self, organiser: UserRef) -> list[tuple[Campaign, CampaignStats]]:
         result = []
         for campaign in await self.repo.campaigns_of(organiser):
@@ -283,9 +222,3 @@ class CampaignService:
         for card in await self.repo.cards_of(campaign_id, CardKind.PROMOTION):
             seen.setdefault(card.message.chat, card.language)
         return list(seen.items())
-
-
-def _refuse_if_expired(campaign: Campaign) -> None:
-    """A moderator acting on an expired campaign (an old card, a stale list) is told so."""
-    if campaign.status is CampaignStatus.EXPIRED:
-        raise DomainError("moderation.expired", ref=campaign.ref)

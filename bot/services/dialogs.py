@@ -4,15 +4,24 @@ so a restart in the middle of a question loses nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from bot.dialog import DialogReply, DialogRules, DialogState, NewCampaignDialog
+from bot.dialog import (
+    TEXT_STEPS,
+    DialogReply,
+    DialogRules,
+    DialogState,
+    FormAnswers,
+    NewCampaignDialog,
+)
 from bot.domain.errors import DomainError
+from bot.domain.networks import NetworkSpec
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
-from bot.ports import Repository
+from bot.ports import Clock, Repository
 from bot.services.campaigns import CampaignService
 
 log = logging.getLogger(__name__)
@@ -22,21 +31,44 @@ log = logging.getLogger(__name__)
 class DialogService:
     repo: Repository
     campaigns: CampaignService
-    rules: Callable[[], DialogRules]
+    clock: Clock
+    tz: ZoneInfo
+    min_lead: timedelta
+    offered: tuple[NetworkSpec, ...]  # the registered networks, in the order the dialog shows
 
-    async def begin(self, user: UserRef) -> DialogReply:
-        reply = NewCampaignDialog(self.rules()).start()
+    def _dialog(self) -> NewCampaignDialog:
+        rules = DialogRules(self.clock.now(), self.tz, self.min_lead, self.offered)
+        return NewCampaignDialog(rules)
+
+    async def begin(self, user: UserRef, form: FormAnswers | None = None) -> DialogReply:
+        """Start afresh; ``form`` is what a form front end was given (kept with the state)."""
+        reply = self._dialog().start(form)
         await self._store(user, reply)
         return reply
 
     async def active(self, user: UserRef) -> bool:
         return await self.repo.load_dialog(user.key) is not None
 
+    async def wants_text(self, user: UserRef) -> bool:
+        """Whether the user's dialog waits for typed text (not a button)."""
+        state = await self._load(user)
+        return state is not None and state.step in TEXT_STEPS
+
+    async def current(self, user: UserRef) -> DialogState | None:
+        """The user's dialog as it stands, None if there is none."""
+        return await self._load(user)
+
+    async def remember_form(self, user: UserRef, form: FormAnswers) -> None:
+        """Keep ``form`` with the user's dialog (nothing happens without one)."""
+        state = await self._load(user)
+        if state is not None:
+            await self.repo.save_dialog(user.key, replace(state, form=form).to_dict())
+
     async def text(self, user: UserRef, text: str, origin: ChatRef | None = None) -> DialogReply:
         state = await self._load(user)
         if state is None:
             return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
-        reply = NewCampaignDialog(self.rules()).handle_text(state, text)
+        reply = self._dialog().handle_text(state, text)
         return await self._finish(user, reply, origin)
 
     async def action(
@@ -45,7 +77,7 @@ class DialogService:
         state = await self._load(user)
         if state is None:
             return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
-        reply = NewCampaignDialog(self.rules()).handle_action(state, action)
+        reply = self._dialog().handle_action(state, action)
         return await self._finish(user, reply, origin)
 
     async def cancel(self, user: UserRef) -> DialogReply:
@@ -64,7 +96,7 @@ class DialogService:
                 state = await self._load(user)
                 if state is None:
                     return DialogReply(None, OutgoingMessage.of(exc.text), errors=(exc.text,))
-                return NewCampaignDialog(self.rules()).ask(state, error=exc.text)
+                return self._dialog().ask(state, error=exc.text)
             await self.repo.delete_dialog(user.key)
             return DialogReply(
                 None,

@@ -11,11 +11,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.errors import DomainError, LinkedByOther, NotFound
+from bot.domain.events import EventKind
 from bot.domain.message_rules import validate_personalised
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
@@ -30,31 +31,6 @@ from bot.services.links import PledgeLinks, PledgeTicket
 from bot.services.revocations import Revocations, Unrevoked
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LinkedProfileData:
-    """An account as the network described it after authorisation."""
-
-    network: Network
-    instance: str
-    remote_id: str
-    handle: str
-    followers: int
-    tokens: TokenSet
-
-    def account(self, owner: UserRef, linked_at: datetime) -> SocialAccount:
-        """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
-        return SocialAccount(
-            owner=owner,
-            network=self.network,
-            instance=self.instance,
-            remote_id=self.remote_id,
-            handle=self.handle,
-            followers=self.followers,
-            tokens=self.tokens,
-            linked_at=linked_at,
-        )
 
 
 @dataclass(frozen=True)
@@ -94,8 +70,8 @@ class PledgeService:
         return campaign
 
     def ensure_open(self, campaign: Campaign) -> None:
-        """Pledges are open while the campaign is live and its launch moment is ahead."""
-        if campaign.status is CampaignStatus.LIVE and campaign.launch_at > self.clock.now():
+        """Refuse unless the campaign takes pledges (``Campaign.open_for_pledges``)."""
+        if campaign.open_for_pledges(self.clock.now()):
             return
         launching_or_past = {
             CampaignStatus.LIVE,
@@ -131,7 +107,7 @@ class PledgeService:
         return f"{self.public_url}/pledge/{self.links.issue(campaign.ref, supporter)}"
 
     async def record(
-        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None = None
+        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None = None
     ) -> Pledge:
         """Store the linked account and the pledge; the ticket is used up here.
 
@@ -165,7 +141,7 @@ class PledgeService:
         return pledge
 
     async def _admit(
-        self, ticket: PledgeTicket, profile: LinkedProfileData, message: str | None
+        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None
     ) -> _Admitted:
         """Every rule a pledge must pass, checked before anything is written."""
         campaign = await self.open_campaign(ticket.campaign_ref)
@@ -196,7 +172,7 @@ class PledgeService:
     async def _store(
         self,
         ticket: PledgeTicket,
-        profile: LinkedProfileData,
+        profile: LinkedProfile,
         admitted: _Admitted,
     ) -> tuple[SocialAccount, Pledge]:
         """Save the account (storage refuses another owner's) and its pledge, new or renewed."""
@@ -204,7 +180,7 @@ class PledgeService:
         assert campaign.id is not None
         now = self.clock.now()
         try:
-            account = await self.repo.save_account(profile.account(ticket.supporter, now))
+            account = await self.repo.save_account(_account_of(profile, ticket.supporter, now))
         except LinkedByOther as taken:
             raise DomainError(
                 "account.linked_by_other", account=self.registry.display(taken.account)
@@ -229,7 +205,7 @@ class PledgeService:
             )
         return account, pledge
 
-    async def discard(self, owner: UserRef, profile: LinkedProfileData) -> None:
+    async def discard(self, owner: UserRef, profile: LinkedProfile) -> None:
         """Revoke tokens fetched for a pledge that was not recorded; best effort.
 
         A token equal to the one stored for that account is in use and stays (a network
@@ -245,7 +221,7 @@ class PledgeService:
         if stored is not None and stored.tokens.access_token == profile.tokens.access_token:
             return
         try:  # queued, then revoked: a failure is retried later, never dropped
-            await self.revocations.revoke_unstored(profile.account(owner, self.clock.now()))
+            await self.revocations.revoke_unstored(_account_of(profile, owner, self.clock.now()))
         except Exception:  # the refusal is what the supporter must see
             log.warning("queueing unused %s tokens for revocation failed", profile.network)
 
@@ -261,7 +237,8 @@ class PledgeService:
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [
-            await self.repo.claim_event(campaign.id, f"milestone:{m}", now) for m in crossed
+            await self.repo.claim_event(campaign.id, EventKind.MILESTONE, now, subject=m)
+            for m in crossed
         ]
         if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
             return
@@ -298,7 +275,7 @@ class PledgeService:
         """Withdraw the supporter's pledges to one campaign before launch; return how many."""
         campaign = await self.campaigns.get(ref)
         assert campaign.id is not None
-        if campaign.status is not CampaignStatus.LIVE or campaign.launch_at <= self.clock.now():
+        if not campaign.open_for_pledges(self.clock.now()):  # the rule pledges follow
             raise DomainError("unpledge.too_late", title=campaign.title)
         mine = [
             p
@@ -327,3 +304,17 @@ class PledgeService:
         for campaign_id in touched:
             self.cards.request(campaign_id)
         return Forgotten(accounts=erased, pledges=len(pledges), unrevoked=tuple(unrevoked))
+
+
+def _account_of(profile: LinkedProfile, owner: UserRef, linked_at: datetime) -> SocialAccount:
+    """The account to store (or, refused, to revoke the tokens of) for ``owner``."""
+    return SocialAccount(
+        owner=owner,
+        network=profile.network,
+        instance=profile.instance,
+        remote_id=profile.remote_id,
+        handle=profile.handle,
+        followers=profile.followers,
+        tokens=profile.tokens,
+        linked_at=linked_at,
+    )

@@ -7,13 +7,10 @@ drive over real HTTP: routes, static files, security headers and error pages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from aiohttp import web
 
 from bot.app import Core
-from bot.domain.networks import Network
-from bot.ports import AccountLinker
 from bot.web.handlers import PledgeSite
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
@@ -26,9 +23,9 @@ SITE_KEY = web.AppKey("chorus_site", PledgeSite)
 LIMITS_KEY = web.AppKey("chorus_rate_limits", RateLimits)
 
 
-def create_web_app(core: Core, linkers: Mapping[Network, AccountLinker]) -> web.Application:
-    """The pledge site for ``core``, linking accounts through ``linkers``."""
-    site = PledgeSite(core, dict(linkers), make_environment())
+def create_web_app(core: Core) -> web.Application:
+    """The pledge site for ``core`` (it links accounts through ``core.pledge_flow``)."""
+    site = PledgeSite(core, make_environment())
     limits = RateLimits(core.settings, core.clock, site.env)
     limited = limits.guard  # each route a visitor can flood: per address, per link token
     app = web.Application(middlewares=[site.error_pages], client_max_size=64 * 1024)

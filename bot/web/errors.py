@@ -18,6 +18,8 @@ STATUS_BY_KEY: dict[str, int] = {
     "pledge.already": 409,
     "account.linked_by_other": 409,
     "pledge.network_not_in_campaign": 404,
+    "web.error.not_found": 404,
+    "web.error.form_expired": 403,
     "web.error.network_unavailable": 404,
     "web.error.denied": 403,
     "web.error.session_mismatch": 403,

@@ -12,9 +12,10 @@ import secrets
 
 from aiohttp import web
 
+from bot.services.pledge_flow import STATE_TTL
+
 FORM_COOKIE = "chorus_form"
 STATE_COOKIE = "chorus_oauth"
-STATE_TTL_SECONDS = 15 * 60
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -75,7 +76,7 @@ def set_state_cookie(response: web.StreamResponse, state: str, *, secure: bool) 
         httponly=True,
         samesite="Lax",
         secure=secure,
-        max_age=STATE_TTL_SECONDS,
+        max_age=int(STATE_TTL.total_seconds()),
     )
 
 

@@ -28,6 +28,7 @@ from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.refs import UserRef
@@ -125,7 +126,7 @@ async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
     )
     submitted = await core.campaigns.submit(draft, ORGANISER)
     assert submitted.id is not None
-    live = await core.campaigns.approve(submitted.id, MODERATOR)
+    live = await core.moderation.approve(submitted.id, MODERATOR, may_moderate=True)
     now = datetime.now(UTC)
     for n, remote in enumerate(fake.create_accounts(PLEDGES)):
         person = UserRef("console", f"s{n}", f"Supporter {n}")
@@ -192,7 +193,7 @@ async def test_a_blast_killed_midway_resumes_and_posts_every_pledge_exactly_once
         try:
 
             async def reported() -> bool:
-                return "report" in await repo.events_of(campaign.id or 0)
+                return await repo.event_claimed(campaign.id or 0, EventKind.REPORT)
 
             await wait_for(reported, "the blast to finish and report", second)
             second.send_signal(signal.SIGTERM)

@@ -80,7 +80,7 @@ async def live_campaign(repo: Repository) -> Campaign:
         networks=(X, MASTODON),
     )
     submitted = await core.campaigns.submit(draft, ORGANISER)
-    return await core.campaigns.approve(submitted.id or 0, MODERATOR)
+    return await core.moderation.approve(submitted.id or 0, MODERATOR, may_moderate=True)
 
 
 async def ask_and_pledge(

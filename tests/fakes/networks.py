@@ -3,7 +3,8 @@
 A port-level fake adapter for unit tests of the scheduler and the blast: it records
 every post (deduplicating on the idempotency key like Mastodon when asked to), answers
 with outcomes a test scripts per account, can be slow, keeps each account's timeline so
-read-back and crash recovery have something to read, and refreshes or refuses tokens.
+read-back and crash recovery have something to read, and refreshes (storing the new
+tokens, as the port says) or refuses tokens.
 The wire-level fakes (loopback HTTP servers) live next to it for adapter tests.
 """
 
@@ -24,7 +25,7 @@ from adapters.networks.x import X_SPEC, X
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure, SocialNetwork
+from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.settings import Settings
 
@@ -43,6 +44,7 @@ class FakeNetwork:
 
     network: Network
     clock: Clock
+    repo: Repository  # where a refresh stores the new tokens, as the port requires
     latency: float = 0.0  # seconds per request
     dedupe: bool = False  # True: the same idempotency key posts once (Mastodon)
     followers_url: str = "https://fake.example"
@@ -143,11 +145,13 @@ class FakeNetwork:
         if account.id in self.refuse_refresh:
             raise NetworkFailure(PostOutcome(OutcomeKind.REVOKED, reason="invalid_grant"))
         self.refreshed.append(account.id)
-        return TokenSet(
+        tokens = TokenSet(
             access_token=f"refreshed-test-token-not-real-{account.id}",
             refresh_token="refresh-test-token-not-real",
             expires_at=self.clock.now() + timedelta(days=1),
         )
+        await self.repo.update_tokens(account.id, tokens)
+        return tokens
 
     async def revoke(self, account: SocialAccount) -> None:
         assert account.id is not None
@@ -159,11 +163,13 @@ def registry_of(
     networks: Mapping[Network, SocialNetwork],
     *,
     revokers: Mapping[Network, SocialNetwork] | None = None,
+    linkers: Mapping[Network, AccountLinker] | None = None,
 ) -> NetworkRegistry:
     """A registry over (fake) adapters, each registered with its own network's spec and
     mode as ``bot.runtime`` registers the real ones; ``revokers`` (default: the networks)
     revoke tokens: one missing there is not registered at all, one missing from
-    ``networks`` is registered but not offered."""
+    ``networks`` is registered but not offered; ``linkers`` (default: none) link accounts
+    on the pledge site."""
     registry = NetworkRegistry()
     registry.know(X_SPEC)  # as bot.runtime does
     revoking = networks if revokers is None else revokers
@@ -171,7 +177,8 @@ def registry_of(
         if network not in revoking:
             continue
         adapter = networks.get(network, revoking[network])
-        _register(registry, network, adapter, settings, offered=network in networks)
+        linker = (linkers or {}).get(network)
+        _register(registry, network, adapter, linker, settings, offered=network in networks)
     return registry
 
 
@@ -179,14 +186,16 @@ def _register(
     registry: NetworkRegistry,
     network: Network,
     adapter: SocialNetwork,
+    linker: AccountLinker | None,
     settings: Settings,
     *,
     offered: bool,
 ) -> None:
     if network == X:
-        registry.register(X_SPEC, adapter, mode=x_spec.delivery_mode(settings), offered=offered)
+        mode = x_spec.delivery_mode(settings)
+        registry.register(X_SPEC, adapter, linker=linker, mode=mode, offered=offered)
     elif network == MASTODON:
         mode = mastodon.delivery_mode(settings)
-        registry.register(MASTODON_SPEC, adapter, mode=mode, offered=offered)
+        registry.register(MASTODON_SPEC, adapter, linker=linker, mode=mode, offered=offered)
     else:
-        registry.register(SANDBOX_SPEC, adapter, offered=offered)
+        registry.register(SANDBOX_SPEC, adapter, linker=linker, offered=offered)

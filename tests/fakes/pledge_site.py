@@ -23,9 +23,9 @@ from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from bot.web import create_web_app
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.networks import registry_of
 from tests.fakes.x_api import FakeX
@@ -126,11 +126,11 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
         repo,
         clock,
         secret=TEST_SECRET,
-        registry=registry_of(settings, networks),
+        registry=registry_of(settings, networks, linkers=networks),
         front_ends=[front],
         card_delay_seconds=0,
     )
-    runner = web.AppRunner(create_web_app(core, networks), access_log=None)
+    runner = web.AppRunner(create_web_app(core), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return PledgeSite(

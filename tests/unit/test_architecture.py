@@ -1,10 +1,14 @@
 """The core imports no chat SDK, social SDK or database driver (ports and adapters), and
-names no social network: it iterates over the registered ones."""
+names no social network (it iterates over the registered ones); the unit tier of the tests
+loads no database driver either."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.domain.networks import NetworkSpec
@@ -60,9 +64,6 @@ NETWORK_MODULES = (
     "adapters.networks.mastodon",
     "adapters.networks.sandbox",
 )
-# Still naming networks until the web's flows move into services (issue 10, r3): the lead
-# routes these through the registry at merge, then empties this set.
-NAMES_NETWORKS_FOR_NOW = {"bot/web/handlers.py"}
 COMPOSITION_ROOT = "bot/runtime.py"  # registers each adapter: one line per network
 
 
@@ -105,7 +106,7 @@ def test_the_core_names_no_network() -> None:
         str(path.relative_to(CORE.parent)): mentions
         for path in CORE.rglob("*.py")
         if (mentions := _network_mentions(path, ids, names))
-        and str(path.relative_to(CORE.parent)) not in {*NAMES_NETWORKS_FOR_NOW, COMPOSITION_ROOT}
+        and str(path.relative_to(CORE.parent)) != COMPOSITION_ROOT
     }
     assert offenders == {}
 
@@ -125,3 +126,34 @@ def test_the_network_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
         "line 2: 'x'",
         "line 2: X",
     ]
+
+
+DRIVERS = ("aiosqlite", "asyncpg", "sqlite3", "psycopg", "psycopg2")
+_IMPORT_UNIT_TIER = """
+import importlib, json, pathlib, sys
+root = pathlib.Path.cwd()
+modules = ["tests.conftest"] + [
+    ".".join(path.relative_to(root).with_suffix("").parts)
+    for path in sorted((root / "tests" / "unit").rglob("*.py"))
+]
+for name in modules:
+    importlib.import_module(name)
+print(json.dumps({"modules": len(modules), "drivers": sorted(set(sys.modules) & DRIVERS)}))
+"""
+
+
+def test_the_unit_tier_imports_no_database_driver() -> None:
+    """Collecting the unit tier (its test modules, helpers and every conftest above them)
+    loads no database driver, so the core's tests run where no driver is installed."""
+    script = f"DRIVERS = {set(DRIVERS)!r}\n{_IMPORT_UNIT_TIER}"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=CORE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["modules"] > 50  # the walk did find the tier
+    assert found["drivers"] == []

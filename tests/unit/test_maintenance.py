@@ -13,8 +13,8 @@ from bot.app import build_core
 from bot.maintenance import Maintenance, PeriodicJob, maintenance_jobs
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
-from tests.fakes.clock import FakeClock
 
 GUARD = 10.0  # seconds before a stuck wait fails the test (a guard, not a speed check)
 

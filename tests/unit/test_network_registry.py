@@ -14,15 +14,15 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from bot.app import Core, build_core
-from bot.dialog import ACTION_PREFIX, CampaignDraft, NewCampaignDialog, Step
+from bot.dialog import ACTION_PREFIX, CampaignDraft, DialogRules, NewCampaignDialog, Step
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import InvalidInput
 from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery
 from bot.domain.pledge import PledgeStatus
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.networks import registry_of
 from tests.unit.blast.harness import ORGANISER, SECRET, LiveNetwork, World, make_scheduler
 from tests.unit.blast.harness import settings as blast_settings
@@ -44,7 +44,7 @@ MESSAGE = "Save the bees #bees"
 async def example_world(repo: Repository, clock: FakeClock) -> World:
     """The blast harness's world with the example network as its only network."""
     chat = RecordingFrontEnd()
-    example = LiveNetwork(EXAMPLE, clock, dedupe=True)
+    example = LiveNetwork(EXAMPLE, clock, repo, dedupe=True)
     registry = NetworkRegistry()
     registry.register(EXAMPLE_SPEC, example)  # the one line an adapter needs
     core = build_core(
@@ -60,12 +60,12 @@ async def example_world(repo: Repository, clock: FakeClock) -> World:
     core.campaigns.watcher = scheduler
     await scheduler.start()
     # the harness names its first network slot "mastodon"; here it holds the example network
-    return World(core, clock, chat, example, LiveNetwork(MASTODON, clock), scheduler)
+    return World(core, clock, chat, example, LiveNetwork(MASTODON, clock, repo), scheduler)
 
 
 def with_mastodon(repo: Repository, clock: FakeClock) -> Core:
-    registry = registry_of(blast_settings(), {MASTODON: LiveNetwork(MASTODON, clock)})
-    registry.register(EXAMPLE_SPEC, LiveNetwork(EXAMPLE, clock))
+    registry = registry_of(blast_settings(), {MASTODON: LiveNetwork(MASTODON, clock, repo)})
+    registry.register(EXAMPLE_SPEC, LiveNetwork(EXAMPLE, clock, repo))
     return build_core(blast_settings(), repo, clock, secret=SECRET, registry=registry)
 
 
@@ -73,8 +73,9 @@ async def test_the_dialog_offers_a_registered_network_in_its_order(
     repo: Repository, clock: FakeClock
 ) -> None:
     core = with_mastodon(repo, clock)
-    assert core.dialog_rules().networks == (EXAMPLE, MASTODON)
-    dialog = NewCampaignDialog(core.dialog_rules())
+    rules = DialogRules(clock.now(), core.dialogs.tz, core.dialogs.min_lead, core.dialogs.offered)
+    assert rules.networks == (EXAMPLE, MASTODON)
+    dialog = NewCampaignDialog(rules)
     state = dialog.start().state
     assert state is not None
     asking = dialog.handle_text(state, "Save the bees")

@@ -21,8 +21,8 @@ from bot.app import Core
 from bot.ports import Repository
 from bot.runtime import LaunchControl, make_scheduler
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
-from tests.fakes.clock import FakeClock
 
 
 @dataclass

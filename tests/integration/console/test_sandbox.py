@@ -11,7 +11,7 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.refs import UserRef
 from bot.ports import NetworkFailure
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 
 
 def account(name: str = "alice") -> SocialAccount:

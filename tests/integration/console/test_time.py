@@ -9,7 +9,7 @@ import pytest
 from adapters.console.clock import ShiftableClock
 from adapters.console.durations import parse_duration
 from bot.domain.errors import InvalidInput
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 
 
 @pytest.mark.parametrize(

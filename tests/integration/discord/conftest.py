@@ -20,8 +20,8 @@ from adapters.networks.sandbox import SANDBOX, SandboxNetwork
 from bot.app import Core, build_core
 from bot.ports import Repository
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.networks import FakeNetwork, registry_of
 
@@ -47,7 +47,7 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
 def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
     networks = {
         SANDBOX: SandboxNetwork(clock),
-        MASTODON: FakeNetwork(MASTODON, clock),
+        MASTODON: FakeNetwork(MASTODON, clock, repo),
     }
     return build_core(
         settings,

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.networks.mastodon import MASTODON
-from bot.domain.account import TokenSet
+from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.refs import UserRef
-from bot.services.pledges import LinkedProfileData
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 from tests.integration.discord.conftest import LAUNCH_TEXT, DiscordHarness
 
@@ -102,7 +101,7 @@ async def test_full_campaign_loop(discord_bot: DiscordHarness) -> None:
     # the pledge web page links a Mastodon account and records the pledge
     ticket = core.links.read(url.rsplit("/", 1)[1])
     assert ticket.supporter == UserRef("discord", fake.people["supporter"].id, "Supporter", "en")
-    profile = LinkedProfileData(
+    profile = LinkedProfile(
         network=MASTODON,
         instance="mastodon.example",
         remote_id="4242",

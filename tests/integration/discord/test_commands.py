@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from adapters.networks.mastodon import MASTODON
-from bot.domain.account import TokenSet
+from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef, UserRef
-from bot.services.pledges import LinkedProfileData
 from tests.fakes.discord_api import EPHEMERAL
 from tests.integration.discord.conftest import DiscordHarness
 from tests.integration.discord.test_campaign_loop import FORM, create_campaign, custom_ids
@@ -31,7 +30,7 @@ async def live_campaign_with_pledge(h: DiscordHarness) -> str:
     (public,) = fake.channel_messages("general")
     support = await fake.press("supporter", public["id"], f"chorus:support:{campaign.ref}")
     url = fake.buttons(await fake.reply_to(support))[0]["url"]
-    profile = LinkedProfileData(
+    profile = LinkedProfile(
         MASTODON, "mastodon.example", "99", "sam", 50, TokenSet("test-token-not-real")
     )
     await core.pledges.record(core.links.read(url.rsplit("/", 1)[1]), profile)

@@ -9,7 +9,7 @@ from adapters.networks.sandbox import SANDBOX
 from bot.dialog import CampaignDraft
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,
@@ -82,7 +82,9 @@ async def test_a_french_server_gets_french_cards(
         )
         campaign = await core.campaigns.submit(draft, organiser)
         assert campaign.id is not None
-        await core.campaigns.approve(campaign.id, UserRef("discord", fake.people["moderator"].id))
+        await core.moderation.approve(
+            campaign.id, UserRef("discord", fake.people["moderator"].id), may_moderate=True
+        )
         # an English-speaking organiser promotes it on a French server: the card is French
         promote = await fake.slash("organiser", "promote", ref=campaign.ref, locale="en-US")
         answer = await fake.reply_to(promote)

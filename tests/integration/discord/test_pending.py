@@ -15,8 +15,8 @@ from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
+from bot.testing.clock import FakeClock
 from tests.fakes import discord_builders as b
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,
@@ -83,7 +83,7 @@ async def test_an_expired_campaign_loses_its_buttons_and_an_old_press_is_explain
     old_card = copy.deepcopy(card)  # as a client that has not refreshed still shows it
     assert campaign.id is not None
     clock.set(campaign.launch_at)
-    await core.campaigns.expire(campaign.id)
+    await core.moderation.expire(campaign.id)
     card_now = fake.messages[card["id"]]
     assert custom_ids(card_now) == []
     assert "Expired: its launch moment came" in fake.text_of(card_now)

@@ -12,8 +12,8 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import t
+from bot.testing.clock import FakeClock
 from storage import open_repository
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,

@@ -13,7 +13,7 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.settings import Settings
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 

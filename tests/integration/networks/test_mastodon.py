@@ -15,7 +15,7 @@ from bot.domain.account import FOLLOWERS_MAX, SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.loopback import reset_in
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.integration.networks.conftest import settings_for

@@ -23,7 +23,7 @@ from bot.domain.account import SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.integration.networks.conftest import settings_for
 

@@ -16,7 +16,7 @@ from adapters.networks.mastodon import MastodonNetwork
 from bot.domain.account import SocialAccount
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.integration.networks.conftest import settings_for
 

@@ -12,9 +12,9 @@ import pytest
 
 from adapters.networks.mastodon import MastodonNetwork
 from adapters.networks.x import XNetwork
+from bot.domain.account import LinkedProfile
 from bot.ports import Repository
-from bot.services.pledges import LinkedProfileData
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.integration.networks.conftest import settings_for
@@ -26,7 +26,7 @@ from tests.integration.networks.test_x import authorise as authorise_x
 
 async def mastodon_round_trip(
     network: MastodonNetwork, fake: FakeMastodon
-) -> tuple[str, LinkedProfileData]:
+) -> tuple[str, LinkedProfile]:
     """The scope the supporter was asked to approve, and the profile linked with it."""
     code, data = await authorise_mastodon(network, fake.host)
     profile = await network.complete(code=code, redirect_uri=MASTODON_REDIRECT, data=data)

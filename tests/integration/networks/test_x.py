@@ -15,7 +15,7 @@ from bot.domain.account import FOLLOWERS_MAX
 from bot.domain.errors import DomainError
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import NetworkFailure, Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.loopback import reset_in
 from tests.fakes.pledge_site import free_port
 from tests.fakes.x_api import FakeX

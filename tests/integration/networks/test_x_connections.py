@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.networks.x import XNetwork
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.x_api import FakeX
 from tests.integration.networks.conftest import stored_x_account
 

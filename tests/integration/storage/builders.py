@@ -33,7 +33,8 @@ def campaign(ref: str = "K7QX2M", **changes: Any) -> Campaign:
         created_at=T0,
         status=CampaignStatus.PENDING_REVIEW,
         origin_chat=ChatRef("telegram", "-100123"),
-        notes={"source": "test"},
+        late_minutes=3,
+        tap_offered=True,
     )
     return replace(base, **changes)
 

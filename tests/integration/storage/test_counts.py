@@ -63,14 +63,14 @@ async def test_the_goal_decision_counts_people_and_is_taken_once(any_repo: Repos
         linked = await any_repo.save_account(account(ALICE, f"a{n}"))
         await any_repo.add_pledge(pledge(campaign_id, linked))
     at = T0 + timedelta(days=3)
-    decided = await any_repo.decide_launch(campaign_id, at, {"late_minutes": "2"})
+    decided = await any_repo.decide_launch(campaign_id, at, late_minutes=2)
     assert decided is not None
     assert (decided.status, decided.launch_decision, decided.launch_supporters) == (
         CampaignStatus.LAUNCHING,
         LaunchDecision.MISSED,
         1,
     )
-    assert decided.status_changed_at == at and decided.notes["late_minutes"] == "2"
+    assert decided.status_changed_at == at and decided.late_minutes == 2
     assert await any_repo.get_campaign(campaign_id) == decided
     bob = await any_repo.save_account(account(BOB, "b1"))
     await any_repo.add_pledge(pledge(campaign_id, bob))  # the goal would be met now

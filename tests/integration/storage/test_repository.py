@@ -15,6 +15,7 @@ from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus, transition
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
+from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import DeliveryState, PledgeStatus, change_status
 from bot.domain.refs import ChatRef, MessageRef
@@ -93,7 +94,7 @@ async def test_campaign_round_trip(any_repo: Repository) -> None:
 
 
 async def test_campaign_with_no_optional_fields(any_repo: Repository) -> None:
-    bare = campaign(origin_chat=None, notes={}, networks=(SANDBOX,), goal=0)
+    bare = campaign(origin_chat=None, networks=(SANDBOX,), goal=0)
     stored = await any_repo.add_campaign(bare)
     assert await any_repo.get_campaign(stored.id or 0) == stored
     assert stored.decided_by is None and stored.origin_chat is None
@@ -467,18 +468,27 @@ async def test_bulk_updates_bump_version_so_stale_views_are_refused(
 async def test_claim_event_only_once(any_repo: Repository) -> None:
     first = await any_repo.add_campaign(campaign("AAAAAA"))
     second = await any_repo.add_campaign(campaign("BBBBBB"))
-    assert await any_repo.claim_event(first.id or 0, "milestone:50", T0)
-    assert not await any_repo.claim_event(first.id or 0, "milestone:50", T0)
-    assert await any_repo.claim_event(second.id or 0, "milestone:50", T0)
-    assert await any_repo.claim_event(first.id or 0, "reminder:1h", T0)
-    assert await any_repo.events_of(first.id or 0) == {"milestone:50", "reminder:1h"}
-    assert await any_repo.events_of(999_999) == set()
+    milestone = EventKind.MILESTONE
+    assert await any_repo.claim_event(first.id or 0, milestone, T0, subject=50)
+    assert not await any_repo.claim_event(first.id or 0, milestone, T0, subject=50)
+    assert await any_repo.claim_event(first.id or 0, milestone, T0, subject=75)
+    assert await any_repo.claim_event(second.id or 0, milestone, T0, subject=50)
+    assert await any_repo.claim_event(first.id or 0, EventKind.REMINDER_1H, T0)
+    assert not await any_repo.claim_event(first.id or 0, EventKind.REMINDER_1H, T0)
+    assert await any_repo.event_claimed(first.id or 0, milestone, 50)
+    assert not await any_repo.event_claimed(first.id or 0, milestone, 25)
+    assert not await any_repo.event_claimed(first.id or 0, milestone)  # no subject: another
+    assert await any_repo.event_claimed(first.id or 0, EventKind.REMINDER_1H)
+    assert not await any_repo.event_claimed(first.id or 0, EventKind.REPORT)
+    assert await any_repo.count_events(first.id or 0, milestone) == 2
+    assert await any_repo.count_events(second.id or 0, milestone) == 1
+    assert await any_repo.count_events(999_999, milestone) == 0
 
 
 async def test_concurrent_claims_exactly_one_wins(any_repo: Repository) -> None:
     stored = await any_repo.add_campaign(campaign())
     claims = await asyncio.gather(
-        *(any_repo.claim_event(stored.id or 0, "report", T0) for _ in range(5))
+        *(any_repo.claim_event(stored.id or 0, EventKind.REPORT, T0) for _ in range(5))
     )
     assert sorted(claims) == [False, False, False, False, True]
 
@@ -603,12 +613,13 @@ async def test_updates_of_unsaved_objects_are_refused(any_repo: Repository) -> N
 async def test_cancelled_calls_leave_the_repository_usable(any_repo: Repository) -> None:
     stored = await any_repo.add_campaign(campaign())
     for ticks in range(8):  # cancel at a different point of the transaction each time
-        task = asyncio.ensure_future(any_repo.claim_event(stored.id or 0, f"e{ticks}", T0))
+        task = asyncio.ensure_future(
+            any_repo.claim_event(stored.id or 0, EventKind.MILESTONE, T0, ticks)
+        )
         for _ in range(ticks):
             await asyncio.sleep(0)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        assert await any_repo.claim_event(stored.id or 0, f"after{ticks}", T0)
-    events = await any_repo.events_of(stored.id or 0)
-    assert {f"after{ticks}" for ticks in range(8)} <= events
+        assert await any_repo.claim_event(stored.id or 0, EventKind.TAP_OPENED, T0, ticks)
+    assert await any_repo.count_events(stored.id or 0, EventKind.TAP_OPENED) == 8

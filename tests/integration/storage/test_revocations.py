@@ -8,6 +8,7 @@ from datetime import timedelta
 from adapters.networks.x import X
 from bot.domain.account import PendingRevocation
 from bot.domain.campaign import CampaignStatus
+from bot.domain.events import EventKind
 from bot.domain.pledge import PledgeStatus, change_status
 from bot.ports import Repository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge, tokens
@@ -64,7 +65,7 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     assert kept is not None and kept.tokens == a1.tokens
 
     # the launched campaign is reported: its accounts go; erased ones are not queued twice
-    assert await any_repo.claim_event(launched, "report", T0)
+    assert await any_repo.claim_event(launched, EventKind.REPORT, T0)
     assert [q.account_id for q in await _released(any_repo, ids)] == [a3.id, a4.id]
     # /forget releases even what is in use
     assert [q.account_id for q in await _released(any_repo, ids, unless_in_use=False)] == [a1.id]

@@ -1,5 +1,6 @@
-"""A database made by the first schema, with accounts in it, upgrades in place: the accounts
-get a change marker (``tokens_version``) that moves on token writes and revocation only."""
+"""A database made by an older schema upgrades in place: the accounts get a change marker
+(``tokens_version``) that moves on token writes and revocation only; campaign notes and event
+names become typed columns."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 from bot.crypto import TokenCipher
 from bot.domain.account import FOLLOWERS_MAX, TokenSet
 from bot.domain.campaign import CampaignStatus
+from bot.domain.events import EventKind
 from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import ALICE, BOB, account, campaign
+from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign
 
 
 async def _upgrade_with_accounts(url: str, cipher: TokenCipher) -> None:
@@ -37,7 +39,7 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert await repo.schema_version() == 0
     first_step = migrations.load_steps(repo.dialect)[0]
     assert await repo.apply_step(first_step)
-    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, "numeric", suffix="RETURNING id")
+    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
     async with repo.transaction() as db:  # as the first schema's code stored them
         old = [
             await db.fetch_one(insert, *rows.account_values(account(owner, remote), repo._codec))
@@ -63,23 +65,29 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert (await repo.account_stamps(ids))[ids[1]] not in (stamps[ids[1]], changed[ids[1]])
 
 
-async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int) -> None:
-    """Accounts stored before counts were clamped, and a campaign LAUNCHING before goal
-    decisions were recorded: the upgrade clamps the first and leaves the second to decide."""
+async def _at_step(url: str, cipher: TokenCipher, version: int) -> SqlRepository:
+    """A repository on an empty database brought up to step ``version`` only."""
     repo = await open_repository(url, cipher, migrate=False)
     assert isinstance(repo, SqlRepository)
     try:
         await repo.schema_version()
-        for step in migrations.load_steps(repo.dialect)[:2]:
+        for step in migrations.load_steps(repo.dialect)[:version]:
             assert await repo.apply_step(step)
+    except BaseException:
+        await repo.close()
+        raise
+    return repo
+
+
+async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int) -> None:
+    """Accounts stored before counts were clamped, and a campaign LAUNCHING before goal
+    decisions were recorded: the upgrade clamps the first and leaves the second to decide."""
+    repo = await _at_step(url, cipher, 2)
+    try:
         followers = rows.ACCOUNT_COLUMNS.index("followers")
-        insert = statements.insert(
-            "accounts", rows.ACCOUNT_COLUMNS, "numeric", suffix="RETURNING id"
-        )
+        insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
         old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
-        insert_campaign = statements.insert(
-            "campaigns", old_columns, "numeric", suffix="RETURNING id"
-        )
+        insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
         launching = campaign(status=CampaignStatus.LAUNCHING)
         async with repo.transaction() as db:  # as the older code could store them
             ids = []
@@ -113,3 +121,68 @@ async def test_postgres_upgrade_clamps_follower_counts(
     postgres_schema_url: str, cipher: TokenCipher
 ) -> None:
     await _upgrade_with_absurd_counts(postgres_schema_url, cipher, 2**31 - 1)  # its INTEGER
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def old_database(request: pytest.FixtureRequest) -> str:
+    """An empty database on each back end, for a test to build an old schema in."""
+    if request.param == "sqlite":
+        return "sqlite:///:memory:"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+OLD_EVENTS = ("milestone:25", "milestone:100", "tap:7", "tap:12", "report", "failure_notices")
+
+
+async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
+    """Options kept in the notes JSON become columns, and event names counted by prefix
+    become a kind and a subject, for the rows stored before step 6."""
+    repo = await _at_step(url, cipher, 5)
+    try:
+        options = rows.CAMPAIGN_COLUMNS.index("late_minutes")
+        old_columns = (*rows.CAMPAIGN_COLUMNS[:options], "notes")
+        insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
+        ids = []
+        async with repo.transaction() as db:  # as the code of step 5 stored them
+            for ref, notes in (
+                ("AAAAAA", {"late_minutes": "4", "tap": "1"}),
+                ("BBBBBB", {}),
+                ("CCCCCC", {"late_minutes": "", "tap": "0", "source": "x"}),
+            ):
+                values = rows.campaign_values(campaign(ref), repo._codec)[:options]
+                row = await db.fetch_one(insert_campaign, *values, repo._codec.json_in(notes))
+                assert row is not None
+                ids.append(row["id"])
+            for name in OLD_EVENTS:
+                await db.execute(
+                    "INSERT INTO campaign_events (campaign_id, name, claimed_at) "
+                    "VALUES ($1, $2, $3)",
+                    ids[0],
+                    name,
+                    repo._codec.time_in(T0),
+                )
+
+        await repo.migrate()
+        stored = [await repo.get_campaign(i) for i in ids]
+        assert [(c.late_minutes, c.tap_offered) for c in stored if c] == [
+            (4, True),
+            (0, False),
+            (0, False),
+        ]
+        first = ids[0]
+        assert await repo.count_events(first, EventKind.MILESTONE) == 2
+        assert await repo.event_claimed(first, EventKind.MILESTONE, 100)
+        assert await repo.count_events(first, EventKind.TAP_OPENED) == 2
+        assert await repo.event_claimed(first, EventKind.TAP_OPENED, 12)
+        assert await repo.event_claimed(first, EventKind.REPORT)
+        assert await repo.event_claimed(first, EventKind.FAILURE_NOTICES)
+        assert not await repo.claim_event(first, EventKind.MILESTONE, T0, subject=25)
+        assert not await repo.claim_event(first, EventKind.REPORT, T0)
+        assert await repo.claim_event(first, EventKind.TAP_OPENED, T0, subject=13)
+        assert not await repo.event_claimed(ids[1], EventKind.REPORT)
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_types_notes_and_events(old_database: str, cipher: TokenCipher) -> None:
+    await _upgrade_notes_and_event_names(old_database, cipher)

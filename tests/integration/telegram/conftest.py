@@ -15,17 +15,16 @@ from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.front_end import TelegramFrontEnd
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from bot.services.pledges import LinkedProfileData
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.networks import registry_of
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 
@@ -238,11 +237,11 @@ async def live_campaign(
     )
     submitted = await core.campaigns.submit(draft, ref_of(ORGANISER))
     assert submitted.id is not None
-    return await core.campaigns.approve(submitted.id, ref_of(MODERATOR))
+    return await core.moderation.approve(submitted.id, ref_of(MODERATOR), may_moderate=True)
 
 
-def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfileData:
-    return LinkedProfileData(
+def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfile:
+    return LinkedProfile(
         network=SANDBOX,
         instance="sandbox",
         remote_id=remote_id,

@@ -10,7 +10,7 @@ from bot.app import Core
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     GROUP,
@@ -83,7 +83,7 @@ async def test_from_newcampaign_to_a_pledge(
     # a stranger presses Approve: an alert, and nothing changes
     refused = await tg.press(STRANGER, card, f"approve:{campaign.id}")
     assert refused.params["show_alert"] is True
-    assert refused.params["text"] == render(t("telegram.not_moderator"), "en")
+    assert refused.params["text"] == render(t("moderation.not_moderator"), "en")
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
     assert api.messages[(MODERATION_CHAT["id"], card["message_id"])]["text"] == card_call.text
 

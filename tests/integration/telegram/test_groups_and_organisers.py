@@ -15,8 +15,8 @@ from bot.i18n import render
 from bot.ports import Repository
 from bot.services.cards import campaign_card
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,

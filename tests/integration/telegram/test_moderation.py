@@ -12,7 +12,7 @@ from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     LISTED_MODERATOR,
@@ -91,7 +91,7 @@ async def test_strangers_cannot_reject(
     since = api.mark()
     answered = await tg.press(STRANGER, card, f"reject:{campaign.id}")
     assert answered.params["show_alert"] is True
-    assert answered.params["text"] == render(t("telegram.not_moderator"), "en")
+    assert answered.params["text"] == render(t("moderation.not_moderator"), "en")
     assert api.find("sendMessage", since=since) == []
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
 

@@ -8,8 +8,8 @@ from bot.app import Core
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
+from bot.testing.clock import FakeClock
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,
@@ -97,7 +97,7 @@ async def test_an_expired_campaign_closes_its_card_and_tells_the_organiser(
 
     since = api.mark()
     clock.set(campaign.launch_at)
-    await core.campaigns.expire(campaign.id)
+    await core.moderation.expire(campaign.id)
     edited = await api.wait_for(
         "editMessageText", lambda c: c.params["message_id"] == card["message_id"], since=since
     )

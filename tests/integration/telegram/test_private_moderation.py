@@ -10,8 +10,8 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes import telegram_builders as tb
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
     LISTED_MODERATOR,
@@ -87,7 +87,7 @@ async def test_someone_not_listed_cannot_use_a_private_card(
     card = (await cards(api, since))[MODERATOR["id"]]
     answered = await tg.press_raw(STRANGER, card, f"approve:{campaign.id}")
     assert answered.params["show_alert"] is True
-    assert answered.params["text"] == render(t("telegram.not_moderator"), "en")
+    assert answered.params["text"] == render(t("moderation.not_moderator"), "en")
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
 
 

@@ -15,7 +15,7 @@ from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import t
 from bot.i18n import render
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,

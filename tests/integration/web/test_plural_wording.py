@@ -6,10 +6,9 @@ import aiohttp
 import pytest
 
 from adapters.networks.mastodon import MASTODON
-from bot.domain.account import TokenSet
+from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.refs import UserRef
-from bot.services.pledges import LinkedProfileData
 from tests.fakes.pledge_site import PledgeSite
 
 Browser = aiohttp.ClientSession
@@ -50,7 +49,7 @@ async def test_reach_in_followers_agrees_with_its_number(
 async def pledged(site: PledgeSite, campaign: Campaign, number: int, followers: int) -> None:
     who = UserRef("test", f"p{number}", f"Person {number}")
     ticket = site.core.links.read(site.core.links.issue(campaign.ref, who))
-    profile = LinkedProfileData(
+    profile = LinkedProfile(
         network=MASTODON,
         instance="mastodon.example",
         remote_id=f"remote-{number}",

@@ -28,8 +28,8 @@ from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.ports import Repository
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.networks import FakeNetwork, registry_of
 
 SECRET = "test-secret-not-real-0123456789abcdef"
@@ -246,8 +246,8 @@ async def make_world(
     **overrides: Any,
 ) -> World:
     chat = RecordingFrontEnd()
-    mastodon = LiveNetwork(MASTODON, clock, latency=latency, dedupe=True)
-    x = LiveNetwork(X, clock, latency=latency)
+    mastodon = LiveNetwork(MASTODON, clock, repo, latency=latency, dedupe=True)
+    x = LiveNetwork(X, clock, repo, latency=latency)
     blast_tuning = replace(FAST_TUNING, **(tuning or {}))
     world_settings = settings(**overrides)
     core = build_core(

@@ -32,7 +32,7 @@ class TapSite:
 
 @asynccontextmanager
 async def tap_site(core: Core) -> AsyncIterator[TapSite]:
-    runner = web.AppRunner(create_web_app(core, {}), access_log=None)
+    runner = web.AppRunner(create_web_app(core), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -18,7 +18,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.outcomes import PostOutcome
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, FlakyRepository, World, make_world
 
 ONE_BY_ONE = {"mark_batch": 1}

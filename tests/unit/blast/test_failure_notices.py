@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.campaign import CampaignStatus
+from bot.domain.events import EventKind
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import MessageRef, UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, FlakyRepository, make_world
 
 NOTICES = ("blast.failed_revoked", "blast.failed_rejected")
@@ -74,7 +75,7 @@ async def test_notices_missed_after_the_blast_go_out_with_the_report(
     revoked, revoked_account = await world.supporter(campaign)
     world.mastodon.script_kind(revoked_account.id or 0, OutcomeKind.REVOKED)
     # the database fails just as the blast, already LAUNCHED, turns to the notices
-    flaky.fail("claim_event", lambda campaign_id, name, at: name == "failure_notices")
+    flaky.fail("claim_event", lambda campaign_id, kind, at: kind is EventKind.FAILURE_NOTICES)
     await world.go(campaign.launch_at)
     assert flaky.failed == ["claim_event"]
     assert world.chat.keys_to(f"user:{revoked.supporter.id}") == []

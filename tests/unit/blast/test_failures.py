@@ -8,7 +8,7 @@ from adapters.networks.x import X
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, make_world
 
 

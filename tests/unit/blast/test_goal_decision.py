@@ -13,7 +13,7 @@ import pytest
 from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transition
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import GROUP, ORGANISER, FlakyRepository, World, make_world
 
 

@@ -9,7 +9,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import GROUP, GROUPE, MESSAGE, ORGANISER, make_world
 
 

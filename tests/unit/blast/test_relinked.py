@@ -10,7 +10,7 @@ from bot.domain.account import TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import make_world
 
 

@@ -11,7 +11,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import GROUP, MESSAGE, ORGANISER, make_world
 from tests.unit.blast.tap_site import tap_site
 

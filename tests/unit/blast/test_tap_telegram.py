@@ -19,7 +19,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 from tests.unit.blast.harness import MESSAGE, make_world
 from tests.unit.blast.tap_site import tap_site

@@ -157,6 +157,14 @@ def test_the_launch_decision_is_taken_once_and_only_at_the_launch(stored: Campai
     assert exc.value.key == "campaign.cannot_launching"
 
 
+@pytest.mark.parametrize("status", list(S))
+def test_pledges_are_open_only_while_live_and_before_the_launch(status: CampaignStatus) -> None:
+    stored = campaign(status)
+    assert stored.open_for_pledges(NOW) is (status is S.LIVE)
+    assert not stored.open_for_pledges(stored.launch_at)  # the launch moment closes them
+    assert not stored.open_for_pledges(stored.launch_at + timedelta(seconds=1))
+
+
 @pytest.mark.parametrize("reason", [None, "", "   \n"])
 def test_reject_needs_a_reason(reason: str | None) -> None:
     with pytest.raises(InvalidInput) as exc:

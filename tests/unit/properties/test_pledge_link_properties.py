@@ -13,7 +13,7 @@ from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.services.links import PledgeLinks, PledgeTicket
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.properties.strategies import tricky_text
 from tests.unit.services.conftest import SECRET
 

@@ -9,7 +9,7 @@ from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import MESSAGE, ORGANISER, World, make_world
 
 MODERATOR = UserRef("test", "900", "Mo", "en")
@@ -37,7 +37,7 @@ async def test_approval_replaces_the_expiry_by_the_launch_timers(
     world = await make_world(repo, clock)
     campaign = await submit(world)
     assert campaign.id is not None
-    await world.core.campaigns.approve(campaign.id, MODERATOR)
+    await world.core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
     armed = world.scheduler.armed()
     assert f"campaign:{campaign.id}:expire" not in armed
     assert f"campaign:{campaign.id}:launch" in armed
@@ -49,7 +49,7 @@ async def test_rejection_drops_the_expiry(repo: Repository, clock: FakeClock) ->
     world = await make_world(repo, clock)
     campaign = await submit(world)
     assert campaign.id is not None
-    await world.core.campaigns.reject(campaign.id, MODERATOR, "off topic")
+    await world.core.moderation.reject(campaign.id, MODERATOR, "off topic", may_moderate=True)
     assert world.scheduler.armed() == {}
 
 

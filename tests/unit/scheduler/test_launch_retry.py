@@ -12,7 +12,7 @@ from bot.blast import RetryPolicy
 from bot.domain.campaign import CampaignStatus
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, FlakyRepository, make_world
 
 

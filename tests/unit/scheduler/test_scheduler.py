@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.domain.campaign import CampaignStatus, transition
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import GROUP, GROUPE, ORGANISER, make_world
 
 

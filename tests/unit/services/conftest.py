@@ -16,17 +16,16 @@ from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
-from bot.ports import Repository, SocialNetwork
-from bot.services.pledges import LinkedProfileData
+from bot.ports import AccountLinker, Repository, SocialNetwork
 from bot.settings import Settings
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.fakes.networks import registry_of
 
 SECRET = "test-secret-not-real-0123456789abcdef"
@@ -96,6 +95,7 @@ def make_core(
         card_delay_seconds: float = 0,
         networks: Mapping[Network, SocialNetwork] | None = None,
         revokers: Mapping[Network, SocialNetwork] | None = None,
+        linkers: Mapping[Network, AccountLinker] | None = None,
         **kwargs: object,
     ) -> Core:
         options: dict[str, object] = {"front_ends": [front]}
@@ -106,7 +106,7 @@ def make_core(
             repo,
             clock,
             secret=SECRET,
-            registry=registry_of(settings, offered, revokers=revokers),
+            registry=registry_of(settings, offered, revokers=revokers, linkers=linkers),
             card_delay_seconds=card_delay_seconds,
             **options,  # type: ignore[arg-type]
         )
@@ -146,18 +146,23 @@ def live(
     async def make(**kwargs: object) -> Campaign:
         campaign = await submitted(**kwargs)
         assert campaign.id is not None
-        return await core.campaigns.approve(campaign.id, MODERATOR)
+        return await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
 
     return make
+
+
+def edits(front: RecordingFrontEnd) -> list[str]:
+    """Where the core edited a message, in order."""
+    return [s.where for s in front.sent if s.where.startswith("edit:")]
 
 
 def supporter(number: int, language: str = "en") -> UserRef:
     return UserRef("test", str(number), f"Supporter {number}", language)
 
 
-def profile(number: int, network: Network = MASTODON, followers: int = 10) -> LinkedProfileData:
+def profile(number: int, network: Network = MASTODON, followers: int = 10) -> LinkedProfile:
     instance = "mastodon.example" if network == MASTODON else "x.com"
-    return LinkedProfileData(
+    return LinkedProfile(
         network=network,
         instance=instance,
         remote_id=f"remote-{number}",
@@ -171,7 +176,7 @@ async def pledge(
     core: Core,
     campaign: Campaign,
     who: UserRef,
-    account: LinkedProfileData | None = None,
+    account: LinkedProfile | None = None,
     message: str | None = None,
 ) -> Pledge:
     """Press Support, follow the link, authorise: what the pledge web page does."""

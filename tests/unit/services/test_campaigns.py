@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,24 +15,21 @@ from bot.domain.cards import CardKind
 from bot.domain.errors import DomainError, NotAllowed, NotFound
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import (
     GROUP,
     MODERATOR,
     ORGANISER,
     STRANGER,
     draft,
+    edits,
     pledge,
     profile,
     supporter,
 )
 
 Make = Callable[..., Awaitable[Campaign]]
-
-
-def edits(front: RecordingFrontEnd) -> list[str]:
-    return [s.where for s in front.sent if s.where.startswith("edit:")]
 
 
 @dataclass
@@ -97,7 +93,9 @@ async def test_submit_is_refused_once_the_organiser_has_the_most_waiting(
     assert len(await core.repo.campaigns_of(ORGANISER)) == 3
     assert front.sent == []  # the moderators are not bothered
     assert first.id is not None
-    await core.campaigns.approve(first.id, MODERATOR)  # one decided: room for one more
+    await core.moderation.approve(
+        first.id, MODERATOR, may_moderate=True
+    )  # one decided: room for one more
     again = await core.campaigns.submit(draft(clock, title="One too many"), ORGANISER, GROUP)
     assert again.status is CampaignStatus.PENDING_REVIEW
 
@@ -113,112 +111,6 @@ async def test_the_queue_cap_counts_each_organiser_alone(
     assert other.status is CampaignStatus.PENDING_REVIEW
 
 
-async def test_approve_edits_the_card_and_tells_the_organiser(
-    core: Core, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
-) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    [card] = front.to("moderators")
-    clock.advance(timedelta(minutes=3))
-    live = await core.campaigns.approve(campaign.id, MODERATOR)
-    assert live.status is CampaignStatus.LIVE
-    assert (live.decided_by, live.decided_at) == (MODERATOR, clock.now())
-    [edit] = front.to(f"edit:mods/{card.ref.id}")
-    assert edit.keys[-1] == "moderation.approved_by"
-    assert edit.actions == []  # the buttons are gone
-    [told] = front.to(f"user:{ORGANISER.id}")
-    assert told.keys == ["organiser.approved"]
-    assert live.ref in told.text
-
-
-async def test_approving_twice_is_refused(core: Core, submitted: Make) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    await core.campaigns.approve(campaign.id, MODERATOR)
-    with pytest.raises(DomainError) as exc:
-        await core.campaigns.approve(campaign.id, UserRef("test", "901", "Other mod"))
-    assert exc.value.key == "campaign.cannot_live"
-    stored = await core.campaigns.get_by_id(campaign.id)
-    assert stored.decided_by == MODERATOR
-
-
-async def test_concurrent_approvals_one_wins(
-    core: Core, front: RecordingFrontEnd, submitted: Make
-) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    other = UserRef("test", "901", "Other mod")
-    results = await asyncio.gather(
-        core.campaigns.approve(campaign.id, MODERATOR),
-        core.campaigns.approve(campaign.id, other),
-        core.campaigns.reject(campaign.id, other, "spam"),
-        return_exceptions=True,
-    )
-    wins = [r for r in results if isinstance(r, Campaign)]
-    losses = [r for r in results if isinstance(r, DomainError)]
-    assert (len(wins), len(losses)) == (1, 2)
-    assert {e.key for e in losses} <= {
-        "error.stale",
-        "campaign.cannot_live",
-        "campaign.cannot_rejected",
-    }
-    assert len(front.to(f"user:{ORGANISER.id}")) == 1
-    assert len(edits(front)) == 1
-    stored = await core.campaigns.get_by_id(campaign.id)
-    assert stored.status is wins[0].status
-
-
-async def test_approve_after_the_launch_moment_is_refused(
-    core: Core, submitted: Make, clock: FakeClock
-) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    clock.set(campaign.launch_at)
-    with pytest.raises(DomainError) as exc:
-        await core.campaigns.approve(campaign.id, MODERATOR)
-    assert exc.value.key == "moderation.launch_passed"
-    assert (await core.campaigns.get_by_id(campaign.id)).status is CampaignStatus.PENDING_REVIEW
-
-
-async def test_approve_unknown_campaign(core: Core) -> None:
-    with pytest.raises(NotFound) as exc:
-        await core.campaigns.approve(4242, MODERATOR)
-    assert exc.value.key == "campaign.not_found"
-
-
-@pytest.mark.parametrize("reason", ["", "   "])
-async def test_reject_needs_a_reason(
-    core: Core, front: RecordingFrontEnd, submitted: Make, reason: str
-) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    with pytest.raises(DomainError) as exc:
-        await core.campaigns.reject(campaign.id, MODERATOR, reason)
-    assert exc.value.key == "reject.reason_required"
-    assert (await core.campaigns.get_by_id(campaign.id)).status is CampaignStatus.PENDING_REVIEW
-    assert front.to(f"user:{ORGANISER.id}") == [] and edits(front) == []
-
-
-async def test_reject_tells_the_organiser_the_reason(
-    core: Core, front: RecordingFrontEnd, submitted: Make
-) -> None:
-    campaign = await submitted()
-    assert campaign.id is not None
-    rejected = await core.campaigns.reject(campaign.id, MODERATOR, "  Off topic here.  ")
-    assert (rejected.status, rejected.reject_reason) == (
-        CampaignStatus.REJECTED,
-        "Off topic here.",
-    )
-    [told] = front.to(f"user:{ORGANISER.id}")
-    assert told.keys == ["organiser.rejected"]
-    assert "Off topic here." in told.text
-    [edit] = [s for s in front.sent if s.where.startswith("edit:mods/")]
-    assert edit.keys[-1] == "moderation.rejected_by" and "Off topic here." in edit.text
-    with pytest.raises(DomainError) as exc:
-        await core.campaigns.approve(campaign.id, MODERATOR)
-    assert exc.value.key == "campaign.cannot_live"
-
-
 async def test_the_watcher_hears_every_submission_and_decision(
     core: Core, submitted: Make
 ) -> None:
@@ -226,8 +118,8 @@ async def test_the_watcher_hears_every_submission_and_decision(
     core.campaigns.watcher = watcher
     first, second, third = await submitted(), await submitted(), await submitted()
     assert first.id and second.id and third.id
-    await core.campaigns.approve(first.id, MODERATOR)
-    await core.campaigns.reject(second.id, MODERATOR, "no")
+    await core.moderation.approve(first.id, MODERATOR, may_moderate=True)
+    await core.moderation.reject(second.id, MODERATOR, "no", may_moderate=True)
     await core.campaigns.cancel(third.ref, ORGANISER)
     await core.campaigns.cancel(first.ref, ORGANISER)
     assert watcher.seen == [
@@ -278,7 +170,7 @@ async def test_cancel_a_pending_campaign_removes_the_moderators_buttons(
     [edit] = front.to(f"edit:mods/{card.ref.id}")
     assert edit.actions == [] and edit.keys[-1] == "card.status_cancelled"
     with pytest.raises(DomainError) as exc:
-        await core.campaigns.approve(campaign.id, MODERATOR)
+        await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
     assert exc.value.key == "campaign.cannot_live"
 
 
@@ -300,7 +192,7 @@ async def test_cancel_unknown_ref(core: Core) -> None:
 async def approved(core: Core, clock: FakeClock) -> Campaign:
     """A campaign submitted and approved in ``core`` (one with its own front ends)."""
     campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
-    return await core.campaigns.approve(campaign.id or 0, MODERATOR)
+    return await core.moderation.approve(campaign.id or 0, MODERATOR, may_moderate=True)
 
 
 async def test_promote_by_the_organiser_posts_a_card_with_support(

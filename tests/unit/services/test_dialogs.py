@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.app import Core
-from bot.dialog import ACTION_PREFIX, DialogState, Step
+from bot.dialog import ACTION_PREFIX, DialogState, FormAnswers, Step
 from bot.domain.campaign import CampaignStatus
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.clock import FakeClock
 from tests.unit.services.conftest import GROUP, MESSAGE, ORGANISER, RecordingNetwork
 
 LAUNCH = "2030-01-20 18:00"  # the clock starts at 2030-01-15 12:00 UTC; the zone is UTC
@@ -185,3 +185,20 @@ async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Core) 
     assert reply.message.parts[0].key == "dialog.none_active"
     assert await core.repo.load_dialog(ORGANISER.key) is None
     assert (await core.dialogs.begin(ORGANISER)).message.parts[-1].key == "dialog.ask_title"
+
+
+async def test_a_forms_answers_stay_with_the_dialog_until_it_ends(core: Core) -> None:
+    form = FormAnswers({"title": "Save the bees", "goal": "3"}, ("x",), None)
+    await core.dialogs.begin(ORGANISER, form)
+    await core.dialogs.text(ORGANISER, "Save the bees")
+    state = await core.dialogs.current(ORGANISER)
+    assert state is not None and state.step is Step.MESSAGE and state.form == form
+    kept = FormAnswers(form.values, (), MESSAGE)
+    await core.dialogs.remember_form(ORGANISER, kept)
+    await core.dialogs.text(ORGANISER, MESSAGE)
+    state = await core.dialogs.current(ORGANISER)
+    assert state is not None and state.step is Step.GOAL and state.form == kept
+    await core.dialogs.cancel(ORGANISER)
+    assert await core.dialogs.current(ORGANISER) is None
+    await core.dialogs.remember_form(ORGANISER, kept)  # no dialog: nothing to keep it with
+    assert await core.dialogs.current(ORGANISER) is None

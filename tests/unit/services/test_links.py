@@ -9,7 +9,7 @@ import pytest
 from bot.domain.errors import DomainError
 from bot.ports import Repository
 from bot.services.links import PledgeLinks
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import SECRET, supporter
 
 TTL = timedelta(minutes=30)

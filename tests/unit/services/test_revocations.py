@@ -9,7 +9,7 @@ from datetime import timedelta
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.app import Core
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import (
     ORGANISER,
     RecordingNetwork,

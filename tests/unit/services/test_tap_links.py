@@ -15,7 +15,7 @@ from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.services.links import PledgeLinks
 from bot.services.tap_links import TAP_LINK_MARGIN, TapLinks
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import MESSAGE, ORGANISER, SECRET, supporter
 
 READBACK = timedelta(minutes=120)

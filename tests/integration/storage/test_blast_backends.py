@@ -14,7 +14,7 @@ from bot.domain.campaign import CampaignStatus, transition
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
-from tests.fakes.clock import FakeClock
+from bot.testing.clock import FakeClock
 from tests.unit.blast.harness import ORGANISER, make_world
 
 

@@ -1,4 +1,4 @@
-"""A clock tests move by hand, so no test sleeps until a real launch moment."""
+"""A clock tests and benchmarks move by hand, so nothing sleeps until a real launch moment."""
 
 from __future__ import annotations
 

@@ -1,0 +1,22 @@
+"""The once-only events of a campaign, claimed in the database before they happen.
+
+A claim is the guard that makes a milestone announcement, a reminder or the report go out
+once, however many runs (or restarts) reach it. Each claim has a kind and, for the kinds
+that happen once per something, a subject: the milestone's percent, the pledge whose tap
+link was opened.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    MILESTONE = "milestone"  # subject: the percent of the goal crossed
+    REMINDER_24H = "reminder_24h"
+    REMINDER_1H = "reminder_1h"
+    PREPARE = "prepare"
+    TAP_REMINDER = "tap_reminder"
+    FAILURE_NOTICES = "failure_notices"  # supporters whose post failed for good were told
+    REPORT = "report"
+    TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened

@@ -1,0 +1,179 @@
+"""Moderator use cases: approve, reject (at once, or after a prompt for the reason),
+list what waits, and expire what nobody decided by its launch moment.
+
+The front end says whether the person is a moderator on its platform (``may_moderate``);
+this service owns what follows: refusing the others, the campaign's transition, the
+moderation cards and the organiser's notice. A rejection started on a platform that asks
+for the reason in a later message is kept in the database (``PendingReason``) so a
+restart between the press and the reason loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain.campaign import Campaign, CampaignStatus, transition
+from bot.domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, StaleUpdate
+from bot.domain.moderation import PendingReason
+from bot.domain.outgoing import OutgoingMessage
+from bot.domain.refs import UserRef
+from bot.domain.text import t
+from bot.notifier import Notifier
+from bot.ports import Clock, Repository
+from bot.services.campaigns import CampaignService
+
+log = logging.getLogger(__name__)
+
+EXPIRE_ATTEMPTS = 3
+REASON_WAIT = timedelta(days=1)  # a prompt for a reason left unanswered this long lapses
+
+AskReason = Callable[[Campaign], Awaitable[str]]  # posts the prompt, returns its message id
+
+
+@dataclass
+class ModerationService:
+    repo: Repository
+    clock: Clock
+    notifier: Notifier
+    campaigns: CampaignService
+    reason_wait: timedelta = REASON_WAIT
+
+    async def pending(self, *, may_moderate: bool) -> list[Campaign]:
+        """The campaigns waiting for moderation, oldest first."""
+        if not may_moderate:
+            raise NotAllowed("pending.not_moderator")
+        waiting = await self.repo.campaigns_in({CampaignStatus.PENDING_REVIEW})
+        return sorted(waiting, key=lambda c: (c.created_at, c.id or 0))
+
+    async def approve(
+        self, campaign_id: int, moderator: UserRef, *, may_moderate: bool
+    ) -> Campaign:
+        _refuse_unless_moderator(moderator, may_moderate)
+        campaign = await self.campaigns.get_by_id(campaign_id)
+        now = self.clock.now()
+        _refuse_if_expired(campaign)
+        if campaign.launch_at <= now:
+            raise InvalidInput("moderation.launch_passed", ref=campaign.ref)
+        live = await self.repo.update_campaign(
+            transition(campaign, CampaignStatus.LIVE, at=now, by=moderator)
+        )
+        await self.campaigns.status_changed(live)
+        await self.notifier.send_to_user(
+            live.organiser,
+            OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
+        )
+        return live
+
+    async def reject(
+        self, campaign_id: int, moderator: UserRef, reason: str, *, may_moderate: bool
+    ) -> Campaign:
+        _refuse_unless_moderator(moderator, may_moderate)
+        campaign = await self.campaigns.get_by_id(campaign_id)
+        _refuse_if_expired(campaign)
+        rejected = await self.repo.update_campaign(
+            transition(
+                campaign, CampaignStatus.REJECTED, at=self.clock.now(), by=moderator, reason=reason
+            )
+        )
+        await self.campaigns.status_changed(rejected)
+        await self.notifier.send_to_user(
+            rejected.organiser,
+            OutgoingMessage.of(
+                t("organiser.rejected", title=rejected.title, reason=rejected.reject_reason)
+            ),
+        )
+        return rejected
+
+    async def start_rejection(
+        self, campaign_id: int, moderator: UserRef, ask: AskReason, *, may_moderate: bool
+    ) -> Campaign:
+        """Ask ``moderator`` for the reason (``ask`` posts the prompt) and wait for it.
+
+        Replaces any rejection the moderator had started before.
+        """
+        _refuse_unless_moderator(moderator, may_moderate)
+        campaign = await self.campaigns.get_by_id(campaign_id)
+        if campaign.status is not CampaignStatus.PENDING_REVIEW:
+            raise InvalidTransition(
+                "campaign.cannot_rejected", ref=campaign.ref, status=campaign.status.value
+            )
+        prompt_id = await ask(campaign)
+        expires_at = self.clock.now() + self.reason_wait
+        await self.repo.save_pending_reason(
+            PendingReason(moderator.key, campaign_id, prompt_id, expires_at)
+        )
+        return campaign
+
+    async def give_reason(
+        self, moderator: UserRef, prompt_id: str, reason: str
+    ) -> Campaign | None:
+        """Reject with ``reason`` if it answers the moderator's pending prompt ``prompt_id``.
+
+        None when it does not (moderators talking among themselves). An unusable reason
+        keeps the rejection waiting for the next answer; any other refusal ends it.
+        """
+        waiting = await self.repo.pending_reason(moderator.key, self.clock.now())
+        if waiting is None or waiting.prompt_id != prompt_id:
+            return None
+        try:
+            campaign = await self.reject(waiting.campaign_id, moderator, reason, may_moderate=True)
+        except InvalidInput:
+            raise  # keep waiting: the next reply may carry a usable reason
+        except DomainError:
+            await self.cancel_rejection(moderator)
+            raise
+        await self.cancel_rejection(moderator)
+        return campaign
+
+    async def cancel_rejection(self, moderator: UserRef) -> None:
+        """Stop waiting for the moderator's reason (nothing happens if none is awaited)."""
+        await self.repo.drop_pending_reason(moderator.key)
+
+    async def expire(self, campaign_id: int) -> Campaign | None:
+        """Expire the campaign if it still waits for moderation at its launch moment.
+
+        The moderation cards lose their buttons and the organiser is told. None when there
+        is nothing to expire: decided meanwhile (a decision at the same moment wins), or
+        the moment not come yet.
+        """
+        for _ in range(EXPIRE_ATTEMPTS):
+            campaign = await self.campaigns.get_by_id(campaign_id)
+            now = self.clock.now()
+            if campaign.status is not CampaignStatus.PENDING_REVIEW or now < campaign.launch_at:
+                return None
+            try:
+                expired = await self.repo.update_campaign(
+                    transition(campaign, CampaignStatus.EXPIRED, at=now)
+                )
+            except StaleUpdate:  # changed at the same moment: look again
+                continue
+            await self.campaigns.status_changed(expired)
+            await self.notifier.send_to_user(
+                expired.organiser,
+                OutgoingMessage.of(
+                    t(
+                        "organiser.expired",
+                        title=expired.title,
+                        ref=expired.ref,
+                        launch_at=expired.launch_at,
+                    )
+                ),
+            )
+            log.info("campaign %s expired without a moderation decision", expired.ref)
+            return expired
+        raise StaleUpdate()
+
+
+def _refuse_unless_moderator(person: UserRef, may_moderate: bool) -> None:
+    if not may_moderate:
+        log.info("%s tried to moderate without the right", person.key)
+        raise NotAllowed("moderation.not_moderator")
+
+
+def _refuse_if_expired(campaign: Campaign) -> None:
+    """A moderator acting on an expired campaign (an old card, a stale list) is told so."""
+    if campaign.status is CampaignStatus.EXPIRED:
+        raise DomainError("moderation.expired", ref=campaign.ref)

@@ -1,0 +1,259 @@
+"""The pledge flow: from the pledge form, through the network's authorisation, to a pledge.
+
+The pledge site's handlers read a request, call one of these with plain values and render
+what comes back: ``form`` is what the pledge page shows, ``start`` checks the form and
+says where to send the supporter to authorise Chorus (keeping the OAuth state until they
+come back), ``finish`` takes the network's answer, links the account and records the
+pledge. Every refusal is a value naming its reason (and, for the form, the field it is
+about); which HTTP status and which page it becomes is the web layer's business.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from bot.domain.campaign import Campaign
+from bot.domain.cards import CampaignStats
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.message_rules import validate_personalised
+from bot.domain.networks import DeliveryMode, Network, NetworkSpec
+from bot.domain.text import t
+from bot.ports import Clock, NetworkFailure, Repository
+from bot.registry import NetworkRegistry
+from bot.services.campaigns import CampaignService
+from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.pledges import PledgeService
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=15)  # how long an OAuth round trip may take
+
+
+class Field(StrEnum):
+    """The part of the pledge form a refusal is about."""
+
+    MESSAGE = "message"
+    INSTANCE = "instance"
+    GENERAL = "general"
+
+
+@dataclass(frozen=True)
+class PledgeForm:
+    """What the pledge page shows: whose link, which campaign, its figures, the networks
+    a supporter can link here (in the registry's order)."""
+
+    token: str
+    ticket: PledgeTicket
+    campaign: Campaign
+    stats: CampaignStats
+    networks: tuple[NetworkSpec, ...]
+
+
+@dataclass(frozen=True)
+class FormRefused:
+    """The form comes back filled in, with ``error`` shown next to ``field``."""
+
+    form: PledgeForm
+    field: Field
+    error: DomainError
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The flow stopped here.
+
+    ``token`` is the pledge link the refusal is about when the link itself is fine (the
+    page may lead back to it); ``state_spent`` says the OAuth round trip is over (its
+    browser cookie is of no use any more); ``tz`` is the time zone the supporter's form
+    named, once known.
+    """
+
+    error: DomainError
+    token: str | None = None
+    state_spent: bool = False
+    tz: str = ""
+
+
+@dataclass(frozen=True)
+class Authorize:
+    """Send the supporter to ``url``; ``state`` names the round trip (the browser keeps it)."""
+
+    url: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Thanks:
+    """A recorded pledge, as the thank-you page shows it."""
+
+    campaign: Campaign
+    account: str  # the linked account, as people name it
+    mode: DeliveryMode
+    message: str  # what will be posted
+    tz: str
+
+
+class PledgeFlow:
+    """The pledge web app's use cases: show the form, start and finish the OAuth dance."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        clock: Clock,
+        links: PledgeLinks,
+        campaigns: CampaignService,
+        pledges: PledgeService,
+        registry: NetworkRegistry,
+        public_url: str,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._links = links
+        self._campaigns = campaigns
+        self._pledges = pledges
+        self._registry = registry  # the offered networks, their linkers and their specs
+        self._public_url = public_url
+
+    def redirect_uri(self, network: Network) -> str:
+        return f"{self._public_url}/oauth/{network}/callback"
+
+    def networks_for(self, campaign: Campaign) -> tuple[NetworkSpec, ...]:
+        """The campaign's networks a supporter can link here, in the registry's order."""
+        return tuple(
+            entry.spec
+            for entry in self._registry.entries()
+            if entry.spec.id in campaign.networks and entry.linker is not None
+        )
+
+    async def form(self, token: str) -> PledgeForm | Refused:
+        """The pledge page of ``token``, or why the link cannot pledge."""
+        try:
+            ticket, campaign = await self._open(token)
+        except DomainError as error:
+            return Refused(error)
+        return await self._form(token, ticket, campaign)
+
+    async def start(
+        self, token: str, network: str, *, message: str, instance: str, tz: str, form_ok: bool
+    ) -> Authorize | FormRefused | Refused:
+        """Check the pledge form sent for ``network`` and begin the authorisation there.
+
+        ``form_ok``: the browser's form checks (origin, nonce) passed; ``tz`` is the time
+        zone the page was shown in, kept for the thank-you page.
+        """
+        try:
+            ticket, campaign = await self._open(token)
+        except DomainError as error:
+            return Refused(error)
+        if not form_ok:
+            return Refused(DomainError("web.error.form_expired"), token)
+        spec = next((s for s in self.networks_for(campaign) if s.id == network), None)
+        if spec is None:
+            return Refused(
+                DomainError("web.error.network_unavailable", network=network[:20]), token
+            )
+        chosen = spec.id
+        message = message.strip()
+        try:
+            if message and message != campaign.message:
+                validate_personalised(campaign.message, message, spec)
+        except InvalidInput as error:
+            return FormRefused(await self._form(token, ticket, campaign), Field.MESSAGE, error)
+        state = secrets.token_urlsafe(32)
+        instance = instance.strip()
+        try:
+            if spec.typed_instance and not instance:
+                raise InvalidInput("web.mastodon.instance_missing")
+            url, linker_data = await self._registry.linkers()[chosen].authorization_url(
+                state=state, redirect_uri=self.redirect_uri(chosen), instance=instance or None
+            )
+        except NetworkFailure:
+            return Refused(_network_down(chosen), token)
+        except DomainError as error:
+            field = Field.INSTANCE if error.key.startswith("web.mastodon.") else Field.GENERAL
+            return FormRefused(await self._form(token, ticket, campaign), field, error)
+        await self._repo.save_oauth_state(
+            state,
+            {
+                "token": token,
+                "network": str(chosen),
+                "message": message if message != campaign.message else "",
+                "instance": instance,
+                "tz": tz,
+                "linker": linker_data,
+            },
+            self._clock.now() + STATE_TTL,
+        )
+        log.info("pledge OAuth started for campaign %s on %s", campaign.ref, chosen)
+        return Authorize(url, state)
+
+    async def finish(
+        self, network: str, state: str, *, browser_ok: bool, code: str, denied: bool
+    ) -> Thanks | Refused:
+        """Take the network's answer to the round trip ``state`` and record the pledge.
+
+        ``browser_ok``: the browser's state cookie names ``state``; ``denied``: the network
+        says the supporter refused. The tokens fetched are the pledge service's from then
+        on: it stores them with the pledge or revokes them.
+        """
+        chosen = Network(network)
+        if chosen not in self._registry:
+            return Refused(DomainError("web.error.not_found"))
+        linker = self._registry.linkers().get(chosen)
+        if linker is None or not state:
+            return Refused(DomainError("web.error.state_unknown"))
+        if not browser_ok:
+            return Refused(DomainError("web.error.session_mismatch"))
+        data = await self._repo.take_oauth_state(state, self._clock.now())
+        if data is None or data.get("network") != chosen:
+            return Refused(DomainError("web.error.state_unknown"))
+        token = str(data["token"])
+        tz = str(data.get("tz") or "")
+
+        def spent(error: DomainError) -> Refused:
+            return Refused(error, token, state_spent=True, tz=tz)
+
+        if denied:
+            return spent(DomainError("web.error.denied"))
+        if not code:
+            return spent(DomainError("web.error.missing_code"))
+        try:
+            ticket = self._links.read(token)
+            # from here the fetched tokens are record's: it stores them or revokes them
+            profile = await linker.complete(
+                code=code, redirect_uri=self.redirect_uri(chosen), data=data["linker"]
+            )
+            pledge = await self._pledges.record(
+                ticket, profile, str(data.get("message") or "") or None
+            )
+            campaign = await self._campaigns.get(ticket.campaign_ref)
+        except NetworkFailure:
+            return spent(_network_down(chosen))
+        except DomainError as error:
+            return spent(error)
+        return Thanks(
+            campaign=campaign,
+            account=self._registry.display(profile),
+            mode=pledge.delivery_mode or DeliveryMode.AUTO,
+            message=pledge.message or campaign.message,
+            tz=tz,
+        )
+
+    async def _open(self, token: str) -> tuple[PledgeTicket, Campaign]:
+        """The link's ticket and its campaign, open for pledges; ``DomainError`` if not."""
+        ticket = await self._links.open(token)
+        return ticket, await self._pledges.open_campaign(ticket.campaign_ref)
+
+    async def _form(self, token: str, ticket: PledgeTicket, campaign: Campaign) -> PledgeForm:
+        assert campaign.id is not None
+        stats = await self._repo.campaign_stats(campaign.id)
+        return PledgeForm(token, ticket, campaign, stats, self.networks_for(campaign))
+
+
+def _network_down(network: Network) -> DomainError:
+    return DomainError("web.error.network_down", network=t(f"network.{network}"))
