@@ -17,6 +17,7 @@ from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
+from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
 from bot.services.links import PledgeLinks
 from bot.services.moderation import ModerationService
@@ -52,6 +53,18 @@ class Core:
     def networks(self) -> dict[Network, SocialNetwork]:
         """The adapters of the networks offered for new pledges."""
         return self.registry.networks()
+
+    @property
+    def chat(self) -> ChatServices:
+        """The bundle a chat front end is built with."""
+        return ChatServices(
+            settings=self.settings,
+            clock=self.clock,
+            campaigns=self.campaigns,
+            moderation=self.moderation,
+            pledges=self.pledges,
+            dialogs=self.dialogs,
+        )
 
 
 def build_core(

@@ -1,0 +1,28 @@
+"""What a chat front end may call: the use cases it triggers and the settings it shows.
+
+A front end (Telegram, Discord, the console) is handed this bundle at construction and
+nothing else of the core; the composition root builds it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.ports import Clock
+from bot.services.campaigns import CampaignService
+from bot.services.dialogs import DialogService
+from bot.services.moderation import ModerationService
+from bot.services.pledges import PledgeService
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class ChatServices:
+    """The use cases behind every chat command and button."""
+
+    settings: Settings
+    clock: Clock
+    campaigns: CampaignService
+    moderation: ModerationService
+    pledges: PledgeService
+    dialogs: DialogService
