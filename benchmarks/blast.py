@@ -35,12 +35,12 @@ from typing import Any
 
 import aiohttp
 
-from adapters.networks.mastodon import MastodonNetwork
+from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from bot.app import build_core
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
@@ -48,6 +48,7 @@ from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
+from tests.fakes.networks import registry_of
 
 ROOT = Path(__file__).resolve().parents[1]  # the fake Mastodon runs from the checkout
 SECRET = "bench-secret-not-real-0123456789"
@@ -63,7 +64,7 @@ class BareHttpMastodon:
     batching, database writes) from the cost of a client library.
     """
 
-    network = Network.MASTODON
+    network = MASTODON
 
     def __init__(self, url: str, concurrency: int) -> None:
         self._url = url
@@ -175,7 +176,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
             message=MESSAGE,
             goal=0,
             launch_at=now + timedelta(minutes=10),
-            networks=(Network.MASTODON,),
+            networks=(MASTODON,),
             organiser=UserRef("bench", "1", "Organiser"),
             created_at=now,
             status=CampaignStatus.LIVE,
@@ -186,7 +187,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
             [
                 SocialAccount(
                     owner=UserRef("bench", str(1000 + n), f"S{n}"),
-                    network=Network.MASTODON,
+                    network=MASTODON,
                     instance=host,
                     remote_id=remote["id"],
                     handle=remote["username"],
@@ -203,7 +204,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
                     campaign_id=campaign.id,
                     supporter=account.owner,
                     account_id=account.id,
-                    network=Network.MASTODON,
+                    network=MASTODON,
                     created_at=now,
                     delivery_mode=DeliveryMode.AUTO,
                 )
@@ -270,7 +271,7 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
                 repo,
                 clock,
                 secret=SECRET,
-                networks={Network.MASTODON: network},
+                registry=registry_of(settings, {MASTODON: network}),
                 card_delay_seconds=0,
             )
             scheduler = LaunchScheduler(core)

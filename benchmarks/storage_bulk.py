@@ -19,10 +19,11 @@ from typing import Any
 
 import asyncpg
 
+from adapters.networks.mastodon import MASTODON
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
 from storage import open_repository
@@ -38,7 +39,7 @@ def _fixtures(campaign_id: int, count: int) -> tuple[list[SocialAccount], list[P
         accounts.append(
             SocialAccount(
                 owner=owner,
-                network=Network.MASTODON,
+                network=MASTODON,
                 instance="bench.example",
                 remote_id=str(i),
                 handle=f"u{i}",
@@ -52,7 +53,7 @@ def _fixtures(campaign_id: int, count: int) -> tuple[list[SocialAccount], list[P
                 campaign_id=campaign_id,
                 supporter=owner,
                 account_id=i + 1,
-                network=Network.MASTODON,
+                network=MASTODON,
                 created_at=T0,
                 delivery_mode=DeliveryMode.AUTO,
             )
@@ -70,7 +71,7 @@ async def _run(name: str, url: str, count: int) -> None:
                 message="Benchmark #bench",
                 goal=0,
                 launch_at=T0 + timedelta(days=1),
-                networks=(Network.MASTODON,),
+                networks=(MASTODON,),
                 organiser=UserRef("telegram", "0"),
                 created_at=T0,
                 status=CampaignStatus.LIVE,

@@ -7,13 +7,14 @@ real ones. Nothing else in the core constructs a dependency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.networks import Network
 from bot.notifier import Notifier
-from bot.ports import AccountLinker, ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.chat_services import ChatServices
@@ -46,7 +47,12 @@ class Core:
     taps: TapService
     pledge_flow: PledgeFlow
     revocations: Revocations
-    networks: dict[Network, SocialNetwork] = field(default_factory=dict)
+    registry: NetworkRegistry
+
+    @property
+    def networks(self) -> dict[Network, SocialNetwork]:
+        """The adapters of the networks offered for new pledges."""
+        return self.registry.networks()
 
     @property
     def chat(self) -> ChatServices:
@@ -67,33 +73,36 @@ def build_core(
     clock: Clock,
     *,
     secret: str,
-    networks: Mapping[Network, SocialNetwork] = {},
-    linkers: Mapping[Network, AccountLinker] = {},
-    revokers: Mapping[Network, SocialNetwork] | None = None,
+    registry: NetworkRegistry | None = None,
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
 ) -> Core:
-    """The core; ``linkers`` link supporters' accounts on the pledge site, ``revokers``
-    (default: ``networks``) revoke tokens, also on networks no longer offered for new
-    pledges."""
+    """The core, posting on the networks of ``registry`` (default: none); their linkers
+    link supporters' accounts on the pledge site."""
+    registry = NetworkRegistry() if registry is None else registry
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     revocations = Revocations(
         repo,
         clock,
-        dict(networks if revokers is None else revokers),
+        registry,
         concurrency=settings.blast_concurrency,
     )
     campaigns = CampaignService(
-        repo, clock, notifier, cards, min_lead, revocations, settings.max_pending_per_organiser
+        repo,
+        clock,
+        notifier,
+        cards,
+        min_lead,
+        revocations,
+        registry,
+        settings.max_pending_per_organiser,
     )
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
-    modes = {network: settings.delivery_mode(network) for network in Network}
     pledges = PledgeService(
-        repo, clock, notifier, cards, campaigns, links, settings.public_url, modes, revocations
+        repo, clock, notifier, cards, campaigns, links, settings.public_url, registry, revocations
     )
-    offered = dict(networks)
     tap_links = TapLinks(
         secret, clock, settings.public_url, timedelta(minutes=settings.tap_readback_minutes)
     )
@@ -103,13 +112,10 @@ def build_core(
         links=links,
         campaigns=campaigns,
         pledges=pledges,
-        linkers=linkers,
-        networks=offered,
+        registry=registry,
         public_url=settings.public_url,
     )
-    dialog_networks = tuple(
-        n for n in (Network.X, Network.MASTODON, Network.SANDBOX) if n in networks
-    )
+    offered = tuple(entry.spec for entry in registry.entries())
     return Core(
         settings=settings,
         repo=repo,
@@ -119,13 +125,11 @@ def build_core(
         campaigns=campaigns,
         moderation=ModerationService(repo, clock, notifier, campaigns),
         pledges=pledges,
-        dialogs=DialogService(
-            repo, campaigns, clock, settings.timezone, min_lead, dialog_networks
-        ),
+        dialogs=DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered),
         links=links,
         tap_links=tap_links,
-        taps=TapService(repo, clock, tap_links, offered),
+        taps=TapService(repo, clock, tap_links, registry),
         pledge_flow=pledge_flow,
         revocations=revocations,
-        networks=offered,
+        registry=registry,
     )

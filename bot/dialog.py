@@ -10,6 +10,7 @@ dict-serialisable dataclass so it can be stored between messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,8 +20,8 @@ from zoneinfo import ZoneInfo
 from bot.domain.campaign import validate_goal, validate_title
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.launch_time import parse_launch_moment
-from bot.domain.message_rules import LIMITS, hashtags, validate_message
-from bot.domain.networks import Network
+from bot.domain.message_rules import hashtags, validate_message
+from bot.domain.networks import Network, NetworkSpec
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
 
@@ -99,7 +100,7 @@ class DialogState:
             "message": self.message,
             "goal": self.goal,
             "launch_at": self.launch_at.isoformat() if self.launch_at else None,
-            "networks": [n.value for n in self.networks],
+            "networks": [str(n) for n in self.networks],
             "editing": self.editing,
         }
 
@@ -139,7 +140,16 @@ class DialogRules:
     now: datetime
     tz: ZoneInfo
     min_lead: timedelta
-    networks: tuple[Network, ...]
+    offered: tuple[NetworkSpec, ...]  # the registered networks, in their order
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return tuple(spec.id for spec in self.offered)
+
+    def specs(self, networks: Iterable[Network]) -> list[NetworkSpec]:
+        """The specs of those of ``networks`` that are offered."""
+        wanted = set(networks)
+        return [spec for spec in self.offered if spec.id in wanted]
 
 
 class NewCampaignDialog:
@@ -201,11 +211,11 @@ class NewCampaignDialog:
         if state.step is Step.TITLE:
             return replace(state, title=validate_title(text))
         if state.step is Step.MESSAGE:
-            chosen = state.networks or rules.networks
-            widest = max(chosen, key=lambda n: LIMITS[n])
+            chosen = rules.specs(state.networks) if state.networks else rules.offered
+            widest = max(chosen, key=lambda spec: spec.length.limit)
             message = validate_message(text, [widest])
             if state.networks:
-                message = validate_message(message, state.networks)
+                message = validate_message(message, chosen)
             return replace(state, message=message)
         if state.step is Step.GOAL:
             return replace(state, goal=validate_goal(text))
@@ -222,17 +232,14 @@ class NewCampaignDialog:
         return replace(state, step=following)
 
     def _toggle_network(self, state: DialogState, value: str) -> DialogReply:
-        try:
-            network = Network(value)
-        except ValueError:
-            return self._ask(state, error=t("dialog.stale_button"))
+        network = Network(value)
         if network not in self.rules.networks:
             return self._ask(state, error=t("networks.unavailable", network=value))
         if network in state.networks:
-            chosen = tuple(n for n in state.networks if n is not network)
+            chosen = tuple(n for n in state.networks if n != network)
         else:
             try:
-                validate_message(state.message or "", [network])
+                validate_message(state.message or "", self.rules.specs([network]))
             except InvalidInput as exc:
                 return self._ask(state, error=exc.text)
             chosen = tuple(n for n in self.rules.networks if n in (*state.networks, network))
@@ -260,7 +267,8 @@ class NewCampaignDialog:
         if state.step in TEXT_STEPS:
             params: dict[str, Any] = {}
             if state.step is Step.MESSAGE:
-                params["limit"] = min(LIMITS[n] for n in (state.networks or self.rules.networks))
+                chosen = self.rules.specs(state.networks) if state.networks else self.rules.offered
+                params["limit"] = min(spec.length.limit for spec in chosen)
             if state.step is Step.LAUNCH:
                 params["minutes"] = int(self.rules.min_lead.total_seconds() // 60)
                 params["timezone"] = self.rules.tz.key
@@ -270,8 +278,8 @@ class NewCampaignDialog:
             parts.append(t("dialog.ask_networks"))
             for network in self.rules.networks:
                 mark = "✅ " if network in state.networks else ""
-                label = t("button.network", mark=mark, network=t(f"network.{network.value}"))
-                buttons.append((Button(label, action=f"{ACTION_PREFIX}net:{network.value}"),))
+                label = t("button.network", mark=mark, network=t(f"network.{network}"))
+                buttons.append((Button(label, action=f"{ACTION_PREFIX}net:{network}"),))
             buttons.append(
                 (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
             )
@@ -308,7 +316,7 @@ class NewCampaignDialog:
 
 def preview_text(draft: CampaignDraft) -> Text:
     goal = t("goal.none") if draft.goal == 0 else t("goal.count", goal=draft.goal)
-    networks = ", ".join(n.value for n in draft.networks)
+    networks = ", ".join(draft.networks)
     return t(
         "dialog.preview",
         title=draft.title,

@@ -79,7 +79,7 @@ class Repository(Protocol):
         follower count is stored through ``follower_count`` (bounded, never negative).
 
         An account never changes owner: if that row belongs to another person (platform and
-        id), nothing is written and ``DomainError('account.linked_by_other')`` is raised.
+        id), nothing is written and ``LinkedByOther`` (``account.linked_by_other``) is raised.
         """
         ...
 

@@ -27,9 +27,9 @@ from aiohttp import web
 from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
-from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
-from bot.ports import AccountLinker, ChatFrontEnd, Repository, SocialNetwork
+from bot.ports import ChatFrontEnd, Repository
+from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
@@ -139,43 +139,31 @@ def make_scheduler(core: Core) -> LaunchControl:
     return scheduler
 
 
-def build_networks(
-    settings: Settings, repo: Repository
-) -> tuple[dict[Network, SocialNetwork], dict[Network, AccountLinker]]:
-    """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker."""
-    networks: dict[Network, SocialNetwork] = {}
-    linkers: dict[Network, AccountLinker] = {}
-    from adapters.networks.mastodon import MastodonNetwork  # SDKs load only when needed
+def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
+    """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker.
+    X is known even when not set, for the accounts linked while it was."""
+    registry = NetworkRegistry()
+    from adapters.networks import mastodon, x_spec  # SDKs load only when needed
 
-    adapters: list[tuple[Network, Any]] = [(Network.MASTODON, MastodonNetwork)]
+    registry.know(x_spec.X_SPEC)
+    adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
+    registry.register(
+        mastodon.MASTODON_SPEC, adapter, linker=adapter, mode=mastodon.delivery_mode(settings)
+    )
     if settings.x_enabled:
-        from adapters.networks.x import XNetwork
+        from adapters.networks import x
 
-        adapters.append((Network.X, XNetwork))
-    for network, adapter_class in adapters:
-        try:
-            adapter = adapter_class(settings, repo)
-        except Exception as exc:
-            raise StartupError(f"the {network.value} network cannot be set up: {exc}") from exc
-        networks[network] = adapter
-        linkers[network] = adapter
-    return networks, linkers
+        adapter = _adapter(x.XNetwork, settings, repo)
+        registry.register(x.X_SPEC, adapter, linker=adapter, mode=x_spec.delivery_mode(settings))
+    return registry
 
 
-def build_revokers(
-    settings: Settings, repo: Repository, networks: dict[Network, SocialNetwork]
-) -> dict[Network, SocialNetwork]:
-    """Every network Chorus can revoke tokens at: those offered for pledges, plus X
-    whenever its client is configured (tokens linked earlier must still be revocable)."""
-    revokers = dict(networks)
-    if Network.X not in revokers and settings.x_client_id:
-        from adapters.networks.x import XNetwork
-
-        try:
-            revokers[Network.X] = XNetwork(settings, repo)
-        except Exception as exc:
-            raise StartupError(f"the X network cannot be set up: {exc}") from exc
-    return revokers
+def _adapter(adapter_class: Any, settings: Settings, repo: Repository) -> Any:
+    try:
+        return adapter_class(settings, repo)
+    except Exception as exc:
+        name = adapter_class.network
+        raise StartupError(f"the {name} network cannot be set up: {exc}") from exc
 
 
 async def _close(thing: object) -> None:
@@ -251,16 +239,18 @@ def wire_console(
     """
     from adapters.console.front_end import ConsoleFrontEnd
     from adapters.console.session import ConsoleSession
-    from adapters.networks.sandbox import SandboxNetwork
+    from adapters.networks.sandbox import SANDBOX_SPEC, SandboxNetwork
 
     front = ConsoleFrontEnd(out, language, settings.timezone)
     sandbox = SandboxNetwork(clock, on_post=front.show_post)
+    registry = NetworkRegistry()
+    registry.register(SANDBOX_SPEC, sandbox)
     core = build_core(
         settings,
         repo,
         clock,
         secret=secret,
-        networks={Network.SANDBOX: sandbox},
+        registry=registry,
         front_ends=[front],
         card_delay_seconds=0,
     )
@@ -332,28 +322,18 @@ async def serve(settings: Settings) -> int:
             version = await repo.migrate()
             log.info("storage ready: %s (schema version %s)", redact_url(url), version)
 
-            networks, linkers = build_networks(settings, repo)
-            for adapter in networks.values():
-                stack.push_async_callback(
-                    _stop, f"{adapter.network.value} network", partial(_close, adapter)
-                )
-            log.info("networks ready: %s", ", ".join(n.value for n in networks) or "none")
+            registry = build_networks(settings, repo)
+            for network, adapter in registry.revokers().items():
+                stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
+            log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
-            revokers = build_revokers(settings, repo, networks)
             platforms = chat_platforms(settings)
-            for network, adapter in revokers.items():
-                if networks.get(network) is not adapter:
-                    stack.push_async_callback(
-                        _stop, f"{network.value} revoker", partial(_close, adapter)
-                    )
             core = build_core(
                 settings,
                 repo,
                 SystemClock(),
                 secret=secret,
-                networks=networks,
-                linkers=linkers,
-                revokers=revokers,
+                registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
             )
             await _start_front_ends(platforms, core.chat, stack)

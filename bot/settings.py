@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.i18n import supported_languages
 from bot.secret_strength import GENERATE_HINT, MIN_LENGTH, weakness
 
@@ -135,13 +135,6 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'chorus.sqlite3'}"
-
-    def delivery_mode(self, network: Network) -> DeliveryMode:
-        if network is Network.X:
-            return self.x_delivery
-        if network is Network.MASTODON:
-            return self.mastodon_delivery
-        return DeliveryMode.AUTO
 
     @property
     def telegram_enabled(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
-from bot.domain.errors import DomainError, StaleUpdate
+from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
@@ -125,7 +125,7 @@ SELECT COUNT(*) AS supporters FROM (
 def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
     """Whether a stored account row is ``account``, owned by the same person."""
     return (
-        row["network"] == account.network.value
+        row["network"] == account.network
         and row["instance"] == account.instance
         and row["remote_id"] == account.remote_id
         and row["owner_platform"] == account.owner.platform
@@ -134,7 +134,7 @@ def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
 
 
 def _linked_by_other(account: SocialAccount) -> DomainError:
-    return DomainError("account.linked_by_other", account=account.display)
+    return LinkedByOther(account)
 
 
 class SqlRepository(Generic[SessionT]):
@@ -364,7 +364,7 @@ class SqlRepository(Generic[SessionT]):
         return await self._one(
             rows.account_from_row,
             "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3",
-            network.value,
+            str(network),
             instance,
             remote_id,
         )
@@ -454,7 +454,7 @@ class SqlRepository(Generic[SessionT]):
             row = await db.fetch_one(
                 f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
                 "VALUES (NULL, $1, $2, $3, $4, $5) RETURNING id",
-                network.value,
+                str(network),
                 instance,
                 access,
                 refresh,

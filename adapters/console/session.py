@@ -18,12 +18,11 @@ from datetime import timedelta
 from adapters.console.clock import ShiftableClock
 from adapters.console.durations import parse_duration
 from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
-from adapters.networks.sandbox import INSTANCE, SandboxNetwork
+from adapters.networks.sandbox import INSTANCE, SANDBOX, SandboxNetwork
 from bot.dialog import ACTION_PREFIX, DialogReply
 from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge
 from bot.domain.text import Text, t
@@ -251,7 +250,7 @@ class ConsoleSession:
         followers = sandbox_followers(name)
         self.front.say(t("console.linking", handle=name, followers=followers))
         profile = LinkedProfile(
-            network=Network.SANDBOX,
+            network=SANDBOX,
             instance=INSTANCE,
             remote_id=name,
             handle=name,

@@ -46,7 +46,7 @@ class CampaignForm:
         if state.launch_at is not None:
             values["launch"] = f"{state.launch_at.astimezone(self._tz):%Y-%m-%d %H:%M}"
         form = FormAnswers(
-            values, tuple(n.value for n in state.networks), saved.kept_message if saved else None
+            values, tuple(str(n) for n in state.networks), saved.kept_message if saved else None
         )
         await self._dialogs.remember_form(user, form)
         return form

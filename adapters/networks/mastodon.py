@@ -30,7 +30,7 @@ from yarl import URL
 from bot.clock import SystemClock
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.settings import Settings
@@ -59,6 +59,19 @@ WRITE_SCOPES = ("write:statuses",)
 # what its mode needs, and the token gets only that.
 APP_SCOPES = READ_SCOPES + WRITE_SCOPES
 APP_NAME = "Chorus"
+MASTODON = Network("mastodon")
+MASTODON_SPEC = NetworkSpec(
+    id=MASTODON,
+    order=2,
+    length=LengthRule(limit=500, url_weight=23),
+    default_mode=DeliveryMode.AUTO,
+    modes=frozenset(DeliveryMode),
+    scopes={DeliveryMode.TAP: READ_SCOPES, DeliveryMode.AUTO: READ_SCOPES + WRITE_SCOPES},
+    recovery=Recovery.RESEND,  # Mastodon dedupes a status on its Idempotency-Key
+    typed_instance=True,
+    account_format="@{handle}@{instance}",
+    revoke_page="https://{instance}/oauth/authorized_applications",
+)
 STATUS_PAGE = 40
 REGISTRATION_WINDOW = timedelta(hours=1)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -69,7 +82,7 @@ _ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 class MastodonNetwork:
     """Both ports for Mastodon: ``SocialNetwork`` and ``AccountLinker``."""
 
-    network = Network.MASTODON
+    network = MASTODON
 
     def __init__(
         self,
@@ -129,10 +142,7 @@ class MastodonNetwork:
     @property
     def scopes(self) -> str:
         """The least the delivery mode needs: posting rights only when Chorus posts."""
-        scopes = READ_SCOPES
-        if self._settings.delivery_mode(Network.MASTODON) is DeliveryMode.AUTO:
-            scopes += WRITE_SCOPES
-        return " ".join(scopes)
+        return " ".join(MASTODON_SPEC.scopes[self._settings.mastodon_delivery])
 
     async def check_instance(self, typed: str) -> str:
         """Normalise what the supporter typed and make sure it is a reachable Mastodon."""
@@ -221,7 +231,7 @@ class MastodonNetwork:
                 PostOutcome(OutcomeKind.NETWORK_DOWN, reason="unreadable profile")
             )
         return LinkedProfile(
-            network=Network.MASTODON,
+            network=MASTODON,
             instance=instance,
             remote_id=str(body["id"]),
             handle=body["username"][:100],
@@ -432,3 +442,8 @@ def _is_local(host: str) -> bool:
 def plain_text(content: str) -> str:
     """A status's HTML content as the plain text the supporter typed."""
     return html.unescape(_TAG_RE.sub("", _BREAK_RE.sub("\n", content))).strip()
+
+
+def delivery_mode(settings: Settings) -> DeliveryMode:
+    """How Mastodon delivers on this Chorus: MASTODON_DELIVERY."""
+    return settings.mastodon_delivery

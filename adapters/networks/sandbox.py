@@ -15,8 +15,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.message_rules import LIMITS, weighted_length
-from bot.domain.networks import Network
+from bot.domain.message_rules import weighted_length
+from bot.domain.networks import LengthRule, Network, NetworkSpec
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 COMPOSE_BASE = "sandbox://compose"
 INSTANCE = "sandbox"
 SANDBOX_TOKEN = "sandbox-token"
+SANDBOX = Network("sandbox")
+SANDBOX_SPEC = NetworkSpec(id=SANDBOX, order=3, length=LengthRule(limit=500, url_weight=23))
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ PostListener = Callable[[SandboxPost], None]
 class SandboxNetwork:
     """``SocialNetwork`` in memory: posts, read-back, token refresh and revocation."""
 
-    network = Network.SANDBOX
+    network = SANDBOX
 
     def __init__(self, clock: Clock, on_post: PostListener | None = None) -> None:
         self._clock = clock
@@ -81,8 +83,8 @@ class SandboxNetwork:
             return PostOutcome(OutcomeKind.POSTED, remote_id=existing.id, url=existing.url)
         if not text.strip():
             return PostOutcome(OutcomeKind.REJECTED, reason="empty post")
-        limit = LIMITS[Network.SANDBOX]
-        if weighted_length(text, Network.SANDBOX) > limit:
+        limit = SANDBOX_SPEC.length.limit
+        if weighted_length(text, SANDBOX_SPEC.length) > limit:
             return PostOutcome(OutcomeKind.REJECTED, reason=f"longer than {limit} characters")
         post = SandboxPost(
             id=str(next(self._ids)),

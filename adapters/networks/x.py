@@ -29,13 +29,13 @@ from requests.adapters import HTTPAdapter
 from bot.clock import SystemClock
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_count
 from bot.domain.errors import DomainError
-from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.settings import Settings
 
 from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
+from .x_spec import X_SPEC, X
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class RebasedSession(requests.Session):
 class XNetwork:
     """Both ports for X: ``SocialNetwork`` (post, read back) and ``AccountLinker``."""
 
-    network = Network.X
+    network = X
 
     def __init__(
         self,
@@ -102,10 +102,7 @@ class XNetwork:
 
     @property
     def scopes(self) -> str:
-        scopes = ["tweet.read", "users.read", "offline.access"]
-        if self._settings.x_delivery is DeliveryMode.AUTO:
-            scopes.insert(1, "tweet.write")
-        return " ".join(scopes)
+        return " ".join(X_SPEC.scopes[self._settings.x_delivery])
 
     # ---- AccountLinker -------------------------------------------------------------
 
@@ -148,7 +145,7 @@ class XNetwork:
         if not isinstance(metrics, dict):
             metrics = {}
         return LinkedProfile(
-            network=Network.X,
+            network=X,
             instance="x.com",
             remote_id=str(user["id"]),
             handle=str(user["username"]),

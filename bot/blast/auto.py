@@ -23,9 +23,10 @@ from datetime import datetime
 
 from bot.blast.accounts import AccountSource
 from bot.blast.matching import find_campaign_post
-from bot.blast.policy import BlastTuning, Recovery, recovery_for
+from bot.blast.policy import BlastTuning
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
+from bot.domain.networks import Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import Clock, NetworkFailure, Repository, SocialNetwork
@@ -61,6 +62,7 @@ class AutoSender:
         *,
         repo: Repository,
         network: SocialNetwork,
+        recovery: Recovery,
         clock: Clock,
         writer: DeliveryWriter,
         campaign_message: str,
@@ -78,7 +80,7 @@ class AutoSender:
         self._concurrency = concurrency
         self._deadline = deadline
         self._tuning = tuning
-        self._recovery = recovery_for(network.network)
+        self._recovery = recovery
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._room = asyncio.Event()
         self._remaining = 0
@@ -111,7 +113,7 @@ class AutoSender:
             if self._failures:
                 log.info(
                     "%s: %s pledges failed %s",
-                    self._network.network.value,
+                    self._network.network,
                     self.stats.failed,
                     {kind.value: count for kind, count in self._failures.items()},
                 )

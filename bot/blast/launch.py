@@ -101,6 +101,7 @@ class Blast:
         return await prepare(
             repo=self._core.repo,
             networks=self._core.networks,
+            modes=self._core.registry.delivery_modes(),
             settings=self._core.settings,
             campaign=campaign,
             pledges=pledges,
@@ -164,7 +165,7 @@ class Blast:
         log.info(
             "campaign %s launched: %s",
             launched.ref,
-            {n.value: (s.posted, s.failed) for n, s in result.networks.items()},
+            {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
         )
         refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
         if launched.tap_offered:  # the report waits for the taps
@@ -199,7 +200,7 @@ class Blast:
             pledges,
             queued=queued,
             networks=core.networks,
-            settings=core.settings,
+            modes=core.registry.delivery_modes(),
             now=core.clock.now(),
         )
         for part in chunks(plan.stranded, self._tuning.flush_every):
@@ -218,6 +219,7 @@ class Blast:
                 network: AutoSender(
                     repo=core.repo,
                     network=core.networks[network],
+                    recovery=core.registry.recovery(network),
                     clock=core.clock,
                     writer=writer,
                     campaign_message=campaign.message,
@@ -234,6 +236,7 @@ class Blast:
                     tap.offer(
                         repo=core.repo,
                         notifier=core.notifier,
+                        registry=core.registry,
                         writer=writer,
                         links=core.tap_links,
                         campaign=campaign,
@@ -357,7 +360,7 @@ class Blast:
             self._core.cards.request(campaign.id)  # they count as posted now
         return await tap.remind(
             notifier=self._core.notifier,
-            networks=self._core.networks,
+            registry=self._core.registry,
             links=self._core.tap_links,
             campaign=campaign,
             pending=pending,
@@ -385,7 +388,7 @@ class Blast:
         with heap.loading():
             pledges = await core.repo.pledges_of_campaign(campaign.id)
         stats = await core.repo.campaign_stats(campaign.id)
-        figures = figures_of(campaign, pledges, stats, core.settings)
+        figures = figures_of(campaign, pledges, stats, core.registry.delivery_modes())
         account_ids = {p.account_id for p in pledges}
         del pledges
         if figures.tap:
@@ -409,6 +412,7 @@ class Blast:
         await tell_failed(
             repo=self._core.repo,
             notifier=self._core.notifier,
+            registry=self._core.registry,
             campaign=campaign,
             refusals=refusals,
             now=self._core.clock.now(),

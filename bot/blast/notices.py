@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.blast.prepare import load_accounts
-from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign
 from bot.domain.events import EventKind
 from bot.domain.outcomes import OutcomeKind
@@ -26,6 +25,7 @@ from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.notifier import Notifier
 from bot.ports import Repository
+from bot.registry import NetworkRegistry
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,13 @@ REASON_MAX = 200  # characters of the network's explanation shown
 
 
 def failure_notice(
-    campaign: Campaign, pledge: Pledge, account: SocialAccount, reason: str | None
+    campaign: Campaign, pledge: Pledge, account: str, reason: str | None
 ) -> OutgoingMessage:
+    """Tell the owner of ``account`` (as they know it) that their pledge failed."""
     params = {
         "title": campaign.title,
-        "account": account.display,
-        "network": t(f"network.{pledge.network.value}"),
+        "account": account,
+        "network": t(f"network.{pledge.network}"),
     }
     if pledge.failure_reason == REVOKED:
         return OutgoingMessage.of(t("blast.failed_revoked", **params))
@@ -66,6 +67,7 @@ async def tell_failed(
     *,
     repo: Repository,
     notifier: Notifier,
+    registry: NetworkRegistry,
     campaign: Campaign,
     refusals: Mapping[int, str],
     now: datetime,
@@ -84,7 +86,12 @@ async def tell_failed(
         return 0
     accounts = await load_accounts(repo, [p.account_id for p in failed], batch)
     messages = [
-        (p.supporter, failure_notice(campaign, p, accounts[p.account_id], refusals.get(p.id or 0)))
+        (
+            p.supporter,
+            failure_notice(
+                campaign, p, registry.display(accounts[p.account_id]), refusals.get(p.id or 0)
+            ),
+        )
         for p in failed
         if p.account_id in accounts
     ]

@@ -16,7 +16,6 @@ from bot.blast.prepare import REASON_UNAVAILABLE, mode_of
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import SocialNetwork
-from bot.settings import Settings
 
 
 @dataclass
@@ -40,7 +39,7 @@ def plan_deliveries(
     *,
     queued: Collection[int],
     networks: Mapping[Network, SocialNetwork],
-    settings: Settings,
+    modes: Mapping[Network, DeliveryMode],
     now: datetime,
 ) -> DeliveryPlan:
     """``pledges`` as loaded before the launch-time preparation; ``queued``: the ids that
@@ -56,7 +55,7 @@ def plan_deliveries(
                 change_status(pledge, PledgeStatus.FAILED, at=now, reason=REASON_UNAVAILABLE)
             )
             continue
-        is_tap = mode_of(pledge, settings) is DeliveryMode.TAP
+        is_tap = mode_of(pledge, modes) is DeliveryMode.TAP
         plan.has_tap = plan.has_tap or is_tap
         if pledge.delivery is DeliveryState.QUEUED:
             target = plan.tap_queued if is_tap else plan.auto_queued.setdefault(pledge.network, [])

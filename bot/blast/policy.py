@@ -1,5 +1,5 @@
 """How the blast retries: backoff for a network that is down, the retry window, and
-how a pledge caught mid-request by a crash is recovered on each network.
+the tuning of the sending pipeline (each network declares its crash recovery in its spec).
 
 Kept apart from the sending loop so the rules can be read (and tuned in tests) in one
 place.
@@ -9,27 +9,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from enum import StrEnum
-
-from bot.domain.networks import Network
-
-
-class Recovery(StrEnum):
-    """What to do with a pledge found SENDING after a restart (or retried after a timeout)."""
-
-    RESEND = "resend"  # the network dedupes on the idempotency key (Mastodon)
-    CHECK_FIRST = "check_first"  # read the account's recent posts; re-send only if absent
-
-
-RECOVERY: dict[Network, Recovery] = {
-    Network.MASTODON: Recovery.RESEND,
-    Network.X: Recovery.CHECK_FIRST,
-    Network.SANDBOX: Recovery.CHECK_FIRST,
-}
-
-
-def recovery_for(network: Network) -> Recovery:
-    return RECOVERY.get(network, Recovery.CHECK_FIRST)
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,9 @@ async def load_stamps(
     return stamps
 
 
-def mode_of(pledge: Pledge, settings: Settings) -> DeliveryMode:
-    return pledge.delivery_mode or settings.delivery_mode(pledge.network)
+def mode_of(pledge: Pledge, modes: Mapping[Network, DeliveryMode]) -> DeliveryMode:
+    """The pledge's own mode, else its network's (auto for a network not registered)."""
+    return pledge.delivery_mode or modes.get(pledge.network, DeliveryMode.AUTO)
 
 
 def tokens_needed_until(campaign: Campaign, settings: Settings, has_tap: bool) -> datetime:
@@ -73,6 +74,7 @@ async def prepare(
     *,
     repo: Repository,
     networks: Mapping[Network, SocialNetwork],
+    modes: Mapping[Network, DeliveryMode],
     settings: Settings,
     campaign: Campaign,
     pledges: list[Pledge],
@@ -97,7 +99,7 @@ async def prepare(
     ]
     if not waiting:
         return set()
-    has_tap = any(mode_of(p, settings) is DeliveryMode.TAP for p, _ in waiting)
+    has_tap = any(mode_of(p, modes) is DeliveryMode.TAP for p, _ in waiting)
     horizon = tokens_needed_until(campaign, settings, has_tap)
     await _refresh_tokens(
         repo, networks, [a for _, a in waiting], accounts, horizon, refresh_concurrency

@@ -7,16 +7,16 @@ written after a crash and restart is as right as one written in a single run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.blast.prepare import mode_of
 from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
-from bot.domain.networks import DeliveryMode
+from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import Text, t
-from bot.settings import Settings
 
 NOT_POSTED = "not_posted"  # failure reason of a tap pledge never confirmed
 LINKS_SHOWN = 3
@@ -40,7 +40,10 @@ class Figures:
 
 
 def figures_of(
-    campaign: Campaign, pledges: Iterable[Pledge], stats: CampaignStats, settings: Settings
+    campaign: Campaign,
+    pledges: Iterable[Pledge],
+    stats: CampaignStats,
+    modes: Mapping[Network, DeliveryMode],
 ) -> Figures:
     posted = confirmed = not_posted = 0
     failed: Counter[str] = Counter()
@@ -49,7 +52,7 @@ def figures_of(
     for pledge in pledges:
         if pledge.status is PledgeStatus.WITHDRAWN:
             continue
-        mode = pledge.delivery_mode or settings.delivery_mode(pledge.network)
+        mode = mode_of(pledge, modes)
         if pledge.status is PledgeStatus.POSTED:
             if mode is DeliveryMode.TAP:
                 confirmed += 1

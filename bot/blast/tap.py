@@ -27,6 +27,7 @@ from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import t
 from bot.notifier import Notifier
 from bot.ports import NetworkFailure, Repository, SocialNetwork
+from bot.registry import NetworkRegistry
 from bot.services.tap_links import TapLinks
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,19 @@ log = logging.getLogger(__name__)
 def tap_message(
     campaign: Campaign,
     pledge: Pledge,
-    account: SocialAccount,
+    account: str,
     link: str,
     *,
     reminder: bool,
 ) -> OutgoingMessage:
     """The message with the one URL button every front end can show: ``link``, our short
-    link that redirects to the network's compose screen with the text filled in."""
+    link that redirects to the network's compose screen with the text filled in; ``account``
+    as its owner knows it."""
     text = pledge.message or campaign.message
     key = "blast.tap_reminder" if reminder else "blast.tap_offer"
     label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
     return OutgoingMessage.of(
-        t(key, title=campaign.title, account=account.display),
+        t(key, title=campaign.title, account=account),
         t("blast.tap_text", message=text),
         buttons=((Button(label, url=link),),),
     )
@@ -56,6 +58,7 @@ async def offer(
     *,
     repo: Repository,
     notifier: Notifier,
+    registry: NetworkRegistry,
     writer: DeliveryWriter,
     links: TapLinks,
     campaign: Campaign,
@@ -77,7 +80,7 @@ async def offer(
     async def send(pledge: Pledge, account: SocialAccount) -> None:
         nonlocal offered
         link = links.url(campaign, pledge)
-        message = tap_message(campaign, pledge, account, link, reminder=False)
+        message = tap_message(campaign, pledge, registry.display(account), link, reminder=False)
         async with limit:
             await notifier.send_to_user(pledge.supporter, message)
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
@@ -146,16 +149,20 @@ async def read_back(
 async def remind(
     *,
     notifier: Notifier,
-    networks: Mapping[Network, SocialNetwork],
+    registry: NetworkRegistry,
     links: TapLinks,
     campaign: Campaign,
     pending: list[tuple[Pledge, SocialAccount]],
     concurrency: int,
 ) -> int:
     """Nudge supporters who were offered a link and have not posted yet."""
+    offered = registry.networks()
     messages = [
-        (p.supporter, tap_message(campaign, p, a, links.url(campaign, p), reminder=True))
+        (
+            p.supporter,
+            tap_message(campaign, p, registry.display(a), links.url(campaign, p), reminder=True),
+        )
         for p, a in pending
-        if p.network in networks
+        if p.network in offered
     ]
     return await send_each(notifier, messages, concurrency)

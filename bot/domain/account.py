@@ -67,17 +67,14 @@ class SocialAccount:
     id: int | None = None
     revoked: bool = False
 
-    @property
-    def display(self) -> str:
-        return account_display(self.network, self.handle, self.instance)
-
 
 @dataclass(frozen=True)
 class LinkedProfile:
     """An account as its network described it after authorisation, with the tokens it gave.
 
     What an ``AccountLinker`` returns; the pledge service stores it as a ``SocialAccount``
-    (or revokes its tokens when the pledge is refused).
+    (or revokes its tokens when the pledge is refused). How either is shown to people is
+    its network's: ``NetworkRegistry.display``.
     """
 
     network: Network
@@ -86,17 +83,6 @@ class LinkedProfile:
     handle: str
     followers: int
     tokens: TokenSet
-
-    @property
-    def display(self) -> str:
-        return account_display(self.network, self.handle, self.instance)
-
-
-def account_display(network: Network, handle: str, instance: str) -> str:
-    """How an account is named to people: ``@handle``, with the instance on Mastodon."""
-    if network is Network.MASTODON:
-        return f"@{handle}@{instance}"
-    return f"@{handle}"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ A front end never shows a traceback: it renders ``error.text`` in the user's lan
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.text import Text
+
+if TYPE_CHECKING:
+    from bot.domain.account import SocialAccount
 
 
 class DomainError(Exception):
@@ -32,6 +35,18 @@ class NotFound(DomainError):
 
 class NotAllowed(DomainError):
     """The person asking has no right to do this."""
+
+
+class LinkedByOther(DomainError):
+    """The account is already another person's; ``account`` is the one refused.
+
+    Storage raises it with the bare handle: only the network registry knows how the
+    account is shown, so the pledge service says it again in those words.
+    """
+
+    def __init__(self, account: SocialAccount) -> None:
+        super().__init__("account.linked_by_other", account=f"@{account.handle}")
+        self.account = account
 
 
 class StaleUpdate(DomainError):

@@ -1,7 +1,8 @@
-"""How long a post may be on each network, and what a personalised message must keep.
+"""How long a post is under a network's length rule, and what a personalised message keeps.
 
 Every rule about message text lives here, so the dialog, the pledge page and the blast
-agree on what fits.
+agree on what fits; each network's adapter declares which rule (limit, URL weight,
+weighting) applies to it in its ``NetworkSpec``.
 """
 
 from __future__ import annotations
@@ -11,17 +12,10 @@ import unicodedata
 from collections.abc import Iterable
 
 from bot.domain.errors import InvalidInput
-from bot.domain.networks import Network
+from bot.domain.networks import LengthRule, NetworkSpec, Weighting
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
-
-URL_WEIGHT = 23
-LIMITS: dict[Network, int] = {
-    Network.X: 280,
-    Network.MASTODON: 500,
-    Network.SANDBOX: 500,
-}
 
 # twitter-text v3: these code point ranges weigh 1, everything else weighs 2.
 _X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
@@ -41,26 +35,28 @@ def _x_char_weight(char: str) -> int:
     return 1 if any(lo <= code <= hi for lo, hi in _X_LIGHT_RANGES) else 2
 
 
-def weighted_length(text: str, network: Network) -> int:
-    """Length of ``text`` as ``network`` counts it (each URL counts as 23).
+def weighted_length(text: str, rule: LengthRule) -> int:
+    """Length of ``text`` as ``rule`` counts it (each URL weighs ``rule.url_weight``).
 
     Punctuation closing a sentence after a URL is not part of it (as in ``links``), so it
-    counts as text; X counts the NFC form, and one emoji sequence weighs 2 whatever its
-    code points.
+    counts as text; twitter-text weighting counts the NFC form, and one emoji sequence
+    weighs 2 whatever its code points.
     """
-    if network is Network.X:
+    if rule.url_weight is None:
+        return _plain_length(text, rule.weighting)
+    if rule.weighting is Weighting.TWITTER_TEXT:
         text = unicodedata.normalize("NFC", text)
     length = 0
     cursor = 0
     for match in URL_RE.finditer(text):
         end = match.start() + len(match.group().rstrip(_URL_TRAILING))
-        length += _plain_length(text[cursor : match.start()], network) + URL_WEIGHT
+        length += _plain_length(text[cursor : match.start()], rule.weighting) + rule.url_weight
         cursor = end
-    return length + _plain_length(text[cursor:], network)
+    return length + _plain_length(text[cursor:], rule.weighting)
 
 
-def _plain_length(text: str, network: Network) -> int:
-    if network is Network.X:
+def _plain_length(text: str, weighting: Weighting) -> int:
+    if weighting is Weighting.TWITTER_TEXT:
         return _x_plain_length(text)
     return len(text)
 
@@ -110,27 +106,22 @@ def links(text: str) -> set[str]:
     return {url.rstrip(_URL_TRAILING) for url in URL_RE.findall(text)}
 
 
-def length_limit(network: Network) -> int:
-    """How long a post on ``network`` may be, as ``weighted_length`` counts it."""
-    return LIMITS[network]
-
-
-def validate_message(text: str, networks: Iterable[Network]) -> str:
+def validate_message(text: str, networks: Iterable[NetworkSpec]) -> str:
     """Check a campaign message against every network it targets; return it trimmed."""
     text = text.strip()
     if not text:
         raise InvalidInput("message.empty")
-    for network in networks:
-        length = weighted_length(text, network)
-        limit = length_limit(network)
+    for spec in networks:
+        length = weighted_length(text, spec.length)
+        limit = spec.length.limit
         if length > limit:
             raise InvalidInput(
-                "message.too_long", network=network.value, length=length, limit=limit
+                "message.too_long", network=str(spec.id), length=length, limit=limit
             )
     return text
 
 
-def validate_personalised(original: str, personal: str, network: Network) -> str:
+def validate_personalised(original: str, personal: str, network: NetworkSpec) -> str:
     """Check a supporter's own wording: it keeps every hashtag and link and fits."""
     personal = personal.strip()
     missing_tags = sorted(hashtags(original) - hashtags(personal))

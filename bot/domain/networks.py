@@ -1,16 +1,24 @@
-"""Social networks Chorus can post to, and how each one delivers at launch."""
+"""What the core knows about a social network: its id and what its adapter declares.
+
+The core names no network. Each network adapter declares a ``NetworkSpec`` (its limits,
+delivery modes, crash recovery, how an account is shown) and registers it at the
+composition root; the core only reads specs through the ``NetworkRegistry``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class Network(StrEnum):
-    """A social network a supporter can link."""
+class Network(str):
+    """A social network's id (``"x"``, ``"mastodon"``), stored as text; open to any adapter."""
 
-    X = "x"
-    MASTODON = "mastodon"
-    SANDBOX = "sandbox"
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Network({str(self)!r})"
 
 
 class DeliveryMode(StrEnum):
@@ -23,3 +31,51 @@ class DeliveryMode(StrEnum):
 
     AUTO = "auto"
     TAP = "tap"
+
+
+class Recovery(StrEnum):
+    """What to do with a pledge found SENDING after a restart (or retried after a timeout)."""
+
+    RESEND = "resend"  # the network dedupes on the idempotency key (Mastodon)
+    CHECK_FIRST = "check_first"  # read the account's recent posts; re-send only if absent
+
+
+class Weighting(StrEnum):
+    """How a network counts the characters of a post's text outside its URLs."""
+
+    CODE_POINTS = "code_points"  # each code point weighs 1
+    TWITTER_TEXT = "twitter_text"  # twitter-text v3: NFC, heavy ranges and emoji weigh 2
+
+
+@dataclass(frozen=True)
+class LengthRule:
+    """How long a post may be on a network and how its length is counted."""
+
+    limit: int
+    url_weight: int | None = 23  # every URL weighs this much; None: URLs count as written
+    weighting: Weighting = Weighting.CODE_POINTS
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What a network adapter declares about its network; the core iterates over these."""
+
+    id: Network
+    order: int  # position on the pledge page and in the /newcampaign dialog (lowest first)
+    length: LengthRule
+    default_mode: DeliveryMode = DeliveryMode.AUTO
+    modes: frozenset[DeliveryMode] = frozenset({DeliveryMode.AUTO})
+    # OAuth scopes each delivery mode needs (informative; the adapter asks for them)
+    scopes: Mapping[DeliveryMode, tuple[str, ...]] = field(default_factory=dict)
+    recovery: Recovery = Recovery.CHECK_FIRST
+    typed_instance: bool = False  # linking asks the supporter to type their instance
+    account_format: str = "@{handle}"  # how an account is shown; {handle} and {instance}
+    revoke_page: str = "—"  # where a person removes Chorus by hand; may use {instance}
+
+    @property
+    def name_key(self) -> str:
+        """The catalogue key of the network's display name."""
+        return f"network.{self.id}"
+
+    def display(self, handle: str, instance: str) -> str:
+        return self.account_format.format(handle=handle, instance=instance)

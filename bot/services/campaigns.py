@@ -27,6 +27,7 @@ from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
 from bot.notifier import Notifier
 from bot.ports import CampaignWatcher, Clock, Repository
+from bot.registry import NetworkRegistry
 from bot.services.card_updates import CardUpdater
 from bot.services.cards import campaign_card, moderation_card
 from bot.services.revocations import Revocations
@@ -50,6 +51,7 @@ class CampaignService:
     cards: CardUpdater
     min_lead: timedelta
     revocations: Revocations
+    registry: NetworkRegistry  # the networks' message length rules
     max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
     watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
@@ -79,7 +81,7 @@ class CampaignService:
             raise InvalidInput("launch.too_soon", minutes=int(self.min_lead.total_seconds() // 60))
         if draft.launch_at - now > MAX_AHEAD:
             raise InvalidInput("launch.too_far")
-        validate_message(draft.message, draft.networks)
+        validate_message(draft.message, self.registry.specs(draft.networks))
         if not draft.networks:
             raise InvalidInput("networks.none_chosen")
         title = validate_title(draft.title)  # a stored draft may predate today's rules

@@ -76,7 +76,7 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
             "moderation.details",
             goal=goal_text(campaign),
             launch_at=campaign.launch_at,
-            networks=", ".join(n.value for n in campaign.networks),
+            networks=", ".join(campaign.networks),
         ),
     ]
     if campaign.status is CampaignStatus.PENDING_REVIEW:

@@ -17,7 +17,7 @@ from bot.dialog import (
     NewCampaignDialog,
 )
 from bot.domain.errors import DomainError
-from bot.domain.networks import Network
+from bot.domain.networks import NetworkSpec
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
@@ -34,10 +34,10 @@ class DialogService:
     clock: Clock
     tz: ZoneInfo
     min_lead: timedelta
-    networks: tuple[Network, ...]  # offered to organisers, in the order the dialog shows them
+    offered: tuple[NetworkSpec, ...]  # the registered networks, in the order the dialog shows
 
     def _dialog(self) -> NewCampaignDialog:
-        rules = DialogRules(self.clock.now(), self.tz, self.min_lead, self.networks)
+        rules = DialogRules(self.clock.now(), self.tz, self.min_lead, self.offered)
         return NewCampaignDialog(rules)
 
     async def begin(self, user: UserRef, form: FormAnswers | None = None) -> DialogReply:

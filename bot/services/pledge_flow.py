@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -21,9 +20,10 @@ from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.message_rules import validate_personalised
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode, Network, NetworkSpec
 from bot.domain.text import t
-from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
+from bot.ports import Clock, NetworkFailure, Repository
+from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.links import PledgeLinks, PledgeTicket
 from bot.services.pledges import PledgeService
@@ -31,7 +31,6 @@ from bot.services.pledges import PledgeService
 log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=15)  # how long an OAuth round trip may take
-NETWORK_ORDER = (Network.MASTODON, Network.X, Network.SANDBOX)
 
 
 class Field(StrEnum):
@@ -45,13 +44,13 @@ class Field(StrEnum):
 @dataclass(frozen=True)
 class PledgeForm:
     """What the pledge page shows: whose link, which campaign, its figures, the networks
-    a supporter can link here (in a stable order)."""
+    a supporter can link here (in the registry's order)."""
 
     token: str
     ticket: PledgeTicket
     campaign: Campaign
     stats: CampaignStats
-    networks: tuple[Network, ...]
+    networks: tuple[NetworkSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,7 @@ class PledgeFlow:
         links: PledgeLinks,
         campaigns: CampaignService,
         pledges: PledgeService,
-        linkers: Mapping[Network, AccountLinker],
-        networks: Mapping[Network, SocialNetwork],
+        registry: NetworkRegistry,
         public_url: str,
     ) -> None:
         self._repo = repo
@@ -118,19 +116,18 @@ class PledgeFlow:
         self._links = links
         self._campaigns = campaigns
         self._pledges = pledges
-        self._linkers = dict(linkers)
-        self._networks = networks
+        self._registry = registry  # the offered networks, their linkers and their specs
         self._public_url = public_url
 
     def redirect_uri(self, network: Network) -> str:
-        return f"{self._public_url}/oauth/{network.value}/callback"
+        return f"{self._public_url}/oauth/{network}/callback"
 
-    def networks_for(self, campaign: Campaign) -> tuple[Network, ...]:
-        """The campaign's networks a supporter can link here, in a stable order."""
+    def networks_for(self, campaign: Campaign) -> tuple[NetworkSpec, ...]:
+        """The campaign's networks a supporter can link here, in the registry's order."""
         return tuple(
-            n
-            for n in NETWORK_ORDER
-            if n in campaign.networks and n in self._linkers and n in self._networks
+            entry.spec
+            for entry in self._registry.entries()
+            if entry.spec.id in campaign.networks and entry.linker is not None
         )
 
     async def form(self, token: str) -> PledgeForm | Refused:
@@ -155,23 +152,24 @@ class PledgeFlow:
             return Refused(error)
         if not form_ok:
             return Refused(DomainError("web.error.form_expired"), token)
-        chosen = _network_named(network)
-        if chosen is None or chosen not in self.networks_for(campaign):
+        spec = next((s for s in self.networks_for(campaign) if s.id == network), None)
+        if spec is None:
             return Refused(
                 DomainError("web.error.network_unavailable", network=network[:20]), token
             )
+        chosen = spec.id
         message = message.strip()
         try:
             if message and message != campaign.message:
-                validate_personalised(campaign.message, message, chosen)
+                validate_personalised(campaign.message, message, spec)
         except InvalidInput as error:
             return FormRefused(await self._form(token, ticket, campaign), Field.MESSAGE, error)
         state = secrets.token_urlsafe(32)
         instance = instance.strip()
         try:
-            if chosen is Network.MASTODON and not instance:
+            if spec.typed_instance and not instance:
                 raise InvalidInput("web.mastodon.instance_missing")
-            url, linker_data = await self._linkers[chosen].authorization_url(
+            url, linker_data = await self._registry.linkers()[chosen].authorization_url(
                 state=state, redirect_uri=self.redirect_uri(chosen), instance=instance or None
             )
         except NetworkFailure:
@@ -183,7 +181,7 @@ class PledgeFlow:
             state,
             {
                 "token": token,
-                "network": chosen.value,
+                "network": str(chosen),
                 "message": message if message != campaign.message else "",
                 "instance": instance,
                 "tz": tz,
@@ -191,7 +189,7 @@ class PledgeFlow:
             },
             self._clock.now() + STATE_TTL,
         )
-        log.info("pledge OAuth started for campaign %s on %s", campaign.ref, chosen.value)
+        log.info("pledge OAuth started for campaign %s on %s", campaign.ref, chosen)
         return Authorize(url, state)
 
     async def finish(
@@ -203,16 +201,16 @@ class PledgeFlow:
         says the supporter refused. The tokens fetched are the pledge service's from then
         on: it stores them with the pledge or revokes them.
         """
-        chosen = _network_named(network)
-        if chosen is None:
+        chosen = Network(network)
+        if chosen not in self._registry:
             return Refused(DomainError("web.error.not_found"))
-        linker = self._linkers.get(chosen)
+        linker = self._registry.linkers().get(chosen)
         if linker is None or not state:
             return Refused(DomainError("web.error.state_unknown"))
         if not browser_ok:
             return Refused(DomainError("web.error.session_mismatch"))
         data = await self._repo.take_oauth_state(state, self._clock.now())
-        if data is None or data.get("network") != chosen.value:
+        if data is None or data.get("network") != chosen:
             return Refused(DomainError("web.error.state_unknown"))
         token = str(data["token"])
         tz = str(data.get("tz") or "")
@@ -240,7 +238,7 @@ class PledgeFlow:
             return spent(error)
         return Thanks(
             campaign=campaign,
-            account=profile.display,
+            account=self._registry.display(profile),
             mode=pledge.delivery_mode or DeliveryMode.AUTO,
             message=pledge.message or campaign.message,
             tz=tz,
@@ -257,12 +255,5 @@ class PledgeFlow:
         return PledgeForm(token, ticket, campaign, stats, self.networks_for(campaign))
 
 
-def _network_named(name: str) -> Network | None:
-    try:
-        return Network(name)
-    except ValueError:
-        return None
-
-
 def _network_down(network: Network) -> DomainError:
-    return DomainError("web.error.network_down", network=t(f"network.{network.value}"))
+    return DomainError("web.error.network_down", network=t(f"network.{network}"))

@@ -8,16 +8,15 @@ Tokens fetched for a pledge that is refused are revoked, never kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
-from bot.domain.errors import DomainError, NotFound
+from bot.domain.errors import DomainError, LinkedByOther, NotFound
 from bot.domain.events import EventKind
 from bot.domain.message_rules import validate_personalised
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
@@ -25,6 +24,7 @@ from bot.domain.text import t
 from bot.notifier import Notifier
 from bot.ports import Clock, Repository
 from bot.progress import crossed_milestones
+from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
@@ -61,7 +61,7 @@ class PledgeService:
     campaigns: CampaignService
     links: PledgeLinks
     public_url: str
-    delivery_modes: Mapping[Network, DeliveryMode]
+    registry: NetworkRegistry  # delivery modes, length rules, account display
     revocations: Revocations
 
     async def open_campaign(self, ref: str) -> Campaign:
@@ -131,7 +131,7 @@ class PledgeService:
                 t(
                     "supporter.pledged",
                     title=campaign.title,
-                    account=account.display,
+                    account=self.registry.display(account),
                     launch_at=campaign.launch_at,
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
@@ -147,17 +147,21 @@ class PledgeService:
         campaign = await self.open_campaign(ticket.campaign_ref)
         assert campaign.id is not None
         if profile.network not in campaign.networks:
-            raise DomainError("pledge.network_not_in_campaign", network=profile.network.value)
+            raise DomainError("pledge.network_not_in_campaign", network=profile.network)
         personal = None
         if message and message.strip() and message.strip() != campaign.message:
-            personal = validate_personalised(campaign.message, message, profile.network)
+            personal = validate_personalised(
+                campaign.message, message, self.registry.spec(profile.network)
+            )
         account = await self.repo.find_account(
             profile.network, profile.instance, profile.remote_id
         )
         earlier = None
         if account is not None:
             if not account.owner.same_person(ticket.supporter):
-                raise DomainError("account.linked_by_other", account=account.display)
+                raise DomainError(
+                    "account.linked_by_other", account=self.registry.display(account)
+                )
             assert account.id is not None
             earlier = await self.repo.find_pledge(campaign.id, account.id)
             if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
@@ -175,7 +179,12 @@ class PledgeService:
         campaign, personal = admitted.campaign, admitted.personal
         assert campaign.id is not None
         now = self.clock.now()
-        account = await self.repo.save_account(_account_of(profile, ticket.supporter, now))
+        try:
+            account = await self.repo.save_account(_account_of(profile, ticket.supporter, now))
+        except LinkedByOther as taken:
+            raise DomainError(
+                "account.linked_by_other", account=self.registry.display(taken.account)
+            ) from taken
         assert account.id is not None
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
@@ -191,7 +200,7 @@ class PledgeService:
                     network=profile.network,
                     created_at=now,
                     message=personal,
-                    delivery_mode=self.delivery_modes.get(profile.network, DeliveryMode.AUTO),
+                    delivery_mode=self.registry.delivery_mode(profile.network),
                 )
             )
         return account, pledge
@@ -207,14 +216,14 @@ class PledgeService:
                 profile.network, profile.instance, profile.remote_id
             )
         except Exception:  # cannot tell whether they were stored: revoking is the safe side
-            log.warning("looking up a %s account failed", profile.network.value)
+            log.warning("looking up a %s account failed", profile.network)
             stored = None
         if stored is not None and stored.tokens.access_token == profile.tokens.access_token:
             return
         try:  # queued, then revoked: a failure is retried later, never dropped
             await self.revocations.revoke_unstored(_account_of(profile, owner, self.clock.now()))
         except Exception:  # the refusal is what the supporter must see
-            log.warning("queueing unused %s tokens for revocation failed", profile.network.value)
+            log.warning("queueing unused %s tokens for revocation failed", profile.network)
 
     async def after_count_change(self, campaign: Campaign, before: int) -> None:
         """Refresh the cards and announce the highest milestone the new count crossed, once.
@@ -258,7 +267,8 @@ class PledgeService:
             campaign = await self.repo.get_campaign(pledge.campaign_id)
             account = await self.repo.get_account(pledge.account_id)
             if campaign is not None:
-                rows.append((pledge, campaign, account.display if account else "?"))
+                shown = self.registry.display(account) if account else "?"
+                rows.append((pledge, campaign, shown))
         return rows
 
     async def unpledge(self, ref: str, supporter: UserRef) -> int:

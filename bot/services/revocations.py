@@ -20,7 +20,8 @@ from datetime import timedelta
 from bot.domain.account import PendingRevocation, SocialAccount
 from bot.domain.networks import Network
 from bot.domain.refs import UserRef
-from bot.ports import Clock, NetworkFailure, Repository, SocialNetwork
+from bot.ports import Clock, NetworkFailure, Repository
+from bot.registry import NetworkRegistry
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +40,13 @@ class Unrevoked:
     revoke_at: str  # where the owner can revoke Chorus's access by hand
 
 
-def manual_revocation_url(network: Network, instance: str) -> str:
-    """The page where a person removes Chorus from their connected apps."""
-    if network is Network.X:
-        return "https://x.com/settings/connected_apps"
-    if network is Network.MASTODON:
-        return f"https://{instance}/oauth/authorized_applications"
-    return "—"
-
-
 @dataclass
 class Revocations:
     """Releases tokens nothing needs, revokes them, and retries what failed."""
 
     repo: Repository
     clock: Clock
-    revokers: Mapping[Network, SocialNetwork]
+    registry: NetworkRegistry  # every registered network revokes, offered or not
     retry_after: timedelta = RETRY_AFTER
     concurrency: int = CONCURRENCY
     batch: int = BATCH
@@ -94,11 +86,14 @@ class Revocations:
         return [
             Unrevoked(
                 pending.network,
-                by_id[pending.account_id].display if pending.account_id in by_id else "?",
-                manual_revocation_url(pending.network, pending.instance),
+                self._display(by_id.get(pending.account_id)),
+                self.registry.revoke_page(pending.network, pending.instance),
             )
             for pending in failed
         ]
+
+    def _display(self, account: SocialAccount | None) -> str:
+        return "?" if account is None else self.registry.display(account)
 
     async def retry_pending(self) -> int:
         """Try every queued revocation never tried or last tried ``retry_after`` ago or
@@ -150,7 +145,7 @@ class Revocations:
         self, pending: PendingRevocation, account: SocialAccount | None
     ) -> str | None:
         """None when the network confirmed, else why not."""
-        revoker = self.revokers.get(pending.network)
+        revoker = self.registry.revokers().get(pending.network)
         if revoker is None:
             return "no adapter configured"
         subject = (

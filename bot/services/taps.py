@@ -10,17 +10,16 @@ HTTP status; nothing here knows HTTP.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.campaign import NOT_YET_LAUNCHED, CampaignStatus
 from bot.domain.errors import DomainError
 from bot.domain.events import EventKind
-from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
-from bot.ports import Clock, Repository, SocialNetwork
+from bot.ports import Clock, Repository
+from bot.registry import NetworkRegistry
 from bot.services.tap_links import TapLinks
 
 log = logging.getLogger(__name__)
@@ -69,12 +68,12 @@ class TapService:
         repo: Repository,
         clock: Clock,
         tap_links: TapLinks,
-        networks: Mapping[Network, SocialNetwork],
+        registry: NetworkRegistry,
     ) -> None:
         self._repo = repo
         self._clock = clock
         self._tap_links = tap_links
-        self._networks = networks
+        self._registry = registry  # the offered networks build the compose URL
 
     async def open(self, token: str, *, count_opening: bool) -> str | TapRefused:
         """The compose URL of the pledge ``token`` names, or why there is none.
@@ -99,9 +98,9 @@ class TapService:
         if campaign.status not in DELIVERABLE:
             key = "web.tap.not_yet" if campaign.status in NOT_YET_LAUNCHED else "web.tap.over"
             return _refused(t(key, title=campaign.title), language)
-        network = self._networks.get(pledge.network)
+        network = self._registry.networks().get(pledge.network)
         if network is None:
-            name = t(f"network.{pledge.network.value}")
+            name = t(f"network.{pledge.network}")
             return _refused(t("web.tap.network_unavailable", network=name), language)
         url = network.compose_url(account, pledge.message or campaign.message)
         if count_opening:

@@ -15,7 +15,6 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.app import Core
-from bot.domain.message_rules import length_limit
 from bot.domain.text import Text, t
 from bot.i18n import FALLBACK, catalogue
 from bot.services.pledge_flow import (
@@ -120,12 +119,13 @@ class PledgeSite:
             owner_name=supporter.name or supporter.id,
             owner_platform=platform_name(page, supporter.platform),
             stats=form.stats,
-            networks=[n.value for n in form.networks],
+            networks=[str(spec.id) for spec in form.networks],
             nonce=nonce,
             kept=kept,
             errors=errors or FormErrors(),
             launch_iso=campaign.launch_at.isoformat(),
-            limits={n.value: length_limit(n) for n in form.networks},
+            limits={str(spec.id): spec.length.limit for spec in form.networks},
+            typed_instance={str(spec.id) for spec in form.networks if spec.typed_instance},
         )
         security.set_form_cookie(response, nonce, secure=self.secure_cookies)
         return response

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
 from bot.app import build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
@@ -28,7 +29,7 @@ from bot.dialog import CampaignDraft
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -121,7 +122,7 @@ async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
         message=MESSAGE,
         goal=PLEDGES,
         launch_at=datetime.now(UTC) + timedelta(hours=1),
-        networks=(Network.MASTODON,),
+        networks=(MASTODON,),
     )
     submitted = await core.campaigns.submit(draft, ORGANISER)
     assert submitted.id is not None
@@ -133,7 +134,7 @@ async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
         account = await repo.save_account(
             SocialAccount(
                 owner=person,
-                network=Network.MASTODON,
+                network=MASTODON,
                 instance=fake.host,
                 remote_id=remote["id"],
                 handle=remote["username"],
@@ -148,7 +149,7 @@ async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
                 campaign_id=live.id or 0,
                 supporter=person,
                 account_id=account.id,
-                network=Network.MASTODON,
+                network=MASTODON,
                 created_at=now,
                 delivery_mode=DeliveryMode.AUTO,
             )

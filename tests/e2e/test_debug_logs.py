@@ -23,12 +23,13 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import build_core
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.settings import Settings
@@ -76,7 +77,7 @@ async def live_campaign(repo: Repository) -> Campaign:
         message="Logs keep secrets #QuietLogs https://chorus.example/logs",
         goal=0,
         launch_at=datetime.now(UTC) + timedelta(hours=1),
-        networks=(Network.X, Network.MASTODON),
+        networks=(X, MASTODON),
     )
     submitted = await core.campaigns.submit(draft, ORGANISER)
     return await core.moderation.approve(submitted.id or 0, MODERATOR, may_moderate=True)

@@ -13,15 +13,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from adapters.networks import mastodon, x_spec
+from adapters.networks.mastodon import MASTODON, MASTODON_SPEC
+from adapters.networks.sandbox import SANDBOX_SPEC
+from adapters.networks.x import X_SPEC, X
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
-from bot.ports import Clock, NetworkFailure, Repository
+from bot.ports import AccountLinker, Clock, NetworkFailure, Repository, SocialNetwork
+from bot.registry import NetworkRegistry
+from bot.settings import Settings
 
 
 @dataclass
@@ -121,10 +127,10 @@ class FakeNetwork:
         return recorded
 
     def _url(self, remote_id: str) -> str:
-        return f"{self.followers_url}/{self.network.value}/status/{remote_id}"
+        return f"{self.followers_url}/{self.network}/status/{remote_id}"
 
     def compose_url(self, account: SocialAccount, text: str) -> str:
-        return f"{self.followers_url}/{self.network.value}/compose?text={quote(text)}"
+        return f"{self.followers_url}/{self.network}/compose?text={quote(text)}"
 
     async def recent_posts(self, account: SocialAccount, since: datetime) -> list[RemotePost]:
         assert account.id is not None
@@ -150,3 +156,46 @@ class FakeNetwork:
     async def revoke(self, account: SocialAccount) -> None:
         assert account.id is not None
         self.revoked_at_network.append(account.id)
+
+
+def registry_of(
+    settings: Settings,
+    networks: Mapping[Network, SocialNetwork],
+    *,
+    revokers: Mapping[Network, SocialNetwork] | None = None,
+    linkers: Mapping[Network, AccountLinker] | None = None,
+) -> NetworkRegistry:
+    """A registry over (fake) adapters, each registered with its own network's spec and
+    mode as ``bot.runtime`` registers the real ones; ``revokers`` (default: the networks)
+    revoke tokens: one missing there is not registered at all, one missing from
+    ``networks`` is registered but not offered; ``linkers`` (default: none) link accounts
+    on the pledge site."""
+    registry = NetworkRegistry()
+    registry.know(X_SPEC)  # as bot.runtime does
+    revoking = networks if revokers is None else revokers
+    for network in {**revoking, **networks}:
+        if network not in revoking:
+            continue
+        adapter = networks.get(network, revoking[network])
+        linker = (linkers or {}).get(network)
+        _register(registry, network, adapter, linker, settings, offered=network in networks)
+    return registry
+
+
+def _register(
+    registry: NetworkRegistry,
+    network: Network,
+    adapter: SocialNetwork,
+    linker: AccountLinker | None,
+    settings: Settings,
+    *,
+    offered: bool,
+) -> None:
+    if network == X:
+        mode = x_spec.delivery_mode(settings)
+        registry.register(X_SPEC, adapter, linker=linker, mode=mode, offered=offered)
+    elif network == MASTODON:
+        mode = mastodon.delivery_mode(settings)
+        registry.register(MASTODON_SPEC, adapter, linker=linker, mode=mode, offered=offered)
+    else:
+        registry.register(SANDBOX_SPEC, adapter, linker=linker, offered=offered)

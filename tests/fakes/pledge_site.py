@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.networks.mastodon import MastodonNetwork
-from adapters.networks.x import XNetwork
+from adapters.networks.mastodon import MASTODON, MastodonNetwork
+from adapters.networks.x import X, XNetwork
 from bot.app import Core, build_core
 from bot.domain.campaign import Campaign, CampaignStatus, new_ref
 from bot.domain.networks import Network
@@ -27,6 +27,7 @@ from bot.testing.clock import FakeClock
 from bot.web import create_web_app
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.mastodon_api import FakeMastodon
+from tests.fakes.networks import registry_of
 from tests.fakes.x_api import FakeX
 
 TEST_SECRET = "test-secret-not-real-0123456789abcdef"
@@ -68,7 +69,7 @@ class PledgeSite:
         message: str = "Save our river! #SaveTheRiver https://example.org/river",
         goal: int = 10,
         status: CampaignStatus = CampaignStatus.LIVE,
-        networks: tuple[Network, ...] = (Network.MASTODON, Network.X),
+        networks: tuple[Network, ...] = (MASTODON, X),
     ) -> Campaign:
         now = self.clock.now()
         return await self.repo.add_campaign(
@@ -118,15 +119,14 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     x_network = XNetwork(settings, repo, clock=clock)
     mastodon_network = MastodonNetwork(settings, repo, clock=clock)
-    networks = {Network.X: x_network, Network.MASTODON: mastodon_network}
+    networks = {X: x_network, MASTODON: mastodon_network}
     front = RecordingFrontEnd()
     core = build_core(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
-        networks=networks,
-        linkers=networks,
+        registry=registry_of(settings, networks, linkers=networks),
         front_ends=[front],
         card_delay_seconds=0,
     )

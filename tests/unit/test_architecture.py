@@ -1,14 +1,17 @@
-"""The core imports no chat SDK, social SDK or database driver (ports and adapters), no
-adapter imports the composition root, and the unit tier of the tests loads no database
-driver either."""
+"""The core imports no chat SDK, social SDK or database driver (ports and adapters), and
+names no social network (it iterates over the registered ones); no adapter imports the
+composition root; the unit tier of the tests loads no database driver either."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from bot.domain.networks import NetworkSpec
 
 FORBIDDEN = {
     "telegram",
@@ -78,6 +81,77 @@ def test_sql_lives_only_in_storage() -> None:
         for path in (root / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8").upper()
             assert "SELECT " not in text or "FROM " not in text, f"SQL in {path}"
+
+
+# Network ids are the adapters' business: the core learns them from the registry.
+NETWORK_MODULES = (
+    "adapters.networks.x",
+    "adapters.networks.x_spec",
+    "adapters.networks.mastodon",
+    "adapters.networks.sandbox",
+)
+COMPOSITION_ROOT = "bot/runtime.py"  # registers each adapter: one line per network
+
+
+def _network_constants() -> tuple[set[str], set[str]]:
+    """Every registered network's id, and the names its adapter module exports it under."""
+    ids: set[str] = set()
+    names: set[str] = set()
+    for module_name in NETWORK_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if isinstance(value, NetworkSpec):
+                ids.add(str(value.id))
+                names.update({name, str(value.id).upper()})
+    return ids, names
+
+
+def _network_mentions(path: Path, ids: set[str], names: set[str]) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    # a field of a signed token ({"x": expires}, data["x"]) is not a network's name
+    keys = {id(k) for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys}
+    keys |= {id(node.slice) for node in ast.walk(tree) if isinstance(node, ast.Subscript)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in keys:
+            if node.value.lower() in ids:
+                found.append(f"line {node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Attribute) and node.attr in names:
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Name) and node.id in names:
+            found.append(f"line {node.lineno}: {node.id}")
+        elif isinstance(node, ast.ImportFrom) and node.module in NETWORK_MODULES:
+            found.append(f"line {node.lineno}: from {node.module}")
+    return found
+
+
+def test_the_core_names_no_network() -> None:
+    ids, names = _network_constants()
+    assert {"x", "mastodon", "sandbox"} <= ids  # the walk below looks for these
+    offenders = {
+        str(path.relative_to(CORE.parent)): mentions
+        for path in CORE.rglob("*.py")
+        if (mentions := _network_mentions(path, ids, names))
+        and str(path.relative_to(CORE.parent)) != COMPOSITION_ROOT
+    }
+    assert offenders == {}
+
+
+def test_the_network_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
+    ids, names = _network_constants()
+    source = tmp_path / "branchy.py"
+    source.write_text(
+        "from adapters.networks.x import X\n"
+        "if network is Network.MASTODON or network == 'x' or network == X:\n"
+        "    token = {'x': data['x']}\n",
+        encoding="utf-8",
+    )
+    assert _network_mentions(source, ids, names) == [
+        "line 1: from adapters.networks.x",
+        "line 2: .MASTODON",
+        "line 2: 'x'",
+        "line 2: X",
+    ]
 
 
 DRIVERS = ("aiosqlite", "asyncpg", "sqlite3", "psycopg", "psycopg2")

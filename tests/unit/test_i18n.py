@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import nodes
 
+from adapters.networks.mastodon import MASTODON_SPEC
+from adapters.networks.sandbox import SANDBOX_SPEC
+from adapters.networks.x import X_SPEC
 from bot.dialog import TEXT_STEPS, Step
 from bot.domain.campaign import ALLOWED_TRANSITIONS, CampaignStatus
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
 from bot.i18n import (
@@ -299,7 +302,7 @@ def _expansions() -> list[str]:
     ]
     keys += [f"pledge.cannot_{s.value}" for s in PledgeStatus]
     keys += [f"pledge_status.{s.value}" for s in PledgeStatus]
-    keys += [f"network.{n.value}" for n in Network]
+    keys += [spec.name_key for spec in (X_SPEC, MASTODON_SPEC, SANDBOX_SPEC)]
     keys += [f"supporter.delivery_{m.value}" for m in DeliveryMode]
     keys += [f"announce.milestone_{m}" for m in MILESTONES]
     keys += [f"dialog.ask_{s.value}" for s in TEXT_STEPS]

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.networks import DeliveryMode, Network
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX
+from adapters.networks.x import X
+from bot.domain.networks import DeliveryMode
 from bot.settings import Settings, SettingsError, load_settings
+from tests.fakes.networks import registry_of
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +42,11 @@ def test_defaults() -> None:
 
 def test_delivery_defaults_x_tap_mastodon_auto() -> None:
     settings = load_settings()
-    assert settings.delivery_mode(Network.X) is DeliveryMode.TAP
-    assert settings.delivery_mode(Network.MASTODON) is DeliveryMode.AUTO
-    assert settings.delivery_mode(Network.SANDBOX) is DeliveryMode.AUTO
+    adapters = {network: object() for network in (X, MASTODON, SANDBOX)}
+    registry = registry_of(settings, adapters)  # type: ignore[arg-type]
+    assert registry.delivery_mode(X) is DeliveryMode.TAP
+    assert registry.delivery_mode(MASTODON) is DeliveryMode.AUTO
+    assert registry.delivery_mode(SANDBOX) is DeliveryMode.AUTO
 
 
 def test_dot_env_is_read(tmp_path: Path) -> None:
@@ -57,7 +63,7 @@ def test_dot_env_is_read(tmp_path: Path) -> None:
     assert settings.web_port == 9090
     assert settings.timezone.key == "Europe/Paris"
     assert settings.public_url == "https://chorus.example"  # trailing slash dropped
-    assert settings.delivery_mode(Network.X) is DeliveryMode.AUTO
+    assert settings.x_delivery is DeliveryMode.AUTO
     assert settings.resolved_database_url == "postgresql://127.0.0.1/test"
     assert settings.telegram_enabled
     assert "test-token-not-real" not in repr(settings)

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.networks.sandbox import SandboxNetwork, SandboxPost
+from adapters.networks.sandbox import SANDBOX, SandboxNetwork, SandboxPost
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.refs import UserRef
 from bot.ports import NetworkFailure
@@ -18,7 +17,7 @@ from bot.testing.clock import FakeClock
 def account(name: str = "alice") -> SocialAccount:
     return SocialAccount(
         owner=UserRef("console", name, name),
-        network=Network.SANDBOX,
+        network=SANDBOX,
         instance="sandbox",
         remote_id=name,
         handle=name,

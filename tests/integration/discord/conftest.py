@@ -17,15 +17,15 @@ import pytest
 
 from adapters.discord.inbound import DiscordInbound
 from adapters.discord.outbound import DiscordOutbound, new_client
-from adapters.networks.sandbox import SandboxNetwork
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX, SandboxNetwork
 from bot.app import Core, build_core
-from bot.domain.networks import Network
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.networks import FakeNetwork
+from tests.fakes.networks import FakeNetwork, registry_of
 
 # A launch moment an organiser would type: two days after the FakeClock's start.
 LAUNCH_TEXT = "2030-01-17 18:00"
@@ -66,15 +66,15 @@ def build_bot(
     client = new_client(guild_ready_timeout=0.05)
     front = DiscordOutbound(settings, client)
     networks = {
-        Network.SANDBOX: SandboxNetwork(clock),
-        Network.MASTODON: FakeNetwork(Network.MASTODON, clock, repo),
+        SANDBOX: SandboxNetwork(clock),
+        MASTODON: FakeNetwork(MASTODON, clock, repo),
     }
     core = build_core(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
-        networks=networks,
+        registry=registry_of(settings, networks),
         front_ends=[front],
         card_delay_seconds=0,
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 from tests.integration.discord.conftest import LAUNCH_TEXT, DiscordHarness
@@ -60,7 +60,7 @@ async def test_full_campaign_loop(discord_bot: DiscordHarness) -> None:
     organiser = UserRef("discord", fake.people["organiser"].id)
     (campaign,) = await core.repo.campaigns_of(organiser)
     assert campaign.status is CampaignStatus.PENDING_REVIEW
-    assert campaign.networks == (Network.MASTODON,)
+    assert campaign.networks == (MASTODON,)
     assert campaign.origin_chat is not None and campaign.origin_chat.platform == "discord"
     assert custom_ids(card) == [f"chorus:approve:{campaign.id}", f"chorus:reject:{campaign.id}"]
     assert campaign.ref in fake.text_of(card)
@@ -102,7 +102,7 @@ async def test_full_campaign_loop(discord_bot: DiscordHarness) -> None:
     ticket = core.links.read(url.rsplit("/", 1)[1])
     assert ticket.supporter == UserRef("discord", fake.people["supporter"].id, "Supporter", "en")
     profile = LinkedProfile(
-        network=Network.MASTODON,
+        network=MASTODON,
         instance="mastodon.example",
         remote_id="4242",
         handle="sam",

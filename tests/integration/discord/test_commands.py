@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
-from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef, UserRef
 from tests.fakes.discord_api import EPHEMERAL
@@ -31,7 +31,7 @@ async def live_campaign_with_pledge(h: DiscordHarness) -> str:
     support = await fake.press("supporter", public["id"], f"chorus:support:{campaign.ref}")
     url = fake.buttons(await fake.reply_to(support))[0]["url"]
     profile = LinkedProfile(
-        Network.MASTODON, "mastodon.example", "99", "sam", 50, TokenSet("test-token-not-real")
+        MASTODON, "mastodon.example", "99", "sam", 50, TokenSet("test-token-not-real")
     )
     await core.pledges.record(core.links.read(url.rsplit("/", 1)[1]), profile)
     return campaign.ref

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from adapters.networks.sandbox import SANDBOX
 from bot.dialog import CampaignDraft
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -18,7 +18,7 @@ from tests.integration.discord.conftest import (
 )
 from tests.integration.discord.test_campaign_loop import FORM
 
-NETWORKS = (Network.SANDBOX,)
+NETWORKS = (SANDBOX,)
 
 
 async def test_french_form_errors_and_replies(discord_bot: DiscordHarness) -> None:

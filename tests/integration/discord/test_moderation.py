@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.sandbox import SANDBOX
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from tests.fakes.discord_api import EPHEMERAL
 from tests.integration.discord.conftest import DiscordHarness
@@ -58,7 +58,7 @@ async def test_a_campaign_from_telegram_is_moderated_and_promoted_on_discord(
         message="Safer streets now #bikelanes",
         goal=0,
         launch_at=clock.now() + timedelta(days=3),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     campaign = await core.campaigns.submit(draft, organiser, ChatRef("telegram", "-100123"))
 

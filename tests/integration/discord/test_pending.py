@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.networks.sandbox import SANDBOX
 from bot.app import Core
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -34,7 +34,7 @@ async def submit(core: Core, clock: FakeClock, title: str = "Bike lanes for all"
         message="Safer streets now #bikelanes",
         goal=0,
         launch_at=clock.now() + timedelta(days=3),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     return await core.campaigns.submit(draft, ORGANISER)
 

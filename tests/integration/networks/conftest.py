@@ -7,10 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.networks.mastodon import MastodonNetwork
-from adapters.networks.x import XNetwork
+from adapters.networks.mastodon import MASTODON, MastodonNetwork
+from adapters.networks.x import X, XNetwork
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.settings import Settings
@@ -69,7 +68,7 @@ async def stored_x_account(
     return await repo.save_account(
         SocialAccount(
             owner=OWNER,
-            network=Network.X,
+            network=X,
             instance="x.com",
             remote_id=user.id,
             handle=user.username,
@@ -87,7 +86,7 @@ async def stored_mastodon_account(
     return await repo.save_account(
         SocialAccount(
             owner=OWNER,
-            network=Network.MASTODON,
+            network=MASTODON,
             instance=fake.host,
             remote_id=user.id,
             handle=user.username,

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from adapters.networks.instances import normalise_instance
-from adapters.networks.mastodon import MastodonNetwork
+from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from adapters.networks.oauth import challenge_of
 from bot.domain.account import FOLLOWERS_MAX, SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
@@ -313,11 +313,10 @@ async def test_refresh_without_refresh_token_keeps_tokens(
 
 def test_compose_url(mastodon_network: MastodonNetwork) -> None:
     from bot.domain.account import TokenSet
-    from bot.domain.networks import Network
     from tests.integration.networks.conftest import OWNER
 
     account = SocialAccount(
-        OWNER, Network.MASTODON, "mastodon.social", "1", "a", 0, TokenSet("t"), FakeClock().now()
+        OWNER, MASTODON, "mastodon.social", "1", "a", 0, TokenSet("t"), FakeClock().now()
     )
 
     url = mastodon_network.compose_url(account, "Save it! #river")

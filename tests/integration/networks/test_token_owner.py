@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from adapters.networks.x import XNetwork
+from adapters.networks import x_spec
+from adapters.networks.x import X, XNetwork
 from bot.blast.prepare import prepare
 from bot.domain.account import TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, new_ref
-from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -51,7 +51,7 @@ async def test_a_refresh_at_the_preparation_is_stored_once(
             message="Hello #tokens",
             goal=1,
             launch_at=clock.now() + timedelta(minutes=5),
-            networks=(Network.X,),
+            networks=(X,),
             organiser=OWNER,
             created_at=clock.now(),
             status=CampaignStatus.LAUNCHING,
@@ -63,7 +63,7 @@ async def test_a_refresh_at_the_preparation_is_stored_once(
             campaign_id=campaign.id,
             supporter=UserRef("test", "77", "Pat"),
             account_id=account.id,
-            network=Network.X,
+            network=X,
             created_at=clock.now(),
         )
     )
@@ -71,7 +71,8 @@ async def test_a_refresh_at_the_preparation_is_stored_once(
     try:
         queued = await prepare(
             repo=counted,  # type: ignore[arg-type]
-            networks={Network.X: network},
+            networks={X: network},
+            modes={X: x_spec.delivery_mode(settings_for(fake_x))},
             settings=settings_for(fake_x),
             campaign=campaign,
             pledges=[pledge],

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import DeliveryMode, Network
@@ -26,7 +28,7 @@ def campaign(ref: str = "K7QX2M", **changes: Any) -> Campaign:
         message="Join us #SaveTheRiver https://example.org/river",
         goal=100,
         launch_at=T0 + timedelta(days=3),
-        networks=(Network.X, Network.MASTODON),
+        networks=(X, MASTODON),
         organiser=ORGANISER,
         created_at=T0,
         status=CampaignStatus.PENDING_REVIEW,
@@ -50,14 +52,14 @@ def account(
     owner: UserRef = ALICE,
     remote_id: str = "r1",
     *,
-    network: Network = Network.MASTODON,
+    network: Network = MASTODON,
     followers: int = 10,
     **changes: Any,
 ) -> SocialAccount:
     base = SocialAccount(
         owner=owner,
         network=network,
-        instance="mastodon.example" if network is Network.MASTODON else "x.com",
+        instance="mastodon.example" if network == MASTODON else "x.com",
         remote_id=remote_id,
         handle=f"handle_{remote_id}",
         followers=followers,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.account import TokenSet
 from bot.domain.campaign import CampaignStatus, transition
-from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
@@ -20,11 +21,11 @@ from tests.unit.blast.harness import ORGANISER, make_world
 async def test_a_mixed_blast_interrupted_and_resumed(any_repo: Repository) -> None:
     clock = FakeClock()
     world = await make_world(any_repo, clock, x_delivery="tap")
-    campaign = await world.campaign(networks=(Network.MASTODON, Network.X))
+    campaign = await world.campaign(networks=(MASTODON, X))
     autos = [await world.supporter(campaign, followers=10) for _ in range(6)]
     revoked_pledge, revoked_account = await world.supporter(campaign)
     world.mastodon.script_kind(revoked_account.id or 0, OutcomeKind.REVOKED)
-    tapper, tapper_account = await world.supporter(campaign, network=Network.X, followers=5)
+    tapper, tapper_account = await world.supporter(campaign, network=X, followers=5)
     await world.go(campaign.launch_at - timedelta(minutes=5))
 
     # crash: launching, two Mastodon pledges caught SENDING, one of which had landed

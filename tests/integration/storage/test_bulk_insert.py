@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, LinkedByOther
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -45,7 +45,8 @@ async def test_save_accounts_never_moves_an_account_and_saves_nothing_then(
         )
 
     assert refused.value.key == "account.linked_by_other"
-    assert refused.value.text.params == {"account": "@handle_r1@mastodon.example"}
+    assert isinstance(refused.value, LinkedByOther)  # the pledge service shows the account
+    assert refused.value.account.remote_id == "r1"
     assert await any_repo.get_account(alices.id) == alices
     assert await any_repo.account_stamps([alices.id]) == stamps
     assert await any_repo.accounts_of(newcomer) == []  # one transaction: nothing kept

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from adapters.networks.x import X
 from bot.domain.account import FOLLOWERS_MAX
 from bot.domain.campaign import CampaignStatus, LaunchDecision, transition
 from bot.domain.cards import CampaignStats
-from bot.domain.networks import Network
 from bot.ports import Repository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge
 
@@ -34,7 +34,7 @@ async def test_an_absurd_follower_count_is_stored_clamped_and_sums_stay_exact(
     assert huge.followers == FOLLOWERS_MAX
     [negative] = await any_repo.save_accounts([account(BOB, "neg", followers=-5)])
     assert negative.followers == 0
-    twin = await any_repo.save_account(account(BOB, "twin", network=Network.X, followers=ABSURD))
+    twin = await any_repo.save_account(account(BOB, "twin", network=X, followers=ABSURD))
     for linked in (huge, negative, twin):
         await any_repo.add_pledge(pledge(campaign_id, linked))
     stats = await any_repo.campaign_stats(campaign_id)
@@ -48,7 +48,7 @@ async def test_supporters_are_people_and_accounts_are_counted_apart(
 ) -> None:
     campaign_id = await _live(any_repo)
     alices = [await any_repo.save_account(account(ALICE, f"a{n}", followers=10)) for n in range(3)]
-    alices.append(await any_repo.save_account(account(ALICE, "ax", network=Network.X)))
+    alices.append(await any_repo.save_account(account(ALICE, "ax", network=X)))
     bob = await any_repo.save_account(account(BOB, "b1", followers=5))
     for linked in (*alices, bob):
         await any_repo.add_pledge(pledge(campaign_id, linked))

@@ -9,11 +9,14 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX
+from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus, transition
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
-from bot.domain.errors import DomainError, StaleUpdate
+from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import DeliveryState, PledgeStatus, change_status
 from bot.domain.refs import ChatRef, MessageRef
 from bot.ports import Repository
@@ -91,7 +94,7 @@ async def test_campaign_round_trip(any_repo: Repository) -> None:
 
 
 async def test_campaign_with_no_optional_fields(any_repo: Repository) -> None:
-    bare = campaign(origin_chat=None, networks=(Network.SANDBOX,), goal=0)
+    bare = campaign(origin_chat=None, networks=(SANDBOX,), goal=0)
     stored = await any_repo.add_campaign(bare)
     assert await any_repo.get_campaign(stored.id or 0) == stored
     assert stored.decided_by is None and stored.origin_chat is None
@@ -232,7 +235,9 @@ async def test_save_account_never_moves_an_account_to_another_owner(
         )
 
     assert refused.value.key == "account.linked_by_other"
-    assert refused.value.text.params == {"account": "@bobs_now@mastodon.example"}
+    # the refused account rides along: the pledge service shows it as its network does
+    assert isinstance(refused.value, LinkedByOther)
+    assert refused.value.account.handle == "bobs_now"
     assert await any_repo.get_account(alices.id) == alices  # owner, tokens, handle unchanged
     assert await any_repo.account_stamps([alices.id]) == stamps
     assert await any_repo.accounts_of(BOB) == []
@@ -241,12 +246,12 @@ async def test_save_account_never_moves_an_account_to_another_owner(
 
 async def test_find_account_by_network_instance_and_remote_id(any_repo: Repository) -> None:
     saved = await any_repo.save_account(account(ALICE, "r1"))
-    await any_repo.save_account(account(BOB, "r1", network=Network.X))
+    await any_repo.save_account(account(BOB, "r1", network=X))
 
-    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r1") == saved
-    assert await any_repo.find_account(Network.MASTODON, "other.example", "r1") is None
-    assert await any_repo.find_account(Network.MASTODON, "mastodon.example", "r2") is None
-    found = await any_repo.find_account(Network.X, "x.com", "r1")
+    assert await any_repo.find_account(MASTODON, "mastodon.example", "r1") == saved
+    assert await any_repo.find_account(MASTODON, "other.example", "r1") is None
+    assert await any_repo.find_account(MASTODON, "mastodon.example", "r2") is None
+    found = await any_repo.find_account(X, "x.com", "r1")
     assert found is not None and found.owner == BOB
 
 
@@ -255,13 +260,13 @@ async def test_same_remote_id_on_another_instance_is_another_account(
 ) -> None:
     first = await any_repo.save_account(account(ALICE, "r1"))
     second = await any_repo.save_account(account(ALICE, "r1", instance="other.example"))
-    third = await any_repo.save_account(account(ALICE, "r1", network=Network.X))
+    third = await any_repo.save_account(account(ALICE, "r1", network=X))
     assert len({first.id, second.id, third.id}) == 3
 
 
 async def test_get_accounts_and_update_tokens(any_repo: Repository) -> None:
     one = await any_repo.save_account(account(ALICE, "r1"))
-    two = await any_repo.save_account(account(ALICE, "r2", network=Network.X))
+    two = await any_repo.save_account(account(ALICE, "r2", network=X))
     assert one.id is not None and two.id is not None
     assert await any_repo.get_accounts([one.id, two.id, 999_999]) == {one.id: one, two.id: two}
     assert await any_repo.get_accounts([]) == {}
@@ -349,9 +354,9 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
     campaign_id = stored.id or 0
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats()
     a1 = await any_repo.save_account(account(ALICE, "a1", followers=100))
-    a2 = await any_repo.save_account(account(ALICE, "a2", network=Network.X, followers=20))
+    a2 = await any_repo.save_account(account(ALICE, "a2", network=X, followers=20))
     b1 = await any_repo.save_account(account(BOB, "b1", followers=3))
-    b2 = await any_repo.save_account(account(BOB, "b2", network=Network.X, followers=4000))
+    b2 = await any_repo.save_account(account(BOB, "b2", network=X, followers=4000))
     p_a1 = await any_repo.add_pledge(pledge(campaign_id, a1))
     p_a2 = await any_repo.add_pledge(pledge(campaign_id, a2))
     p_b1 = await any_repo.add_pledge(pledge(campaign_id, b1))

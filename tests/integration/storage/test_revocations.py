@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.x import X
 from bot.domain.account import PendingRevocation
 from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
-from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus, change_status
 from bot.ports import Repository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign, pledge, tokens
@@ -35,7 +35,7 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     a1, a2, a3, a4, a5 = await any_repo.save_accounts(
         [
             account(ALICE, "r1"),
-            account(ALICE, "r2", network=Network.X),
+            account(ALICE, "r2", network=X),
             account(BOB, "r3"),
             account(BOB, "r4"),
             account(BOB, "r5"),
@@ -52,7 +52,7 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     queued = await _released(any_repo, ids)
     assert [q.account_id for q in queued] == [a2.id, a5.id]
     x = queued[0]
-    assert x.network is Network.X and x.instance == "x.com"
+    assert x.network == X and x.instance == "x.com"
     assert (x.tokens.access_token, x.tokens.refresh_token) == (
         tokens("r2").access_token,
         tokens("r2").refresh_token,
@@ -72,7 +72,7 @@ async def test_tokens_in_use_stay_and_unused_ones_are_erased_and_queued(
     assert len(await any_repo.due_revocations(LATER, 100)) == 5
     assert len(await any_repo.due_revocations(LATER, 2)) == 2
     # relinking brings tokens back
-    relinked = await any_repo.save_account(account(ALICE, "r2", network=Network.X))
+    relinked = await any_repo.save_account(account(ALICE, "r2", network=X))
     assert relinked.tokens.access_token == tokens("r2").access_token
 
 

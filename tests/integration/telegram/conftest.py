@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from telegram.ext import Application
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
@@ -27,6 +29,7 @@ from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from tests.fakes import telegram_builders as tb
+from tests.fakes.networks import registry_of
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
 
 JSON = dict
@@ -107,7 +110,7 @@ def settings(api: FakeTelegramApi) -> Settings:
 
 @pytest.fixture
 def networks() -> dict[Network, StubNetwork]:
-    return {n: StubNetwork(n) for n in (Network.MASTODON, Network.SANDBOX)}
+    return {n: StubNetwork(n) for n in (MASTODON, SANDBOX)}
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def telegram_core(
         repo,
         clock,
         secret=TEST_SECRET,
-        networks=networks,
+        registry=registry_of(settings, networks),  # type: ignore[arg-type]
         front_ends=[outbound],
         card_delay_seconds=0,
     )
@@ -246,7 +249,7 @@ async def waiting_campaign(
         message="Our rivers deserve better #cleanrivers",
         goal=10,
         launch_at=clock.now() + timedelta(days=days),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     return await core.campaigns.submit(draft, ref_of(ORGANISER))
 
@@ -260,7 +263,7 @@ async def live_campaign(
         message="Our rivers deserve better #cleanrivers https://example.org/rivers",
         goal=goal,
         launch_at=clock.now() + timedelta(days=3),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     submitted = await core.campaigns.submit(draft, ref_of(ORGANISER))
     assert submitted.id is not None
@@ -269,7 +272,7 @@ async def live_campaign(
 
 def sandbox_profile(remote_id: str = "r1", handle: str = "sacha") -> LinkedProfile:
     return LinkedProfile(
-        network=Network.SANDBOX,
+        network=SANDBOX,
         instance="sandbox",
         remote_id=remote_id,
         handle=handle,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
+from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
@@ -43,7 +44,7 @@ async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[C
         message="Our rivers deserve better #cleanrivers",
         goal=10,
         launch_at=clock.now() + timedelta(days=2),
-        networks=(Network.SANDBOX,),
+        networks=(SANDBOX,),
     )
     campaign = await core.campaigns.submit(draft, ref_of(ORGANISER))
     card = await api.wait_for(

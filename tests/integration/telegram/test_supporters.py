@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.networks.sandbox import SANDBOX
 from bot.app import Core
 from bot.domain.errors import DomainError
 from bot.domain.networks import Network
@@ -117,7 +118,7 @@ async def test_mypledges_unpledge_and_forget_with_confirmation(
     assert forgotten.text == "Erased: 1 linked account and 1 pledge."
     assert await core.repo.accounts_of(ref_of(SUPPORTER)) == []
     assert await core.repo.pledges_of_supporter(ref_of(SUPPORTER)) == []
-    assert len(networks[Network.SANDBOX].revoked) == 1
+    assert len(networks[SANDBOX].revoked) == 1
 
 
 async def test_a_supporter_who_blocked_the_bot_breaks_nothing(

@@ -13,7 +13,8 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
-from bot.domain.networks import Network
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.refs import UserRef
 from bot.services.pledges import Forgotten
 from tests.fakes.pledge_site import ORGANISER, SUPPORTER, PledgeSite
@@ -206,7 +207,7 @@ async def test_network_dropped_from_the_campaign_meanwhile(
 ) -> None:
     campaign = await site.campaign()
     authorize = await start(site, browser, site.link(campaign), network)
-    others = tuple(n for n in (Network.MASTODON, Network.X) if n.value != network)
+    others = tuple(n for n in (MASTODON, X) if n != network)
     await site.repo.update_campaign(replace(campaign, networks=others))
 
     await assert_refused_and_revoked(

@@ -7,8 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.account import FOLLOWERS_MAX
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import UserRef
 from tests.fakes.pledge_site import SUPPORTER, PledgeSite, nonce_of
@@ -59,7 +61,7 @@ async def test_mastodon_pledge_end_to_end(site: PledgeSite, browser: Browser) ->
     assert campaign.id is not None
     [row] = await site.repo.pledges_of_campaign(campaign.id)
     assert row.supporter.same_person(SUPPORTER)
-    assert row.network is Network.MASTODON
+    assert row.network == MASTODON
     assert row.status is PledgeStatus.PLEDGED
     assert row.delivery_mode is DeliveryMode.AUTO
     account = await site.repo.get_account(row.account_id)
@@ -115,7 +117,7 @@ async def test_x_pledge_offers_one_tap_delivery(site: PledgeSite, browser: Brows
     assert {"tweet.read", "users.read", "offline.access"} <= set(scopes)
     assert campaign.id is not None
     [row] = await site.repo.pledges_of_campaign(campaign.id)
-    assert row.network is Network.X
+    assert row.network == X
     assert row.delivery_mode is DeliveryMode.TAP
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from tests.fakes.pledge_site import PledgeSite
 
@@ -50,7 +50,7 @@ async def pledged(site: PledgeSite, campaign: Campaign, number: int, followers: 
     who = UserRef("test", f"p{number}", f"Person {number}")
     ticket = site.core.links.read(site.core.links.issue(campaign.ref, who))
     profile = LinkedProfile(
-        network=Network.MASTODON,
+        network=MASTODON,
         instance="mastodon.example",
         remote_id=f"remote-{number}",
         handle=f"person{number}",

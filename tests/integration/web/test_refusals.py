@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.pledge_site import PledgeSite, free_port, nonce_of
@@ -222,7 +222,7 @@ async def test_network_down_reading_the_profile(site: PledgeSite, browser: Brows
 
 
 async def test_network_the_campaign_does_not_use(site: PledgeSite, browser: Browser) -> None:
-    campaign = await site.campaign(networks=(Network.MASTODON,))
+    campaign = await site.campaign(networks=(MASTODON,))
     link = site.link(campaign)
 
     status, html, _ = await get(browser, link)

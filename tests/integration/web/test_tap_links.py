@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from adapters.networks.sandbox import SANDBOX
+from adapters.networks.x import X
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
@@ -28,7 +30,7 @@ async def tap_pledge(
     site: PledgeSite,
     *,
     status: CampaignStatus = CampaignStatus.LAUNCHED,
-    network: Network = Network.X,
+    network: Network = X,
     message: str | None = None,
     campaign_message: str = "Save our river! #SaveTheRiver https://example.org/river",
     person: UserRef = SAM,
@@ -42,7 +44,7 @@ async def tap_pledge(
         SocialAccount(
             owner=person,
             network=network,
-            instance="x.com" if network is Network.X else network.value,
+            instance="x.com" if network == X else network,
             remote_id=f"7{person.id}",
             handle=f"fan{person.id}",
             followers=12,
@@ -235,7 +237,7 @@ async def test_a_campaign_not_launched_yet(site: PledgeSite, browser: Browser) -
 
 
 async def test_a_network_this_chorus_does_not_offer(site: PledgeSite, browser: Browser) -> None:
-    campaign, _, _, link = await tap_pledge(site, network=Network.SANDBOX)
+    campaign, _, _, link = await tap_pledge(site, network=SANDBOX)
 
     status, html, _ = await get(browser, link)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import Core, build_core
 from bot.blast import BlastTuning, RetryPolicy
 from bot.domain.account import SocialAccount, TokenSet
@@ -28,7 +30,7 @@ from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
-from tests.fakes.networks import FakeNetwork
+from tests.fakes.networks import FakeNetwork, registry_of
 
 SECRET = "test-secret-not-real-0123456789abcdef"
 ORGANISER = UserRef("test", "100", "Olga", "en")
@@ -123,7 +125,7 @@ class World:
         *,
         goal: int = 0,
         launch_in: timedelta = timedelta(days=2),
-        networks: tuple[Network, ...] = (Network.MASTODON,),
+        networks: tuple[Network, ...] = (MASTODON,),
         message: str = MESSAGE,
         promote: bool = True,
         organiser: UserRef = ORGANISER,
@@ -158,7 +160,7 @@ class World:
         self,
         campaign: Campaign,
         *,
-        network: Network = Network.MASTODON,
+        network: Network = MASTODON,
         followers: int = 10,
         expires_at: datetime | None = None,
         mode: DeliveryMode | None = None,
@@ -174,7 +176,7 @@ class World:
             SocialAccount(
                 owner=person,
                 network=network,
-                instance="bees.social" if network is Network.MASTODON else "x.com",
+                instance="bees.social" if network == MASTODON else "x.com",
                 remote_id=str(50_000 + n),
                 handle=f"fan{n}",
                 followers=followers,
@@ -195,7 +197,7 @@ class World:
                 network=network,
                 created_at=self.clock.now(),
                 message=message,
-                delivery_mode=mode or self.core.settings.delivery_mode(network),
+                delivery_mode=mode or self.core.registry.delivery_mode(network),
             )
         )
         return pledge, account
@@ -246,15 +248,16 @@ async def make_world(
 ) -> World:
     """``front_ends``: real chat front ends (outbound sides) besides the recording one."""
     chat = RecordingFrontEnd()
-    mastodon = LiveNetwork(Network.MASTODON, clock, repo, latency=latency, dedupe=True)
-    x = LiveNetwork(Network.X, clock, repo, latency=latency)
+    mastodon = LiveNetwork(MASTODON, clock, repo, latency=latency, dedupe=True)
+    x = LiveNetwork(X, clock, repo, latency=latency)
     blast_tuning = replace(FAST_TUNING, **(tuning or {}))
+    world_settings = settings(**overrides)
     core = build_core(
-        settings(**overrides),
+        world_settings,
         repo,
         clock,
         secret=SECRET,
-        networks={Network.MASTODON: mastodon, Network.X: x},
+        registry=registry_of(world_settings, {MASTODON: mastodon, X: x}),
         front_ends=[chat, *front_ends],
         card_delay_seconds=0,
     )

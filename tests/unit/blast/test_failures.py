@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.networks import Network
+from adapters.networks.x import X
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
@@ -103,7 +103,7 @@ async def test_on_x_a_timeout_that_actually_posted_is_not_posted_twice(
 ) -> None:
     world = await make_world(repo, clock, x_delivery="auto")
     campaign = await world.campaign()
-    pledge, account = await world.supporter(campaign, network=Network.X)
+    pledge, account = await world.supporter(campaign, network=X)
     # the post lands but the answer is lost: the blast must look before re-sending
     world.x.script(account.id or 0, PostOutcome(OutcomeKind.NETWORK_DOWN, reason="landed"))
     await world.go(campaign.launch_at)

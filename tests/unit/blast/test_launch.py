@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
@@ -155,7 +155,7 @@ async def test_a_chat_that_refuses_messages_never_stops_the_blast(
 ) -> None:
     world = await make_world(repo, clock)
     campaign = await world.campaign()
-    blocked, _ = await world.supporter(campaign, network=Network.X)  # tap: needs a message
+    blocked, _ = await world.supporter(campaign, network=X)  # tap: needs a message
     world.chat.refuse_users.add(blocked.supporter.id)
     world.chat.refuse_users.add(ORGANISER.id)
     await world.supporter(campaign)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.x import X
 from bot.domain.campaign import Campaign, CampaignStatus, transition
-from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -52,9 +52,9 @@ async def test_x_pledges_caught_sending_are_looked_up_before_any_resend(
     repo: Repository, clock: FakeClock
 ) -> None:
     world = await make_world(repo, clock, x_delivery="auto")
-    campaign = await world.campaign(networks=(Network.X,))
-    landed, landed_account = await world.supporter(campaign, network=Network.X)
-    lost, lost_account = await world.supporter(campaign, network=Network.X)
+    campaign = await world.campaign(networks=(X,))
+    landed, landed_account = await world.supporter(campaign, network=X)
+    lost, lost_account = await world.supporter(campaign, network=X)
     await _crash_mid_blast(world, campaign, [landed.id or 0, lost.id or 0])
     await world.x.post(landed_account, campaign.message, f"chorus-{landed.id}")
     await world.restart()

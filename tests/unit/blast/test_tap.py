@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import DeliveryMode, Network
+from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -20,12 +22,10 @@ async def test_tap_supporters_get_a_one_tap_link_reminder_and_are_read_back(
     repo: Repository, clock: FakeClock
 ) -> None:
     world = await make_world(repo, clock)  # X defaults to tap
-    campaign = await world.campaign(networks=(Network.X, Network.MASTODON))
-    quick, quick_account = await world.supporter(campaign, network=Network.X, followers=70)
-    slow, slow_account = await world.supporter(
-        campaign, network=Network.X, followers=20, language="fr"
-    )
-    never, _ = await world.supporter(campaign, network=Network.X, followers=9)
+    campaign = await world.campaign(networks=(X, MASTODON))
+    quick, quick_account = await world.supporter(campaign, network=X, followers=70)
+    slow, slow_account = await world.supporter(campaign, network=X, followers=20, language="fr")
+    never, _ = await world.supporter(campaign, network=X, followers=9)
     auto, _ = await world.supporter(campaign, followers=1)  # Mastodon: auto
     await world.go(campaign.launch_at)
 
@@ -105,8 +105,8 @@ async def test_a_withdrawn_tap_pledge_does_not_make_the_report_speak_of_taps(
     repo: Repository, clock: FakeClock
 ) -> None:
     world = await make_world(repo, clock)
-    campaign = await world.campaign(networks=(Network.X, Network.MASTODON))
-    tapper, _ = await world.supporter(campaign, network=Network.X)  # X: tap
+    campaign = await world.campaign(networks=(X, MASTODON))
+    tapper, _ = await world.supporter(campaign, network=X)  # X: tap
     await world.supporter(campaign)
     await world.core.pledges.unpledge(campaign.ref, tapper.supporter)
     await world.go(campaign.launch_at)
@@ -119,8 +119,8 @@ async def test_a_long_message_still_gets_a_short_link(repo: Repository, clock: F
     """280 characters of accents and emoji URL-encode to far more than a chat button takes."""
     long_message = ("Sauvons les abeilles 🐝 été, forêt, à côté ! " * 7)[:250] + " #SaveBees"
     world = await make_world(repo, clock)
-    campaign = await world.campaign(networks=(Network.X,), message=long_message)
-    pledge, _ = await world.supporter(campaign, network=Network.X)
+    campaign = await world.campaign(networks=(X,), message=long_message)
+    pledge, _ = await world.supporter(campaign, network=X)
     await world.go(campaign.launch_at)
 
     (link,) = world.chat.to(f"user:{pledge.supporter.id}")[-1].actions
@@ -134,9 +134,9 @@ async def test_a_personalised_message_is_what_the_link_prefills(
     repo: Repository, clock: FakeClock
 ) -> None:
     world = await make_world(repo, clock)
-    campaign = await world.campaign(networks=(Network.X,))
+    campaign = await world.campaign(networks=(X,))
     mine = f"My own words {MESSAGE}"
-    pledge, _ = await world.supporter(campaign, network=Network.X, message=mine)
+    pledge, _ = await world.supporter(campaign, network=X, message=mine)
     await world.go(campaign.launch_at)
 
     (link,) = world.chat.to(f"user:{pledge.supporter.id}")[-1].actions

@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 import pytest
 
+from adapters.networks.x import X
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -56,13 +56,11 @@ async def test_tap_offer_reminder_and_report_over_telegram(
     telegram = TelegramInbound(application, world.core.chat, poll_timeout=1)
     await telegram.start()
     try:
-        campaign = await world.campaign(networks=(Network.X,), organiser=ORGANISER, promote=False)
+        campaign = await world.campaign(networks=(X,), organiser=ORGANISER, promote=False)
         sacha, sacha_account = await world.supporter(
-            campaign, network=Network.X, followers=40, person=SACHA
+            campaign, network=X, followers=40, person=SACHA
         )
-        francoise, _ = await world.supporter(
-            campaign, network=Network.X, followers=7, person=FRANCOISE
-        )
+        francoise, _ = await world.supporter(campaign, network=X, followers=7, person=FRANCOISE)
         await world.go(campaign.launch_at)
 
         # each supporter: one private message with a URL button, our short link to their

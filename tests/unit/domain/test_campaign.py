@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.campaign import (
     ALLOWED_TRANSITIONS,
     GOAL_MAX,
@@ -24,7 +25,6 @@ from bot.domain.campaign import (
     validate_title,
 )
 from bot.domain.errors import InvalidInput, InvalidTransition
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.domain.text import Text
 
@@ -56,7 +56,7 @@ def campaign(status: CampaignStatus = S.DRAFT, **changes: object) -> Campaign:
         message="Save the bees #bees",
         goal=100,
         launch_at=NOW + timedelta(days=2),
-        networks=(Network.MASTODON,),
+        networks=(MASTODON,),
         organiser=ORGANISER,
         created_at=NOW,
         status=status,

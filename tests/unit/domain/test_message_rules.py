@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON_SPEC as MASTODON
+from adapters.networks.x import X_SPEC as X
 from bot.domain.errors import InvalidInput
 from bot.domain.message_rules import (
-    LIMITS,
     hashtags,
     links,
     validate_message,
     validate_personalised,
     weighted_length,
 )
-from bot.domain.networks import Network
+from bot.domain.networks import NetworkSpec
 
-X, MASTODON = Network.X, Network.MASTODON
 LONG_URL = "https://example.org/" + "a" * 200
 SHORT_URL = "https://t.co/x"
 
@@ -44,23 +44,23 @@ def refusal(exc: pytest.ExceptionInfo[InvalidInput]) -> tuple[str, dict[str, obj
     ],
 )
 def test_x_weights_characters_like_twitter_text(text: str, expected: int) -> None:
-    assert weighted_length(text, X) == expected
+    assert weighted_length(text, X.length) == expected
 
 
 @pytest.mark.parametrize("url", [SHORT_URL, LONG_URL, "http://example.org", "HTTPS://EX.ORG/A"])
 @pytest.mark.parametrize("network", [X, MASTODON])
-def test_every_url_counts_23_whatever_its_length(url: str, network: Network) -> None:
-    assert weighted_length(url, network) == 23
-    assert weighted_length(f"see {url} now", network) == 4 + 23 + 4
+def test_every_url_counts_23_whatever_its_length(url: str, network: NetworkSpec) -> None:
+    assert weighted_length(url, network.length) == 23
+    assert weighted_length(f"see {url} now", network.length) == 4 + 23 + 4
 
 
 def test_punctuation_after_a_url_counts_as_text() -> None:
-    assert weighted_length(f"see {LONG_URL}.", X) == 4 + 23 + 1
-    assert weighted_length(f"({SHORT_URL})", MASTODON) == 1 + 23 + 1
+    assert weighted_length(f"see {LONG_URL}.", X.length) == 4 + 23 + 1
+    assert weighted_length(f"({SHORT_URL})", MASTODON.length) == 1 + 23 + 1
 
 
 def test_mastodon_counts_code_points_and_no_double_weight() -> None:
-    assert weighted_length("日本語😀", MASTODON) == 4
+    assert weighted_length("日本語😀", MASTODON.length) == 4
 
 
 def test_x_exactly_280_fits_and_281_does_not() -> None:
@@ -95,7 +95,7 @@ def test_message_must_fit_every_targeted_network() -> None:
     with pytest.raises(InvalidInput) as exc:
         validate_message(text, [MASTODON, X])
     assert refusal(exc)[1]["network"] == "x"
-    assert LIMITS[X] < LIMITS[MASTODON]
+    assert X.length.limit < MASTODON.length.limit
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])

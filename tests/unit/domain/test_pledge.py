@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
 from bot.domain.errors import InvalidTransition
-from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
 from bot.domain.text import Text
@@ -29,7 +29,7 @@ def pledge(status: PledgeStatus = P.PLEDGED, **changes: object) -> Pledge:
         campaign_id=1,
         supporter=UserRef("test", "5", "Sam"),
         account_id=7,
-        network=Network.MASTODON,
+        network=MASTODON,
         created_at=NOW,
         status=status,
     )

@@ -7,18 +7,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.networks.mastodon import MASTODON_SPEC as MASTODON
+from adapters.networks.sandbox import SANDBOX_SPEC as SANDBOX
+from adapters.networks.x import X_SPEC as X
 from bot.domain.errors import InvalidInput
 from bot.domain.message_rules import (
-    URL_WEIGHT,
     hashtags,
     links,
     validate_personalised,
     weighted_length,
 )
-from bot.domain.networks import Network
+from bot.domain.networks import NetworkSpec
 from tests.unit.properties.strategies import tricky_text
 
-networks = st.sampled_from(list(Network))
+networks = st.sampled_from([X, MASTODON, SANDBOX])
+URL_WEIGHT = 23
 url_chars = st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-_~%=&/")
 urls = st.builds(
     lambda scheme, host, path: f"{scheme}://{host}.example/{path}",
@@ -31,29 +34,34 @@ tags = st.text(alphabet="abcdefghijklmnopqrstuvwxyzé0123456789_", min_size=1, m
 
 
 @given(tricky_text, tricky_text, networks)
-def test_adding_a_word_never_shortens_a_message(first: str, second: str, network: Network) -> None:
+def test_adding_a_word_never_shortens_a_message(
+    first: str, second: str, network: NetworkSpec
+) -> None:
     longer = f"{first} {second}"
-    assert weighted_length(longer, network) >= weighted_length(first, network)
-    assert weighted_length(longer, network) >= weighted_length(second, network)
+    assert weighted_length(longer, network.length) >= weighted_length(first, network.length)
+    assert weighted_length(longer, network.length) >= weighted_length(second, network.length)
 
 
 @settings(max_examples=300)
 @given(tricky_text)
 def test_a_space_after_any_text_weighs_exactly_one_on_x(text: str) -> None:
-    assert weighted_length(f"{text} ", Network.X) == weighted_length(text, Network.X) + 1
+    assert weighted_length(f"{text} ", X.length) == weighted_length(text, X.length) + 1
 
 
 @given(tricky_text)
 def test_a_space_after_any_text_weighs_exactly_one_elsewhere(text: str) -> None:
-    for network in (Network.MASTODON, Network.SANDBOX):
-        assert weighted_length(f"{text} ", network) == weighted_length(text, network) + 1
+    for network in (MASTODON, SANDBOX):
+        assert (
+            weighted_length(f"{text} ", network.length)
+            == weighted_length(text, network.length) + 1
+        )
 
 
 @given(plain_words, urls, plain_words)
 def test_every_url_weighs_23_on_x_whatever_its_length(before: str, url: str, after: str) -> None:
-    alone = weighted_length(f"{before} {after}", Network.X)
-    assert weighted_length(url, Network.X) == URL_WEIGHT
-    assert weighted_length(f"{before} {url} {after}", Network.X) == alone + 1 + URL_WEIGHT
+    alone = weighted_length(f"{before} {after}", X.length)
+    assert weighted_length(url, X.length) == URL_WEIGHT
+    assert weighted_length(f"{before} {url} {after}", X.length) == alone + 1 + URL_WEIGHT
 
 
 @given(plain_words, st.lists(tags, min_size=1, max_size=3), urls, plain_words)
@@ -64,7 +72,7 @@ def test_own_wording_that_keeps_tags_and_links_is_accepted(
     personal = f"{extra} {original} {extra}"
     assert hashtags(original) <= hashtags(personal)
     assert links(original) <= links(personal)
-    assert validate_personalised(original, personal, Network.MASTODON) == personal.strip()
+    assert validate_personalised(original, personal, MASTODON) == personal.strip()
 
 
 @given(plain_words, st.lists(tags, min_size=1, max_size=3, unique_by=str.lower), urls)
@@ -74,10 +82,10 @@ def test_own_wording_that_drops_a_tag_or_the_link_is_refused(
     original = f"{before} {' '.join('#' + tag for tag in tag_list)} {url}"
     without_tag = original.replace(f"#{tag_list[0]}", tag_list[0], 1)
     with pytest.raises(InvalidInput) as refused:
-        validate_personalised(original, without_tag, Network.MASTODON)
+        validate_personalised(original, without_tag, MASTODON)
     assert refused.value.key == "message.missing_hashtags"
     with pytest.raises(InvalidInput) as refused:
-        validate_personalised(original, original.replace(url, "our site"), Network.MASTODON)
+        validate_personalised(original, original.replace(url, "our site"), MASTODON)
     assert refused.value.key == "message.missing_links"
 
 
@@ -102,4 +110,4 @@ def test_hashtags_and_links_survive_added_words(first: str, second: str) -> None
     ],
 )
 def test_a_joiner_joins_only_an_emoji_that_follows(text: str, weight: int) -> None:
-    assert weighted_length(text, Network.X) == weight
+    assert weighted_length(text, X.length) == weight

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.mastodon import MASTODON
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -17,9 +17,7 @@ MODERATOR = UserRef("test", "900", "Mo", "en")
 
 async def submit(world: World, launch_in: timedelta = timedelta(days=2)) -> Campaign:
     """A campaign sent to the moderators through the service, as an organiser does."""
-    draft = CampaignDraft(
-        "Save the bees", MESSAGE, 0, world.clock.now() + launch_in, (Network.MASTODON,)
-    )
+    draft = CampaignDraft("Save the bees", MESSAGE, 0, world.clock.now() + launch_in, (MASTODON,))
     return await world.core.campaigns.submit(draft, ORGANISER)
 
 

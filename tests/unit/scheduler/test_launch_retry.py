@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.blast import RetryPolicy
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -73,8 +74,8 @@ async def test_a_failed_run_is_stopped_before_the_retry_so_nothing_posts_twice(
         x_delivery="auto",
         tuning={"launch_retry": RetryPolicy(base_seconds=0.1, cap_seconds=0.1, jitter=0)},
     )
-    campaign = await world.campaign(networks=(Network.X, Network.MASTODON))
-    xs = [await world.supporter(campaign, network=Network.X) for _ in range(3)]
+    campaign = await world.campaign(networks=(X, MASTODON))
+    xs = [await world.supporter(campaign, network=X) for _ in range(3)]
     toot, _ = await world.supporter(campaign)
     # the Mastodon sender trips on the database while the X posts are in flight
     flaky.fail("set_delivery", _moving(DeliveryState.SENDING, [toot.id or 0]))

@@ -6,12 +6,14 @@ The chat side is ``RecordingFrontEnd``; the social side is ``RecordingNetwork``,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import Core, build_core
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
@@ -20,10 +22,11 @@ from bot.domain.networks import Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
-from bot.ports import Repository
+from bot.ports import AccountLinker, Repository, SocialNetwork
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
+from tests.fakes.networks import registry_of
 
 SECRET = "test-secret-not-real-0123456789abcdef"
 ORGANISER = UserRef("test", "100", "Olga", "en")
@@ -66,12 +69,12 @@ def front() -> RecordingFrontEnd:
 
 @pytest.fixture
 def mastodon() -> RecordingNetwork:
-    return RecordingNetwork(Network.MASTODON)
+    return RecordingNetwork(MASTODON)
 
 
 @pytest.fixture
 def x_network() -> RecordingNetwork:
-    return RecordingNetwork(Network.X)
+    return RecordingNetwork(X)
 
 
 @pytest.fixture
@@ -88,17 +91,22 @@ def make_core(
     mastodon: RecordingNetwork,
     x_network: RecordingNetwork,
 ) -> Callable[..., Core]:
-    def make(card_delay_seconds: float = 0, **kwargs: object) -> Core:
-        options: dict[str, object] = {
-            "networks": {Network.MASTODON: mastodon, Network.X: x_network},
-            "front_ends": [front],
-        }
+    def make(
+        card_delay_seconds: float = 0,
+        networks: Mapping[Network, SocialNetwork] | None = None,
+        revokers: Mapping[Network, SocialNetwork] | None = None,
+        linkers: Mapping[Network, AccountLinker] | None = None,
+        **kwargs: object,
+    ) -> Core:
+        options: dict[str, object] = {"front_ends": [front]}
         options.update(kwargs)
+        offered = {MASTODON: mastodon, X: x_network} if networks is None else networks
         return build_core(
             settings,
             repo,
             clock,
             secret=SECRET,
+            registry=registry_of(settings, offered, revokers=revokers, linkers=linkers),
             card_delay_seconds=card_delay_seconds,
             **options,  # type: ignore[arg-type]
         )
@@ -115,7 +123,7 @@ def draft(
     clock: FakeClock,
     *,
     goal: int = 4,
-    networks: tuple[Network, ...] = (Network.MASTODON, Network.X),
+    networks: tuple[Network, ...] = (MASTODON, X),
     message: str = MESSAGE,
     title: str = "Save the bees",
     lead: timedelta = timedelta(days=2),
@@ -152,10 +160,8 @@ def supporter(number: int, language: str = "en") -> UserRef:
     return UserRef("test", str(number), f"Supporter {number}", language)
 
 
-def profile(
-    number: int, network: Network = Network.MASTODON, followers: int = 10
-) -> LinkedProfile:
-    instance = "mastodon.example" if network is Network.MASTODON else "x.com"
+def profile(number: int, network: Network = MASTODON, followers: int = 10) -> LinkedProfile:
+    instance = "mastodon.example" if network == MASTODON else "x.com"
     return LinkedProfile(
         network=network,
         instance=instance,

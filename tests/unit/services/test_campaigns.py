@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.networks.x import X
 from bot.app import Core
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CardKind
 from bot.domain.errors import DomainError, NotAllowed, NotFound
-from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.testing.clock import FakeClock
@@ -146,7 +146,7 @@ async def test_cancel_by_the_organiser_tells_supporters_once_each(
     await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     fan, quitter = supporter(1), supporter(2)
     await pledge(core, campaign, fan, profile(1))
-    await pledge(core, campaign, fan, profile(11, Network.X))  # a second account
+    await pledge(core, campaign, fan, profile(11, X))  # a second account
     await pledge(core, campaign, quitter, profile(2))
     await core.pledges.unpledge(campaign.ref, quitter)
     await core.cards.flush()

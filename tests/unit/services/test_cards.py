@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats
-from bot.domain.networks import Network
 from bot.i18n import render
 from bot.services.cards import campaign_card, moderation_card, summary_line, time_left
 from tests.unit.services.conftest import MODERATOR, ORGANISER
@@ -25,7 +26,7 @@ def campaign(
         message="Bees #bees",
         goal=goal,
         launch_at=NOW + timedelta(days=1, hours=2),
-        networks=(Network.MASTODON, Network.X),
+        networks=(MASTODON, X),
         organiser=ORGANISER,
         created_at=NOW,
         status=status,

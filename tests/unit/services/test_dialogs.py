@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import Core
 from bot.dialog import ACTION_PREFIX, DialogState, FormAnswers, Step
 from bot.domain.campaign import CampaignStatus
-from bot.domain.networks import Network
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
 from tests.unit.services.conftest import GROUP, MESSAGE, ORGANISER, RecordingNetwork
@@ -41,7 +42,7 @@ async def test_the_whole_dialog_submits_a_campaign(core: Core, front: RecordingF
     assert campaign.status is CampaignStatus.PENDING_REVIEW
     assert (campaign.goal, campaign.networks, campaign.origin_chat) == (
         3,
-        (Network.MASTODON,),
+        (MASTODON,),
         GROUP,
     )
     assert campaign.launch_at == datetime(2030, 1, 20, 18, 0, tzinfo=UTC)
@@ -105,12 +106,12 @@ async def test_begin_again_starts_over(core: Core) -> None:
 async def test_only_the_networks_this_chorus_has_are_offered(
     make_core: Callable[..., Core], mastodon: RecordingNetwork
 ) -> None:
-    core = make_core(networks={Network.MASTODON: mastodon})
+    core = make_core(networks={MASTODON: mastodon})
     await fill_in(core)  # no networks step: straight to the preview
     stored = await core.repo.load_dialog(ORGANISER.key)
     assert stored is not None
     state = DialogState.from_dict(stored)
-    assert (state.step, state.networks) == (Step.PREVIEW, (Network.MASTODON,))
+    assert (state.step, state.networks) == (Step.PREVIEW, (MASTODON,))
 
 
 async def test_submit_when_the_launch_became_too_soon_re_asks_the_launch(
@@ -140,7 +141,7 @@ async def test_a_stored_state_refused_at_submit_is_shown_again_with_the_reason(
         message="m" * 300,
         goal=5,
         launch_at=clock.now() + timedelta(days=1),
-        networks=(Network.X,),
+        networks=(X,),
     )
     await core.repo.save_dialog(ORGANISER.key, old.to_dict())
     reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit")

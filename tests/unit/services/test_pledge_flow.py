@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x_spec import X
 from bot.app import Core
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
@@ -30,7 +32,7 @@ class ScriptedLinker:
         self, *, state: str, redirect_uri: str, instance: str | None
     ) -> tuple[str, dict[str, Any]]:
         self.started.append(instance)
-        return f"https://auth.example/{self.network.value}?state={state}", {"instance": instance}
+        return f"https://auth.example/{self.network}?state={state}", {"instance": instance}
 
     async def complete(
         self, *, code: str, redirect_uri: str, data: dict[str, Any]
@@ -48,14 +50,12 @@ class ScriptedLinker:
 
 @pytest.fixture
 def mastodon_linker() -> ScriptedLinker:
-    return ScriptedLinker(Network.MASTODON)
+    return ScriptedLinker(MASTODON)
 
 
 @pytest.fixture
 def core(make_core: Callable[..., Core], mastodon_linker: ScriptedLinker) -> Core:
-    return make_core(
-        linkers={Network.X: ScriptedLinker(Network.X), Network.MASTODON: mastodon_linker}
-    )
+    return make_core(linkers={X: ScriptedLinker(X), MASTODON: mastodon_linker})
 
 
 async def token_for(core: Core, live: Make) -> str:
@@ -69,13 +69,13 @@ async def start(core: Core, token: str, network: str = "mastodon", **typed: Any)
     return await core.pledge_flow.start(token, network, form_ok=True, **values)
 
 
-async def test_the_form_offers_the_linkable_networks_in_a_stable_order(
+async def test_the_form_offers_the_linkable_networks_in_the_registry_order(
     core: Core, live: Make
 ) -> None:
     form = await core.pledge_flow.form(await token_for(core, live))
 
     assert isinstance(form, PledgeForm)
-    assert form.networks == (Network.MASTODON, Network.X)
+    assert tuple(spec.id for spec in form.networks) == (X, MASTODON)
     assert form.stats.supporters == 0
 
 

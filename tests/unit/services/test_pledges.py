@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import Core
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
@@ -90,7 +92,7 @@ async def test_record_stores_the_pledge_and_confirms_privately(
     assert stored.id is not None
     assert (stored.status, stored.network, stored.supporter) == (
         PledgeStatus.PLEDGED,
-        Network.MASTODON,
+        MASTODON,
         fan,
     )
     assert stored.delivery_mode is DeliveryMode.AUTO
@@ -105,7 +107,7 @@ async def test_record_stores_the_pledge_and_confirms_privately(
 
 async def test_x_pledges_default_to_tap(core: Core, front: RecordingFrontEnd, live: Make) -> None:
     campaign = await live()
-    stored = await pledge(core, campaign, supporter(1), profile(1, Network.X))
+    stored = await pledge(core, campaign, supporter(1), profile(1, X))
     assert stored.delivery_mode is DeliveryMode.TAP
     assert front.keys_to("user:1")[-1] == "supporter.delivery_tap"
 
@@ -222,8 +224,8 @@ async def test_one_pledge_per_account_per_campaign(
     assert await supporters(core, campaign) == 1
     assert mastodon.revoked == []  # the very tokens stored for the account: never revoked
     # the refused attempt did not use the link up: another account can still pledge with it
-    other = await core.pledges.record(core.links.read(token), profile(11, Network.X))
-    assert (other.network, other.status) == (Network.X, PledgeStatus.PLEDGED)
+    other = await core.pledges.record(core.links.read(token), profile(11, X))
+    assert (other.network, other.status) == (X, PledgeStatus.PLEDGED)
     stats = await core.repo.campaign_stats(campaign.id or 0)
     assert (stats.supporters, stats.accounts) == (1, 2)  # one person, two accounts
 
@@ -237,7 +239,7 @@ async def test_a_link_pledges_once(core: Core, live: Make) -> None:
     assert await supporters(core, campaign) == 1
 
 
-def fresh(number: int, network: Network = Network.MASTODON) -> LinkedProfile:
+def fresh(number: int, network: Network = MASTODON) -> LinkedProfile:
     """The account of ``profile(number)`` authorised again: new tokens from the network."""
     return replace(profile(number, network), tokens=TokenSet(f"test-token-not-real-{number}-new"))
 
@@ -281,7 +283,7 @@ async def test_a_link_never_takes_an_account_linked_by_someone_else(
     assert await core.repo.pledges_of_supporter(attacker) == []
     assert not await core.repo.nonce_used(ticket.nonce)
     assert await core.pledges.forget(victim) == Forgotten(accounts=1, pledges=1)
-    assert await core.repo.find_account(Network.MASTODON, "mastodon.example", "remote-1") is None
+    assert await core.repo.find_account(MASTODON, "mastodon.example", "remote-1") is None
 
 
 @pytest.mark.parametrize(
@@ -301,13 +303,13 @@ async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
     fan = supporter(1)
     await pledge(core, await live(title="Earlier campaign"), fan, profile(1))  # linked before
     absent = case == "network not in campaign"
-    campaign = await live(networks=(Network.X,) if absent else (Network.MASTODON, Network.X))
+    campaign = await live(networks=(X,) if absent else (MASTODON, X))
     ticket = core.links.read(core.links.issue(campaign.ref, fan))
     message = None
     if case in ("campaign closed", "revocation fails"):
         await core.campaigns.cancel(campaign.ref, ORGANISER)
     if case == "link used":
-        await core.pledges.record(ticket, profile(11, Network.X))
+        await core.pledges.record(ticket, profile(11, X))
     if case == "message invalid":
         message = "No hashtag https://bees.example/act"
     if case == "already pledged":
@@ -319,7 +321,7 @@ async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
 
     assert error.key == key
     assert mastodon.revoked == ["test-token-not-real-1-new"]
-    [kept] = [a for a in await core.repo.accounts_of(fan) if a.network is Network.MASTODON]
+    [kept] = [a for a in await core.repo.accounts_of(fan) if a.network == MASTODON]
     assert kept.tokens == profile(1).tokens  # the stored tokens were not replaced
     assert {p.id: p for p in await core.repo.pledges_of_supporter(fan)} == before
 
@@ -327,13 +329,13 @@ async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
 async def test_a_refused_first_link_stores_no_account(
     core: Core, live: Make, x_network: RecordingNetwork
 ) -> None:
-    campaign = await live(networks=(Network.MASTODON,))
+    campaign = await live(networks=(MASTODON,))
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
-    error = await refused(core.pledges.record(ticket, profile(1, Network.X)))
+    error = await refused(core.pledges.record(ticket, profile(1, X)))
     assert error.key == "pledge.network_not_in_campaign"
     assert x_network.revoked == ["test-token-not-real-1"]
     assert await core.repo.accounts_of(supporter(1)) == []
-    assert await core.repo.find_account(Network.X, "x.com", "remote-1") is None
+    assert await core.repo.find_account(X, "x.com", "remote-1") is None
 
 
 async def test_relinking_your_own_account_keeps_the_new_tokens(
@@ -387,8 +389,8 @@ async def test_pledge_after_the_launch_moment_is_refused(
 
 
 async def test_pledge_with_a_network_the_campaign_does_not_use(core: Core, live: Make) -> None:
-    campaign = await live(networks=(Network.MASTODON,))
-    error = await refused(pledge(core, campaign, supporter(1), profile(1, Network.X)))
+    campaign = await live(networks=(MASTODON,))
+    error = await refused(pledge(core, campaign, supporter(1), profile(1, X)))
     assert (error.key, error.text.params) == ("pledge.network_not_in_campaign", {"network": "x"})
 
 
@@ -404,9 +406,9 @@ async def test_personalised_message_is_kept(core: Core, live: Make) -> None:
 @pytest.mark.parametrize(
     ("message", "network", "key"),
     [
-        ("Bees! https://bees.example/act", Network.MASTODON, "message.missing_hashtags"),
-        ("Bees! #SaveBees", Network.MASTODON, "message.missing_links"),
-        (MESSAGE + " " + "z" * 260, Network.X, "message.too_long"),
+        ("Bees! https://bees.example/act", MASTODON, "message.missing_hashtags"),
+        ("Bees! #SaveBees", MASTODON, "message.missing_links"),
+        (MESSAGE + " " + "z" * 260, X, "message.too_long"),
     ],
 )
 async def test_personalised_message_rules(
@@ -425,7 +427,7 @@ async def test_unpledge(core: Core, front: RecordingFrontEnd, live: Make) -> Non
     campaign = await live()
     fan = supporter(1)
     await pledge(core, campaign, fan, profile(1))
-    await pledge(core, campaign, fan, profile(11, Network.X))
+    await pledge(core, campaign, fan, profile(11, X))
     assert await core.pledges.unpledge(f"#{campaign.ref.lower()}", fan) == 2
     assert await supporters(core, campaign) == 0
     error = await refused(core.pledges.unpledge(campaign.ref, fan))
@@ -452,14 +454,14 @@ async def test_forget_erases_accounts_revokes_tokens_and_drops_stats(
     campaign = await promoted(core, live, goal=10)
     fan, other = supporter(1), supporter(2)
     await pledge(core, campaign, fan, profile(1, followers=100))
-    await pledge(core, campaign, fan, profile(11, Network.X, followers=50))
+    await pledge(core, campaign, fan, profile(11, X, followers=50))
     await pledge(core, campaign, other, profile(2, followers=7))
     await core.cards.flush()
     front.sent.clear()
     x_network.fail_revoke = True  # a failed revocation: erasure still happens, and we say so
     result = await core.pledges.forget(fan)
     assert (result.accounts, result.pledges) == (2, 2)
-    assert [(u.network, u.account) for u in result.unrevoked] == [(Network.X, "@handle11")]
+    assert [(u.network, u.account) for u in result.unrevoked] == [(X, "@handle11")]
     assert mastodon.revoked == ["test-token-not-real-1"]
     assert x_network.revoked == ["test-token-not-real-11"]
     assert await core.repo.accounts_of(fan) == []

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.app import Core
-from bot.domain.networks import Network
 from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import (
     ORGANISER,
@@ -45,11 +46,11 @@ async def test_a_cancelled_campaign_releases_the_tokens_no_other_campaign_needs(
 async def test_forget_reports_a_network_without_any_revoker(
     make_core: Callable[..., Core], live: Make, mastodon: RecordingNetwork
 ) -> None:
-    core = make_core(revokers={Network.MASTODON: mastodon})  # X pledges, no X revoker
+    core = make_core(revokers={MASTODON: mastodon})  # X pledges, no X revoker
     campaign = await live()
-    await pledge(core, campaign, supporter(1), profile(11, Network.X))
+    await pledge(core, campaign, supporter(1), profile(11, X))
 
     forgotten = await core.pledges.forget(supporter(1))
 
-    assert [(u.network, u.account) for u in forgotten.unrevoked] == [(Network.X, "@handle11")]
+    assert [(u.network, u.account) for u in forgotten.unrevoked] == [(X, "@handle11")]
     assert await core.repo.accounts_of(supporter(1)) == []

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.networks.x import X
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.errors import DomainError
-from bot.domain.networks import Network
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
 from bot.ports import Repository
@@ -34,7 +34,7 @@ def launched(clock: FakeClock) -> Campaign:
         message=MESSAGE,
         goal=0,
         launch_at=clock.now(),
-        networks=(Network.X,),
+        networks=(X,),
         organiser=ORGANISER,
         created_at=clock.now() - timedelta(days=3),
         status=CampaignStatus.LAUNCHED,
@@ -47,7 +47,7 @@ def pledge_of(campaign: Campaign, pledge_id: int = 41) -> Pledge:
         campaign_id=campaign.id or 0,
         supporter=supporter(7),
         account_id=9,
-        network=Network.X,
+        network=X,
         created_at=campaign.created_at,
         id=pledge_id,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from adapters.networks.x_spec import X
 from bot.app import Core
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
-from bot.domain.networks import Network
 from bot.domain.pledge import Pledge
 from bot.services.taps import Refusal, TapRefused
 from tests.unit.services.conftest import pledge, profile, supporter
@@ -18,7 +18,7 @@ Make = Callable[..., Awaitable[Campaign]]
 
 async def tap_pledge(core: Core, live: Make, *, launched: bool = True) -> tuple[Campaign, Pledge]:
     campaign = await live()
-    pledged = await pledge(core, campaign, supporter(1, "fr"), profile(1, Network.X))
+    pledged = await pledge(core, campaign, supporter(1, "fr"), profile(1, X))
     if launched:
         campaign = await core.repo.update_campaign(
             replace(campaign, status=CampaignStatus.LAUNCHED)

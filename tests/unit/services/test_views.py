@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats
-from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
 from bot.domain.text import t
@@ -28,7 +29,7 @@ def campaign(ref: str = "K7QX2M", title: str = "Save the bees") -> Campaign:
         message="Bees #bees",
         goal=10,
         launch_at=NOW + timedelta(days=1),
-        networks=(Network.MASTODON,),
+        networks=(MASTODON,),
         organiser=ORGANISER,
         created_at=NOW,
         status=CampaignStatus.LIVE,
@@ -37,7 +38,7 @@ def campaign(ref: str = "K7QX2M", title: str = "Save the bees") -> Campaign:
 
 
 def pledge(status: PledgeStatus) -> Pledge:
-    return Pledge(3, ORGANISER, 7, Network.MASTODON, NOW, status=status)
+    return Pledge(3, ORGANISER, 7, MASTODON, NOW, status=status)
 
 
 def shown(message: OutgoingMessage, language: str = "en") -> list[str]:
@@ -97,7 +98,7 @@ def test_forget_asks_with_yes_and_no_then_reports_counts() -> None:
 
 
 def test_forget_says_which_accounts_are_not_revoked_yet_and_where_to_do_it() -> None:
-    pending = Unrevoked(Network.X, "@fan", "https://x.com/settings/connected_apps")
+    pending = Unrevoked(X, "@fan", "https://x.com/settings/connected_apps")
     done = views.forgotten(Forgotten(accounts=2, pledges=1, unrevoked=(pending,)))
     for language in ("en", "fr"):
         text = render(done, language)
