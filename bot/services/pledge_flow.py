@@ -167,15 +167,17 @@ class PledgeFlow:
         state = secrets.token_urlsafe(32)
         instance = instance.strip()
         try:
-            if spec.typed_instance and not instance:
-                raise InvalidInput("web.mastodon.instance_missing")
+            if spec.typed_instance and not instance:  # each such network words it itself
+                raise InvalidInput(f"web.{chosen}.instance_missing")
             url, linker_data = await self._registry.linkers()[chosen].authorization_url(
                 state=state, redirect_uri=self.redirect_uri(chosen), instance=instance or None
             )
         except NetworkFailure:
             return Refused(_network_down(chosen), token)
         except DomainError as error:
-            field = Field.INSTANCE if error.key.startswith("web.mastodon.") else Field.GENERAL
+            # a linker says what is wrong with the typed instance under its own key space
+            about_instance = spec.typed_instance and error.key.startswith(f"web.{chosen}.")
+            field = Field.INSTANCE if about_instance else Field.GENERAL
             return FormRefused(await self._form(token, ticket, campaign), field, error)
         await self._repo.save_oauth_state(
             state,
