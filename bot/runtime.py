@@ -23,15 +23,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
-from bot.maintenance import Maintenance, maintenance_jobs
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
-from bot.scheduler import LaunchScheduler
 from bot.settings import Settings, SettingsError
-from bot.web import create_web_app
 from storage import open_repository
 
 log = logging.getLogger(__name__)
@@ -107,13 +104,6 @@ def console_secret(settings: Settings) -> str:
     return secret
 
 
-def make_scheduler(core: Core) -> LaunchControl:
-    """The launch scheduler, watching ``core``'s campaigns."""
-    scheduler = LaunchScheduler(core)
-    core.campaigns.watcher = scheduler
-    return scheduler
-
-
 def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker.
     X is known even when not set, for the accounts linked while it was."""
@@ -168,17 +158,17 @@ def _front_end_classes(settings: Settings) -> list[tuple[str, Any]]:
     return classes
 
 
-async def _start_front_ends(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
+async def _start_front_ends(chorus: Chorus, settings: Settings, stack: AsyncExitStack) -> None:
     for label, front_end_class in _front_end_classes(settings):
-        front_end = front_end_class(core)
-        core.notifier.register(front_end)
+        front_end = front_end_class(chorus)
+        chorus.notifier.register(front_end)
         await _start(f"{label} front end", front_end.start)
         stack.push_async_callback(_stop, f"{label} front end", front_end.stop)
         log.info("%s front end started", label)
 
 
-async def _start_web(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
-    runner = web.AppRunner(create_web_app(core), access_log=None)  # paths hold tokens
+async def _start_web(app: web.Application, settings: Settings, stack: AsyncExitStack) -> None:
+    runner = web.AppRunner(app, access_log=None)  # paths hold tokens
     await runner.setup()
     stack.push_async_callback(_stop, "web server", runner.cleanup)
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -236,18 +226,18 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
-            core = build_core(settings, repo, SystemClock(), secret=secret, registry=registry)
-            await _start_front_ends(core, settings, stack)
-            if not core.notifier.platforms:
+            chorus = build_chorus(settings, repo, SystemClock(), secret=secret, registry=registry)
+            await _start_front_ends(chorus, settings, stack)
+            if not chorus.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
-            await _start_web(core, settings, stack)
+            await _start_web(chorus.web_app, settings, stack)
 
-            stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
-            scheduler = make_scheduler(core)
+            stack.push_async_callback(chorus.cards.flush)  # after the scheduler, before the rest
+            scheduler = chorus.scheduler
             await _start("scheduler", scheduler.start)
             stack.push_async_callback(_stop, "scheduler", scheduler.stop)
             log.info("scheduler started")
-            maintenance = Maintenance(maintenance_jobs(core))
+            maintenance = chorus.maintenance
             await _start("maintenance", maintenance.start)
             stack.push_async_callback(_stop, "maintenance", maintenance.stop)
             log.info("maintenance started")

@@ -20,11 +20,11 @@ from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.lines import LineReader
 from adapters.console.session import ConsoleSession
 from adapters.networks.sandbox import SANDBOX_SPEC, SandboxNetwork
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.domain.text import t
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
-from bot.runtime import console_secret, make_scheduler, open_storage
+from bot.runtime import console_secret, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def console_database_url(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class ConsoleParts:
-    core: Core
+    core: Chorus
     front: ConsoleFrontEnd
     sandbox: SandboxNetwork
 
@@ -61,7 +61,7 @@ def wire_console(
     sandbox = SandboxNetwork(clock, on_post=front.show_post)
     registry = NetworkRegistry()
     registry.register(SANDBOX_SPEC, sandbox)
-    core = build_core(
+    core = build_chorus(
         settings,
         repo,
         clock,
@@ -90,7 +90,7 @@ async def run_console(
         clock = ShiftableClock()
         parts = wire_console(settings, repo, clock, stdout, language=language, secret=secret)
         core, front = parts.core, parts.front
-        scheduler = make_scheduler(core)
+        scheduler = core.scheduler
         await scheduler.start()
         try:
             session = ConsoleSession(

@@ -19,7 +19,7 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.durations import parse_duration
 from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SANDBOX, SandboxNetwork
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import ACTION_PREFIX, DialogReply
 from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
@@ -67,7 +67,7 @@ class ConsoleSession:
 
     def __init__(
         self,
-        core: Core,
+        core: Chorus,
         front: ConsoleFrontEnd,
         sandbox: SandboxNetwork,
         clock: ShiftableClock,

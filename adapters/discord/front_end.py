@@ -23,7 +23,7 @@ from adapters.discord.components import ActionButton
 from adapters.discord.handlers import InteractionHandlers
 from adapters.discord.identity import PLATFORM
 from adapters.discord.rendering import Renderer
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 
@@ -61,7 +61,7 @@ class DiscordFrontEnd:
 
     def __init__(
         self,
-        core: Core,
+        core: Chorus,
         *,
         ready_timeout: float = 60.0,
         guild_ready_timeout: float = 2.0,

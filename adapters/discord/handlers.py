@@ -30,7 +30,7 @@ from adapters.discord.modals import (
     submitted_values,
 )
 from adapters.discord.rendering import Renderer
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, Step
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
@@ -58,7 +58,7 @@ Work = Callable[[], Awaitable[OutgoingMessage]]
 
 
 class InteractionHandlers:
-    def __init__(self, core: Core, renderer: Renderer) -> None:
+    def __init__(self, core: Chorus, renderer: Renderer) -> None:
         self.core = core
         self.renderer = renderer
         self.form = CampaignForm(core.dialogs, core.settings.timezone)

@@ -22,7 +22,7 @@ from adapters.telegram.organiser import OrganiserHandlers
 from adapters.telegram.refs import PLATFORM, chat_ref
 from adapters.telegram.supporters import SupporterHandlers
 from adapters.telegram.welcome import WelcomeHandlers
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.domain.text import t
@@ -67,7 +67,7 @@ class TelegramFrontEnd:
 
     platform = PLATFORM
 
-    def __init__(self, core: Core, *, poll_timeout: float = 10.0, max_retries: int = 5) -> None:
+    def __init__(self, core: Chorus, *, poll_timeout: float = 10.0, max_retries: int = 5) -> None:
         settings = core.settings
         if settings.telegram_bot_token is None:
             raise SettingsError("TELEGRAM_BOT_TOKEN is required for the Telegram front end")

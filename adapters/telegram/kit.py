@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from adapters.telegram.refs import chat_ref, user_ref
 from adapters.telegram.render import ALERT_LIMIT, Renderer, clip
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import ChatRef, UserRef
@@ -32,7 +32,7 @@ ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRAT
 class Kit:
     """Shared by the handler modules of one ``TelegramFrontEnd``."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Chorus) -> None:
         self.core = core
         self.settings = core.settings
         self._renderer: Renderer | None = None

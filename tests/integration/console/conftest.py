@@ -17,9 +17,9 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.session import ConsoleSession
 from adapters.networks.sandbox import SandboxNetwork
-from bot.app import Core
+from bot.app import Chorus
 from bot.ports import Repository
-from bot.runtime import LaunchControl, make_scheduler
+from bot.runtime import LaunchControl
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
@@ -27,7 +27,7 @@ from tests.conftest import TEST_SECRET
 
 @dataclass
 class Console:
-    core: Core
+    core: Chorus
     session: ConsoleSession
     front: ConsoleFrontEnd
     sandbox: SandboxNetwork
@@ -69,8 +69,7 @@ async def build_console(repo: Repository, language: str = "en") -> Console:
     clock = ShiftableClock(FakeClock())
     out = io.StringIO()
     parts = wire_console(settings, repo, clock, out, language=language, secret=TEST_SECRET)
-    scheduler = make_scheduler(parts.core)
-    assert scheduler is not None, "bot.scheduler must provide LaunchScheduler"
+    scheduler = parts.core.scheduler
     await scheduler.start()
     session = ConsoleSession(parts.core, parts.front, parts.sandbox, clock, scheduler)
     return Console(parts.core, session, parts.front, parts.sandbox, clock, out, scheduler)

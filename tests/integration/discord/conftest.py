@@ -17,7 +17,7 @@ import pytest
 from adapters.discord import DiscordFrontEnd
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX, SandboxNetwork
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -44,12 +44,12 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
+def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Chorus:
     networks = {
         SANDBOX: SandboxNetwork(clock),
         MASTODON: FakeNetwork(MASTODON, clock, repo),
     }
-    return build_core(
+    return build_chorus(
         settings,
         repo,
         clock,
@@ -59,7 +59,7 @@ def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Core:
     )
 
 
-async def start_front_end(core: Core) -> DiscordFrontEnd:
+async def start_front_end(core: Chorus) -> DiscordFrontEnd:
     front = DiscordFrontEnd(core, ready_timeout=10.0, guild_ready_timeout=0.05)
     core.notifier.register(front)
     await front.start()
@@ -69,7 +69,7 @@ async def start_front_end(core: Core) -> DiscordFrontEnd:
 @dataclass
 class DiscordHarness:
     fake: FakeDiscord
-    core: Core
+    core: Chorus
     front: DiscordFrontEnd
     clock: FakeClock
     settings: Settings

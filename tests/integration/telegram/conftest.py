@@ -13,7 +13,7 @@ import pytest
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.front_end import TelegramFrontEnd
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
@@ -115,8 +115,8 @@ def core(
     repo: Repository,
     clock: FakeClock,
     networks: dict[Network, StubNetwork],
-) -> Core:
-    return build_core(
+) -> Chorus:
+    return build_chorus(
         settings,
         repo,
         clock,
@@ -127,7 +127,7 @@ def core(
 
 
 @pytest.fixture
-async def front_end(core: Core, api: FakeTelegramApi) -> AsyncIterator[TelegramFrontEnd]:
+async def front_end(core: Chorus, api: FakeTelegramApi) -> AsyncIterator[TelegramFrontEnd]:
     front = TelegramFrontEnd(core, poll_timeout=2)
     core.notifier.register(front)
     await front.start()
@@ -142,7 +142,7 @@ class Driver:
     """Says things and presses buttons like a Telegram client, and waits for the bot."""
 
     api: FakeTelegramApi
-    core: Core
+    core: Chorus
 
     async def say(
         self, person: JSON, chat: JSON, text: str, *, reply_to: JSON | None = None
@@ -198,7 +198,7 @@ class Driver:
 
 
 @pytest.fixture
-def tg(api: FakeTelegramApi, core: Core, front_end: TelegramFrontEnd) -> Driver:
+def tg(api: FakeTelegramApi, core: Chorus, front_end: TelegramFrontEnd) -> Driver:
     return Driver(api, core)
 
 
@@ -211,7 +211,7 @@ def callbacks(call: ApiCall) -> list[str]:
 
 
 async def waiting_campaign(
-    core: Core, clock: FakeClock, title: str = "Clean rivers now", *, days: int = 2
+    core: Chorus, clock: FakeClock, title: str = "Clean rivers now", *, days: int = 2
 ) -> Campaign:
     """A campaign submitted through the core and waiting for moderation (set-up)."""
     draft = CampaignDraft(
@@ -225,7 +225,7 @@ async def waiting_campaign(
 
 
 async def live_campaign(
-    core: Core, clock: FakeClock, *, goal: int = 4, title: str = "Clean rivers now"
+    core: Chorus, clock: FakeClock, *, goal: int = 4, title: str = "Clean rivers now"
 ) -> Campaign:
     """A campaign submitted and approved through the core (set-up, not under test)."""
     draft = CampaignDraft(

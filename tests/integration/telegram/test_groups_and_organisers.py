@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.telegram.front_end import TelegramFrontEnd
 from adapters.telegram.refs import chat_ref
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.cards import CardKind
 from bot.domain.outgoing import OutgoingMessage
@@ -35,7 +35,7 @@ from tests.integration.telegram.conftest import (
 
 
 async def test_only_the_organiser_or_a_group_admin_may_promote(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     refused = await tg.promote(STRANGER, GROUP, campaign.ref)
@@ -43,11 +43,11 @@ async def test_only_the_organiser_or_a_group_admin_may_promote(
     assert refused.buttons == []
     by_admin = await tg.promote(GROUP_ADMIN, GROUP, campaign.ref)
     assert by_admin.text.startswith(f"📣 {campaign.title} ({campaign.ref})")
-    cards = await core.campaigns.promoted_chats(campaign.id or 0)
+    cards = await core.announcer.promoted_chats(campaign.id or 0)
     assert cards == [(chat_ref(GROUP["id"]), "en")]
 
 
-async def test_promote_refusals_are_explained(tg: Driver, core: Core, clock: FakeClock) -> None:
+async def test_promote_refusals_are_explained(tg: Driver, core: Chorus, clock: FakeClock) -> None:
     assert (await tg.say(ORGANISER, GROUP, "/promote")).text == render(
         t("telegram.usage_promote"), "en"
     )
@@ -62,7 +62,7 @@ async def test_promote_refusals_are_explained(tg: Driver, core: Core, clock: Fak
 
 
 async def test_a_french_promoter_gets_a_french_card(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     api.make_admin(GROUP["id"], FRENCH["id"])
@@ -74,7 +74,7 @@ async def test_a_french_promoter_gets_a_french_card(
 
 
 async def test_an_identical_edit_is_not_an_error(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock, front_end: TelegramFrontEnd
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock, front_end: TelegramFrontEnd
 ) -> None:
     campaign = await live_campaign(core, clock)
     card_call = await tg.promote(ORGANISER, GROUP, campaign.ref)
@@ -90,7 +90,7 @@ async def test_an_identical_edit_is_not_an_error(
 
 
 async def test_promoting_again_moves_the_card_to_the_bottom_of_the_group(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -107,7 +107,7 @@ async def test_promoting_again_moves_the_card_to_the_bottom_of_the_group(
 
 
 async def test_a_card_deleted_by_hand_is_replaced_all_the_same(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -123,7 +123,7 @@ async def test_a_card_deleted_by_hand_is_replaced_all_the_same(
 
 
 async def test_mycampaigns_and_cancelcampaign(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     chat = private(ORGANISER)
     assert (await tg.say(ORGANISER, chat, "/mycampaigns")).text == render(
@@ -160,6 +160,6 @@ async def test_without_a_moderation_chat_there_is_no_moderation_card(
     settings: Settings, repo: Repository, clock: FakeClock
 ) -> None:
     alone = settings.model_copy(update={"telegram_moderation_chat_id": None})
-    core = build_core(alone, repo, clock, secret=TEST_SECRET)
+    core = build_chorus(alone, repo, clock, secret=TEST_SECRET)
     front = TelegramFrontEnd(core)
     assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) == []

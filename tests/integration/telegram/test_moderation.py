@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.front_end import TelegramFrontEnd
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.text import t
@@ -27,7 +27,7 @@ from tests.integration.telegram.conftest import (
 JSON = dict
 
 
-async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[Campaign, JSON]:
+async def pending(core: Chorus, clock: FakeClock, api: FakeTelegramApi) -> tuple[Campaign, JSON]:
     """A campaign waiting for moderation, and its card in the moderation chat."""
     since = api.mark()
     draft = CampaignDraft(
@@ -45,7 +45,7 @@ async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[C
 
 
 async def test_reject_asks_a_reason_that_reaches_the_organiser(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -85,7 +85,7 @@ async def test_reject_asks_a_reason_that_reaches_the_organiser(
 
 
 async def test_strangers_cannot_reject(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -97,7 +97,7 @@ async def test_strangers_cannot_reject(
 
 
 async def test_a_listed_moderator_may_approve_without_being_admin(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     answered = await tg.press(LISTED_MODERATOR, card, f"approve:{campaign.id}")
@@ -110,7 +110,7 @@ async def test_a_listed_moderator_may_approve_without_being_admin(
 
 
 async def test_two_moderators_at_once_only_one_decides(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -141,7 +141,7 @@ async def test_two_moderators_at_once_only_one_decides(
 
 
 async def test_a_decided_card_cannot_be_decided_again(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     # keep a copy of the card with its buttons, as a slow client still shows it
@@ -156,7 +156,7 @@ async def test_a_decided_card_cannot_be_decided_again(
 
 
 async def test_reject_reason_survives_a_restart_between_press_and_reply(
-    api: FakeTelegramApi, core: Core, clock: FakeClock
+    api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     first = TelegramFrontEnd(core, poll_timeout=2)
     core.notifier.register(first)
