@@ -157,3 +157,88 @@ def test_the_unit_tier_imports_no_database_driver() -> None:
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["modules"] > 50  # the walk did find the tier
     assert found["drivers"] == []
+
+
+# The direction of imports: adapters and storage depend on the core, never the reverse.
+# ``bot.app`` (the composition root) wires the core from parts it is given; the process
+# around it (``bot.runtime``, and ``bot.cli`` which starts the console) is the only part
+# of ``bot/`` that reaches for adapters and storage, and the only one, with the console's
+# own wiring, that calls the root.
+PROCESS_MODULES = {"bot/runtime.py", "bot/cli.py"}
+ROOT_CALLERS = {"bot/runtime.py", "adapters/console/app.py"}
+# Chat front ends still built with the whole ``Chorus`` until they take ``ChatServices``
+# (issue 10, b2's part). Empty this set when that lands: the test below fails on an entry
+# that no longer imports the root, so it cannot be forgotten.
+ROOT_CALLERS_UNTIL_CHAT_SERVICES = {
+    "adapters/console/session.py",
+    "adapters/discord/front_end.py",
+    "adapters/discord/handlers.py",
+    "adapters/telegram/front_end.py",
+    "adapters/telegram/kit.py",
+}
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, in full (``from a.b import c`` gives ``a.b.c`` and
+    ``a.b``), function-level imports included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _python_files(*packages: str) -> dict[str, Path]:
+    root = CORE.parent
+    return {
+        str(path.relative_to(root)): path
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+    }
+
+
+def _reaches(modules: set[str], package: str) -> bool:
+    return any(name == package or name.startswith(f"{package}.") for name in modules)
+
+
+def test_core_modules_import_neither_adapters_nor_storage() -> None:
+    offenders = {
+        name: sorted(m for m in imported if _reaches({m}, "adapters") or _reaches({m}, "storage"))
+        for name, path in _python_files("bot").items()
+        if name not in PROCESS_MODULES
+        and (
+            _reaches(imported := _modules_imported(path), "adapters")
+            or _reaches(imported, "storage")
+        )
+    }
+    assert offenders == {}
+
+
+def test_only_the_process_wiring_calls_the_composition_root() -> None:
+    importers = {
+        name
+        for name, path in _python_files("bot", "adapters").items()
+        if _reaches(_modules_imported(path), "bot.app")
+    }
+    assert importers - ROOT_CALLERS - ROOT_CALLERS_UNTIL_CHAT_SERVICES == set()
+    assert importers >= ROOT_CALLERS_UNTIL_CHAT_SERVICES, "empty the set: they no longer need it"
+
+
+def test_the_import_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
+    source = tmp_path / "wiring.py"
+    source.write_text(
+        "import storage.sqlite\n"
+        "from bot import app\n"
+        "def later():\n"
+        "    from adapters.networks import x\n",
+        encoding="utf-8",
+    )
+    imported = _modules_imported(source)
+    assert _reaches(imported, "storage")
+    assert _reaches(imported, "bot.app")
+    assert _reaches(imported, "adapters")
+    assert not _reaches({"bot.application"}, "bot.app")
