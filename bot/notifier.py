@@ -17,12 +17,8 @@ class Notifier:
     """The one notifier interface the core announces through."""
 
     def __init__(self, front_ends: Iterable[ChatFrontEnd] = ()) -> None:
-        self._front_ends: dict[str, ChatFrontEnd] = {}
-        for front_end in front_ends:
-            self.register(front_end)
-
-    def register(self, front_end: ChatFrontEnd) -> None:
-        self._front_ends[front_end.platform] = front_end
+        """``front_ends``: the outbound side of each chat front end, all known from the start."""
+        self._front_ends: dict[str, ChatFrontEnd] = {f.platform: f for f in front_ends}
 
     @property
     def platforms(self) -> tuple[str, ...]:

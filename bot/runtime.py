@@ -16,9 +16,10 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -26,10 +27,17 @@ from aiohttp import web
 from bot.app import Chorus, build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
-from bot.ports import Repository
+from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
+from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_repository
+
+if TYPE_CHECKING:
+    from adapters.console.clock import ShiftableClock
+    from adapters.console.front_end import ConsoleFrontEnd
+    from adapters.console.session import ConsoleSession
+    from adapters.networks.sandbox import SandboxNetwork
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,23 @@ class LaunchControl(Protocol):
     async def stop(self) -> None: ...
     async def sync(self) -> None: ...
     async def wait_idle(self) -> None: ...
+
+
+class Inbound(Protocol):
+    """The inbound side of a chat front end: commands and buttons, polling or a gateway."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChatPlatform:
+    """One chat platform's two sides over one platform client: the outbound side the
+    notifier is built with, and how to build the inbound side once the services exist."""
+
+    label: str
+    outbound: ChatFrontEnd
+    inbound: Callable[[ChatServices], Inbound]
 
 
 def redact_url(url: str) -> str:
@@ -144,27 +169,93 @@ async def _close(thing: object) -> None:
         return
 
 
-def _front_end_classes(settings: Settings) -> list[tuple[str, Any]]:
+def chat_platforms(settings: Settings) -> list[ChatPlatform]:
     """The front ends whose token is set (their SDKs are imported only then)."""
-    classes: list[tuple[str, Any]] = []
+    platforms: list[ChatPlatform] = []
     if settings.telegram_enabled:
-        from adapters.telegram.front_end import TelegramFrontEnd
+        from adapters.telegram.client import build_application
+        from adapters.telegram.inbound import TelegramInbound
+        from adapters.telegram.outbound import TelegramOutbound
 
-        classes.append(("Telegram", TelegramFrontEnd))
+        application = build_application(settings)
+        outbound: ChatFrontEnd = TelegramOutbound(settings, application.bot)
+        platforms.append(ChatPlatform("Telegram", outbound, partial(TelegramInbound, application)))
     if settings.discord_enabled:
-        from adapters.discord.front_end import DiscordFrontEnd
+        from adapters.discord.inbound import DiscordInbound
+        from adapters.discord.outbound import DiscordOutbound, new_client
 
-        classes.append(("Discord", DiscordFrontEnd))
-    return classes
+        client = new_client()
+        outbound = DiscordOutbound(settings, client)
+        platforms.append(ChatPlatform("Discord", outbound, partial(DiscordInbound, client)))
+    return platforms
 
 
-async def _start_front_ends(chorus: Chorus, settings: Settings, stack: AsyncExitStack) -> None:
-    for label, front_end_class in _front_end_classes(settings):
-        front_end = front_end_class(chorus)
-        chorus.notifier.register(front_end)
-        await _start(f"{label} front end", front_end.start)
-        stack.push_async_callback(_stop, f"{label} front end", front_end.stop)
-        log.info("%s front end started", label)
+async def _start_front_ends(
+    platforms: list[ChatPlatform], services: ChatServices, stack: AsyncExitStack
+) -> None:
+    for platform in platforms:
+        front_end = platform.inbound(services)
+        await _start(f"{platform.label} front end", front_end.start)
+        stack.push_async_callback(_stop, f"{platform.label} front end", front_end.stop)
+        log.info("%s front end started", platform.label)
+
+
+@dataclass(frozen=True)
+class ConsoleParts:
+    """``chorus console`` wired: the console's two sides, what they play, and the core."""
+
+    core: Chorus
+    front: ConsoleFrontEnd
+    sandbox: SandboxNetwork
+    scheduler: LaunchControl
+    session: ConsoleSession
+
+
+def wire_console(
+    settings: Settings,
+    repo: Repository,
+    clock: ShiftableClock,
+    out: TextIO,
+    *,
+    language: str,
+    secret: str,
+    persona_name: str = "you",
+) -> ConsoleParts:
+    """The core with the console as its only front end and the sandbox as its only network.
+
+    One place, so the tests run the console wired exactly as ``chorus console`` is: the
+    console's outbound side first, then the core, the scheduler, and the session (its
+    inbound side) last. The scheduler is not started.
+    """
+    from adapters.console.front_end import ConsoleFrontEnd
+    from adapters.console.session import ConsoleSession
+    from adapters.networks.sandbox import SANDBOX_SPEC, SandboxNetwork
+
+    front = ConsoleFrontEnd(out, language, settings.timezone)
+    sandbox = SandboxNetwork(clock, on_post=front.show_post)
+    registry = NetworkRegistry()
+    registry.register(SANDBOX_SPEC, sandbox)
+    core = build_chorus(
+        settings,
+        repo,
+        clock,
+        secret=secret,
+        registry=registry,
+        front_ends=[front],
+        card_delay_seconds=0,
+    )
+    scheduler = core.scheduler
+    session = ConsoleSession(
+        core.chat,
+        front,
+        sandbox,
+        clock,
+        scheduler,
+        flush_cards=core.cards.flush,
+        read_link=core.links.read,
+        persona_name=persona_name,
+    )
+    return ConsoleParts(core, front, sandbox, scheduler, session)
 
 
 async def _start_web(app: web.Application, settings: Settings, stack: AsyncExitStack) -> None:
@@ -226,8 +317,16 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
-            chorus = build_chorus(settings, repo, SystemClock(), secret=secret, registry=registry)
-            await _start_front_ends(chorus, settings, stack)
+            platforms = chat_platforms(settings)
+            chorus = build_chorus(
+                settings,
+                repo,
+                SystemClock(),
+                secret=secret,
+                registry=registry,
+                front_ends=[platform.outbound for platform in platforms],
+            )
+            await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
             await _start_web(chorus.web_app, settings, stack)

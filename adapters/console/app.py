@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -19,12 +18,8 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.lines import LineReader
 from adapters.console.session import ConsoleSession
-from adapters.networks.sandbox import SANDBOX_SPEC, SandboxNetwork
-from bot.app import Chorus, build_chorus
 from bot.domain.text import t
-from bot.ports import Repository
-from bot.registry import NetworkRegistry
-from bot.runtime import console_secret, open_storage
+from bot.runtime import console_secret, open_storage, wire_console
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,42 +30,6 @@ DATABASE_FILE = "console.sqlite3"
 def console_database_url(settings: Settings) -> str:
     """The console's own SQLite file, kept apart from a real deployment's database."""
     return f"sqlite:///{Path(settings.data_dir) / DATABASE_FILE}"
-
-
-@dataclass(frozen=True)
-class ConsoleParts:
-    core: Chorus
-    front: ConsoleFrontEnd
-    sandbox: SandboxNetwork
-
-
-def wire_console(
-    settings: Settings,
-    repo: Repository,
-    clock: ShiftableClock,
-    out: TextIO,
-    *,
-    language: str,
-    secret: str,
-) -> ConsoleParts:
-    """The core with the console as its only front end and the sandbox as its only network.
-
-    One place, so the tests run the console wired exactly as ``chorus console`` is.
-    """
-    front = ConsoleFrontEnd(out, language, settings.timezone)
-    sandbox = SandboxNetwork(clock, on_post=front.show_post)
-    registry = NetworkRegistry()
-    registry.register(SANDBOX_SPEC, sandbox)
-    core = build_chorus(
-        settings,
-        repo,
-        clock,
-        secret=secret,
-        registry=registry,
-        front_ends=[front],
-        card_delay_seconds=0,
-    )
-    return ConsoleParts(core, front, sandbox)
 
 
 async def run_console(
@@ -87,20 +46,22 @@ async def run_console(
     repo = await open_storage(console_database_url(settings), secret)
     try:
         await repo.migrate()
-        clock = ShiftableClock()
-        parts = wire_console(settings, repo, clock, stdout, language=language, secret=secret)
-        core, front = parts.core, parts.front
-        scheduler = core.scheduler
+        parts = wire_console(
+            settings,
+            repo,
+            ShiftableClock(),
+            stdout,
+            language=language,
+            secret=secret,
+            persona_name=persona_name,
+        )
+        session, front, scheduler = parts.session, parts.front, parts.scheduler
         await scheduler.start()
         try:
-            session = ConsoleSession(
-                core, front, parts.sandbox, clock, scheduler, persona_name=persona_name
-            )
             front.say(t("console.welcome", persona=session.user.name, data_dir=settings.data_dir))
             await _read_eval_print(session, front, stdin, interactive=interactive)
             front.say(t("console.finishing"))
-            await scheduler.wait_idle()
-            await core.cards.flush()
+            await session.finish()
         finally:
             await scheduler.stop()
     finally:

@@ -19,7 +19,6 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.durations import parse_duration
 from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SANDBOX, SandboxNetwork
-from bot.app import Chorus
 from bot.dialog import ACTION_PREFIX, DialogReply
 from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
@@ -35,6 +34,8 @@ from bot.services.cards import (
     campaign_card,
     summary_line,
 )
+from bot.services.chat_services import ChatServices
+from bot.services.links import PledgeTicket
 from bot.services.views import (
     campaign_cancelled,
     campaign_list,
@@ -63,19 +64,29 @@ class Command:
 
 
 class ConsoleSession:
-    """Executes console lines as the current persona."""
+    """Executes console lines as the current persona.
+
+    Besides the chat services it plays what the console has no other way to do: the
+    supporter's browser (``read_link`` reads a pledge link, the ``sandbox`` links an
+    account), time passing (the ``clock`` and the ``scheduler``), and waiting for card
+    updates before the next prompt (``flush_cards``).
+    """
 
     def __init__(
         self,
-        core: Chorus,
+        services: ChatServices,
         front: ConsoleFrontEnd,
         sandbox: SandboxNetwork,
         clock: ShiftableClock,
         scheduler: LaunchControl,
         *,
+        flush_cards: Callable[[], Awaitable[None]],
+        read_link: Callable[[str], PledgeTicket],
         persona_name: str = "you",
     ) -> None:
-        self.core = core
+        self.services = services
+        self._flush_cards = flush_cards
+        self._read_link = read_link
         self.front = front
         self.sandbox = sandbox
         self.clock = clock
@@ -120,7 +131,7 @@ class ConsoleSession:
         except Exception:  # a console bug must not end the session or lose the data
             log.exception("console command %r failed", text.split()[0])
             self.front.say(t("error.internal"))
-        await self.core.cards.flush()
+        await self._flush_cards()
         return not self.finished
 
     async def _dispatch(self, text: str) -> None:
@@ -132,10 +143,10 @@ class ConsoleSession:
                 raise InvalidInput("console.unknown_command", command=f"/{name}")
             await command.handler(args.strip())
             return
-        if text.isdigit() and not await self.core.dialogs.wants_text(self.user):
+        if text.isdigit() and not await self.services.dialogs.wants_text(self.user):
             await self._press(text)
             return
-        self._show_dialog(await self.core.dialogs.text(self.user, text))
+        self._show_dialog(await self.services.dialogs.text(self.user, text))
 
     def _usage(self, name: str) -> InvalidInput:
         return InvalidInput("console.usage", usage=self.commands[name].usage)
@@ -160,31 +171,31 @@ class ConsoleSession:
     # organisers
 
     async def _new_campaign(self, args: str) -> None:
-        self._show_dialog(await self.core.dialogs.begin(self.user))
+        self._show_dialog(await self.services.dialogs.begin(self.user))
 
     async def _cancel(self, args: str) -> None:
         if not args:
-            self._show_dialog(await self.core.dialogs.cancel(self.user))
+            self._show_dialog(await self.services.dialogs.cancel(self.user))
             return
-        campaign = await self.core.campaigns.cancel(args.split()[0], self.user)
+        campaign = await self.services.campaigns.cancel(args.split()[0], self.user)
         self.front.say(campaign_cancelled(campaign))
 
     async def _promote(self, args: str) -> None:
         if not args:
             raise self._usage("promote")
-        await self.core.campaigns.promote(
+        await self.services.campaigns.promote(
             args.split()[0], GROUP, self.user, requester_is_admin=False, language=self.language
         )
 
     async def _my_campaigns(self, args: str) -> None:
-        rows = await self.core.campaigns.of_organiser(self.user)
+        rows = await self.services.campaigns.of_organiser(self.user)
         self.front.say(*campaign_list(rows, self.clock.now()).parts)
 
     async def _status(self, args: str) -> None:
         if not args:
             raise self._usage("status")
-        campaign = await self.core.campaigns.get(args.split()[0])
-        stats = await self.core.campaigns.stats(campaign)
+        campaign = await self.services.campaigns.get(args.split()[0])
+        stats = await self.services.campaigns.stats(campaign)
         card = campaign_card(campaign, stats)
         parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
         if campaign.status in AFTER_LAUNCH:
@@ -203,21 +214,21 @@ class ConsoleSession:
     async def _approve(self, args: str) -> None:
         if not args:
             raise self._usage("approve")
-        campaign = await self.core.campaigns.get(args.split()[0])
+        campaign = await self.services.campaigns.get(args.split()[0])
         assert campaign.id is not None
-        await self.core.moderation.approve(campaign.id, self.user, may_moderate=True)
+        await self.services.moderation.approve(campaign.id, self.user, may_moderate=True)
 
     async def _pending(self, args: str) -> None:
-        campaigns = await self.core.moderation.pending(may_moderate=True)
+        campaigns = await self.services.moderation.pending(may_moderate=True)
         self.front.show_private(self.user, pending_list(campaigns))
 
     async def _reject(self, args: str) -> None:
         ref, _, reason = args.partition(" ")
         if not ref:
             raise self._usage("reject")
-        campaign = await self.core.campaigns.get(ref)
+        campaign = await self.services.campaigns.get(ref)
         assert campaign.id is not None
-        await self.core.moderation.reject(
+        await self.services.moderation.reject(
             campaign.id, self.user, reason.strip(), may_moderate=True
         )
 
@@ -231,10 +242,10 @@ class ConsoleSession:
 
     async def _pledge(self, ref: str, words: str | None) -> Pledge:
         """What a supporter does in a browser, done here: open the link, link an account."""
-        _, message = await self.core.pledges.support(ref, self.user)
+        _, message = await self.services.pledges.support(ref, self.user)
         self.front.show_private(self.user, message)
         url = next(b.url for row in message.buttons for b in row if b.url is not None)
-        ticket = self.core.links.read(url.rsplit("/", 1)[-1])
+        ticket = self._read_link(url.rsplit("/", 1)[-1])
         name = self.user.id
         followers = sandbox_followers(name)
         self.front.say(t("console.linking", handle=name, followers=followers))
@@ -246,21 +257,21 @@ class ConsoleSession:
             followers=followers,
             tokens=self.sandbox.link(name),
         )
-        return await self.core.pledges.record(ticket, profile, words)
+        return await self.services.pledges.record(ticket, profile, words)
 
     async def _my_pledges(self, args: str) -> None:
-        rows = await self.core.pledges.of_supporter(self.user)
+        rows = await self.services.pledges.of_supporter(self.user)
         self.front.say(*pledge_list(rows).parts)
 
     async def _unpledge(self, args: str) -> None:
         if not args:
             raise self._usage("unpledge")
         ref = args.split()[0]
-        count = await self.core.pledges.unpledge(ref, self.user)
+        count = await self.services.pledges.unpledge(ref, self.user)
         self.front.say(unpledged(ref, count))
 
     async def _forget(self, args: str) -> None:
-        erased = await self.core.pledges.forget(self.user)
+        erased = await self.services.pledges.forget(self.user)
         self.front.say(forgotten(erased))
 
     # buttons
@@ -274,13 +285,13 @@ class ConsoleSession:
         """Do what a button asks, as the current persona."""
         name, _, value = action.partition(":")
         if action.startswith(ACTION_PREFIX):
-            self._show_dialog(await self.core.dialogs.action(self.user, action))
+            self._show_dialog(await self.services.dialogs.action(self.user, action))
         elif name == SUPPORT_ACTION:
             await self._pledge(value, None)
         elif name == APPROVE_ACTION:
-            await self.core.moderation.approve(int(value), self.user, may_moderate=True)
+            await self.services.moderation.approve(int(value), self.user, may_moderate=True)
         elif name == REJECT_ACTION:
-            campaign = await self.core.campaigns.get_by_id(int(value))
+            campaign = await self.services.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))
         else:
             raise InvalidInput("console.unknown_button")
@@ -296,7 +307,7 @@ class ConsoleSession:
 
     async def _launch(self, args: str) -> None:
         now = self.clock.now()
-        upcoming = await self.core.campaigns.upcoming()
+        upcoming = await self.services.campaigns.upcoming()
         if not upcoming:
             self.front.say(t("console.nothing_to_launch"))
             await self.catch_up()
@@ -311,7 +322,7 @@ class ConsoleSession:
         """Let the scheduler run everything that became due, and wait until it is done."""
         await self.scheduler.sync()
         await self.scheduler.wait_idle()
-        await self.core.cards.flush()
+        await self._flush_cards()
 
     def _say_time(self) -> None:
         self.front.say(
@@ -324,6 +335,11 @@ class ConsoleSession:
 
     async def _quit(self, args: str) -> None:
         self.finished = True
+
+    async def finish(self) -> None:
+        """Let pending work end before closing: the scheduler's runs, then card updates."""
+        await self.scheduler.wait_idle()
+        await self._flush_cards()
 
 
 def _duration_words(delta: timedelta) -> Text:

@@ -2,21 +2,19 @@
 
 discord.py rebuilds an ``ActionButton`` from the custom id of any pressed button that
 matches the template (``DynamicItem``), so no view has to be kept in memory and cards
-posted weeks ago keep working. The press is handed to the client's ``handlers``.
+posted weeks ago keep working. The press is dispatched as the client's
+``on_chorus_button`` event, which the inbound side of the front end handles.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
 CUSTOM_ID_PREFIX = "chorus:"
 CUSTOM_ID_MAX = 100
-
-
-class ButtonHandler(Protocol):
-    async def on_button(self, interaction: discord.Interaction, action: str) -> None: ...
+BUTTON_EVENT = "chorus_button"
 
 
 def custom_id(action: str) -> str:
@@ -58,5 +56,4 @@ class ActionButton(
         return cls(match["action"], label=label, style=style)
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        handler: ButtonHandler = interaction.client.handlers  # type: ignore[attr-defined]
-        await handler.on_button(interaction, self.action)
+        interaction.client.dispatch(BUTTON_EVENT, interaction, self.action)

@@ -30,13 +30,13 @@ from adapters.discord.modals import (
     submitted_values,
 )
 from adapters.discord.rendering import Renderer
-from bot.app import Chorus
 from bot.dialog import ACTION_PREFIX, TEXT_STEPS, DialogReply, Step
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
+from bot.services.chat_services import ChatServices
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -58,11 +58,11 @@ Work = Callable[[], Awaitable[OutgoingMessage]]
 
 
 class InteractionHandlers:
-    def __init__(self, core: Chorus, renderer: Renderer) -> None:
-        self.core = core
+    def __init__(self, services: ChatServices, renderer: Renderer) -> None:
+        self.services = services
         self.renderer = renderer
-        self.form = CampaignForm(core.dialogs, core.settings.timezone)
-        self.default_language = core.settings.default_language
+        self.form = CampaignForm(services.dialogs, services.settings.timezone)
+        self.default_language = services.settings.default_language
 
     # ---------------------------------------------------------------- helpers
 
@@ -112,14 +112,14 @@ class InteractionHandlers:
 
     async def my_campaigns(self, interaction: discord.Interaction) -> None:
         async def work() -> OutgoingMessage:
-            rows = await self.core.campaigns.of_organiser(self.who(interaction))
-            return campaign_list(rows, self.core.clock.now())
+            rows = await self.services.campaigns.of_organiser(self.who(interaction))
+            return campaign_list(rows, self.services.clock.now())
 
         await self.deferred(interaction, work)
 
     async def cancel_campaign(self, interaction: discord.Interaction, ref: str) -> None:
         async def work() -> OutgoingMessage:
-            campaign = await self.core.campaigns.cancel(ref, self.who(interaction))
+            campaign = await self.services.campaigns.cancel(ref, self.who(interaction))
             return OutgoingMessage.of(campaign_cancelled(campaign))
 
         await self.deferred(interaction, work)
@@ -132,7 +132,7 @@ class InteractionHandlers:
         async def work() -> OutgoingMessage:
             chat = chat_ref(interaction.channel_id)
             assert chat is not None
-            await self.core.campaigns.promote(
+            await self.services.campaigns.promote(
                 ref,
                 chat,
                 self.who(interaction),
@@ -145,14 +145,14 @@ class InteractionHandlers:
 
     async def my_pledges(self, interaction: discord.Interaction) -> None:
         async def work() -> OutgoingMessage:
-            rows = await self.core.pledges.of_supporter(self.who(interaction))
+            rows = await self.services.pledges.of_supporter(self.who(interaction))
             return pledge_list(rows, include_withdrawn=False)
 
         await self.deferred(interaction, work)
 
     async def unpledge(self, interaction: discord.Interaction, ref: str) -> None:
         async def work() -> OutgoingMessage:
-            count = await self.core.pledges.unpledge(ref, self.who(interaction))
+            count = await self.services.pledges.unpledge(ref, self.who(interaction))
             return OutgoingMessage.of(unpledged(ref, count))
 
         await self.deferred(interaction, work)
@@ -169,7 +169,7 @@ class InteractionHandlers:
             return
 
         async def work() -> OutgoingMessage:
-            return pending_list(await self.core.moderation.pending(may_moderate=may_moderate))
+            return pending_list(await self.services.moderation.pending(may_moderate=may_moderate))
 
         await self.deferred(interaction, work)
 
@@ -205,7 +205,7 @@ class InteractionHandlers:
             await self.refuse(interaction, t("dialog.stale_button"))
 
     async def _support(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
-        _, message = await self.core.pledges.support(ref, self.who(interaction))
+        _, message = await self.services.pledges.support(ref, self.who(interaction))
         return message
 
     async def _moderation_target(
@@ -225,7 +225,7 @@ class InteractionHandlers:
         return int(argument)
 
     def _may_moderate(self, interaction: discord.Interaction) -> bool:
-        settings = self.core.settings
+        settings = self.services.settings
         return is_moderator(
             interaction, settings.discord_moderator_role_id, settings.discord_moderator_ids
         )
@@ -240,7 +240,7 @@ class InteractionHandlers:
             return
 
         async def approve() -> OutgoingMessage:
-            campaign = await self.core.moderation.approve(
+            campaign = await self.services.moderation.approve(
                 campaign_id, self.who(interaction), may_moderate=self._may_moderate(interaction)
             )
             return OutgoingMessage.of(approved(campaign))
@@ -255,7 +255,7 @@ class InteractionHandlers:
         if action == f"{ACTION_PREFIX}keep_message":
             reply = await self.form.keep_message(user, origin)
         else:
-            reply = await self.core.dialogs.action(user, action, origin)
+            reply = await self.services.dialogs.action(user, action, origin)
         return await self._dialog_message(user, reply)
 
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
@@ -285,14 +285,14 @@ class InteractionHandlers:
     async def _forget(self, interaction: discord.Interaction, action: str) -> OutgoingMessage:
         if action != FORGET_YES:
             return OutgoingMessage.of(forget_kept())
-        erased = await self.core.pledges.forget(self.who(interaction))
+        erased = await self.services.pledges.forget(self.who(interaction))
         return OutgoingMessage.of(forgotten(erased))
 
     async def _open_form(
         self, interaction: discord.Interaction, values: dict[str, str] | None, *, mode: str
     ) -> None:
         translate = self._translator(self.language(interaction))
-        tz = self.core.settings.timezone.key
+        tz = self.services.settings.timezone.key
         await interaction.response.send_modal(CampaignModal(translate, tz, values, mode=mode))
 
     # ----------------------------------------------------------------- modals
@@ -327,7 +327,7 @@ class InteractionHandlers:
             return
 
         async def reject() -> OutgoingMessage:
-            campaign = await self.core.moderation.reject(
+            campaign = await self.services.moderation.reject(
                 campaign_id,
                 self.who(interaction),
                 reason,

@@ -37,7 +37,7 @@ class FallbackHandlers:
         assert message is not None
         if await self.moderation.take_reason(update):
             return
-        if await self.kit.core.dialogs.active(self.kit.user(update)):
+        if await self.kit.services.dialogs.active(self.kit.user(update)):
             await self.organiser.dialog_text(update, message.text or "")
         else:
             await self.kit.reply(update, t("telegram.unknown_text"))

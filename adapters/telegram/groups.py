@@ -12,7 +12,7 @@ from bot.domain.text import t
 class GroupHandlers:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
-        self.core = kit.core
+        self.services = kit.services
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         return [CommandHandler("promote", self.kit.guarded(self.promote))]
@@ -29,7 +29,7 @@ class GroupHandlers:
         is_admin = await self.kit.is_admin(
             context, update.effective_chat.id, update.effective_user.id
         )
-        await self.core.campaigns.promote(
+        await self.services.campaigns.promote(
             ref,
             self.kit.chat(update),
             requester,

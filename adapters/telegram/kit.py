@@ -1,4 +1,4 @@
-"""What every Telegram handler needs: the core, the renderer, replies, admin checks,
+"""What every Telegram handler needs: the chat services, the renderer, replies, admin checks,
 and one guard that turns a broken rule into a readable answer instead of a traceback."""
 
 from __future__ import annotations
@@ -9,18 +9,18 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram.refs import chat_ref, user_ref
 from adapters.telegram.render import ALERT_LIMIT, Renderer, clip
-from bot.app import Chorus
 from bot.domain.errors import DomainError
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import Text, t
+from bot.services.chat_services import ChatServices
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +30,19 @@ ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRAT
 
 
 class Kit:
-    """Shared by the handler modules of one ``TelegramFrontEnd``."""
+    """Shared by the handler modules of one ``TelegramInbound``."""
 
-    def __init__(self, core: Chorus) -> None:
-        self.core = core
-        self.settings = core.settings
-        self._renderer: Renderer | None = None
+    def __init__(self, services: ChatServices, bot: Bot) -> None:
+        self.services = services
+        self.settings = services.settings
+        self._bot = bot
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    # --- set once the bot knows its own username ---------------------------------------
-
-    def bind(self, bot_username: str) -> None:
-        self._renderer = Renderer(bot_username, self.settings.timezone)
 
     @property
     def renderer(self) -> Renderer:
-        if self._renderer is None:
-            raise RuntimeError("the Telegram front end is not started")
-        return self._renderer
+        """Raises ``RuntimeError`` until the application is initialised (the bot then
+        knows its own username)."""
+        return Renderer(self._bot.username, self.settings.timezone)
 
     # --- who and where -----------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from bot.services.views import approved, pending_list, rejected
 class ModerationHandlers:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
-        self.core = kit.core
+        self.services = kit.services
         self.chat_id = kit.settings.telegram_moderation_chat_id
         self.moderator_ids = frozenset(kit.settings.telegram_moderator_ids)
 
@@ -77,7 +77,7 @@ class ModerationHandlers:
         in_place = self._in_moderation_chat(update)
         if may_moderate and not in_place and not await self.kit.require_private(update):
             return  # not in front of a group that may not moderate
-        waiting = await self.core.moderation.pending(may_moderate=may_moderate)
+        waiting = await self.services.moderation.pending(may_moderate=may_moderate)
         await self.kit.reply(update, pending_list(waiting))
 
     async def _campaign_id(self, update: Update) -> int | None:
@@ -97,7 +97,7 @@ class ModerationHandlers:
         campaign_id = await self._campaign_id(update)
         if campaign_id is None:
             return
-        campaign = await self.core.moderation.approve(
+        campaign = await self.services.moderation.approve(
             campaign_id, self.kit.user(update), may_moderate=may_moderate
         )
         await self.kit.answer(update.callback_query, approved(campaign), self.kit.language(update))
@@ -129,7 +129,7 @@ class ModerationHandlers:
             )
             return str(prompt.message_id)
 
-        await self.core.moderation.start_rejection(
+        await self.services.moderation.start_rejection(
             campaign_id, moderator, ask, may_moderate=may_moderate
         )
         await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
@@ -148,7 +148,7 @@ class ModerationHandlers:
         replied = message.reply_to_message
         if replied is None:
             return False
-        campaign = await self.core.moderation.give_reason(
+        campaign = await self.services.moderation.give_reason(
             self.kit.user(update), str(replied.message_id), message.text or ""
         )
         if campaign is None:

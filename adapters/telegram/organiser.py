@@ -21,7 +21,7 @@ NEW_CAMPAIGN_PAYLOAD = "new"
 class OrganiserHandlers:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
-        self.core = kit.core
+        self.services = kit.services
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kit.guarded
@@ -47,32 +47,34 @@ class OrganiserHandlers:
         await self.begin(update)
 
     async def begin(self, update: Update) -> None:
-        reply = await self.core.dialogs.begin(self.kit.user(update))
+        reply = await self.services.dialogs.begin(self.kit.user(update))
         await self.kit.reply(update, reply.message)
 
     async def dialog_text(self, update: Update, text: str) -> None:
-        reply = await self.core.dialogs.text(self.kit.user(update), text, self.kit.chat(update))
+        reply = await self.services.dialogs.text(
+            self.kit.user(update), text, self.kit.chat(update)
+        )
         await self.kit.reply(update, reply.message)
 
     async def dialog_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
         user = self.kit.user(update)
-        reply = await self.core.dialogs.action(user, str(query.data), self.kit.chat(update))
+        reply = await self.services.dialogs.action(user, str(query.data), self.kit.chat(update))
         await self.kit.answer(query)
         await self.kit.show_in_place(query, reply.message, user.language)
 
     async def cancel_dialog(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        reply = await self.core.dialogs.cancel(self.kit.user(update))
+        reply = await self.services.dialogs.cancel(self.kit.user(update))
         await self.kit.reply(update, reply.message)
 
     async def my_campaigns(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        rows = await self.core.campaigns.of_organiser(self.kit.user(update))
-        await self.kit.reply(update, campaign_list(rows, self.core.clock.now()))
+        rows = await self.services.campaigns.of_organiser(self.kit.user(update))
+        await self.kit.reply(update, campaign_list(rows, self.services.clock.now()))
 
     async def cancel_campaign(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
@@ -80,5 +82,5 @@ class OrganiserHandlers:
         ref = await self.kit.single_argument(update, context, t("telegram.usage_cancelcampaign"))
         if ref is None:
             return
-        campaign = await self.core.campaigns.cancel(ref, self.kit.user(update))
+        campaign = await self.services.campaigns.cancel(ref, self.kit.user(update))
         await self.kit.reply(update, campaign_cancelled(campaign))

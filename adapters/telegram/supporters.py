@@ -23,7 +23,7 @@ from bot.services.views import (
 class SupporterHandlers:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
-        self.core = kit.core
+        self.services = kit.services
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kit.guarded
@@ -38,13 +38,13 @@ class SupporterHandlers:
         """The supporter came through a card's Support deep link: hand them their link."""
         if not await self.kit.require_private(update, ref):
             return
-        _, message = await self.core.pledges.support(ref, self.kit.user(update))
+        _, message = await self.services.pledges.support(ref, self.kit.user(update))
         await self.kit.reply(update, message)
 
     async def my_pledges(self, update: Update, context: Context) -> None:
         if not await self.kit.require_private(update):
             return
-        rows = await self.core.pledges.of_supporter(self.kit.user(update))
+        rows = await self.services.pledges.of_supporter(self.kit.user(update))
         await self.kit.reply(update, pledge_list(rows))
 
     async def unpledge(self, update: Update, context: Context) -> None:
@@ -53,7 +53,7 @@ class SupporterHandlers:
         ref = await self.kit.single_argument(update, context, t("telegram.usage_unpledge"))
         if ref is None:
             return
-        count = await self.core.pledges.unpledge(ref, self.kit.user(update))
+        count = await self.services.pledges.unpledge(ref, self.kit.user(update))
         await self.kit.reply(update, unpledged(ref, count))
 
     async def forget(self, update: Update, context: Context) -> None:
@@ -69,5 +69,5 @@ class SupporterHandlers:
         if query.data != FORGET_YES:
             await self.kit.show_in_place(query, OutgoingMessage.of(forget_kept()), language)
             return
-        erased = await self.core.pledges.forget(self.kit.user(update))
+        erased = await self.services.pledges.forget(self.kit.user(update))
         await self.kit.show_in_place(query, OutgoingMessage.of(forgotten(erased)), language)

@@ -1,6 +1,7 @@
 """The core imports no chat SDK, social SDK or database driver (ports and adapters), and
-names no social network (it iterates over the registered ones); the unit tier of the tests
-loads no database driver either."""
+names no social network (it iterates over the registered ones); imports point inwards (no
+core module imports adapters or storage) and only the process wiring calls the composition
+root; the unit tier of the tests loads no database driver either."""
 
 from __future__ import annotations
 
@@ -162,20 +163,10 @@ def test_the_unit_tier_imports_no_database_driver() -> None:
 # The direction of imports: adapters and storage depend on the core, never the reverse.
 # ``bot.app`` (the composition root) wires the core from parts it is given; the process
 # around it (``bot.runtime``, and ``bot.cli`` which starts the console) is the only part
-# of ``bot/`` that reaches for adapters and storage, and the only one, with the console's
-# own wiring, that calls the root.
+# of ``bot/`` that reaches for adapters and storage, and ``bot.runtime`` (``serve`` and
+# ``wire_console``) the only module that calls the root.
 PROCESS_MODULES = {"bot/runtime.py", "bot/cli.py"}
-ROOT_CALLERS = {"bot/runtime.py", "adapters/console/app.py"}
-# Chat front ends still built with the whole ``Chorus`` until they take ``ChatServices``
-# (issue 10, b2's part). Empty this set when that lands: the test below fails on an entry
-# that no longer imports the root, so it cannot be forgotten.
-ROOT_CALLERS_UNTIL_CHAT_SERVICES = {
-    "adapters/console/session.py",
-    "adapters/discord/front_end.py",
-    "adapters/discord/handlers.py",
-    "adapters/telegram/front_end.py",
-    "adapters/telegram/kit.py",
-}
+ROOT_CALLERS = {"bot/runtime.py"}  # ``serve`` and ``wire_console``
 
 
 def _modules_imported(path: Path) -> set[str]:
@@ -224,8 +215,7 @@ def test_only_the_process_wiring_calls_the_composition_root() -> None:
         for name, path in _python_files("bot", "adapters").items()
         if _reaches(_modules_imported(path), "bot.app")
     }
-    assert importers - ROOT_CALLERS - ROOT_CALLERS_UNTIL_CHAT_SERVICES == set()
-    assert importers >= ROOT_CALLERS_UNTIL_CHAT_SERVICES, "empty the set: they no longer need it"
+    assert importers == ROOT_CALLERS  # no adapter, no core module: they are handed parts
 
 
 def test_the_import_walk_finds_what_it_looks_for(tmp_path: Path) -> None:

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.console.app import wire_console
 from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.session import ConsoleSession
 from adapters.networks.sandbox import SandboxNetwork
 from bot.app import Chorus
 from bot.ports import Repository
-from bot.runtime import LaunchControl
+from bot.runtime import LaunchControl, wire_console
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.conftest import TEST_SECRET
@@ -69,10 +68,10 @@ async def build_console(repo: Repository, language: str = "en") -> Console:
     clock = ShiftableClock(FakeClock())
     out = io.StringIO()
     parts = wire_console(settings, repo, clock, out, language=language, secret=TEST_SECRET)
-    scheduler = parts.core.scheduler
-    await scheduler.start()
-    session = ConsoleSession(parts.core, parts.front, parts.sandbox, clock, scheduler)
-    return Console(parts.core, session, parts.front, parts.sandbox, clock, out, scheduler)
+    await parts.scheduler.start()
+    return Console(
+        parts.core, parts.session, parts.front, parts.sandbox, clock, out, parts.scheduler
+    )
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """A running Discord front end against the loopback Discord, on a real SQLite core.
 
 ``discord_bot`` starts the fake API and gateway, builds the core with a fake clock and
-two networks (so the form shows the network step), starts ``DiscordFrontEnd`` through
-discord.py's real login and gateway handshake, and stops both afterwards.
+two networks (so the form shows the network step) and Discord's outbound side, starts the
+inbound side through discord.py's real login and gateway handshake, and stops both
+afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from adapters.discord import DiscordFrontEnd
+from adapters.discord.inbound import DiscordInbound
+from adapters.discord.outbound import DiscordOutbound, new_client
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX, SandboxNetwork
 from bot.app import Chorus, build_chorus
@@ -44,45 +46,56 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def make_core(settings: Settings, repo: Repository, clock: FakeClock) -> Chorus:
+@dataclass
+class DiscordHarness:
+    fake: FakeDiscord
+    core: Chorus
+    front: DiscordOutbound
+    inbound: DiscordInbound
+    clock: FakeClock
+    settings: Settings
+
+    async def stop(self) -> None:
+        await self.inbound.stop()
+
+
+def build_bot(
+    fake: FakeDiscord, settings: Settings, repo: Repository, clock: FakeClock
+) -> DiscordHarness:
+    """Wired as ``chorus run`` wires it: outbound side, core, inbound side (not started)."""
+    client = new_client(guild_ready_timeout=0.05)
+    front = DiscordOutbound(settings, client)
     networks = {
         SANDBOX: SandboxNetwork(clock),
         MASTODON: FakeNetwork(MASTODON, clock, repo),
     }
-    return build_chorus(
+    core = build_chorus(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
         registry=registry_of(settings, networks),
+        front_ends=[front],
         card_delay_seconds=0,
     )
+    inbound = DiscordInbound(client, core.chat, ready_timeout=10.0)
+    return DiscordHarness(fake, core, front, inbound, clock, settings)
 
 
-async def start_front_end(core: Chorus) -> DiscordFrontEnd:
-    front = DiscordFrontEnd(core, ready_timeout=10.0, guild_ready_timeout=0.05)
-    core.notifier.register(front)
-    await front.start()
-    return front
-
-
-@dataclass
-class DiscordHarness:
-    fake: FakeDiscord
-    core: Chorus
-    front: DiscordFrontEnd
-    clock: FakeClock
-    settings: Settings
+async def start_bot(
+    fake: FakeDiscord, settings: Settings, repo: Repository, clock: FakeClock
+) -> DiscordHarness:
+    bot = build_bot(fake, settings, repo, clock)
+    await bot.inbound.start()
+    return bot
 
 
 @pytest.fixture
 async def discord_bot(
     fake_discord: FakeDiscord, repo: Repository, clock: FakeClock, tmp_path: Path
 ) -> AsyncIterator[DiscordHarness]:
-    settings = discord_settings(fake_discord, tmp_path)
-    core = make_core(settings, repo, clock)
-    front = await start_front_end(core)
+    bot = await start_bot(fake_discord, discord_settings(fake_discord, tmp_path), repo, clock)
     try:
-        yield DiscordHarness(fake_discord, core, front, clock, settings)
+        yield bot
     finally:
-        await front.stop()
+        await bot.stop()

@@ -14,8 +14,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,
     discord_settings,
-    make_core,
-    start_front_end,
+    start_bot,
 )
 from tests.integration.discord.test_campaign_loop import FORM
 
@@ -73,8 +72,8 @@ async def test_a_french_server_gets_french_cards(
 ) -> None:
     fake = FakeDiscord(locale="fr")
     await fake.start()
-    core = make_core(discord_settings(fake, tmp_path), repo, clock)
-    front = await start_front_end(core)
+    bot = await start_bot(fake, discord_settings(fake, tmp_path), repo, clock)
+    core = bot.core
     try:
         organiser = UserRef("discord", fake.people["organiser"].id, "Organiser", "en")
         draft = CampaignDraft(
@@ -94,5 +93,5 @@ async def test_a_french_server_gets_french_cards(
         assert "Lancement" in text
         assert "Soutenir" in text
     finally:
-        await front.stop()
+        await bot.stop()
         await fake.stop()

@@ -21,8 +21,7 @@ from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,
     discord_settings,
-    make_core,
-    start_front_end,
+    start_bot,
 )
 from tests.integration.discord.test_campaign_loop import custom_ids
 
@@ -109,12 +108,11 @@ async def private_bot(
         moderation_in_private=True,
         discord_moderator_ids=[fake_discord.people[n].id for n in ("mira", "milo")],
     )
-    core = make_core(settings, repo, clock)
-    front = await start_front_end(core)
+    bot = await start_bot(fake_discord, settings, repo, clock)
     try:
-        yield DiscordHarness(fake_discord, core, front, clock, settings)
+        yield bot
     finally:
-        await front.stop()
+        await bot.stop()
 
 
 async def test_listed_moderators_get_the_card_by_dm_and_decide_there(

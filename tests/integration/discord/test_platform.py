@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.front_end import DiscordStartError
+from adapters.discord.inbound import DiscordStartError
 from bot.crypto import TokenCipher
 from bot.domain.campaign import CampaignStatus
 from bot.domain.outgoing import OutgoingMessage
@@ -18,8 +18,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.integration.discord.conftest import (
     DiscordHarness,
     discord_settings,
-    make_core,
-    start_front_end,
+    start_bot,
 )
 from tests.integration.discord.test_campaign_loop import create_campaign, custom_ids
 
@@ -59,20 +58,17 @@ async def test_buttons_keep_working_after_a_restart(
     settings = discord_settings(fake_discord, tmp_path)
 
     repo = await open_repository(url, cipher)
-    core = make_core(settings, repo, clock)
-    front = await start_front_end(core)
-    harness = DiscordHarness(fake_discord, core, front, clock, settings)
+    harness = await start_bot(fake_discord, settings, repo, clock)
     try:
         card = await create_campaign(harness)
     finally:
-        await front.stop()
+        await harness.stop()
         await repo.close()
     assert len(fake_discord.calls_to("PUT", r"/applications/\d+/commands")) == 1
 
     # a new process: new database connection, new client, same Discord and data folder
     repo = await open_repository(url, cipher)
-    core = make_core(settings, repo, clock)
-    front = await start_front_end(core)
+    restarted = await start_bot(fake_discord, settings, repo, clock)
     try:
         assert fake_discord.identified == 2
         # the commands did not change, so they were not synced again
@@ -90,7 +86,7 @@ async def test_buttons_keep_working_after_a_restart(
             what="card edit after restart",
         )
     finally:
-        await front.stop()
+        await restarted.stop()
         await repo.close()
 
 
@@ -99,9 +95,21 @@ async def test_changed_commands_are_synced_again(
 ) -> None:
     fake = discord_bot.fake
     (tmp_path / "discord-commands.sha256").write_text("an older command set\n")
-    await discord_bot.front.stop()
-    await discord_bot.front.start()
+    await discord_bot.stop()
+    # a new process (a stopped discord.py client cannot connect again)
+    restarted = await start_bot(
+        fake, discord_bot.settings, discord_bot.core.repo, discord_bot.clock
+    )
+    await restarted.stop()
     assert len(fake.calls_to("PUT", r"/applications/\d+/commands")) == 2
+
+
+async def test_a_stopped_front_end_says_it_cannot_start_again(
+    discord_bot: DiscordHarness,
+) -> None:
+    await discord_bot.stop()
+    with pytest.raises(DiscordStartError, match="was stopped; a restart builds a new one"):
+        await discord_bot.inbound.start()
 
 
 async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -> None:
@@ -129,9 +137,8 @@ async def test_start_fails_clearly_on_a_wrong_token(
     fake_discord: FakeDiscord, repo, clock: FakeClock, tmp_path: Path
 ) -> None:
     settings = discord_settings(fake_discord, tmp_path, discord_bot_token="wrong-token-not-real")
-    core = make_core(settings, repo, clock)
     with pytest.raises(DiscordStartError, match="refused DISCORD_BOT_TOKEN"):
-        await start_front_end(core)
+        await start_bot(fake_discord, settings, repo, clock)
 
 
 async def test_the_gateway_setting_wins_over_the_gateway_bot_answer(
@@ -141,12 +148,12 @@ async def test_the_gateway_setting_wins_over_the_gateway_bot_answer(
     settings = discord_settings(
         fake_discord, tmp_path, discord_gateway_url=fake_discord.gateway_url
     )
-    front = await start_front_end(make_core(settings, repo, clock))
+    bot = await start_bot(fake_discord, settings, repo, clock)
     try:
         assert fake_discord.identified == 1
         assert fake_discord.calls_to("GET", r"/gateway/bot") == []
     finally:
-        await front.stop()
+        await bot.stop()
 
 
 async def test_interactions_are_acknowledged_before_the_work_is_done(

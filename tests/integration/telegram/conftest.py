@@ -1,6 +1,7 @@
-"""Fixtures for the Telegram front end: the loopback Bot API, a real core on SQLite, the
-real ``TelegramFrontEnd`` polling it, the cast of people and chats, and a driver that
-says things and presses buttons the way Telegram clients do."""
+"""Fixtures for the Telegram front end: the loopback Bot API, a real core on SQLite built
+with the real ``TelegramOutbound``, the real ``TelegramInbound`` polling it, the cast of
+people and chats, and a driver that says things and presses buttons the way Telegram
+clients do."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from telegram.ext import Application
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
+from adapters.telegram.outbound import TelegramOutbound
 from bot.app import Chorus, build_chorus
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
@@ -110,26 +114,52 @@ def networks() -> dict[Network, StubNetwork]:
 
 
 @pytest.fixture
-def core(
+def application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    return build_application(settings)
+
+
+@pytest.fixture
+def outbound(settings: Settings, application: Application) -> TelegramOutbound:  # type: ignore[type-arg]
+    return TelegramOutbound(settings, application.bot)
+
+
+def telegram_core(
     settings: Settings,
     repo: Repository,
     clock: FakeClock,
+    outbound: TelegramOutbound,
     networks: dict[Network, StubNetwork],
 ) -> Chorus:
+    """A core whose only chat front end is Telegram's ``outbound`` side."""
     return build_chorus(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
         registry=registry_of(settings, networks),  # type: ignore[arg-type]
+        front_ends=[outbound],
         card_delay_seconds=0,
     )
 
 
 @pytest.fixture
-async def front_end(core: Chorus, api: FakeTelegramApi) -> AsyncIterator[TelegramFrontEnd]:
-    front = TelegramFrontEnd(core, poll_timeout=2)
-    core.notifier.register(front)
+def core(
+    settings: Settings,
+    repo: Repository,
+    clock: FakeClock,
+    networks: dict[Network, StubNetwork],
+    outbound: TelegramOutbound,
+) -> Chorus:
+    return telegram_core(settings, repo, clock, outbound, networks)
+
+
+@pytest.fixture
+async def front_end(
+    core: Chorus,
+    application: Application,  # type: ignore[type-arg]
+    api: FakeTelegramApi,
+) -> AsyncIterator[TelegramInbound]:
+    front = TelegramInbound(application, core.chat, poll_timeout=2)
     await front.start()
     try:
         yield front
@@ -198,7 +228,7 @@ class Driver:
 
 
 @pytest.fixture
-def tg(api: FakeTelegramApi, core: Chorus, front_end: TelegramFrontEnd) -> Driver:
+def tg(api: FakeTelegramApi, core: Chorus, front_end: TelegramInbound) -> Driver:
     return Driver(api, core)
 
 

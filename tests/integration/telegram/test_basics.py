@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 from pydantic import SecretStr
 
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
 from bot.app import Chorus
 from bot.domain.text import t
 from bot.i18n import render
@@ -150,7 +151,7 @@ async def test_a_rejected_token_is_reported_without_the_token(
 ) -> None:
     wrong = "987654321:wrong-token-not-real"
     settings = core.settings.model_copy(update={"telegram_bot_token": SecretStr(wrong)})
-    front = TelegramFrontEnd(replace(core, settings=settings))
+    front = TelegramInbound(build_application(settings), replace(core.chat, settings=settings))
     with pytest.raises(SettingsError) as error:
         await front.start()
     await front.stop()

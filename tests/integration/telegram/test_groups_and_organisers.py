@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
+from adapters.telegram.outbound import TelegramOutbound
 from adapters.telegram.refs import chat_ref
-from bot.app import Chorus, build_chorus
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.cards import CardKind
 from bot.domain.outgoing import OutgoingMessage
@@ -16,7 +18,6 @@ from bot.ports import Repository
 from bot.services.cards import campaign_card
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
-from tests.conftest import TEST_SECRET
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.integration.telegram.conftest import (
     FRENCH,
@@ -74,7 +75,12 @@ async def test_a_french_promoter_gets_a_french_card(
 
 
 async def test_an_identical_edit_is_not_an_error(
-    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock, front_end: TelegramFrontEnd
+    tg: Driver,
+    api: FakeTelegramApi,
+    core: Chorus,
+    clock: FakeClock,
+    front_end: TelegramInbound,
+    outbound: TelegramOutbound,
 ) -> None:
     campaign = await live_campaign(core, clock)
     card_call = await tg.promote(ORGANISER, GROUP, campaign.ref)
@@ -82,7 +88,7 @@ async def test_an_identical_edit_is_not_an_error(
     stats = await core.repo.campaign_stats(campaign.id or 0)
     since = api.mark()
     ref = MessageRef(chat_ref(GROUP["id"]), str(card["message_id"]))
-    await front_end.edit(ref, campaign_card(campaign, stats), "en")
+    await outbound.edit(ref, campaign_card(campaign, stats), "en")
     edits = api.calls[since:]
     assert [(c.method, c.ok) for c in edits] == [("editMessageText", False)]
     assert "message is not modified" in edits[0].error
@@ -160,6 +166,5 @@ async def test_without_a_moderation_chat_there_is_no_moderation_card(
     settings: Settings, repo: Repository, clock: FakeClock
 ) -> None:
     alone = settings.model_copy(update={"telegram_moderation_chat_id": None})
-    core = build_chorus(alone, repo, clock, secret=TEST_SECRET)
-    front = TelegramFrontEnd(core)
+    front = TelegramOutbound(alone, build_application(alone).bot)
     assert await front.send_to_moderators(OutgoingMessage.of(t("telegram.help"))) == []

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from telegram.ext import Application
+
 from adapters.networks.sandbox import SANDBOX
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
+from adapters.telegram.outbound import TelegramOutbound
 from bot.app import Chorus
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.networks import Network
 from bot.domain.text import t
 from bot.i18n import render
+from bot.ports import Repository
+from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 from tests.integration.telegram.conftest import (
@@ -21,7 +28,9 @@ from tests.integration.telegram.conftest import (
     ORGANISER,
     STRANGER,
     Driver,
+    StubNetwork,
     ref_of,
+    telegram_core,
 )
 
 JSON = dict
@@ -156,10 +165,15 @@ async def test_a_decided_card_cannot_be_decided_again(
 
 
 async def test_reject_reason_survives_a_restart_between_press_and_reply(
-    api: FakeTelegramApi, core: Chorus, clock: FakeClock
+    api: FakeTelegramApi,
+    core: Chorus,
+    application: Application,  # type: ignore[type-arg]
+    clock: FakeClock,
+    settings: Settings,
+    repo: Repository,
+    networks: dict[Network, StubNetwork],
 ) -> None:
-    first = TelegramFrontEnd(core, poll_timeout=2)
-    core.notifier.register(first)
+    first = TelegramInbound(application, core.chat, poll_timeout=2)
     await first.start()
     try:
         campaign, card = await pending(core, clock, api)
@@ -172,8 +186,12 @@ async def test_reject_reason_survives_a_restart_between_press_and_reply(
     finally:
         await first.stop()
 
-    second = TelegramFrontEnd(core, poll_timeout=2)
-    core.notifier.register(second)
+    # a new process: a new application and core on the same database
+    restarted = build_application(settings)
+    core = telegram_core(
+        settings, repo, clock, TelegramOutbound(settings, restarted.bot), networks
+    )
+    second = TelegramInbound(restarted, core.chat, poll_timeout=2)
     await second.start()
     try:
         await Driver(api, core).say(MODERATOR, MODERATION_CHAT, "Off topic", reply_to=prompt)

@@ -9,7 +9,7 @@ real repository to make chosen calls fail the way a database does (locked, gone 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import Repository
+from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
@@ -115,6 +115,7 @@ class World:
     x: LiveNetwork
     scheduler: LaunchScheduler
     tuning: BlastTuning = FAST_TUNING
+    other_front_ends: tuple[ChatFrontEnd, ...] = ()  # real outbound sides, besides ``chat``
     _people: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -213,7 +214,13 @@ class World:
         """Chorus built afresh on the same database, as after a process restart."""
         await self.scheduler.stop()
         self.core = build_world_core(
-            self.core.settings, self.repo, self.clock, self.core.registry, self.chat, self.tuning
+            self.core.settings,
+            self.repo,
+            self.clock,
+            self.core.registry,
+            self.chat,
+            self.tuning,
+            self.other_front_ends,
         )
         self.scheduler = self.core.scheduler
         await self.scheduler.start()
@@ -243,15 +250,17 @@ def build_world_core(
     registry: NetworkRegistry,
     chat: RecordingFrontEnd,
     tuning: BlastTuning = FAST_TUNING,
+    others: tuple[ChatFrontEnd, ...] = (),
 ) -> Chorus:
-    """Chorus as the blast tests run it: the recording chat, cards updated at once."""
+    """Chorus as the blast tests run it: the recording chat (and ``others``), cards
+    updated at once."""
     return build_chorus(
         world_settings,
         repo,  # type: ignore[arg-type]
         clock,
         secret=SECRET,
         registry=registry,
-        front_ends=[chat],
+        front_ends=[chat, *others],
         card_delay_seconds=0,
         tuning=tuning,
     )
@@ -263,8 +272,10 @@ async def make_world(
     *,
     latency: float = 0.0,
     tuning: dict[str, Any] | None = None,
+    front_ends: Sequence[ChatFrontEnd] = (),
     **overrides: Any,
 ) -> World:
+    """``front_ends``: real chat front ends (outbound sides) besides the recording one."""
     chat = RecordingFrontEnd()
     mastodon = LiveNetwork(MASTODON, clock, repo, latency=latency, dedupe=True)
     x = LiveNetwork(X, clock, repo, latency=latency)
@@ -277,7 +288,8 @@ async def make_world(
         registry_of(world_settings, {MASTODON: mastodon, X: x}),
         chat,
         blast_tuning,
+        tuple(front_ends),
     )
     scheduler = core.scheduler
     await scheduler.start()
-    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning)
+    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning, tuple(front_ends))

@@ -1,6 +1,6 @@
 """One-tap delivery seen from Telegram: the real front end over the loopback Bot API.
 
-The blast's messages go through ``TelegramFrontEnd`` (python-telegram-bot, rate limiter
+The blast's messages go through ``TelegramOutbound`` (python-telegram-bot, rate limiter
 included) to the fake Bot API, which refuses what Telegram refuses in a keyboard. The
 supporters' side of X is the in-memory network.
 """
@@ -14,14 +14,16 @@ from urllib.parse import quote
 import pytest
 
 from adapters.networks.x import X
-from adapters.telegram.front_end import TelegramFrontEnd
+from adapters.telegram.client import build_application
+from adapters.telegram.inbound import TelegramInbound
+from adapters.telegram.outbound import TelegramOutbound
 from bot.domain.campaign import CampaignStatus
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import FAKE_TOKEN, ApiCall, FakeTelegramApi
-from tests.unit.blast.harness import MESSAGE, make_world
+from tests.unit.blast.harness import MESSAGE, make_world, settings
 from tests.unit.blast.tap_site import tap_site
 
 ORGANISER = UserRef("telegram", "1001", "Olive", "en")
@@ -47,11 +49,11 @@ def to(api: FakeTelegramApi, person: UserRef) -> list[ApiCall]:
 async def test_tap_offer_reminder_and_report_over_telegram(
     repo: Repository, clock: FakeClock, api: FakeTelegramApi
 ) -> None:
-    world = await make_world(
-        repo, clock, telegram_bot_token=FAKE_TOKEN, telegram_api_url=api.url
-    )  # X defaults to tap
-    telegram = TelegramFrontEnd(world.core, poll_timeout=1)
-    world.core.notifier.register(telegram)
+    overrides = {"telegram_bot_token": FAKE_TOKEN, "telegram_api_url": api.url}
+    application = build_application(settings(**overrides))
+    outbound = TelegramOutbound(settings(**overrides), application.bot)
+    world = await make_world(repo, clock, front_ends=[outbound], **overrides)  # X defaults to tap
+    telegram = TelegramInbound(application, world.core.chat, poll_timeout=1)
     await telegram.start()
     try:
         campaign = await world.campaign(networks=(X,), organiser=ORGANISER, promote=False)

@@ -1,0 +1,115 @@
+"""The inbound side of the Telegram front end: commands and buttons, over python-telegram-bot.
+
+Built last, with the shared ``Application`` and the chat services; its handlers go into
+the application here. ``start()`` initialises the application (getMe), publishes the
+command menu in every language, and starts long polling in the background; ``stop()``
+undoes it. The token never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken
+from telegram.ext import Application
+
+from adapters.telegram.client import RedactToken
+from adapters.telegram.fallback import FallbackHandlers
+from adapters.telegram.groups import GroupHandlers
+from adapters.telegram.kit import Kit
+from adapters.telegram.moderation import ModerationHandlers
+from adapters.telegram.organiser import OrganiserHandlers
+from adapters.telegram.supporters import SupporterHandlers
+from adapters.telegram.welcome import WelcomeHandlers
+from bot.domain.text import t
+from bot.i18n import supported_languages
+from bot.services.chat_services import ChatServices
+from bot.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    "start",
+    "help",
+    "newcampaign",
+    "cancel",
+    "mycampaigns",
+    "cancelcampaign",
+    "promote",
+    "pending",
+    "mypledges",
+    "unpledge",
+    "forget",
+)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+class TelegramInbound:
+    """One bot account serving organisers, moderators and supporters."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        services: ChatServices,
+        *,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        self.application = application
+        self.services = services
+        self._poll_timeout = poll_timeout
+        self._redact = RedactToken(application.bot.token)
+        self.kit = Kit(services, application.bot)
+        self.organiser = OrganiserHandlers(self.kit)
+        self.supporters = SupporterHandlers(self.kit)
+        self.moderation = ModerationHandlers(self.kit)
+        groups = [
+            WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
+            self.organiser.handlers(),
+            self.supporters.handlers(),
+            GroupHandlers(self.kit).handlers(),
+            self.moderation.handlers(),
+            FallbackHandlers(self.kit, self.organiser, self.moderation).handlers(),
+        ]
+        for handlers in groups:
+            self.application.add_handlers(handlers)
+
+    async def start(self) -> None:
+        """Connect, publish the commands, start polling; returns once polling runs."""
+        logging.getLogger("httpx").addFilter(self._redact)
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            # PTB's own message quotes the token; say the same without it.
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather"
+            ) from None
+        await self._publish_commands()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=int(self._poll_timeout), allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("telegram front end started as @%s", self.application.bot.username)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        try:
+            if updater is not None and updater.running:
+                await updater.stop()
+            if self.application.running:
+                await self.application.stop()
+            await self.application.shutdown()
+        finally:
+            logging.getLogger("httpx").removeFilter(self._redact)
+        log.info("telegram front end stopped")
+
+    async def _publish_commands(self) -> None:
+        bot = self.application.bot
+        default = self.services.settings.default_language
+        for language in (None, *supported_languages()):
+            commands = [
+                BotCommand(name, self.kit.text(t(f"telegram.command.{name}"), language or default))
+                for name in COMMANDS
+            ]
+            await bot.set_my_commands(commands, language_code=language)
