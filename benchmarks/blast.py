@@ -36,7 +36,7 @@ from typing import Any
 import aiohttp
 
 from adapters.networks.mastodon import MASTODON, MastodonNetwork
-from bot.app import build_core
+from bot.app import build_chorus
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -44,7 +44,6 @@ from bot.domain.networks import DeliveryMode
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
-from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
@@ -266,7 +265,7 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
                 if client == "adapter"
                 else BareHttpMastodon(url, concurrency)
             )
-            core = build_core(
+            core = build_chorus(
                 settings,
                 repo,
                 clock,
@@ -274,8 +273,7 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
                 registry=registry_of(settings, {MASTODON: network}),
                 card_delay_seconds=0,
             )
-            scheduler = LaunchScheduler(core)
-            core.campaigns.watcher = scheduler
+            scheduler = core.scheduler
             started = time.perf_counter()
             campaign = await seed(repo, clock, host, accounts)
             seed_s = time.perf_counter() - started

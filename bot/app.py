@@ -1,8 +1,11 @@
-"""The composition root: builds the core's services from explicit dependencies.
+"""The composition root: the one place where Chorus is wired.
 
-``build_core`` is what ``chorus run``, ``chorus console`` and the tests all call; the
-tests hand it fakes (a fake clock, loopback network adapters), production hands it the
-real ones. Nothing else in the core constructs a dependency.
+``build_chorus`` builds every object once, in dependency order, and hands each only what it
+uses; nothing is set on an object after it is built. ``chorus run`` (``bot.runtime``),
+``chorus console`` (``adapters.console.app``) and the tests all call it, each with its own
+parts plugged in: the repository, the clock, the network registry (with its linkers), the
+outbound chat front ends and the tunings. The ``Chorus`` it returns is what they start,
+stop and reach into; no consumer is handed it.
 """
 
 from __future__ import annotations
@@ -11,14 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from aiohttp import web
+
+from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
+from bot.maintenance import Maintenance, maintenance_jobs
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
+from bot.scheduler import LaunchScheduler
+from bot.services.announcer import Announcer
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
+from bot.services.expiry import Expiry
 from bot.services.links import PledgeLinks
 from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
@@ -27,47 +37,47 @@ from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
 from bot.settings import Settings
+from bot.web import create_web_app
 
 
-@dataclass
-class Core:
-    """Every core service, wired once, shared by all front ends."""
+@dataclass(frozen=True)
+class Chorus:
+    """Every object of one Chorus process, built once by ``build_chorus``.
+
+    The runtime, the console and the tests start and stop the parts through it and reach
+    the services in tests; it is handed to no consumer.
+    """
 
     settings: Settings
     repo: Repository
     clock: Clock
+    registry: NetworkRegistry
     notifier: Notifier
     cards: CardUpdater
+    announcer: Announcer
+    revocations: Revocations
+    tap_links: TapLinks
+    blast: Blast
+    expiry: Expiry
+    scheduler: LaunchScheduler
     campaigns: CampaignService
     moderation: ModerationService
+    links: PledgeLinks
     pledges: PledgeService
     dialogs: DialogService
-    links: PledgeLinks
-    tap_links: TapLinks
-    taps: TapService
     pledge_flow: PledgeFlow
-    revocations: Revocations
-    registry: NetworkRegistry
+    taps: TapService
+    chat: ChatServices  # what a chat front end is built with
+    web_app: web.Application  # the pledge site, not yet served
+    maintenance: Maintenance  # not yet started
 
     @property
     def networks(self) -> dict[Network, SocialNetwork]:
         """The adapters of the networks offered for new pledges."""
         return self.registry.networks()
 
-    @property
-    def chat(self) -> ChatServices:
-        """The bundle a chat front end is built with."""
-        return ChatServices(
-            settings=self.settings,
-            clock=self.clock,
-            campaigns=self.campaigns,
-            moderation=self.moderation,
-            pledges=self.pledges,
-            dialogs=self.dialogs,
-        )
 
-
-def build_core(
+def build_chorus(
     settings: Settings,
     repo: Repository,
     clock: Clock,
@@ -76,18 +86,35 @@ def build_core(
     registry: NetworkRegistry | None = None,
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
-) -> Core:
-    """The core, posting on the networks of ``registry`` (default: none); their linkers
-    link supporters' accounts on the pledge site."""
+    tuning: BlastTuning | None = None,
+) -> Chorus:
+    """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
+    supporters' accounts on the pledge site) and talking through ``front_ends``."""
     registry = NetworkRegistry() if registry is None else registry
+    tuning = BlastTuning() if tuning is None else tuning
+    min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds)
-    min_lead = timedelta(minutes=settings.min_lead_minutes)
-    revocations = Revocations(
-        repo,
-        clock,
-        registry,
-        concurrency=settings.blast_concurrency,
+    announcer = Announcer(repo, notifier)
+    revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
+    tap_links = TapLinks(
+        secret, clock, settings.public_url, timedelta(minutes=settings.tap_readback_minutes)
+    )
+    blast = Blast(
+        repo=repo,
+        clock=clock,
+        notifier=notifier,
+        registry=registry,
+        settings=settings,
+        cards=cards,
+        tap_links=tap_links,
+        revocations=revocations,
+        announcer=announcer,
+        tuning=tuning,
+    )
+    expiry = Expiry(repo, clock, notifier)
+    scheduler = LaunchScheduler(
+        repo=repo, clock=clock, settings=settings, blast=blast, expiry=expiry, tuning=tuning
     )
     campaigns = CampaignService(
         repo,
@@ -97,15 +124,25 @@ def build_core(
         min_lead,
         revocations,
         registry,
-        settings.max_pending_per_organiser,
+        watcher=scheduler,
+        max_pending=settings.max_pending_per_organiser,
     )
+    moderation = ModerationService(repo, clock, notifier, campaigns)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     pledges = PledgeService(
-        repo, clock, notifier, cards, campaigns, links, settings.public_url, registry, revocations
+        repo,
+        clock,
+        notifier,
+        cards,
+        campaigns,
+        links,
+        settings.public_url,
+        registry,
+        revocations,
+        announcer,
     )
-    tap_links = TapLinks(
-        secret, clock, settings.public_url, timedelta(minutes=settings.tap_readback_minutes)
-    )
+    offered = tuple(entry.spec for entry in registry.entries())
+    dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
     pledge_flow = PledgeFlow(
         repo=repo,
         clock=clock,
@@ -115,21 +152,36 @@ def build_core(
         registry=registry,
         public_url=settings.public_url,
     )
-    offered = tuple(entry.spec for entry in registry.entries())
-    return Core(
+    taps = TapService(repo, clock, tap_links, registry)
+    chat = ChatServices(
+        settings=settings,
+        clock=clock,
+        campaigns=campaigns,
+        moderation=moderation,
+        pledges=pledges,
+        dialogs=dialogs,
+    )
+    return Chorus(
         settings=settings,
         repo=repo,
         clock=clock,
+        registry=registry,
         notifier=notifier,
         cards=cards,
-        campaigns=campaigns,
-        moderation=ModerationService(repo, clock, notifier, campaigns),
-        pledges=pledges,
-        dialogs=DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered),
-        links=links,
-        tap_links=tap_links,
-        taps=TapService(repo, clock, tap_links, registry),
-        pledge_flow=pledge_flow,
+        announcer=announcer,
         revocations=revocations,
-        registry=registry,
+        tap_links=tap_links,
+        blast=blast,
+        expiry=expiry,
+        scheduler=scheduler,
+        campaigns=campaigns,
+        moderation=moderation,
+        links=links,
+        pledges=pledges,
+        dialogs=dialogs,
+        pledge_flow=pledge_flow,
+        taps=taps,
+        chat=chat,
+        web_app=create_web_app(settings, clock, pledge_flow, taps),
+        maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.app import Core
 from bot.ports import Clock, Repository
+from bot.services.revocations import Revocations
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,14 @@ def purge_expired_job(repo: Repository, clock: Clock, every: timedelta) -> Perio
     return PeriodicJob("purge expired rows", every, purge)
 
 
-def maintenance_jobs(core: Core) -> list[PeriodicJob]:
+def maintenance_jobs(
+    settings: Settings, repo: Repository, clock: Clock, revocations: Revocations
+) -> list[PeriodicJob]:
     """Every periodic job of ``chorus run``, one line each."""
-    every = timedelta(minutes=core.settings.maintenance_interval_minutes)
+    every = timedelta(minutes=settings.maintenance_interval_minutes)
     return [
-        purge_expired_job(core.repo, core.clock, every),
-        PeriodicJob("revoke released tokens", every, core.revocations.retry_pending),
+        purge_expired_job(repo, clock, every),
+        PeriodicJob("revoke released tokens", every, revocations.retry_pending),
     ]
 
 

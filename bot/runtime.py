@@ -24,16 +24,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
-from bot.maintenance import Maintenance, maintenance_jobs
 from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
-from bot.scheduler import LaunchScheduler
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
-from bot.web import create_web_app
 from storage import open_repository
 
 if TYPE_CHECKING:
@@ -132,13 +129,6 @@ def console_secret(settings: Settings) -> str:
     return secret
 
 
-def make_scheduler(core: Core) -> LaunchControl:
-    """The launch scheduler, watching ``core``'s campaigns."""
-    scheduler = LaunchScheduler(core)
-    core.campaigns.watcher = scheduler
-    return scheduler
-
-
 def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker.
     X is known even when not set, for the accounts linked while it was."""
@@ -214,7 +204,7 @@ async def _start_front_ends(
 class ConsoleParts:
     """``chorus console`` wired: the console's two sides, what they play, and the core."""
 
-    core: Core
+    core: Chorus
     front: ConsoleFrontEnd
     sandbox: SandboxNetwork
     scheduler: LaunchControl
@@ -245,7 +235,7 @@ def wire_console(
     sandbox = SandboxNetwork(clock, on_post=front.show_post)
     registry = NetworkRegistry()
     registry.register(SANDBOX_SPEC, sandbox)
-    core = build_core(
+    core = build_chorus(
         settings,
         repo,
         clock,
@@ -254,7 +244,7 @@ def wire_console(
         front_ends=[front],
         card_delay_seconds=0,
     )
-    scheduler = make_scheduler(core)
+    scheduler = core.scheduler
     session = ConsoleSession(
         core.chat,
         front,
@@ -268,8 +258,8 @@ def wire_console(
     return ConsoleParts(core, front, sandbox, scheduler, session)
 
 
-async def _start_web(core: Core, settings: Settings, stack: AsyncExitStack) -> None:
-    runner = web.AppRunner(create_web_app(core), access_log=None)  # paths hold tokens
+async def _start_web(app: web.Application, settings: Settings, stack: AsyncExitStack) -> None:
+    runner = web.AppRunner(app, access_log=None)  # paths hold tokens
     await runner.setup()
     stack.push_async_callback(_stop, "web server", runner.cleanup)
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -328,7 +318,7 @@ async def serve(settings: Settings) -> int:
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
             platforms = chat_platforms(settings)
-            core = build_core(
+            chorus = build_chorus(
                 settings,
                 repo,
                 SystemClock(),
@@ -336,17 +326,17 @@ async def serve(settings: Settings) -> int:
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
             )
-            await _start_front_ends(platforms, core.chat, stack)
-            if not core.notifier.platforms:
+            await _start_front_ends(platforms, chorus.chat, stack)
+            if not chorus.notifier.platforms:
                 log.warning("no chat front end: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")
-            await _start_web(core, settings, stack)
+            await _start_web(chorus.web_app, settings, stack)
 
-            stack.push_async_callback(core.cards.flush)  # after the scheduler, before the rest
-            scheduler = make_scheduler(core)
+            stack.push_async_callback(chorus.cards.flush)  # after the scheduler, before the rest
+            scheduler = chorus.scheduler
             await _start("scheduler", scheduler.start)
             stack.push_async_callback(_stop, "scheduler", scheduler.stop)
             log.info("scheduler started")
-            maintenance = Maintenance(maintenance_jobs(core))
+            maintenance = chorus.maintenance
             await _start("maintenance", maintenance.start)
             stack.push_async_callback(_stop, "maintenance", maintenance.stop)
             log.info("maintenance started")

@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
@@ -31,9 +30,14 @@ from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import Text, t
-
-if TYPE_CHECKING:
-    from bot.app import Core
+from bot.notifier import Notifier
+from bot.ports import Clock, Repository
+from bot.registry import NetworkRegistry
+from bot.services.announcer import Announcer
+from bot.services.card_updates import CardUpdater
+from bot.services.revocations import Revocations
+from bot.services.tap_links import TapLinks
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,31 @@ class BlastResult:
 
 
 class Blast:
-    def __init__(self, core: Core, tuning: BlastTuning | None = None) -> None:
-        self._core = core
+    """Runs each blast event of a campaign; built once by the composition root."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        clock: Clock,
+        notifier: Notifier,
+        registry: NetworkRegistry,
+        settings: Settings,
+        cards: CardUpdater,
+        tap_links: TapLinks,
+        revocations: Revocations,
+        announcer: Announcer,
+        tuning: BlastTuning | None = None,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._notifier = notifier
+        self._registry = registry
+        self._settings = settings
+        self._cards = cards
+        self._tap_links = tap_links
+        self._revocations = revocations
+        self._announcer = announcer
         self._tuning = tuning or BlastTuning()
         self._prepared: dict[int, PreparedAccounts] = {}
         self.results: dict[int, BlastResult] = {}
@@ -70,7 +97,7 @@ class Blast:
     async def remind(self, campaign: Campaign, event: str) -> None:
         """Announce the coming launch in promoted chats and to every supporter."""
         assert campaign.id is not None
-        stats = await self._core.repo.campaign_stats(campaign.id)
+        stats = await self._repo.campaign_stats(campaign.id)
         params = {"title": campaign.title, "launch_at": campaign.launch_at, "ref": campaign.ref}
         await self._announce(
             campaign,
@@ -84,7 +111,7 @@ class Blast:
     async def prepare(self, campaign: Campaign) -> None:
         """Queue the pledges and refresh tokens ahead; keep the accounts for the launch."""
         assert campaign.id is not None
-        repo, batch = self._core.repo, self._tuning.account_batch
+        repo, batch = self._repo, self._tuning.account_batch
         with heap.loading():
             pledges = await repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
             ids = {p.account_id for p in pledges}
@@ -99,14 +126,14 @@ class Blast:
     ) -> set[int]:
         """Run the preparation on ``pledges``; return the ids it queued."""
         return await prepare(
-            repo=self._core.repo,
-            networks=self._core.networks,
-            modes=self._core.registry.delivery_modes(),
-            settings=self._core.settings,
+            repo=self._repo,
+            networks=self._registry.networks(),
+            modes=self._registry.delivery_modes(),
+            settings=self._settings,
             campaign=campaign,
             pledges=pledges,
             accounts=accounts,
-            now=self._core.clock.now(),
+            now=self._clock.now(),
             batch=self._tuning.mark_batch,
             refresh_concurrency=self._tuning.refresh_concurrency,
         )
@@ -122,8 +149,8 @@ class Blast:
         deliver everything → LAUNCHED, or (goal missed) tell everyone → FAILED."""
         assert campaign.id is not None
         late_minutes = int(late.total_seconds() // 60)
-        decided = await self._core.repo.decide_launch(
-            campaign.id, self._core.clock.now(), late_minutes if late_minutes >= 1 else None
+        decided = await self._repo.decide_launch(
+            campaign.id, self._clock.now(), late_minutes if late_minutes >= 1 else None
         )
         if decided is None or decided.status is not CampaignStatus.LAUNCHING:
             # cancelled (or launched) at the same moment: nothing to do
@@ -149,14 +176,13 @@ class Blast:
         """
         assert campaign.id is not None
         if campaign.status is CampaignStatus.LAUNCHING and campaign.launch_decision is None:
-            decided = await self._core.repo.decide_launch(campaign.id, self._core.clock.now())
+            decided = await self._repo.decide_launch(campaign.id, self._clock.now())
             campaign = decided or campaign
         if campaign.status is not CampaignStatus.LAUNCHING:
             log.warning("campaign %s is %s: not delivered", campaign.ref, campaign.status)
             return campaign
         if campaign.launch_decision is not LaunchDecision.MET:
             return await self._goal_missed(campaign)
-        core = self._core
         result = BlastResult(campaign.id, started=time.monotonic())
         self.results[campaign.id] = result
         with heap.blast_heap():
@@ -169,7 +195,7 @@ class Blast:
         )
         refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
         if launched.tap_offered:  # the report waits for the taps
-            await core.cards.refresh_now(campaign.id)
+            await self._cards.refresh_now(campaign.id)
             await self._tell_failed(launched, refusals)
         else:
             await self.report(launched, refusals)
@@ -177,13 +203,12 @@ class Blast:
 
     async def _deliver(self, campaign: Campaign, result: BlastResult) -> list[AutoSender]:
         """The blast itself: every auto post and tap offer of ``campaign``."""
-        core = self._core
         assert campaign.id is not None
         with heap.loading():
-            pledges = await core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+            pledges = await self._repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
         # accounts are fetched batch by batch as the senders go, except those of pledges
         # that arrived since the preparation, which the preparation needs now
-        source = AccountSource(core.repo, self._prepared.pop(campaign.id, None))
+        source = AccountSource(self._repo, self._prepared.pop(campaign.id, None))
         waiting = [p for p in pledges if p.delivery is DeliveryState.WAITING]
         queued: set[int] = set()
         if waiting:
@@ -199,32 +224,32 @@ class Blast:
         plan = plan_deliveries(
             pledges,
             queued=queued,
-            networks=core.networks,
-            modes=core.registry.delivery_modes(),
-            now=core.clock.now(),
+            networks=self._registry.networks(),
+            modes=self._registry.delivery_modes(),
+            now=self._clock.now(),
         )
         for part in chunks(plan.stranded, self._tuning.flush_every):
-            await core.repo.record_deliveries(part)
+            await self._repo.record_deliveries(part)
         has_tap = plan.has_tap or any(p.delivery is DeliveryState.TAP_OFFERED for p in pledges)
         if has_tap and not campaign.tap_offered:
-            campaign = await core.repo.update_campaign(replace(campaign, tap_offered=True))
+            campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
-        deadline = time.monotonic() + core.settings.blast_retry_window_seconds
+        deadline = time.monotonic() + self._settings.blast_retry_window_seconds
         async with DeliveryWriter(
-            core.repo,
+            self._repo,
             flush_every=self._tuning.flush_every,
             flush_seconds=self._tuning.flush_seconds,
         ) as writer:
             senders = {
                 network: AutoSender(
-                    repo=core.repo,
-                    network=core.networks[network],
-                    recovery=core.registry.recovery(network),
-                    clock=core.clock,
+                    repo=self._repo,
+                    network=self._registry.networks()[network],
+                    recovery=self._registry.recovery(network),
+                    clock=self._clock,
                     writer=writer,
                     campaign_message=campaign.message,
                     since=campaign.launch_at,
-                    concurrency=core.settings.blast_concurrency,
+                    concurrency=self._settings.blast_concurrency,
                     deadline=deadline,
                     tuning=self._tuning,
                 )
@@ -234,11 +259,11 @@ class Blast:
             async with asyncio.TaskGroup() as blast:  # one fails: the others are stopped
                 offers = blast.create_task(
                     tap.offer(
-                        repo=core.repo,
-                        notifier=core.notifier,
-                        registry=core.registry,
+                        repo=self._repo,
+                        notifier=self._notifier,
+                        registry=self._registry,
                         writer=writer,
-                        links=core.tap_links,
+                        links=self._tap_links,
                         campaign=campaign,
                         accounts=source,
                         queued=plan.tap_queued,
@@ -262,13 +287,13 @@ class Blast:
         """Move to ``status`` from the stored version (the blast may have set tap_offered)."""
         assert campaign.id is not None
         for _ in range(3):
-            stored = await self._core.repo.get_campaign(campaign.id)
+            stored = await self._repo.get_campaign(campaign.id)
             assert stored is not None
             if stored.status is status:
                 return stored
             try:
-                return await self._core.repo.update_campaign(
-                    transition(stored, status, at=self._core.clock.now())
+                return await self._repo.update_campaign(
+                    transition(stored, status, at=self._clock.now())
                 )
             except StaleUpdate:
                 continue
@@ -287,14 +312,14 @@ class Blast:
         )
         failed = await self._set_status(campaign, CampaignStatus.FAILED)
         log.info("campaign %s failed: %s of %s supporters", failed.ref, supporters, failed.goal)
-        await self._core.cards.refresh_now(campaign.id or 0)
+        await self._cards.refresh_now(campaign.id or 0)
         await self._release_tokens(failed)
         return failed
 
     async def fail_missed(self, campaign: Campaign, late: timedelta) -> Campaign:
         """The launch moment passed too long ago (the bot was down): FAILED, and say so."""
-        failed = await self._core.repo.update_campaign(
-            transition(campaign, CampaignStatus.FAILED, at=self._core.clock.now())
+        failed = await self._repo.update_campaign(
+            transition(campaign, CampaignStatus.FAILED, at=self._clock.now())
         )
         params = {
             "title": failed.title,
@@ -308,7 +333,7 @@ class Blast:
             supporter=t("blast.missed_supporter", **params),
             chat=t("blast.missed_chat", **params),
         )
-        await self._core.cards.refresh_now(failed.id or 0)
+        await self._cards.refresh_now(failed.id or 0)
         await self._release_tokens(failed)
         return failed
 
@@ -316,8 +341,8 @@ class Blast:
         """The campaign is over without a report: its supporters' tokens are not needed
         for it any more (those another campaign needs are kept)."""
         assert campaign.id is not None
-        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
-        await self._core.revocations.queue_unused({p.account_id for p in pledges})
+        pledges = await self._repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        await self._revocations.queue_unused({p.account_id for p in pledges})
 
     # --- after the launch ----------------------------------------------------------
 
@@ -325,11 +350,11 @@ class Blast:
         assert campaign.id is not None
         pledges = [
             p
-            for p in await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+            for p in await self._repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
             if p.delivery is DeliveryState.TAP_OFFERED
         ]
         accounts = await load_accounts(
-            self._core.repo, [p.account_id for p in pledges], self._tuning.account_batch
+            self._repo, [p.account_id for p in pledges], self._tuning.account_batch
         )
         return [(p, accounts[p.account_id]) for p in pledges if p.account_id in accounts]
 
@@ -341,8 +366,8 @@ class Blast:
         if not offered:
             return 0, []
         confirmed = await tap.read_back(
-            repo=self._core.repo,
-            networks=self._core.networks,
+            repo=self._repo,
+            networks=self._registry.networks(),
             campaign=campaign,
             offered=offered,
             concurrency=self._tuning.read_concurrency,
@@ -357,11 +382,11 @@ class Blast:
             return 0  # nobody was offered a link
         confirmed, pending = await self._read_back(campaign)
         if confirmed:
-            self._core.cards.request(campaign.id)  # they count as posted now
+            self._cards.request(campaign.id)  # they count as posted now
         return await tap.remind(
-            notifier=self._core.notifier,
-            registry=self._core.registry,
-            links=self._core.tap_links,
+            notifier=self._notifier,
+            registry=self._registry,
+            links=self._tap_links,
             campaign=campaign,
             pending=pending,
             concurrency=self._tuning.tap_concurrency,
@@ -373,31 +398,30 @@ class Blast:
         Supporters whose post failed for good are told first, unless they were already
         (after a tap blast, or by a run that stopped before its report).
         """
-        core = self._core
         assert campaign.id is not None
         await self._tell_failed(campaign, refusals or {})
-        if not await core.repo.claim_event(campaign.id, EventKind.REPORT, core.clock.now()):
+        if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
             return
         _, pending = await self._read_back(campaign)  # the cards are refreshed below
-        now = core.clock.now()
+        now = self._clock.now()
         closed = [
             change_status(p, PledgeStatus.FAILED, at=now, reason=NOT_POSTED) for p, _ in pending
         ]
         for part in chunks(closed, self._tuning.flush_every):
-            await core.repo.record_deliveries(part)
+            await self._repo.record_deliveries(part)
         with heap.loading():
-            pledges = await core.repo.pledges_of_campaign(campaign.id)
-        stats = await core.repo.campaign_stats(campaign.id)
-        figures = figures_of(campaign, pledges, stats, core.registry.delivery_modes())
+            pledges = await self._repo.pledges_of_campaign(campaign.id)
+        stats = await self._repo.campaign_stats(campaign.id)
+        figures = figures_of(campaign, pledges, stats, self._registry.delivery_modes())
         account_ids = {p.account_id for p in pledges}
         del pledges
         if figures.tap:
-            opened = await core.repo.count_events(campaign.id, EventKind.TAP_OPENED)
+            opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
             figures = replace(figures, opened=opened)
         message = report_message(campaign, figures)
-        await core.notifier.send_to_user(campaign.organiser, message)
+        await self._notifier.send_to_user(campaign.organiser, message)
         await self._announce(campaign, message)
-        await core.cards.refresh_now(campaign.id)
+        await self._cards.refresh_now(campaign.id)
         log.info(
             "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
             campaign.ref,
@@ -406,16 +430,16 @@ class Blast:
             figures.not_posted,
             figures.failed,
         )
-        await core.revocations.queue_unused(account_ids)  # those with no other campaign
+        await self._revocations.queue_unused(account_ids)  # those with no other campaign
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
         await tell_failed(
-            repo=self._core.repo,
-            notifier=self._core.notifier,
-            registry=self._core.registry,
+            repo=self._repo,
+            notifier=self._notifier,
+            registry=self._registry,
             campaign=campaign,
             refusals=refusals,
-            now=self._core.clock.now(),
+            now=self._clock.now(),
             batch=self._tuning.account_batch,
             concurrency=self._tuning.tap_concurrency,
         )
@@ -424,15 +448,14 @@ class Blast:
 
     async def _announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
         assert campaign.id is not None
-        for chat, language in await self._core.campaigns.promoted_chats(campaign.id):
-            await self._core.notifier.send(chat, message, language)
+        await self._announcer.announce(campaign.id, message)
 
     async def _tell_supporters(self, campaign: Campaign, message: OutgoingMessage) -> None:
         assert campaign.id is not None
-        pledges = await self._core.repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
+        pledges = await self._repo.pledges_of_campaign(campaign.id, [PledgeStatus.PLEDGED])
         people = {p.supporter.key: p.supporter for p in pledges}
         await send_each(
-            self._core.notifier,
+            self._notifier,
             ((person, message) for person in people.values()),
             self._tuning.tap_concurrency,
         )
@@ -441,6 +464,6 @@ class Blast:
         self, campaign: Campaign, *, organiser: Text, supporter: Text, chat: Text
     ) -> None:
         assert campaign.id is not None
-        await self._core.notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
+        await self._notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
         await self._tell_supporters(campaign, OutgoingMessage.of(supporter))
         await self._announce(campaign, OutgoingMessage.of(chat))

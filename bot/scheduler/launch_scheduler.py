@@ -11,7 +11,7 @@ stopped by an error (the database, say) is run again after a backoff, a bounded 
 of times; the blast resumes where it stopped, so a retry never posts anything twice, and
 obeys the goal decision stored with LAUNCHING, so a retry never posts a missed goal.
 
-The moments are read on ``core.clock``, which may be fake (tests) or shifted (the
+The moments are read on the given clock, which may be fake (tests) or shifted (the
 console), so each timer is armed at real-now plus the delay left on that clock.
 """
 
@@ -22,7 +22,6 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +30,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.blast import Blast, BlastTuning
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
+from bot.ports import Clock, Repository
 from bot.scheduler.events import (
     CLAIMED,
     DROPPED_STATUSES,
@@ -42,20 +42,34 @@ from bot.scheduler.events import (
     job_id,
     moments,
 )
-
-if TYPE_CHECKING:
-    from bot.app import Core
+from bot.services.expiry import Expiry
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class LaunchScheduler:
-    """Implements ``CampaignWatcher``; the lead sets ``core.campaigns.watcher`` to it."""
+    """Implements ``CampaignWatcher``: the campaign service is built with it.
 
-    def __init__(self, core: Core, *, tuning: BlastTuning | None = None) -> None:
-        self._core = core
-        self._tuning = tuning or BlastTuning()
-        self.blast = Blast(core, self._tuning)
+    Until ``start`` it ignores the changes it hears (``start`` reads the database anyway).
+    """
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        clock: Clock,
+        settings: Settings,
+        blast: Blast,
+        expiry: Expiry,
+        tuning: BlastTuning,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._settings = settings
+        self.blast = blast
+        self._expiry = expiry
+        self._tuning = tuning  # its launch retries
         self._timers = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -104,6 +118,8 @@ class LaunchScheduler:
 
     async def campaign_changed(self, campaign: Campaign) -> None:
         assert campaign.id is not None
+        if not self._timers.running or self._stopped:
+            return  # not started (or stopped): ``start`` reads every campaign afresh
         if campaign.status in DROPPED_STATUSES:
             self._drop(campaign.id)
         elif campaign.status in SCHEDULED_STATUSES:
@@ -114,7 +130,7 @@ class LaunchScheduler:
     # --- arming ----------------------------------------------------------------------
 
     async def _sync(self, *, startup: bool, wait: bool) -> None:
-        campaigns = await self._core.repo.campaigns_in(SCHEDULED_STATUSES)
+        campaigns = await self._repo.campaigns_in(SCHEDULED_STATUSES)
         runs = []
         for campaign in campaigns:
             assert campaign.id is not None
@@ -132,11 +148,11 @@ class LaunchScheduler:
     def _arm(self, campaign: Campaign) -> list[Event]:
         """Arm the future events of ``campaign``; return the due ones, in order."""
         assert campaign.id is not None
-        now = self._core.clock.now()
+        now = self._clock.now()
         real_now = datetime.now(UTC)
         wanted = events_for(campaign.status)
         due: list[Event] = []
-        for event, moment in moments(campaign, self._core.settings).items():
+        for event, moment in moments(campaign, self._settings).items():
             if event not in wanted:
                 self._remove(job_id(campaign.id, event))
             elif moment <= now:
@@ -163,7 +179,7 @@ class LaunchScheduler:
         if campaign.status in DROPPED_STATUSES:
             return True
         return campaign.status is CampaignStatus.LAUNCHED and (
-            await self._core.repo.event_claimed(campaign.id, EventKind.REPORT)
+            await self._repo.event_claimed(campaign.id, EventKind.REPORT)
         )
 
     def _remove(self, job: str) -> None:
@@ -203,7 +219,7 @@ class LaunchScheduler:
         async with lock:
             for index, event in enumerate(events):
                 try:
-                    campaign = await self._core.repo.get_campaign(campaign_id)
+                    campaign = await self._repo.get_campaign(campaign_id)
                     if campaign is None:
                         return
                     if campaign.status in DROPPED_STATUSES:
@@ -217,7 +233,7 @@ class LaunchScheduler:
                     self._retry_launch(campaign_id, events[index:], startup, attempt)
                     return  # what follows the launch waits for it
             try:  # no timer left behind once the campaign is over
-                campaign = await self._core.repo.get_campaign(campaign_id)
+                campaign = await self._repo.get_campaign(campaign_id)
                 if campaign is not None and await self._finished(campaign):
                     self._drop(campaign_id)
             except Exception:  # only tidying up: the next sync does it again
@@ -248,10 +264,9 @@ class LaunchScheduler:
         self._spawn(campaign_id, events, startup=startup, attempt=attempt + 1, delay=delay)
 
     async def _dispatch(self, campaign: Campaign, event: Event, *, startup: bool) -> None:
-        core = self._core
         assert campaign.id is not None
-        now = core.clock.now()
-        table = moments(campaign, core.settings)
+        now = self._clock.now()
+        table = moments(campaign, self._settings)
         moment = table[event]
         status = campaign.status
         if event in REMINDERS:
@@ -262,13 +277,13 @@ class LaunchScheduler:
             if late > tolerance:
                 log.info("campaign %s: %s skipped (%s late)", campaign.ref, event, late)
                 return
-            if await core.repo.claim_event(campaign.id, CLAIMED[event], now):
+            if await self._repo.claim_event(campaign.id, CLAIMED[event], now):
                 await self.blast.remind(campaign, event.value)
         elif event is Event.PREPARE:
             if (
                 status is CampaignStatus.LIVE
                 and now < campaign.launch_at
-                and await core.repo.claim_event(campaign.id, CLAIMED[event], now)
+                and await self._repo.claim_event(campaign.id, CLAIMED[event], now)
             ):
                 await self.blast.prepare(campaign)
         elif event is Event.LAUNCH:
@@ -277,13 +292,17 @@ class LaunchScheduler:
             if (
                 status is CampaignStatus.LAUNCHED
                 and now < table[Event.REPORT]
-                and await core.repo.claim_event(campaign.id, CLAIMED[event], now)
+                and await self._repo.claim_event(campaign.id, CLAIMED[event], now)
             ):
                 await self.blast.tap_reminder(campaign)
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
-        elif event is Event.EXPIRE and status is CampaignStatus.PENDING_REVIEW:
-            await core.moderation.expire(campaign.id)
+        elif (
+            event is Event.EXPIRE
+            and status is CampaignStatus.PENDING_REVIEW
+            and await self._expiry.expire(campaign.id) is not None
+        ):
+            self._drop(campaign.id)  # no watcher is told: this is the watcher
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision
@@ -293,7 +312,7 @@ class LaunchScheduler:
         if campaign.status is not CampaignStatus.LIVE:
             return
         late = now - campaign.launch_at
-        grace = timedelta(minutes=self._core.settings.launch_grace_minutes)
+        grace = timedelta(minutes=self._settings.launch_grace_minutes)
         if late > grace:
             await self.blast.fail_missed(campaign, late)
         else:

@@ -30,17 +30,13 @@ from bot.ports import CampaignWatcher, Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.card_updates import CardUpdater
 from bot.services.cards import campaign_card, moderation_card
+from bot.services.expiry import show_moderation_outcome
 from bot.services.revocations import Revocations
 
 log = logging.getLogger(__name__)
 
 REF_ATTEMPTS = 8
 DEFAULT_MAX_PENDING = 3
-
-
-class _NoWatcher:
-    async def campaign_changed(self, campaign: Campaign) -> None:
-        return None
 
 
 @dataclass
@@ -52,8 +48,8 @@ class CampaignService:
     min_lead: timedelta
     revocations: Revocations
     registry: NetworkRegistry  # the networks' message length rules
+    watcher: CampaignWatcher  # the launch scheduler: hears every status change
     max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
-    watcher: CampaignWatcher = _NoWatcher()  # noqa: RUF009 - stateless default
 
     async def get(self, ref: str) -> Campaign:
         campaign = await self.repo.find_campaign(normalise_ref(ref))
@@ -130,10 +126,7 @@ class CampaignService:
     async def status_changed(self, campaign: Campaign) -> None:
         """After a moderation outcome: the moderation cards show it (their buttons go) and
         the watcher hears of it."""
-        assert campaign.id is not None
-        card = moderation_card(campaign)
-        for posted in await self.repo.cards_of(campaign.id, CardKind.MODERATION):
-            await self.notifier.edit(posted.message, card, posted.language)
+        await show_moderation_outcome(self.repo, self.notifier, campaign)
         await self.watcher.campaign_changed(campaign)
 
     async def cancel(self, ref: str, organiser: UserRef) -> Campaign:
@@ -215,10 +208,3 @@ class CampaignService:
             assert campaign.id is not None
             result.append((campaign, await self.repo.campaign_stats(campaign.id)))
         return result
-
-    async def promoted_chats(self, campaign_id: int) -> list[tuple[ChatRef, str]]:
-        """Chats the campaign was promoted in, with the language of each card."""
-        seen: dict[ChatRef, str] = {}
-        for card in await self.repo.cards_of(campaign_id, CardKind.PROMOTION):
-            seen.setdefault(card.message.chat, card.language)
-        return list(seen.items())

@@ -1,5 +1,5 @@
 """Moderator use cases: approve, reject (at once, or after a prompt for the reason),
-list what waits, and expire what nobody decided by its launch moment.
+list what waits (expiring what nobody decided is ``bot.services.expiry``).
 
 The front end says whether the person is a moderator on its platform (``may_moderate``);
 this service owns what follows: refusing the others, the campaign's transition, the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.campaign import Campaign, CampaignStatus, transition
-from bot.domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, StaleUpdate
+from bot.domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from bot.domain.moderation import PendingReason
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import UserRef
@@ -27,7 +27,6 @@ from bot.services.campaigns import CampaignService
 
 log = logging.getLogger(__name__)
 
-EXPIRE_ATTEMPTS = 3
 REASON_WAIT = timedelta(days=1)  # a prompt for a reason left unanswered this long lapses
 
 AskReason = Callable[[Campaign], Awaitable[str]]  # posts the prompt, returns its message id
@@ -131,40 +130,6 @@ class ModerationService:
     async def cancel_rejection(self, moderator: UserRef) -> None:
         """Stop waiting for the moderator's reason (nothing happens if none is awaited)."""
         await self.repo.drop_pending_reason(moderator.key)
-
-    async def expire(self, campaign_id: int) -> Campaign | None:
-        """Expire the campaign if it still waits for moderation at its launch moment.
-
-        The moderation cards lose their buttons and the organiser is told. None when there
-        is nothing to expire: decided meanwhile (a decision at the same moment wins), or
-        the moment not come yet.
-        """
-        for _ in range(EXPIRE_ATTEMPTS):
-            campaign = await self.campaigns.get_by_id(campaign_id)
-            now = self.clock.now()
-            if campaign.status is not CampaignStatus.PENDING_REVIEW or now < campaign.launch_at:
-                return None
-            try:
-                expired = await self.repo.update_campaign(
-                    transition(campaign, CampaignStatus.EXPIRED, at=now)
-                )
-            except StaleUpdate:  # changed at the same moment: look again
-                continue
-            await self.campaigns.status_changed(expired)
-            await self.notifier.send_to_user(
-                expired.organiser,
-                OutgoingMessage.of(
-                    t(
-                        "organiser.expired",
-                        title=expired.title,
-                        ref=expired.ref,
-                        launch_at=expired.launch_at,
-                    )
-                ),
-            )
-            log.info("campaign %s expired without a moderation decision", expired.ref)
-            return expired
-        raise StaleUpdate()
 
 
 def _refuse_unless_moderator(person: UserRef, may_moderate: bool) -> None:

@@ -25,6 +25,7 @@ from bot.notifier import Notifier
 from bot.ports import Clock, Repository
 from bot.progress import crossed_milestones
 from bot.registry import NetworkRegistry
+from bot.services.announcer import Announcer
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
@@ -63,6 +64,7 @@ class PledgeService:
     public_url: str
     registry: NetworkRegistry  # delivery modes, length rules, account display
     revocations: Revocations
+    announcer: Announcer  # the milestones, in the promoted chats
 
     async def open_campaign(self, ref: str) -> Campaign:
         campaign = await self.campaigns.get(ref)
@@ -242,8 +244,8 @@ class PledgeService:
         ]
         if not crossed or not claimed[-1]:  # nothing crossed, or the highest was announced
             return
-        await self.announce(
-            campaign,
+        await self.announcer.announce(
+            campaign.id,
             OutgoingMessage.of(
                 t(
                     f"announce.milestone_{crossed[-1]}",
@@ -254,11 +256,6 @@ class PledgeService:
                 )
             ),
         )
-
-    async def announce(self, campaign: Campaign, message: OutgoingMessage) -> None:
-        assert campaign.id is not None
-        for chat, language in await self.campaigns.promoted_chats(campaign.id):
-            await self.notifier.send(chat, message, language)
 
     async def of_supporter(self, supporter: UserRef) -> list[tuple[Pledge, Campaign, str]]:
         """The supporter's pledges with their campaign and the account shown."""

@@ -10,7 +10,10 @@ import logging
 
 from aiohttp import web
 
-from bot.app import Core
+from bot.ports import Clock
+from bot.services.pledge_flow import PledgeFlow
+from bot.services.taps import TapService
+from bot.settings import Settings
 from bot.web.handlers import PledgeSite
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
@@ -23,10 +26,12 @@ SITE_KEY = web.AppKey("chorus_site", PledgeSite)
 LIMITS_KEY = web.AppKey("chorus_rate_limits", RateLimits)
 
 
-def create_web_app(core: Core) -> web.Application:
-    """The pledge site for ``core`` (it links accounts through ``core.pledge_flow``)."""
-    site = PledgeSite(core, make_environment())
-    limits = RateLimits(core.settings, core.clock, site.env)
+def create_web_app(
+    settings: Settings, clock: Clock, flow: PledgeFlow, taps: TapService
+) -> web.Application:
+    """The pledge site: it links accounts through ``flow`` and opens tap links with ``taps``."""
+    site = PledgeSite(settings, flow, make_environment())
+    limits = RateLimits(settings, clock, site.env)
     limited = limits.guard  # each route a visitor can flood: per address, per link token
     app = web.Application(middlewares=[site.error_pages], client_max_size=64 * 1024)
     app[SITE_KEY] = site
@@ -36,6 +41,6 @@ def create_web_app(core: Core) -> web.Application:
     app.router.add_get("/pledge/{token}", limited(site.pledge_page))
     app.router.add_post("/pledge/{token}/{network}", limited(site.pledge_post))
     app.router.add_get("/oauth/{network}/callback", limited(site.callback))
-    app.router.add_get("/tap/{token}", limited(TapRedirects(core, site.env).open))
+    app.router.add_get("/tap/{token}", limited(TapRedirects(settings, taps, site.env).open))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

@@ -1,7 +1,7 @@
 """The pledge site's routes: show the campaign, start the OAuth dance, finish it.
 
 Handlers only translate between HTTP and the core: they read the request, call one
-method of ``core.pledge_flow`` with plain values, and render what it returns (a page, a
+method of the ``PledgeFlow`` service with plain values, and render what it returns (a page, a
 redirect, or a refusal as a page with its status).
 """
 
@@ -14,16 +14,17 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment
 
-from bot.app import Core
 from bot.domain.text import Text, t
 from bot.i18n import FALLBACK, catalogue
 from bot.services.pledge_flow import (
     Authorize,
     FormRefused,
+    PledgeFlow,
     PledgeForm,
     Refused,
     Thanks,
 )
+from bot.settings import Settings
 from bot.web import security
 from bot.web.errors import DEAD_ENDS, status_of
 from bot.web.rendering import Page, zone_or
@@ -62,16 +63,16 @@ def platform_name(page: Page, platform: str) -> str:
 
 
 class PledgeSite:
-    def __init__(self, core: Core, env: Environment) -> None:
-        self.core = core
-        self.flow = core.pledge_flow
+    def __init__(self, settings: Settings, flow: PledgeFlow, env: Environment) -> None:
+        self.settings = settings
+        self.flow = flow
         self.env = env
-        self.secure_cookies = core.settings.public_url.startswith("https://")
+        self.secure_cookies = settings.public_url.startswith("https://")
 
     # ---- helpers ---------------------------------------------------------------------
 
     def page(self, request: web.Request, tz_name: str | None = None) -> Page:
-        settings = self.core.settings
+        settings = self.settings
         return Page(
             self.env, request, settings.default_language, zone_or(tz_name, settings.timezone)
         )
@@ -169,7 +170,7 @@ class PledgeSite:
             message=kept.message,
             instance=kept.instance,
             tz=page.tz.key,
-            form_ok=security.origin_ok(request, self.core.settings.public_url)
+            form_ok=security.origin_ok(request, self.settings.public_url)
             and security.form_nonce_ok(request, str(form.get("nonce", ""))),
         )
         if isinstance(started, Refused):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from adapters.networks.mastodon import MASTODON
-from bot.app import build_core
+from bot.app import build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
@@ -116,7 +116,7 @@ async def fake() -> AsyncIterator[FakeMastodon]:
 async def seed(repo: Repository, fake: FakeMastodon) -> Campaign:
     """A live campaign (through the core's services) and 2,000 pledges (repository)."""
     settings = Settings(_env_file=None, min_lead_minutes=0)  # type: ignore[call-arg]
-    core = build_core(settings, repo, SystemClock(), secret=SECRET)
+    core = build_chorus(settings, repo, SystemClock(), secret=SECRET)
     draft = CampaignDraft(
         title="Crash test",
         message=MESSAGE,

@@ -25,7 +25,7 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import build_core
+from bot.app import build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
@@ -71,7 +71,7 @@ async def fakes() -> AsyncIterator[tuple[FakeTelegramApi, FakeX, FakeMastodon]]:
 
 async def live_campaign(repo: Repository) -> Campaign:
     settings = Settings(_env_file=None, min_lead_minutes=0)  # type: ignore[call-arg]
-    core = build_core(settings, repo, SystemClock(), secret=SECRET)
+    core = build_chorus(settings, repo, SystemClock(), secret=SECRET)
     draft = CampaignDraft(
         title="Quiet logs",
         message="Logs keep secrets #QuietLogs https://chorus.example/logs",

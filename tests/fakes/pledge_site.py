@@ -17,14 +17,13 @@ from aiohttp import web
 
 from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from adapters.networks.x import X, XNetwork
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.domain.campaign import Campaign, CampaignStatus, new_ref
 from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
-from bot.web import create_web_app
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.networks import registry_of
@@ -52,7 +51,7 @@ def nonce_of(html: str) -> str:
 class PledgeSite:
     """Everything a web test touches."""
 
-    core: Core
+    core: Chorus
     repo: Repository
     clock: FakeClock
     x: FakeX
@@ -121,7 +120,7 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
     mastodon_network = MastodonNetwork(settings, repo, clock=clock)
     networks = {X: x_network, MASTODON: mastodon_network}
     front = RecordingFrontEnd()
-    core = build_core(
+    core = build_chorus(
         settings,
         repo,
         clock,
@@ -130,7 +129,7 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
         front_ends=[front],
         card_delay_seconds=0,
     )
-    runner = web.AppRunner(create_web_app(core), access_log=None)
+    runner = web.AppRunner(core.web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return PledgeSite(

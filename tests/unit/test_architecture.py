@@ -1,6 +1,7 @@
 """The core imports no chat SDK, social SDK or database driver (ports and adapters), and
-names no social network (it iterates over the registered ones); no adapter imports the
-composition root; the unit tier of the tests loads no database driver either."""
+names no social network (it iterates over the registered ones); imports point inwards (no
+core module imports adapters or storage) and only the process wiring calls the composition
+root; the unit tier of the tests loads no database driver either."""
 
 from __future__ import annotations
 
@@ -47,32 +48,6 @@ def test_core_imports_no_platform_sdk_or_driver() -> None:
         if _imports(path) & FORBIDDEN
     }
     assert offenders == {}
-
-
-def _modules_imported(path: Path) -> set[str]:
-    """Every module ``path`` imports, in full (``bot.app`` for ``from bot.app import X``)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def test_no_adapter_imports_the_composition_root() -> None:
-    """Front ends are handed the services they call; none reaches for ``bot.app``."""
-    adapters = CORE.parent / "adapters"
-    offenders = sorted(
-        str(path.relative_to(CORE.parent))
-        for path in adapters.rglob("*.py")
-        if any(
-            name == "bot.app" or name.startswith("bot.app.") for name in _modules_imported(path)
-        )
-    )
-    assert offenders == []
 
 
 def test_sql_lives_only_in_storage() -> None:
@@ -183,3 +158,77 @@ def test_the_unit_tier_imports_no_database_driver() -> None:
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["modules"] > 50  # the walk did find the tier
     assert found["drivers"] == []
+
+
+# The direction of imports: adapters and storage depend on the core, never the reverse.
+# ``bot.app`` (the composition root) wires the core from parts it is given; the process
+# around it (``bot.runtime``, and ``bot.cli`` which starts the console) is the only part
+# of ``bot/`` that reaches for adapters and storage, and ``bot.runtime`` (``serve`` and
+# ``wire_console``) the only module that calls the root.
+PROCESS_MODULES = {"bot/runtime.py", "bot/cli.py"}
+ROOT_CALLERS = {"bot/runtime.py"}  # ``serve`` and ``wire_console``
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, in full (``from a.b import c`` gives ``a.b.c`` and
+    ``a.b``), function-level imports included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _python_files(*packages: str) -> dict[str, Path]:
+    root = CORE.parent
+    return {
+        str(path.relative_to(root)): path
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+    }
+
+
+def _reaches(modules: set[str], package: str) -> bool:
+    return any(name == package or name.startswith(f"{package}.") for name in modules)
+
+
+def test_core_modules_import_neither_adapters_nor_storage() -> None:
+    offenders = {
+        name: sorted(m for m in imported if _reaches({m}, "adapters") or _reaches({m}, "storage"))
+        for name, path in _python_files("bot").items()
+        if name not in PROCESS_MODULES
+        and (
+            _reaches(imported := _modules_imported(path), "adapters")
+            or _reaches(imported, "storage")
+        )
+    }
+    assert offenders == {}
+
+
+def test_only_the_process_wiring_calls_the_composition_root() -> None:
+    importers = {
+        name
+        for name, path in _python_files("bot", "adapters").items()
+        if _reaches(_modules_imported(path), "bot.app")
+    }
+    assert importers == ROOT_CALLERS  # no adapter, no core module: they are handed parts
+
+
+def test_the_import_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
+    source = tmp_path / "wiring.py"
+    source.write_text(
+        "import storage.sqlite\n"
+        "from bot import app\n"
+        "def later():\n"
+        "    from adapters.networks import x\n",
+        encoding="utf-8",
+    )
+    imported = _modules_imported(source)
+    assert _reaches(imported, "storage")
+    assert _reaches(imported, "bot.app")
+    assert _reaches(imported, "adapters")
+    assert not _reaches({"bot.application"}, "bot.app")

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import build_core
-from bot.maintenance import Maintenance, PeriodicJob, maintenance_jobs
+from bot.app import build_chorus
+from bot.maintenance import Maintenance, PeriodicJob
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -109,12 +109,12 @@ async def test_starting_twice_is_refused() -> None:
 async def test_the_purge_job_clears_expired_oauth_states_and_nonces(repo: Repository) -> None:
     clock = FakeClock()
     settings = Settings(_env_file=None, maintenance_interval_minutes=7)  # type: ignore[call-arg]
-    core = build_core(settings, repo, clock, secret=TEST_SECRET)
+    core = build_chorus(settings, repo, clock, secret=TEST_SECRET)
     now = clock.now()
     await repo.save_oauth_state("abandoned", {"v": 1}, now + timedelta(minutes=15))
     await repo.save_oauth_state("in-flight", {"v": 2}, now + timedelta(minutes=45))
     assert await repo.consume_nonce("used-link", now + timedelta(minutes=15))
-    [job] = [j for j in maintenance_jobs(core) if j.name == "purge expired rows"]
+    [job] = [j for j in core.maintenance.jobs if j.name == "purge expired rows"]
     assert job.every == timedelta(minutes=7)
 
     clock.advance(timedelta(minutes=30))

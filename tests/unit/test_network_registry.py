@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.networks.mastodon import MASTODON
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.dialog import ACTION_PREFIX, CampaignDraft, DialogRules, NewCampaignDialog, Step
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import InvalidInput
@@ -24,7 +24,7 @@ from bot.registry import NetworkRegistry
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.networks import registry_of
-from tests.unit.blast.harness import ORGANISER, SECRET, LiveNetwork, World, make_scheduler
+from tests.unit.blast.harness import ORGANISER, SECRET, LiveNetwork, World, build_world_core
 from tests.unit.blast.harness import settings as blast_settings
 from tests.unit.blast.test_recovery import _crash_mid_blast
 
@@ -47,26 +47,17 @@ async def example_world(repo: Repository, clock: FakeClock) -> World:
     example = LiveNetwork(EXAMPLE, clock, repo, dedupe=True)
     registry = NetworkRegistry()
     registry.register(EXAMPLE_SPEC, example)  # the one line an adapter needs
-    core = build_core(
-        blast_settings(),
-        repo,
-        clock,
-        secret=SECRET,
-        registry=registry,
-        front_ends=[chat],
-        card_delay_seconds=0,
-    )
-    scheduler = make_scheduler(core)
-    core.campaigns.watcher = scheduler
+    core = build_world_core(blast_settings(), repo, clock, registry, chat)
+    scheduler = core.scheduler
     await scheduler.start()
     # the harness names its first network slot "mastodon"; here it holds the example network
     return World(core, clock, chat, example, LiveNetwork(MASTODON, clock, repo), scheduler)
 
 
-def with_mastodon(repo: Repository, clock: FakeClock) -> Core:
+def with_mastodon(repo: Repository, clock: FakeClock) -> Chorus:
     registry = registry_of(blast_settings(), {MASTODON: LiveNetwork(MASTODON, clock, repo)})
     registry.register(EXAMPLE_SPEC, LiveNetwork(EXAMPLE, clock, repo))
-    return build_core(blast_settings(), repo, clock, secret=SECRET, registry=registry)
+    return build_chorus(blast_settings(), repo, clock, secret=SECRET, registry=registry)
 
 
 async def test_the_dialog_offers_a_registered_network_in_its_order(

@@ -16,7 +16,7 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.front_end import ConsoleFrontEnd
 from adapters.console.session import ConsoleSession
 from adapters.networks.sandbox import SandboxNetwork
-from bot.app import Core
+from bot.app import Chorus
 from bot.ports import Repository
 from bot.runtime import LaunchControl, wire_console
 from bot.settings import Settings
@@ -26,7 +26,7 @@ from tests.conftest import TEST_SECRET
 
 @dataclass
 class Console:
-    core: Core
+    core: Chorus
     session: ConsoleSession
     front: ConsoleFrontEnd
     sandbox: SandboxNetwork

@@ -19,7 +19,7 @@ from adapters.discord.inbound import DiscordInbound
 from adapters.discord.outbound import DiscordOutbound, new_client
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX, SandboxNetwork
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -49,7 +49,7 @@ def discord_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Set
 @dataclass
 class DiscordHarness:
     fake: FakeDiscord
-    core: Core
+    core: Chorus
     front: DiscordOutbound
     inbound: DiscordInbound
     clock: FakeClock
@@ -69,7 +69,7 @@ def build_bot(
         SANDBOX: SandboxNetwork(clock),
         MASTODON: FakeNetwork(MASTODON, clock, repo),
     }
-    core = build_core(
+    core = build_chorus(
         settings,
         repo,
         clock,

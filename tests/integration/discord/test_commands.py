@@ -142,6 +142,6 @@ async def test_promoting_again_moves_the_card_and_a_vanished_card_is_no_matter(
     await fake.reply_to(await fake.slash("organiser", "promote", ref=ref))
     (third,) = fake.channel_messages("general")
     assert fake.calls_to("DELETE", rf"/channels/\d+/messages/{second['id']}")[0].status == 404
-    assert await core.campaigns.promoted_chats(campaign.id or 0) == [
+    assert await core.announcer.promoted_chats(campaign.id or 0) == [
         (ChatRef("discord", third["channel_id"]), "en")
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.networks.sandbox import SANDBOX
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.refs import UserRef
@@ -28,7 +28,7 @@ from tests.integration.discord.test_campaign_loop import custom_ids
 ORGANISER = UserRef("telegram", "777000", "Tom", "en")
 
 
-async def submit(core: Core, clock: FakeClock, title: str = "Bike lanes for all") -> Campaign:
+async def submit(core: Chorus, clock: FakeClock, title: str = "Bike lanes for all") -> Campaign:
     draft = CampaignDraft(
         title=title,
         message="Safer streets now #bikelanes",
@@ -82,7 +82,7 @@ async def test_an_expired_campaign_loses_its_buttons_and_an_old_press_is_explain
     old_card = copy.deepcopy(card)  # as a client that has not refreshed still shows it
     assert campaign.id is not None
     clock.set(campaign.launch_at)
-    await core.moderation.expire(campaign.id)
+    await core.expiry.expire(campaign.id)
     card_now = fake.messages[card["id"]]
     assert custom_ids(card_now) == []
     assert "Expired: its launch moment came" in fake.text_of(card_now)

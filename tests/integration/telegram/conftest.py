@@ -17,7 +17,7 @@ from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
@@ -129,9 +129,9 @@ def telegram_core(
     clock: FakeClock,
     outbound: TelegramOutbound,
     networks: dict[Network, StubNetwork],
-) -> Core:
+) -> Chorus:
     """A core whose only chat front end is Telegram's ``outbound`` side."""
-    return build_core(
+    return build_chorus(
         settings,
         repo,
         clock,
@@ -149,13 +149,13 @@ def core(
     clock: FakeClock,
     networks: dict[Network, StubNetwork],
     outbound: TelegramOutbound,
-) -> Core:
+) -> Chorus:
     return telegram_core(settings, repo, clock, outbound, networks)
 
 
 @pytest.fixture
 async def front_end(
-    core: Core,
+    core: Chorus,
     application: Application,  # type: ignore[type-arg]
     api: FakeTelegramApi,
 ) -> AsyncIterator[TelegramInbound]:
@@ -172,7 +172,7 @@ class Driver:
     """Says things and presses buttons like a Telegram client, and waits for the bot."""
 
     api: FakeTelegramApi
-    core: Core
+    core: Chorus
 
     async def say(
         self, person: JSON, chat: JSON, text: str, *, reply_to: JSON | None = None
@@ -228,7 +228,7 @@ class Driver:
 
 
 @pytest.fixture
-def tg(api: FakeTelegramApi, core: Core, front_end: TelegramInbound) -> Driver:
+def tg(api: FakeTelegramApi, core: Chorus, front_end: TelegramInbound) -> Driver:
     return Driver(api, core)
 
 
@@ -241,7 +241,7 @@ def callbacks(call: ApiCall) -> list[str]:
 
 
 async def waiting_campaign(
-    core: Core, clock: FakeClock, title: str = "Clean rivers now", *, days: int = 2
+    core: Chorus, clock: FakeClock, title: str = "Clean rivers now", *, days: int = 2
 ) -> Campaign:
     """A campaign submitted through the core and waiting for moderation (set-up)."""
     draft = CampaignDraft(
@@ -255,7 +255,7 @@ async def waiting_campaign(
 
 
 async def live_campaign(
-    core: Core, clock: FakeClock, *, goal: int = 4, title: str = "Clean rivers now"
+    core: Chorus, clock: FakeClock, *, goal: int = 4, title: str = "Clean rivers now"
 ) -> Campaign:
     """A campaign submitted and approved through the core (set-up, not under test)."""
     draft = CampaignDraft(

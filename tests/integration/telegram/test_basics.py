@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.text import t
 from bot.i18n import render
 from bot.settings import SettingsError
@@ -147,7 +147,7 @@ async def test_plain_talk_in_a_group_gets_no_answer(tg: Driver, api: FakeTelegra
 
 
 async def test_a_rejected_token_is_reported_without_the_token(
-    api: FakeTelegramApi, core: Core
+    api: FakeTelegramApi, core: Chorus
 ) -> None:
     wrong = "987654321:wrong-token-not-real"
     settings = core.settings.model_copy(update={"telegram_bot_token": SecretStr(wrong)})

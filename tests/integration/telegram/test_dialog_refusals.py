@@ -3,7 +3,7 @@ answers already given are kept."""
 
 from __future__ import annotations
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
@@ -20,7 +20,7 @@ async def refused(tg: Driver, answer: str, reason: str, question: str) -> None:
     assert callbacks(reply) == ["dlg:cancel"]
 
 
-async def test_garbage_at_every_step_is_re_asked_with_the_reason(tg: Driver, core: Core) -> None:
+async def test_garbage_at_every_step_is_re_asked_with_the_reason(tg: Driver, core: Chorus) -> None:
     chat = private(ORGANISER)
     en = "en"
     ask_title = render(t("dialog.ask_title"), en)
@@ -75,7 +75,7 @@ async def test_done_without_a_network_is_refused(tg: Driver, api: FakeTelegramAp
     assert typed.text.startswith(render(t("dialog.use_buttons"), "en"))
 
 
-async def test_cancel_leaves_the_dialog_and_saves_nothing(tg: Driver, core: Core) -> None:
+async def test_cancel_leaves_the_dialog_and_saves_nothing(tg: Driver, core: Chorus) -> None:
     chat = private(ORGANISER)
     await tg.say(ORGANISER, chat, "/newcampaign")
     await tg.say(ORGANISER, chat, "Clean rivers now")
@@ -88,7 +88,7 @@ async def test_cancel_leaves_the_dialog_and_saves_nothing(tg: Driver, core: Core
 
 
 async def test_cancel_button_leaves_the_dialog(
-    tg: Driver, api: FakeTelegramApi, core: Core
+    tg: Driver, api: FakeTelegramApi, core: Chorus
 ) -> None:
     ask = await tg.say(ORGANISER, private(ORGANISER), "/newcampaign")
     edit = await tg.press_and_see_edit(ORGANISER, api.message(ask), "dlg:cancel")
@@ -97,7 +97,7 @@ async def test_cancel_button_leaves_the_dialog(
 
 
 async def test_an_old_dialog_button_is_explained(
-    tg: Driver, api: FakeTelegramApi, core: Core
+    tg: Driver, api: FakeTelegramApi, core: Chorus
 ) -> None:
     chat = private(ORGANISER)
     await tg.say(ORGANISER, chat, "/newcampaign")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
@@ -32,7 +32,7 @@ MESSAGE = "Our rivers deserve better #cleanrivers https://example.org/rivers"
 
 
 async def test_from_newcampaign_to_a_pledge(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     organiser = private(ORGANISER)
 

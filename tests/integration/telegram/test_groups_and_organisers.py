@@ -7,7 +7,7 @@ from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
 from adapters.telegram.refs import chat_ref
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.cards import CardKind
 from bot.domain.outgoing import OutgoingMessage
@@ -36,7 +36,7 @@ from tests.integration.telegram.conftest import (
 
 
 async def test_only_the_organiser_or_a_group_admin_may_promote(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     refused = await tg.promote(STRANGER, GROUP, campaign.ref)
@@ -44,11 +44,11 @@ async def test_only_the_organiser_or_a_group_admin_may_promote(
     assert refused.buttons == []
     by_admin = await tg.promote(GROUP_ADMIN, GROUP, campaign.ref)
     assert by_admin.text.startswith(f"📣 {campaign.title} ({campaign.ref})")
-    cards = await core.campaigns.promoted_chats(campaign.id or 0)
+    cards = await core.announcer.promoted_chats(campaign.id or 0)
     assert cards == [(chat_ref(GROUP["id"]), "en")]
 
 
-async def test_promote_refusals_are_explained(tg: Driver, core: Core, clock: FakeClock) -> None:
+async def test_promote_refusals_are_explained(tg: Driver, core: Chorus, clock: FakeClock) -> None:
     assert (await tg.say(ORGANISER, GROUP, "/promote")).text == render(
         t("telegram.usage_promote"), "en"
     )
@@ -63,7 +63,7 @@ async def test_promote_refusals_are_explained(tg: Driver, core: Core, clock: Fak
 
 
 async def test_a_french_promoter_gets_a_french_card(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     api.make_admin(GROUP["id"], FRENCH["id"])
@@ -77,7 +77,7 @@ async def test_a_french_promoter_gets_a_french_card(
 async def test_an_identical_edit_is_not_an_error(
     tg: Driver,
     api: FakeTelegramApi,
-    core: Core,
+    core: Chorus,
     clock: FakeClock,
     front_end: TelegramInbound,
     outbound: TelegramOutbound,
@@ -96,7 +96,7 @@ async def test_an_identical_edit_is_not_an_error(
 
 
 async def test_promoting_again_moves_the_card_to_the_bottom_of_the_group(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -113,7 +113,7 @@ async def test_promoting_again_moves_the_card_to_the_bottom_of_the_group(
 
 
 async def test_a_card_deleted_by_hand_is_replaced_all_the_same(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     first = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -129,7 +129,7 @@ async def test_a_card_deleted_by_hand_is_replaced_all_the_same(
 
 
 async def test_mycampaigns_and_cancelcampaign(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     chat = private(ORGANISER)
     assert (await tg.say(ORGANISER, chat, "/mycampaigns")).text == render(

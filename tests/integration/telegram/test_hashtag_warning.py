@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import DialogState, Step
 from bot.domain.text import t
 from bot.i18n import render
@@ -20,7 +20,9 @@ NO_TAG = "Join us to clean the river https://example.org/river"
 WARNING_BUTTONS = ["dlg:keep_message", "dlg:rewrite_message", "dlg:cancel"]
 
 
-async def test_warning_then_change_then_keep(tg: Driver, api: FakeTelegramApi, core: Core) -> None:
+async def test_warning_then_change_then_keep(
+    tg: Driver, api: FakeTelegramApi, core: Chorus
+) -> None:
     chat = private(ORGANISER)
     await tg.say(ORGANISER, chat, "/newcampaign")
     await tg.say(ORGANISER, chat, "Clean rivers now")

@@ -11,7 +11,7 @@ from adapters.networks.sandbox import SANDBOX
 from adapters.telegram.client import build_application
 from adapters.telegram.inbound import TelegramInbound
 from adapters.telegram.outbound import TelegramOutbound
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
@@ -36,7 +36,7 @@ from tests.integration.telegram.conftest import (
 JSON = dict
 
 
-async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[Campaign, JSON]:
+async def pending(core: Chorus, clock: FakeClock, api: FakeTelegramApi) -> tuple[Campaign, JSON]:
     """A campaign waiting for moderation, and its card in the moderation chat."""
     since = api.mark()
     draft = CampaignDraft(
@@ -54,7 +54,7 @@ async def pending(core: Core, clock: FakeClock, api: FakeTelegramApi) -> tuple[C
 
 
 async def test_reject_asks_a_reason_that_reaches_the_organiser(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -94,7 +94,7 @@ async def test_reject_asks_a_reason_that_reaches_the_organiser(
 
 
 async def test_strangers_cannot_reject(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -106,7 +106,7 @@ async def test_strangers_cannot_reject(
 
 
 async def test_a_listed_moderator_may_approve_without_being_admin(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     answered = await tg.press(LISTED_MODERATOR, card, f"approve:{campaign.id}")
@@ -119,7 +119,7 @@ async def test_a_listed_moderator_may_approve_without_being_admin(
 
 
 async def test_two_moderators_at_once_only_one_decides(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     since = api.mark()
@@ -150,7 +150,7 @@ async def test_two_moderators_at_once_only_one_decides(
 
 
 async def test_a_decided_card_cannot_be_decided_again(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign, card = await pending(core, clock, api)
     # keep a copy of the card with its buttons, as a slow client still shows it
@@ -166,7 +166,7 @@ async def test_a_decided_card_cannot_be_decided_again(
 
 async def test_reject_reason_survives_a_restart_between_press_and_reply(
     api: FakeTelegramApi,
-    core: Core,
+    core: Chorus,
     application: Application,  # type: ignore[type-arg]
     clock: FakeClock,
     settings: Settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
@@ -29,7 +29,7 @@ JSON = dict
 
 
 async def test_pending_lists_the_waiting_campaigns_oldest_first_with_buttons(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     older = await waiting_campaign(core, clock, "Clean rivers now", days=3)
     clock.advance(timedelta(minutes=1))
@@ -49,7 +49,7 @@ async def test_pending_lists_the_waiting_campaigns_oldest_first_with_buttons(
 
 
 async def test_a_button_of_the_list_decides(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(MODERATOR, MODERATION_CHAT, "/pending")
@@ -64,7 +64,7 @@ async def test_a_button_of_the_list_decides(
 
 
 async def test_pending_is_refused_to_someone_who_may_not_moderate(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(STRANGER, private(STRANGER), "/pending")
@@ -75,7 +75,7 @@ async def test_pending_is_refused_to_someone_who_may_not_moderate(
 
 
 async def test_pending_in_an_ordinary_group_points_to_the_private_chat(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await waiting_campaign(core, clock, "Clean rivers now")
     answer = await tg.say(MODERATOR, GROUP, "/pending")
@@ -84,7 +84,7 @@ async def test_pending_in_an_ordinary_group_points_to_the_private_chat(
 
 
 async def test_an_expired_campaign_closes_its_card_and_tells_the_organiser(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     since = api.mark()
     campaign = await waiting_campaign(core, clock, "Clean rivers now")
@@ -97,7 +97,7 @@ async def test_an_expired_campaign_closes_its_card_and_tells_the_organiser(
 
     since = api.mark()
     clock.set(campaign.launch_at)
-    await core.moderation.expire(campaign.id)
+    await core.expiry.expire(campaign.id)
     edited = await api.wait_for(
         "editMessageText", lambda c: c.params["message_id"] == card["message_id"], since=since
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import CampaignStatus
 from bot.domain.text import t
 from bot.i18n import render
@@ -50,7 +50,7 @@ async def cards(api: FakeTelegramApi, since: int) -> dict[int, JSON]:
 
 
 async def test_each_moderator_gets_the_card_privately_and_one_decides_for_all(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     since = api.mark()
     campaign = await waiting_campaign(core, clock)
@@ -80,7 +80,7 @@ async def test_each_moderator_gets_the_card_privately_and_one_decides_for_all(
 
 
 async def test_someone_not_listed_cannot_use_a_private_card(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     since = api.mark()
     campaign = await waiting_campaign(core, clock)
@@ -92,7 +92,7 @@ async def test_someone_not_listed_cannot_use_a_private_card(
 
 
 async def test_reject_in_private_asks_the_reason_there(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     since = api.mark()
     campaign = await waiting_campaign(core, clock)
@@ -118,7 +118,7 @@ async def test_reject_in_private_asks_the_reason_there(
 
 
 async def test_a_moderator_who_blocked_the_bot_does_not_stop_the_others(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     api.block(MODERATOR["id"])
     since = api.mark()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.networks.sandbox import SANDBOX
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.errors import DomainError
 from bot.domain.networks import Network
 from bot.domain.pledge import PledgeStatus
@@ -35,7 +35,7 @@ from tests.integration.telegram.conftest import (
 
 
 async def test_support_link_gives_a_personal_pledge_button(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     intro = await tg.say(SUPPORTER, private(SUPPORTER), f"/start {campaign.ref}")
@@ -49,7 +49,7 @@ async def test_support_link_gives_a_personal_pledge_button(
 
 
 async def test_support_of_a_campaign_not_open_is_explained(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     await core.campaigns.cancel(campaign.ref, ref_of(ORGANISER))
@@ -61,7 +61,7 @@ async def test_support_of_a_campaign_not_open_is_explained(
 
 
 async def test_expired_and_reused_pledge_links_are_refused_in_the_users_language(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     stale = pledge_token(await tg.say(FRENCH, private(FRENCH), f"/start {campaign.ref}"))
@@ -85,7 +85,7 @@ async def test_expired_and_reused_pledge_links_are_refused_in_the_users_language
 async def test_mypledges_unpledge_and_forget_with_confirmation(
     tg: Driver,
     api: FakeTelegramApi,
-    core: Core,
+    core: Chorus,
     clock: FakeClock,
     networks: dict[Network, StubNetwork],
 ) -> None:
@@ -122,7 +122,7 @@ async def test_mypledges_unpledge_and_forget_with_confirmation(
 
 
 async def test_a_supporter_who_blocked_the_bot_breaks_nothing(
-    tg: Driver, api: FakeTelegramApi, core: Core, clock: FakeClock
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     card = api.message(await tg.promote(ORGANISER, GROUP, campaign.ref))
@@ -161,7 +161,7 @@ async def test_a_flood_limit_delays_the_message_but_it_arrives(
 
 
 async def test_cards_in_groups_never_carry_the_pledge_link(
-    tg: Driver, core: Core, clock: FakeClock
+    tg: Driver, core: Chorus, clock: FakeClock
 ) -> None:
     campaign = await live_campaign(core, clock)
     card = await tg.promote(ORGANISER, GROUP, campaign.ref)

@@ -10,12 +10,10 @@ import aiohttp
 
 from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from adapters.networks.x import X, XNetwork
-from bot.app import build_core
-from bot.blast.launch import Blast
+from bot.app import build_chorus
 from bot.domain.account import PendingRevocation, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import Network
-from bot.maintenance import maintenance_jobs
 from tests.fakes.networks import registry_of
 from tests.fakes.pledge_site import SUPPORTER, TEST_SECRET, PledgeSite
 from tests.integration.web.test_pledge_flow import pledge
@@ -76,7 +74,7 @@ async def test_the_final_report_erases_the_tokens_a_tap_read_back_needed_until_t
     await pledged(site, browser, campaign, "x")  # tap: read back until the report
     await pledged(site, browser, campaign, "mastodon")  # auto: posted at the launch
     await pledged(site, browser, other, "mastodon")
-    blast = Blast(site.core)
+    blast = site.core.blast
     site.clock.set(campaign.launch_at)
 
     launched = await blast.launch(campaign)
@@ -112,7 +110,7 @@ async def test_forget_revokes_on_x_even_when_x_is_not_offered_for_pledges(
     mastodon = MastodonNetwork(site.core.settings, site.repo, clock=site.clock)
     x_revoker = XNetwork(site.core.settings, site.repo, clock=site.clock)
     revokers = {MASTODON: mastodon, X: x_revoker}
-    core = build_core(
+    core = build_chorus(
         site.core.settings,
         site.repo,
         site.clock,
@@ -135,7 +133,7 @@ async def test_forget_without_any_way_to_revoke_on_x_queues_and_says_where_to_re
 ) -> None:
     campaign = await site.campaign()
     await pledged(site, browser, campaign, "x")
-    core = build_core(
+    core = build_chorus(
         site.core.settings,
         site.repo,
         site.clock,
@@ -193,12 +191,12 @@ async def test_a_missed_goal_releases_the_tokens_and_the_maintenance_job_revokes
     token = (await account_on(site, MASTODON)).tokens.access_token
     site.clock.set(campaign.launch_at)
 
-    failed = await Blast(site.core).launch(campaign)
+    failed = await site.core.blast.launch(campaign)
 
     assert failed.status is CampaignStatus.FAILED
     assert erased(await account_on(site, MASTODON))  # at once
     assert site.mastodon.revoked == []  # the network call is left to maintenance
-    [job] = [j for j in maintenance_jobs(site.core) if j.name == "revoke released tokens"]
+    [job] = [j for j in site.core.maintenance.jobs if j.name == "revoke released tokens"]
     assert await job.run() == 1
     assert site.mastodon.revoked == [token]
     assert await queued_revocations(site) == []

@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.blast import BlastTuning, RetryPolicy
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -26,6 +26,7 @@ from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.ports import ChatFrontEnd, Repository
+from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -107,13 +108,14 @@ def settings(**overrides: Any) -> Settings:
 
 @dataclass
 class World:
-    core: Core
+    core: Chorus
     clock: FakeClock
     chat: RecordingFrontEnd
     mastodon: LiveNetwork
     x: LiveNetwork
     scheduler: LaunchScheduler
     tuning: BlastTuning = FAST_TUNING
+    other_front_ends: tuple[ChatFrontEnd, ...] = ()  # real outbound sides, besides ``chat``
     _people: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -209,10 +211,18 @@ class World:
         await self.scheduler.wait_idle()
 
     async def restart(self) -> LaunchScheduler:
-        """A fresh scheduler on the same database, as after a process restart."""
+        """Chorus built afresh on the same database, as after a process restart."""
         await self.scheduler.stop()
-        self.scheduler = make_scheduler(self.core, self.tuning)
-        self.core.campaigns.watcher = self.scheduler
+        self.core = build_world_core(
+            self.core.settings,
+            self.repo,
+            self.clock,
+            self.core.registry,
+            self.chat,
+            self.tuning,
+            self.other_front_ends,
+        )
+        self.scheduler = self.core.scheduler
         await self.scheduler.start()
         await self.scheduler.wait_idle()
         return self.scheduler
@@ -233,8 +243,27 @@ class World:
         return "\n\n".join(s.text for s in self.chat.to(where))
 
 
-def make_scheduler(core: Core, tuning: BlastTuning = FAST_TUNING) -> LaunchScheduler:
-    return LaunchScheduler(core, tuning=tuning)
+def build_world_core(
+    world_settings: Settings,
+    repo: Repository | FlakyRepository,
+    clock: FakeClock,
+    registry: NetworkRegistry,
+    chat: RecordingFrontEnd,
+    tuning: BlastTuning = FAST_TUNING,
+    others: tuple[ChatFrontEnd, ...] = (),
+) -> Chorus:
+    """Chorus as the blast tests run it: the recording chat (and ``others``), cards
+    updated at once."""
+    return build_chorus(
+        world_settings,
+        repo,  # type: ignore[arg-type]
+        clock,
+        secret=SECRET,
+        registry=registry,
+        front_ends=[chat, *others],
+        card_delay_seconds=0,
+        tuning=tuning,
+    )
 
 
 async def make_world(
@@ -252,16 +281,15 @@ async def make_world(
     x = LiveNetwork(X, clock, repo, latency=latency)
     blast_tuning = replace(FAST_TUNING, **(tuning or {}))
     world_settings = settings(**overrides)
-    core = build_core(
+    core = build_world_core(
         world_settings,
         repo,
         clock,
-        secret=SECRET,
-        registry=registry_of(world_settings, {MASTODON: mastodon, X: x}),
-        front_ends=[chat, *front_ends],
-        card_delay_seconds=0,
+        registry_of(world_settings, {MASTODON: mastodon, X: x}),
+        chat,
+        blast_tuning,
+        tuple(front_ends),
     )
-    scheduler = make_scheduler(core, blast_tuning)
-    core.campaigns.watcher = scheduler
+    scheduler = core.scheduler
     await scheduler.start()
-    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning)
+    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning, tuple(front_ends))

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.app import Core
-from bot.web import create_web_app
+from bot.app import Chorus
 
 
 @dataclass
@@ -31,8 +30,8 @@ class TapSite:
 
 
 @asynccontextmanager
-async def tap_site(core: Core) -> AsyncIterator[TapSite]:
-    runner = web.AppRunner(create_web_app(core), access_log=None)
+async def tap_site(core: Chorus) -> AsyncIterator[TapSite]:
+    runner = web.AppRunner(core.web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -1,4 +1,4 @@
-"""A core built by ``bot.app.build_core`` over a real in-memory SQLite repository.
+"""A core built by ``bot.app.build_chorus`` over a real in-memory SQLite repository.
 
 The chat side is ``RecordingFrontEnd``; the social side is ``RecordingNetwork``, a tiny
 ``SocialNetwork`` that records what the core asked of it (these tests never post).
@@ -14,7 +14,7 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.dialog import CampaignDraft
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
@@ -90,18 +90,18 @@ def make_core(
     front: RecordingFrontEnd,
     mastodon: RecordingNetwork,
     x_network: RecordingNetwork,
-) -> Callable[..., Core]:
+) -> Callable[..., Chorus]:
     def make(
         card_delay_seconds: float = 0,
         networks: Mapping[Network, SocialNetwork] | None = None,
         revokers: Mapping[Network, SocialNetwork] | None = None,
         linkers: Mapping[Network, AccountLinker] | None = None,
         **kwargs: object,
-    ) -> Core:
+    ) -> Chorus:
         options: dict[str, object] = {"front_ends": [front]}
         options.update(kwargs)
         offered = {MASTODON: mastodon, X: x_network} if networks is None else networks
-        return build_core(
+        return build_chorus(
             settings,
             repo,
             clock,
@@ -115,7 +115,7 @@ def make_core(
 
 
 @pytest.fixture
-def core(make_core: Callable[..., Core]) -> Core:
+def core(make_core: Callable[..., Chorus]) -> Chorus:
     return make_core()
 
 
@@ -132,7 +132,7 @@ def draft(
 
 
 @pytest.fixture
-def submitted(core: Core, clock: FakeClock) -> Callable[..., Awaitable[Campaign]]:
+def submitted(core: Chorus, clock: FakeClock) -> Callable[..., Awaitable[Campaign]]:
     async def make(**kwargs: object) -> Campaign:
         return await core.campaigns.submit(draft(clock, **kwargs), ORGANISER, GROUP)  # type: ignore[arg-type]
 
@@ -141,7 +141,7 @@ def submitted(core: Core, clock: FakeClock) -> Callable[..., Awaitable[Campaign]
 
 @pytest.fixture
 def live(
-    core: Core, submitted: Callable[..., Awaitable[Campaign]]
+    core: Chorus, submitted: Callable[..., Awaitable[Campaign]]
 ) -> Callable[..., Awaitable[Campaign]]:
     async def make(**kwargs: object) -> Campaign:
         campaign = await submitted(**kwargs)
@@ -173,7 +173,7 @@ def profile(number: int, network: Network = MASTODON, followers: int = 10) -> Li
 
 
 async def pledge(
-    core: Core,
+    core: Chorus,
     campaign: Campaign,
     who: UserRef,
     account: LinkedProfile | None = None,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
 
 from adapters.networks.x import X
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CardKind
 from bot.domain.errors import DomainError, NotAllowed, NotFound
@@ -41,7 +41,7 @@ class RecordingWatcher:
 
 
 async def test_submit_stores_the_campaign_and_posts_a_moderation_card(
-    core: Core, front: RecordingFrontEnd, submitted: Make
+    core: Chorus, front: RecordingFrontEnd, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -71,7 +71,7 @@ async def test_submit_stores_the_campaign_and_posts_a_moderation_card(
     ],
 )
 async def test_submit_refusals_store_and_send_nothing(
-    core: Core, front: RecordingFrontEnd, clock: FakeClock, changes: dict, key: str
+    core: Chorus, front: RecordingFrontEnd, clock: FakeClock, changes: dict, key: str
 ) -> None:
     with pytest.raises(DomainError) as exc:
         await core.campaigns.submit(draft(clock, **changes), ORGANISER, GROUP)
@@ -81,7 +81,7 @@ async def test_submit_refusals_store_and_send_nothing(
 
 
 async def test_submit_is_refused_once_the_organiser_has_the_most_waiting(
-    core: Core, front: RecordingFrontEnd, clock: FakeClock, submitted: Make
+    core: Chorus, front: RecordingFrontEnd, clock: FakeClock, submitted: Make
 ) -> None:
     first, _, _ = [await submitted(title=f"Campaign {n}") for n in range(3)]
     front.sent.clear()
@@ -101,7 +101,7 @@ async def test_submit_is_refused_once_the_organiser_has_the_most_waiting(
 
 
 async def test_the_queue_cap_counts_each_organiser_alone(
-    core: Core, clock: FakeClock, submitted: Make
+    core: Chorus, clock: FakeClock, submitted: Make
 ) -> None:
     for n in range(3):
         await submitted(title=f"Campaign {n}")
@@ -112,16 +112,19 @@ async def test_the_queue_cap_counts_each_organiser_alone(
 
 
 async def test_the_watcher_hears_every_submission_and_decision(
-    core: Core, submitted: Make
+    core: Chorus, clock: FakeClock
 ) -> None:
     watcher = RecordingWatcher()
-    core.campaigns.watcher = watcher
-    first, second, third = await submitted(), await submitted(), await submitted()
+    campaigns = replace(core.campaigns, watcher=watcher)  # built with it, as the root does
+    moderation = replace(core.moderation, campaigns=campaigns)
+    first, second, third = [
+        await campaigns.submit(draft(clock), ORGANISER, GROUP) for _ in range(3)
+    ]
     assert first.id and second.id and third.id
-    await core.moderation.approve(first.id, MODERATOR, may_moderate=True)
-    await core.moderation.reject(second.id, MODERATOR, "no", may_moderate=True)
-    await core.campaigns.cancel(third.ref, ORGANISER)
-    await core.campaigns.cancel(first.ref, ORGANISER)
+    await moderation.approve(first.id, MODERATOR, may_moderate=True)
+    await moderation.reject(second.id, MODERATOR, "no", may_moderate=True)
+    await campaigns.cancel(third.ref, ORGANISER)
+    await campaigns.cancel(first.ref, ORGANISER)
     assert watcher.seen == [
         *((c.ref, CampaignStatus.PENDING_REVIEW) for c in (first, second, third)),
         (first.ref, CampaignStatus.LIVE),
@@ -131,7 +134,7 @@ async def test_the_watcher_hears_every_submission_and_decision(
     ]
 
 
-async def test_cancel_by_a_stranger_is_refused(core: Core, live: Make) -> None:
+async def test_cancel_by_a_stranger_is_refused(core: Chorus, live: Make) -> None:
     campaign = await live()
     with pytest.raises(NotAllowed) as exc:
         await core.campaigns.cancel(campaign.ref, STRANGER)
@@ -140,7 +143,7 @@ async def test_cancel_by_a_stranger_is_refused(core: Core, live: Make) -> None:
 
 
 async def test_cancel_by_the_organiser_tells_supporters_once_each(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await live()
     await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
@@ -161,7 +164,7 @@ async def test_cancel_by_the_organiser_tells_supporters_once_each(
 
 
 async def test_cancel_a_pending_campaign_removes_the_moderators_buttons(
-    core: Core, front: RecordingFrontEnd, submitted: Make
+    core: Chorus, front: RecordingFrontEnd, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -174,7 +177,7 @@ async def test_cancel_a_pending_campaign_removes_the_moderators_buttons(
     assert exc.value.key == "campaign.cannot_live"
 
 
-async def test_cancel_twice_is_refused_with_the_status(core: Core, live: Make) -> None:
+async def test_cancel_twice_is_refused_with_the_status(core: Chorus, live: Make) -> None:
     campaign = await live()
     await core.campaigns.cancel(campaign.ref, ORGANISER)
     with pytest.raises(DomainError) as exc:
@@ -183,20 +186,20 @@ async def test_cancel_twice_is_refused_with_the_status(core: Core, live: Make) -
     assert exc.value.text.params["status"].key == "status.cancelled"
 
 
-async def test_cancel_unknown_ref(core: Core) -> None:
+async def test_cancel_unknown_ref(core: Chorus) -> None:
     with pytest.raises(NotFound) as exc:
         await core.campaigns.cancel("#nope42", ORGANISER)
     assert (exc.value.key, exc.value.text.params) == ("campaign.not_found", {"ref": "NOPE42"})
 
 
-async def approved(core: Core, clock: FakeClock) -> Campaign:
+async def approved(core: Chorus, clock: FakeClock) -> Campaign:
     """A campaign submitted and approved in ``core`` (one with its own front ends)."""
     campaign = await core.campaigns.submit(draft(clock), ORGANISER, GROUP)
     return await core.moderation.approve(campaign.id or 0, MODERATOR, may_moderate=True)
 
 
 async def test_promote_by_the_organiser_posts_a_card_with_support(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await live()
     card = await core.campaigns.promote(
@@ -206,11 +209,11 @@ async def test_promote_by_the_organiser_posts_a_card_with_support(
     [sent] = front.to("chat:group-1")
     assert sent.actions == [f"support:{campaign.ref}"]
     assert sent.language == "fr"
-    assert await core.campaigns.promoted_chats(campaign.id or 0) == [(GROUP, "fr")]
+    assert await core.announcer.promoted_chats(campaign.id or 0) == [(GROUP, "fr")]
 
 
 async def test_promoting_again_in_a_chat_moves_the_card_there(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await live()
     assert campaign.id is not None
@@ -228,7 +231,7 @@ async def test_promoting_again_in_a_chat_moves_the_card_there(
     assert front.deleted == [first.message]  # the old card leaves the chat
     assert len(front.to("chat:group-1")) == 2
     assert await core.repo.cards_of(campaign.id, CardKind.PROMOTION) == [there, again]
-    assert await core.campaigns.promoted_chats(campaign.id) == [(elsewhere, "en"), (GROUP, "fr")]
+    assert await core.announcer.promoted_chats(campaign.id) == [(elsewhere, "en"), (GROUP, "fr")]
     front.sent.clear()
     await core.cards.refresh_now(campaign.id)
     assert sorted(edits(front)) == [
@@ -245,7 +248,7 @@ class ForgetfulFrontEnd(RecordingFrontEnd):
 
 
 async def test_a_card_already_gone_from_the_chat_still_moves(
-    make_core: Callable[..., Core], clock: FakeClock
+    make_core: Callable[..., Chorus], clock: FakeClock
 ) -> None:
     core = make_core(front_ends=[ForgetfulFrontEnd()])
     campaign = await approved(core, clock)
@@ -268,7 +271,7 @@ class FlakyFrontEnd(RecordingFrontEnd):
 
 
 async def test_a_failed_promote_leaves_the_card_in_place(
-    make_core: Callable[..., Core], clock: FakeClock
+    make_core: Callable[..., Chorus], clock: FakeClock
 ) -> None:
     front = FlakyFrontEnd()
     core = make_core(front_ends=[front])
@@ -285,7 +288,7 @@ async def test_a_failed_promote_leaves_the_card_in_place(
 
 
 async def test_promote_by_a_chat_admin_is_allowed_by_a_stranger_not(
-    core: Core, live: Make
+    core: Chorus, live: Make
 ) -> None:
     campaign = await live()
     with pytest.raises(NotAllowed) as exc:
@@ -295,7 +298,7 @@ async def test_promote_by_a_chat_admin_is_allowed_by_a_stranger_not(
     assert card.id is not None
 
 
-async def test_promote_refused_when_not_live(core: Core, submitted: Make) -> None:
+async def test_promote_refused_when_not_live(core: Chorus, submitted: Make) -> None:
     campaign = await submitted()
     with pytest.raises(DomainError) as exc:
         await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=True)
@@ -305,7 +308,7 @@ async def test_promote_refused_when_not_live(core: Core, submitted: Make) -> Non
 
 
 async def test_promote_where_the_bot_cannot_post(
-    make_core: Callable[..., Core], clock: FakeClock
+    make_core: Callable[..., Chorus], clock: FakeClock
 ) -> None:
     front = FlakyFrontEnd()
     front.refusing = True  # the bot is not a member of the group chat
@@ -317,7 +320,7 @@ async def test_promote_where_the_bot_cannot_post(
     assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
 
 
-async def test_organiser_list_has_figures(core: Core, live: Make) -> None:
+async def test_organiser_list_has_figures(core: Chorus, live: Make) -> None:
     campaign = await live()
     await pledge(core, campaign, supporter(1), profile(1, followers=120))
     [(listed, stats)] = await core.campaigns.of_organiser(ORGANISER)

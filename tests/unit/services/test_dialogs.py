@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import Core
+from bot.app import Chorus
 from bot.dialog import ACTION_PREFIX, DialogState, FormAnswers, Step
 from bot.domain.campaign import CampaignStatus
 from bot.testing.clock import FakeClock
@@ -17,14 +17,14 @@ from tests.unit.services.conftest import GROUP, MESSAGE, ORGANISER, RecordingNet
 LAUNCH = "2030-01-20 18:00"  # the clock starts at 2030-01-15 12:00 UTC; the zone is UTC
 
 
-async def fill_in(core: Core) -> None:
+async def fill_in(core: Chorus) -> None:
     await core.dialogs.begin(ORGANISER)
     for answer in ("Save the bees", MESSAGE, "3", LAUNCH):
         reply = await core.dialogs.text(ORGANISER, answer, GROUP)
         assert reply.errors == ()
 
 
-async def test_the_whole_dialog_submits_a_campaign(core: Core, front: RecordingFrontEnd) -> None:
+async def test_the_whole_dialog_submits_a_campaign(core: Chorus, front: RecordingFrontEnd) -> None:
     assert not await core.dialogs.active(ORGANISER)
     first = await core.dialogs.begin(ORGANISER)
     assert first.message.parts[-1].key == "dialog.ask_title"
@@ -49,7 +49,7 @@ async def test_the_whole_dialog_submits_a_campaign(core: Core, front: RecordingF
     assert len(front.to("moderators")) == 1
 
 
-async def test_the_state_survives_a_restart(make_core: Callable[..., Core]) -> None:
+async def test_the_state_survives_a_restart(make_core: Callable[..., Chorus]) -> None:
     before = make_core()
     await before.dialogs.begin(ORGANISER)
     await before.dialogs.text(ORGANISER, "Save the bees")
@@ -59,7 +59,7 @@ async def test_the_state_survives_a_restart(make_core: Callable[..., Core]) -> N
     assert (reply.state.title, reply.state.step) == ("Save the bees", Step.GOAL)
 
 
-async def test_a_wrong_answer_is_stored_unchanged(core: Core) -> None:
+async def test_a_wrong_answer_is_stored_unchanged(core: Chorus) -> None:
     await core.dialogs.begin(ORGANISER)
     reply = await core.dialogs.text(ORGANISER, "no")
     assert [e.key for e in reply.errors] == ["title.too_short"]
@@ -67,7 +67,7 @@ async def test_a_wrong_answer_is_stored_unchanged(core: Core) -> None:
     assert stored is not None and DialogState.from_dict(stored) == DialogState()
 
 
-async def test_without_a_dialog_text_and_buttons_say_so(core: Core) -> None:
+async def test_without_a_dialog_text_and_buttons_say_so(core: Chorus) -> None:
     for reply in (
         await core.dialogs.text(ORGANISER, "hello"),
         await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit"),
@@ -77,7 +77,7 @@ async def test_without_a_dialog_text_and_buttons_say_so(core: Core) -> None:
     assert await core.repo.load_dialog(ORGANISER.key) is None
 
 
-async def test_cancel(core: Core) -> None:
+async def test_cancel(core: Chorus) -> None:
     await core.dialogs.begin(ORGANISER)
     await core.dialogs.text(ORGANISER, "Save the bees")
     reply = await core.dialogs.cancel(ORGANISER)
@@ -87,7 +87,7 @@ async def test_cancel(core: Core) -> None:
     assert (again.cancelled, again.message.parts[0].key) == (False, "dialog.none_active")
 
 
-async def test_cancel_button_deletes_the_state(core: Core) -> None:
+async def test_cancel_button_deletes_the_state(core: Chorus) -> None:
     await core.dialogs.begin(ORGANISER)
     reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}cancel")
     assert reply.cancelled
@@ -95,7 +95,7 @@ async def test_cancel_button_deletes_the_state(core: Core) -> None:
     assert await core.repo.campaigns_of(ORGANISER) == []
 
 
-async def test_begin_again_starts_over(core: Core) -> None:
+async def test_begin_again_starts_over(core: Chorus) -> None:
     await core.dialogs.begin(ORGANISER)
     await core.dialogs.text(ORGANISER, "Save the bees")
     await core.dialogs.begin(ORGANISER)
@@ -104,7 +104,7 @@ async def test_begin_again_starts_over(core: Core) -> None:
 
 
 async def test_only_the_networks_this_chorus_has_are_offered(
-    make_core: Callable[..., Core], mastodon: RecordingNetwork
+    make_core: Callable[..., Chorus], mastodon: RecordingNetwork
 ) -> None:
     core = make_core(networks={MASTODON: mastodon})
     await fill_in(core)  # no networks step: straight to the preview
@@ -115,7 +115,7 @@ async def test_only_the_networks_this_chorus_has_are_offered(
 
 
 async def test_submit_when_the_launch_became_too_soon_re_asks_the_launch(
-    core: Core, clock: FakeClock
+    core: Chorus, clock: FakeClock
 ) -> None:
     await fill_in(core)
     await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
@@ -132,7 +132,7 @@ async def test_submit_when_the_launch_became_too_soon_re_asks_the_launch(
 
 
 async def test_a_stored_state_refused_at_submit_is_shown_again_with_the_reason(
-    core: Core, clock: FakeClock
+    core: Chorus, clock: FakeClock
 ) -> None:
     # A draft saved before the rules changed: its message no longer fits X.
     old = DialogState(
@@ -157,7 +157,7 @@ async def test_a_stored_state_refused_at_submit_is_shown_again_with_the_reason(
     assert await core.repo.campaigns_of(ORGANISER) == []
 
 
-async def test_a_full_moderation_queue_keeps_the_draft(core: Core) -> None:
+async def test_a_full_moderation_queue_keeps_the_draft(core: Chorus) -> None:
     async def to_preview() -> None:
         await fill_in(core)
         await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
@@ -179,7 +179,7 @@ async def test_a_full_moderation_queue_keeps_the_draft(core: Core) -> None:
     assert len(await core.repo.campaigns_of(ORGANISER)) == 3
 
 
-async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Core) -> None:
+async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Chorus) -> None:
     await core.repo.save_dialog(ORGANISER.key, {"step": "colour", "title": 3})
     reply = await core.dialogs.text(ORGANISER, "hello")
     assert reply.message.parts[0].key == "dialog.none_active"
@@ -187,7 +187,7 @@ async def test_an_unreadable_stored_state_is_dropped_not_crashed_on(core: Core) 
     assert (await core.dialogs.begin(ORGANISER)).message.parts[-1].key == "dialog.ask_title"
 
 
-async def test_a_forms_answers_stay_with_the_dialog_until_it_ends(core: Core) -> None:
+async def test_a_forms_answers_stay_with_the_dialog_until_it_ends(core: Chorus) -> None:
     form = FormAnswers({"title": "Save the bees", "goal": "3"}, ("x",), None)
     await core.dialogs.begin(ORGANISER, form)
     await core.dialogs.text(ORGANISER, "Save the bees")

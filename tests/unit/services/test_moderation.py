@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.errors import (
     DomainError,
@@ -38,7 +38,7 @@ class Prompts:
 
 
 async def test_approve_edits_the_card_and_tells_the_organiser(
-    core: Core, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
+    core: Chorus, front: RecordingFrontEnd, submitted: Make, clock: FakeClock
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -55,7 +55,7 @@ async def test_approve_edits_the_card_and_tells_the_organiser(
     assert live.ref in told.text
 
 
-async def test_approving_twice_is_refused(core: Core, submitted: Make) -> None:
+async def test_approving_twice_is_refused(core: Chorus, submitted: Make) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
@@ -69,7 +69,7 @@ async def test_approving_twice_is_refused(core: Core, submitted: Make) -> None:
 
 
 async def test_concurrent_approvals_one_wins(
-    core: Core, front: RecordingFrontEnd, submitted: Make
+    core: Chorus, front: RecordingFrontEnd, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -95,7 +95,7 @@ async def test_concurrent_approvals_one_wins(
 
 
 async def test_approve_after_the_launch_moment_is_refused(
-    core: Core, submitted: Make, clock: FakeClock
+    core: Chorus, submitted: Make, clock: FakeClock
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -106,7 +106,7 @@ async def test_approve_after_the_launch_moment_is_refused(
     assert (await core.campaigns.get_by_id(campaign.id)).status is CampaignStatus.PENDING_REVIEW
 
 
-async def test_approve_unknown_campaign(core: Core) -> None:
+async def test_approve_unknown_campaign(core: Chorus) -> None:
     with pytest.raises(NotFound) as exc:
         await core.moderation.approve(4242, MODERATOR, may_moderate=True)
     assert exc.value.key == "campaign.not_found"
@@ -114,7 +114,7 @@ async def test_approve_unknown_campaign(core: Core) -> None:
 
 @pytest.mark.parametrize("reason", ["", "   "])
 async def test_reject_needs_a_reason(
-    core: Core, front: RecordingFrontEnd, submitted: Make, reason: str
+    core: Chorus, front: RecordingFrontEnd, submitted: Make, reason: str
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -126,7 +126,7 @@ async def test_reject_needs_a_reason(
 
 
 async def test_reject_tells_the_organiser_the_reason(
-    core: Core, front: RecordingFrontEnd, submitted: Make
+    core: Chorus, front: RecordingFrontEnd, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -148,7 +148,7 @@ async def test_reject_tells_the_organiser_the_reason(
 
 
 async def test_someone_who_may_not_moderate_changes_nothing(
-    core: Core, submitted: Make, front: RecordingFrontEnd
+    core: Chorus, submitted: Make, front: RecordingFrontEnd
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -171,7 +171,7 @@ async def test_someone_who_may_not_moderate_changes_nothing(
 
 
 async def test_the_reason_given_after_a_restart_rejects(
-    core: Core, make_core: Callable[..., Core], submitted: Make, front: RecordingFrontEnd
+    core: Chorus, make_core: Callable[..., Chorus], submitted: Make, front: RecordingFrontEnd
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -189,7 +189,7 @@ async def test_the_reason_given_after_a_restart_rejects(
 
 
 async def test_a_reply_to_another_message_or_by_another_person_is_no_reason(
-    core: Core, submitted: Make
+    core: Chorus, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -200,7 +200,7 @@ async def test_a_reply_to_another_message_or_by_another_person_is_no_reason(
     assert await core.moderation.give_reason(MODERATOR, "1001", "Spam") is not None
 
 
-async def test_an_empty_reason_keeps_the_rejection_waiting(core: Core, submitted: Make) -> None:
+async def test_an_empty_reason_keeps_the_rejection_waiting(core: Chorus, submitted: Make) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     await core.moderation.start_rejection(campaign.id, MODERATOR, Prompts().ask, may_moderate=True)
@@ -211,7 +211,7 @@ async def test_an_empty_reason_keeps_the_rejection_waiting(core: Core, submitted
     assert rejected is not None and rejected.reject_reason == "Spam"
 
 
-async def test_a_campaign_decided_meanwhile_ends_the_wait(core: Core, submitted: Make) -> None:
+async def test_a_campaign_decided_meanwhile_ends_the_wait(core: Chorus, submitted: Make) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     await core.moderation.start_rejection(campaign.id, MODERATOR, Prompts().ask, may_moderate=True)
@@ -223,7 +223,7 @@ async def test_a_campaign_decided_meanwhile_ends_the_wait(core: Core, submitted:
 
 
 async def test_a_cancelled_or_lapsed_rejection_takes_no_reason(
-    core: Core, submitted: Make, clock: FakeClock
+    core: Chorus, submitted: Make, clock: FakeClock
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
@@ -238,7 +238,7 @@ async def test_a_cancelled_or_lapsed_rejection_takes_no_reason(
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
 
 
-async def test_a_rejection_cannot_start_once_decided(core: Core, submitted: Make) -> None:
+async def test_a_rejection_cannot_start_once_decided(core: Chorus, submitted: Make) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import Core, build_core
+from bot.app import Chorus, build_chorus
 from bot.domain.campaign import Campaign, CampaignStatus, transition
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
@@ -23,7 +23,7 @@ Make = Callable[..., Awaitable[Campaign]]
 
 
 async def test_pending_lists_only_waiting_campaigns_oldest_first(
-    core: Core, clock: FakeClock, submitted: Make
+    core: Chorus, clock: FakeClock, submitted: Make
 ) -> None:
     first = await submitted(title="First one")
     clock.advance(timedelta(minutes=5))
@@ -39,7 +39,7 @@ async def test_pending_lists_only_waiting_campaigns_oldest_first(
 
 
 async def test_the_pending_view_shows_ref_title_organiser_launch_and_buttons(
-    core: Core, clock: FakeClock, submitted: Make
+    core: Chorus, clock: FakeClock, submitted: Make
 ) -> None:
     campaign = await submitted()
     message = pending_list(await core.moderation.pending(may_moderate=True))
@@ -53,7 +53,7 @@ async def test_the_pending_view_shows_ref_title_organiser_launch_and_buttons(
 
 
 async def test_the_pending_view_caps_the_buttons_and_says_how_many_more(
-    core: Core, clock: FakeClock
+    core: Chorus, clock: FakeClock
 ) -> None:
     for number in range(PENDING_SHOWN + 2):  # one each: an organiser's queue is capped
         organiser = UserRef("test", f"organiser-{number}", f"Organiser {number}", "en")
@@ -68,35 +68,35 @@ def test_an_empty_pending_view_says_so() -> None:
 
 
 async def test_expire_waits_for_the_launch_moment(
-    core: Core, clock: FakeClock, submitted: Make
+    core: Chorus, clock: FakeClock, submitted: Make
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     clock.set(campaign.launch_at - timedelta(seconds=1))
-    assert await core.moderation.expire(campaign.id) is None
+    assert await core.expiry.expire(campaign.id) is None
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.PENDING_REVIEW
 
 
 async def test_expire_leaves_a_decided_campaign_alone(
-    core: Core, clock: FakeClock, submitted: Make, front: RecordingFrontEnd
+    core: Chorus, clock: FakeClock, submitted: Make, front: RecordingFrontEnd
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     await core.moderation.approve(campaign.id, MODERATOR, may_moderate=True)
     clock.set(campaign.launch_at)
-    assert await core.moderation.expire(campaign.id) is None
+    assert await core.expiry.expire(campaign.id) is None
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.LIVE
     assert "organiser.expired" not in front.keys_to(f"user:{ORGANISER.id}")
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
 async def test_a_moderator_acting_on_an_expired_campaign_is_told_it_expired(
-    core: Core, clock: FakeClock, submitted: Make, action: str
+    core: Chorus, clock: FakeClock, submitted: Make, action: str
 ) -> None:
     campaign = await submitted()
     assert campaign.id is not None
     clock.set(campaign.launch_at)
-    expired = await core.moderation.expire(campaign.id)
+    expired = await core.expiry.expire(campaign.id)
     assert expired is not None and expired.status is CampaignStatus.EXPIRED
     with pytest.raises(DomainError) as caught:
         if action == "approve":
@@ -137,11 +137,11 @@ async def test_a_decision_at_the_same_moment_wins_over_the_expiry(
     settings: Settings, repo: Repository, clock: FakeClock, front: RecordingFrontEnd
 ) -> None:
     racing = DecidesFirst(repo, MODERATOR)
-    core = build_core(settings, racing, clock, secret=SECRET, front_ends=[front])  # type: ignore[arg-type]
+    core = build_chorus(settings, racing, clock, secret=SECRET, front_ends=[front])  # type: ignore[arg-type]
     campaign = await core.campaigns.submit(draft(clock), ORGANISER)
     assert campaign.id is not None
     clock.set(campaign.launch_at)
-    assert await core.moderation.expire(campaign.id) is None
+    assert await core.expiry.expire(campaign.id) is None
     assert racing.raced
     assert (await core.campaigns.get(campaign.ref)).status is CampaignStatus.LIVE
     assert "organiser.expired" not in front.keys_to(f"user:{ORGANISER.id}")

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x_spec import X
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.networks import DeliveryMode, Network
@@ -54,23 +54,23 @@ def mastodon_linker() -> ScriptedLinker:
 
 
 @pytest.fixture
-def core(make_core: Callable[..., Core], mastodon_linker: ScriptedLinker) -> Core:
+def core(make_core: Callable[..., Chorus], mastodon_linker: ScriptedLinker) -> Chorus:
     return make_core(linkers={X: ScriptedLinker(X), MASTODON: mastodon_linker})
 
 
-async def token_for(core: Core, live: Make) -> str:
+async def token_for(core: Chorus, live: Make) -> str:
     campaign = await live()
     return core.links.issue(campaign.ref, supporter(1))
 
 
-async def start(core: Core, token: str, network: str = "mastodon", **typed: Any) -> Any:
+async def start(core: Chorus, token: str, network: str = "mastodon", **typed: Any) -> Any:
     values: dict[str, Any] = {"message": "", "instance": "mastodon.example", "tz": "UTC"}
     values.update(typed)
     return await core.pledge_flow.start(token, network, form_ok=True, **values)
 
 
 async def test_the_form_offers_the_linkable_networks_in_the_registry_order(
-    core: Core, live: Make
+    core: Chorus, live: Make
 ) -> None:
     form = await core.pledge_flow.form(await token_for(core, live))
 
@@ -79,14 +79,14 @@ async def test_the_form_offers_the_linkable_networks_in_the_registry_order(
     assert form.stats.supporters == 0
 
 
-async def test_a_bad_link_is_refused_without_a_way_back(core: Core) -> None:
+async def test_a_bad_link_is_refused_without_a_way_back(core: Chorus) -> None:
     refused = await core.pledge_flow.form("not-a-link")
 
     assert isinstance(refused, Refused)
     assert (refused.error.key, refused.token) == ("link.invalid", None)
 
 
-async def test_a_form_that_failed_the_browser_checks_is_refused(core: Core, live: Make) -> None:
+async def test_a_form_that_failed_the_browser_checks_is_refused(core: Chorus, live: Make) -> None:
     token = await token_for(core, live)
 
     refused = await core.pledge_flow.start(
@@ -97,7 +97,7 @@ async def test_a_form_that_failed_the_browser_checks_is_refused(core: Core, live
     assert (refused.error.key, refused.token) == ("web.error.form_expired", token)
 
 
-async def test_a_network_not_offered_is_refused(core: Core, live: Make) -> None:
+async def test_a_network_not_offered_is_refused(core: Chorus, live: Make) -> None:
     refused = await start(core, await token_for(core, live), "sandbox")
 
     assert isinstance(refused, Refused)
@@ -105,7 +105,7 @@ async def test_a_network_not_offered_is_refused(core: Core, live: Make) -> None:
 
 
 async def test_a_message_without_the_hashtag_comes_back_on_its_field(
-    core: Core, live: Make
+    core: Chorus, live: Make
 ) -> None:
     refused = await start(core, await token_for(core, live), message="Save the bees")
 
@@ -114,7 +114,7 @@ async def test_a_message_without_the_hashtag_comes_back_on_its_field(
 
 
 async def test_mastodon_needs_an_instance(
-    core: Core, live: Make, mastodon_linker: ScriptedLinker
+    core: Chorus, live: Make, mastodon_linker: ScriptedLinker
 ) -> None:
     refused = await start(core, await token_for(core, live), instance="  ")
 
@@ -123,7 +123,7 @@ async def test_mastodon_needs_an_instance(
     assert mastodon_linker.started == []
 
 
-async def test_start_then_finish_records_the_pledge(core: Core, live: Make) -> None:
+async def test_start_then_finish_records_the_pledge(core: Chorus, live: Make) -> None:
     token = await token_for(core, live)
     mine = MESSAGE + " 🐝"
     started = await start(core, token, message=mine, tz="Europe/Paris")
@@ -142,7 +142,7 @@ async def test_start_then_finish_records_the_pledge(core: Core, live: Make) -> N
     assert isinstance(again, Refused) and again.error.key == "web.error.state_unknown"
 
 
-async def test_another_browser_does_not_spend_the_state(core: Core, live: Make) -> None:
+async def test_another_browser_does_not_spend_the_state(core: Chorus, live: Make) -> None:
     started = await start(core, await token_for(core, live))
     assert isinstance(started, Authorize)
 
@@ -159,7 +159,7 @@ async def test_another_browser_does_not_spend_the_state(core: Core, live: Make) 
 
 
 async def test_a_denied_authorisation_spends_the_state_and_leads_back(
-    core: Core, live: Make
+    core: Chorus, live: Make
 ) -> None:
     token = await token_for(core, live)
     started = await start(core, token)

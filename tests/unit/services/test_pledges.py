@@ -10,7 +10,7 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.account import LinkedProfile, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
@@ -36,13 +36,13 @@ from tests.unit.services.conftest import (
 Make = Callable[..., Awaitable[Campaign]]
 
 
-async def promoted(core: Core, live: Make, **kwargs: object) -> Campaign:
+async def promoted(core: Chorus, live: Make, **kwargs: object) -> Campaign:
     campaign = await live(**kwargs)
     await core.campaigns.promote(campaign.ref, GROUP, ORGANISER, requester_is_admin=False)
     return campaign
 
 
-async def supporters(core: Core, campaign: Campaign) -> int:
+async def supporters(core: Chorus, campaign: Campaign) -> int:
     return (await core.repo.campaign_stats(campaign.id or 0)).supporters
 
 
@@ -52,7 +52,7 @@ async def refused(awaitable: Awaitable[object]) -> DomainError:
     return exc.value
 
 
-async def test_support_gives_the_campaign_and_a_personal_link(core: Core, live: Make) -> None:
+async def test_support_gives_the_campaign_and_a_personal_link(core: Chorus, live: Make) -> None:
     campaign = await live()
     await pledge(core, campaign, supporter(1))
     shown, message = await core.pledges.support(campaign.ref.lower(), supporter(2))
@@ -67,7 +67,7 @@ async def test_support_gives_the_campaign_and_a_personal_link(core: Core, live: 
 
 
 async def test_support_refused_unless_live(
-    core: Core, submitted: Make, live: Make, clock: FakeClock
+    core: Chorus, submitted: Make, live: Make, clock: FakeClock
 ) -> None:
     pending = await submitted()
     error = await refused(core.pledges.support(pending.ref, supporter(1)))
@@ -84,7 +84,7 @@ async def test_support_refused_unless_live(
 
 
 async def test_record_stores_the_pledge_and_confirms_privately(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await live()
     fan = supporter(1, "fr")
@@ -105,7 +105,9 @@ async def test_record_stores_the_pledge_and_confirms_privately(
     assert (stats.supporters, stats.reach) == (1, 250)
 
 
-async def test_x_pledges_default_to_tap(core: Core, front: RecordingFrontEnd, live: Make) -> None:
+async def test_x_pledges_default_to_tap(
+    core: Chorus, front: RecordingFrontEnd, live: Make
+) -> None:
     campaign = await live()
     stored = await pledge(core, campaign, supporter(1), profile(1, X))
     assert stored.delivery_mode is DeliveryMode.TAP
@@ -113,7 +115,7 @@ async def test_x_pledges_default_to_tap(core: Core, front: RecordingFrontEnd, li
 
 
 async def test_milestones_are_announced_once_each_in_promoted_chats(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await promoted(core, live, goal=4)
     for number in (1, 2, 3):
@@ -141,7 +143,7 @@ async def test_milestones_are_announced_once_each_in_promoted_chats(
 
 
 async def test_a_pledge_crossing_several_milestones_announces_only_the_highest(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await promoted(core, live, goal=3)
     for number in (1, 2, 3):  # 33%, 66%, then 100% (passing 75% on the way)
@@ -158,7 +160,7 @@ async def test_a_pledge_crossing_several_milestones_announces_only_the_highest(
 
 
 async def test_one_person_with_many_accounts_counts_once_and_sets_off_no_milestone(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await promoted(core, live, goal=5)
     for number in range(1, 6):  # five accounts, one person: 1 of 5 is 20%
@@ -171,7 +173,7 @@ async def test_one_person_with_many_accounts_counts_once_and_sets_off_no_milesto
 
 
 async def test_no_minimum_campaign_announces_no_milestones(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await promoted(core, live, goal=0)
     await pledge(core, campaign, supporter(1))
@@ -179,7 +181,7 @@ async def test_no_minimum_campaign_announces_no_milestones(
 
 
 async def test_a_burst_of_pledges_edits_each_card_once(
-    make_core: Callable[..., Core], front: RecordingFrontEnd, clock: FakeClock
+    make_core: Callable[..., Chorus], front: RecordingFrontEnd, clock: FakeClock
 ) -> None:
     core = make_core(card_delay_seconds=3600)  # nothing refreshes on its own during the test
     campaign = await core.campaigns.submit(draft(clock, goal=100), ORGANISER, GROUP)
@@ -200,7 +202,7 @@ async def test_a_burst_of_pledges_edits_each_card_once(
 
 
 async def test_cards_refresh_with_no_delay_after_flush(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await promoted(core, live, goal=10)
     await pledge(core, campaign, supporter(1))
@@ -212,7 +214,7 @@ async def test_cards_refresh_with_no_delay_after_flush(
 
 
 async def test_one_pledge_per_account_per_campaign(
-    core: Core, front: RecordingFrontEnd, live: Make, mastodon: RecordingNetwork
+    core: Chorus, front: RecordingFrontEnd, live: Make, mastodon: RecordingNetwork
 ) -> None:
     campaign = await live()
     fan = supporter(1)
@@ -230,7 +232,7 @@ async def test_one_pledge_per_account_per_campaign(
     assert (stats.supporters, stats.accounts) == (1, 2)  # one person, two accounts
 
 
-async def test_a_link_pledges_once(core: Core, live: Make) -> None:
+async def test_a_link_pledges_once(core: Chorus, live: Make) -> None:
     campaign = await live()
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
     await core.pledges.record(ticket, profile(1))
@@ -245,7 +247,7 @@ def fresh(number: int, network: Network = MASTODON) -> LinkedProfile:
 
 
 async def test_tokens_of_a_refused_pledge_that_cannot_be_revoked_are_queued_and_retried(
-    core: Core, live: Make, mastodon: RecordingNetwork, clock: FakeClock
+    core: Chorus, live: Make, mastodon: RecordingNetwork, clock: FakeClock
 ) -> None:
     campaign = await live()
     await pledge(core, campaign, supporter(1), profile(1))
@@ -264,7 +266,7 @@ async def test_tokens_of_a_refused_pledge_that_cannot_be_revoked_are_queued_and_
 
 
 async def test_a_link_never_takes_an_account_linked_by_someone_else(
-    core: Core, live: Make, mastodon: RecordingNetwork
+    core: Chorus, live: Make, mastodon: RecordingNetwork
 ) -> None:
     campaign = await live()
     victim, attacker = supporter(1), supporter(2)
@@ -298,7 +300,7 @@ async def test_a_link_never_takes_an_account_linked_by_someone_else(
     ],
 )
 async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
-    core: Core, live: Make, mastodon: RecordingNetwork, case: str, key: str
+    core: Chorus, live: Make, mastodon: RecordingNetwork, case: str, key: str
 ) -> None:
     fan = supporter(1)
     await pledge(core, await live(title="Earlier campaign"), fan, profile(1))  # linked before
@@ -327,7 +329,7 @@ async def test_a_refused_pledge_revokes_the_fetched_tokens_and_stores_none(
 
 
 async def test_a_refused_first_link_stores_no_account(
-    core: Core, live: Make, x_network: RecordingNetwork
+    core: Chorus, live: Make, x_network: RecordingNetwork
 ) -> None:
     campaign = await live(networks=(MASTODON,))
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
@@ -339,7 +341,7 @@ async def test_a_refused_first_link_stores_no_account(
 
 
 async def test_relinking_your_own_account_keeps_the_new_tokens(
-    core: Core, live: Make, mastodon: RecordingNetwork
+    core: Chorus, live: Make, mastodon: RecordingNetwork
 ) -> None:
     fan = supporter(1)
     await pledge(core, await live(title="Earlier campaign"), fan, profile(1))
@@ -349,7 +351,7 @@ async def test_relinking_your_own_account_keeps_the_new_tokens(
     assert mastodon.revoked == []
 
 
-async def test_re_pledge_after_withdraw(core: Core, live: Make) -> None:
+async def test_re_pledge_after_withdraw(core: Chorus, live: Make) -> None:
     campaign = await live()
     fan = supporter(1)
     first = await pledge(core, campaign, fan)
@@ -364,7 +366,7 @@ async def test_re_pledge_after_withdraw(core: Core, live: Make) -> None:
     assert await supporters(core, campaign) == 1
 
 
-async def test_pledge_on_a_cancelled_campaign_is_refused(core: Core, live: Make) -> None:
+async def test_pledge_on_a_cancelled_campaign_is_refused(core: Chorus, live: Make) -> None:
     campaign = await live()
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
     await core.campaigns.cancel(campaign.ref, ORGANISER)
@@ -375,7 +377,7 @@ async def test_pledge_on_a_cancelled_campaign_is_refused(core: Core, live: Make)
 
 
 async def test_pledge_after_the_launch_moment_is_refused(
-    core: Core, live: Make, clock: FakeClock
+    core: Chorus, live: Make, clock: FakeClock
 ) -> None:
     campaign = await live()
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
@@ -388,13 +390,13 @@ async def test_pledge_after_the_launch_moment_is_refused(
     assert await supporters(core, campaign) == 1
 
 
-async def test_pledge_with_a_network_the_campaign_does_not_use(core: Core, live: Make) -> None:
+async def test_pledge_with_a_network_the_campaign_does_not_use(core: Chorus, live: Make) -> None:
     campaign = await live(networks=(MASTODON,))
     error = await refused(pledge(core, campaign, supporter(1), profile(1, X)))
     assert (error.key, error.text.params) == ("pledge.network_not_in_campaign", {"network": "x"})
 
 
-async def test_personalised_message_is_kept(core: Core, live: Make) -> None:
+async def test_personalised_message_is_kept(core: Chorus, live: Make) -> None:
     campaign = await live()
     mine = "Bees matter to me! #savebees https://bees.example/act"
     stored = await pledge(core, campaign, supporter(1), message=f"  {mine}  ")
@@ -412,7 +414,7 @@ async def test_personalised_message_is_kept(core: Core, live: Make) -> None:
     ],
 )
 async def test_personalised_message_rules(
-    core: Core, live: Make, message: str, network: Network, key: str
+    core: Chorus, live: Make, message: str, network: Network, key: str
 ) -> None:
     campaign = await live()
     ticket = core.links.read(core.links.issue(campaign.ref, supporter(1)))
@@ -423,7 +425,7 @@ async def test_personalised_message_rules(
     assert (await core.pledges.record(ticket, profile(1, network), MESSAGE)).id is not None
 
 
-async def test_unpledge(core: Core, front: RecordingFrontEnd, live: Make) -> None:
+async def test_unpledge(core: Chorus, front: RecordingFrontEnd, live: Make) -> None:
     campaign = await live()
     fan = supporter(1)
     await pledge(core, campaign, fan, profile(1))
@@ -434,7 +436,9 @@ async def test_unpledge(core: Core, front: RecordingFrontEnd, live: Make) -> Non
     assert (error.key, error.text.params) == ("unpledge.none", {"ref": campaign.ref})
 
 
-async def test_unpledge_after_launch_is_refused(core: Core, live: Make, clock: FakeClock) -> None:
+async def test_unpledge_after_launch_is_refused(
+    core: Chorus, live: Make, clock: FakeClock
+) -> None:
     campaign = await live()
     await pledge(core, campaign, supporter(1))
     clock.set(campaign.launch_at)
@@ -445,7 +449,7 @@ async def test_unpledge_after_launch_is_refused(core: Core, live: Make, clock: F
 
 
 async def test_forget_erases_accounts_revokes_tokens_and_drops_stats(
-    core: Core,
+    core: Chorus,
     front: RecordingFrontEnd,
     live: Make,
     mastodon: RecordingNetwork,
@@ -476,7 +480,7 @@ async def test_forget_erases_accounts_revokes_tokens_and_drops_stats(
 
 
 async def test_of_supporter_lists_pledges_with_campaign_and_account(
-    core: Core, live: Make
+    core: Chorus, live: Make
 ) -> None:
     campaign = await live()
     await pledge(core, campaign, supporter(1))
@@ -489,7 +493,7 @@ async def test_of_supporter_lists_pledges_with_campaign_and_account(
 
 
 async def test_a_blocked_private_chat_does_not_lose_the_pledge(
-    core: Core, front: RecordingFrontEnd, live: Make
+    core: Chorus, front: RecordingFrontEnd, live: Make
 ) -> None:
     campaign = await live()
     front.refuse_users.add("1")

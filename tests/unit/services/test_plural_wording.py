@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.app import Core
+from bot.app import Chorus
 from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
 from bot.domain.text import t
@@ -60,12 +60,12 @@ def test_card_with_a_goal_agrees_with_the_goal(goal: int, language: str, shown: 
     assert shown in card_text(goal, 0, language)
 
 
-async def intro(core: Core, campaign: Campaign, language: str) -> str:
+async def intro(core: Chorus, campaign: Campaign, language: str) -> str:
     _, message = await core.pledges.support(campaign.ref, supporter(50, language))
     return render(message.parts[0], language)
 
 
-async def test_support_intro_counts_supporters_in_each_language(core: Core, live: Make) -> None:
+async def test_support_intro_counts_supporters_in_each_language(core: Chorus, live: Make) -> None:
     campaign = await live()
     assert intro_line(await intro(core, campaign, "en")).endswith("· 0 supporters so far.")
     assert intro_line(await intro(core, campaign, "fr")).endswith("· 0 soutien pour l'instant.")

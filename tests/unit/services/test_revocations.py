@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.app import Core
+from bot.app import Chorus
 from bot.testing.clock import FakeClock
 from tests.unit.services.conftest import (
     ORGANISER,
@@ -21,7 +21,7 @@ from tests.unit.services.test_pledges import Make
 
 
 async def test_a_cancelled_campaign_releases_the_tokens_no_other_campaign_needs(
-    core: Core, live: Make, mastodon: RecordingNetwork, clock: FakeClock
+    core: Chorus, live: Make, mastodon: RecordingNetwork, clock: FakeClock
 ) -> None:
     cancelled, other = await live(), await live(title="Save the wasps")
     await pledge(core, cancelled, supporter(1), profile(1))
@@ -44,7 +44,7 @@ async def test_a_cancelled_campaign_releases_the_tokens_no_other_campaign_needs(
 
 
 async def test_forget_reports_a_network_without_any_revoker(
-    make_core: Callable[..., Core], live: Make, mastodon: RecordingNetwork
+    make_core: Callable[..., Chorus], live: Make, mastodon: RecordingNetwork
 ) -> None:
     core = make_core(revokers={MASTODON: mastodon})  # X pledges, no X revoker
     campaign = await live()
