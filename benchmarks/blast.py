@@ -35,7 +35,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.networks.mastodon import MASTODON, MastodonNetwork
+from adapters.networks.mastodon import MASTODON, MASTODON_SPEC, MastodonNetwork, delivery_mode
 from bot.app import build_chorus
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
@@ -44,10 +44,10 @@ from bot.domain.networks import DeliveryMode
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
+from bot.registry import NetworkRegistry
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
-from tests.fakes.networks import registry_of
 
 ROOT = Path(__file__).resolve().parents[1]  # the fake Mastodon runs from the checkout
 SECRET = "bench-secret-not-real-0123456789"
@@ -265,12 +265,14 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
                 if client == "adapter"
                 else BareHttpMastodon(url, concurrency)
             )
+            registry = NetworkRegistry()  # as bot.runtime registers the real adapter
+            registry.register(MASTODON_SPEC, network, mode=delivery_mode(settings))
             core = build_chorus(
                 settings,
                 repo,
                 clock,
                 secret=SECRET,
-                registry=registry_of(settings, {MASTODON: network}),
+                registry=registry,
                 card_delay_seconds=0,
             )
             scheduler = core.scheduler

@@ -218,6 +218,17 @@ def test_only_the_process_wiring_calls_the_composition_root() -> None:
     assert importers == ROOT_CALLERS  # no adapter, no core module: they are handed parts
 
 
+def test_benchmarks_import_only_the_package_and_their_own_helpers() -> None:
+    """They run from an installed Chorus: nothing from ``tests`` (a fake server may still be
+    started from the checkout as a process)."""
+    importers = {
+        name
+        for name, path in _python_files("benchmarks").items()
+        if _reaches(_modules_imported(path), "tests")
+    }
+    assert importers == set()
+
+
 def test_the_import_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
     source = tmp_path / "wiring.py"
     source.write_text(
