@@ -33,6 +33,7 @@ from bot.services.links import PledgeLinks
 from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
+from bot.services.public_pages import PublicPages
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
@@ -67,6 +68,7 @@ class Chorus:
     dialogs: DialogService
     pledge_flow: PledgeFlow
     taps: TapService
+    public_pages: PublicPages
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
@@ -153,6 +155,9 @@ def build_chorus(
         public_url=settings.public_url,
     )
     taps = TapService(repo, clock, tap_links, registry)
+    public_pages = PublicPages(
+        repo, clock, registry, settings.public_url, settings.telegram_bot_username
+    )
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -181,7 +186,8 @@ def build_chorus(
         dialogs=dialogs,
         pledge_flow=pledge_flow,
         taps=taps,
+        public_pages=public_pages,
         chat=chat,
-        web_app=create_web_app(settings, clock, pledge_flow, taps),
+        web_app=create_web_app(settings, clock, pledge_flow, taps, public_pages),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -88,6 +88,12 @@ class NetworkRegistry:
         """The specs of those of ``networks`` that are registered."""
         return [self._entries[n].spec for n in networks if n in self._entries]
 
+    def share_specs(self) -> list[NetworkSpec]:
+        """Every network known here whose spec declares a share page, in order; sharing
+        needs no account with Chorus, so a network known but not configured counts too."""
+        specs = {**self._known, **{n: e.spec for n, e in self._entries.items()}}
+        return sorted((s for s in specs.values() if s.share_intent), key=lambda s: s.order)
+
     def _known_spec(self, network: Network) -> NetworkSpec | None:
         entry = self._entries.get(network)
         return self._known.get(network) if entry is None else entry.spec

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_username: str | None = None  # for t.me links on the public campaign page
     telegram_moderation_chat_id: str | None = None
     telegram_moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -120,6 +121,7 @@ class Settings(BaseSettings):
         "secret_key",
         "x_client_secret",
         "telegram_moderation_chat_id",
+        "telegram_bot_username",
         "discord_moderation_channel_id",
         "discord_moderator_role_id",
         mode="before",

@@ -71,6 +71,7 @@ MASTODON_SPEC = NetworkSpec(
     typed_instance=True,
     account_format="@{handle}@{instance}",
     revoke_page="https://{instance}/oauth/authorized_applications",
+    share_intent="https://{instance}/share?text={text}%20{url}",
 )
 STATUS_PAGE = 40
 REGISTRATION_WINDOW = timedelta(hours=1)

@@ -27,6 +27,7 @@ X_SPEC = NetworkSpec(
     },
     recovery=Recovery.CHECK_FIRST,  # X keeps no idempotency key: read the timeline first
     revoke_page="https://x.com/settings/connected_apps",
+    share_intent="https://x.com/intent/post?text={text}&url={url}",
 )
 
 

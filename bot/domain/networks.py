@@ -71,6 +71,9 @@ class NetworkSpec:
     typed_instance: bool = False  # linking asks the supporter to type their instance
     account_format: str = "@{handle}"  # how an account is shown; {handle} and {instance}
     revoke_page: str = "—"  # where a person removes Chorus by hand; may use {instance}
+    # A compose page anyone may open to share a link, no account with Chorus needed:
+    # {text} and {url} (URL-encoded by the core), and {instance} when ``typed_instance``.
+    share_intent: str | None = None
 
     @property
     def name_key(self) -> str:

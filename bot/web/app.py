@@ -12,9 +12,11 @@ from aiohttp import web
 
 from bot.ports import Clock
 from bot.services.pledge_flow import PledgeFlow
+from bot.services.public_pages import PublicPages
 from bot.services.taps import TapService
 from bot.settings import Settings
 from bot.web.handlers import PledgeSite
+from bot.web.public import PublicSite
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
@@ -27,9 +29,14 @@ LIMITS_KEY = web.AppKey("chorus_rate_limits", RateLimits)
 
 
 def create_web_app(
-    settings: Settings, clock: Clock, flow: PledgeFlow, taps: TapService
+    settings: Settings,
+    clock: Clock,
+    flow: PledgeFlow,
+    taps: TapService,
+    public: PublicPages,
 ) -> web.Application:
-    """The pledge site: it links accounts through ``flow`` and opens tap links with ``taps``."""
+    """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``
+    and shows approved campaigns to anyone through ``public``."""
     site = PledgeSite(settings, flow, make_environment())
     limits = RateLimits(settings, clock, site.env)
     limited = limits.guard  # each route a visitor can flood: per address, per link token
@@ -42,5 +49,8 @@ def create_web_app(
     app.router.add_post("/pledge/{token}/{network}", limited(site.pledge_post))
     app.router.add_get("/oauth/{network}/callback", limited(site.callback))
     app.router.add_get("/tap/{token}", limited(TapRedirects(settings, taps, site.env).open))
+    campaigns = PublicSite(public, site.env, settings.default_language)
+    app.router.add_get("/c/{ref}", limited(campaigns.campaign))
+    app.router.add_get("/c/{ref}/share/{network}", limited(campaigns.instance_share))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

@@ -1,0 +1,193 @@
+"""The public campaign page ``/c/{REF}``: what anyone may see of an approved campaign.
+
+``PublicPages.show`` answers with plain values (the campaign, its figures derived from the
+pledge rows, a few posted links once launched, the page's own addresses and the share
+links) or with ``Hidden`` when the campaign is not public: never approved (draft, pending,
+rejected, expired unmoderated), cancelled, or unknown. The web handler only renders it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.cards import CampaignStats
+from bot.domain.networks import Network, NetworkSpec
+from bot.domain.pledge import PledgeStatus
+from bot.ports import Clock, Repository
+from bot.registry import NetworkRegistry
+
+PUBLIC_STATUSES = frozenset(
+    {
+        CampaignStatus.LIVE,
+        CampaignStatus.LAUNCHING,
+        CampaignStatus.LAUNCHED,
+        CampaignStatus.FAILED,
+    }
+)
+POSTS_SHOWN = 5
+_REF_RE = re.compile(r"[A-Z0-9]{1,16}")
+_USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
+# A public host name such as mastodon.social: letters, digits and hyphens, dot separated.
+_HOST_RE = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """One place to share the page; ``name_key`` is the catalogue key of its name."""
+
+    name_key: str
+    url: str
+
+
+# Places to share that are no network of ours; {text} and {url} come URL-encoded. A network
+# Chorus posts to declares its own share page in its spec (``NetworkSpec.share_intent``).
+SHARE_PAGES = (
+    ("web.public.share_bluesky", "https://bsky.app/intent/compose?text={text}%20{url}"),
+    ("web.public.share_telegram", "https://t.me/share/url?url={url}&text={text}"),
+    ("web.public.share_whatsapp", "https://wa.me/?text={text}%20{url}"),
+    ("web.public.share_email", "mailto:?subject={text}&body={url}"),
+)
+
+
+@dataclass(frozen=True)
+class PublicCampaign:
+    """Everything the public page shows; ``time_left`` is None once the moment has passed;
+    ``instance_shares`` are the networks shared through the visitor's own instance."""
+
+    campaign: Campaign
+    stats: CampaignStats
+    page_url: str
+    preview_url: str
+    telegram_url: str | None
+    share: tuple[ShareLink, ...]
+    instance_shares: tuple[Network, ...]
+    posts: tuple[str, ...]
+    time_left: timedelta | None
+
+    @property
+    def launched(self) -> bool:
+        return self.campaign.status is CampaignStatus.LAUNCHED
+
+    @property
+    def missed(self) -> bool:
+        return self.campaign.status is CampaignStatus.FAILED
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """No public page: ``cancelled`` says the campaign existed and was cancelled."""
+
+    cancelled: bool = False
+
+
+def instance_host(text: str) -> str | None:
+    """The host name a visitor typed as their instance, or None if it is not one.
+
+    Accepts ``mastodon.social``, ``https://mastodon.social/`` and ``@me@mastodon.social``.
+    """
+    value = text.strip().lower()
+    for prefix in ("https://", "http://"):
+        value = value.removeprefix(prefix)
+    value = value.split("/", 1)[0].rsplit("@", 1)[-1]
+    return value if _HOST_RE.fullmatch(value) else None
+
+
+class PublicPages:
+    def __init__(
+        self,
+        repo: Repository,
+        clock: Clock,
+        registry: NetworkRegistry,
+        public_url: str,
+        telegram_bot_username: str | None = None,
+    ) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.registry = registry
+        self.public_url = public_url.rstrip("/")
+        username = (telegram_bot_username or "").lstrip("@")
+        self.telegram_bot = username if _USERNAME_RE.fullmatch(username) else None
+
+    def page_url(self, ref: str) -> str:
+        return f"{self.public_url}/c/{ref}"
+
+    async def find(self, ref: str) -> Campaign | Hidden:
+        """The public campaign called ``ref`` (``#k7qx2m`` and friends accepted), or Hidden."""
+        wanted = normalise_ref(ref)
+        if not _REF_RE.fullmatch(wanted):
+            return Hidden()
+        campaign = await self.repo.find_campaign(wanted)
+        if campaign is None or campaign.status not in PUBLIC_STATUSES:
+            cancelled = campaign is not None and campaign.status is CampaignStatus.CANCELLED
+            return Hidden(cancelled=cancelled)
+        return campaign
+
+    async def show(self, ref: str) -> PublicCampaign | Hidden:
+        campaign = await self.find(ref)
+        if isinstance(campaign, Hidden):
+            return campaign
+        assert campaign.id is not None
+        stats = await self.repo.campaign_stats(campaign.id)
+        posts: tuple[str, ...] = ()
+        if campaign.status is CampaignStatus.LAUNCHED:
+            posted = await self.repo.pledges_of_campaign(campaign.id, [PledgeStatus.POSTED])
+            posts = tuple(p.remote_post_url for p in posted if p.remote_post_url)[:POSTS_SHOWN]
+        left = campaign.launch_at - self.clock.now()
+        url = self.page_url(campaign.ref)
+        return PublicCampaign(
+            campaign=campaign,
+            stats=stats,
+            page_url=url,
+            preview_url=f"{url}/preview.png",
+            telegram_url=self.telegram_link(campaign),
+            share=self.share_links(campaign.title, url),
+            instance_shares=tuple(spec.id for spec in self.instance_specs()),
+            posts=posts,
+            time_left=left if left > timedelta(0) else None,
+        )
+
+    def telegram_link(self, campaign: Campaign) -> str | None:
+        """The bot's deep link that opens this campaign, while it takes pledges."""
+        if self.telegram_bot is None or campaign.status is not CampaignStatus.LIVE:
+            return None
+        return f"https://t.me/{self.telegram_bot}?start={campaign.ref}"
+
+    def share_links(self, text: str, url: str) -> tuple[ShareLink, ...]:
+        """The networks' share pages that need no instance, then the other places."""
+        pages = [
+            (spec.name_key, spec.share_intent)
+            for spec in self.registry.share_specs()
+            if spec.share_intent and not spec.typed_instance
+        ]
+        return tuple(
+            ShareLink(key, fill(template, text=text, url=url))
+            for key, template in (*pages, *SHARE_PAGES)
+        )
+
+    def instance_specs(self) -> list[NetworkSpec]:
+        """The networks shared through the visitor's own instance (they type it)."""
+        return [spec for spec in self.registry.share_specs() if spec.typed_instance]
+
+    async def instance_share(self, ref: str, network: str, instance: str) -> str | Hidden | None:
+        """The share page on the visitor's own instance of ``network`` for this campaign;
+        None for an instance that is not a host name. Hidden for a campaign not public, or
+        a network shared without an instance."""
+        campaign = await self.find(ref)
+        spec = next((s for s in self.instance_specs() if s.id == network), None)
+        if isinstance(campaign, Hidden) or spec is None or spec.share_intent is None:
+            return campaign if isinstance(campaign, Hidden) else Hidden()
+        host = instance_host(instance)
+        if host is None:
+            return None
+        url = self.page_url(campaign.ref)
+        return fill(spec.share_intent, text=campaign.title, url=url, instance=host)
+
+
+def fill(template: str, **values: str) -> str:
+    """``template`` with each value URL-encoded, the instance (a checked host) as is."""
+    encoded = {k: v if k == "instance" else quote(v, safe="") for k, v in values.items()}
+    return template.format(**encoded)

@@ -1,0 +1,20 @@
+"""QR codes of public pages, drawn as inline SVG so posters and screens need no request.
+
+segno writes the SVG from the address alone; the result is cached since a page's address
+never changes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import segno
+from markupsafe import Markup
+
+
+@lru_cache(maxsize=256)
+def qr_svg(url: str, title: str) -> Markup:
+    """The QR code of ``url`` as an ``<svg>`` element (``title`` is its accessible name)."""
+    code = segno.make(url, error="m")
+    svg = code.svg_inline(scale=4, border=2, dark="#111", light="#fff", title=title, omitsize=True)
+    return Markup(svg)  # segno escapes the title; the rest is its own markup
