@@ -18,8 +18,10 @@ from aiohttp import web
 from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from adapters.networks.x import X, XNetwork
 from bot.app import Chorus, build_chorus
+from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, new_ref
-from bot.domain.networks import Network
+from bot.domain.networks import DeliveryMode, Network
+from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
@@ -85,6 +87,44 @@ class PledgeSite:
                 origin_chat=ChatRef("test", "-100"),
             )
         )
+
+    async def pledge(
+        self,
+        campaign: Campaign,
+        person: UserRef,
+        *,
+        network: Network = X,
+        followers: int = 12,
+        message: str | None = None,
+        mode: DeliveryMode | None = None,
+    ) -> tuple[Pledge, SocialAccount]:
+        """``person`` links an account on ``network`` (``fan<id>``) and pledges it."""
+        assert campaign.id is not None
+        account = await self.repo.save_account(
+            SocialAccount(
+                owner=person,
+                network=network,
+                instance="x.com" if network == X else network,
+                remote_id=f"7{person.id}",
+                handle=f"fan{person.id}",
+                followers=followers,
+                tokens=TokenSet(access_token=f"test-token-not-real-{person.id}"),
+                linked_at=self.clock.now(),
+            )
+        )
+        assert account.id is not None
+        pledge = await self.repo.add_pledge(
+            Pledge(
+                campaign_id=campaign.id,
+                supporter=person,
+                account_id=account.id,
+                network=network,
+                created_at=self.clock.now(),
+                message=message,
+                delivery_mode=mode,
+            )
+        )
+        return pledge, account
 
     def link(self, campaign: Campaign, supporter: UserRef = SUPPORTER) -> str:
         """The pledge page address, on this test server."""

@@ -231,7 +231,7 @@ def _plural_calls() -> list[tuple[str, frozenset[str], str]]:
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_code_passes_the_number_that_picks_each_plural_form(language: str) -> None:
     calls = _plural_calls()
-    assert {where for _, _, where in calls} >= {"pledge.html", "bot/services/cards.py"}
+    assert {where for _, _, where in calls} >= {"_progress.html", "bot/services/cards.py"}
     entries = catalogue(language)
     missing = sorted(
         f"{key} needs {entries[key].selector} ({where})"  # type: ignore[union-attr]

@@ -6,16 +6,13 @@ Screenshots land in ``test-artifacts/`` for a human to look at.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.ports import Repository
+from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.fakes.pledge_site import PledgeSite, start_site
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,39 +32,23 @@ async def site(repo: Repository) -> AsyncIterator[PledgeSite]:
 
 
 @pytest.fixture
-async def phone() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        context = await browser.new_context(
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="en-GB",
-            timezone_id="America/New_York",
-        )
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.console_errors = errors  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            await context.close()
-            await browser.close()
+async def phone(chromium: Any) -> AsyncIterator[Any]:
+    context = await chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-GB",
+        timezone_id="America/New_York",
+    )
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.console_errors = errors  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        await context.close()
 
 
 async def test_mastodon_pledge_in_a_phone_browser(site: PledgeSite, phone: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.ports import Repository
-from tests.e2e.browser.test_pledge_pages import ARTIFACTS, CHROMIUM
+from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.fakes.pledge_site import PledgeSite, start_site
 
 pytestmark = [
@@ -31,22 +31,6 @@ async def site(repo: Repository) -> AsyncIterator[PledgeSite]:
         yield running
     finally:
         await running.close()
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @asynccontextmanager

@@ -13,9 +13,8 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
-from bot.domain.pledge import Pledge, PledgeStatus, change_status
+from bot.domain.pledge import PledgeStatus, change_status
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.web.security import SECURITY_HEADERS
@@ -69,36 +68,11 @@ async def get(
 
 async def posted_pledge(site: PledgeSite, campaign: Campaign, n: int) -> None:
     """Supporter ``n`` pledged an X account of 100×n followers, and their post went out."""
-    assert campaign.id is not None
     person = UserRef("test", f"60{n}", f"Fan {n}", "en")
-    account = await site.repo.save_account(
-        SocialAccount(
-            owner=person,
-            network=X,
-            instance="x.com",
-            remote_id=f"9{n}",
-            handle=f"fan{n}",
-            followers=100 * n,
-            tokens=TokenSet(access_token=f"test-token-not-real-{n}"),
-            linked_at=site.clock.now(),
-        )
-    )
-    assert account.id is not None
-    pledge = await site.repo.add_pledge(
-        Pledge(
-            campaign_id=campaign.id,
-            supporter=person,
-            account_id=account.id,
-            network=X,
-            created_at=site.clock.now(),
-        )
-    )
+    pledge, _ = await site.pledge(campaign, person, followers=100 * n)
     posted = change_status(pledge, PledgeStatus.POSTED, at=site.clock.now())
-    await site.repo.update_pledge(
-        replace(
-            posted, remote_post_id=f"1{n}", remote_post_url=f"https://x.com/fan{n}/status/1{n}"
-        )
-    )
+    url = f"https://x.com/fan{person.id}/status/1{n}"
+    await site.repo.update_pledge(replace(posted, remote_post_id=f"1{n}", remote_post_url=url))
 
 
 async def test_an_approved_campaign_is_public_in_english(
@@ -268,6 +242,17 @@ async def test_without_a_bot_username_there_is_no_telegram_button(
     assert "https://t.me/share/url?" in html  # sharing on Telegram needs no bot
 
 
+async def share_hop(
+    browser: aiohttp.ClientSession, page: str, network: str, typed: str
+) -> tuple[int, str]:
+    """The visitor types ``typed`` as their instance of ``network``: the status, and where
+    it sends them (or the page it answers)."""
+    async with browser.get(
+        f"{page}/share/{network}", params={"instance": typed}, allow_redirects=False
+    ) as response:
+        return response.status, response.headers.get("Location") or await response.text()
+
+
 async def test_mastodon_share_goes_to_the_visitors_instance(
     site: PledgeSite, browser: aiohttp.ClientSession
 ) -> None:
@@ -275,11 +260,9 @@ async def test_mastodon_share_goes_to_the_visitors_instance(
     page = f"{site.url}/c/{campaign.ref}"
 
     for typed in ("mastodon.social", " https://Mastodon.Social/ ", "@me@mastodon.social"):
-        async with browser.get(
-            f"{page}/share/{MASTODON}", params={"instance": typed}, allow_redirects=False
-        ) as response:
-            assert response.status == 303
-            target = urlsplit(response.headers["Location"])
+        status, location = await share_hop(browser, page, MASTODON, typed)
+        target = urlsplit(location)
+        assert status == 303
         assert (target.scheme, target.netloc, target.path) == (
             "https",
             "mastodon.social",
@@ -295,37 +278,18 @@ async def test_a_bad_instance_is_explained_and_leads_back(
     page = f"{site.url}/c/{campaign.ref}"
 
     for typed in ("", "not an instance", "-bad-.example", "localhost", "127.0.0.1"):
-        async with browser.get(
-            f"{page}/share/{MASTODON}", params={"instance": typed}, allow_redirects=False
-        ) as response:
-            assert response.status == 400
-            html = await response.text()
+        status, html = await share_hop(browser, page, MASTODON, typed)
+        assert status == 400
         assert "does not look like an instance address" in html
         assert f'href="/c/{campaign.ref}"' in html
 
 
-async def test_no_instance_share_for_a_network_shared_without_one(
+async def test_no_instance_share_for_a_hidden_campaign_or_another_network(
     site: PledgeSite, browser: aiohttp.ClientSession
 ) -> None:
-    campaign = await site.campaign()
+    live = await site.campaign()
+    pending = await site.campaign(status=CampaignStatus.PENDING_REVIEW)
 
-    for network in (X, "nowhere"):
-        async with browser.get(
-            f"{site.url}/c/{campaign.ref}/share/{network}",
-            params={"instance": "mastodon.social"},
-            allow_redirects=False,
-        ) as response:
-            assert response.status == 404
-
-
-async def test_no_mastodon_share_for_a_hidden_campaign(
-    site: PledgeSite, browser: aiohttp.ClientSession
-) -> None:
-    campaign = await site.campaign(status=CampaignStatus.PENDING_REVIEW)
-
-    async with browser.get(
-        f"{site.url}/c/{campaign.ref}/share/{MASTODON}",
-        params={"instance": "mastodon.social"},
-        allow_redirects=False,
-    ) as response:
-        assert response.status == 404
+    for ref, network in ((live.ref, X), (live.ref, "nowhere"), (pending.ref, MASTODON)):
+        status, _ = await share_hop(browser, f"{site.url}/c/{ref}", network, "mastodon.social")
+        assert status == 404

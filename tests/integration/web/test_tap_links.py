@@ -11,7 +11,7 @@ import aiohttp
 
 from adapters.networks.sandbox import SANDBOX
 from adapters.networks.x import X
-from bot.domain.account import SocialAccount, TokenSet
+from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
@@ -39,30 +39,8 @@ async def tap_pledge(
     campaign = await site.campaign(
         status=status, networks=(network,), message=campaign_message, goal=0
     )
-    assert campaign.id is not None
-    account = await site.repo.save_account(
-        SocialAccount(
-            owner=person,
-            network=network,
-            instance="x.com" if network == X else network,
-            remote_id=f"7{person.id}",
-            handle=f"fan{person.id}",
-            followers=12,
-            tokens=TokenSet(access_token=f"test-token-not-real-{person.id}"),
-            linked_at=site.clock.now(),
-        )
-    )
-    assert account.id is not None
-    pledge = await site.repo.add_pledge(
-        Pledge(
-            campaign_id=campaign.id,
-            supporter=person,
-            account_id=account.id,
-            network=network,
-            created_at=site.clock.now(),
-            message=message,
-            delivery_mode=DeliveryMode.TAP,
-        )
+    pledge, account = await site.pledge(
+        campaign, person, network=network, message=message, mode=DeliveryMode.TAP
     )
     return campaign, pledge, account, site.core.tap_links.url(campaign, pledge)
 
