@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,9 +19,9 @@ from adapters.networks.mastodon import MASTODON, MastodonNetwork
 from adapters.networks.x import X, XNetwork
 from bot.app import Chorus, build_chorus
 from bot.domain.account import SocialAccount, TokenSet
-from bot.domain.campaign import Campaign, CampaignStatus, new_ref
+from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, new_ref
 from bot.domain.networks import DeliveryMode, Network
-from bot.domain.pledge import Pledge
+from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
 from bot.settings import Settings
@@ -125,6 +125,28 @@ class PledgeSite:
             )
         )
         return pledge, account
+
+    async def launched(self, campaign: Campaign, posts: int) -> Campaign:
+        """``campaign`` went out: ``posts`` supporters (``Fan <n>``, an X account of 100×n
+        followers each) posted, and the clock is at its launch moment."""
+        campaign = await self.repo.update_campaign(
+            replace(
+                campaign,
+                status=CampaignStatus.LAUNCHED,
+                launch_decision=LaunchDecision.MET,
+                launch_supporters=posts,
+            )
+        )
+        for n in range(1, posts + 1):
+            person = UserRef("test", f"60{n}", f"Fan {n}", "en")
+            pledge, _ = await self.pledge(campaign, person, followers=100 * n)
+            posted = change_status(pledge, PledgeStatus.POSTED, at=self.clock.now())
+            url = f"https://x.com/fan{person.id}/status/1{n}"
+            await self.repo.update_pledge(
+                replace(posted, remote_post_id=f"1{n}", remote_post_url=url)
+            )
+        self.clock.advance(campaign.launch_at - self.clock.now())
+        return campaign
 
     def link(self, campaign: Campaign, supporter: UserRef = SUPPORTER) -> str:
         """The pledge page address, on this test server."""

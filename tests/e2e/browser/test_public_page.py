@@ -123,3 +123,17 @@ async def test_desktop_english_without_javascript(site: PledgeSite, chromium: An
         await page.goto(f"{site.url}/c/{campaign.ref}")
         assert (await page.locator("time[data-local]").inner_text()).endswith(" UTC")
         await page.screenshot(path=str(ARTIFACTS / "public-desktop-en-no-js.png"), full_page=True)
+
+
+async def test_phone_launched_results(site: PledgeSite, chromium: Any) -> None:
+    campaign = await site.launched(await site.campaign(goal=2), posts=7)
+
+    async with opened(chromium, PHONE, locale="en-GB") as page:
+        await page.goto(f"{site.url}/c/{campaign.ref}")
+        main = await page.locator("main").inner_text()
+        assert "Launched: the messages went out together." in main
+        assert "7 posts went out" in main
+        assert await page.locator(".posts a").count() == 5
+        assert not await page.get_by_role("link", name="Support on Telegram").is_visible()
+        await no_sideways_scroll(page)
+        await page.screenshot(path=str(ARTIFACTS / "public-phone-launched.png"), full_page=True)

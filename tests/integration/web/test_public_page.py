@@ -4,7 +4,6 @@ what it says before and after the launch, its link-preview tags and its share ho
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,9 +12,7 @@ import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
-from bot.domain.pledge import PledgeStatus, change_status
-from bot.domain.refs import UserRef
+from bot.domain.campaign import CampaignStatus
 from bot.ports import Repository
 from bot.web.security import SECURITY_HEADERS
 from tests.fakes.pledge_site import PledgeSite, start_site
@@ -64,15 +61,6 @@ async def get(
         url, headers={"Accept-Language": language}, allow_redirects=False
     ) as response:
         return response.status, await response.text(), response
-
-
-async def posted_pledge(site: PledgeSite, campaign: Campaign, n: int) -> None:
-    """Supporter ``n`` pledged an X account of 100×n followers, and their post went out."""
-    person = UserRef("test", f"60{n}", f"Fan {n}", "en")
-    pledge, _ = await site.pledge(campaign, person, followers=100 * n)
-    posted = change_status(pledge, PledgeStatus.POSTED, at=site.clock.now())
-    url = f"https://x.com/fan{person.id}/status/1{n}"
-    await site.repo.update_pledge(replace(posted, remote_post_id=f"1{n}", remote_post_url=url))
 
 
 async def test_an_approved_campaign_is_public_in_english(
@@ -165,18 +153,7 @@ async def test_a_cancelled_campaign_says_so(
 async def test_a_launched_campaign_shows_its_results(
     site: PledgeSite, browser: aiohttp.ClientSession
 ) -> None:
-    campaign = await site.campaign(goal=2)
-    campaign = await site.repo.update_campaign(
-        replace(
-            campaign,
-            status=CampaignStatus.LAUNCHED,
-            launch_decision=LaunchDecision.MET,
-            launch_supporters=7,
-        )
-    )
-    for n in range(1, 8):
-        await posted_pledge(site, campaign, n)
-    site.clock.advance(campaign.launch_at - site.clock.now())
+    campaign = await site.launched(await site.campaign(goal=2), posts=7)
 
     status, html, _ = await get(browser, f"{site.url}/c/{campaign.ref}")
 
