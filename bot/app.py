@@ -24,6 +24,7 @@ from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
+from bot.services.campaign_media import CampaignMedia
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.chat_services import ChatServices
@@ -153,6 +154,7 @@ def build_chorus(
         public_url=settings.public_url,
     )
     taps = TapService(repo, clock, tap_links, registry)
+    media = CampaignMedia(repo)
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -182,6 +184,6 @@ def build_chorus(
         pledge_flow=pledge_flow,
         taps=taps,
         chat=chat,
-        web_app=create_web_app(settings, clock, pledge_flow, taps),
+        web_app=create_web_app(settings, clock, pledge_flow, taps, media),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -11,10 +11,13 @@ import logging
 from aiohttp import web
 
 from bot.ports import Clock
+from bot.services.campaign_media import CampaignMedia
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.taps import TapService
 from bot.settings import Settings
 from bot.web.handlers import PledgeSite
+from bot.web.media import MediaRoutes
+from bot.web.preview_image import PreviewCache
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
@@ -27,10 +30,12 @@ LIMITS_KEY = web.AppKey("chorus_rate_limits", RateLimits)
 
 
 def create_web_app(
-    settings: Settings, clock: Clock, flow: PledgeFlow, taps: TapService
+    settings: Settings, clock: Clock, flow: PledgeFlow, taps: TapService, media: CampaignMedia
 ) -> web.Application:
-    """The pledge site: it links accounts through ``flow`` and opens tap links with ``taps``."""
+    """The pledge site: it links accounts through ``flow``, opens tap links with ``taps`` and
+    shows public campaigns' preview image, badge and widget from ``media``."""
     site = PledgeSite(settings, flow, make_environment())
+    shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
     limited = limits.guard  # each route a visitor can flood: per address, per link token
     app = web.Application(middlewares=[site.error_pages], client_max_size=64 * 1024)
@@ -42,5 +47,8 @@ def create_web_app(
     app.router.add_post("/pledge/{token}/{network}", limited(site.pledge_post))
     app.router.add_get("/oauth/{network}/callback", limited(site.callback))
     app.router.add_get("/tap/{token}", limited(TapRedirects(settings, taps, site.env).open))
+    app.router.add_get("/c/{ref}/preview.png", limited(shown.preview))
+    app.router.add_get("/c/{ref}/badge.svg", limited(shown.badge))
+    app.router.add_get("/c/{ref}/embed", limited(shown.embed))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app
