@@ -24,6 +24,7 @@ from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
+from bot.services.campaign_media import CampaignMedia
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.chat_services import ChatServices
@@ -158,6 +159,7 @@ def build_chorus(
     public_pages = PublicPages(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username
     )
+    media = CampaignMedia(repo)
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -188,6 +190,6 @@ def build_chorus(
         taps=taps,
         public_pages=public_pages,
         chat=chat,
-        web_app=create_web_app(settings, clock, pledge_flow, taps, public_pages),
+        web_app=create_web_app(settings, clock, pledge_flow, taps, media, public_pages),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -6,6 +6,7 @@ a validation failure into one clear line naming the setting.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.domain.networks import DeliveryMode
 from bot.i18n import supported_languages
 from bot.secret_strength import GENERATE_HINT, MIN_LENGTH, weakness
+
+# One CSP source: *, 'self', 'none', a scheme (https:) or a host (https://*.example.org:8443).
+FRAME_SOURCE = re.compile(
+    r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:"
+    r"|([a-z][a-z0-9+.-]*://)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(/[^\s;,'\"]*)?",
+    re.IGNORECASE,
+)
 
 
 class SettingsError(Exception):
@@ -45,6 +53,7 @@ class Settings(BaseSettings):
     web_rate_per_address: int = Field(120, ge=1)
     web_rate_per_link: int = Field(30, ge=1)
     web_rate_max_keys: int = Field(10_000, ge=1)
+    embed_frame_ancestors: str = "*"
     default_timezone: str = "UTC"
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
@@ -99,6 +108,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder
             raise ValueError(f"unknown time zone {value!r} (try Europe/Paris or UTC)") from exc
         return value
+
+    @field_validator("embed_frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, value: str) -> str:
+        sources = value.split()
+        if not sources or any(not FRAME_SOURCE.fullmatch(source) for source in sources):
+            raise ValueError(
+                f"{value!r} is not a list of sites separated by spaces "
+                "(try * or https://example.org https://*.example.net)"
+            )
+        return " ".join(sources)
 
     @field_validator("default_language")
     @classmethod

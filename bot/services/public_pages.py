@@ -19,15 +19,8 @@ from bot.domain.networks import Network, NetworkSpec
 from bot.domain.pledge import PledgeStatus
 from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
+from bot.services.campaign_media import is_public
 
-PUBLIC_STATUSES = frozenset(
-    {
-        CampaignStatus.LIVE,
-        CampaignStatus.LAUNCHING,
-        CampaignStatus.LAUNCHED,
-        CampaignStatus.FAILED,
-    }
-)
 POSTS_SHOWN = 5
 _REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
@@ -121,7 +114,7 @@ class PublicPages:
         if not _REF_RE.fullmatch(wanted):
             return Hidden()
         campaign = await self.repo.find_campaign(wanted)
-        if campaign is None or campaign.status not in PUBLIC_STATUSES:
+        if campaign is None or not is_public(campaign):
             cancelled = campaign is not None and campaign.status is CampaignStatus.CANCELLED
             return Hidden(cancelled=cancelled)
         return campaign

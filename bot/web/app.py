@@ -11,11 +11,14 @@ import logging
 from aiohttp import web
 
 from bot.ports import Clock
+from bot.services.campaign_media import CampaignMedia
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.public_pages import PublicPages
 from bot.services.taps import TapService
 from bot.settings import Settings
 from bot.web.handlers import PledgeSite
+from bot.web.media import MediaRoutes
+from bot.web.preview_image import PreviewCache
 from bot.web.public import PublicSite
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
@@ -33,11 +36,14 @@ def create_web_app(
     clock: Clock,
     flow: PledgeFlow,
     taps: TapService,
+    media: CampaignMedia,
     public: PublicPages,
 ) -> web.Application:
-    """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``
-    and shows approved campaigns to anyone through ``public``."""
+    """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
+    shows approved campaigns to anyone through ``public``, and their preview image, badge
+    and widget from ``media``."""
     site = PledgeSite(settings, flow, make_environment())
+    shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
     limited = limits.guard  # each route a visitor can flood: per address, per link token
     app = web.Application(middlewares=[site.error_pages], client_max_size=64 * 1024)
@@ -52,5 +58,8 @@ def create_web_app(
     campaigns = PublicSite(public, site.env, settings.default_language)
     app.router.add_get("/c/{ref}", limited(campaigns.campaign))
     app.router.add_get("/c/{ref}/share/{network}", limited(campaigns.instance_share))
+    app.router.add_get("/c/{ref}/preview.png", limited(shown.preview))
+    app.router.add_get("/c/{ref}/badge.svg", limited(shown.badge))
+    app.router.add_get("/c/{ref}/embed", limited(shown.embed))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from jinja2 import Environment
 
+from bot.services.campaign_media import Showcase
 from bot.services.public_pages import Hidden, PublicCampaign, PublicPages
+from bot.web.media import figures_text
 from bot.web.qr import qr_svg
 from bot.web.rendering import Page
 
@@ -59,16 +61,21 @@ class PublicSite:
     def render(self, page: Page, shown: PublicCampaign) -> web.Response:
         campaign = shown.campaign
         organiser = campaign.organiser
+        stats = shown.stats
+        figures = figures_text(page, Showcase(campaign, stats.supporters, stats.reach))
         return page.response(
             "campaign.html",
             shown=shown,
             campaign=campaign,
-            stats=shown.stats,
+            stats=stats,
             organiser=organiser.name or organiser.id,
             networks=[str(n) for n in campaign.networks],
             launch_iso=campaign.launch_at.isoformat(),
             left=time_left(page, shown.time_left) if shown.time_left else None,
             description=description(campaign.message),
+            public_url=shown.page_url,
+            image_url=shown.preview_url,
+            image_alt=page._("web.media.image_alt", title=campaign.title, figures=figures),
             qr=qr_svg(shown.page_url, page._("web.public.qr_title", title=campaign.title)),
         )
 

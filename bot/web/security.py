@@ -28,10 +28,26 @@ SECURITY_HEADERS = {
 }
 
 
+FRAMABLE = web.ResponseKey("chorus_framable", bool)  # may be shown inside other sites
+
+
+def allow_framing(response: web.StreamResponse, ancestors: str) -> None:
+    """Let the sites ``ancestors`` names (a CSP source list such as ``*``) frame ``response``:
+    its own ``frame-ancestors`` policy and no ``X-Frame-Options: DENY``."""
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
+        f"frame-ancestors {ancestors}"
+    )
+    response[FRAMABLE] = True
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response, error pages and static files included, carries these headers."""
+    """Every response, error pages and static files included, carries these headers; only a
+    response ``allow_framing`` marked goes without ``X-Frame-Options``."""
+    framable = response.get(FRAMABLE, False)
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if not (framable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
 

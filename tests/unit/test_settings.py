@@ -94,6 +94,9 @@ def test_data_dir_sets_the_default_database(monkeypatch: pytest.MonkeyPatch) -> 
         ("MIN_LEAD_MINUTES", "-1", "greater than or equal to 0"),
         ("DEFAULT_LANGUAGE", "de", "en, fr"),
         ("BLAST_CONCURRENCY", "0", "greater than or equal to 1"),
+        ("EMBED_FRAME_ANCESTORS", "*; script-src *", "sites separated by spaces"),
+        ("EMBED_FRAME_ANCESTORS", "https://a.org,https://b.org", "https://example.org"),
+        ("EMBED_FRAME_ANCESTORS", " ", "sites separated by spaces"),
     ],
 )
 def test_a_malformed_value_names_the_setting_in_one_line(
@@ -112,6 +115,14 @@ def test_a_malformed_value_in_dot_env_names_the_setting(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("WEB_PORT=eighty\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=r"^Setting WEB_PORT: "):
         load_settings()
+
+
+def test_embed_frame_ancestors_default_to_any_site_and_take_a_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().embed_frame_ancestors == "*"
+    monkeypatch.setenv("EMBED_FRAME_ANCESTORS", " https://a.org   https://*.b.net:8443 'self' ")
+    assert load_settings().embed_frame_ancestors == "https://a.org https://*.b.net:8443 'self'"
 
 
 def test_moderator_ids_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:

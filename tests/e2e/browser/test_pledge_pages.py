@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.ports import Repository
 from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
-from tests.fakes.pledge_site import PledgeSite, start_site
+from tests.fakes.pledge_site import PledgeSite, free_port, start_site
 
 pytestmark = [
     pytest.mark.browser,
@@ -114,3 +115,38 @@ async def test_pledge_works_without_javascript(site: PledgeSite, phone: Any) -> 
         await page.screenshot(path=str(ARTIFACTS / "thank-you-no-js.png"), full_page=True)
     finally:
         await context.close()
+
+
+async def test_the_widget_shows_inside_another_site_and_the_pledge_page_does_not(
+    site: PledgeSite, phone: Any
+) -> None:
+    campaign = await site.campaign(title="Save the river", goal=20)
+    embed = f"{site.url}/c/{campaign.ref}/embed"
+    host_page = (
+        f"<!doctype html><title>An organiser's site</title><h1>Our campaign</h1>"
+        f'<iframe id="widget" src="{embed}" width="360" height="300"></iframe>'
+        f'<iframe id="pledge" src="{site.link(campaign)}" width="360" height="100"></iframe>'
+    )
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(text=host_page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        # "localhost" is another origin than the pledge site's 127.0.0.1
+        await phone.goto(f"http://localhost:{port}/", wait_until="load")
+        widget = phone.frame_locator("#widget")
+        await widget.get_by_role("link", name="Support this campaign").wait_for()
+        assert await widget.get_by_role("heading").inner_text() == "Save the river"
+        pledge_frame = await (await phone.query_selector("#pledge")).content_frame()
+        assert pledge_frame.url.startswith("chrome-error:")  # refused: framing forbidden
+        [refusal] = [e for e in phone.console_errors if "Content Security Policy" in e]
+        assert "frame-ancestors 'none'" in refusal  # the pledge page's; the widget's is clean
+        await phone.screenshot(path=str(ARTIFACTS / "embed-widget.png"), full_page=True)
+    finally:
+        await runner.cleanup()

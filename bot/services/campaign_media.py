@@ -1,0 +1,59 @@
+"""What the link preview, the badge and the embeddable widget may show, and with which figures.
+
+A campaign is shown outside the bot's chats only once a moderator approved it: live,
+launching, launched or failed. Drafts, campaigns awaiting review, rejected, cancelled and
+expired ones stay private, so every media route answers them as it answers an unknown
+reference. The figures are derived from the pledge rows on each request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.cards import CampaignStats
+from bot.ports import Repository
+
+PUBLIC_STATUSES = frozenset(
+    {
+        CampaignStatus.LIVE,
+        CampaignStatus.LAUNCHING,
+        CampaignStatus.LAUNCHED,
+        CampaignStatus.FAILED,
+    }
+)
+MAX_REF_LENGTH = 32
+
+
+def is_public(campaign: Campaign) -> bool:
+    return campaign.status in PUBLIC_STATUSES
+
+
+@dataclass(frozen=True)
+class Showcase:
+    """One public campaign and its figures now."""
+
+    campaign: Campaign
+    supporters: int
+    reach: int
+
+    @property
+    def fingerprint(self) -> tuple[int, int, int, int]:
+        """Changes whenever anything drawn changes: the campaign row (title, goal, launch
+        moment, status bump its version) or the figures."""
+        return (self.campaign.id or 0, self.campaign.version, self.supporters, self.reach)
+
+
+class CampaignMedia:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    async def showcase(self, ref: str) -> Showcase | None:
+        """The public campaign ``ref`` names with its figures; None if there is none."""
+        if len(ref) > MAX_REF_LENGTH:
+            return None
+        campaign = await self.repo.find_campaign(normalise_ref(ref))
+        if campaign is None or campaign.id is None or not is_public(campaign):
+            return None
+        stats: CampaignStats = await self.repo.campaign_stats(campaign.id)
+        return Showcase(campaign, stats.supporters, stats.reach)
