@@ -109,6 +109,8 @@ async def test_pledge_works_without_javascript(site: PledgeSite, phone: Any) -> 
     try:
         await page.goto(site.link(campaign))
         assert "13:00 CET" in await page.locator("time[data-local]").first.inner_text()
+        counter = page.locator("#message-count")  # the script shows and fills it
+        assert await counter.evaluate("e => getComputedStyle(e).display") == "none"
         await page.get_by_role("button", name="Pledge with X").click()
         await page.wait_for_url("**/oauth/x/callback**")
         assert "Thank you, @alice!" in await page.get_by_role("heading", level=1).inner_text()
