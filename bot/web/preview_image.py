@@ -1,10 +1,11 @@
 """The link-preview picture (Open Graph / Twitter card): a 1200×630 PNG drawn with Pillow.
 
 Chat apps and social sites unfurl a campaign link with this image: the title, a progress
-bar, the figures and the launch moment. It uses the font that ships with Pillow, so it
-looks the same on every host. Drawing takes a few milliseconds of CPU, so it runs in a
-worker thread, and the result is kept in a small LRU keyed by what is drawn: a new
-supporter changes the key and the next request draws a fresh picture.
+bar, the figures and the launch moment. It uses DejaVu Sans, shipped with the package
+(``fonts/``), so it looks the same on every host and keeps French accents. Drawing takes
+a few milliseconds of CPU, so it runs in a worker thread, and the result is kept in a
+small LRU keyed by what is drawn: a new supporter changes the key and the next request
+draws a fresh picture.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -50,14 +52,17 @@ class Picture:
     etag: str
 
 
+FONT = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"  # shipped: accents, no system font
+
+
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(FONT), size=size)
 
 
 @cache
 def _drawable(char: str) -> bool:
-    """Whether Pillow's own font has a glyph for ``char`` (it has ASCII and some punctuation)."""
+    """Whether the font has a glyph for ``char``."""
     if char.isspace() or char.isascii():
         return True
     return _glyph(char) != _glyph("\uffff")  # U+FFFF is never drawn: the "missing" box

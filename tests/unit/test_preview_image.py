@@ -39,8 +39,12 @@ def test_a_word_longer_than_a_line_is_broken_not_overflowing() -> None:
     assert all(draw.textlength(line, font=font) <= 1056 for line in lines)
 
 
-def test_letters_the_font_lacks_fall_back_to_their_base_letter() -> None:
-    assert drawable("L’été « ça » Œuvre — 100 € 🌊") == "L’ete « ca » OEuvre - 100 EUR"
+def test_french_titles_keep_their_accents() -> None:
+    assert drawable("L’été « ça » Œuvre — 100 €") == "L’été « ça » Œuvre — 100 €"
+
+
+def test_what_the_font_lacks_falls_back_to_a_base_letter_or_goes() -> None:
+    assert drawable("Ｓave 🌊 the bees") == "Save the bees"  # a full-width S, an emoji
 
 
 def test_every_card_is_a_1200_by_630_png_even_without_a_minimum() -> None:
