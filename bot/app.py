@@ -35,6 +35,7 @@ from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
+from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
@@ -143,6 +144,7 @@ def build_chorus(
         registry,
         revocations,
         announcer,
+        RecruitCodes(secret, repo),
     )
     offered = tuple(entry.spec for entry in registry.entries())
     dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
