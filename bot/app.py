@@ -132,6 +132,7 @@ def build_chorus(
         max_pending=settings.max_pending_per_organiser,
     )
     moderation = ModerationService(repo, clock, notifier, campaigns)
+    recruits = RecruitCodes(secret, repo)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     pledges = PledgeService(
         repo,
@@ -144,7 +145,7 @@ def build_chorus(
         registry,
         revocations,
         announcer,
-        RecruitCodes(secret, repo),
+        recruits,
     )
     offered = tuple(entry.spec for entry in registry.entries())
     dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
@@ -159,7 +160,7 @@ def build_chorus(
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
-        repo, clock, registry, settings.public_url, settings.telegram_bot_username
+        repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
     media = CampaignMedia(repo)
     chat = ChatServices(

@@ -12,7 +12,10 @@ from bot.app import Chorus
 from bot.domain.campaign import Campaign
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
+from bot.registry import NetworkRegistry
+from bot.services.public_pages import PublicCampaign, PublicPages
 from bot.services.recruits import split_start_payload
+from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
 from tests.unit.services.conftest import profile, supporter
 
@@ -107,3 +110,33 @@ def test_a_start_payload_fits_telegram_and_splits_back(core: Chorus) -> None:
     assert len(payload) <= 64
     assert split_start_payload(payload) == ("K7QX2M12345678AB", payload[-8:])
     assert split_start_payload("K7QX2M") == ("K7QX2M", None)
+
+
+async def test_the_public_page_carries_the_code_and_shows_the_top_three_anonymously(
+    core: Chorus, live: Make, clock: FakeClock
+) -> None:
+    campaign = await live()
+    pages = PublicPages(
+        core.repo,
+        clock,
+        NetworkRegistry(),
+        "https://x.example",
+        "ChorusBot",
+        core.pledges.recruits,
+    )
+    recruiters = [supporter(n) for n in (1, 2, 3, 4)]
+    for n, who in enumerate(recruiters):
+        await joins(core, campaign, who, campaign.ref)
+        for m in range(n + 1):  # supporter 1 brings one person, supporter 4 brings four
+            brought = supporter(100 + 10 * n + m)
+            await joins(core, campaign, brought, f"{campaign.ref}_{code(core, campaign, who)}")
+    shown = await pages.show(campaign.ref, code(core, campaign, A).lower())
+    assert isinstance(shown, PublicCampaign)
+    assert shown.recruiters == (4, 3, 2)
+    assert shown.telegram_url == (
+        f"https://t.me/ChorusBot?start={campaign.ref}_{code(core, campaign, A)}"
+    )
+    for forged in ("AAAAAAAA", code(core, campaign, supporter(99)), "<script>"):
+        plain = await pages.show(campaign.ref, forged)
+        assert isinstance(plain, PublicCampaign)
+        assert plain.telegram_url == f"https://t.me/ChorusBot?start={campaign.ref}"
