@@ -1,0 +1,63 @@
+"""Recruit links over real HTTP: the page carries a recruiter's code to its Telegram button
+and shows the top recruiters anonymously; the thank-you page offers the supporter's own link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.domain.refs import UserRef
+from bot.ports import Repository
+from tests.fakes.pledge_site import SUPPORTER, PledgeSite, start_site
+from tests.integration.web.test_pledge_flow import get, pledge
+
+BOT = "ChorusTestBot"
+ANN = UserRef("test", "55", "Ann", "en")
+
+
+@pytest.fixture
+async def site(repo: Repository) -> AsyncIterator[PledgeSite]:
+    running = await start_site(repo, telegram_bot_username=BOT)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+async def test_a_recruit_pledges_and_is_offered_their_own_link(
+    site: PledgeSite, browser: aiohttp.ClientSession
+) -> None:
+    campaign = await site.campaign()
+    assert campaign.id is not None
+    await site.pledge(campaign, ANN)
+    ann_code = site.core.pledges.recruits.code(campaign.ref, ANN)
+
+    _, page, _ = await get(browser, f"{site.url}/c/{campaign.ref}?via={ann_code}")
+    assert f"https://t.me/{BOT}?start={campaign.ref}_{ann_code}" in page
+
+    _, message = await site.core.pledges.support(f"{campaign.ref}_{ann_code}", SUPPORTER)
+    [[button]] = message.buttons
+    assert button.url is not None
+    status, html, _ = await pledge(browser, button.url, "mastodon", instance=site.mastodon.url)
+
+    assert status == 200, html
+    own = site.core.pledges.recruits.code(campaign.ref, SUPPORTER)
+    assert f"{site.url}/c/{campaign.ref}?via={own}" in html
+    assert "I just joined — you too?" in html
+    rows = await site.repo.pledges_of_campaign(campaign.id)
+    assert [r.recruited_by for r in rows if r.supporter.same_person(SUPPORTER)] == [ANN.key]
+    _, page, _ = await get(browser, f"{site.url}/c/{campaign.ref}")
+    assert "A supporter brought 1 person" in page
+    assert f"start={campaign.ref}_" not in page
+
+
+async def test_a_forged_code_leaves_the_plain_telegram_link(
+    site: PledgeSite, browser: aiohttp.ClientSession
+) -> None:
+    campaign = await site.campaign()
+    _, page, _ = await get(browser, f"{site.url}/c/{campaign.ref}?via=AAAAAAAA")
+    assert f'https://t.me/{BOT}?start={campaign.ref}"' in page
+    assert "brought" not in page
