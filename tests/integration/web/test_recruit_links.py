@@ -4,27 +4,16 @@ and shows the top recruiters anonymously; the thank-you page offers the supporte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
-import pytest
 
 from bot.domain.refs import UserRef
-from bot.ports import Repository
-from tests.fakes.pledge_site import SUPPORTER, PledgeSite, start_site
+from tests.fakes.pledge_site import SUPPORTER, PledgeSite
+from tests.integration.web import test_public_page as public_page
 from tests.integration.web.test_pledge_flow import get, pledge
 
-BOT = "ChorusTestBot"
+BOT = public_page.BOT
+site = public_page.site  # the site with a Telegram bot username
 ANN = UserRef("test", "55", "Ann", "en")
-
-
-@pytest.fixture
-async def site(repo: Repository) -> AsyncIterator[PledgeSite]:
-    running = await start_site(repo, telegram_bot_username=BOT)
-    try:
-        yield running
-    finally:
-        await running.close()
 
 
 async def test_a_recruit_pledges_and_is_offered_their_own_link(
