@@ -35,6 +35,7 @@ from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
+from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
@@ -131,6 +132,7 @@ def build_chorus(
         max_pending=settings.max_pending_per_organiser,
     )
     moderation = ModerationService(repo, clock, notifier, campaigns)
+    recruits = RecruitCodes(secret, repo)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     pledges = PledgeService(
         repo,
@@ -143,6 +145,7 @@ def build_chorus(
         registry,
         revocations,
         announcer,
+        recruits,
     )
     offered = tuple(entry.spec for entry in registry.entries())
     dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
@@ -157,7 +160,7 @@ def build_chorus(
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
-        repo, clock, registry, settings.public_url, settings.telegram_bot_username
+        repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
     media = CampaignMedia(repo)
     chat = ChatServices(

@@ -19,6 +19,7 @@ from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 
 
@@ -167,6 +168,11 @@ class Repository(Protocol):
         """Figures derived from the pledge rows now: supporters are people (one chat
         identity, however many accounts it pledged); accounts, reach and the rest count
         each pledged account once."""
+        ...
+
+    async def recruiters(self, campaign_id: int) -> list[Recruiter]:
+        """Who brought people to the campaign, most people first, then who brought someone
+        first; each recruited person (chat identity) counts once, withdrawn pledges not."""
         ...
 
     async def set_delivery(

@@ -26,6 +26,7 @@ from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.recruits import Recruiter
 from bot.domain.refs import UserRef
 from storage import migrations, rows, statements
 
@@ -119,6 +120,19 @@ SELECT COUNT(*) AS supporters FROM (
     SELECT DISTINCT supporter_platform, supporter_id FROM pledges
     WHERE campaign_id = $1 AND status <> 'withdrawn'
 ) AS people
+"""
+# each recruited person counts once, for whoever their earliest standing pledge names
+_RECRUITERS = """
+WITH people AS (
+    SELECT MIN(id) AS first_id FROM pledges
+    WHERE campaign_id = $1 AND status <> 'withdrawn'
+    GROUP BY supporter_platform, supporter_id
+)
+SELECT p.recruited_by AS recruiter, COUNT(*) AS recruited, MIN(p.created_at) AS since
+FROM people JOIN pledges AS p ON p.id = people.first_id
+WHERE p.recruited_by IS NOT NULL
+GROUP BY p.recruited_by
+ORDER BY recruited DESC, since, recruiter
 """
 
 
@@ -415,6 +429,9 @@ class SqlRepository(Generic[SessionT]):
 
     async def erase_supporter(self, owner: UserRef) -> int:
         async with self.transaction() as db:
+            await db.execute(  # whom they brought stay counted, no longer naming them
+                "UPDATE pledges SET recruited_by = NULL WHERE recruited_by = $1", owner.key
+            )
             await db.execute(
                 "DELETE FROM pledges WHERE account_id IN "
                 "(SELECT id FROM accounts WHERE owner_platform = $1 AND owner_id = $2) "
@@ -570,6 +587,9 @@ class SqlRepository(Generic[SessionT]):
             found = await db.fetch_all(_STATS, campaign_id)
             supporters = await self._supporters(db, campaign_id)
         return rows.stats_from_rows(found, supporters)
+
+    async def recruiters(self, campaign_id: int) -> list[Recruiter]:
+        return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
 
     async def _supporters(self, db: SessionT, campaign_id: int) -> int:
         row = await db.fetch_one(_SUPPORTERS, campaign_id)

@@ -21,6 +21,7 @@ from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
+from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 
 Row = Mapping[str, Any]
@@ -379,6 +380,7 @@ PLEDGE_COLUMNS: tuple[str, ...] = (
     "remote_post_id",
     "remote_post_url",
     "posted_at",
+    "recruited_by",
 )
 
 # What the blast writes back for many pledges at once (``record_deliveries``).
@@ -402,6 +404,7 @@ def pledge_values(pledge: Pledge, codec: Codec) -> tuple[Any, ...]:
         codec.time_in(pledge.created_at),
         pledge.message,
         *delivery_values(pledge, codec),
+        pledge.recruited_by,
     )
 
 
@@ -436,8 +439,15 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
         remote_post_id=row["remote_post_id"],
         remote_post_url=row["remote_post_url"],
         posted_at=codec.time_out(row["posted_at"]),
+        recruited_by=row["recruited_by"],
         id=row["id"],
         version=row["version"],
+    )
+
+
+def recruiter_from_row(row: Row, codec: Codec) -> Recruiter:
+    return Recruiter(
+        key=row["recruiter"], recruited=int(row["recruited"]), since=_time(codec, row["since"])
     )
 
 

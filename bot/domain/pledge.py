@@ -60,6 +60,7 @@ class Pledge:
     remote_post_id: str | None = None
     remote_post_url: str | None = None
     posted_at: datetime | None = None
+    recruited_by: str | None = None  # the supporter key of who brought this person, if any
     id: int | None = None
     version: int = 0
 

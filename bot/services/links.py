@@ -28,6 +28,7 @@ class PledgeTicket:
     supporter: UserRef
     nonce: str
     expires_at: datetime
+    recruited_by: str | None = None  # the supporter key of who brought them, checked
 
 
 class PledgeLinks:
@@ -39,9 +40,9 @@ class PledgeLinks:
         self._clock = clock
         self._ttl = ttl
 
-    def issue(self, campaign_ref: str, supporter: UserRef) -> str:
+    def issue(self, campaign_ref: str, supporter: UserRef, recruited_by: str | None = None) -> str:
         expires = self._clock.now() + self._ttl
-        payload = {
+        payload: dict[str, str | int] = {
             "c": campaign_ref,
             "p": supporter.platform,
             "u": supporter.id,
@@ -50,6 +51,8 @@ class PledgeLinks:
             "x": int(expires.timestamp()),
             "r": secrets.token_urlsafe(12),
         }
+        if recruited_by is not None:
+            payload["v"] = recruited_by
         return str(self._serializer.dumps(payload))
 
     def read(self, token: str) -> PledgeTicket:
@@ -64,6 +67,7 @@ class PledgeLinks:
                 supporter=UserRef(str(data["p"]), str(data["u"]), str(data["n"]), str(data["l"])),
                 nonce=str(data["r"]),
                 expires_at=expires,
+                recruited_by=str(data["v"]) if "v" in data else None,
             )
         except (BadData, KeyError, TypeError, ValueError) as exc:
             raise DomainError("link.invalid") from exc

@@ -95,6 +95,7 @@ class Thanks:
     mode: DeliveryMode
     message: str  # what will be posted
     tz: str
+    recruit_url: str  # the supporter's own link to bring others
 
 
 class PledgeFlow:
@@ -244,6 +245,7 @@ class PledgeFlow:
             mode=pledge.delivery_mode or DeliveryMode.AUTO,
             message=pledge.message or campaign.message,
             tz=tz,
+            recruit_url=self._pledges.recruit_url(campaign, ticket.supporter),
         )
 
     async def _open(self, token: str) -> tuple[PledgeTicket, Campaign]:

@@ -29,6 +29,7 @@ from bot.services.announcer import Announcer
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.recruits import RecruitCodes, split_start_payload
 from bot.services.revocations import Revocations, Unrevoked
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class _Admitted:
     personal: str | None  # the supporter's own words, if they differ from the campaign's
     withdrawn: Pledge | None  # this account's earlier pledge to the campaign, to renew
     before: int  # supporters before this pledge
+    recruited_by: str | None  # who brought this person: their first pledge's, else the link's
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class PledgeService:
     registry: NetworkRegistry  # delivery modes, length rules, account display
     revocations: Revocations
     announcer: Announcer  # the milestones, in the promoted chats
+    recruits: RecruitCodes
 
     async def open_campaign(self, ref: str) -> Campaign:
         campaign = await self.campaigns.get(ref)
@@ -86,10 +89,20 @@ class PledgeService:
             "pledge.not_open", title=campaign.title, status=t(f"status.{campaign.status.value}")
         )
 
-    async def support(self, ref: str, supporter: UserRef) -> tuple[Campaign, OutgoingMessage]:
-        """What a supporter sees after pressing Support: the campaign and their own link."""
+    async def support(
+        self, ref: str, supporter: UserRef, via: str | None = None
+    ) -> tuple[Campaign, OutgoingMessage]:
+        """What a supporter sees after pressing Support: the campaign and their own link.
+
+        ``ref`` may be a ``REF_CODE`` start payload; ``via`` (or that code) is a recruit
+        code, carried in the link when it names another supporter of the campaign.
+        """
+        ref, code = split_start_payload(ref)
         campaign = await self.open_campaign(ref)
-        url = self.pledge_url(campaign, supporter)
+        recruiter = await self.recruits.recruiter(campaign, via or code)
+        if recruiter is not None and recruiter.same_person(supporter):
+            recruiter = None
+        url = self.pledge_url(campaign, supporter, recruiter.key if recruiter else None)
         assert campaign.id is not None
         stats = await self.repo.campaign_stats(campaign.id)
         message = OutgoingMessage.of(
@@ -105,8 +118,17 @@ class PledgeService:
         )
         return campaign, message
 
-    def pledge_url(self, campaign: Campaign, supporter: UserRef) -> str:
-        return f"{self.public_url}/pledge/{self.links.issue(campaign.ref, supporter)}"
+    def pledge_url(
+        self, campaign: Campaign, supporter: UserRef, recruited_by: str | None = None
+    ) -> str:
+        token = self.links.issue(campaign.ref, supporter, recruited_by)
+        return f"{self.public_url}/pledge/{token}"
+
+    def recruit_url(self, campaign: Campaign, supporter: UserRef) -> str:
+        """The supporter's own link to bring others: the public page, carrying their code."""
+        return (
+            f"{self.public_url}/c/{campaign.ref}?via={self.recruits.code(campaign.ref, supporter)}"
+        )
 
     async def record(
         self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None = None
@@ -137,6 +159,7 @@ class PledgeService:
                     launch_at=campaign.launch_at,
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
+                t("supporter.recruit_link", url=self.recruit_url(campaign, ticket.supporter)),
             ),
         )
         await self.after_count_change(campaign, admitted.before)
@@ -169,7 +192,23 @@ class PledgeService:
             if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
                 raise DomainError("pledge.already", title=campaign.title)
         before = (await self.repo.campaign_stats(campaign.id)).supporters
-        return _Admitted(campaign, personal, earlier, before)
+        return _Admitted(
+            campaign, personal, earlier, before, await self._recruiter(ticket, campaign.id)
+        )
+
+    async def _recruiter(self, ticket: PledgeTicket, campaign_id: int) -> str | None:
+        """First attribution wins: a person who pledged to the campaign before keeps what
+        their first pledge says; nobody recruits themselves."""
+        mine = [
+            p
+            for p in await self.repo.pledges_of_supporter(ticket.supporter)
+            if p.campaign_id == campaign_id
+        ]
+        if mine:
+            return mine[0].recruited_by
+        if ticket.recruited_by == ticket.supporter.key:
+            return None
+        return ticket.recruited_by
 
     async def _store(
         self,
@@ -191,7 +230,12 @@ class PledgeService:
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
             pledge = await self.repo.update_pledge(
-                replace(renewed, supporter=ticket.supporter, message=personal)
+                replace(
+                    renewed,
+                    supporter=ticket.supporter,
+                    message=personal,
+                    recruited_by=admitted.recruited_by,
+                )
             )
         else:
             pledge = await self.repo.add_pledge(
@@ -203,6 +247,7 @@ class PledgeService:
                     created_at=now,
                     message=personal,
                     delivery_mode=self.registry.delivery_mode(profile.network),
+                    recruited_by=admitted.recruited_by,
                 )
             )
         return account, pledge

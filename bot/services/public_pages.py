@@ -2,8 +2,9 @@
 
 ``PublicPages.show`` answers with plain values (the campaign, its figures derived from the
 pledge rows, a few posted links once launched, the page's own addresses and the share
-links) or with ``Hidden`` when the campaign is not public: never approved (draft, pending,
-rejected, expired unmoderated), cancelled, or unknown. The web handler only renders it.
+links, the top recruiters by how many people they brought, counts only) or with ``Hidden``
+when the campaign is not public: never approved (draft, pending, rejected, expired
+unmoderated), cancelled, or unknown. The web handler only renders it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.cards import CampaignStats
 from bot.domain.networks import Network, NetworkSpec
 from bot.domain.pledge import PledgeStatus
+from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaign_media import is_public
+from bot.services.recruits import RecruitCodes
 
 POSTS_SHOWN = 5
+RECRUITERS_SHOWN = 3
 _REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
 # A public host name such as mastodon.social: letters, digits and hyphens, dot separated.
@@ -60,6 +64,7 @@ class PublicCampaign:
     instance_shares: tuple[Network, ...]
     posts: tuple[str, ...]
     time_left: timedelta | None
+    recruiters: tuple[int, ...] = ()  # people each top recruiter brought, shown anonymously
 
     @property
     def launched(self) -> bool:
@@ -96,9 +101,11 @@ class PublicPages:
         clock: Clock,
         registry: NetworkRegistry,
         public_url: str,
-        telegram_bot_username: str | None = None,
+        telegram_bot_username: str | None,
+        recruits: RecruitCodes,
     ) -> None:
         self.repo = repo
+        self.recruits = recruits
         self.clock = clock
         self.registry = registry
         self.public_url = public_url.rstrip("/")
@@ -119,7 +126,9 @@ class PublicPages:
             return Hidden(cancelled=cancelled)
         return campaign
 
-    async def show(self, ref: str) -> PublicCampaign | Hidden:
+    async def show(self, ref: str, via: str | None = None) -> PublicCampaign | Hidden:
+        """The page; ``via`` is the recruit code of the supporter who shared it, carried to
+        the Telegram Support link when it names a supporter of this campaign."""
         campaign = await self.find(ref)
         if isinstance(campaign, Hidden):
             return campaign
@@ -131,22 +140,29 @@ class PublicPages:
             posts = tuple(p.remote_post_url for p in posted if p.remote_post_url)[:POSTS_SHOWN]
         left = campaign.launch_at - self.clock.now()
         url = self.page_url(campaign.ref)
+        recruiter = await self.recruits.recruiter(campaign, via)
+        recruiters = (await self.repo.recruiters(campaign.id))[:RECRUITERS_SHOWN]
         return PublicCampaign(
             campaign=campaign,
             stats=stats,
             page_url=url,
             preview_url=f"{url}/preview.png",
-            telegram_url=self.telegram_link(campaign),
+            telegram_url=self.telegram_link(campaign, recruiter),
             share=self.share_links(campaign.title, url),
             instance_shares=tuple(spec.id for spec in self.instance_specs()),
             posts=posts,
             time_left=left if left > timedelta(0) else None,
+            recruiters=tuple(r.recruited for r in recruiters),
         )
 
-    def telegram_link(self, campaign: Campaign) -> str | None:
-        """The bot's deep link that opens this campaign, while it takes pledges."""
+    def telegram_link(self, campaign: Campaign, recruiter: UserRef | None = None) -> str | None:
+        """The bot's deep link that opens this campaign, while it takes pledges; with the
+        recruiter's code (``REF_CODE``) when the visitor came through their link."""
         if self.telegram_bot is None or campaign.status is not CampaignStatus.LIVE:
             return None
+        if recruiter is not None:
+            payload = self.recruits.start_payload(campaign.ref, recruiter)
+            return f"https://t.me/{self.telegram_bot}?start={payload}"
         return f"https://t.me/{self.telegram_bot}?start={campaign.ref}"
 
     def share_links(self, text: str, url: str) -> tuple[ShareLink, ...]:

@@ -214,6 +214,7 @@ class PledgeSite:
             account=thanks.account,
             mode=str(thanks.mode),
             message=thanks.message,
+            recruit_url=thanks.recruit_url,
             launch_iso=thanks.campaign.launch_at.isoformat(),
         )
 

@@ -53,7 +53,8 @@ class PublicSite:
 
     async def campaign(self, request: web.Request) -> web.Response:
         page = self.page(request)
-        shown = await self.pages.show(request.match_info["ref"])
+        via = request.query.get("via", "")[:32] or None
+        shown = await self.pages.show(request.match_info["ref"], via)
         if isinstance(shown, Hidden):
             return self.hidden(page, shown)
         return self.render(page, shown)

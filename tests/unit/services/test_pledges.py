@@ -98,7 +98,7 @@ async def test_record_stores_the_pledge_and_confirms_privately(
     assert stored.delivery_mode is DeliveryMode.AUTO
     assert stored.message is None
     [told] = front.to(f"user:{fan.id}")
-    assert told.keys == ["supporter.pledged", "supporter.delivery_auto"]
+    assert told.keys == ["supporter.pledged", "supporter.delivery_auto", "supporter.recruit_link"]
     assert "@handle1@mastodon.example" in told.text
     assert told.language == "fr"
     stats = await core.repo.campaign_stats(campaign.id or 0)
@@ -111,7 +111,7 @@ async def test_x_pledges_default_to_tap(
     campaign = await live()
     stored = await pledge(core, campaign, supporter(1), profile(1, X))
     assert stored.delivery_mode is DeliveryMode.TAP
-    assert front.keys_to("user:1")[-1] == "supporter.delivery_tap"
+    assert front.keys_to("user:1")[-2] == "supporter.delivery_tap"
 
 
 async def test_milestones_are_announced_once_each_in_promoted_chats(

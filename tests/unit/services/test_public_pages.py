@@ -16,7 +16,9 @@ from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from bot.services.public_pages import Hidden, PublicCampaign, PublicPages, instance_host
+from bot.services.recruits import RecruitCodes
 from bot.testing.clock import FakeClock
+from tests.unit.services.conftest import SECRET
 
 URL = "https://chorus.example"
 PLAIN = NetworkSpec(id=Network("plain"), order=0, length=LengthRule(limit=100))
@@ -27,7 +29,7 @@ def pages(repo: Repository, clock: FakeClock, username: str | None = "ChorusBot"
     registry.know(X_SPEC)  # known, not configured: sharing on it needs no account with us
     registry.know(MASTODON_SPEC)
     registry.know(PLAIN)  # declares no share page
-    return PublicPages(repo, clock, registry, URL, username)
+    return PublicPages(repo, clock, registry, URL, username, RecruitCodes(SECRET, repo))
 
 
 async def campaign(repo: Repository, clock: FakeClock, status: CampaignStatus) -> Campaign:
