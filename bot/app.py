@@ -31,6 +31,7 @@ from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
 from bot.services.expiry import Expiry
 from bot.services.links import PledgeLinks
+from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
@@ -39,6 +40,7 @@ from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
 
@@ -149,6 +151,7 @@ def build_chorus(
     )
     offered = tuple(entry.spec for entry in registry.entries())
     dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
+    manage_links = ManageLinks(secret, clock, settings.public_url)
     pledge_flow = PledgeFlow(
         repo=repo,
         clock=clock,
@@ -157,6 +160,10 @@ def build_chorus(
         pledges=pledges,
         registry=registry,
         public_url=settings.public_url,
+        manage=manage_links,
+    )
+    web_supporters = WebSupporters(
+        links=links, manage=manage_links, pledges=pledges, registry=registry, recruits=recruits
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
@@ -193,6 +200,8 @@ def build_chorus(
         taps=taps,
         public_pages=public_pages,
         chat=chat,
-        web_app=create_web_app(settings, clock, pledge_flow, taps, media, public_pages),
+        web_app=create_web_app(
+            settings, clock, pledge_flow, taps, media, public_pages, web_supporters
+        ),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -7,8 +7,8 @@ path). Rather than trusting every library, the CLI's logging set-up installs one
 ``Redactor`` at the logging layer: each record's message, traceback and stack are
 rewritten when the record is made and again by a filter on every handler, replacing
 credentials found by shape (headers, ``access_token=`` and friends in query strings,
-forms, JSON and reprs, ``/bot<token>/`` paths, our ``/pledge/<token>`` and
-``/tap/<token>`` links, signed tokens) and the literal secrets known at start.
+forms, JSON and reprs, ``/bot<token>/`` paths, our ``/pledge/<token>``, ``/tap/<token>``
+and ``/manage/<token>`` links, signed tokens) and the literal secrets known at start.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[0-9]{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),  # a bare Telegram token
     # a Discord bot token: three base64url parts
     (re.compile(r"\b[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}"), REDACTED),
-    # our own single-use links: whoever holds one can pledge or tap as its owner
-    (re.compile(rf"(/(?:pledge|tap)/){_NOT_DONE}[^\s\"'<>?#/\\)\]]+"), r"\1" + REDACTED),
+    # our own links: whoever holds one can pledge, tap or manage a pledge as its owner
+    (re.compile(rf"(/(?:pledge|tap|manage)/){_NOT_DONE}[^\s\"'<>?#/\\)\]]+"), r"\1" + REDACTED),
     # signed tokens (itsdangerous, plain or compressed ".eJ…", JWT) wherever they appear
     (re.compile(r"(?:\beyJ|\.eJ)[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)+"), REDACTED),
 )

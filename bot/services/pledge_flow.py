@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -21,12 +21,15 @@ from bot.domain.cards import CampaignStats
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network, NetworkSpec
+from bot.domain.refs import UserRef
 from bot.domain.text import t
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.manage_links import ManageLinks
 from bot.services.pledges import PledgeService
+from bot.services.web_supporters import is_web, web_networks
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class Thanks:
     message: str  # what will be posted
     tz: str
     recruit_url: str  # the supporter's own link to bring others
+    manage_url: str | None = None  # a web supporter's private link to their pledge
 
 
 class PledgeFlow:
@@ -111,6 +115,7 @@ class PledgeFlow:
         pledges: PledgeService,
         registry: NetworkRegistry,
         public_url: str,
+        manage: ManageLinks | None = None,
     ) -> None:
         self._repo = repo
         self._clock = clock
@@ -119,16 +124,22 @@ class PledgeFlow:
         self._pledges = pledges
         self._registry = registry  # the offered networks, their linkers and their specs
         self._public_url = public_url
+        self._manage = manage  # the manage links of web supporters (no chat to go back to)
 
     def redirect_uri(self, network: Network) -> str:
         return f"{self._public_url}/oauth/{network}/callback"
 
-    def networks_for(self, campaign: Campaign) -> tuple[NetworkSpec, ...]:
-        """The campaign's networks a supporter can link here, in the registry's order."""
+    def networks_for(
+        self, campaign: Campaign, supporter: UserRef | None = None
+    ) -> tuple[NetworkSpec, ...]:
+        """The campaign's networks a supporter can link here, in the registry's order; for
+        a web supporter only those delivered without a chat."""
+        web_only = supporter is not None and is_web(supporter)
+        allowed = web_networks(self._registry, campaign) if web_only else campaign.networks
         return tuple(
             entry.spec
             for entry in self._registry.entries()
-            if entry.spec.id in campaign.networks and entry.linker is not None
+            if entry.spec.id in allowed and entry.linker is not None
         )
 
     async def form(self, token: str) -> PledgeForm | Refused:
@@ -153,7 +164,8 @@ class PledgeFlow:
             return Refused(error)
         if not form_ok:
             return Refused(DomainError("web.error.form_expired"), token)
-        spec = next((s for s in self.networks_for(campaign) if s.id == network), None)
+        offered = self.networks_for(campaign, ticket.supporter)
+        spec = next((s for s in offered if s.id == network), None)
         if spec is None:
             return Refused(
                 DomainError("web.error.network_unavailable", network=network[:20]), token
@@ -231,6 +243,9 @@ class PledgeFlow:
             profile = await linker.complete(
                 code=code, redirect_uri=self.redirect_uri(chosen), data=data["linker"]
             )
+            if is_web(ticket.supporter):  # a web identity is named after its account
+                named = replace(ticket.supporter, name=self._registry.display(profile)[:64])
+                ticket = replace(ticket, supporter=named)
             pledge = await self._pledges.record(
                 ticket, profile, str(data.get("message") or "") or None
             )
@@ -246,7 +261,13 @@ class PledgeFlow:
             message=pledge.message or campaign.message,
             tz=tz,
             recruit_url=self._pledges.recruit_url(campaign, ticket.supporter),
+            manage_url=self._manage_url(campaign, ticket.supporter),
         )
+
+    def _manage_url(self, campaign: Campaign, supporter: UserRef) -> str | None:
+        if self._manage is None or not is_web(supporter):
+            return None
+        return self._manage.url(campaign, supporter)
 
     async def _open(self, token: str) -> tuple[PledgeTicket, Campaign]:
         """The link's ticket and its campaign, open for pledges; ``DomainError`` if not."""
@@ -256,7 +277,8 @@ class PledgeFlow:
     async def _form(self, token: str, ticket: PledgeTicket, campaign: Campaign) -> PledgeForm:
         assert campaign.id is not None
         stats = await self._repo.campaign_stats(campaign.id)
-        return PledgeForm(token, ticket, campaign, stats, self.networks_for(campaign))
+        networks = self.networks_for(campaign, ticket.supporter)
+        return PledgeForm(token, ticket, campaign, stats, networks)
 
 
 def _network_down(network: Network) -> DomainError:

@@ -23,6 +23,7 @@ from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaign_media import is_public
 from bot.services.recruits import RecruitCodes
+from bot.services.web_supporters import chat_networks, web_networks
 
 POSTS_SHOWN = 5
 RECRUITERS_SHOWN = 3
@@ -65,6 +66,9 @@ class PublicCampaign:
     posts: tuple[str, ...]
     time_left: timedelta | None
     recruiters: tuple[int, ...] = ()  # people each top recruiter brought, shown anonymously
+    pledge_here: tuple[Network, ...] = ()  # networks a visitor pledges on from the page
+    needs_chat: tuple[Network, ...] = ()  # networks pledged only through a chat
+    via: str = ""  # the recruit code the visitor came with, carried to a pledge from here
 
     @property
     def launched(self) -> bool:
@@ -142,6 +146,7 @@ class PublicPages:
         url = self.page_url(campaign.ref)
         recruiter = await self.recruits.recruiter(campaign, via)
         recruiters = (await self.repo.recruiters(campaign.id))[:RECRUITERS_SHOWN]
+        taking = campaign.open_for_pledges(self.clock.now())
         return PublicCampaign(
             campaign=campaign,
             stats=stats,
@@ -153,6 +158,9 @@ class PublicPages:
             posts=posts,
             time_left=left if left > timedelta(0) else None,
             recruiters=tuple(r.recruited for r in recruiters),
+            pledge_here=web_networks(self.registry, campaign) if taking else (),
+            needs_chat=chat_networks(self.registry, campaign) if taking else (),
+            via=via if recruiter is not None and via else "",
         )
 
     def telegram_link(self, campaign: Campaign, recruiter: UserRef | None = None) -> str | None:

@@ -15,6 +15,7 @@ from bot.services.campaign_media import CampaignMedia
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.public_pages import PublicPages
 from bot.services.taps import TapService
+from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web.handlers import PledgeSite
 from bot.web.media import MediaRoutes
@@ -24,6 +25,7 @@ from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
 from bot.web.tap import TapRedirects
+from bot.web.web_supporters import WebSupporterRoutes
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,12 @@ def create_web_app(
     taps: TapService,
     media: CampaignMedia,
     public: PublicPages,
+    supporters: WebSupporters,
 ) -> web.Application:
     """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
     shows approved campaigns to anyone through ``public``, and their preview image, badge
-    and widget from ``media``."""
+    and widget from ``media``; ``supporters`` lets a visitor pledge without a chat and
+    manage that pledge."""
     site = PledgeSite(settings, flow, make_environment())
     shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
@@ -61,5 +65,11 @@ def create_web_app(
     app.router.add_get("/c/{ref}/preview.png", limited(shown.preview))
     app.router.add_get("/c/{ref}/badge.svg", limited(shown.badge))
     app.router.add_get("/c/{ref}/embed", limited(shown.embed))
+    web_only = WebSupporterRoutes(settings, supporters, site.env)
+    app.router.add_post("/c/{ref}/pledge/{network}", limited(web_only.pledge_here))
+    app.router.add_get("/manage/{token}", limited(web_only.manage))
+    app.router.add_post("/manage/{token}/withdraw", limited(web_only.withdraw))
+    app.router.add_post("/manage/{token}/erase", limited(web_only.erase))
+    app.router.add_post("/manage/{token}/pledge", limited(web_only.pledge_again))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

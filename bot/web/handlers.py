@@ -215,6 +215,7 @@ class PledgeSite:
             mode=str(thanks.mode),
             message=thanks.message,
             recruit_url=thanks.recruit_url,
+            manage_url=thanks.manage_url,
             launch_iso=thanks.campaign.launch_at.isoformat(),
         )
 

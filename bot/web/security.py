@@ -60,9 +60,11 @@ def form_nonce(request: web.Request) -> str:
     return secrets.token_urlsafe(24)
 
 
-def set_form_cookie(response: web.StreamResponse, nonce: str, *, secure: bool) -> None:
+def set_form_cookie(
+    response: web.StreamResponse, nonce: str, *, secure: bool, path: str = "/pledge/"
+) -> None:
     response.set_cookie(
-        FORM_COOKIE, nonce, path="/pledge/", httponly=True, samesite="Strict", secure=secure
+        FORM_COOKIE, nonce, path=path, httponly=True, samesite="Strict", secure=secure
     )
 
 

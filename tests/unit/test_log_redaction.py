@@ -17,6 +17,7 @@ DISCORD_TOKEN = "MTA0OTk4NzY1NDMyMTIzNDU2Nw.GtestA.test-token-not-real-012345678
 PLEDGE = "eyJjIjoiSzdRWDJNIiwicCI6InRlc3QifQ.Z0test.not-real-signature_0123"
 COMPRESSED = ".eJyrVkpWslIKCQ5wDPVT0lEqAHJK-not-real.Z0test.not-real-signature_0123"
 TAP = "eyJwIjo1LCJ4IjoxNzAwMDAwMDAwfQ.Z0test.not-real-tap_0123"
+MANAGE = "m4nage-not-real.0123test"  # a manage link token, in a shape only its path gives away
 
 # (what a library or our code prints, the secrets in it)
 SAMPLES = [
@@ -61,6 +62,8 @@ SAMPLES = [
         [TAP, DISCORD_TOKEN],
     ),
     (f"a pledge post to /pledge/{PLEDGE}/mastodon", [PLEDGE]),
+    (f"a withdrawal from http://127.0.0.1:8080/manage/{MANAGE}/withdraw", [MANAGE]),
+    (f"GET /manage/{MANAGE}?done=erased", [MANAGE]),
     (f"the bare token {PLEDGE} in a repr", [PLEDGE]),
     (f"a compressed one {COMPRESSED} too", [COMPRESSED]),
     (f"the key itself: {SECRET_KEY}", [SECRET_KEY]),
