@@ -24,6 +24,7 @@ from bot.services.pledge_flow import (
     Refused,
     Thanks,
 )
+from bot.services.web_supporters import is_web
 from bot.settings import Settings
 from bot.web import security
 from bot.web.errors import DEAD_ENDS, status_of
@@ -119,6 +120,7 @@ class PledgeSite:
             campaign=campaign,
             owner_name=supporter.name or supporter.id,
             owner_platform=platform_name(page, supporter.platform),
+            web_owner=is_web(supporter),  # pledged from the page: no chat to send them to
             stats=form.stats,
             networks=[str(spec.id) for spec in form.networks],
             nonce=nonce,

@@ -34,6 +34,8 @@ async def pledge_here(site: PledgeSite, browser: Browser, ref: str, **form: str)
         assert response.status == 303, await response.text()
         location = response.headers["Location"]
     assert location.startswith("/pledge/")
+    _, html, _ = await get(browser, f"{site.url}{location}")
+    assert "This link was made for" not in html and "in your own chat" not in html
     return f"{site.url}{location}"
 
 
