@@ -59,7 +59,7 @@ class PledgeLinks:
         """Check signature and expiry (not use): ``link.invalid`` or ``link.expired``."""
         try:
             data = self._serializer.loads(token)
-            if not _canonical_signature(token):
+            if not canonical_signature(token):
                 raise BadSignature("the signature has spare bits set")
             expires = datetime.fromtimestamp(int(data["x"]), UTC)
             ticket = PledgeTicket(
@@ -88,7 +88,7 @@ class PledgeLinks:
             raise DomainError("link.used")
 
 
-def _canonical_signature(token: str) -> bool:
+def canonical_signature(token: str) -> bool:
     """Whether the signature is written the one way base64 writes it.
 
     Its last character carries spare bits that decoding ignores, so without this check

@@ -19,7 +19,7 @@ from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Clock
-from bot.services.links import _canonical_signature
+from bot.services.links import canonical_signature
 
 MANAGE_GRACE = timedelta(days=30)  # how long after the launch the link still opens
 
@@ -60,7 +60,7 @@ class ManageLinks:
         supporter is on ``platform`` (the web identities' platform)."""
         try:
             data = self._serializer.loads(token)
-            if not _canonical_signature(token):
+            if not canonical_signature(token):
                 raise BadSignature("the signature has spare bits set")
             ticket = ManageTicket(
                 campaign_ref=str(data["c"]),
