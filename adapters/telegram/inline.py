@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # asker's language, hence personal (Telegram must not hand them to someone else).
 CACHE_SECONDS = 10
 RESULT_LIMIT = min(OFFER_LIMIT, InlineQueryLimit.RESULTS)
+INLINE_MESSAGE_ID_MAX_CHARS = 256  # Telegram's are a few dozen characters; stored as text
 
 
 class InlineHandlers:
@@ -70,10 +71,14 @@ class InlineHandlers:
         """A card was placed: keep it current through its ``inline_message_id``."""
         chosen = update.chosen_inline_result
         assert chosen is not None
-        if not chosen.inline_message_id:  # sent without a keyboard: nothing to edit
+        inline_message_id = chosen.inline_message_id
+        if not inline_message_id:  # sent without a keyboard: nothing to edit
+            return
+        if len(inline_message_id) > INLINE_MESSAGE_ID_MAX_CHARS:  # not one Telegram makes
+            log.warning("ignored a chosen inline result with an oversized message id")
             return
         await self.services.shared_cards.placed(
             chosen.result_id,
-            inline_message_ref(chosen.inline_message_id),
+            inline_message_ref(inline_message_id),
             self.kit.language(update),
         )

@@ -288,3 +288,19 @@ async def test_only_a_message_telegram_says_is_gone_is_forgotten(
     assert campaign.id is not None
     cards = await core.repo.cards_of(campaign.id, CardKind.SHARED)
     assert [c.message.id for c in cards] == ([] if forgotten else [placed])
+
+
+async def test_an_oversized_inline_message_id_is_not_stored(
+    tg: Driver, api: FakeTelegramApi, core: Chorus, clock: FakeClock
+) -> None:
+    campaign = await live_campaign(core, clock)
+    forged = {
+        "result_id": campaign.ref,
+        "from": STRANGER,
+        "query": campaign.ref,
+        "inline_message_id": "A" * 257,
+    }
+    api.inject({"chosen_inline_result": forged})
+    await tg.settle(STRANGER)
+    assert campaign.id is not None
+    assert await core.repo.cards_of(campaign.id, CardKind.SHARED) == []
