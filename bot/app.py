@@ -38,6 +38,7 @@ from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
+from bot.services.shared_cards import SharedCards
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
 from bot.services.web_supporters import WebSupporters
@@ -177,6 +178,7 @@ def build_chorus(
         moderation=moderation,
         pledges=pledges,
         dialogs=dialogs,
+        shared_cards=SharedCards(repo, clock),
     )
     return Chorus(
         settings=settings,

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from enum import StrEnum
 
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import ChatFrontEnd
+from bot.ports import ChatFrontEnd, MessageGone
 
 log = logging.getLogger(__name__)
+
+
+class Edited(StrEnum):
+    """What became of an edit: done, failed this time, or never possible again."""
+
+    DONE = "done"
+    FAILED = "failed"
+    GONE = "gone"
 
 
 class Notifier:
@@ -41,15 +50,26 @@ class Notifier:
             return None
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> bool:
+        return await self.edit_or_gone(ref, message, language) is Edited.DONE
+
+    async def edit_or_gone(
+        self, ref: MessageRef, message: OutgoingMessage, language: str
+    ) -> Edited:
+        """Edit, and say whether the message is gone for good (the caller forgets it)."""
         front_end = self._front_ends.get(ref.chat.platform)
         if front_end is None:
-            return False
+            return Edited.FAILED
         try:
             await front_end.edit(ref, message, language)
+        except MessageGone:
+            log.info(
+                "message %s:%s/%s can no longer be edited", ref.chat.platform, ref.chat.id, ref.id
+            )
+            return Edited.GONE
         except Exception:
             log.exception("editing %s:%s/%s failed", ref.chat.platform, ref.chat.id, ref.id)
-            return False
-        return True
+            return Edited.FAILED
+        return Edited.DONE
 
     async def delete(self, ref: MessageRef) -> bool:
         front_end = self._front_ends.get(ref.chat.platform)

@@ -260,6 +260,11 @@ class Repository(Protocol):
         ...
 
 
+class MessageGone(Exception):
+    """Raised by ``ChatFrontEnd.edit`` when the message can never be edited again (deleted,
+    or too old for the platform): the caller forgets it instead of retrying."""
+
+
 class ChatFrontEnd(Protocol):
     """A chat platform the core can talk through (Telegram, Discord, console)."""
 
@@ -269,7 +274,9 @@ class ChatFrontEnd(Protocol):
         """Post ``message`` in ``chat``; raise if the platform refuses."""
         ...
 
-    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None: ...
+    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
+        """Replace the message's content; ``MessageGone`` if it cannot be edited any more."""
+        ...
 
     async def delete(self, ref: MessageRef) -> None:
         """Remove a message the bot posted; a message already gone counts as removed;

@@ -17,6 +17,7 @@ from telegram.ext import Application
 from adapters.telegram.client import RedactToken
 from adapters.telegram.fallback import FallbackHandlers
 from adapters.telegram.groups import GroupHandlers
+from adapters.telegram.inline import InlineHandlers
 from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
@@ -42,7 +43,12 @@ COMMANDS = (
     "unpledge",
     "forget",
 )
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+]
 
 
 class TelegramInbound:
@@ -69,6 +75,7 @@ class TelegramInbound:
             self.supporters.handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
+            InlineHandlers(self.kit).handlers(),
             FallbackHandlers(self.kit, self.organiser, self.moderation).handlers(),
         ]
         for handlers in groups:

@@ -13,13 +13,17 @@ import logging
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
-from adapters.telegram.refs import PLATFORM, chat_ref
+from adapters.telegram.refs import INLINE_CHAT, PLATFORM, chat_ref
 from adapters.telegram.render import Renderer
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.ports import MessageGone
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# What Telegram answers when an inline message is deleted, or its id no longer valid.
+_INLINE_GONE = ("message to edit not found", "message_id_invalid")
 
 
 class TelegramOutbound:
@@ -37,6 +41,8 @@ class TelegramOutbound:
         return Renderer(self.bot.username, self.settings.timezone)
 
     async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        if chat.id == INLINE_CHAT:
+            raise ValueError("inline messages are placed by people, never sent by the bot")
         renderer = self.renderer
         sent = await self.bot.send_message(
             _chat_id(chat),
@@ -46,19 +52,31 @@ class TelegramOutbound:
         return MessageRef(chat_ref(sent.chat_id), str(sent.message_id))
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
+        """Edit a message; one sent through inline mode by its ``inline_message_id``, and
+        ``MessageGone`` once Telegram no longer knows it."""
         renderer = self.renderer
+        text = renderer.message_text(message, language)
+        markup = renderer.keyboard(message, language)
         try:
-            await self.bot.edit_message_text(
-                renderer.message_text(message, language),
-                chat_id=_chat_id(ref.chat),
-                message_id=int(ref.id),
-                reply_markup=renderer.keyboard(message, language),
-            )
+            if ref.chat.id == INLINE_CHAT:
+                await self.bot.edit_message_text(
+                    text, inline_message_id=ref.id, reply_markup=markup
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text, chat_id=_chat_id(ref.chat), message_id=int(ref.id), reply_markup=markup
+                )
         except BadRequest as exc:
-            if "message is not modified" not in exc.message.lower():
-                raise
+            reason = exc.message.lower()
+            if "message is not modified" in reason:
+                return
+            if ref.chat.id == INLINE_CHAT and any(gone in reason for gone in _INLINE_GONE):
+                raise MessageGone(exc.message) from exc
+            raise
 
     async def delete(self, ref: MessageRef) -> None:
+        if ref.chat.id == INLINE_CHAT:
+            return  # the Bot API cannot delete an inline message; it is simply left be
         try:
             await self.bot.delete_message(_chat_id(ref.chat), int(ref.id))
         except BadRequest as exc:

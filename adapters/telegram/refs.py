@@ -8,6 +8,14 @@ from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.i18n import pick_language
 
 PLATFORM = "telegram"
+# The pseudo chat of messages sent through inline mode: they have no chat the bot knows,
+# only an ``inline_message_id`` (the ``MessageRef.id``). Real chat ids are numbers or
+# ``@names``, so this never collides.
+INLINE_CHAT = "inline"
+
+
+def inline_message_ref(inline_message_id: str) -> MessageRef:
+    return MessageRef(ChatRef(PLATFORM, INLINE_CHAT), inline_message_id)
 
 
 def user_ref(user: User, default_language: str = "en") -> UserRef:

@@ -13,6 +13,9 @@ from bot.domain.refs import MessageRef
 class CardKind(StrEnum):
     PROMOTION = "promotion"
     MODERATION = "moderation"
+    # A card a person placed where the bot need not be a member (e.g. through an inline
+    # query): kept up to date like a promotion card, but no chat to announce in.
+    SHARED = "shared"
 
 
 @dataclass(frozen=True)

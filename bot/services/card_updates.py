@@ -10,11 +10,13 @@ import asyncio
 import logging
 
 from bot.domain.cards import CardKind
-from bot.notifier import Notifier
+from bot.notifier import Edited, Notifier
 from bot.ports import Repository
 from bot.services.cards import campaign_card
 
 log = logging.getLogger(__name__)
+
+LIVE_CARDS = frozenset({CardKind.PROMOTION, CardKind.SHARED})  # the cards showing progress
 
 
 class CardUpdater:
@@ -52,8 +54,12 @@ class CardUpdater:
             return
         stats = await self._repo.campaign_stats(campaign_id)
         card = campaign_card(campaign, stats)
-        for posted in await self._repo.cards_of(campaign_id, CardKind.PROMOTION):
-            await self._notifier.edit(posted.message, card, posted.language)
+        for posted in await self._repo.cards_of(campaign_id):
+            if posted.kind not in LIVE_CARDS:
+                continue
+            edited = await self._notifier.edit_or_gone(posted.message, card, posted.language)
+            if edited is Edited.GONE and posted.kind is CardKind.SHARED and posted.id is not None:
+                await self._repo.remove_card(posted.id)  # deleted, or too old: never again
 
     async def flush(self) -> None:
         """Run every pending refresh now and wait for those under way (tests, shutdown)."""

@@ -13,6 +13,7 @@ from bot.services.campaigns import CampaignService
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.shared_cards import SharedCards
 from bot.settings import Settings
 
 
@@ -26,3 +27,4 @@ class ChatServices:
     moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
+    shared_cards: SharedCards  # cards people place themselves (an inline mode)

@@ -4,8 +4,10 @@ It serves ``/bot<token>/<method>`` on 127.0.0.1 with Telegram's JSON shapes
 (``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": ..., "description": ...}``),
 accepts form or JSON bodies as PTB sends them, records every call, and lets a test
 inject updates (messages, button presses) that long-polling ``getUpdates`` hands out.
-Failures are on demand: blocked users (403), a one-shot flood limit (429 with
-``retry_after``), admins per chat for ``getChatMember``.
+Inline mode too: a test types an inline query, the bot answers it (results checked as
+Telegram checks them), the person picks a result, which becomes an inline message the
+bot may edit by its ``inline_message_id``. Failures are on demand: blocked users (403), a
+one-shot flood limit (429 with ``retry_after``), admins per chat for ``getChatMember``.
 """
 
 from __future__ import annotations
@@ -51,11 +53,17 @@ _JSON_FIELDS = frozenset(
         "entities",
         "allow_sending_without_reply",
         "reply_to_message_id",
+        "results",
+        "is_personal",
+        "button",
     }
 )
 CALLBACK_DATA_MAX_BYTES = 64
 MESSAGE_MAX_CHARS = 4096
 ALERT_MAX_CHARS = 200
+INLINE_RESULTS_MAX = 50
+INLINE_RESULT_ID_MAX_BYTES = 64
+INLINE_RESULT_TYPES = frozenset({"article"})  # the kinds the bot sends; others are refused
 
 
 class ApiError(Exception):
@@ -116,11 +124,15 @@ class FakeTelegramApi:
     members: dict[tuple[int, int], str] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
+    inline_answers: dict[str, JSON] = field(default_factory=dict)  # query id -> parameters
+    inline_messages: dict[str, JSON] = field(default_factory=dict)  # inline_message_id ->
 
     def __post_init__(self) -> None:
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
+        self._inline_ids = itertools.count(1)
+        self._inline_queries: dict[str, JSON] = {}  # asked, by id: what was typed, by whom
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
@@ -203,6 +215,49 @@ class FakeTelegramApi:
         query_id = f"cq{next(self._query_ids)}"
         self.inject(tb.callback_update(0, query_id, sender, current, data))
         return query_id
+
+    def inline_query(self, sender: JSON, query: str, *, chat_type: str = "sender") -> str:
+        """``sender`` types ``@bot query`` in a chat; returns the inline query id."""
+        query_id = f"iq{next(self._inline_ids)}"
+        inline_query = {
+            "id": query_id,
+            "from": sender,
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        self._inline_queries[query_id] = inline_query
+        self.inject({"inline_query": inline_query})
+        return query_id
+
+    def choose(self, sender: JSON, query_id: str, result_id: str) -> str:
+        """``sender`` picks ``result_id`` among the bot's answer to ``query_id``: the card
+        is sent as an inline message; returns its ``inline_message_id``.
+
+        Like Telegram, the chosen result names the message only when it has an inline
+        keyboard (else it could never be edited).
+        """
+        answer = self.inline_answers[query_id]
+        (result,) = [r for r in answer["results"] if r["id"] == result_id]
+        inline_message_id = f"AgAAAI{next(self._inline_ids):06d}-inline"
+        content = result["input_message_content"]
+        message: JSON = {"text": content["message_text"], "from": sender}
+        if result.get("reply_markup"):
+            message["reply_markup"] = result["reply_markup"]
+        self.inline_messages[inline_message_id] = message
+        chosen: JSON = {
+            "result_id": result_id,
+            "from": sender,
+            "query": self._inline_queries[query_id]["query"],
+        }
+        if "reply_markup" in message:
+            chosen["inline_message_id"] = inline_message_id
+        self.inject({"chosen_inline_result": chosen})
+        return inline_message_id
+
+    def delete_inline(self, inline_message_id: str) -> None:
+        """The person deleted the inline message from their chat."""
+        del self.inline_messages[inline_message_id]
 
     # --- what tests read -------------------------------------------------------------
 
@@ -358,7 +413,7 @@ class FakeTelegramApi:
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
-    async def _api_editMessageText(self, params: JSON) -> JSON:
+    async def _api_editMessageText(self, params: JSON) -> JSON | bool:
         message = self._existing(params)
         text = str(params.get("text", ""))
         _check_text(text)
@@ -375,9 +430,9 @@ class FakeTelegramApi:
         if markup:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
-        return message
+        return True if "inline_message_id" in params else message  # as Telegram answers
 
-    async def _api_editMessageReplyMarkup(self, params: JSON) -> JSON:
+    async def _api_editMessageReplyMarkup(self, params: JSON) -> JSON | bool:
         message = self._existing(params)
         markup = _check_markup(params.get("reply_markup"))
         if markup == message.get("reply_markup"):
@@ -386,7 +441,7 @@ class FakeTelegramApi:
         if markup:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
-        return message
+        return True if "inline_message_id" in params else message
 
     async def _api_deleteMessage(self, params: JSON) -> bool:
         key = (_int(params, "chat_id"), _int(params, "message_id"))
@@ -401,12 +456,40 @@ class FakeTelegramApi:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
+    async def _api_answerInlineQuery(self, params: JSON) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self._inline_queries or query_id in self.inline_answers:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise ApiError(400, "Bad Request: can't parse inline query results JSON object")
+        if len(results) > INLINE_RESULTS_MAX:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            _check_inline_result(result)
+            if result["id"] in seen:
+                raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+            seen.add(result["id"])
+        cache_time = params.get("cache_time", 300)
+        if not isinstance(cache_time, int) or cache_time < 0:
+            raise ApiError(400, "Bad Request: cache_time is invalid")
+        self.inline_answers[query_id] = params
+        return True
+
     async def _api_getChatMember(self, params: JSON) -> JSON:
         chat_id, user_id = _int(params, "chat_id"), _int(params, "user_id")
         status = self.members.get((chat_id, user_id), "member")
         return tb.chat_member(tb.user(user_id, f"User {user_id}"), status)
 
     def _existing(self, params: JSON) -> JSON:
+        if "inline_message_id" in params:
+            if "chat_id" in params or "message_id" in params:
+                raise ApiError(400, "Bad Request: message identifier is not specified")
+            inline = self.inline_messages.get(str(params["inline_message_id"]))
+            if inline is None:
+                raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+            return inline
         key = (_int(params, "chat_id"), _int(params, "message_id"))
         message = self.messages.get(key)
         if message is None:
@@ -445,6 +528,24 @@ def _check_text(text: str) -> None:
         raise ApiError(400, "Bad Request: message text is empty")
     if len(text) > MESSAGE_MAX_CHARS:
         raise ApiError(400, "Bad Request: message is too long")
+
+
+def _check_inline_result(result: Any) -> None:
+    """Refuse what Telegram refuses in one inline query result (articles only here)."""
+    if not isinstance(result, dict) or result.get("type") not in INLINE_RESULT_TYPES:
+        raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+    result_id = str(result.get("id", ""))
+    if not 1 <= len(result_id.encode()) <= INLINE_RESULT_ID_MAX_BYTES:
+        raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+    if not str(result.get("title", "")).strip():
+        raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+    content = result.get("input_message_content")
+    if not isinstance(content, dict) or "message_text" not in content:
+        raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+    _check_text(str(content["message_text"]))
+    markup = _check_markup(result.get("reply_markup"))
+    if markup is not None and "inline_keyboard" not in markup:
+        raise ApiError(400, "Bad Request: REPLY_MARKUP_INVALID")  # inline keyboards only
 
 
 def _check_markup(markup: Any) -> JSON | None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.domain.text import t
-from bot.notifier import Notifier
+from bot.notifier import Edited, Notifier
+from bot.ports import MessageGone
 from tests.fakes.chat import RecordingFrontEnd
 
 HELLO = OutgoingMessage.of(t("button.support"))
@@ -90,3 +91,28 @@ async def test_unknown_platform_is_skipped() -> None:
     assert await notifier.send_to_user(UserRef("matrix", "1"), HELLO) is None
     assert await notifier.edit(MessageRef(ChatRef("matrix", "1"), "2"), HELLO, "en") is False
     assert notifier.front_end("matrix") is None
+
+
+@dataclass
+class ForgetfulFrontEnd(RecordingFrontEnd):
+    """A platform that no longer knows the message ``gone``."""
+
+    gone: str = ""
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage, language: str) -> None:
+        if ref.id == self.gone:
+            raise MessageGone("message to edit not found")
+        await super().edit(ref, message, language)
+
+
+async def test_an_edit_says_whether_the_message_is_gone_for_good() -> None:
+    forgetful = ForgetfulFrontEnd(platform="ok", gone="9")
+    notifier = Notifier([forgetful, BrokenFrontEnd()])
+    chat = ChatRef("ok", "1")
+    assert await notifier.edit_or_gone(MessageRef(chat, "9"), HELLO, "en") is Edited.GONE
+    assert await notifier.edit_or_gone(MessageRef(chat, "8"), HELLO, "en") is Edited.DONE
+    broken = MessageRef(ChatRef("broken", "1"), "9")
+    assert await notifier.edit_or_gone(broken, HELLO, "en") is Edited.FAILED
+    unknown = MessageRef(ChatRef("nowhere", "1"), "9")
+    assert await notifier.edit_or_gone(unknown, HELLO, "en") is Edited.FAILED
+    assert await notifier.edit(MessageRef(chat, "9"), HELLO, "en") is False
