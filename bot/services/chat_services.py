@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.ports import Clock
 from bot.services.campaigns import CampaignService
+from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
@@ -26,3 +27,4 @@ class ChatServices:
     moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
+    channels: ChannelDirectory
