@@ -14,6 +14,7 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from adapters.telegram.channels import ChannelHandlers
 from adapters.telegram.client import RedactToken
 from adapters.telegram.fallback import FallbackHandlers
 from adapters.telegram.groups import GroupHandlers
@@ -42,7 +43,12 @@ COMMANDS = (
     "unpledge",
     "forget",
 )
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHANNEL_POST,
+]
 
 
 class TelegramInbound:
@@ -67,6 +73,7 @@ class TelegramInbound:
             WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
             self.organiser.handlers(),
             self.supporters.handlers(),
+            ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             FallbackHandlers(self.kit, self.organiser, self.moderation).handlers(),

@@ -90,7 +90,10 @@ class ApiCall:
     @property
     def chat_id(self) -> int | None:
         value = self.params.get("chat_id")
-        return int(value) if value is not None else None
+        try:
+            return int(value) if value is not None else None
+        except ValueError:  # a channel's "@username"
+            return None
 
     @property
     def text(self) -> str:
