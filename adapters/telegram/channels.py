@@ -137,13 +137,19 @@ class ChannelHandlers:
             chat_ref(chat.id), chat.title or name, chat.username or ""
         )
         requester = self.kit.user(update)
-        await self.services.campaigns.promote(
-            campaign.ref,
-            chat_ref(chat.id),
-            requester,
-            requester_is_admin=True,  # checked just now, with the Bot API
-            language=requester.language,
-        )
+        try:
+            await self.services.campaigns.promote(
+                campaign.ref,
+                chat_ref(chat.id),
+                requester,
+                requester_is_admin=True,  # checked just now, with the Bot API
+                language=requester.language,
+            )
+        except DomainError as exc:
+            if exc.key != "promote.send_failed":
+                raise
+            # rights taken away since the check: say so about the channel, not "this chat"
+            raise DomainError("telegram.channel.bot_not_admin", name=name) from None
         await self.kit.reply(update, t("telegram.channel.done", ref=campaign.ref, name=name))
 
     async def _check_rights(self, context: Context, chat: ChatFullInfo, user_id: int) -> None:

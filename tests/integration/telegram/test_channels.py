@@ -147,6 +147,31 @@ async def test_an_admin_organiser_promotes_by_name_and_the_card_follows_progress
     await core.pledges.record(core.links.read(token), sandbox_profile())
     edit = await api.wait_for("editMessageText", lambda c: c.chat_id == CHANNEL["id"], since=since)
     assert "1 / 4 supporters" in edit.text
+    milestone = await api.wait_for(
+        "sendMessage", lambda c: c.chat_id == CHANNEL["id"], since=since
+    )
+    assert "25%" in milestone.text  # announcements go to the channel, as to a group
+
+
+async def test_rights_lost_between_the_check_and_the_post_are_explained(
+    tg: Driver,
+    api: FakeTelegramApi,
+    core: Chorus,
+    clock: FakeClock,
+    channels: None,
+    logs: LogWaiter,
+) -> None:
+    await add_bot(api, logs, CHANNEL)
+    campaign = await live_campaign(core, clock)
+    api.fail_next(
+        "sendMessage",
+        code=400,
+        description="Bad Request: need administrator rights in the channel chat",
+        match=lambda params: params.get("chat_id") == CHANNEL["id"],
+    )
+    answer = await tg.say(ORGANISER, private(ORGANISER), f"/promote {campaign.ref} @rivernews")
+    assert answer.text == render(t("telegram.channel.bot_not_admin", name="@rivernews"), "en")
+    assert await core.repo.cards_of(campaign.id or 0, CardKind.PROMOTION) == []
 
 
 async def test_a_non_admin_is_refused_and_nothing_is_posted(
