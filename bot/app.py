@@ -27,6 +27,7 @@ from bot.services.announcer import Announcer
 from bot.services.campaign_media import CampaignMedia
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
+from bot.services.channels import ChannelDirectory
 from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
 from bot.services.expiry import Expiry
@@ -179,6 +180,7 @@ def build_chorus(
         pledges=pledges,
         dialogs=dialogs,
         shared_cards=SharedCards(repo, clock),
+        channels=ChannelDirectory(repo, clock),
     )
     return Chorus(
         settings=settings,

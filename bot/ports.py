@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.channels import KnownChannel
 from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
@@ -73,6 +74,17 @@ class Repository(Protocol):
         ...
 
     async def remove_card(self, card_id: int) -> None: ...
+
+    # broadcast channels where the bot may post
+    async def save_channel(self, channel: KnownChannel) -> None:
+        """Remember the channel (a new title or username replaces the stored one)."""
+        ...
+
+    async def channels_on(self, platform: str) -> list[KnownChannel]: ...
+    async def forget_channel(self, chat: ChatRef) -> int:
+        """Forget the channel and every card posted in it, in one transaction; return how
+        many cards went (their messages are no longer the bot's to edit)."""
+        ...
 
     # social accounts (tokens encrypted by the back end)
     async def save_account(self, account: SocialAccount) -> SocialAccount:

@@ -21,13 +21,14 @@ from typing import Any, Generic, Protocol, TypeVar
 from bot.domain.account import PendingRevocation, SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus, decide_launch
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
+from bot.domain.channels import KnownChannel
 from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
-from bot.domain.refs import UserRef
+from bot.domain.refs import ChatRef, UserRef
 from storage import migrations, rows, statements
 
 log = logging.getLogger(__name__)
@@ -811,3 +812,46 @@ class SqlRepository(Generic[SessionT]):
                 self._codec.time_in(since),
             )
         return int(row["n"]) if row is not None else 0
+
+    # known channels -------------------------------------------------------------------
+
+    async def save_channel(self, channel: KnownChannel) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO known_channels (chat_platform, chat_id, title, username, added_at) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chat_platform, chat_id) DO UPDATE "
+                "SET title = excluded.title, username = excluded.username",
+                channel.chat.platform,
+                channel.chat.id,
+                channel.title,
+                channel.username,
+                self._codec.time_in(channel.added_at),
+            )
+
+    async def channels_on(self, platform: str) -> list[KnownChannel]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT * FROM known_channels WHERE chat_platform = $1 ORDER BY title, chat_id",
+                platform,
+            )
+        channels = []
+        for row in found:
+            added_at = self._codec.time_out(row["added_at"])
+            assert added_at is not None
+            chat = ChatRef(row["chat_platform"], row["chat_id"])
+            channels.append(KnownChannel(chat, row["title"], row["username"], added_at))
+        return channels
+
+    async def forget_channel(self, chat: ChatRef) -> int:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM known_channels WHERE chat_platform = $1 AND chat_id = $2",
+                chat.platform,
+                chat.id,
+            )
+            cards = await db.fetch_all(
+                "DELETE FROM cards WHERE chat_platform = $1 AND chat_id = $2 RETURNING id",
+                chat.platform,
+                chat.id,
+            )
+        return len(cards)

@@ -14,6 +14,7 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from adapters.telegram.channels import ChannelHandlers
 from adapters.telegram.client import RedactToken
 from adapters.telegram.fallback import FallbackHandlers
 from adapters.telegram.groups import GroupHandlers
@@ -48,6 +49,8 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
     Update.CHOSEN_INLINE_RESULT,
+    Update.MY_CHAT_MEMBER,
+    Update.CHANNEL_POST,
 ]
 
 
@@ -73,6 +76,7 @@ class TelegramInbound:
             WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
             self.organiser.handlers(),
             self.supporters.handlers(),
+            ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),

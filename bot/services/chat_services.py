@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.ports import Clock
 from bot.services.campaigns import CampaignService
+from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
@@ -28,3 +29,4 @@ class ChatServices:
     pledges: PledgeService
     dialogs: DialogService
     shared_cards: SharedCards  # cards people place themselves (an inline mode)
+    channels: ChannelDirectory

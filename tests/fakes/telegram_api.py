@@ -8,6 +8,11 @@ Inline mode too: a test types an inline query, the bot answers it (results check
 Telegram checks them), the person picks a result, which becomes an inline message the
 bot may edit by its ``inline_message_id``. Failures are on demand: blocked users (403), a
 one-shot flood limit (429 with ``retry_after``), admins per chat for ``getChatMember``.
+
+Channels follow Telegram's rules for them: ``getChat`` finds a public channel by
+``@username`` (a private one only while the bot is in it), only an administrator with
+``can_post_messages`` may post or edit there, a bot that is not an administrator cannot
+read the member list, and channel posts arrive as ``channel_post`` updates with no author.
 """
 
 from __future__ import annotations
@@ -93,7 +98,10 @@ class ApiCall:
     @property
     def chat_id(self) -> int | None:
         value = self.params.get("chat_id")
-        return int(value) if value is not None else None
+        try:
+            return int(value) if value is not None else None
+        except ValueError:  # a channel's "@username"
+            return None
 
     @property
     def text(self) -> str:
@@ -122,6 +130,7 @@ class FakeTelegramApi:
     messages: dict[tuple[int, int], JSON] = field(default_factory=dict)
     chats: dict[int, JSON] = field(default_factory=dict)
     members: dict[tuple[int, int], str] = field(default_factory=dict)
+    post_rights: dict[tuple[int, int], bool] = field(default_factory=dict)  # channel admins
     blocked: set[int] = field(default_factory=set)
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
     inline_answers: dict[str, JSON] = field(default_factory=dict)  # query id -> parameters
@@ -164,8 +173,35 @@ class FakeTelegramApi:
 
     # --- what tests arrange ------------------------------------------------------------
 
-    def make_admin(self, chat_id: int, user_id: int, *, owner: bool = False) -> None:
+    def make_admin(
+        self, chat_id: int, user_id: int, *, owner: bool = False, can_post: bool = True
+    ) -> None:
+        """``can_post``: in a channel, whether this administrator may post and edit."""
         self.members[(chat_id, user_id)] = "creator" if owner else "administrator"
+        self.post_rights[(chat_id, user_id)] = can_post
+
+    def add_channel(self, channel: JSON) -> None:
+        """A channel exists (the bot is not in it until ``set_bot_status``)."""
+        self.chats[channel["id"]] = channel
+
+    def set_bot_status(self, chat: JSON, status: str, *, by: JSON, can_post: bool = True) -> JSON:
+        """``by`` changes the bot's membership in ``chat`` (``administrator``, ``member``,
+        ``left``, ``kicked``); the bot gets the ``my_chat_member`` update."""
+        self.chats.setdefault(chat["id"], chat)
+        key = (chat["id"], BOT_ID)
+        old = self._member(chat["id"], BOT_ID)
+        self.members[key] = status
+        self.post_rights[key] = can_post
+        new = self._member(chat["id"], BOT_ID)
+        return self.inject(tb.my_chat_member_update(0, chat, by, old, new))
+
+    def post_in_channel(self, channel: JSON, text: str) -> JSON:
+        """The channel publishes ``text`` (as its own admins post: no author)."""
+        self.chats.setdefault(channel["id"], channel)
+        message = tb.channel_post(self._next_message_id(channel["id"]), channel, text)
+        self.messages[(channel["id"], message["message_id"])] = message
+        self.inject(tb.channel_post_update(0, message))
+        return message
 
     def block(self, user_id: int) -> None:
         """The user blocked the bot: private messages to them now fail with 403."""
@@ -394,10 +430,11 @@ class FakeTelegramApi:
         return self._updates[:limit]
 
     async def _api_sendMessage(self, params: JSON) -> JSON:
-        chat_id = _int(params, "chat_id")
+        chat_id = self._chat_id(params)
         text = str(params.get("text", ""))
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        self._check_channel_rights(chat_id)
         _check_text(text)
         markup = _check_markup(params.get("reply_markup"))
         chat = self.chats.get(chat_id) or tb.chat_for_id(chat_id)
@@ -405,15 +442,20 @@ class FakeTelegramApi:
             "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
             "chat": chat,
-            "from": self.bot,
             "text": text,
         }
+        if chat.get("type") == "channel":
+            message["sender_chat"] = chat  # channel posts are signed by the channel
+        else:
+            message["from"] = self.bot
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
     async def _api_editMessageText(self, params: JSON) -> JSON | bool:
+        if "inline_message_id" not in params:
+            self._check_channel_rights(self._chat_id(params))
         message = self._existing(params)
         text = str(params.get("text", ""))
         _check_text(text)
@@ -444,7 +486,8 @@ class FakeTelegramApi:
         return True if "inline_message_id" in params else message
 
     async def _api_deleteMessage(self, params: JSON) -> bool:
-        key = (_int(params, "chat_id"), _int(params, "message_id"))
+        self._check_channel_rights(self._chat_id(params))
+        key = (self._chat_id(params), _int(params, "message_id"))
         if self.messages.pop(key, None) is None:
             raise ApiError(400, "Bad Request: message to delete not found")
         return True
@@ -478,9 +521,70 @@ class FakeTelegramApi:
         return True
 
     async def _api_getChatMember(self, params: JSON) -> JSON:
-        chat_id, user_id = _int(params, "chat_id"), _int(params, "user_id")
-        status = self.members.get((chat_id, user_id), "member")
-        return tb.chat_member(tb.user(user_id, f"User {user_id}"), status)
+        chat_id, user_id = self._chat_id(params), _int(params, "user_id")
+        if self._is_channel(chat_id) and user_id != BOT_ID and not self._bot_is_admin(chat_id):
+            raise ApiError(400, "Bad Request: member list is inaccessible")
+        return self._member(chat_id, user_id)
+
+    async def _api_getChatAdministrators(self, params: JSON) -> list[JSON]:
+        chat_id = self._chat_id(params)
+        if self._is_channel(chat_id) and not self._bot_is_admin(chat_id):
+            raise ApiError(400, "Bad Request: member list is inaccessible")
+        return [
+            self._member(chat, user)
+            for (chat, user), status in self.members.items()
+            if chat == chat_id and status in ("creator", "administrator")
+        ]
+
+    async def _api_getChat(self, params: JSON) -> JSON:
+        chat_id = self._chat_id(params)
+        chat = self.chats.get(chat_id)
+        outside = self.members.get((chat_id, BOT_ID), "left") in ("left", "kicked")
+        hidden = self._is_channel(chat_id) and not chat.get("username") if chat else True
+        if chat is None or (hidden and outside):  # a private channel shows only to members
+            raise ApiError(400, "Bad Request: chat not found")
+        return tb.full_chat(chat)
+
+    # --- channels ----------------------------------------------------------------------
+
+    def _chat_id(self, params: JSON) -> int:
+        """``chat_id`` as a number; a ``@username`` names a public channel or a chat
+        the bot is in, as Telegram resolves it."""
+        value = params.get("chat_id")
+        if isinstance(value, str) and value.startswith("@"):
+            wanted = value[1:].lower()
+            for chat_id, chat in self.chats.items():
+                if str(chat.get("username", "")).lower() == wanted:
+                    return chat_id
+            raise ApiError(400, "Bad Request: chat not found")
+        return _int(params, "chat_id")
+
+    def _is_channel(self, chat_id: int) -> bool:
+        return self.chats.get(chat_id, {}).get("type") == "channel"
+
+    def _bot_is_admin(self, chat_id: int) -> bool:
+        return self.members.get((chat_id, BOT_ID)) == "administrator"
+
+    def _check_channel_rights(self, chat_id: int) -> None:
+        """In a channel only an administrator with ``can_post_messages`` writes."""
+        if not self._is_channel(chat_id):
+            return
+        status = self.members.get((chat_id, BOT_ID), "left")
+        if status == "kicked":
+            raise ApiError(403, "Forbidden: bot was kicked from the channel chat")
+        if status == "left":
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        if status != "administrator" or not self.post_rights.get((chat_id, BOT_ID), False):
+            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
+
+    def _member(self, chat_id: int, user_id: int) -> JSON:
+        absent = "left" if user_id == BOT_ID and self._is_channel(chat_id) else "member"
+        status = self.members.get((chat_id, user_id), absent)
+        person = self.bot if user_id == BOT_ID else tb.user(user_id, f"User {user_id}")
+        can_post = None
+        if self._is_channel(chat_id) and status == "administrator":
+            can_post = self.post_rights.get((chat_id, user_id), True)
+        return tb.chat_member(person, status, can_post=can_post)
 
     def _existing(self, params: JSON) -> JSON:
         if "inline_message_id" in params:
@@ -490,7 +594,7 @@ class FakeTelegramApi:
             if inline is None:
                 raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
             return inline
-        key = (_int(params, "chat_id"), _int(params, "message_id"))
+        key = (self._chat_id(params), _int(params, "message_id"))
         message = self.messages.get(key)
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")

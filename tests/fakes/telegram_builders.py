@@ -51,6 +51,31 @@ def group_chat(chat_id: int, title: str) -> JSON:
     return {"id": chat_id, "type": "supergroup", "title": title}
 
 
+def channel_chat(chat_id: int, title: str, username: str | None = None) -> JSON:
+    """A broadcast channel (ids ``-100…``); public ones have a ``username``."""
+    if chat_id >= 0:
+        raise ValueError("channel ids are negative")
+    data: JSON = {"id": chat_id, "type": "channel", "title": title}
+    if username:
+        data["username"] = username
+    return data
+
+
+def full_chat(chat: JSON) -> JSON:
+    """The ``ChatFullInfo`` that ``getChat`` answers for ``chat``."""
+    gifts = dict.fromkeys(
+        (
+            "unlimited_gifts",
+            "limited_gifts",
+            "unique_gifts",
+            "premium_subscription",
+            "gifts_from_channels",
+        ),
+        False,
+    )
+    return {**chat, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+
+
 def chat_for_id(chat_id: int) -> JSON:
     """A plausible chat object when only the id is known (the bot sent there)."""
     if chat_id < 0:
@@ -95,6 +120,41 @@ def message_update(update_id: int, message: JSON) -> JSON:
     return {"update_id": update_id, "message": message}
 
 
+def channel_post(message_id: int, channel: JSON, text: str, *, date: int | None = None) -> JSON:
+    """A post in ``channel``: signed by the channel itself (``sender_chat``), no ``from``."""
+    data: JSON = {
+        "message_id": message_id,
+        "date": date or int(time.time()),
+        "chat": channel,
+        "sender_chat": channel,
+        "text": text,
+    }
+    entities = command_entities(text)
+    if entities:
+        data["entities"] = entities
+    return data
+
+
+def channel_post_update(update_id: int, message: JSON) -> JSON:
+    return {"update_id": update_id, "channel_post": message}
+
+
+def my_chat_member_update(
+    update_id: int, chat: JSON, by: JSON, old: JSON, new: JSON, *, date: int | None = None
+) -> JSON:
+    """``by`` changed the bot's membership in ``chat`` from ``old`` to ``new``."""
+    return {
+        "update_id": update_id,
+        "my_chat_member": {
+            "chat": chat,
+            "from": by,
+            "date": date or int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        },
+    }
+
+
 def callback_update(update_id: int, query_id: str, sender: JSON, message: JSON, data: str) -> JSON:
     """A ``CallbackQuery`` update: ``sender`` pressed a button carrying ``data``."""
     return {
@@ -109,8 +169,13 @@ def callback_update(update_id: int, query_id: str, sender: JSON, message: JSON, 
     }
 
 
-def chat_member(person: JSON, status: str) -> JSON:
-    """A ``ChatMember`` of the given status with every field PTB requires."""
+def chat_member(person: JSON, status: str, *, can_post: bool | None = None) -> JSON:
+    """A ``ChatMember`` of the given status with every field PTB requires.
+
+    ``can_post`` gives a channel administrator's posting and editing rights (Telegram
+    sends them for channels only)."""
+    if status == "kicked":
+        return {"status": "kicked", "user": person, "until_date": 0}
     if status == "creator":
         return {"status": "creator", "user": person, "is_anonymous": False}
     if status == "administrator":
@@ -134,6 +199,9 @@ def chat_member(person: JSON, status: str) -> JSON:
             "can_promote_members": False,
         }
         member.update(dict.fromkeys(rights, True))
+        if can_post is not None:
+            member["can_post_messages"] = can_post
+            member["can_edit_messages"] = can_post
         return member
     return {"status": status, "user": person}
 

@@ -86,7 +86,7 @@ async def test_private_commands_in_a_group_point_to_the_private_chat(tg: Driver)
         ("/cancel", "dialog.none_active"),
         ("/unpledge", "telegram.usage_unpledge"),
         ("/cancelcampaign", "telegram.usage_cancelcampaign"),
-        ("/promote K7QX2M", "telegram.promote_group_only"),
+        ("/promote", "telegram.channel.usage"),
     ],
 )
 async def test_unknown_or_incomplete_input_gets_a_helpful_line(
