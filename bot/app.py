@@ -40,6 +40,7 @@ from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -73,6 +74,7 @@ class Chorus:
     pledge_flow: PledgeFlow
     taps: TapService
     public_pages: PublicPages
+    updates: UpdateService
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
@@ -170,6 +172,14 @@ def build_chorus(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
     media = CampaignMedia(repo)
+    updates = UpdateService(
+        repo,
+        clock,
+        notifier,
+        campaigns,
+        per_day=settings.updates_per_day,
+        concurrency=tuning.tap_concurrency,
+    )
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -177,6 +187,7 @@ def build_chorus(
         moderation=moderation,
         pledges=pledges,
         dialogs=dialogs,
+        updates=updates,
     )
     return Chorus(
         settings=settings,
@@ -199,6 +210,7 @@ def build_chorus(
         pledge_flow=pledge_flow,
         taps=taps,
         public_pages=public_pages,
+        updates=updates,
         chat=chat,
         web_app=create_web_app(
             settings, clock, pledge_flow, taps, media, public_pages, web_supporters

@@ -13,6 +13,7 @@ from bot.services.campaigns import CampaignService
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.updates import UpdateService
 from bot.settings import Settings
 
 
@@ -26,3 +27,4 @@ class ChatServices:
     moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
+    updates: UpdateService
