@@ -21,6 +21,7 @@ from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
 from adapters.telegram.supporters import SupporterHandlers
+from adapters.telegram.updates import UpdateHandlers
 from adapters.telegram.welcome import WelcomeHandlers
 from bot.domain.text import t
 from bot.i18n import supported_languages
@@ -36,6 +37,7 @@ COMMANDS = (
     "cancel",
     "mycampaigns",
     "cancelcampaign",
+    "update",
     "promote",
     "pending",
     "mypledges",
@@ -67,6 +69,7 @@ class TelegramInbound:
             WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
             self.organiser.handlers(),
             self.supporters.handlers(),
+            UpdateHandlers(self.kit).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             FallbackHandlers(self.kit, self.organiser, self.moderation).handlers(),
