@@ -266,12 +266,12 @@ class Repository(Protocol):
         self, update: CampaignUpdate, *, since: datetime, limit: int
     ) -> CampaignUpdate | None:
         """Store ``update`` (sent now) unless its campaign already has ``limit`` updates
-        sent at ``since`` or later; one transaction with the campaign row locked. The stored
+        sent after ``since``; one transaction with the campaign row locked. The stored
         update (with its id), or None when the limit is reached."""
         ...
 
     async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
-        """When the campaign's updates sent at ``since`` or later went, oldest first."""
+        """When the campaign's updates sent after ``since`` went, oldest first."""
         ...
 
     async def finish_update(self, update: CampaignUpdate) -> None:

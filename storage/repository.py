@@ -835,7 +835,7 @@ class SqlRepository(Generic[SessionT]):
             )
             row = await db.fetch_one(
                 "SELECT COUNT(*) AS n FROM campaign_updates WHERE campaign_id = $1 "
-                "AND sent_at >= $2",
+                "AND sent_at > $2",
                 update.campaign_id,
                 self._codec.time_in(since),
             )
@@ -854,7 +854,7 @@ class SqlRepository(Generic[SessionT]):
     async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
         async with self.transaction(write=False) as db:
             found = await db.fetch_all(
-                "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at >= $2 "
+                "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at > $2 "
                 "ORDER BY sent_at",
                 campaign_id,
                 self._codec.time_in(since),
