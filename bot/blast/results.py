@@ -74,8 +74,8 @@ def personal_result(
     totals = t(
         "result.totals",
         supporters=stats.supporters,
-        posted=stats.posted,
-        reach=stats.posted_reach,
+        posted=t("result.posts", posted=stats.posted),
+        reach=t("result.reach", reach=stats.posted_reach),
     )
     return OutgoingMessage(tuple([*lines, totals]))
 
