@@ -42,6 +42,7 @@ from bot.services.revocations import Revocations
 from bot.services.shared_cards import SharedCards
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -75,6 +76,7 @@ class Chorus:
     pledge_flow: PledgeFlow
     taps: TapService
     public_pages: PublicPages
+    updates: UpdateService
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
@@ -172,6 +174,14 @@ def build_chorus(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
     media = CampaignMedia(repo)
+    updates = UpdateService(
+        repo,
+        clock,
+        notifier,
+        campaigns,
+        per_day=settings.updates_per_day,
+        concurrency=tuning.tap_concurrency,
+    )
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -181,6 +191,7 @@ def build_chorus(
         dialogs=dialogs,
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
+        updates=updates,
     )
     return Chorus(
         settings=settings,
@@ -203,6 +214,7 @@ def build_chorus(
         pledge_flow=pledge_flow,
         taps=taps,
         public_pages=public_pages,
+        updates=updates,
         chat=chat,
         web_app=create_web_app(
             settings, clock, pledge_flow, taps, media, public_pages, web_supporters

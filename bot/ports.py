@@ -22,6 +22,7 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.updates import CampaignUpdate
 
 
 class Clock(Protocol):
@@ -118,7 +119,8 @@ class Repository(Protocol):
     async def update_tokens(self, account_id: int, tokens: TokenSet) -> None: ...
     async def mark_account_revoked(self, account_id: int) -> None: ...
     async def erase_supporter(self, owner: UserRef) -> int:
-        """Delete every pledge and account of ``owner``; return how many accounts went."""
+        """Delete every pledge, account and update mute of ``owner``; return how many
+        accounts went."""
         ...
 
     # token lifetime: tokens nothing needs any more wait here until revoked
@@ -269,6 +271,38 @@ class Repository(Protocol):
 
     async def count_mastodon_registrations(self, since: datetime) -> int:
         """How many instances were registered at or after ``since`` (the hourly cap)."""
+        ...
+
+    # organiser updates to supporters, and who muted them
+    async def add_update(
+        self, update: CampaignUpdate, *, since: datetime, limit: int
+    ) -> CampaignUpdate | None:
+        """Store ``update`` (sent now) unless its campaign already has ``limit`` updates
+        sent after ``since``; one transaction with the campaign row locked. The stored
+        update (with its id), or None when the limit is reached."""
+        ...
+
+    async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
+        """When the campaign's updates sent after ``since`` went, oldest first."""
+        ...
+
+    async def finish_update(self, update: CampaignUpdate) -> None:
+        """Store how the delivery of a stored update went (its counts)."""
+        ...
+
+    async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
+        """The campaign's updates, oldest first (the audit)."""
+        ...
+
+    async def set_update_mute(
+        self, campaign_id: int, person: UserRef, *, muted: bool, at: datetime
+    ) -> None:
+        """Mute (or unmute) the campaign's updates for ``person``; idempotent.
+        ``erase_supporter`` drops every mute of the person erased."""
+        ...
+
+    async def muted_people(self, campaign_id: int) -> set[str]:
+        """The keys (``UserRef.key``) of the people who muted the campaign's updates."""
         ...
 
 

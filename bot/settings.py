@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
+    updates_per_day: int = Field(3, ge=1)
     log_level: str = "INFO"
     maintenance_interval_minutes: int = Field(5, ge=1)
 

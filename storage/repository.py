@@ -29,6 +29,7 @@ from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
+from bot.domain.updates import CampaignUpdate
 from storage import migrations, rows, statements
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,11 @@ def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
         and row["owner_platform"] == account.owner.platform
         and row["owner_id"] == account.owner.id
     )
+
+
+def _moment(value: datetime | None) -> datetime:
+    assert value is not None  # a NOT NULL column
+    return value
 
 
 def _linked_by_other(account: SocialAccount) -> DomainError:
@@ -432,6 +438,11 @@ class SqlRepository(Generic[SessionT]):
         async with self.transaction() as db:
             await db.execute(  # whom they brought stay counted, no longer naming them
                 "UPDATE pledges SET recruited_by = NULL WHERE recruited_by = $1", owner.key
+            )
+            await db.execute(  # their mutes of campaign updates go with them
+                "DELETE FROM update_mutes WHERE person_platform = $1 AND person_id = $2",
+                owner.platform,
+                owner.id,
             )
             await db.execute(
                 "DELETE FROM pledges WHERE account_id IN "
@@ -855,3 +866,103 @@ class SqlRepository(Generic[SessionT]):
                 chat.id,
             )
         return len(cards)
+
+    # organiser updates and their mutes ------------------------------------------------
+
+    async def add_update(
+        self, update: CampaignUpdate, *, since: datetime, limit: int
+    ) -> CampaignUpdate | None:
+        async with self.transaction() as db:
+            # the campaign row locked, so two updates at once cannot both take the last slot
+            await db.fetch_one(
+                "SELECT id FROM campaigns WHERE id = $1 FOR UPDATE", update.campaign_id
+            )
+            row = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM campaign_updates WHERE campaign_id = $1 "
+                "AND sent_at > $2",
+                update.campaign_id,
+                self._codec.time_in(since),
+            )
+            if row is not None and int(row["n"]) >= limit:
+                return None
+            stored = await db.fetch_one(
+                "INSERT INTO campaign_updates (campaign_id, text, sent_at) "
+                "VALUES ($1, $2, $3) RETURNING id",
+                update.campaign_id,
+                update.text,
+                self._codec.time_in(update.sent_at),
+            )
+        assert stored is not None
+        return replace(update, id=int(stored["id"]))
+
+    async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at > $2 "
+                "ORDER BY sent_at",
+                campaign_id,
+                self._codec.time_in(since),
+            )
+        return [_moment(self._codec.time_out(row["sent_at"])) for row in found]
+
+    async def finish_update(self, update: CampaignUpdate) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE campaign_updates SET total = $1, reached = $2, muted = $3, "
+                "unreachable = $4 WHERE id = $5",
+                update.total,
+                update.reached,
+                update.muted,
+                update.unreachable,
+                update.id,
+            )
+
+    async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT * FROM campaign_updates WHERE campaign_id = $1 ORDER BY sent_at, id",
+                campaign_id,
+            )
+        return [
+            CampaignUpdate(
+                campaign_id=int(row["campaign_id"]),
+                text=str(row["text"]),
+                sent_at=_moment(self._codec.time_out(row["sent_at"])),
+                total=int(row["total"]),
+                reached=int(row["reached"]),
+                muted=int(row["muted"]),
+                unreachable=int(row["unreachable"]),
+                id=int(row["id"]),
+            )
+            for row in found
+        ]
+
+    async def set_update_mute(
+        self, campaign_id: int, person: UserRef, *, muted: bool, at: datetime
+    ) -> None:
+        async with self.transaction() as db:
+            if muted:
+                await db.execute(
+                    "INSERT INTO update_mutes (campaign_id, person_platform, person_id, muted_at) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    campaign_id,
+                    person.platform,
+                    person.id,
+                    self._codec.time_in(at),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM update_mutes WHERE campaign_id = $1 AND person_platform = $2 "
+                    "AND person_id = $3",
+                    campaign_id,
+                    person.platform,
+                    person.id,
+                )
+
+    async def muted_people(self, campaign_id: int) -> set[str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT person_platform, person_id FROM update_mutes WHERE campaign_id = $1",
+                campaign_id,
+            )
+        return {f"{row['person_platform']}:{row['person_id']}" for row in found}

@@ -36,6 +36,7 @@ from bot.services.cards import (
 )
 from bot.services.chat_services import ChatServices
 from bot.services.links import PledgeTicket
+from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     campaign_cancelled,
     campaign_list,
@@ -105,6 +106,7 @@ class ConsoleSession:
             "pending": Command(self._pending, "/pending"),
             "promote": Command(self._promote, "/promote REF"),
             "support": Command(self._support, "/support REF [your own words]"),
+            "update": Command(self._update, "/update REF TEXT"),
             "mycampaigns": Command(self._my_campaigns, "/mycampaigns"),
             "mypledges": Command(self._my_pledges, "/mypledges"),
             "unpledge": Command(self._unpledge, "/unpledge REF"),
@@ -186,6 +188,12 @@ class ConsoleSession:
         await self.services.campaigns.promote(
             args.split()[0], GROUP, self.user, requester_is_admin=False, language=self.language
         )
+
+    async def _update(self, args: str) -> None:
+        ref, _, text = args.partition(" ")
+        if not ref:
+            raise self._usage("update")
+        self.front.show_private(self.user, await self.services.updates.send(ref, self.user, text))
 
     async def _my_campaigns(self, args: str) -> None:
         rows = await self.services.campaigns.of_organiser(self.user)
@@ -290,6 +298,10 @@ class ConsoleSession:
             await self._pledge(value, None)
         elif name == APPROVE_ACTION:
             await self.services.moderation.approve(int(value), self.user, may_moderate=True)
+        elif name in (MUTE_ACTION, UNMUTE_ACTION):
+            updates = self.services.updates
+            toggle = updates.mute if name == MUTE_ACTION else updates.unmute
+            self.front.show_private(self.user, await toggle(value, self.user))
         elif name == REJECT_ACTION:
             campaign = await self.services.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))

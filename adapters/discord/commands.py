@@ -51,6 +51,11 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def cancelcampaign(interaction: discord.Interaction, ref: str) -> None:
         await handlers.cancel_campaign(interaction, ref)
 
+    @tree.command(name="update", description=_described("discord.command.update"))
+    @app_commands.describe(ref=ref_param, text=_described("discord.command.param_text"))
+    async def update(interaction: discord.Interaction, ref: str, text: str) -> None:
+        await handlers.send_update(interaction, ref, text)
+
     @tree.command(name="promote", description=_described("discord.command.promote"))
     @app_commands.describe(ref=ref_param)
     @app_commands.guild_only()

@@ -37,6 +37,7 @@ from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
 from bot.services.chat_services import ChatServices
+from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -124,6 +125,14 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def send_update(self, interaction: discord.Interaction, ref: str, text: str) -> None:
+        """``/update``: the organiser's note to every supporter, privately; the count back."""
+
+        async def work() -> OutgoingMessage:
+            return await self.services.updates.send(ref, self.who(interaction), text)
+
+        await self.deferred(interaction, work)
+
     async def promote(self, interaction: discord.Interaction, ref: str) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await self.refuse(interaction, t("discord.promote.guild_only"))
@@ -197,6 +206,10 @@ class InteractionHandlers:
         elif verb == "form":
             saved = await self.form.saved(self.who(interaction))
             await self._open_form(interaction, saved.values if saved else None, mode="edit")
+        elif verb in (MUTE_ACTION, UNMUTE_ACTION):
+            updates = self.services.updates
+            toggle = updates.mute if verb == MUTE_ACTION else updates.unmute
+            await self.deferred(interaction, lambda: toggle(argument, self.who(interaction)))
         elif verb == FORGET_ACTION:
             await self.deferred(
                 interaction, lambda: self._forget(interaction, action), update=True

@@ -23,6 +23,7 @@ from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
 from adapters.telegram.supporters import SupporterHandlers
+from adapters.telegram.updates import UpdateHandlers
 from adapters.telegram.welcome import WelcomeHandlers
 from bot.domain.text import t
 from bot.i18n import supported_languages
@@ -38,6 +39,7 @@ COMMANDS = (
     "cancel",
     "mycampaigns",
     "cancelcampaign",
+    "update",
     "promote",
     "pending",
     "mypledges",
@@ -77,6 +79,7 @@ class TelegramInbound:
             self.organiser.handlers(),
             self.supporters.handlers(),
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
+            UpdateHandlers(self.kit).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),

@@ -21,9 +21,11 @@ from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
 from bot.blast.report import NOT_POSTED, figures_of, report_message
+from bot.blast.results import tell_results
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transition
+from bot.domain.cards import CampaignStats
 from bot.domain.errors import StaleUpdate
 from bot.domain.events import EventKind
 from bot.domain.networks import Network
@@ -396,11 +398,14 @@ class Blast:
         """Final read-back, close the unconfirmed taps, and tell everyone the figures.
 
         Supporters whose post failed for good are told first, unless they were already
-        (after a tap blast, or by a run that stopped before its report).
+        (after a tap blast, or by a run that stopped before its report). Each supporter
+        then gets their own result, once (a run after the report was claimed finishes
+        telling those a stopped run had not told).
         """
         assert campaign.id is not None
         await self._tell_failed(campaign, refusals or {})
         if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
+            await self._tell_results(campaign)
             return
         _, pending = await self._read_back(campaign)  # the cards are refreshed below
         now = self._clock.now()
@@ -414,7 +419,6 @@ class Blast:
         stats = await self._repo.campaign_stats(campaign.id)
         figures = figures_of(campaign, pledges, stats, self._registry.delivery_modes())
         account_ids = {p.account_id for p in pledges}
-        del pledges
         if figures.tap:
             opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
             figures = replace(figures, opened=opened)
@@ -422,6 +426,8 @@ class Blast:
         await self._notifier.send_to_user(campaign.organiser, message)
         await self._announce(campaign, message)
         await self._cards.refresh_now(campaign.id)
+        await self._tell_results(campaign, pledges, stats)
+        del pledges
         log.info(
             "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
             campaign.ref,
@@ -431,6 +437,29 @@ class Blast:
             figures.failed,
         )
         await self._revocations.queue_unused(account_ids)  # those with no other campaign
+
+    async def _tell_results(
+        self,
+        campaign: Campaign,
+        pledges: list[Pledge] | None = None,
+        stats: CampaignStats | None = None,
+    ) -> None:
+        """Each supporter's own result and the totals (``bot.blast.results``)."""
+        assert campaign.id is not None
+        if pledges is None:
+            pledges = await self._repo.pledges_of_campaign(campaign.id)
+        if stats is None:
+            stats = await self._repo.campaign_stats(campaign.id)
+        await tell_results(
+            repo=self._repo,
+            notifier=self._notifier,
+            campaign=campaign,
+            pledges=pledges,
+            stats=stats,
+            modes=self._registry.delivery_modes(),
+            now=self._clock.now(),
+            concurrency=self._tuning.tap_concurrency,
+        )
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
         await tell_failed(

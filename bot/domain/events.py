@@ -20,3 +20,4 @@ class EventKind(StrEnum):
     FAILURE_NOTICES = "failure_notices"  # supporters whose post failed for good were told
     REPORT = "report"
     TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened
+    PERSONAL_RESULT = "personal_result"  # subject: the first pledge of the person told

@@ -15,6 +15,7 @@ from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
 from bot.services.shared_cards import SharedCards
+from bot.services.updates import UpdateService
 from bot.settings import Settings
 
 
@@ -30,3 +31,4 @@ class ChatServices:
     dialogs: DialogService
     shared_cards: SharedCards  # cards people place themselves (an inline mode)
     channels: ChannelDirectory
+    updates: UpdateService

@@ -331,6 +331,9 @@ class PledgeService:
             await self.repo.update_pledge(
                 change_status(pledge, PledgeStatus.WITHDRAWN, at=self.clock.now())
             )
+        await self.repo.set_update_mute(  # a mute is a supporter's; they left
+            campaign.id, supporter, muted=False, at=self.clock.now()
+        )
         await self.after_count_change(campaign, before)
         await self.revocations.release_unused({p.account_id for p in mine})
         return len(mine)

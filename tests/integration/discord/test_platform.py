@@ -118,6 +118,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "newcampaign",
         "mycampaigns",
         "cancelcampaign",
+        "update",
         "promote",
         "pending",
         "mypledges",

@@ -4,12 +4,15 @@ names become typed columns."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.crypto import TokenCipher
 from bot.domain.account import FOLLOWERS_MAX, TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
+from bot.domain.updates import CampaignUpdate
 from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
 from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign
@@ -186,3 +189,21 @@ async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
 
 async def test_upgrade_types_notes_and_events(old_database: str, cipher: TokenCipher) -> None:
     await _upgrade_notes_and_event_names(old_database, cipher)
+
+
+async def test_upgrade_from_step_9_adds_updates_and_mutes(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    repo = await _at_step(old_database, cipher, 9)
+    try:
+        before = await repo.add_campaign(campaign(status=CampaignStatus.LIVE))
+        assert before.id is not None
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        assert await repo.add_update(
+            CampaignUpdate(before.id, "first", T0), since=T0 - timedelta(hours=24), limit=1
+        )
+        await repo.set_update_mute(before.id, BOB, muted=True, at=T0)
+        assert await repo.muted_people(before.id) == {BOB.key}
+        assert await repo.get_campaign(before.id) == before
+    finally:
+        await repo.close()
