@@ -68,6 +68,9 @@ class RecordingFrontEnd:
         self.sent.append(Sent("moderators", message, "en", ref))
         return [ref]
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        return f"https://chat.example/{ref.chat.id}/{ref.id}"
+
     def to(self, where: str) -> list[Sent]:
         return [s for s in self.sent if s.where == where]
 
