@@ -180,7 +180,9 @@ class CampaignService:
         """Post the campaign card in ``chat`` (organiser or a chat admin only).
 
         A chat holds one card per campaign: promoting again posts a fresh card and deletes
-        the old one (one already gone from the chat is no matter).
+        the old one (one already gone from the chat is no matter). The first card that has
+        a web link gives the public page its chat link (unless the organiser gave an
+        invite), and a card that replaces the linked one takes its link over.
         """
         campaign = await self.get(ref)
         if not (requester_is_admin or campaign.organiser.same_person(requester)):
@@ -201,6 +203,7 @@ class CampaignService:
             await self.notifier.delete(old.message)
         if replaced:
             log.info("card of campaign %s moved in %s", campaign.ref, message_ref.chat.platform)
+        await self._link_card(campaign.ref, card, replaced)
         return card
 
     async def set_origin_promotion(self, ref: str, organiser: UserRef, wanted: bool) -> Campaign:
@@ -243,18 +246,28 @@ class CampaignService:
                 ),
             )
             return None
-        url = await self.notifier.message_link(card.message)
-        if url is not None:
-            await self._link_first_card(campaign.ref, card.message.chat.platform, url)
         return card
 
-    async def _link_first_card(self, ref: str, platform: str, url: str) -> None:
+    async def _link_card(self, ref: str, card: PostedCard, replaced: list[PostedCard]) -> None:
+        """Point the public page's chat link at ``card``: if there is none yet, or the
+        card it pointed to was just replaced (deleted); never over an invite."""
+        linked = (await self.get(ref)).join_link
+        if linked is not None:
+            if linked.invite or not replaced:
+                return
+            old_urls = [await self.notifier.message_link(old.message) for old in replaced]
+            if linked.url not in old_urls:
+                return  # it points to a card elsewhere, still there
+        url = await self.notifier.message_link(card.message)
+        if url is None:
+            return  # a chat with no web link (a private one, or a platform without)
+        link = JoinLink(card.message.chat.platform, url)
         for _ in range(REF_ATTEMPTS):
             fresh = await self.get(ref)
-            if fresh.join_link is not None:
-                return  # an invite, or an earlier card, came first
+            if fresh.join_link != linked:
+                return  # an invite, or another card, came at the same moment
             try:
-                await self.repo.update_campaign(replace(fresh, join_link=JoinLink(platform, url)))
+                await self.repo.update_campaign(replace(fresh, join_link=link))
             except StaleUpdate:
                 continue  # changed at the same moment: look again
             return
