@@ -186,3 +186,25 @@ async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
 
 async def test_upgrade_types_notes_and_events(old_database: str, cipher: TokenCipher) -> None:
     await _upgrade_notes_and_event_names(old_database, cipher)
+
+
+async def test_upgrade_gives_older_campaigns_no_origin_promotion(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """A campaign stored before step 9 keeps its origin chat, is not promoted there on
+    approval (it was never offered) and has no chat link for its page."""
+    repo = await _at_step(old_database, cipher, 8)
+    try:
+        old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("promote_origin")]
+        insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
+        older = campaign(status=CampaignStatus.PENDING_REVIEW)
+        async with repo.transaction() as db:  # as the code of step 8 stored it
+            values = rows.campaign_values(older, repo._codec)[: len(old_columns)]
+            row = await db.fetch_one(insert_campaign, *values)
+            assert row is not None
+        await repo.migrate()
+        stored = await repo.get_campaign(row["id"])
+        assert stored is not None and stored.origin_chat == older.origin_chat
+        assert (stored.promote_origin, stored.join_link) == (False, None)
+    finally:
+        await repo.close()
