@@ -133,6 +133,7 @@ class DialogReply:
     submitted: CampaignDraft | None = None
     cancelled: bool = False
     errors: tuple[Text, ...] = field(default_factory=tuple)
+    campaign_ref: str | None = None  # the campaign the submitted draft became
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,19 @@ class Notifier:
             log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
             return None
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """The front end's web link to a posted message; None if it has none or fails."""
+        front_end = self._front_ends.get(ref.chat.platform)
+        if front_end is None:
+            return None
+        try:
+            return await front_end.message_link(ref)
+        except Exception:
+            log.warning(
+                "no link to %s:%s/%s", ref.chat.platform, ref.chat.id, ref.id, exc_info=True
+            )
+            return None
+
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """Post where every front end's moderators decide; first decision wins."""
         posted: list[MessageRef] = []

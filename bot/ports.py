@@ -339,6 +339,11 @@ class ChatFrontEnd(Protocol):
         messages (the caller stores them as cards); empty if none is configured or reached."""
         ...
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """A web link that opens the posted message ``ref`` for the chat's members, or None
+        when the platform has none (or the chat is private); may raise (the caller logs)."""
+        ...
+
 
 class NetworkFailure(Exception):
     """A read or token call to a network failed; ``outcome`` says how."""

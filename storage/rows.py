@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.crypto import TokenCipher
 from bot.domain.account import PendingRevocation, SocialAccount, TokenSet, follower_count
-from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
+from bot.domain.campaign import Campaign, CampaignStatus, JoinLink, LaunchDecision
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
@@ -164,12 +164,17 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "launch_supporters",
     "late_minutes",
     "tap_offered",
+    "promote_origin",
+    "join_platform",
+    "join_url",
+    "join_invite",
 )
 
 
 def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
     """The campaign's values in ``CAMPAIGN_COLUMNS`` order (id and version excluded)."""
     origin = campaign.origin_chat
+    join = campaign.join_link
     return (
         campaign.ref,
         campaign.title,
@@ -190,6 +195,10 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         campaign.launch_supporters,
         campaign.late_minutes,
         campaign.tap_offered,
+        campaign.promote_origin,
+        join.platform if join else None,
+        join.url if join else None,
+        join.invite if join else False,
     )
 
 
@@ -224,6 +233,12 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         launch_supporters=row["launch_supporters"],
         late_minutes=row["late_minutes"],
         tap_offered=bool(row["tap_offered"]),
+        promote_origin=bool(row["promote_origin"]),
+        join_link=(
+            JoinLink(row["join_platform"], row["join_url"], bool(row["join_invite"]))
+            if row["join_platform"] is not None and row["join_url"] is not None
+            else None
+        ),
     )
 
 

@@ -62,6 +62,11 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def promote(interaction: discord.Interaction, ref: str) -> None:
         await handlers.promote(interaction, ref)
 
+    @tree.command(name="setinvite", description=_described("discord.command.setinvite"))
+    @app_commands.describe(ref=ref_param, url=_described("discord.command.param_invite"))
+    async def setinvite(interaction: discord.Interaction, ref: str, url: str) -> None:
+        await handlers.set_invite(interaction, ref, url)
+
     @tree.command(name="pending", description=_described("discord.command.pending"))
     async def pending(interaction: discord.Interaction) -> None:
         await handlers.pending(interaction)

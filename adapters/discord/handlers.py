@@ -15,6 +15,7 @@ import discord
 
 from adapters.discord.campaign_form import CampaignForm
 from adapters.discord.identity import (
+    PLATFORM,
     chat_ref,
     community_language,
     is_admin,
@@ -22,6 +23,7 @@ from adapters.discord.identity import (
     language_of,
     user_ref,
 )
+from adapters.discord.invites import discord_invite
 from adapters.discord.modals import (
     CAMPAIGN_MODAL_PREFIX,
     REJECT_MODAL_PREFIX,
@@ -56,6 +58,18 @@ from bot.services.views import (
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[OutgoingMessage]]
+ORIGIN_ACTION = "origin"
+
+
+def origin_choice(message: OutgoingMessage, ref: str, *, wanted: bool) -> OutgoingMessage:
+    """``message`` with where the card goes once approved, and the button to change it."""
+    if wanted:
+        note = t("discord.origin.will_post")
+        button = Button(t("discord.origin.button_off"), action=f"{ORIGIN_ACTION}:off:{ref}")
+    else:
+        note = t("discord.origin.wont_post", ref=ref)
+        button = Button(t("discord.origin.button_on"), action=f"{ORIGIN_ACTION}:on:{ref}")
+    return OutgoingMessage((*message.parts, note), ((button,),))
 
 
 class InteractionHandlers:
@@ -152,6 +166,21 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def set_invite(self, interaction: discord.Interaction, ref: str, url: str) -> None:
+        """The organiser's server invite for the campaign's public page."""
+        invite = discord_invite(url)
+        if invite is None:
+            await self.refuse(interaction, t("discord.invite.bad_url"))
+            return
+
+        async def work() -> OutgoingMessage:
+            campaign = await self.services.campaigns.set_invite(
+                ref, self.who(interaction), PLATFORM, invite
+            )
+            return OutgoingMessage.of(t("discord.invite.done", ref=campaign.ref))
+
+        await self.deferred(interaction, work)
+
     async def my_pledges(self, interaction: discord.Interaction) -> None:
         async def work() -> OutgoingMessage:
             rows = await self.services.pledges.of_supporter(self.who(interaction))
@@ -210,6 +239,10 @@ class InteractionHandlers:
             updates = self.services.updates
             toggle = updates.mute if verb == MUTE_ACTION else updates.unmute
             await self.deferred(interaction, lambda: toggle(argument, self.who(interaction)))
+        elif verb == ORIGIN_ACTION:
+            await self.deferred(
+                interaction, lambda: self._origin_choice(interaction, argument), update=True
+            )
         elif verb == FORGET_ACTION:
             await self.deferred(
                 interaction, lambda: self._forget(interaction, action), update=True
@@ -265,11 +298,28 @@ class InteractionHandlers:
     ) -> OutgoingMessage:
         user = self.who(interaction)
         origin = chat_ref(interaction.channel_id)
+        in_server = interaction.guild_id is not None  # a DM's card goes nowhere by itself
         if action == f"{ACTION_PREFIX}keep_message":
             reply = await self.form.keep_message(user, origin)
         else:
-            reply = await self.services.dialogs.action(user, action, origin)
+            reply = await self.services.dialogs.action(
+                user, action, origin, promote_origin=in_server
+            )
+        if reply.campaign_ref is not None and in_server:
+            return origin_choice(reply.message, reply.campaign_ref, wanted=True)
         return await self._dialog_message(user, reply)
+
+    async def _origin_choice(
+        self, interaction: discord.Interaction, argument: str
+    ) -> OutgoingMessage:
+        """The organiser changes their mind: post the card here once approved, or not."""
+        choice, _, ref = argument.partition(":")
+        if choice not in ("on", "off") or not ref:
+            return OutgoingMessage.of(t("dialog.stale_button"))
+        campaign = await self.services.campaigns.set_origin_promotion(
+            ref, self.who(interaction), choice == "on"
+        )
+        return origin_choice(OutgoingMessage(()), campaign.ref, wanted=campaign.promote_origin)
 
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
         """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""

@@ -53,6 +53,17 @@ class DiscordOutbound:
         with contextlib.suppress(discord.NotFound):  # already gone, as wanted
             await channel.get_partial_message(int(ref.id)).delete()
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """``https://discord.com/channels/{guild}/{channel}/{message}`` for a message in a
+        server channel; None for a direct message (no server, and no one else may open it)."""
+        channel = self.client.get_channel(int(ref.chat.id))
+        if channel is None:
+            channel = await self.client.fetch_channel(int(ref.chat.id))
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            return None
+        return f"https://discord.com/channels/{guild.id}/{ref.chat.id}/{ref.id}"
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         dm = await self.client.create_dm(discord.Object(int(user.id)))
         posted = await dm.send(**self.renderer.as_content(message, user.language).send_kwargs())

@@ -83,6 +83,10 @@ class TelegramOutbound:
             if "not found" not in exc.message.lower():  # else: already gone, as wanted
                 raise
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """None: the public page's Telegram link is the bot's deep link instead."""
+        return None
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         """A private message; ``Forbidden`` if the user blocked the bot (the caller logs)."""
         return await self.send(ChatRef(PLATFORM, user.id), message, user.language)

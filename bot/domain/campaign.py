@@ -74,6 +74,16 @@ NOT_YET_LAUNCHED = frozenset(
 
 
 @dataclass(frozen=True)
+class JoinLink:
+    """A chat where people join the campaign, for its public page: an invite the organiser
+    gave (``invite``), else the link to the first card posted where it was created."""
+
+    platform: str
+    url: str
+    invite: bool = False
+
+
+@dataclass(frozen=True)
 class Campaign:
     """A call for supporters to post one message together at one moment."""
 
@@ -97,6 +107,8 @@ class Campaign:
     launch_supporters: int | None = None  # the count the launch decision was taken on
     late_minutes: int = 0  # how late the launch went out (whole minutes; 0: on time)
     tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
+    promote_origin: bool = False  # post its card in ``origin_chat`` once approved
+    join_link: JoinLink | None = None  # where the public page sends people to join in chat
 
     @property
     def no_minimum(self) -> bool:

@@ -64,6 +64,7 @@ class ModerationService:
             live.organiser,
             OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
         )
+        await self.campaigns.promote_in_origin(live)
         return live
 
     async def reject(

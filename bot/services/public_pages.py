@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.campaign import Campaign, CampaignStatus, JoinLink, normalise_ref
 from bot.domain.cards import CampaignStats
 from bot.domain.networks import Network, NetworkSpec
 from bot.domain.pledge import PledgeStatus
@@ -69,6 +69,7 @@ class PublicCampaign:
     pledge_here: tuple[Network, ...] = ()  # networks a visitor pledges on from the page
     needs_chat: tuple[Network, ...] = ()  # networks pledged only through a chat
     via: str = ""  # the recruit code the visitor came with, carried to a pledge from here
+    join: JoinLink | None = None  # a chat to join it in: the organiser's invite, or its card
 
     @property
     def launched(self) -> bool:
@@ -161,6 +162,7 @@ class PublicPages:
             pledge_here=web_networks(self.registry, campaign) if taking else (),
             needs_chat=chat_networks(self.registry, campaign) if taking else (),
             via=via if recruiter is not None and via else "",
+            join=campaign.join_link if campaign.status is CampaignStatus.LIVE else None,
         )
 
     def telegram_link(self, campaign: Campaign, recruiter: UserRef | None = None) -> str | None:

@@ -43,6 +43,10 @@ class BrokenFrontEnd:
         self._fail()
         return []
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        self._fail()
+        return None
+
 
 async def test_moderation_cards_go_to_every_front_end_that_works() -> None:
     broken, working = BrokenFrontEnd(), RecordingFrontEnd(platform="ok")

@@ -27,13 +27,23 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for c in FakeDiscord.buttons(message) if "custom_id" in c]
 
 
-async def create_campaign(h: DiscordHarness, person: str = "organiser") -> dict[str, Any]:
-    """Fill the form, choose Mastodon, submit; return the moderation card."""
+async def create_campaign(
+    h: DiscordHarness,
+    person: str = "organiser",
+    *,
+    post_here: bool = False,
+    channel: str = "general",
+) -> dict[str, Any]:
+    """Fill the form in ``channel``, choose Mastodon, submit; return the moderation card.
+
+    Unless ``post_here``, the organiser declines the card in ``channel`` once approved
+    (the tests of /promote post it themselves).
+    """
     fake = h.fake
-    command = await fake.slash(person, "newcampaign")
+    command = await fake.slash(person, "newcampaign", channel=channel)
     modal = (await fake.reply_to(command))["modal"]
     assert modal["custom_id"] == "chorus:modal:campaign:new"
-    submitted = await fake.submit_modal(person, modal["custom_id"], FORM)
+    submitted = await fake.submit_modal(person, modal["custom_id"], FORM, channel=channel)
     networks = await fake.reply_to(submitted)
     assert networks["flags"] & EPHEMERAL
     assert "chorus:dlg:net:mastodon" in custom_ids(networks)
@@ -49,7 +59,12 @@ async def create_campaign(h: DiscordHarness, person: str = "organiser") -> dict[
     assert custom_ids(preview) == ["chorus:dlg:submit", "chorus:dlg:edit", "chorus:dlg:cancel"]
     done = await fake.reply_to(await fake.press(person, preview["id"], "chorus:dlg:submit"))
     assert "has been sent to the moderators" in fake.text_of(done)
-    assert custom_ids(done) == []
+    assert "Once approved, its card will be posted in this channel." in fake.text_of(done)
+    (off,) = custom_ids(done)
+    assert off.startswith("chorus:origin:off:")
+    if not post_here:
+        declined = await fake.reply_to(await fake.press(person, done["id"], off))
+        assert "will not be posted in this channel" in fake.text_of(declined)
     cards = await fake.wait_for(lambda: fake.channel_messages("moderation"), what="mod card")
     return cards[-1]
 

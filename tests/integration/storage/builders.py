@@ -13,6 +13,8 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
+from storage import rows, statements
+from storage.repository import SqlRepository
 
 T0 = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 ORGANISER = UserRef("telegram", "1001", "Olga Organiser", "fr")
@@ -82,3 +84,17 @@ def pledge(
         delivery_mode=DeliveryMode.AUTO,
     )
     return replace(base, **changes)
+
+
+async def store_campaign_as_before(
+    repo: SqlRepository, older: Campaign, column: str = "promote_origin"
+) -> Campaign:
+    """Store ``older`` as code from before ``column`` existed did: later steps add columns
+    to ``campaigns``, so an upgrade test must not store with today's ``add_campaign``."""
+    old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index(column)]
+    insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
+    async with repo.transaction() as db:
+        values = rows.campaign_values(older, repo._codec)[: len(old_columns)]
+        row = await db.fetch_one(insert, *values)
+    assert row is not None
+    return replace(older, id=int(row["id"]))

@@ -3,6 +3,7 @@ both back ends; and an upgrade moves the old key-suffixed dialog rows where they
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.crypto import TokenCipher
 from bot.domain.moderation import PendingReason
 from bot.ports import Repository
-from storage import migrations, open_repository
+from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
 from tests.integration.storage.builders import T0, campaign
 
@@ -60,8 +61,14 @@ async def _upgrade_moves_old_rows(url: str, cipher: TokenCipher) -> None:
         new = next(s for s in steps if s.name == "pending_reject_reasons")
         for step in steps[: steps.index(new)]:
             assert await repo.apply_step(step)
-        stored = await repo.add_campaign(campaign())
-        assert stored.id is not None
+        # the campaign as the code of that step stored it (later steps add columns)
+        old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("promote_origin")]
+        insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
+        async with repo.transaction() as db:
+            values = rows.campaign_values(campaign(), repo._codec)[: len(old_columns)]
+            row = await db.fetch_one(insert, *values)
+        assert row is not None
+        stored = replace(campaign(), id=row["id"])
         # as the code before this step kept them, in the dialogs table under made-up keys
         await repo.save_dialog(
             "telegram:7:reject-reason", {"campaign_id": stored.id, "prompt_id": 4242}

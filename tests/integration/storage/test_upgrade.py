@@ -15,7 +15,14 @@ from bot.domain.events import EventKind
 from bot.domain.updates import CampaignUpdate
 from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign
+from tests.integration.storage.builders import (
+    ALICE,
+    BOB,
+    T0,
+    account,
+    campaign,
+    store_campaign_as_before,
+)
 
 
 async def _upgrade_with_accounts(url: str, cipher: TokenCipher) -> None:
@@ -196,14 +203,34 @@ async def test_upgrade_from_step_9_adds_updates_and_mutes(
 ) -> None:
     repo = await _at_step(old_database, cipher, 9)
     try:
-        before = await repo.add_campaign(campaign(status=CampaignStatus.LIVE))
-        assert before.id is not None
+        stored = await store_campaign_as_before(repo, campaign(status=CampaignStatus.LIVE))
+        campaign_id = stored.id
+        assert campaign_id is not None
         assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        before = await repo.get_campaign(campaign_id)
+        assert before is not None
         assert await repo.add_update(
-            CampaignUpdate(before.id, "first", T0), since=T0 - timedelta(hours=24), limit=1
+            CampaignUpdate(campaign_id, "first", T0), since=T0 - timedelta(hours=24), limit=1
         )
-        await repo.set_update_mute(before.id, BOB, muted=True, at=T0)
-        assert await repo.muted_people(before.id) == {BOB.key}
-        assert await repo.get_campaign(before.id) == before
+        await repo.set_update_mute(campaign_id, BOB, muted=True, at=T0)
+        assert await repo.muted_people(campaign_id) == {BOB.key}
+        assert await repo.get_campaign(campaign_id) == before
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_gives_older_campaigns_no_origin_promotion(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """A campaign stored before step 11 keeps its origin chat, is not promoted there on
+    approval (it was never offered) and has no chat link for its page."""
+    repo = await _at_step(old_database, cipher, 10)
+    try:
+        older = campaign(status=CampaignStatus.PENDING_REVIEW)
+        campaign_id = (await store_campaign_as_before(repo, older)).id
+        await repo.migrate()
+        stored = await repo.get_campaign(campaign_id)
+        assert stored is not None and stored.origin_chat == older.origin_chat
+        assert (stored.promote_origin, stored.join_link) == (False, None)
     finally:
         await repo.close()
