@@ -36,8 +36,10 @@ from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
+from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
+from bot.services.status_report import StatusReport
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
 from bot.services.web_supporters import WebSupporters
@@ -177,6 +179,8 @@ def build_chorus(
         moderation=moderation,
         pledges=pledges,
         dialogs=dialogs,
+        recruiters=RecruiterConsent(repo, pledges),
+        status=StatusReport(public_pages, clock),
     )
     return Chorus(
         settings=settings,

@@ -37,6 +37,7 @@ from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
 from bot.services.chat_services import ChatServices
+from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -173,6 +174,12 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def status(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            return await self.services.status.status(ref)
+
+        await self.deferred(interaction, work)
+
     async def help(self, interaction: discord.Interaction) -> None:
         await self.refuse(interaction, t("discord.help.text"))
 
@@ -197,6 +204,13 @@ class InteractionHandlers:
         elif verb == "form":
             saved = await self.form.saved(self.who(interaction))
             await self._open_form(interaction, saved.values if saved else None, mode="edit")
+        elif verb == CONSENT_ACTION:
+            who = self.who(interaction)
+            await self.deferred(
+                interaction,
+                lambda: self.services.recruiters.toggle_message(argument, who),
+                update=True,
+            )
         elif verb == FORGET_ACTION:
             await self.deferred(
                 interaction, lambda: self._forget(interaction, action), update=True

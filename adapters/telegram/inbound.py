@@ -41,6 +41,7 @@ COMMANDS = (
     "mypledges",
     "unpledge",
     "forget",
+    "status",
 )
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 

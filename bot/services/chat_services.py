@@ -13,6 +13,8 @@ from bot.services.campaigns import CampaignService
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.recruiter_names import RecruiterConsent
+from bot.services.status_report import StatusReport
 from bot.settings import Settings
 
 
@@ -26,3 +28,5 @@ class ChatServices:
     moderation: ModerationService
     pledges: PledgeService
     dialogs: DialogService
+    recruiters: RecruiterConsent  # named or anonymous among a campaign's top recruiters
+    status: StatusReport  # /status REF, for anyone
