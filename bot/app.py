@@ -164,8 +164,14 @@ def build_chorus(
         public_url=settings.public_url,
         manage=manage_links,
     )
+    consent = RecruiterConsent(repo, pledges)
     web_supporters = WebSupporters(
-        links=links, manage=manage_links, pledges=pledges, registry=registry, recruits=recruits
+        links=links,
+        manage=manage_links,
+        pledges=pledges,
+        registry=registry,
+        recruits=recruits,
+        recruiters=consent,
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
@@ -179,7 +185,7 @@ def build_chorus(
         moderation=moderation,
         pledges=pledges,
         dialogs=dialogs,
-        recruiters=RecruiterConsent(repo, pledges),
+        recruiters=consent,
         status=StatusReport(public_pages, clock),
     )
     return Chorus(

@@ -119,10 +119,12 @@ class RecruiterConsent:
         assert campaign.id is not None
         if name is not None and len(name) > NAME_MAX * 4:
             raise InvalidInput("recruiter.name_too_long", max=NAME_MAX)
-        cleaned = clean_name(name or "")
-        if cleaned is None:
+        if name is None:
             await self._repo.unname_recruiter(campaign.id, supporter.key)
             return None
+        cleaned = clean_name(name)
+        if cleaned is None:
+            raise InvalidInput("recruiter.name_blank")
         await self._repo.name_recruiter(campaign.id, supporter.key, cleaned)
         return cleaned
 
