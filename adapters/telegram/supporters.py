@@ -87,7 +87,7 @@ class SupporterHandlers:
         """The toggle on the pledge confirmation: named or anonymous among the recruiters."""
         query = update.callback_query
         assert query is not None and query.data is not None
-        await self.kit.answer(query)
         ref = query.data.partition(":")[2]
         message = await self.services.recruiters.toggle_message(ref, self.kit.user(update))
+        await self.kit.answer(query)  # a refusal above is the answer instead (an alert)
         await self.kit.show_in_place(query, message, self.kit.language(update))
