@@ -123,6 +123,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "mypledges",
         "unpledge",
         "forget",
+        "status",
         "help",
     }
     newcampaign = commands["newcampaign"]
