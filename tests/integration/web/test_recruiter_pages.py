@@ -171,6 +171,9 @@ async def test_a_web_supporter_chooses_a_name_on_the_manage_page(
     manage = match.group(1)
     _, page, _ = await get(browser, manage)
     nonce = nonce_of(page)
+    assert [h for h in parsed(page).hrefs["actions"] if "?via=" in h] == [
+        re.findall(r'class="recruit-link" href="([^"]+)"', html)[0]
+    ]
     target = f"{manage}/recruiter"
     named = {"nonce": nonce, "shown": "named", "name": "  Web \u202e  Fan\n"}
 
