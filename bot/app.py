@@ -37,9 +37,11 @@ from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
+from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.shared_cards import SharedCards
+from bot.services.status_report import StatusReport
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
 from bot.services.updates import UpdateService
@@ -166,8 +168,14 @@ def build_chorus(
         public_url=settings.public_url,
         manage=manage_links,
     )
+    consent = RecruiterConsent(repo, pledges)
     web_supporters = WebSupporters(
-        links=links, manage=manage_links, pledges=pledges, registry=registry, recruits=recruits
+        links=links,
+        manage=manage_links,
+        pledges=pledges,
+        registry=registry,
+        recruits=recruits,
+        recruiters=consent,
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
@@ -192,6 +200,8 @@ def build_chorus(
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
         updates=updates,
+        recruiters=consent,
+        status=StatusReport(public_pages, clock),
     )
     return Chorus(
         settings=settings,

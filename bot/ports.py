@@ -189,6 +189,18 @@ class Repository(Protocol):
         first; each recruited person (chat identity) counts once, withdrawn pledges not."""
         ...
 
+    async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
+        """The supporter agrees to be shown as ``name`` among the campaign's recruiters."""
+        ...
+
+    async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
+        """Back to anonymous; whether they were named."""
+        ...
+
+    async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
+        """Supporter key -> the name each consenting recruiter chose, for one campaign."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],

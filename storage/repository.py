@@ -444,6 +444,7 @@ class SqlRepository(Generic[SessionT]):
                 owner.platform,
                 owner.id,
             )
+            await db.execute("DELETE FROM recruiter_names WHERE supporter_key = $1", owner.key)
             await db.execute(
                 "DELETE FROM pledges WHERE account_id IN "
                 "(SELECT id FROM accounts WHERE owner_platform = $1 AND owner_id = $2) "
@@ -602,6 +603,35 @@ class SqlRepository(Generic[SessionT]):
 
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
+
+    async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO recruiter_names (campaign_id, supporter_key, name) "
+                "VALUES ($1, $2, $3) ON CONFLICT (campaign_id, supporter_key) "
+                "DO UPDATE SET name = excluded.name",
+                campaign_id,
+                supporter_key,
+                name,
+            )
+
+    async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
+        async with self.transaction() as db:
+            gone = await db.fetch_all(
+                "DELETE FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2 "
+                "RETURNING name",
+                campaign_id,
+                supporter_key,
+            )
+        return bool(gone)
+
+    async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT supporter_key, name FROM recruiter_names WHERE campaign_id = $1",
+                campaign_id,
+            )
+        return {str(row["supporter_key"]): str(row["name"]) for row in found}
 
     async def _supporters(self, db: SessionT, campaign_id: int) -> int:
         row = await db.fetch_one(_SUPPORTERS, campaign_id)

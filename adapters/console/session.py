@@ -36,6 +36,7 @@ from bot.services.cards import (
 )
 from bot.services.chat_services import ChatServices
 from bot.services.links import PledgeTicket
+from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     campaign_cancelled,
@@ -206,6 +207,7 @@ class ConsoleSession:
         stats = await self.services.campaigns.stats(campaign)
         card = campaign_card(campaign, stats)
         parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
+        parts.extend(await self.services.status.page_lines(campaign.ref))
         if campaign.status in AFTER_LAUNCH:
             parts.append(
                 t(
@@ -302,6 +304,9 @@ class ConsoleSession:
             updates = self.services.updates
             toggle = updates.mute if name == MUTE_ACTION else updates.unmute
             self.front.show_private(self.user, await toggle(value, self.user))
+        elif name == CONSENT_ACTION:
+            message = await self.services.recruiters.toggle_message(value, self.user)
+            self.front.show_private(self.user, message)
         elif name == REJECT_ACTION:
             campaign = await self.services.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))

@@ -84,6 +84,11 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def forget(interaction: discord.Interaction) -> None:
         await handlers.forget(interaction)
 
+    @tree.command(name="status", description=_described("discord.command.status"))
+    @app_commands.describe(ref=ref_param)
+    async def status(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.status(interaction, ref)
+
     @tree.command(name="help", description=_described("discord.command.help"))
     async def help_(interaction: discord.Interaction) -> None:
         await handlers.help(interaction)

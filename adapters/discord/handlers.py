@@ -39,6 +39,7 @@ from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
 from bot.services.chat_services import ChatServices
+from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     FORGET_ACTION,
@@ -211,6 +212,12 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def status(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            return await self.services.status.status(ref)
+
+        await self.deferred(interaction, work)
+
     async def help(self, interaction: discord.Interaction) -> None:
         await self.refuse(interaction, t("discord.help.text"))
 
@@ -242,6 +249,13 @@ class InteractionHandlers:
         elif verb == ORIGIN_ACTION:
             await self.deferred(
                 interaction, lambda: self._origin_choice(interaction, argument), update=True
+            )
+        elif verb == CONSENT_ACTION:
+            who = self.who(interaction)
+            await self.deferred(
+                interaction,
+                lambda: self.services.recruiters.toggle_message(argument, who),
+                update=True,
             )
         elif verb == FORGET_ACTION:
             await self.deferred(

@@ -45,6 +45,7 @@ COMMANDS = (
     "mypledges",
     "unpledge",
     "forget",
+    "status",
 )
 ALLOWED_UPDATES = [
     Update.MESSAGE,

@@ -29,6 +29,7 @@ from bot.services.campaigns import CampaignService
 from bot.services.links import PledgeLinks, PledgeTicket
 from bot.services.manage_links import ManageLinks
 from bot.services.pledges import PledgeService
+from bot.services.share_links import ShareLink, share_links
 from bot.services.web_supporters import is_web, web_networks
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Thanks:
     tz: str
     recruit_url: str  # the supporter's own link to bring others
     manage_url: str | None = None  # a web supporter's private link to their pledge
+    share: tuple[ShareLink, ...] = ()  # places to share ``recruit_url`` ("you too?")
 
 
 class PledgeFlow:
@@ -254,14 +256,16 @@ class PledgeFlow:
             return spent(_network_down(chosen))
         except DomainError as error:
             return spent(error)
+        recruit_url = self._pledges.recruit_url(campaign, ticket.supporter)
         return Thanks(
             campaign=campaign,
             account=self._registry.display(profile),
             mode=pledge.delivery_mode or DeliveryMode.AUTO,
             message=pledge.message or campaign.message,
             tz=tz,
-            recruit_url=self._pledges.recruit_url(campaign, ticket.supporter),
+            recruit_url=recruit_url,
             manage_url=self._manage_url(campaign, ticket.supporter),
+            share=share_links(self._registry, campaign.title, recruit_url),
         )
 
     def _manage_url(self, campaign: Campaign, supporter: UserRef) -> str | None:

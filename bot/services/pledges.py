@@ -29,10 +29,13 @@ from bot.services.announcer import Announcer
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.recruiter_names import consent_button
 from bot.services.recruits import RecruitCodes, split_start_payload
 from bot.services.revocations import Revocations, Unrevoked
+from bot.services.share_links import share_links
 
 log = logging.getLogger(__name__)
+SHARE_BUTTONS_PER_ROW = 2
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,23 @@ class PledgeService:
             f"{self.public_url}/c/{campaign.ref}?via={self.recruits.code(campaign.ref, supporter)}"
         )
 
+    async def recruit_buttons(
+        self, campaign: Campaign, supporter: UserRef
+    ) -> tuple[tuple[Button, ...], ...]:
+        """With the recruit link: the consent toggle, then share links carrying the
+        supporter's own code (web pages only: chat buttons take no ``mailto:``)."""
+        assert campaign.id is not None
+        named = supporter.key in await self.repo.recruiter_names(campaign.id)
+        url = self.recruit_url(campaign, supporter)
+        shares = [
+            Button(t(link.name_key), url=link.url)
+            for link in share_links(self.registry, campaign.title, url)
+            if link.url.startswith("https://")
+        ]
+        per_row = SHARE_BUTTONS_PER_ROW
+        rows = [shares[i : i + per_row] for i in range(0, len(shares), per_row)]
+        return ((consent_button(campaign.ref, named),), *(tuple(row) for row in rows))
+
     async def record(
         self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None = None
     ) -> Pledge:
@@ -160,6 +180,7 @@ class PledgeService:
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
                 t("supporter.recruit_link", url=self.recruit_url(campaign, ticket.supporter)),
+                buttons=await self.recruit_buttons(campaign, ticket.supporter),
             ),
         )
         await self.after_count_change(campaign, admitted.before)
@@ -327,6 +348,7 @@ class PledgeService:
         if not mine:
             raise NotFound("unpledge.none", ref=normalise_ref(ref))
         before = (await self.repo.campaign_stats(campaign.id)).supporters
+        await self.repo.unname_recruiter(campaign.id, supporter.key)
         for pledge in mine:
             await self.repo.update_pledge(
                 change_status(pledge, PledgeStatus.WITHDRAWN, at=self.clock.now())

@@ -71,5 +71,6 @@ def create_web_app(
     app.router.add_post("/manage/{token}/withdraw", limited(web_only.withdraw))
     app.router.add_post("/manage/{token}/erase", limited(web_only.erase))
     app.router.add_post("/manage/{token}/pledge", limited(web_only.pledge_again))
+    app.router.add_post("/manage/{token}/recruiter", limited(web_only.recruiter_name))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

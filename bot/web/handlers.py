@@ -28,6 +28,7 @@ from bot.services.web_supporters import is_web
 from bot.settings import Settings
 from bot.web import security
 from bot.web.errors import DEAD_ENDS, status_of
+from bot.web.qr import qr_svg
 from bot.web.rendering import Page, zone_or
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,10 @@ class PledgeSite:
             message=thanks.message,
             recruit_url=thanks.recruit_url,
             manage_url=thanks.manage_url,
+            share=thanks.share,
+            qr=qr_svg(
+                thanks.recruit_url, page._("web.public.qr_title", title=thanks.campaign.title)
+            ),
             launch_iso=thanks.campaign.launch_at.isoformat(),
         )
 

@@ -124,6 +124,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "mypledges",
         "unpledge",
         "forget",
+        "status",
         "help",
         "setinvite",
     }
