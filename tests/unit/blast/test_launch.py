@@ -82,12 +82,12 @@ async def test_the_report_gives_figures_reach_links_in_each_chats_language(
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert "Posted by Chorus: 4" in report
     assert "Failed: 1" in report and "refused by the network: 1" in report
-    assert "Total reach: 1000 followers" in report
+    assert "Total reach: 1,000 followers" in report
     assert report.count("https://fake.example/mastodon/status/") == 3
     assert "one tap" not in report  # no tap pledge in this campaign
     assert "late" not in report
     french = world.texts_to(f"chat:{GROUPE.id}")
-    assert "Bilan du lancement" in french and "Portée totale : 1000 abonnés" in french
+    assert "Bilan du lancement" in french and "Portée totale : 1\u202f000 abonnés" in french
     assert "Launch report" in world.texts_to(f"chat:{GROUP.id}")
     page = f"http://127.0.0.1:8080/c/{campaign.ref}"  # the harness's public site
     assert report.endswith(f"🌐 Campaign page: {page}")

@@ -46,7 +46,7 @@ def test_live_card_shows_progress_and_support() -> None:
     card = campaign_card(campaign(), CampaignStats(supporters=4, reach=1234))
     assert [b.action for row in card.buttons for b in row] == ["support:K7QX2M"]
     shown = text(card)
-    assert "▓▓▓▓░░░░░░ 40%" in shown and "4 / 10" in shown and "1234" in shown
+    assert "▓▓▓▓░░░░░░ 40%" in shown and "4 / 10" in shown and "reach 1,234" in shown
     assert "2030-01-16 14:00 UTC" in shown
 
 
