@@ -106,7 +106,7 @@ def build_chorus(
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
-    cards = CardUpdater(repo, notifier, card_delay_seconds)
+    cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url)
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
     tap_links = TapLinks(
@@ -139,7 +139,9 @@ def build_chorus(
         watcher=scheduler,
         max_pending=settings.max_pending_per_organiser,
     )
-    moderation = ModerationService(repo, clock, notifier, campaigns)
+    moderation = ModerationService(
+        repo, clock, notifier, campaigns, public_url=settings.public_url
+    )
     recruits = RecruitCodes(secret, repo)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     pledges = PledgeService(

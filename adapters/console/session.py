@@ -31,7 +31,6 @@ from bot.services.cards import (
     APPROVE_ACTION,
     REJECT_ACTION,
     SUPPORT_ACTION,
-    campaign_card,
     summary_line,
 )
 from bot.services.chat_services import ChatServices
@@ -205,7 +204,7 @@ class ConsoleSession:
             raise self._usage("status")
         campaign = await self.services.campaigns.get(args.split()[0])
         stats = await self.services.campaigns.stats(campaign)
-        card = campaign_card(campaign, stats)
+        card = self.services.campaigns.card(campaign, stats)
         parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
         parts.extend(await self.services.status.page_lines(campaign.ref))
         if campaign.status in AFTER_LAUNCH:

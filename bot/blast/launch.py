@@ -37,6 +37,7 @@ from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.announcer import Announcer
 from bot.services.card_updates import CardUpdater
+from bot.services.cards import with_page_line
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.settings import Settings
@@ -103,7 +104,13 @@ class Blast:
         params = {"title": campaign.title, "launch_at": campaign.launch_at, "ref": campaign.ref}
         await self._announce(
             campaign,
-            OutgoingMessage.of(t(f"blast.{event}_chat", supporters=stats.supporters, **params)),
+            with_page_line(
+                OutgoingMessage.of(
+                    t(f"blast.{event}_chat", supporters=stats.supporters, **params)
+                ),
+                campaign,
+                self._settings.public_url,
+            ),
         )
         await self._tell_supporters(
             campaign, OutgoingMessage.of(t(f"blast.{event}_supporter", **params))
@@ -422,7 +429,9 @@ class Blast:
         if figures.tap:
             opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
             figures = replace(figures, opened=opened)
-        message = report_message(campaign, figures)
+        message = with_page_line(
+            report_message(campaign, figures), campaign, self._settings.public_url
+        )
         await self._notifier.send_to_user(campaign.organiser, message)
         await self._announce(campaign, message)
         await self._cards.refresh_now(campaign.id)
@@ -495,4 +504,7 @@ class Blast:
         assert campaign.id is not None
         await self._notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
         await self._tell_supporters(campaign, OutgoingMessage.of(supporter))
-        await self._announce(campaign, OutgoingMessage.of(chat))
+        await self._announce(
+            campaign,
+            with_page_line(OutgoingMessage.of(chat), campaign, self._settings.public_url),
+        )

@@ -30,7 +30,7 @@ from bot.notifier import Notifier
 from bot.ports import CampaignWatcher, Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.card_updates import CardUpdater
-from bot.services.cards import campaign_card, moderation_card
+from bot.services.cards import moderation_card
 from bot.services.expiry import show_moderation_outcome
 from bot.services.revocations import Revocations
 
@@ -193,7 +193,7 @@ class CampaignService:
             )
         assert campaign.id is not None
         stats = await self.repo.campaign_stats(campaign.id)
-        message_ref = await self.notifier.send(chat, campaign_card(campaign, stats), language)
+        message_ref = await self.notifier.send(chat, self.cards.card(campaign, stats), language)
         if message_ref is None:
             raise DomainError("promote.send_failed")
         card, replaced = await self.repo.replace_chat_card(
@@ -294,6 +294,10 @@ class CampaignService:
         return await self.repo.update_campaign(
             replace(campaign, join_link=JoinLink(platform, url, invite=True))
         )
+
+    def card(self, campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
+        """The campaign's card as the chats show it (for a front end's status command)."""
+        return self.cards.card(campaign, stats)
 
     async def stats(self, campaign: Campaign) -> CampaignStats:
         """The campaign's figures now."""

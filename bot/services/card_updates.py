@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.domain.cards import CardKind
+from bot.domain.campaign import Campaign
+from bot.domain.cards import CampaignStats, CardKind
+from bot.domain.outgoing import OutgoingMessage
 from bot.notifier import Edited, Notifier
 from bot.ports import Repository
 from bot.services.cards import campaign_card
@@ -20,12 +22,23 @@ LIVE_CARDS = frozenset({CardKind.PROMOTION, CardKind.SHARED})  # the cards showi
 
 
 class CardUpdater:
-    def __init__(self, repo: Repository, notifier: Notifier, delay_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        notifier: Notifier,
+        delay_seconds: float = 2.0,
+        public_url: str | None = None,
+    ) -> None:
         self._repo = repo
         self._notifier = notifier
         self._delay = delay_seconds
+        self.public_url = public_url  # the site whose /c/{REF} page the cards announce
         self._pending: dict[int, asyncio.Task[None]] = {}  # still waiting out the delay
         self._tasks: set[asyncio.Task[None]] = set()  # every refresh not yet finished
+
+    def card(self, campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
+        """The campaign's card as every chat shows it, public page line included."""
+        return campaign_card(campaign, stats, self.public_url)
 
     def request(self, campaign_id: int) -> None:
         """Refresh the cards soon; requests within the delay are merged into one."""
@@ -53,7 +66,7 @@ class CardUpdater:
         if campaign is None:
             return
         stats = await self._repo.campaign_stats(campaign_id)
-        card = campaign_card(campaign, stats)
+        card = self.card(campaign, stats)
         for posted in await self._repo.cards_of(campaign_id):
             if posted.kind not in LIVE_CARDS:
                 continue

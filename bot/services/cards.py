@@ -12,6 +12,7 @@ from bot.domain.cards import CampaignStats
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
 from bot.progress import progress_bar
+from bot.services.campaign_media import is_public
 
 SUPPORT_ACTION = "support"
 APPROVE_ACTION = "approve"
@@ -48,8 +49,32 @@ def time_left(campaign: Campaign, now: datetime) -> Text:
     return t("time.minutes", minutes=max(1, minutes))
 
 
-def campaign_card(campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
-    """The card posted in groups: what, when, how far, and a Support button."""
+def page_url(public_url: str, ref: str) -> str:
+    """The address of a campaign's public page on the site at ``public_url``."""
+    return f"{public_url.rstrip('/')}/c/{ref}"
+
+
+def page_line(campaign: Campaign, public_url: str | None) -> Text | None:
+    """The line announcing the public page, once the campaign is public (live and after)."""
+    if not public_url or not is_public(campaign):
+        return None
+    return t("card.page", url=page_url(public_url, campaign.ref))
+
+
+def with_page_line(
+    message: OutgoingMessage, campaign: Campaign, public_url: str | None
+) -> OutgoingMessage:
+    """``message`` with the public page's line at the end, when the campaign has one."""
+    line = page_line(campaign, public_url)
+    if line is None:
+        return message
+    return OutgoingMessage((*message.parts, line), message.buttons)
+
+
+def campaign_card(
+    campaign: Campaign, stats: CampaignStats, public_url: str | None = None
+) -> OutgoingMessage:
+    """The card posted in groups: what, when, how far, the public page, a Support button."""
     parts = [
         t("card.title", title=campaign.title, ref=campaign.ref),
         t("card.message", message=campaign.message),
@@ -63,7 +88,7 @@ def campaign_card(campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
         buttons = ((Button(t("button.support"), action=f"{SUPPORT_ACTION}:{campaign.ref}"),),)
     else:
         parts.append(t(f"card.status_{campaign.status.value}"))
-    return OutgoingMessage(tuple(parts), buttons)
+    return with_page_line(OutgoingMessage(tuple(parts), buttons), campaign, public_url)
 
 
 def moderation_card(campaign: Campaign) -> OutgoingMessage:

@@ -73,13 +73,15 @@ class Refused:
     ``token`` is the pledge link the refusal is about when the link itself is fine (the
     page may lead back to it); ``state_spent`` says the OAuth round trip is over (its
     browser cookie is of no use any more); ``tz`` is the time zone the supporter's form
-    named, once known.
+    named, once known; ``page_ref`` is the campaign whose public page a web identity
+    (who has no chat to go back to) pledged from, when the link says so.
     """
 
     error: DomainError
     token: str | None = None
     state_spent: bool = False
     tz: str = ""
+    page_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class PledgeFlow:
         try:
             ticket, campaign = await self._open(token)
         except DomainError as error:
-            return Refused(error)
+            return Refused(error, page_ref=self._page_ref(token))
         return await self._form(token, ticket, campaign)
 
     async def start(
@@ -163,14 +165,17 @@ class PledgeFlow:
         try:
             ticket, campaign = await self._open(token)
         except DomainError as error:
-            return Refused(error)
+            return Refused(error, page_ref=self._page_ref(token))
+        web_page = campaign.ref if is_web(ticket.supporter) else None
         if not form_ok:
-            return Refused(DomainError("web.error.form_expired"), token)
+            return Refused(DomainError("web.error.form_expired"), token, page_ref=web_page)
         offered = self.networks_for(campaign, ticket.supporter)
         spec = next((s for s in offered if s.id == network), None)
         if spec is None:
             return Refused(
-                DomainError("web.error.network_unavailable", network=network[:20]), token
+                DomainError("web.error.network_unavailable", network=network[:20]),
+                token,
+                page_ref=web_page,
             )
         chosen = spec.id
         message = message.strip()
@@ -188,7 +193,7 @@ class PledgeFlow:
                 state=state, redirect_uri=self.redirect_uri(chosen), instance=instance or None
             )
         except NetworkFailure:
-            return Refused(_network_down(chosen), token)
+            return Refused(_network_down(chosen), token, page_ref=web_page)
         except DomainError as error:
             # a linker says what is wrong with the typed instance under its own key space
             about_instance = spec.typed_instance and error.key.startswith(f"web.{chosen}.")
@@ -233,7 +238,7 @@ class PledgeFlow:
         tz = str(data.get("tz") or "")
 
         def spent(error: DomainError) -> Refused:
-            return Refused(error, token, state_spent=True, tz=tz)
+            return Refused(error, token, state_spent=True, tz=tz, page_ref=self._page_ref(token))
 
         if denied:
             return spent(DomainError("web.error.denied"))
@@ -267,6 +272,14 @@ class PledgeFlow:
             manage_url=self._manage_url(campaign, ticket.supporter),
             share=share_links(self._registry, campaign.title, recruit_url),
         )
+
+    def _page_ref(self, token: str) -> str | None:
+        """The campaign of a link made for a web identity (its way back is the public page,
+        not a chat), even an expired one; None for a chat's link or a forged one."""
+        ticket = self._links.signed(token)
+        if ticket is None or not is_web(ticket.supporter):
+            return None
+        return ticket.campaign_ref
 
     def _manage_url(self, campaign: Campaign, supporter: UserRef) -> str | None:
         if self._manage is None or not is_web(supporter):

@@ -23,6 +23,7 @@ from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaign_media import is_public
+from bot.services.cards import page_url
 from bot.services.recruiter_names import RECRUITERS_SHOWN, ShownRecruiter, top_recruiters
 from bot.services.recruits import RecruitCodes
 from bot.services.share_links import ShareLink, fill, share_links
@@ -103,7 +104,7 @@ class PublicPages:
         self.telegram_bot = username if _USERNAME_RE.fullmatch(username) else None
 
     def page_url(self, ref: str) -> str:
-        return f"{self.public_url}/c/{ref}"
+        return page_url(self.public_url, ref)
 
     async def find(self, ref: str) -> Campaign | Hidden:
         """The public campaign called ``ref`` (``#k7qx2m`` and friends accepted), or Hidden."""

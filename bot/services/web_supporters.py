@@ -18,7 +18,7 @@ from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge
-from bot.domain.refs import UserRef
+from bot.domain.refs import WEB_PLATFORM, UserRef
 from bot.registry import NetworkRegistry
 from bot.services.links import PledgeLinks
 from bot.services.manage_links import ManageLinks, ManageTicket
@@ -28,7 +28,7 @@ from bot.services.recruits import RecruitCodes
 
 log = logging.getLogger(__name__)
 
-WEB = "web"  # the platform of supporters who pledged from the page, without a chat
+WEB = WEB_PLATFORM  # the platform of supporters who pledged from the page, without a chat
 DEFAULT_NAME = "web supporter"
 
 

@@ -27,7 +27,7 @@ from bot.services.pledge_flow import (
 from bot.services.web_supporters import is_web
 from bot.settings import Settings
 from bot.web import security
-from bot.web.errors import DEAD_ENDS, status_of
+from bot.web.errors import DEAD_ENDS, status_of, web_wording
 from bot.web.qr import qr_svg
 from bot.web.rendering import Page, zone_or
 
@@ -86,19 +86,23 @@ class PledgeSite:
         status: int,
         *,
         token: str | None = None,
+        page_ref: str | None = None,
     ) -> web.Response:
         return page.response(
             "error.html",
             status=status,
             message=page.text(text),
             back_url=f"/pledge/{token}" if token else None,
+            page_url=f"/c/{page_ref}" if page_ref else None,
         )
 
     def refused_page(self, page: Page, refused: Refused) -> web.Response:
-        """The refusal's page; back to the pledge page when that page can still help."""
+        """The refusal's page; back to the pledge page when that page can still help, else
+        to the chat, or to the campaign's public page for a web identity (no chat)."""
         error = refused.error
         back = None if error.key in DEAD_ENDS else refused.token
-        return self.error_page(page, error.text, status_of(error), token=back)
+        text = web_wording(error) if refused.page_ref else error.text
+        return self.error_page(page, text, status_of(error), token=back, page_ref=refused.page_ref)
 
     def campaign_page(
         self,

@@ -98,7 +98,7 @@ async def test_update_usage_and_refusals(
     empty = await tg.say(ORGANISER, chat, f"/update {campaign.ref}")
     assert empty.text == render(t("update.empty"), "en")
     long = await tg.say(ORGANISER, chat, f"/update {campaign.ref} {'x' * 1001}")
-    assert "1001 characters long; the limit is 1000" in long.text
+    assert "1,001 characters long; the limit is 1,000" in long.text
     unknown = await tg.say(ORGANISER, chat, "/update ZZZZZZ hello")
     assert unknown.text == render(t("campaign.not_found", ref="ZZZZZZ"), "en")
     await core.campaigns.cancel(campaign.ref, ref_of(ORGANISER))

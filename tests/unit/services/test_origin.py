@@ -82,7 +82,7 @@ async def test_a_refusing_origin_is_told_to_the_organiser(
     live = await approved(core, await created(core, clock))
     assert live.join_link is None
     told = front.keys_to(f"user:{ORGANISER.id}")
-    assert told == ["organiser.approved", "origin.unreachable"]
+    assert told == ["organiser.approved", "card.page", "origin.unreachable"]
 
 
 async def test_the_invite_is_the_organisers_and_wins(
