@@ -36,6 +36,7 @@ from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
 from bot.services.public_pages import PublicPages
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
@@ -102,7 +103,7 @@ def build_chorus(
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
-    cards = CardUpdater(repo, notifier, card_delay_seconds)
+    cards = CardUpdater(repo, notifier, card_delay_seconds, clock=clock)
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
     tap_links = TapLinks(
@@ -181,6 +182,7 @@ def build_chorus(
         dialogs=dialogs,
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
+        post_now=PostNow(repo, clock, registry, tap_links, notifier, cards),
     )
     return Chorus(
         settings=settings,

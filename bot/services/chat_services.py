@@ -14,6 +14,7 @@ from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
 from bot.services.shared_cards import SharedCards
 from bot.settings import Settings
 
@@ -30,3 +31,4 @@ class ChatServices:
     dialogs: DialogService
     shared_cards: SharedCards  # cards people place themselves (an inline mode)
     channels: ChannelDirectory
+    post_now: PostNow  # a card's Post now button, once tap links are out
