@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.errors import NotFound
 from bot.domain.events import EventKind
 from bot.domain.outgoing import Button, OutgoingMessage
@@ -65,9 +65,7 @@ class PostNow:
         if campaign is None or campaign.id is None:
             raise NotFound("campaign.not_found", ref=normalise_ref(ref)[:16])
         title = campaign.title
-        if campaign.status not in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED) or not (
-            await self.cards.post_now_open(campaign)
-        ):
+        if not await self.cards.post_now_open(campaign):  # launched, links out, no report
             return PostNowAnswer(Outcome.CLOSED, campaign, t("launchcard.closed", title=title))
         mine = [
             p
