@@ -36,6 +36,7 @@ from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
 from bot.services.public_pages import PublicPages
 from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
@@ -106,7 +107,7 @@ def build_chorus(
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
-    cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url)
+    cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url, clock=clock)
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
     tap_links = TapLinks(
@@ -204,6 +205,7 @@ def build_chorus(
         updates=updates,
         recruiters=consent,
         status=StatusReport(public_pages, clock),
+        post_now=PostNow(repo, clock, registry, tap_links, notifier, cards),
     )
     return Chorus(
         settings=settings,

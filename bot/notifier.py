@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import WEB_PLATFORM, ChatRef, MessageRef, UserRef
-from bot.ports import ChatFrontEnd, MessageGone
+from bot.ports import ChatFrontEnd, MessageGone, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,15 @@ class Edited(StrEnum):
     DONE = "done"
     FAILED = "failed"
     GONE = "gone"
+
+
+class Reach(StrEnum):
+    """What became of a private message: sent, refused for good by the person's settings
+    (blocked the bot, closed DMs), or failed this time (the platform, the network)."""
+
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
 
 
 class Notifier:
@@ -119,6 +128,21 @@ class Notifier:
                 "no link to %s:%s/%s", ref.chat.platform, ref.chat.id, ref.id, exc_info=True
             )
             return None
+
+    async def reach_user(self, user: UserRef, message: OutgoingMessage) -> Reach:
+        """Send privately, and say whether the person could be reached at all."""
+        front_end = self._front_ends.get(user.platform)
+        if front_end is None:
+            return Reach.FAILED
+        try:
+            await front_end.send_to_user(user, message)
+        except Unreachable:
+            log.info("%s:%s cannot be written to privately", user.platform, user.id)
+            return Reach.UNREACHABLE
+        except Exception:
+            log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
+            return Reach.FAILED
+        return Reach.SENT
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """Post where every front end's moderators decide; first decision wins."""

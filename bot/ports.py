@@ -233,6 +233,10 @@ class Repository(Protocol):
         """How many events of ``kind`` were claimed for this campaign, whatever the subject."""
         ...
 
+    async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
+        """The subjects of every event of ``kind`` claimed for this campaign."""
+        ...
+
     # single-use link nonces
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
         """True the first time ``nonce`` is consumed, False if it was used before."""
@@ -323,6 +327,12 @@ class MessageGone(Exception):
     or too old for the platform): the caller forgets it instead of retrying."""
 
 
+class Unreachable(Exception):
+    """Raised by ``ChatFrontEnd.send_to_user`` when the platform says the person cannot be
+    written to privately at all (they blocked the bot, closed their direct messages): no
+    retry helps until they open their private chat again."""
+
+
 class ChatFrontEnd(Protocol):
     """A chat platform the core can talk through (Telegram, Discord, console)."""
 
@@ -342,7 +352,8 @@ class ChatFrontEnd(Protocol):
         ...
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
-        """Send a private message in the user's own language."""
+        """Send a private message in the user's own language; ``Unreachable`` when the
+        person cannot be written to privately (blocked the bot, closed DMs)."""
         ...
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:

@@ -705,6 +705,16 @@ class SqlRepository(Generic[SessionT]):
             )
         return int(row["n"]) if row is not None else 0
 
+    async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT subject FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
+                "AND subject IS NOT NULL",
+                campaign_id,
+                kind.value,
+            )
+        return {int(row["subject"]) for row in found}
+
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
         async with self.transaction() as db:
             row = await db.fetch_one(

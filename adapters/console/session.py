@@ -29,6 +29,7 @@ from bot.domain.text import Text, t
 from bot.runtime import LaunchControl
 from bot.services.cards import (
     APPROVE_ACTION,
+    POST_NOW_ACTION,
     REJECT_ACTION,
     SUPPORT_ACTION,
     summary_line,
@@ -297,6 +298,13 @@ class ConsoleSession:
             self._show_dialog(await self.services.dialogs.action(self.user, action))
         elif name == SUPPORT_ACTION:
             await self._pledge(value, None)
+        elif name == POST_NOW_ACTION:
+            answer = await self.services.post_now.press(value, self.user)
+            if answer.message is None:
+                self.front.say(answer.note)
+            else:
+                self.front.show_private(self.user, answer.message)
+                await self.services.post_now.handed(answer, self.user)
         elif name == APPROVE_ACTION:
             await self.services.moderation.approve(int(value), self.user, may_moderate=True)
         elif name in (MUTE_ACTION, UNMUTE_ACTION):

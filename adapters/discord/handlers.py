@@ -38,6 +38,7 @@ from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
+from bot.services.cards import POST_NOW_ACTION
 from bot.services.chat_services import ChatServices
 from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
@@ -227,6 +228,8 @@ class InteractionHandlers:
         verb, _, argument = action.partition(":")
         if verb == "support":
             await self.deferred(interaction, lambda: self._support(interaction, argument))
+        elif verb == POST_NOW_ACTION:
+            await self.deferred(interaction, lambda: self._post_now(interaction, argument))
         elif verb in ("approve", "reject"):
             await self._moderate(interaction, verb, argument)
         elif verb == "dlg" and argument == "edit":
@@ -267,6 +270,16 @@ class InteractionHandlers:
     async def _support(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
         _, message = await self.services.pledges.support(ref, self.who(interaction))
         return message
+
+    async def _post_now(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
+        """Post now on a card: the presser's own links, shown to them alone (so a member
+        with closed DMs gets them too), or why there are none."""
+        person = self.who(interaction)
+        answer = await self.services.post_now.press(ref, person)
+        if answer.message is None:
+            return OutgoingMessage.of(answer.note)
+        await self.services.post_now.handed(answer, person)
+        return answer.message
 
     async def _moderation_target(
         self, interaction: discord.Interaction, argument: str

@@ -22,6 +22,7 @@ from adapters.telegram.inline import InlineHandlers
 from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
+from adapters.telegram.post_now import PostNowHandlers
 from adapters.telegram.supporters import SupporterHandlers
 from adapters.telegram.updates import UpdateHandlers
 from adapters.telegram.welcome import WelcomeHandlers
@@ -75,8 +76,10 @@ class TelegramInbound:
         self.organiser = OrganiserHandlers(self.kit)
         self.supporters = SupporterHandlers(self.kit)
         self.moderation = ModerationHandlers(self.kit)
+        post_now = PostNowHandlers(self.kit)
         groups = [
-            WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
+            WelcomeHandlers(self.kit, self.organiser, self.supporters, post_now).handlers(),
+            post_now.handlers(),
             self.organiser.handlers(),
             self.supporters.handlers(),
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private

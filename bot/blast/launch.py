@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
@@ -43,6 +43,8 @@ from bot.services.tap_links import TapLinks
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+TALLY_EVERY = timedelta(seconds=5)  # the live tally edits each card at most this often
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Blast:
         self._announcer = announcer
         self._tuning = tuning or BlastTuning()
         self._prepared: dict[int, PreparedAccounts] = {}
+        self._tallied: dict[int, datetime] = {}  # when each campaign's tally was last asked
         self.results: dict[int, BlastResult] = {}
 
     # --- before the launch -------------------------------------------------------
@@ -116,6 +119,11 @@ class Blast:
             campaign, OutgoingMessage.of(t(f"blast.{event}_supporter", **params))
         )
         log.info("campaign %s: %s sent", campaign.ref, event)
+
+    async def countdown(self, campaign: Campaign) -> None:
+        """A countdown mark in the last hour: the cards show the minutes left."""
+        assert campaign.id is not None
+        await self._cards.refresh_now(campaign.id)
 
     async def prepare(self, campaign: Campaign) -> None:
         """Queue the pledges and refresh tokens ahead; keep the accounts for the launch."""
@@ -244,10 +252,12 @@ class Blast:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
+        self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
             self._repo,
             flush_every=self._tuning.flush_every,
             flush_seconds=self._tuning.flush_seconds,
+            on_written=lambda: self._tally(campaign.id or 0),
         ) as writer:
             senders = {
                 network: AutoSender(
@@ -279,6 +289,7 @@ class Blast:
                         sending=plan.tap_sending,
                         batch=self._tuning.mark_batch,
                         concurrency=self._tuning.tap_concurrency,
+                        now=self._clock.now(),
                     )
                 )
                 for network, sender in senders.items():
@@ -290,7 +301,19 @@ class Blast:
                         )
                     )
             result.offered = offers.result()
+        self._tallied.pop(campaign.id, None)
         return list(senders.values())
+
+    def _tally(self, campaign_id: int) -> None:
+        """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the
+        card updater merges the requests in between), so the chat platforms' edit limits
+        hold even for a long blast."""
+        now = self._clock.now()
+        last = self._tallied.get(campaign_id)
+        if last is not None and now - last < TALLY_EVERY:
+            return
+        self._tallied[campaign_id] = now
+        self._cards.request(campaign_id)
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
         """Move to ``status`` from the stored version (the blast may have set tap_offered)."""
@@ -424,11 +447,15 @@ class Blast:
         with heap.loading():
             pledges = await self._repo.pledges_of_campaign(campaign.id)
         stats = await self._repo.campaign_stats(campaign.id)
-        figures = figures_of(campaign, pledges, stats, self._registry.delivery_modes())
+        unreachable = await self._repo.event_subjects(campaign.id, EventKind.TAP_UNREACHABLE)
+        figures = figures_of(
+            campaign, pledges, stats, self._registry.delivery_modes(), unreachable
+        )
         account_ids = {p.account_id for p in pledges}
         if figures.tap:
             opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
-            figures = replace(figures, opened=opened)
+            post_now = await self._repo.count_events(campaign.id, EventKind.POST_NOW)
+            figures = replace(figures, opened=opened, post_now=post_now)
         message = with_page_line(
             report_message(campaign, figures), campaign, self._settings.public_url
         )

@@ -7,7 +7,7 @@ written after a crash and restart is as right as one written in a single run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.blast.prepare import mode_of
@@ -28,6 +28,8 @@ class Figures:
     confirmed: int = 0  # tapped and confirmed by read-back
     not_posted: int = 0  # tap links never used
     opened: int = 0  # tap pledges whose link was opened at least once
+    unreachable: int = 0  # tap links never used, whose supporter could not be written to
+    post_now: int = 0  # tap pledges whose link was handed out by a card's Post now
     failed: dict[str, int] = field(default_factory=dict)  # by reason
     reach: int = 0
     links: tuple[str, ...] = ()
@@ -44,8 +46,11 @@ def figures_of(
     pledges: Iterable[Pledge],
     stats: CampaignStats,
     modes: Mapping[Network, DeliveryMode],
+    unreachable: Collection[int] = frozenset(),
 ) -> Figures:
-    posted = confirmed = not_posted = 0
+    """``unreachable``: the tap pledges whose supporter could not be written to privately;
+    those never posted count apart from the supporters reached who did not post."""
+    posted = confirmed = not_posted = unreached = 0
     failed: Counter[str] = Counter()
     links: list[str] = []
     tap = campaign.tap_offered
@@ -62,17 +67,24 @@ def figures_of(
                 links.append(pledge.remote_post_url)
         elif pledge.status is PledgeStatus.FAILED:
             if pledge.failure_reason == NOT_POSTED:
-                not_posted += 1
+                if pledge.id in unreachable:
+                    unreached += 1
+                else:
+                    not_posted += 1
             else:
                 failed[pledge.failure_reason or "unknown"] += 1
         elif pledge.status is PledgeStatus.PLEDGED and mode is DeliveryMode.TAP:
-            not_posted += 1
+            if pledge.id in unreachable:
+                unreached += 1
+            else:
+                not_posted += 1
         if mode is DeliveryMode.TAP:
             tap = True
     return Figures(
         posted=posted,
         confirmed=confirmed,
         not_posted=not_posted,
+        unreachable=unreached,
         failed=dict(sorted(failed.items())),
         reach=stats.posted_reach,
         links=tuple(links),
@@ -95,6 +107,14 @@ def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
                 opened=figures.opened,
             )
         )
+        if figures.unreachable or figures.post_now:
+            parts.append(
+                t(
+                    "launchcard.report_unreachable",
+                    unreachable=figures.unreachable,
+                    post_now=figures.post_now,
+                )
+            )
     if figures.failed:
         parts.append(t("blast.report_failed", count=figures.failed_total))
         parts.extend(

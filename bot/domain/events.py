@@ -21,3 +21,6 @@ class EventKind(StrEnum):
     REPORT = "report"
     TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened
     PERSONAL_RESULT = "personal_result"  # subject: the first pledge of the person told
+    TAP_UNREACHABLE = "tap_unreachable"  # subject: the pledge whose offer could not be sent
+    POST_NOW = "post_now"  # subject: the pledge whose link was given through a card
+    COUNTDOWN = "countdown"  # subject: the minutes before launch the cards were edited at

@@ -5,7 +5,8 @@ Built once here so Telegram, Discord and the console show the same facts.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats
@@ -15,6 +16,8 @@ from bot.progress import progress_bar
 from bot.services.campaign_media import is_public
 
 SUPPORT_ACTION = "support"
+POST_NOW_ACTION = "postnow"  # postnow:<ref>: hand the presser their own one-tap links
+COUNTDOWN_FROM = timedelta(hours=1)  # the card counts down the minutes in the last hour
 APPROVE_ACTION = "approve"
 REJECT_ACTION = "reject"
 
@@ -71,10 +74,28 @@ def with_page_line(
     return OutgoingMessage((*message.parts, line), message.buttons)
 
 
+def countdown_minutes(campaign: Campaign, now: datetime) -> int | None:
+    """Whole minutes left (rounded up) in the last hour before the launch; else None."""
+    left = campaign.launch_at - now
+    if campaign.status is not CampaignStatus.LIVE or not timedelta(0) < left <= COUNTDOWN_FROM:
+        return None
+    return max(1, math.ceil(left.total_seconds() / 60))
+
+
 def campaign_card(
-    campaign: Campaign, stats: CampaignStats, public_url: str | None = None
+    campaign: Campaign,
+    stats: CampaignStats,
+    public_url: str | None = None,
+    *,
+    now: datetime | None = None,
+    post_now: bool = False,
 ) -> OutgoingMessage:
-    """The card posted in groups: what, when, how far, the public page, a Support button."""
+    """The card posted in groups: what, when, how far, the public page, a Support button.
+
+    With ``now`` in the last hour before the launch it counts the minutes down; once the
+    launch is under way it shows how many posts went out; with ``post_now`` (tap links
+    are out and the report not written) its button hands each supporter their own link.
+    """
     parts = [
         t("card.title", title=campaign.title, ref=campaign.ref),
         t("card.message", message=campaign.message),
@@ -85,9 +106,19 @@ def campaign_card(
         parts.append(t("card.accounts", accounts=stats.accounts))
     buttons: tuple[tuple[Button, ...], ...] = ()
     if campaign.status is CampaignStatus.LIVE:
+        minutes = countdown_minutes(campaign, now) if now is not None else None
+        if minutes is not None:
+            parts.append(t("launchcard.countdown", minutes=minutes))
         buttons = ((Button(t("button.support"), action=f"{SUPPORT_ACTION}:{campaign.ref}"),),)
     else:
+        launched = (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED)
+        if campaign.status in launched and stats.accounts:
+            parts.append(t("launchcard.tally", posted=stats.posted, total=stats.accounts))
         parts.append(t(f"card.status_{campaign.status.value}"))
+        if post_now and campaign.status in launched:
+            parts.append(t("launchcard.post_now_hint"))
+            label = t("launchcard.button_post_now")
+            buttons = ((Button(label, action=f"{POST_NOW_ACTION}:{campaign.ref}"),),)
     return with_page_line(OutgoingMessage(tuple(parts), buttons), campaign, public_url)
 
 

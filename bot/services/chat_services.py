@@ -14,6 +14,7 @@ from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
 from bot.services.recruiter_names import RecruiterConsent
 from bot.services.shared_cards import SharedCards
 from bot.services.status_report import StatusReport
@@ -36,3 +37,4 @@ class ChatServices:
     updates: UpdateService
     recruiters: RecruiterConsent  # named or anonymous among a campaign's top recruiters
     status: StatusReport  # /status REF, for anyone
+    post_now: PostNow  # a card's Post now button, once tap links are out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.i18n import render
+from bot.ports import Unreachable
 
 
 @dataclass
@@ -59,7 +60,7 @@ class RecordingFrontEnd:
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         if user.id in self.refuse_users:
-            raise RuntimeError("Forbidden: bot was blocked by the user")
+            raise Unreachable("Forbidden: bot was blocked by the user")
         ref = MessageRef(ChatRef(self.platform, user.id), str(next(self._ids)))
         self.sent.append(Sent(f"user:{user.id}", message, user.language, ref))
         return ref

@@ -483,6 +483,9 @@ async def test_claim_event_only_once(any_repo: Repository) -> None:
     assert await any_repo.count_events(first.id or 0, milestone) == 2
     assert await any_repo.count_events(second.id or 0, milestone) == 1
     assert await any_repo.count_events(999_999, milestone) == 0
+    assert await any_repo.event_subjects(first.id or 0, milestone) == {50, 75}
+    assert await any_repo.event_subjects(first.id or 0, EventKind.REMINDER_1H) == set()
+    assert await any_repo.event_subjects(999_999, milestone) == set()
 
 
 async def test_concurrent_claims_exactly_one_wins(any_repo: Repository) -> None:

@@ -19,7 +19,15 @@ async def test_a_live_campaign_gets_one_timer_per_event_with_deterministic_ids(
     armed = world.scheduler.armed()
     assert sorted(armed) == sorted(
         f"campaign:{campaign.id}:{event}"
-        for event in ("reminder_24h", "reminder_1h", "prepare", "launch", "tap_reminder", "report")
+        for event in (
+            "reminder_24h",
+            "reminder_1h",
+            "prepare",
+            "launch",
+            "tap_reminder",
+            "report",
+            *(f"countdown_{minutes}" for minutes in (60, 30, 15, 10, 5, 1)),
+        )
     )
     job = world.scheduler._timers.get_job(f"campaign:{campaign.id}:launch")
     assert job is not None and job.args == (campaign.id, "launch")
