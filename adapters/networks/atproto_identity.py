@@ -246,13 +246,18 @@ class IdentityResolver:
         raise DomainError("web.bluesky.misbehaved", handle=str(document.get("id", ""))[:60])
 
     def _server(self, meta: Any, issuer: str, pds: str) -> AuthServer:
+        """The metadata, checked: it names ``issuer`` (the address it was fetched from),
+        every endpoint is on that origin, PAR, DPoP with ES256 and RFC 9207 are offered."""
         def endpoint(name: str) -> str | None:
             value = meta.get(name) if isinstance(meta, dict) else None
             if not isinstance(value, str):
                 return None
-            url = URL(value)
-            origin = checked_origin(str(url.origin()), allow_private=self._allow_private)
-            return value if origin is not None and not url.query_string else None
+            try:
+                url = URL(value)
+                same = url.absolute and str(url.origin()) == issuer  # the server's own
+            except ValueError:
+                return None
+            return value if same and not url.query_string and not url.raw_fragment else None
 
         par, authorize, token = (
             endpoint("pushed_authorization_request_endpoint"),

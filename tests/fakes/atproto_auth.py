@@ -175,6 +175,7 @@ class FakeAuthServer(LoopbackFake):
         self.token_lifetime = 3600
         self.sub_override: str | None = None  # to play a server naming another DID
         self.issuer_override: str | None = None  # the issuer its metadata claims
+        self.metadata_changes: dict[str, Any] = {}  # to play a server with odd metadata
         self.refusals: list[str] = []
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -224,6 +225,7 @@ class FakeAuthServer(LoopbackFake):
                 "code_challenge_methods_supported": ["S256"],
                 "client_id_metadata_document_supported": True,
                 "scopes_supported": ["atproto", "transition:generic"],
+                **self.metadata_changes,
             }
         )
 

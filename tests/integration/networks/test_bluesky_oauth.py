@@ -15,8 +15,10 @@ from adapters.networks.bluesky_oauth import BLUESKY, BlueskyOAuth, Grant
 from adapters.networks.instances import is_public
 from bot.domain.account import SocialAccount
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.networks import DeliveryMode
+from bot.domain.networks import DeliveryMode, LengthRule, NetworkSpec
 from bot.ports import NetworkFailure, Repository
+from bot.registry import NetworkRegistry
+from bot.services.revocations import Revocations
 from bot.settings import Settings, SettingsError
 from bot.testing.clock import FakeClock
 from tests.fakes.atproto_auth import FakeAuthServer
@@ -359,3 +361,54 @@ def test_a_grant_round_trips_through_its_binding_text() -> None:
 
 def test_settings_for_tests_are_loopback(world: AtprotoWorld) -> None:
     assert bluesky_settings(world, confidential=False).bluesky_allow_private_hosts
+
+
+async def test_a_server_with_an_endpoint_elsewhere_is_refused(
+    world: AtprotoWorld, clock: FakeClock
+) -> None:
+    world.add("moe.test")
+
+    world.auth.metadata_changes = {"token_endpoint": "http://127.0.0.1:1/steal"}
+    linker = make_linker(world, clock)
+    try:
+        with pytest.raises(DomainError) as refused:
+            await linker.authorization_url(
+                state="s", redirect_uri=linker.redirect_uri, instance="moe.test"
+            )
+    finally:
+        await linker.aclose()
+    assert refused.value.key == "web.bluesky.misbehaved"
+
+
+async def test_an_oversized_did_document_is_given_up_on(
+    world: AtprotoWorld, clock: FakeClock
+) -> None:
+    big = world.add("big.test")
+    big.extra_handles = [f"h{i}.big.test" for i in range(200)]
+    linker = make_linker(world, clock, max_body=2048)
+    try:
+        with pytest.raises(DomainError) as refused:
+            await linker.authorization_url(
+                state="s", redirect_uri=linker.redirect_uri, instance="big.test"
+            )
+    finally:
+        await linker.aclose()
+    assert refused.value.key == "web.bluesky.misbehaved"
+
+
+async def test_a_queued_revocation_revokes_the_grant_with_its_bound_key(
+    world: AtprotoWorld, linker: BlueskyOAuth, repo: Repository, clock: FakeClock
+) -> None:
+    """As /forget and unpledge leave them: the tokens queued, the key with them."""
+    world.add("ned.test")
+    account = await _stored(repo, linker, "ned.test", clock)
+    assert account.id is not None
+    [queued] = await repo.release_tokens([account.id], clock.now(), unless_in_use=False)
+    [pending] = await repo.pending_revocations([queued])
+    assert pending.tokens.binding == account.tokens.binding
+    registry = NetworkRegistry()
+    spec = NetworkSpec(id=BLUESKY, order=3, length=LengthRule(limit=300, url_weight=None))
+    registry.register(spec, linker, linker=linker)  # type: ignore[arg-type]
+    revocations = Revocations(repo=repo, clock=clock, registry=registry)
+    assert await revocations.retry_pending() == 1
+    assert [g.revoked for g in world.auth.grants] == [True]
