@@ -142,7 +142,9 @@ def access_token_hash(token: str) -> str:
     return b64url(hashlib.sha256(token.encode("ascii")).digest())
 
 
-def verify_jwt(token: str, public: ec.EllipticCurvePublicKey) -> tuple[dict, dict]:
+def verify_jwt(
+    token: str, public: ec.EllipticCurvePublicKey
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims of a compact ES256 JWS signed by ``public``; ValueError if not."""
     try:
         head, body, signature = token.split(".")
@@ -151,6 +153,8 @@ def verify_jwt(token: str, public: ec.EllipticCurvePublicKey) -> tuple[dict, dic
         claims = json.loads(b64url_decode(body))
     except (ValueError, TypeError) as exc:
         raise ValueError("not a compact JWS") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ValueError("not a JWT")
     if header.get("alg") != "ES256" or len(raw) != 2 * _COORDINATE:
         raise ValueError("not ES256")
     r = int.from_bytes(raw[:_COORDINATE], "big")
@@ -161,8 +165,6 @@ def verify_jwt(token: str, public: ec.EllipticCurvePublicKey) -> tuple[dict, dic
         )
     except InvalidSignature as exc:
         raise ValueError("bad signature") from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise ValueError("not a JWT")
     return header, claims
 
 

@@ -83,7 +83,9 @@ JWKS = "jwks"
 CLIENT_NAME = "Chorus"
 REFRESH_MARGIN = timedelta(minutes=5)
 _ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
-_LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+_LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1", "localhost")
+MAX_NONCE = 512
+MAX_SERVERS = 10_000  # nonces kept, one per server
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,9 @@ class DpopSender:
                 method, target, headers=headers, data=form() if form else body
             )
             nonce = answer.headers.get("DPoP-Nonce")
-            if nonce and len(nonce) <= 512:
+            if nonce and len(nonce) <= MAX_NONCE:
+                if len(self._nonces) >= MAX_SERVERS and origin not in self._nonces:
+                    self._nonces.clear()  # a server asks again: one extra round trip
                 self._nonces[origin] = nonce
             if not (needs_nonce(answer) and nonce):
                 return answer
