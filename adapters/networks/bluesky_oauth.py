@@ -527,10 +527,8 @@ class BlueskyOAuth:
             ) from exc
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
-        """``SocialNetwork.refresh``: new tokens, stored at once (the old refresh token is
-        spent). Tokens far from expiry come back unchanged."""
-        if not account.tokens.expires_before(self._clock.now() + REFRESH_MARGIN):
-            return account.tokens
+        """``SocialNetwork.refresh`` (the blast asks before a launch, for tokens that would
+        lapse by then): new tokens, stored at once, since the old refresh token is spent."""
         tokens = await self.refresh_tokens(account.tokens)
         if account.id is not None and self._repo is not None:
             await self._repo.update_tokens(account.id, tokens)
