@@ -23,8 +23,10 @@ through ``GuardedHttp``; the signing is ``atproto_dpop`` over ``cryptography``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -86,6 +88,7 @@ _ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 _LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1", "localhost")
 MAX_NONCE = 512
 MAX_SERVERS = 10_000  # nonces kept, one per server
+MAX_REMEMBERED = 10_000  # accounts whose refreshed tokens are remembered
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,14 @@ class DpopSender:
         return answer
 
 
+@dataclass(frozen=True)
+class _Latest:
+    """An account's tokens refreshed here, and the access tokens they replaced."""
+
+    tokens: TokenSet
+    superseded: frozenset[str]
+
+
 class BlueskyOAuth:
     """The ``AccountLinker`` for Bluesky, and the grant's refresh and revocation."""
 
@@ -250,6 +261,10 @@ class BlueskyOAuth:
                 max_body=max_body,
             )
 
+        self._latest: dict[int, _Latest] = {}  # by account id: tokens refreshed here
+        self._refreshing: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self.link = DpopSender(guarded(), self._clock)  # the pledge form's calls
         self.grants = DpopSender(guarded(), self._clock)  # refresh, revoke, the blast's
         self.identity = IdentityResolver(
@@ -529,10 +544,41 @@ class BlueskyOAuth:
     async def refresh(self, account: SocialAccount) -> TokenSet:
         """``SocialNetwork.refresh`` (the blast asks before a launch, for tokens that would
         lapse by then): new tokens, stored at once, since the old refresh token is spent."""
-        tokens = await self.refresh_tokens(account.tokens)
-        if account.id is not None and self._repo is not None:
-            await self._repo.update_tokens(account.id, tokens)
-        return tokens
+        return await self.refresh_grant(account, self.current_tokens(account))
+
+    def current_tokens(self, account: SocialAccount) -> TokenSet:
+        """The account's latest tokens: those refreshed here when ``account`` holds older
+        ones of the same grant (its refresh token is spent), else its own."""
+        latest = self._latest.get(account.id) if account.id is not None else None
+        if latest is not None and account.tokens.access_token in latest.superseded:
+            return latest.tokens
+        return account.tokens
+
+    async def refresh_grant(self, account: SocialAccount, used: TokenSet) -> TokenSet:
+        """Replace ``used``, the account's tokens a caller found stale, once: callers that
+        come together share one refresh (a refresh token works once); the new tokens are
+        stored before anyone gets them."""
+        if account.id is None:
+            return await self.refresh_tokens(used)
+        lock = self._refreshing.get(account.id)
+        if lock is None:
+            lock = self._refreshing[account.id] = asyncio.Lock()
+        async with lock:
+            current = self.current_tokens(account)
+            if current.access_token != used.access_token:  # refreshed meanwhile
+                return current
+            fresh = await self.refresh_tokens(used)
+            if self._repo is not None:
+                await self._repo.update_tokens(account.id, fresh)
+            if len(self._latest) >= MAX_REMEMBERED and account.id not in self._latest:
+                self._latest.clear()
+            kept = self._latest.get(account.id)
+            superseded = (kept.superseded if kept else frozenset()) | {
+                account.tokens.access_token,
+                used.access_token,
+            }
+            self._latest[account.id] = _Latest(fresh, frozenset(superseded))
+            return fresh
 
     async def revoke(self, account: SocialAccount) -> None:
         """``SocialNetwork.revoke``: revoke the grant; ``NetworkFailure`` unless confirmed."""

@@ -2,16 +2,14 @@
 
 Each call signs a fresh DPoP proof with the grant's key (bound to the access token by
 ``ath``), follows the PDS's nonces, refreshes the tokens shortly before they lapse (and once
-when the PDS says they have), and stores refreshed tokens at once: AT Protocol refresh
-tokens are single-use, so a copy held by a caller is stale from then on; the latest tokens
-of each account are also kept here, for callers still holding the old ones. A grant being
-refreshed is refreshed once, whoever asks. Failures come back as the typed failures of
-``atproto_pds``.
+when the PDS says they have). Refreshing is ``BlueskyOAuth.refresh_grant``'s, shared with
+the blast's own refresh: AT Protocol refresh tokens are single-use, so it refreshes a grant
+once whoever asks, stores the new tokens at once, and remembers them for callers still
+holding the old ones. Failures come back as the typed failures of ``atproto_pds``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -22,7 +20,7 @@ import aiohttp
 
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.outcomes import OutcomeKind
-from bot.ports import Clock, NetworkFailure, Repository
+from bot.ports import Clock, NetworkFailure
 
 from .atproto_pds import CreatedRecord, PdsAuthRevoked, PdsFailure, PdsRateLimited, PdsRecordExists
 from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, pds_origin
@@ -33,31 +31,19 @@ log = logging.getLogger(__name__)
 CREATE_RECORD = "/xrpc/com.atproto.repo.createRecord"
 DEFAULT_BACKOFF = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
-_KEEP = 10_000  # latest tokens kept in memory, per account id
 
 
 class BlueskyPds:
     """Writes records on linked accounts' PDSes with their DPoP-bound grants."""
 
-    def __init__(self, oauth: BlueskyOAuth, repo: Repository, clock: Clock) -> None:
+    def __init__(self, oauth: BlueskyOAuth, clock: Clock) -> None:
         self._oauth = oauth
-        self._repo = repo
         self._clock = clock
-        self._latest: dict[int, tuple[str, TokenSet]] = {}  # id -> (old access, new tokens)
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    def _current(self, account: SocialAccount) -> TokenSet:
-        if account.id is None:
-            return account.tokens
-        kept = self._latest.get(account.id)
-        if kept is not None and kept[0] == account.tokens.access_token:
-            return kept[1]
-        return account.tokens
 
     async def create_record(
         self, account: SocialAccount, *, collection: str, rkey: str, record: dict[str, Any]
     ) -> CreatedRecord:
-        tokens = self._current(account)
+        tokens = self._oauth.current_tokens(account)
         try:
             grant = Grant.of(tokens)
             pds = pds_origin(grant, allow_private=self._oauth.allow_private)
@@ -88,24 +74,13 @@ class BlueskyPds:
             raise PdsFailure(f"PDS unreachable: {type(exc).__name__}") from exc
 
     async def _refresh(self, account: SocialAccount, tokens: TokenSet) -> TokenSet:
-        """Refresh once per grant, store the new tokens, keep them for stale callers."""
-        lock = self._locks.setdefault(account.id or -1, asyncio.Lock())
-        async with lock:
-            current = self._current(account) if account.id is not None else tokens
-            if current.access_token != tokens.access_token:  # another call refreshed it
-                return current
-            try:
-                fresh = await self._oauth.refresh_tokens(tokens)
-            except NetworkFailure as failure:
-                if failure.outcome.kind is OutcomeKind.REVOKED:
-                    raise PdsAuthRevoked(failure.outcome.reason) from failure
-                raise PdsFailure(failure.outcome.reason) from failure
-            if account.id is not None:
-                await self._repo.update_tokens(account.id, fresh)
-                if len(self._latest) >= _KEEP:
-                    self._latest.clear()
-                self._latest[account.id] = (account.tokens.access_token, fresh)
-            return fresh
+        """New tokens for the grant (shared with every other caller refreshing it)."""
+        try:
+            return await self._oauth.refresh_grant(account, tokens)
+        except NetworkFailure as failure:
+            if failure.outcome.kind is OutcomeKind.REVOKED:
+                raise PdsAuthRevoked(failure.outcome.reason) from failure
+            raise PdsFailure(failure.outcome.reason) from failure
 
     def _created(self, answer: Answer, grant: Grant, collection: str, rkey: str) -> CreatedRecord:
         body = answer.json()

@@ -4,6 +4,7 @@ and lost grants."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -48,8 +49,8 @@ async def linker(
 
 
 @pytest.fixture
-def pds(linker: BlueskyOAuth, repo: Repository, clock: FakeClock) -> BlueskyPds:
-    return BlueskyPds(linker, repo, clock)
+def pds(linker: BlueskyOAuth, clock: FakeClock) -> BlueskyPds:
+    return BlueskyPds(linker, clock)
 
 
 async def _account(
@@ -125,6 +126,28 @@ async def test_tokens_near_expiry_are_refreshed_first_and_stored(
     assert not any(g.revoked for g in world.auth.grants)
 
 
+async def test_callers_together_share_one_refresh_and_old_copies_stay_usable(
+    world: AtprotoWorld,
+    pds: BlueskyPds,
+    linker: BlueskyOAuth,
+    account: SocialAccount,
+    clock: FakeClock,
+) -> None:
+    clock.advance(timedelta(seconds=3600 - 30))
+    refreshed, created = await asyncio.gather(
+        linker.refresh(account),
+        pds.create_record(account, collection=POST, rkey="3kboth", record=_record()),
+    )
+    assert created.uri in world.pds.records
+    assert len(world.auth.spent_refresh) == 1  # one refresh for both
+    assert not any(g.revoked for g in world.auth.grants)  # no refresh token was spent twice
+    clock.advance(timedelta(seconds=3600 - 30))
+    await linker.refresh(account)  # a second generation; the caller still holds the first
+    await pds.create_record(account, collection=POST, rkey="3kold", record=_record())
+    assert not any(g.revoked for g in world.auth.grants)
+    assert refreshed.access_token != account.tokens.access_token
+
+
 async def test_a_token_the_pds_says_expired_is_refreshed_once_and_the_write_retried(
     world: AtprotoWorld, pds: BlueskyPds, account: SocialAccount
 ) -> None:
@@ -164,7 +187,7 @@ async def test_tap_tokens_cannot_post(
     try:
         account = await _account(world, linker, repo, clock)
         with pytest.raises(PdsAuthRevoked):  # 403: this grant may not write
-            await BlueskyPds(linker, repo, clock).create_record(
+            await BlueskyPds(linker, clock).create_record(
                 account, collection=POST, rkey="3ktap", record=_record()
             )
     finally:
