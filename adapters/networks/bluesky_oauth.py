@@ -278,7 +278,13 @@ class BlueskyOAuth:
     def _read_client_key(self, settings: Settings) -> EcKey | None:
         secret = settings.bluesky_client_key
         if secret is None or not secret.get_secret_value().strip():
-            if URL(self._public_url).raw_host not in _LOOPBACK_HOSTS:
+            host = URL(self._public_url).raw_host
+            if host == "localhost":  # the protocol wants the loopback address itself
+                raise SettingsError(
+                    "for local development without BLUESKY_CLIENT_KEY, PUBLIC_URL must name "
+                    "127.0.0.1 (or [::1]), not localhost: http://127.0.0.1:PORT"
+                )
+            if host not in _LOOPBACK_HOSTS:
                 raise SettingsError(
                     "BLUESKY_CLIENT_KEY is needed when PUBLIC_URL is not a loopback address "
                     f"(make one with: {GENERATE_COMMAND})"

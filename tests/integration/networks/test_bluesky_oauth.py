@@ -124,6 +124,9 @@ def test_a_public_deployment_without_a_key_is_told_how_to_make_one(world: Atprot
     with pytest.raises(SettingsError, match="not a private P-256 key") as raised:
         BlueskyOAuth(bad, mode=DeliveryMode.AUTO)
     assert "not a key" not in str(raised.value)
+    named = Settings(_env_file=None, public_url="http://localhost:8080")  # type: ignore[call-arg]
+    with pytest.raises(SettingsError, match=r"127\.0\.0\.1"):
+        BlueskyOAuth(named, mode=DeliveryMode.AUTO)
 
 
 # ---- what the supporter typed -------------------------------------------------------------
