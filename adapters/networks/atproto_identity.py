@@ -248,6 +248,7 @@ class IdentityResolver:
     def _server(self, meta: Any, issuer: str, pds: str) -> AuthServer:
         """The metadata, checked: it names ``issuer`` (the address it was fetched from),
         every endpoint is on that origin, PAR, DPoP with ES256 and RFC 9207 are offered."""
+
         def endpoint(name: str) -> str | None:
             value = meta.get(name) if isinstance(meta, dict) else None
             if not isinstance(value, str):
