@@ -436,6 +436,16 @@ class AccountLinker(Protocol):
         ...
 
 
+@runtime_checkable
+class PublishesDocuments(Protocol):
+    """An ``AccountLinker`` that publishes documents on the pledge site (optional): an
+    OAuth client's metadata and public keys, served at ``/oauth/<network>/<name>.json``."""
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The documents by name; never a secret."""
+        ...
+
+
 class CampaignWatcher(Protocol):
     """Told whenever a campaign changes status (the scheduler arms or drops its events)."""
 

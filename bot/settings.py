@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     mastodon_deadline_seconds: float = Field(20.0, gt=0)
     mastodon_registrations_per_hour: int = Field(30, ge=0)
 
+    # the AT Protocol network of issue 13 (the adapter names it; settings are plain text)
+    bluesky_client_key: SecretStr | None = None
+    bluesky_directory_url: str = "https://plc.directory"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    bluesky_allow_private_hosts: bool = False
+    bluesky_deadline_seconds: float = Field(20.0, gt=0)
+
     @field_validator("telegram_moderator_ids", "discord_moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:

@@ -71,6 +71,7 @@ UPSERT_ACCOUNT = statements.insert(
         "handle = excluded.handle, followers = excluded.followers, "
         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
         "token_expires_at = excluded.token_expires_at, token_scope = excluded.token_scope, "
+        "token_binding = excluded.token_binding, "
         "revoked = FALSE, tokens_version = accounts.tokens_version + 1 "
         "WHERE accounts.owner_platform = excluded.owner_platform "
         "AND accounts.owner_id = excluded.owner_id RETURNING *"
@@ -94,14 +95,14 @@ _TOKENS_IN_USE = """EXISTS (
                WHERE e.campaign_id = c.id AND e.kind = 'report'))))"""
 _RELEASE = (
     f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
-    "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2 "
+    "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2, a.token_binding "
     "FROM accounts AS a WHERE a.id = ANY($1) AND a.access_token <> ''"
 )
 RELEASE_ANY = _RELEASE + " RETURNING id, account_id"
 RELEASE_UNUSED = _RELEASE + f" AND NOT {_TOKENS_IN_USE} RETURNING id, account_id"
 ERASE_TOKENS = (
     "UPDATE accounts SET access_token = '', refresh_token = NULL, token_expires_at = NULL, "
-    "tokens_version = tokens_version + 1 WHERE id = ANY($1)"
+    "token_binding = NULL, tokens_version = tokens_version + 1 WHERE id = ANY($1)"
 )
 
 # per network; "accounts" are pledges (a campaign has one pledge per account at most)
@@ -420,8 +421,8 @@ class SqlRepository(Generic[SessionT]):
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE accounts SET access_token = $1, refresh_token = $2, "
-                "token_expires_at = $3, token_scope = $4, "
-                "tokens_version = tokens_version + 1 WHERE id = $5",
+                "token_expires_at = $3, token_scope = $4, token_binding = $5, "
+                "tokens_version = tokens_version + 1 WHERE id = $6",
                 *rows.token_values(tokens, self._codec),
                 account_id,
             )
@@ -479,16 +480,17 @@ class SqlRepository(Generic[SessionT]):
     async def queue_revocation(
         self, network: Network, instance: str, tokens: TokenSet, at: datetime
     ) -> int:
-        access, refresh, _, _ = rows.token_values(tokens, self._codec)
+        access, refresh, _, _, binding = rows.token_values(tokens, self._codec)
         async with self.transaction() as db:
             row = await db.fetch_one(
                 f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
-                "VALUES (NULL, $1, $2, $3, $4, $5) RETURNING id",
+                "VALUES (NULL, $1, $2, $3, $4, $5, $6) RETURNING id",
                 str(network),
                 instance,
                 access,
                 refresh,
                 self._codec.time_in(at),
+                binding,
             )
         assert row is not None
         return int(row["id"])

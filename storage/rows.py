@@ -294,18 +294,21 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
     "refresh_token",
     "token_expires_at",
     "token_scope",
+    "token_binding",
     "linked_at",
     "revoked",
 )
 
 
 def token_values(tokens: TokenSet, codec: Codec) -> tuple[Any, ...]:
-    """``access_token, refresh_token, token_expires_at, token_scope``, secrets encrypted."""
+    """``access_token, refresh_token, token_expires_at, token_scope, token_binding``,
+    secrets encrypted."""
     return (
         codec.seal(tokens.access_token),
         codec.seal(tokens.refresh_token),
         codec.time_in(tokens.expires_at),
         tokens.scope,
+        codec.seal(tokens.binding),
     )
 
 
@@ -340,6 +343,7 @@ def account_from_row(row: Row, codec: Codec) -> SocialAccount:
             refresh_token=codec.open(row["refresh_token"]),
             expires_at=codec.time_out(row["token_expires_at"]),
             scope=row["token_scope"],
+            binding=codec.open(row["token_binding"]),
         ),
         linked_at=_time(codec, row["linked_at"]),
         id=row["id"],
@@ -357,6 +361,7 @@ REVOCATION_COLUMNS: tuple[str, ...] = (
     "access_token",
     "refresh_token",
     "queued_at",
+    "token_binding",
 )
 
 
@@ -367,7 +372,11 @@ def revocation_from_row(row: Row, codec: Codec) -> PendingRevocation:
         id=row["id"],
         network=_network(row["network"]),
         instance=row["instance"],
-        tokens=TokenSet(access_token=access, refresh_token=codec.open(row["refresh_token"])),
+        tokens=TokenSet(
+            access_token=access,
+            refresh_token=codec.open(row["refresh_token"]),
+            binding=codec.open(row["token_binding"]),
+        ),
         queued_at=_time(codec, row["queued_at"]),
         account_id=row["account_id"],
         attempts=row["attempts"],

@@ -69,6 +69,9 @@ class NetworkSpec:
     scopes: Mapping[DeliveryMode, tuple[str, ...]] = field(default_factory=dict)
     recovery: Recovery = Recovery.CHECK_FIRST
     typed_instance: bool = False  # linking asks the supporter to type their instance
+    # the catalogue key of that field's label (its help text: the same key + "_help"),
+    # for a network where what is typed is not an instance (a handle, say)
+    instance_prompt: str = "web.pledge.instance"
     account_format: str = "@{handle}"  # how an account is shown; {handle} and {instance}
     revoke_page: str = "—"  # where a person removes Chorus by hand; may use {instance}
     # A compose page anyone may open to share a link, no account with Chorus needed:

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.domain.campaign import Campaign
 from bot.domain.cards import CampaignStats
@@ -23,7 +24,7 @@ from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network, NetworkSpec
 from bot.domain.refs import UserRef
 from bot.domain.text import t
-from bot.ports import Clock, NetworkFailure, Repository
+from bot.ports import Clock, NetworkFailure, PublishesDocuments, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
 from bot.services.links import PledgeLinks, PledgeTicket
@@ -130,6 +131,13 @@ class PledgeFlow:
         self._public_url = public_url
         self._manage = manage  # the manage links of web supporters (no chat to go back to)
 
+    def published(self, network: str, name: str) -> dict[str, Any] | None:
+        """A document an offered network's linker publishes as ``name`` (an OAuth client's
+        metadata, its public keys), or None."""
+        linker = self._registry.linkers().get(Network(network))
+        documents = linker.documents() if isinstance(linker, PublishesDocuments) else {}
+        return documents.get(name)
+
     def redirect_uri(self, network: Network) -> str:
         return f"{self._public_url}/oauth/{network}/callback"
 
@@ -215,13 +223,22 @@ class PledgeFlow:
         return Authorize(url, state)
 
     async def finish(
-        self, network: str, state: str, *, browser_ok: bool, code: str, denied: bool
+        self,
+        network: str,
+        state: str,
+        *,
+        browser_ok: bool,
+        code: str,
+        denied: bool,
+        issuer: str = "",
     ) -> Thanks | Refused:
         """Take the network's answer to the round trip ``state`` and record the pledge.
 
         ``browser_ok``: the browser's state cookie names ``state``; ``denied``: the network
-        says the supporter refused. The tokens fetched are the pledge service's from then
-        on: it stores them with the pledge or revokes them.
+        says the supporter refused; ``issuer``: the ``iss`` the authorization server put in
+        its answer (RFC 9207), handed to the linker as ``callback_issuer`` in its data so it
+        can check it. The tokens fetched are the pledge service's from then on: it stores
+        them with the pledge or revokes them.
         """
         chosen = Network(network)
         if chosen not in self._registry:
@@ -247,8 +264,11 @@ class PledgeFlow:
         try:
             ticket = self._links.read(token)
             # from here the fetched tokens are record's: it stores them or revokes them
+            kept = data["linker"]
+            if issuer and isinstance(kept, dict):
+                kept = {**kept, "callback_issuer": issuer}
             profile = await linker.complete(
-                code=code, redirect_uri=self.redirect_uri(chosen), data=data["linker"]
+                code=code, redirect_uri=self.redirect_uri(chosen), data=kept
             )
             if is_web(ticket.supporter):  # a web identity is named after its account
                 named = replace(ticket.supporter, name=self._registry.display(profile)[:64])

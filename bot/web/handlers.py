@@ -133,7 +133,9 @@ class PledgeSite:
             errors=errors or FormErrors(),
             launch_iso=campaign.launch_at.isoformat(),
             limits={str(spec.id): spec.length.limit for spec in form.networks},
-            typed_instance={str(spec.id) for spec in form.networks if spec.typed_instance},
+            typed_instance={
+                str(spec.id): spec.instance_prompt for spec in form.networks if spec.typed_instance
+            },
         )
         security.set_form_cookie(response, nonce, secure=self.secure_cookies)
         return response
@@ -199,6 +201,13 @@ class PledgeSite:
         security.set_state_cookie(response, started.state, secure=self.secure_cookies)
         return response
 
+    async def document(self, request: web.Request) -> web.Response:
+        """A document a network's linker publishes (OAuth client metadata, public keys)."""
+        found = self.flow.published(request.match_info["network"], request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.json_response(found, headers={"Cache-Control": "public, max-age=300"})
+
     async def callback(self, request: web.Request) -> web.Response:
         state = request.query.get("state", "")
         finished = await self.flow.finish(
@@ -207,6 +216,7 @@ class PledgeSite:
             browser_ok=security.state_cookie_ok(request, state),
             code=request.query.get("code", ""),
             denied=bool(request.query.get("error")),
+            issuer=request.query.get("iss", ""),
         )
         page = self.page(request, finished.tz)
         if isinstance(finished, Thanks):

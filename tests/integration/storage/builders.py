@@ -98,3 +98,17 @@ async def store_campaign_as_before(
         row = await db.fetch_one(insert, *values)
     assert row is not None
     return replace(older, id=int(row["id"]))
+
+
+async def store_account_as_before_binding(repo: SqlRepository, older: SocialAccount) -> int:
+    """Store ``older`` as code from before accounts had ``token_binding`` did."""
+    at = rows.ACCOUNT_COLUMNS.index("token_binding")
+    columns = rows.ACCOUNT_COLUMNS[:at] + rows.ACCOUNT_COLUMNS[at + 1 :]
+    values = list(rows.account_values(older, repo._codec))
+    del values[at]
+    async with repo.transaction() as db:
+        row = await db.fetch_one(
+            statements.insert("accounts", columns, suffix="RETURNING id"), *values
+        )
+    assert row is not None
+    return int(row["id"])

@@ -12,7 +12,12 @@ from bot.domain.refs import UserRef
 from bot.ports import Repository
 from storage import migrations, open_repository
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import account, campaign, pledge
+from tests.integration.storage.builders import (
+    account,
+    campaign,
+    pledge,
+    store_account_as_before_binding,
+)
 
 A = UserRef("telegram", "1", "Ann", "en")
 B = UserRef("discord", "2", "Bo", "en")
@@ -51,7 +56,9 @@ async def _upgrade_keeps_recruiters_anonymous(url: str, cipher: TokenCipher) -> 
             assert await repo.apply_step(step)
         stored = await repo.add_campaign(campaign(status=CampaignStatus.LIVE))
         assert stored.id is not None
-        linked = await repo.save_account(account(B, "b1"))
+        linked_id = await store_account_as_before_binding(repo, account(B, "b1"))
+        linked = await repo.get_account(linked_id)
+        assert linked is not None
         await repo.add_pledge(pledge(stored.id, linked, recruited_by=A.key))
 
         assert await repo.migrate() == len(steps)

@@ -4,12 +4,14 @@ names become typed columns."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.crypto import TokenCipher
-from bot.domain.account import FOLLOWERS_MAX, TokenSet
+from bot.domain.account import FOLLOWERS_MAX, SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
 from bot.domain.updates import CampaignUpdate
@@ -23,6 +25,16 @@ from tests.integration.storage.builders import (
     campaign,
     store_campaign_as_before,
 )
+
+# the accounts' columns before step 9 (no token binding)
+_BINDING = rows.ACCOUNT_COLUMNS.index("token_binding")
+OLD_ACCOUNT_COLUMNS = rows.ACCOUNT_COLUMNS[:_BINDING] + rows.ACCOUNT_COLUMNS[_BINDING + 1 :]
+
+
+def _old_account_values(stored: SocialAccount, codec: Any) -> list[Any]:
+    values = list(rows.account_values(stored, codec))
+    del values[_BINDING]
+    return values
 
 
 async def _upgrade_with_accounts(url: str, cipher: TokenCipher) -> None:
@@ -49,10 +61,10 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert await repo.schema_version() == 0
     first_step = migrations.load_steps(repo.dialect)[0]
     assert await repo.apply_step(first_step)
-    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
+    insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
     async with repo.transaction() as db:  # as the first schema's code stored them
         old = [
-            await db.fetch_one(insert, *rows.account_values(account(owner, remote), repo._codec))
+            await db.fetch_one(insert, *_old_account_values(account(owner, remote), repo._codec))
             for owner, remote in ((ALICE, "r1"), (BOB, "r2"))
         ]
     ids = [row["id"] for row in old if row is not None]
@@ -95,14 +107,14 @@ async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int
     repo = await _at_step(url, cipher, 2)
     try:
         followers = rows.ACCOUNT_COLUMNS.index("followers")
-        insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
+        insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
         old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
         insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
         launching = campaign(status=CampaignStatus.LAUNCHING)
         async with repo.transaction() as db:  # as the older code could store them
             ids = []
             for owner, remote, count in ((ALICE, "r1", absurd), (BOB, "r2", -7)):
-                values = list(rows.account_values(account(owner, remote), repo._codec))
+                values = _old_account_values(account(owner, remote), repo._codec)
                 values[followers] = count
                 row = await db.fetch_one(insert, *values)
                 assert row is not None
@@ -234,3 +246,63 @@ async def test_upgrade_gives_older_campaigns_no_origin_promotion(
         assert (stored.promote_origin, stored.join_link) == (False, None)
     finally:
         await repo.close()
+
+
+async def _upgrade_token_binding(url: str, cipher: TokenCipher) -> None:
+    """Accounts and queued revocations stored before step 13 bind nothing; afterwards a
+    binding is kept, encrypted, with the tokens: on the account, through a token update,
+    and into the revocation queue when the tokens are released."""
+    repo = await _at_step(url, cipher, 12)
+    try:
+        insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
+        async with repo.transaction() as db:
+            row = await db.fetch_one(
+                insert, *_old_account_values(account(ALICE, "r1"), repo._codec)
+            )
+            assert row is not None
+            await db.execute(
+                "INSERT INTO pending_revocations (network, instance, access_token, queued_at) "
+                "VALUES ($1, $2, $3, $4)",
+                "x",
+                "x.com",
+                repo._codec.seal("test-token-not-real-queued"),
+                repo._codec.time_in(T0),
+            )
+        old_id = row["id"]
+
+        await repo.migrate()
+        old = await repo.get_account(old_id)
+        assert old is not None and old.tokens.binding is None
+        [queued] = await repo.due_revocations(T0, 10)
+        assert queued.tokens.binding is None
+
+        secret = '{"key": "test-binding-not-real"}'
+        await repo.update_tokens(old_id, TokenSet("test-token-not-real-2", binding=secret))
+        updated = await repo.get_account(old_id)
+        assert updated is not None and updated.tokens.binding == secret
+        assert "test-binding" not in repr(updated.tokens)
+        async with repo.transaction() as db:
+            raw = await db.fetch_one("SELECT token_binding FROM accounts WHERE id = $1", old_id)
+        assert raw is not None and "test-binding" not in raw["token_binding"]  # encrypted
+
+        bound = account(BOB, "r2")
+        saved = await repo.save_account(
+            replace(bound, tokens=replace(bound.tokens, binding=secret))
+        )
+        assert saved.id is not None and saved.tokens.binding == secret
+        [released] = await repo.release_tokens([saved.id], T0, unless_in_use=False)
+        [pending] = await repo.pending_revocations([released])
+        assert pending.tokens.binding == secret
+        erased = await repo.get_account(saved.id)
+        assert erased is not None and erased.tokens.binding is None
+        direct = await repo.queue_revocation(
+            bound.network, bound.instance, TokenSet("test-token-not-real-3", binding=secret), T0
+        )
+        [pending] = await repo.pending_revocations([direct])
+        assert pending.tokens.binding == secret
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_keeps_token_bindings(old_database: str, cipher: TokenCipher) -> None:
+    await _upgrade_token_binding(old_database, cipher)
