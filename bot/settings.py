@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     mastodon_deadline_seconds: float = Field(20.0, gt=0)
     mastodon_registrations_per_hour: int = Field(30, ge=0)
 
+    bluesky_delivery: DeliveryMode = DeliveryMode.AUTO
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    bluesky_plc_url: str = "https://plc.directory"
+
     @field_validator("telegram_moderator_ids", "discord_moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
@@ -133,6 +137,14 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bluesky_appview_url", "bluesky_plc_url")
+    @classmethod
+    def _service_url(cls, value: str) -> str:
+        """A service's base address: paths are appended to it, so no query or fragment."""
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
+            raise ValueError("must be an http:// or https:// address with no ?, # or space")
         return value.rstrip("/")
 
     @field_validator(
