@@ -128,6 +128,7 @@ class PledgeSite:
             errors=errors or FormErrors(),
             launch_iso=campaign.launch_at.isoformat(),
             limits={str(spec.id): spec.length.limit for spec in form.networks},
+            counting={str(spec.id): spec.length for spec in form.networks},
             typed_instance={str(spec.id) for spec in form.networks if spec.typed_instance},
         )
         security.set_form_cookie(response, nonce, secure=self.secure_cookies)
