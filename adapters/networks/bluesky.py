@@ -56,9 +56,9 @@ BLUESKY = Network("bluesky")
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_GRAPHEMES = 300  # app.bsky.feed.post#text maxGraphemes
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post#text maxLength (UTF-8 bytes)
-# auto: the account-wide transitional scope (every PDS and authorization server in the
-# network grants it today); tap: identity only, no write permission at all.
-AUTO_SCOPES = ("atproto", "transition:generic")
+# auto: creating posts and nothing else (a granular permission: no deleting, no other
+# record type, no blobs, no account settings); tap: identity only, no write permission.
+AUTO_SCOPES = ("atproto", f"repo:{POST_COLLECTION}?action=create")
 TAP_SCOPES = ("atproto",)
 BLUESKY_SPEC = NetworkSpec(
     id=BLUESKY,
@@ -69,7 +69,9 @@ BLUESKY_SPEC = NetworkSpec(
     scopes={DeliveryMode.AUTO: AUTO_SCOPES, DeliveryMode.TAP: TAP_SCOPES},
     recovery=Recovery.RESEND,  # the record key is derived from the pledge: no double post
     account_format="@{handle}",
-    revoke_page="https://bsky.app/settings",
+    # The authorization server's account page lists connected apps ("Connected apps" on
+    # bsky.social/account); ``instance`` is the host that granted the account's tokens.
+    revoke_page="https://{instance}/account",
     share_intent="https://bsky.app/intent/compose?text={text}%20{url}",
 )
 APP_NAME = "Chorus"
@@ -227,6 +229,8 @@ class BlueskyNetwork:
         if not fits(text):
             return PostOutcome(OutcomeKind.REJECTED, reason="longer than Bluesky takes")
         did = account.remote_id
+        if not _DID_RE.fullmatch(did):  # it goes into the post's address
+            return PostOutcome(OutcomeKind.REJECTED, reason="the account id is not a DID")
         rkey = record_key(idempotency_key, self._namespace)
         record = build_post(
             text, created_at=self._clock.now(), language=language_tag(account.owner.language)

@@ -5,6 +5,7 @@ side's, proven against its own fake; the two meet end to end in the integration 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -228,6 +229,14 @@ async def test_a_text_bluesky_would_refuse_is_rejected_before_any_call() -> None
     assert pds.calls == []
 
 
+async def test_an_account_whose_id_is_not_a_did_is_not_posted_for() -> None:
+    pds = MemoryPds()
+    account = replace(_account(), remote_id="did:plc:x/../../evil")
+    outcome = await _network(pds).post(account, "Go #Climat", "chorus-5")
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert pds.calls == []
+
+
 async def test_refresh_and_revoke_are_the_grants() -> None:
     grants = Grants()
     network = _network(MemoryPds(), grants)
@@ -250,9 +259,13 @@ def test_compose_url_opens_bluesky_with_the_text() -> None:
 def test_spec_counts_graphemes_and_asks_no_write_scope_for_tap() -> None:
     assert BLUESKY_SPEC.order == 3
     assert BLUESKY_SPEC.modes == frozenset(DeliveryMode)
-    assert "transition:generic" in BLUESKY_SPEC.scopes[DeliveryMode.AUTO]
+    assert BLUESKY_SPEC.scopes[DeliveryMode.AUTO] == (
+        "atproto",
+        "repo:app.bsky.feed.post?action=create",
+    )
     assert BLUESKY_SPEC.scopes[DeliveryMode.TAP] == ("atproto",)
-    assert BLUESKY_SPEC.display("pat.example", "pds.example") == "@pat.example"
+    assert BLUESKY_SPEC.display("pat.example", "bsky.social") == "@pat.example"
+    assert BLUESKY_SPEC.revoke_page.format(instance="bsky.social") == "https://bsky.social/account"
     url = "https://example.org/" + "a" * 200
     with pytest.raises(Exception, match="too_long"):
         validate_message(f"{url} " + "x" * 100, [BLUESKY_SPEC])  # links count as written
@@ -260,7 +273,8 @@ def test_spec_counts_graphemes_and_asks_no_write_scope_for_tap() -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "scopes"), [("auto", "atproto transition:generic"), ("tap", "atproto")]
+    ("mode", "scopes"),
+    [("auto", "atproto repo:app.bsky.feed.post?action=create"), ("tap", "atproto")],
 )
 def test_scopes_follow_the_delivery_mode(mode: str, scopes: str) -> None:
     assert _network(MemoryPds(), bluesky_delivery=mode).scopes == scopes
