@@ -72,7 +72,7 @@ def grapheme_count(text: str) -> int:
     """How many extended grapheme clusters ``text`` holds: the characters a reader sees."""
     if text.isascii():  # no cluster of ASCII spans two code points but CR LF
         return len(text) - text.count("\r\n")
-    return sum(1 for _ in _GRAPHEME_RE.finditer(text))
+    return len(_GRAPHEME_RE.findall(text))
 
 
 def _is_emoji(char: str) -> bool:

@@ -11,7 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from atproto_client import models
 from atproto_client.models.string_formats import validate_tid
+from atproto_client.models.utils import get_model_as_dict
+from atproto_client.utils import detect_facets
 
 from adapters.networks.atproto_pds import (
     CreatedRecord,
@@ -61,6 +64,22 @@ def test_the_record_is_a_post_with_text_time_and_language() -> None:
     assert record["createdAt"] == "2027-03-01T12:00:00.000Z"
     assert record["langs"] == ["fr"]
     assert "facets" not in record
+
+
+@pytest.mark.parametrize("language", ["fr", None])
+def test_the_record_is_what_the_sdks_lexicon_model_makes(language: str | None) -> None:
+    text = "Été 👩\u200d👩\u200d👧 #Climat https://example.org/c/AB12"
+    record = build_post(text, created_at=NOW, language=language)
+    model = models.AppBskyFeedPost.Record(
+        text=text,
+        created_at="2027-03-01T12:00:00.000Z",
+        langs=[language] if language else None,
+        facets=detect_facets(text),
+    )
+    assert record == get_model_as_dict(model)
+    again = build_post(text, created_at=NOW, language=language)
+    again["facets"][0]["index"]["byteStart"] = 0  # each record has its own facets
+    assert build_post(text, created_at=NOW, language=language) == record
 
 
 def test_facets_sit_at_utf8_byte_offsets_after_accents_and_emoji() -> None:
