@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     mastodon_deadline_seconds: float = Field(20.0, gt=0)
     mastodon_registrations_per_hour: int = Field(30, ge=0)
 
+    bluesky_delivery: DeliveryMode = DeliveryMode.AUTO
     # the AT Protocol network of issue 13 (the adapter names it; settings are plain text)
     bluesky_client_key: SecretStr | None = None
     bluesky_directory_url: str = "https://plc.directory"
@@ -141,6 +142,14 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bluesky_appview_url", "bluesky_directory_url")
+    @classmethod
+    def _service_url(cls, value: str) -> str:
+        """A service's base address: paths are appended to it, so no query or fragment."""
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
+            raise ValueError("must be an http:// or https:// address with no ?, # or space")
         return value.rstrip("/")
 
     @field_validator(

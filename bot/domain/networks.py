@@ -45,6 +45,7 @@ class Weighting(StrEnum):
 
     CODE_POINTS = "code_points"  # each code point weighs 1
     TWITTER_TEXT = "twitter_text"  # twitter-text v3: NFC, heavy ranges and emoji weigh 2
+    GRAPHEMES = "graphemes"  # each extended grapheme cluster (what a reader sees) weighs 1
 
 
 @dataclass(frozen=True)

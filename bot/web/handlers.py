@@ -133,6 +133,7 @@ class PledgeSite:
             errors=errors or FormErrors(),
             launch_iso=campaign.launch_at.isoformat(),
             limits={str(spec.id): spec.length.limit for spec in form.networks},
+            counting={str(spec.id): spec.length for spec in form.networks},
             typed_instance={
                 str(spec.id): spec.instance_prompt for spec in form.networks if spec.typed_instance
             },

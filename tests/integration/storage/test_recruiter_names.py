@@ -4,6 +4,8 @@ upgrade to 0009 keeps every existing recruiter anonymous."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.crypto import TokenCipher
@@ -56,9 +58,8 @@ async def _upgrade_keeps_recruiters_anonymous(url: str, cipher: TokenCipher) -> 
             assert await repo.apply_step(step)
         stored = await repo.add_campaign(campaign(status=CampaignStatus.LIVE))
         assert stored.id is not None
-        linked_id = await store_account_as_before_binding(repo, account(B, "b1"))
-        linked = await repo.get_account(linked_id)
-        assert linked is not None
+        older = account(B, "b1")
+        linked = replace(older, id=await store_account_as_before_binding(repo, older))
         await repo.add_pledge(pledge(stored.id, linked, recruited_by=A.key))
 
         assert await repo.migrate() == len(steps)
