@@ -189,6 +189,13 @@ class Repository(Protocol):
         first; each recruited person (chat identity) counts once, withdrawn pledges not."""
         ...
 
+    async def variant_counts(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> dict[int, int]:
+        """Pledges per wording index (``Pledge.variant``; one without counts as 0), among
+        those in ``statuses`` (all if None)."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],

@@ -258,7 +258,7 @@ class PledgeFlow:
             campaign=campaign,
             account=self._registry.display(profile),
             mode=pledge.delivery_mode or DeliveryMode.AUTO,
-            message=pledge.message or campaign.message,
+            message=pledge.text(campaign),
             tz=tz,
             recruit_url=self._pledges.recruit_url(campaign, ticket.supporter),
             manage_url=self._manage_url(campaign, ticket.supporter),
