@@ -33,6 +33,7 @@ from bot.domain.variants import (
     check_variant,
     parse_variant,
     validate_variants,
+    variant_lines,
     variants_from_data,
     variants_to_data,
 )
@@ -416,24 +417,6 @@ class NewCampaignDialog:
             buttons.append((Button(t("button.back"), action=f"{ACTION_PREFIX}back"),))
         errors = (error,) if error else ()
         return DialogReply(state, OutgoingMessage(tuple(parts), tuple(buttons)), errors=errors)
-
-
-def variant_lines(variants: Iterable[Variant]) -> list[Text]:
-    """One line per variant, numbered as organisers count them (the main message is 1)."""
-    lines: list[Text] = []
-    for number, variant in enumerate(variants, start=2):
-        if variant.language:
-            lines.append(
-                t(
-                    "variants.line_language",
-                    number=number,
-                    language=variant.language,
-                    text=variant.text,
-                )
-            )
-        else:
-            lines.append(t("variants.line", number=number, text=variant.text))
-    return lines
 
 
 def preview_text(draft: CampaignDraft) -> Text:

@@ -193,7 +193,8 @@ class Repository(Protocol):
         self, campaign_id: int, statuses: Collection[Any] | None = None
     ) -> dict[int, int]:
         """Pledges per wording index (``Pledge.variant``; one without counts as 0), among
-        those in ``statuses`` (all if None)."""
+        those in ``statuses`` (all if None); pledges with the supporter's own words are
+        not counted."""
         ...
 
     async def set_delivery(

@@ -609,7 +609,7 @@ class SqlRepository(Generic[SessionT]):
         wanted = rows.status_values(None if statuses is None else list(statuses))
         sql = (
             "SELECT COALESCE(variant, 0) AS variant, COUNT(*) AS pledges FROM pledges "
-            "WHERE campaign_id = $1"
+            "WHERE campaign_id = $1 AND message IS NULL"
         )
         params: list[Any] = [campaign_id]
         if wanted is not None:

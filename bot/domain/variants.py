@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from bot.domain.errors import InvalidInput
 from bot.domain.message_rules import hashtags, links, weighted_length
 from bot.domain.networks import NetworkSpec
+from bot.domain.text import Text, t
 
 MAX_WORDINGS = 5  # the main message and four variants
 MAX_VARIANTS = MAX_WORDINGS - 1
@@ -153,6 +154,18 @@ def assign_variant(
     if not matching:
         matching = list(range(len(every)))
     return min(matching, key=lambda index: (counts.get(index, 0), index))
+
+
+def variant_lines(variants: Iterable[Variant]) -> list[Text]:
+    """One line per variant, numbered as organisers count them (the main message is 1)."""
+    lines: list[Text] = []
+    for number, variant in enumerate(variants, start=2):
+        if variant.language:
+            key, params = "variants.line_language", {"language": variant.language}
+        else:
+            key, params = "variants.line", {}
+        lines.append(t(key, number=number, text=variant.text, **params))
+    return lines
 
 
 def variants_to_data(variants: Sequence[Variant]) -> list[dict[str, str | None]]:
