@@ -141,9 +141,9 @@ def assign_variant(
     language: str | None,
     counts: Mapping[int, int],
 ) -> int:
-    """The wording a new pledge gets, in turn: among the wordings meant for ``language``
-    (else those meant for anyone, else all), the one fewest pledges post so far, the
-    first on a tie. ``counts``: pledges per wording index."""
+    """The wording a new pledge gets, in turn: among the wordings meant for ``language``,
+    else among all those meant for anyone (the main message always is), the one fewest
+    pledges post so far, the first on a tie. ``counts``: pledges per wording index."""
     if not variants:
         return 0
     every = wordings(message, variants)
@@ -151,8 +151,6 @@ def assign_variant(
     matching = [i for i, w in enumerate(every) if wanted and w.language == wanted]
     if not matching:
         matching = [i for i, w in enumerate(every) if w.language is None]
-    if not matching:
-        matching = list(range(len(every)))
     return min(matching, key=lambda index: (counts.get(index, 0), index))
 
 
