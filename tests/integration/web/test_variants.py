@@ -56,7 +56,7 @@ async def test_the_page_offers_every_wording_and_suggests_one(
     campaign = await with_variants(site)
     status, html, _ = await get(browser, site.link(campaign))
     assert status == 200, html
-    texts = [html_lib.unescape(m) for m in re.findall(r"<span>([^<]*)</span>", html)]
+    texts = [html_lib.unescape(m).strip() for m in re.findall(r"<span>([^<]*)", html)]
     assert [x for x in texts if "#SaveTheRiver" in x] == [MESSAGE, OTHER, FRENCH]
     assert CHECKED.findall(html) == ["0"]
     assert render(t("variants.web_choose"), "en") in html
