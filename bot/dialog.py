@@ -1,6 +1,9 @@
 """The /newcampaign dialog as a platform-neutral state machine.
 
-title → message → goal → launch moment → networks → preview (submit / edit / cancel).
+title → message → variants → goal → launch moment → networks → preview (submit / edit /
+cancel). The variants step is optional (skipped with one button): other wordings of the
+message, typed one at a time (``fr: …`` for one language's supporters) and removed with a
+button; ``bot.domain.variants`` checks them.
 Each step validates its input and re-asks with the precise reason. A message without a
 hashtag is not refused but warned about (trending needs one): the organiser keeps it
 with a button or types it again. Front ends only
@@ -24,6 +27,16 @@ from bot.domain.message_rules import hashtags, validate_message
 from bot.domain.networks import Network, NetworkSpec
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
+from bot.domain.variants import (
+    MAX_VARIANTS,
+    Variant,
+    check_variant,
+    parse_variant,
+    validate_variants,
+    variant_lines,
+    variants_from_data,
+    variants_to_data,
+)
 
 ACTION_PREFIX = "dlg:"
 
@@ -37,9 +50,11 @@ class Step(StrEnum):
     PREVIEW = "preview"
     EDIT_MENU = "edit_menu"
     CONFIRM_MESSAGE = "confirm_message"  # the message has no hashtag: keep it or retype it
+    VARIANTS = "variants"  # other wordings of the message, optional
 
 
 TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
+ORDER = (Step.TITLE, Step.MESSAGE, Step.VARIANTS, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class CampaignDraft:
     goal: int
     launch_at: datetime
     networks: tuple[Network, ...]
+    variants: tuple[Variant, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,7 @@ class DialogState:
     networks: tuple[Network, ...] = ()
     editing: bool = False
     form: FormAnswers | None = None
+    variants: tuple[Variant, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         form = {} if self.form is None else {"form": self.form.to_dict()}
@@ -102,6 +119,7 @@ class DialogState:
             "launch_at": self.launch_at.isoformat() if self.launch_at else None,
             "networks": [str(n) for n in self.networks],
             "editing": self.editing,
+            "variants": variants_to_data(self.variants),
         }
 
     @classmethod
@@ -117,11 +135,14 @@ class DialogState:
             networks=tuple(Network(n) for n in data.get("networks", ())),
             editing=bool(data.get("editing")),
             form=FormAnswers.from_dict(form) if form is not None else None,
+            variants=variants_from_data(data.get("variants", [])),
         )
 
     def draft(self) -> CampaignDraft:
         assert self.title and self.message and self.goal is not None and self.launch_at
-        return CampaignDraft(self.title, self.message, self.goal, self.launch_at, self.networks)
+        return CampaignDraft(
+            self.title, self.message, self.goal, self.launch_at, self.networks, self.variants
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +190,8 @@ class NewCampaignDialog:
     def handle_text(self, state: DialogState, text: str) -> DialogReply:
         if state.step is Step.CONFIRM_MESSAGE:  # typing again is rewriting the message
             state = replace(state, step=Step.MESSAGE)
+        if state.step is Step.VARIANTS:
+            return self._add_variant(state, text)
         if state.step not in TEXT_STEPS:
             return self._ask(state, error=t("dialog.use_buttons"))
         try:
@@ -177,7 +200,7 @@ class NewCampaignDialog:
             return self._ask(state, error=exc.text)
         if state.step is Step.MESSAGE and not hashtags(state.message or ""):
             return self._ask(replace(state, step=Step.CONFIRM_MESSAGE))
-        return self._ask(self._advance(state))
+        return self._after(state)
 
     def handle_action(self, state: DialogState, action: str) -> DialogReply:
         name = action.removeprefix(ACTION_PREFIX)
@@ -202,7 +225,11 @@ class NewCampaignDialog:
         if name == "back" and state.step is Step.EDIT_MENU:
             return self._ask(replace(state, step=Step.PREVIEW))
         if name == "keep_message" and state.step is Step.CONFIRM_MESSAGE:
-            return self._ask(self._advance(replace(state, step=Step.MESSAGE)))
+            return self._after(replace(state, step=Step.MESSAGE))
+        if state.step is Step.VARIANTS and (
+            name == "variants_done" or name.startswith("variant_rm:")
+        ):
+            return self._variant_action(state, name)
         if name == "rewrite_message" and state.step is Step.CONFIRM_MESSAGE:
             return self._ask(replace(state, step=Step.MESSAGE))
         return self._ask(state, error=t("dialog.stale_button"))
@@ -223,10 +250,20 @@ class NewCampaignDialog:
         launch = parse_launch_moment(text, now=rules.now, tz=rules.tz, min_lead=rules.min_lead)
         return replace(state, launch_at=launch)
 
+    def _after(self, state: DialogState) -> DialogReply:
+        """Go on from an answered step; a changed message the variants no longer fit
+        sends the organiser to the variants, with the reason."""
+        if state.step is Step.MESSAGE and state.editing and state.variants:
+            try:
+                validate_variants(state.message or "", state.variants, self._variant_specs(state))
+            except InvalidInput as exc:
+                return self._ask(replace(state, step=Step.VARIANTS), error=exc.text)
+        return self._ask(self._advance(state))
+
     def _advance(self, state: DialogState) -> DialogState:
         if state.editing:
             return replace(state, step=Step.PREVIEW)
-        order = (*TEXT_STEPS, Step.NETWORKS, Step.PREVIEW)
+        order = (*ORDER, Step.PREVIEW)
         following = order[order.index(state.step) + 1]
         if following is Step.NETWORKS and len(self.rules.networks) == 1:
             return replace(state, networks=self.rules.networks, step=Step.PREVIEW)
@@ -241,10 +278,65 @@ class NewCampaignDialog:
         else:
             try:
                 validate_message(state.message or "", self.rules.specs([network]))
+                validate_variants(state.message or "", state.variants, self.rules.specs([network]))
             except InvalidInput as exc:
                 return self._ask(state, error=exc.text)
             chosen = tuple(n for n in self.rules.networks if n in (*state.networks, network))
         return self._ask(replace(state, networks=chosen))
+
+    # ---- variants: other wordings of the message ---------------------------------------
+
+    def _variant_specs(self, state: DialogState) -> list[NetworkSpec]:
+        """The networks a variant must fit now: those chosen, else (not chosen yet) the
+        widest offered, as for the message; choosing a network checks them again."""
+        if state.networks:
+            return self.rules.specs(state.networks)
+        return [max(self.rules.offered, key=lambda spec: spec.length.limit)]
+
+    def _add_variant(self, state: DialogState, text: str) -> DialogReply:
+        if len(state.variants) >= MAX_VARIANTS:
+            return self._ask(state, error=t("variants.too_many", max=MAX_VARIANTS + 1))
+        try:
+            variant = check_variant(
+                state.message or "",
+                parse_variant(text),
+                self._variant_specs(state),
+                number=len(state.variants) + 2,
+                others=state.variants,
+            )
+        except InvalidInput as exc:
+            return self._ask(state, error=exc.text)
+        return self._ask(replace(state, variants=(*state.variants, variant)))
+
+    def _variant_action(self, state: DialogState, name: str) -> DialogReply:
+        if name == "variants_done":
+            return self._ask(self._advance(state))
+        try:
+            number = int(name.removeprefix("variant_rm:"))
+        except ValueError:
+            return self._ask(state, error=t("dialog.stale_button"))
+        if not 2 <= number <= len(state.variants) + 1:
+            return self._ask(state, error=t("dialog.stale_button"))
+        kept = state.variants[: number - 2] + state.variants[number - 1 :]
+        return self._ask(replace(state, variants=kept))
+
+    def _ask_variants(
+        self, state: DialogState, parts: list[Text], buttons: list[tuple[Button, ...]]
+    ) -> None:
+        parts.append(t("variants.ask", max=MAX_VARIANTS + 1))
+        parts.extend(variant_lines(state.variants))
+        if len(state.variants) >= MAX_VARIANTS:
+            parts.append(t("variants.full", max=MAX_VARIANTS + 1))
+        removes = tuple(
+            Button(
+                t("variants.remove", number=number), action=f"{ACTION_PREFIX}variant_rm:{number}"
+            )
+            for number in range(2, len(state.variants) + 2)
+        )
+        if removes:
+            buttons.append(removes)
+        done = t("button.done") if state.variants else t("variants.skip")
+        buttons.append((Button(done, action=f"{ACTION_PREFIX}variants_done"),))
 
     def _submit(self, state: DialogState) -> DialogReply:
         try:
@@ -257,6 +349,12 @@ class NewCampaignDialog:
             )
         except DomainError as exc:
             return self._ask(replace(state, step=Step.LAUNCH, editing=True), error=exc.text)
+        try:
+            validate_variants(
+                state.message or "", state.variants, self.rules.specs(state.networks)
+            )
+        except InvalidInput as exc:
+            return self._ask(replace(state, step=Step.VARIANTS, editing=True), error=exc.text)
         return DialogReply(
             None, OutgoingMessage.of(t("dialog.submitted")), submitted=state.draft()
         )
@@ -284,6 +382,9 @@ class NewCampaignDialog:
             buttons.append(
                 (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
             )
+        elif state.step is Step.VARIANTS:
+            self._ask_variants(state, parts, buttons)
+            buttons.append((cancel,))
         elif state.step is Step.CONFIRM_MESSAGE:
             parts.append(t("dialog.no_hashtag"))
             buttons.append(
@@ -295,6 +396,9 @@ class NewCampaignDialog:
             buttons.append((cancel,))
         elif state.step is Step.PREVIEW:
             parts.append(preview_text(state.draft()))
+            if state.variants:
+                parts.append(t("variants.heading"))
+                parts.extend(variant_lines(state.variants))
             buttons.append(
                 (
                     Button(t("button.submit"), action=f"{ACTION_PREFIX}submit"),
@@ -304,7 +408,7 @@ class NewCampaignDialog:
             )
         else:
             parts.append(t("dialog.ask_edit"))
-            fields = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
+            fields = ORDER
             buttons.extend(
                 (Button(t(f"field.{s.value}"), action=f"{ACTION_PREFIX}edit:{s.value}"),)
                 for s in fields

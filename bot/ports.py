@@ -201,6 +201,14 @@ class Repository(Protocol):
         """Supporter key -> the name each consenting recruiter chose, for one campaign."""
         ...
 
+    async def variant_counts(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> dict[int, int]:
+        """Pledges per wording index (``Pledge.variant``; one without counts as 0), among
+        those in ``statuses`` (all if None); pledges with the supporter's own words are
+        not counted."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],

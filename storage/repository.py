@@ -635,6 +635,22 @@ class SqlRepository(Generic[SessionT]):
             )
         return {str(row["supporter_key"]): str(row["name"]) for row in found}
 
+    async def variant_counts(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> dict[int, int]:
+        wanted = rows.status_values(None if statuses is None else list(statuses))
+        sql = (
+            "SELECT COALESCE(variant, 0) AS variant, COUNT(*) AS pledges FROM pledges "
+            "WHERE campaign_id = $1 AND message IS NULL"
+        )
+        params: list[Any] = [campaign_id]
+        if wanted is not None:
+            sql += " AND status = ANY($2)"
+            params.append(wanted)
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(sql + " GROUP BY COALESCE(variant, 0)", *params)
+        return {int(row["variant"]): int(row["pledges"]) for row in found}
+
     async def _supporters(self, db: SessionT, campaign_id: int) -> int:
         row = await db.fetch_one(_SUPPORTERS, campaign_id)
         assert row is not None

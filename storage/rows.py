@@ -23,6 +23,7 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.variants import variants_from_data, variants_to_data
 
 Row = Mapping[str, Any]
 
@@ -168,6 +169,7 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "join_platform",
     "join_url",
     "join_invite",
+    "variants",
 )
 
 
@@ -199,6 +201,7 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         join.platform if join else None,
         join.url if join else None,
         join.invite if join else False,
+        codec.json_in(variants_to_data(campaign.variants)),
     )
 
 
@@ -239,6 +242,7 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
             if row["join_platform"] is not None and row["join_url"] is not None
             else None
         ),
+        variants=variants_from_data(codec.json_out(row["variants"])),
     )
 
 
@@ -405,6 +409,7 @@ PLEDGE_COLUMNS: tuple[str, ...] = (
     "remote_post_url",
     "posted_at",
     "recruited_by",
+    "variant",
 )
 
 # What the blast writes back for many pledges at once (``record_deliveries``).
@@ -429,6 +434,7 @@ def pledge_values(pledge: Pledge, codec: Codec) -> tuple[Any, ...]:
         pledge.message,
         *delivery_values(pledge, codec),
         pledge.recruited_by,
+        pledge.variant,
     )
 
 
@@ -464,6 +470,7 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
         remote_post_url=row["remote_post_url"],
         posted_at=codec.time_out(row["posted_at"]),
         recruited_by=row["recruited_by"],
+        variant=row["variant"],
         id=row["id"],
         version=row["version"],
     )

@@ -12,12 +12,14 @@ after a restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from adapters.discord.modals import FORM_FIELDS
 from bot.dialog import DialogReply, FormAnswers, Step
 from bot.domain.refs import ChatRef, UserRef
+from bot.domain.variants import Variant, parse_variant_blocks
 from bot.services.dialogs import DialogService
 
 
@@ -41,6 +43,10 @@ class CampaignForm:
             values["title"] = state.title
         if state.message is not None:
             values["message"] = state.message
+        if state.variants:
+            values["variants"] = variant_blocks(state.variants)
+        else:
+            values.pop("variants", None)
         if state.goal is not None:
             values["goal"] = str(state.goal)
         if state.launch_at is not None:
@@ -86,6 +92,11 @@ class CampaignForm:
         for name in FORM_FIELDS:
             if reply.state is None or reply.state.step is not Step(name):
                 continue
+            if name == "variants":
+                reply = await self._feed_variants(user, form.values.get(name, ""), origin)
+                if reply.errors or reply.state is None:
+                    return reply
+                continue
             reply = await self._dialogs.text(user, form.values.get(name, ""), origin)
             if reply.state is not None and reply.state.step is Step.CONFIRM_MESSAGE:
                 if form.kept_message != form.values.get("message"):
@@ -100,3 +111,19 @@ class CampaignForm:
                     return reply
             reply = await self._dialogs.action(user, "dlg:networks_done", origin)
         return reply
+
+    async def _feed_variants(
+        self, user: UserRef, typed: str, origin: ChatRef | None
+    ) -> DialogReply:
+        """The variants field: one wording per blank-line-separated block, then Done."""
+        for variant in parse_variant_blocks(typed):
+            shown = f"{variant.language}: {variant.text}" if variant.language else variant.text
+            reply = await self._dialogs.text(user, shown, origin)
+            if reply.errors or reply.state is None:
+                return reply
+        return await self._dialogs.action(user, "dlg:variants_done", origin)
+
+
+def variant_blocks(variants: Iterable[Variant]) -> str:
+    """Variants as the form's field shows them: blocks separated by a blank line."""
+    return "\n\n".join(f"{v.language}: {v.text}" if v.language else v.text for v in variants)

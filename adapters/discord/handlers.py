@@ -361,7 +361,8 @@ class InteractionHandlers:
                 ),
             )
             return OutgoingMessage(reply.message.parts, buttons)
-        fix_needed = reply.errors and reply.state.step in TEXT_STEPS
+        # the variants are typed in the form too: a refused one is fixed there
+        fix_needed = reply.errors and reply.state.step in (*TEXT_STEPS, Step.VARIANTS)
         if fix_needed or not reply.message.buttons:
             buttons = (
                 (

@@ -16,7 +16,8 @@ from bot.domain.campaign import TITLE_MAX
 
 CAMPAIGN_MODAL_PREFIX = "chorus:modal:campaign:"
 REJECT_MODAL_PREFIX = "chorus:modal:reject:"
-FORM_FIELDS = ("title", "message", "goal", "launch")
+# in the dialog's order; "variants" (optional): other wordings, one per blank-line block
+FORM_FIELDS = ("title", "message", "variants", "goal", "launch")
 MODAL_TITLE_MAX = 45
 LABEL_MAX = 45
 
@@ -33,6 +34,7 @@ def _field(
     style: discord.TextStyle = discord.TextStyle.short,
     max_length: int,
     placeholder: str | None = None,
+    required: bool = True,
 ) -> discord.ui.Label[Any]:
     return discord.ui.Label(
         text=translate(label_key)[:LABEL_MAX],
@@ -41,7 +43,7 @@ def _field(
             custom_id=key,
             style=style,
             default=default,
-            required=True,
+            required=required,
             max_length=max_length,
             placeholder=placeholder,
         ),
@@ -49,7 +51,8 @@ def _field(
 
 
 class CampaignModal(discord.ui.Modal):
-    """Title, message, goal and launch moment in one form; prefilled when fixing."""
+    """Title, message, other wordings (optional), goal and launch moment in one form
+    (Discord's five fields at most); prefilled when fixing."""
 
     def __init__(
         self,
@@ -85,6 +88,18 @@ class CampaignModal(discord.ui.Modal):
                 default=values.get("message"),
                 style=discord.TextStyle.paragraph,
                 max_length=2000,
+            )
+        )
+        self.add_item(
+            _field(
+                translate,
+                key="variants",
+                label_key="field.variants",
+                hint_key="variants.discord_hint",
+                default=values.get("variants") or None,
+                style=discord.TextStyle.paragraph,
+                max_length=4000,
+                required=False,
             )
         )
         self.add_item(

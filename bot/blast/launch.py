@@ -266,7 +266,7 @@ class Blast:
                     recovery=self._registry.recovery(network),
                     clock=self._clock,
                     writer=writer,
-                    campaign_message=campaign.message,
+                    campaign=campaign,
                     since=campaign.launch_at,
                     concurrency=self._settings.blast_concurrency,
                     deadline=deadline,

@@ -35,6 +35,8 @@ class Figures:
     links: tuple[str, ...] = ()
     late_minutes: int = 0
     tap: bool = False
+    by_variant: dict[int, int] = field(default_factory=dict)  # posts per wording index
+    own_words: int = 0  # posts in the supporter's own words
 
     @property
     def failed_total(self) -> int:
@@ -53,6 +55,8 @@ def figures_of(
     posted = confirmed = not_posted = unreached = 0
     failed: Counter[str] = Counter()
     links: list[str] = []
+    by_variant: Counter[int] = Counter()
+    own_words = 0
     tap = campaign.tap_offered
     for pledge in pledges:
         if pledge.status is PledgeStatus.WITHDRAWN:
@@ -63,6 +67,10 @@ def figures_of(
                 confirmed += 1
             else:
                 posted += 1
+            if pledge.message:
+                own_words += 1
+            else:
+                by_variant[_wording_index(campaign, pledge.variant)] += 1
             if pledge.remote_post_url and len(links) < LINKS_SHOWN:
                 links.append(pledge.remote_post_url)
         elif pledge.status is PledgeStatus.FAILED:
@@ -90,7 +98,32 @@ def figures_of(
         links=tuple(links),
         late_minutes=campaign.late_minutes,
         tap=tap,
+        by_variant=dict(sorted(by_variant.items())),
+        own_words=own_words,
     )
+
+
+def _wording_index(campaign: Campaign, variant: int | None) -> int:
+    """The wording a pledge posted: its own, or the main message (0) for none or one
+    that is no longer there."""
+    if variant is None or not 0 <= variant < len(campaign.wordings):
+        return 0
+    return variant
+
+
+def variant_report(campaign: Campaign, figures: Figures) -> list[Text]:
+    """Which wording travelled best: posts per wording (every one, used or not), and
+    those in the supporters' own words. Nothing for a campaign with one wording."""
+    if not campaign.variants:
+        return []
+    parts: list[Text] = [t("variants.report_heading")]
+    parts.extend(
+        t("variants.report_line", number=index + 1, count=figures.by_variant.get(index, 0))
+        for index in range(len(campaign.wordings))
+    )
+    if figures.own_words:
+        parts.append(t("variants.report_own", count=figures.own_words))
+    return parts
 
 
 def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
@@ -121,6 +154,7 @@ def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
             t("blast.report_failed_reason", reason=t(f"blast.reason_{reason}"), count=count)
             for reason, count in figures.failed.items()
         )
+    parts.extend(variant_report(campaign, figures))
     parts.append(t("blast.report_reach", reach=figures.reach))
     if figures.links:
         parts.append(t("blast.report_links", links="\n".join(figures.links)))

@@ -46,7 +46,7 @@ def tap_message(
     """The message with the one URL button every front end can show: ``link``, our short
     link that redirects to the network's compose screen with the text filled in; ``account``
     as its owner knows it."""
-    text = pledge.message or campaign.message
+    text = pledge.text(campaign)
     key = "blast.tap_reminder" if reminder else "blast.tap_offer"
     label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
     return OutgoingMessage.of(
@@ -139,7 +139,7 @@ async def read_back(
             except Exception:
                 log.exception("read-back of pledge %s failed", pledge.id)
                 return
-        found = find_campaign_post(posts, pledge.message or campaign.message)
+        found = find_campaign_post(posts, pledge.text(campaign))
         if found is not None:
             posted = change_status(pledge, PledgeStatus.POSTED, at=found.created_at)
             confirmed.append(

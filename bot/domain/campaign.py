@@ -20,6 +20,7 @@ from bot.domain.errors import InvalidInput, InvalidTransition
 from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
+from bot.domain.variants import Variant, wording_text, wordings
 
 TITLE_MIN, TITLE_MAX = 3, 80
 GOAL_MAX = 1_000_000
@@ -109,6 +110,16 @@ class Campaign:
     tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
     promote_origin: bool = False  # post its card in ``origin_chat`` once approved
     join_link: JoinLink | None = None  # where the public page sends people to join in chat
+    variants: tuple[Variant, ...] = ()  # other wordings of ``message`` (bot.domain.variants)
+
+    @property
+    def wordings(self) -> tuple[Variant, ...]:
+        """Every wording a pledge may post, by index: the main message first."""
+        return wordings(self.message, self.variants)
+
+    def text_of(self, variant: int | None) -> str:
+        """The text of wording ``variant`` (the main message for None or one removed)."""
+        return wording_text(self.message, self.variants, variant)
 
     @property
     def no_minimum(self) -> bool:

@@ -26,6 +26,7 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import PledgeStatus
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
+from bot.domain.variants import validate_variants
 from bot.notifier import Notifier
 from bot.ports import CampaignWatcher, Clock, Repository
 from bot.registry import NetworkRegistry
@@ -89,6 +90,9 @@ class CampaignService:
         if draft.launch_at - now > MAX_AHEAD:
             raise InvalidInput("launch.too_far")
         validate_message(draft.message, self.registry.specs(draft.networks))
+        variants = validate_variants(
+            draft.message, draft.variants, self.registry.specs(draft.networks)
+        )
         if not draft.networks:
             raise InvalidInput("networks.none_chosen")
         title = validate_title(draft.title)  # a stored draft may predate today's rules
@@ -105,6 +109,7 @@ class CampaignService:
             created_at=now,
             origin_chat=origin,
             promote_origin=promote_origin and origin is not None,
+            variants=variants,
         )
         pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
         campaign = await self._insert_with_unique_ref(pending)

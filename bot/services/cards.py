@@ -12,6 +12,7 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
+from bot.domain.variants import variant_lines
 from bot.progress import progress_bar
 from bot.services.campaign_media import is_public
 
@@ -128,6 +129,7 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
         t("moderation.header", ref=campaign.ref, organiser=campaign.organiser.name or "?"),
         t("card.title", title=campaign.title, ref=campaign.ref),
         t("card.message", message=campaign.message),
+        *_variants(campaign),
         t(
             "moderation.details",
             goal=goal_text(campaign),
@@ -158,6 +160,13 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
     else:
         parts.append(t(f"card.status_{campaign.status.value}"))
     return OutgoingMessage(tuple(parts))
+
+
+def _variants(campaign: Campaign) -> list[Text]:
+    """The other wordings, for the moderators to read too."""
+    if not campaign.variants:
+        return []
+    return [t("variants.heading"), *variant_lines(campaign.variants)]
 
 
 def summary_line(campaign: Campaign, stats: CampaignStats, now: datetime) -> Text:

@@ -42,6 +42,7 @@ class Field(StrEnum):
     """The part of the pledge form a refusal is about."""
 
     MESSAGE = "message"
+    VARIANT = "variant"
     INSTANCE = "instance"
     GENERAL = "general"
 
@@ -56,6 +57,7 @@ class PledgeForm:
     campaign: Campaign
     stats: CampaignStats
     networks: tuple[NetworkSpec, ...]
+    suggested: int = 0  # the wording offered first: the next in turn for this supporter
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,22 @@ class PledgeFlow:
         return await self._form(token, ticket, campaign)
 
     async def start(
-        self, token: str, network: str, *, message: str, instance: str, tz: str, form_ok: bool
+        self,
+        token: str,
+        network: str,
+        *,
+        message: str,
+        instance: str,
+        tz: str,
+        form_ok: bool,
+        variant: str = "",
     ) -> Authorize | FormRefused | Refused:
         """Check the pledge form sent for ``network`` and begin the authorisation there.
 
         ``form_ok``: the browser's form checks (origin, nonce) passed; ``tz`` is the time
-        zone the page was shown in, kept for the thank-you page.
+        zone the page was shown in, kept for the thank-you page; ``variant`` the wording
+        chosen, as the form sent it (empty: the next in turn, given when the pledge is
+        recorded).
         """
         try:
             ticket, campaign = await self._open(token)
@@ -187,6 +199,10 @@ class PledgeFlow:
             )
         chosen = spec.id
         message = message.strip()
+        try:
+            wording = chosen_variant(campaign, variant)
+        except InvalidInput as error:
+            return FormRefused(await self._form(token, ticket, campaign), Field.VARIANT, error)
         try:
             if message and message != campaign.message:
                 validate_personalised(campaign.message, message, spec)
@@ -213,6 +229,7 @@ class PledgeFlow:
                 "token": token,
                 "network": str(chosen),
                 "message": message if message != campaign.message else "",
+                "variant": wording,
                 "instance": instance,
                 "tz": tz,
                 "linker": linker_data,
@@ -273,8 +290,12 @@ class PledgeFlow:
             if is_web(ticket.supporter):  # a web identity is named after its account
                 named = replace(ticket.supporter, name=self._registry.display(profile)[:64])
                 ticket = replace(ticket, supporter=named)
+            variant = data.get("variant")
             pledge = await self._pledges.record(
-                ticket, profile, str(data.get("message") or "") or None
+                ticket,
+                profile,
+                str(data.get("message") or "") or None,
+                variant if isinstance(variant, int) else None,
             )
             campaign = await self._campaigns.get(ticket.campaign_ref)
         except NetworkFailure:
@@ -286,7 +307,7 @@ class PledgeFlow:
             campaign=campaign,
             account=self._registry.display(profile),
             mode=pledge.delivery_mode or DeliveryMode.AUTO,
-            message=pledge.message or campaign.message,
+            message=pledge.text(campaign),
             tz=tz,
             recruit_url=recruit_url,
             manage_url=self._manage_url(campaign, ticket.supporter),
@@ -315,7 +336,22 @@ class PledgeFlow:
         assert campaign.id is not None
         stats = await self._repo.campaign_stats(campaign.id)
         networks = self.networks_for(campaign, ticket.supporter)
-        return PledgeForm(token, ticket, campaign, stats, networks)
+        suggested = await self._pledges.suggest_variant(campaign, ticket.supporter)
+        return PledgeForm(token, ticket, campaign, stats, networks, suggested)
+
+
+def chosen_variant(campaign: Campaign, typed: str) -> int | None:
+    """The wording index a pledge form sent: None when none was chosen; ``InvalidInput``
+    (``variants.web_unknown``) for anything but the index of one of the campaign's."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if not typed.isascii() or not typed.isdigit() or len(typed) > 2:
+        raise InvalidInput("variants.web_unknown")
+    index = int(typed)
+    if index >= len(campaign.wordings):
+        raise InvalidInput("variants.web_unknown")
+    return index
 
 
 def _network_down(network: Network) -> DomainError:

@@ -44,6 +44,7 @@ class FormInput:
     message: str = ""
     instance: str = ""
     tz: str = ""
+    variant: str = ""  # the wording chosen (its index), as the form sent it
 
 
 @dataclass
@@ -53,9 +54,10 @@ class FormErrors:
     message: str = ""
     instance: str = ""
     general: str = ""
+    variant: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.message or self.instance or self.general)
+        return bool(self.message or self.instance or self.general or self.variant)
 
 
 def platform_name(page: Page, platform: str) -> str:
@@ -117,7 +119,10 @@ class PledgeSite:
         nonce = security.form_nonce(request)
         campaign = form.campaign
         supporter = form.ticket.supporter
-        kept = kept or FormInput(message=campaign.message)
+        # with several wordings the supporter picks one; the text box is for own words
+        kept = kept or FormInput(
+            message="" if campaign.variants else campaign.message, variant=str(form.suggested)
+        )
         response = page.response(
             "pledge.html",
             status=status,
@@ -137,6 +142,7 @@ class PledgeSite:
             typed_instance={
                 str(spec.id): spec.instance_prompt for spec in form.networks if spec.typed_instance
             },
+            suggested=form.suggested,
         )
         security.set_form_cookie(response, nonce, secure=self.secure_cookies)
         return response
@@ -172,6 +178,7 @@ class PledgeSite:
             message=str(form.get("message", ""))[:MAX_MESSAGE],
             instance=str(form.get("instance", ""))[:MAX_INSTANCE],
             tz=str(form.get("tz", ""))[:64],
+            variant=str(form.get("variant", ""))[:8],
         )
         page = self.page(request, kept.tz)
         started = await self.flow.start(
@@ -180,6 +187,7 @@ class PledgeSite:
             message=kept.message,
             instance=kept.instance,
             tz=page.tz.key,
+            variant=kept.variant,
             form_ok=security.origin_ok(request, self.settings.public_url)
             and security.form_nonce_ok(request, str(form.get("nonce", ""))),
         )

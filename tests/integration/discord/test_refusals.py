@@ -16,9 +16,12 @@ from tests.integration.discord.test_campaign_loop import FORM, create_campaign, 
 
 
 def form_values(modal: dict) -> dict[str, str]:
-    """The prefilled values of a modal the bot opened (Label layout)."""
+    """The prefilled values of a modal the bot opened (Label layout); a field left empty
+    (the optional variants) is not among them."""
     return {
-        row["component"]["custom_id"]: row["component"].get("value") for row in modal["components"]
+        row["component"]["custom_id"]: row["component"]["value"]
+        for row in modal["components"]
+        if row["component"].get("value") is not None
     }
 
 

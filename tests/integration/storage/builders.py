@@ -112,3 +112,16 @@ async def store_account_as_before_binding(repo: SqlRepository, older: SocialAcco
         )
     assert row is not None
     return int(row["id"])
+
+
+async def store_pledge_as_before(
+    repo: SqlRepository, older: Pledge, column: str = "variant"
+) -> int:
+    """Store ``older`` as code from before ``column`` existed on ``pledges`` did."""
+    old_columns = rows.PLEDGE_COLUMNS[: rows.PLEDGE_COLUMNS.index(column)]
+    insert = statements.insert("pledges", old_columns, suffix="RETURNING id")
+    async with repo.transaction() as db:
+        values = rows.pledge_values(older, repo._codec)
+        row = await db.fetch_one(insert, *values[: len(old_columns)])
+    assert row is not None
+    return int(row["id"])

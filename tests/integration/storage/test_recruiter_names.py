@@ -19,6 +19,8 @@ from tests.integration.storage.builders import (
     campaign,
     pledge,
     store_account_as_before_binding,
+    store_campaign_as_before,
+    store_pledge_as_before,
 )
 
 A = UserRef("telegram", "1", "Ann", "en")
@@ -56,11 +58,13 @@ async def _upgrade_keeps_recruiters_anonymous(url: str, cipher: TokenCipher) -> 
         new = next(s for s in steps if s.name == "recruiter_consent")
         for step in steps[: steps.index(new)]:
             assert await repo.apply_step(step)
-        stored = await repo.add_campaign(campaign(status=CampaignStatus.LIVE))
+        stored = await store_campaign_as_before(
+            repo, campaign(status=CampaignStatus.LIVE), column="variants"
+        )
         assert stored.id is not None
         older = account(B, "b1")
         linked = replace(older, id=await store_account_as_before_binding(repo, older))
-        await repo.add_pledge(pledge(stored.id, linked, recruited_by=A.key))
+        await store_pledge_as_before(repo, pledge(stored.id, linked, recruited_by=A.key))
 
         assert await repo.migrate() == len(steps)
 

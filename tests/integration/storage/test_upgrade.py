@@ -23,6 +23,7 @@ from tests.integration.storage.builders import (
     T0,
     account,
     campaign,
+    pledge,
     store_campaign_as_before,
 )
 
@@ -306,3 +307,31 @@ async def _upgrade_token_binding(url: str, cipher: TokenCipher) -> None:
 
 async def test_upgrade_keeps_token_bindings(old_database: str, cipher: TokenCipher) -> None:
     await _upgrade_token_binding(old_database, cipher)
+
+
+async def test_upgrade_gives_older_campaigns_and_pledges_the_main_message(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """Rows stored before step 14 have no variants and post the main message."""
+    repo = await _at_step(old_database, cipher, 13)
+    try:
+        older = await store_campaign_as_before(repo, campaign(), column="variants")
+        assert older.id is not None
+        linked = await repo.save_account(account(ALICE, "r1"))
+        old_columns = rows.PLEDGE_COLUMNS[: rows.PLEDGE_COLUMNS.index("variant")]
+        insert = statements.insert("pledges", old_columns, suffix="RETURNING id")
+        async with repo.transaction() as db:  # as the code of step 11 stored it
+            values = rows.pledge_values(pledge(older.id, linked), repo._codec)
+            row = await db.fetch_one(insert, *values[: len(old_columns)])
+        assert row is not None
+
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        upgraded = await repo.get_campaign(older.id)
+        assert upgraded is not None and upgraded.variants == ()
+        assert upgraded.text_of(None) == upgraded.message
+        stored = await repo.get_pledge(int(row["id"]))
+        assert stored is not None and stored.variant is None
+        assert stored.text(upgraded) == upgraded.message
+        assert await repo.variant_counts(older.id) == {0: 1}
+    finally:
+        await repo.close()
