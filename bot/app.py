@@ -40,6 +40,7 @@ from bot.services.public_pages import PublicPages
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.shared_cards import SharedCards
+from bot.services.stats import StatsService
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
 from bot.services.updates import UpdateService
@@ -192,6 +193,7 @@ def build_chorus(
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
         updates=updates,
+        stats=StatsService(repo, campaigns),
     )
     return Chorus(
         settings=settings,

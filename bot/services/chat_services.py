@@ -15,6 +15,7 @@ from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
 from bot.services.shared_cards import SharedCards
+from bot.services.stats import StatsService
 from bot.services.updates import UpdateService
 from bot.settings import Settings
 
@@ -32,3 +33,4 @@ class ChatServices:
     shared_cards: SharedCards  # cards people place themselves (an inline mode)
     channels: ChannelDirectory
     updates: UpdateService
+    stats: StatsService  # /stats: figures, chart and CSV for organisers
