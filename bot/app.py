@@ -43,6 +43,7 @@ from bot.services.shared_cards import SharedCards
 from bot.services.stats import StatsService
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.trend import TrendCount
 from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
@@ -124,8 +125,21 @@ def build_chorus(
         tuning=tuning,
     )
     expiry = Expiry(repo, clock, notifier)
+    trend = TrendCount(
+        repo,
+        registry,
+        notifier,
+        max_servers=settings.trend_max_servers,
+        concurrency=tuning.tap_concurrency,
+    )
     scheduler = LaunchScheduler(
-        repo=repo, clock=clock, settings=settings, blast=blast, expiry=expiry, tuning=tuning
+        repo=repo,
+        clock=clock,
+        settings=settings,
+        blast=blast,
+        expiry=expiry,
+        tuning=tuning,
+        trend=trend if settings.trend_max_servers else None,
     )
     campaigns = CampaignService(
         repo,

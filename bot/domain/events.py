@@ -21,3 +21,4 @@ class EventKind(StrEnum):
     REPORT = "report"
     TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened
     PERSONAL_RESULT = "personal_result"  # subject: the first pledge of the person told
+    TAG_COUNT = "tag_count"  # the hashtag was counted an hour after the launch
