@@ -33,6 +33,7 @@ class Figures:
     links: tuple[str, ...] = ()
     late_minutes: int = 0
     tap: bool = False
+    by_network: dict[str, int] = field(default_factory=dict)  # posts (auto or tapped)
 
     @property
     def failed_total(self) -> int:
@@ -47,6 +48,7 @@ def figures_of(
 ) -> Figures:
     posted = confirmed = not_posted = 0
     failed: Counter[str] = Counter()
+    by_network: Counter[str] = Counter()
     links: list[str] = []
     tap = campaign.tap_offered
     for pledge in pledges:
@@ -54,6 +56,7 @@ def figures_of(
             continue
         mode = mode_of(pledge, modes)
         if pledge.status is PledgeStatus.POSTED:
+            by_network[str(pledge.network)] += 1
             if mode is DeliveryMode.TAP:
                 confirmed += 1
             else:
@@ -78,6 +81,7 @@ def figures_of(
         links=tuple(links),
         late_minutes=campaign.late_minutes,
         tap=tap,
+        by_network=dict(by_network.most_common()),
     )
 
 
@@ -100,6 +104,11 @@ def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
         parts.extend(
             t("blast.report_failed_reason", reason=t(f"blast.reason_{reason}"), count=count)
             for reason, count in figures.failed.items()
+        )
+    if len(figures.by_network) > 1:  # with one network the totals above say it all
+        parts.extend(
+            t("blast.report_network", network=network, count=count)
+            for network, count in figures.by_network.items()
         )
     parts.append(t("blast.report_reach", reach=figures.reach))
     if figures.links:
