@@ -197,6 +197,7 @@ def build_chorus(
         per_day=settings.updates_per_day,
         concurrency=tuning.tap_concurrency,
     )
+    stats = StatsService(repo, campaigns)
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -207,7 +208,7 @@ def build_chorus(
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
         updates=updates,
-        stats=StatsService(repo, campaigns),
+        stats=stats,
     )
     return Chorus(
         settings=settings,
@@ -233,7 +234,7 @@ def build_chorus(
         updates=updates,
         chat=chat,
         web_app=create_web_app(
-            settings, clock, pledge_flow, taps, media, public_pages, web_supporters
+            settings, clock, pledge_flow, taps, media, public_pages, web_supporters, stats
         ),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -10,6 +10,7 @@ unmoderated), cancelled, or unknown. The web handler only renders it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -70,6 +71,7 @@ class PublicCampaign:
     needs_chat: tuple[Network, ...] = ()  # networks pledged only through a chat
     via: str = ""  # the recruit code the visitor came with, carried to a pledge from here
     join: JoinLink | None = None  # a chat to join it in: the organiser's invite, or its card
+    posted_by_network: tuple[tuple[Network, int], ...] = ()  # once launched, most first
 
     @property
     def launched(self) -> bool:
@@ -140,9 +142,11 @@ class PublicPages:
         assert campaign.id is not None
         stats = await self.repo.campaign_stats(campaign.id)
         posts: tuple[str, ...] = ()
+        by_network: tuple[tuple[Network, int], ...] = ()
         if campaign.status is CampaignStatus.LAUNCHED:
             posted = await self.repo.pledges_of_campaign(campaign.id, [PledgeStatus.POSTED])
             posts = tuple(p.remote_post_url for p in posted if p.remote_post_url)[:POSTS_SHOWN]
+            by_network = tuple(Counter(p.network for p in posted).most_common())
         left = campaign.launch_at - self.clock.now()
         url = self.page_url(campaign.ref)
         recruiter = await self.recruits.recruiter(campaign, via)
@@ -163,6 +167,7 @@ class PublicPages:
             needs_chat=chat_networks(self.registry, campaign) if taking else (),
             via=via if recruiter is not None and via else "",
             join=campaign.join_link if campaign.status is CampaignStatus.LIVE else None,
+            posted_by_network=by_network,
         )
 
     def telegram_link(self, campaign: Campaign, recruiter: UserRef | None = None) -> str | None:

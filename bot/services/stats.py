@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.charts import render_supporters_chart
-from bot.domain.campaign import Campaign
+from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.errors import NotAllowed
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
@@ -33,6 +34,7 @@ WEB_SOURCE = "web"
 RECRUIT_SUFFIX = "+recruit"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ("time", "network", "source", "recruited", "status", "reach")
+PUBLIC_REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,16 @@ class StatsService:
             may_moderate or campaign.organiser.same_person(requester)
         ):
             raise NotAllowed("campaign.not_yours", ref=campaign.ref)
+        return await self.of_campaign(campaign)
+
+    async def public_figures(self, ref: str) -> CampaignFigures | None:
+        """The figures the public page shows: a launched campaign's only, else None."""
+        wanted = normalise_ref(ref)
+        if not PUBLIC_REF_RE.fullmatch(wanted):
+            return None
+        campaign = await self.repo.find_campaign(wanted)
+        if campaign is None or campaign.status is not CampaignStatus.LAUNCHED:
+            return None
         return await self.of_campaign(campaign)
 
     async def of_campaign(self, campaign: Campaign) -> CampaignFigures:
