@@ -34,6 +34,7 @@ WEB_SOURCE = "web"
 RECRUIT_SUFFIX = "+recruit"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ("time", "network", "source", "recruited", "status", "reach")
+RECRUITERS_SHOWN = 5
 PUBLIC_REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 
 
@@ -54,6 +55,7 @@ class PledgeFigure:
 class CampaignFigures:
     campaign: Campaign
     pledges: tuple[PledgeFigure, ...]
+    recruiters: tuple[int, ...] = ()  # people each top recruit link brought, most first
 
     @property
     def active(self) -> tuple[PledgeFigure, ...]:
@@ -165,6 +167,9 @@ def figures_message(figures: CampaignFigures) -> OutgoingMessage:
         parts += [t("stats.by_network"), *networks]
     if sources:
         parts += [t("stats.by_source"), *sources]
+    if figures.recruiters:
+        counts = ", ".join(str(n) for n in figures.recruiters)
+        parts.append(t("stats.recruiters", counts=counts))
     if not figures.active:
         parts.append(t("stats.none_yet"))
     return OutgoingMessage.of(*parts)
@@ -214,7 +219,10 @@ class StatsService:
             )
             for p in pledges
         )
-        return CampaignFigures(campaign, rows)
+        recruiters = await self.repo.recruiters(campaign.id)
+        return CampaignFigures(
+            campaign, rows, tuple(r.recruited for r in recruiters[:RECRUITERS_SHOWN])
+        )
 
 
 async def chart_png(figures: CampaignFigures, language: str) -> bytes:

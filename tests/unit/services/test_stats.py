@@ -56,6 +56,8 @@ async def test_the_organiser_sees_totals_networks_and_sources(
     assert "• mastodon: 3 / 0" in text
     assert "• test chat, through a recruit link: 1" in text
     assert "• the public page: 1" in text
+    assert figures.recruiters == (1,)
+    assert "People brought by each top recruit link: 1." in text
     french = "\n".join(render(part, "fr") for part in figures_message(figures).parts)
     assert "Portée : 158 abonnés." in french
 
