@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
+import aiohttp
 from PIL import Image
 
 from bot.app import Chorus
@@ -108,3 +109,28 @@ async def test_bad_input_is_explained(
     in_group = await tg.say(ORGANISER, GROUP, "/stats ZZZZZZ")
     assert in_group.text == render(t("telegram.private_only"), "en")
     assert api.find("sendPhoto") == [] and api.find("sendDocument") == []
+
+
+async def test_the_fake_refuses_uploads_as_telegram_does(api: FakeTelegramApi) -> None:
+    """The wire fake's own checks, so a bot bug there cannot pass unnoticed."""
+    base = f"{api.url}/bot{api.token}"
+
+    async def send(method: str, field: str, data: bytes, **extra: str) -> tuple[int, str]:
+        form = aiohttp.FormData()
+        form.add_field("chat_id", str(ORGANISER["id"]))
+        for name, value in extra.items():
+            form.add_field(name, value)
+        form.add_field(field, data, filename="f.bin", content_type="application/octet-stream")
+        async with aiohttp.ClientSession() as http, http.post(f"{base}/{method}", data=form) as r:
+            return r.status, (await r.json())["description" if r.status != 200 else "ok"]
+
+    png = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(png, format="PNG")
+    assert await send("sendPhoto", "photo", b"not an image") == (
+        400,
+        "Bad Request: IMAGE_PROCESS_FAILED",
+    )
+    assert (await send("sendPhoto", "photo", png.getvalue(), caption="x" * 1025))[0] == 400
+    assert await send("sendPhoto", "photo", png.getvalue()) == (200, True)
+    assert (await send("sendDocument", "document", b""))[0] == 400
+    assert (await send("sendDocument", "photo", b"a,b"))[0] == 400  # no document part
