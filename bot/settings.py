@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
     updates_per_day: int = Field(3, ge=1)
+    trend_max_servers: int = Field(10, ge=0, le=100)
     log_level: str = "INFO"
     maintenance_interval_minutes: int = Field(5, ge=1)
 
