@@ -74,6 +74,8 @@ class PostgresLeadership:
     async def acquire(self) -> bool:
         async with self._use:
             connection = await self._connect()
+            if self._leading:  # held already: a second lock would need a second unlock
+                return True
             try:
                 got = await connection.fetchval(
                     _TRY, LEADER_LOCK, self._schema, timeout=self._deadline

@@ -93,8 +93,10 @@ class LaunchScheduler:
         await self._sync(startup=True, wait=False)
 
     async def stop(self) -> None:
-        """Stop the timers; a blast in progress is interrupted and resumed on next start."""
+        """Stop the timers; a blast in progress is interrupted and resumed on next start
+        (here or, having lost the leadership, in the process that takes it over)."""
         if self._timers.running and not self._stopped:
+            self._timers.remove_all_jobs()  # a later start re-arms from the database
             self._timers.shutdown(wait=False)
         self._stopped = True
         tasks = list(self._tasks)
