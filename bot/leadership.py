@@ -127,7 +127,7 @@ class Succession:
         for task in list(self._heard):
             task.cancel()
         await asyncio.gather(*self._heard, return_exceptions=True)
-        await self._step_down("this process is stopping")
+        await self._step_down("this process is stopping", level=logging.INFO)
         await self._leadership.close()
 
     # --- CampaignWatcher -------------------------------------------------------------
@@ -195,14 +195,14 @@ class Succession:
             "maintenance started"
         )
 
-    async def _step_down(self, why: str) -> None:
+    async def _step_down(self, why: str, *, level: int = logging.WARNING) -> None:
         async with self._turn:
             if self._role is Role.FOLLOWER:
                 return
             self._role = Role.FOLLOWER
             await self._stop_duties(list(self._duties))
             await self._release()
-        log.warning("%s: this process no longer leads (timers and maintenance stopped)", why)
+        log.log(level, "%s: this process no longer leads (timers and maintenance stopped)", why)
 
     async def _stop_duties(self, duties: list[tuple[str, Duty]]) -> None:
         for name, duty in reversed(duties):

@@ -192,8 +192,10 @@ class LaunchScheduler:
     # --- running ---------------------------------------------------------------------
 
     async def _fire(self, campaign_id: int, event: str) -> None:
-        """A timer went off (APScheduler calls this with ids only)."""
-        await self._spawn(campaign_id, [Event(event)], startup=False)
+        """A timer went off (APScheduler calls this with ids only). The run goes on in a
+        task of its own, which ``stop`` cancels (APScheduler's own cancelling of a job
+        still running at its shutdown would otherwise be logged as the job's error)."""
+        self._spawn(campaign_id, [Event(event)], startup=False)
 
     def _spawn(
         self,
