@@ -43,7 +43,11 @@ class Duty(Protocol):
     async def stop(self) -> None: ...
 
 
-class Scheduler(Duty, Protocol):
+class Scheduler(Protocol):
+    """The ``LaunchScheduler``: started first, stopped last."""
+
+    async def start(self, *, takeover: bool = False) -> None: ...
+    async def stop(self) -> None: ...
     async def campaign_changed(self, campaign: Campaign) -> None: ...
 
 
@@ -72,8 +76,10 @@ class SoleLeadership:
 class Succession:
     """Starts the leader's duties while ``leadership`` is held, stops them when it is not.
 
-    The scheduler, then ``duties`` (by name), start in order and stop in reverse. ``sleep``
-    waits between two attempts; tests pass one they release by hand.
+    The scheduler, then ``duties`` (by name), start in order and stop in reverse; a
+    take-over after the process's start tells the scheduler so (a reminder that came due
+    while no process led still goes). ``sleep`` waits between two attempts; tests pass one
+    they release by hand.
     """
 
     def __init__(
@@ -89,10 +95,7 @@ class Succession:
         self._leadership = leadership
         self._repo = repo
         self._scheduler = scheduler
-        self._duties: tuple[tuple[str, Duty], ...] = (
-            ("scheduler", scheduler),
-            *(duties or {}).items(),
-        )
+        self._duties: tuple[tuple[str, Duty], ...] = tuple((duties or {}).items())
         self._poll = poll_seconds
         self._sleep = sleep
         self._role = Role.FOLLOWER
@@ -179,6 +182,8 @@ class Succession:
             self._role = Role.LEADER
             started: list[tuple[str, Duty]] = []
             try:
+                await self._scheduler.start(takeover=not raise_errors)
+                started.append(("scheduler", self._scheduler))
                 for name, duty in self._duties:
                     await duty.start()
                     started.append((name, duty))
@@ -200,7 +205,7 @@ class Succession:
             if self._role is Role.FOLLOWER:
                 return
             self._role = Role.FOLLOWER
-            await self._stop_duties(list(self._duties))
+            await self._stop_duties([("scheduler", self._scheduler), *self._duties])
             await self._release()
         log.log(level, "%s: this process no longer leads (timers and maintenance stopped)", why)
 

@@ -81,16 +81,18 @@ class LaunchScheduler:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, takeover: bool = False) -> None:
         """Arm every future event from the database and deal with the missed ones.
 
         Missed events (an interrupted blast, a launch within grace) start in the
         background, so the rest of the process is not held up; ``wait_idle`` waits.
+        At a process's start a reminder already due is skipped; at a ``takeover`` (another
+        process led until seconds ago) it still goes within the usual tolerance.
         """
         if not self._timers.running:
             self._timers.start()
         self._stopped = False
-        await self._sync(startup=True, wait=False)
+        await self._sync(startup=not takeover, wait=False)
 
     async def stop(self) -> None:
         """Stop the timers; a blast in progress is interrupted and resumed on next start

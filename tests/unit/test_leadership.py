@@ -22,7 +22,7 @@ from bot.domain.refs import UserRef
 from bot.leadership import Role
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
-from bot.scheduler.events import Event, job_id
+from bot.scheduler.events import CLAIMED, Event, job_id
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
@@ -249,3 +249,28 @@ async def test_a_takeover_that_cannot_start_its_duties_gives_the_leadership_back
     assert core.succession.role is Role.FOLLOWER
     assert lock.holder is None and not core.maintenance.running
     assert claim.closed is False
+
+
+async def test_a_reminder_due_while_no_process_led_is_sent_by_the_one_taking_over(
+    repo: Repository, clock: FakeClock
+) -> None:
+    lock = SharedLock()
+    first, first_claim = process(repo, clock, lock)
+    second, _ = process(repo, clock, lock)
+    campaign = await live_campaign(first, clock)
+    assert campaign.id is not None
+    first_sleep, second_sleep = manual(first), manual(second)
+    await first.succession.start()
+    await second.succession.start()
+    try:
+        first_claim.lose()
+        await first_sleep.turn()
+        clock.set(campaign.launch_at - timedelta(hours=1) + timedelta(seconds=30))
+        await second_sleep.turn()  # the 1-hour reminder came due 30 s ago, no one leading
+        assert second.succession.role is Role.LEADER
+        await second.scheduler.wait_idle()
+        assert await repo.event_claimed(campaign.id, CLAIMED[Event.REMINDER_1H])
+        assert not await repo.event_claimed(campaign.id, CLAIMED[Event.REMINDER_24H])
+    finally:
+        await second.succession.stop()
+        await first.succession.stop()
