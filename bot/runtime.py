@@ -325,7 +325,7 @@ async def serve(settings: Settings) -> int:
                 secret=secret,
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
-                leadership=open_leadership(url),
+                leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:

@@ -64,13 +64,14 @@ async def open_repository(url: str, cipher: TokenCipher, *, migrate: bool = True
     return repo
 
 
-def open_leadership(url: str, *, deadline: float = 5.0) -> Leadership:
+def open_leadership(url: str, *, poll_seconds: float = 1.0, deadline: float = 5.0) -> Leadership:
     """Who leads among the processes on the database at ``url``: on SQLite the one
-    process always does; on PostgreSQL an advisory lock decides (connected on first use)."""
+    process always does; on PostgreSQL an advisory lock decides (connected on first use),
+    checked every ``poll_seconds``, each statement within ``deadline`` seconds."""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
         from storage.leadership import PostgresLeadership
 
         dsn, schema = postgres_target(url)
-        return PostgresLeadership(dsn, schema=schema, deadline=deadline)
+        return PostgresLeadership(dsn, schema=schema, deadline=deadline, poll_seconds=poll_seconds)
     return SoleLeadership()

@@ -6,9 +6,9 @@ lives exactly as long as that session: when the leader's process dies, the serve
 the session and the lock is free for the next process's attempt. ``held`` asks the
 server, within a deadline, whether this session still holds it; a dead or silent link
 counts as lost, and the caller stops its timers at once. The server itself notices a
-vanished machine through TCP keepalives set on that session (about 11 s), longer than a
-leader takes to notice it lost its link (a check every ``poll_seconds``, each bounded by
-the same deadline), so a cut-off leader has stopped before anyone else can take over.
+vanished machine through TCP keepalives and a user timeout set on that session, longer
+than a leader takes to notice it lost its link (a check every ``poll_seconds``, each
+bounded by ``deadline``): a cut-off leader has stopped before anyone else can take over.
 
 No lease row and no fencing token: every leader-only write is already guarded in the
 database (each event claimed once in ``events``, the launch by the campaign's status, each
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -35,11 +36,7 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x4C454144  # "LEAD": the advisory lock's first key; the second is the schema's
 CHANNEL = "chorus_campaign_changed"
-KEEPALIVES = {
-    "tcp_keepalives_idle": "5",
-    "tcp_keepalives_interval": "2",
-    "tcp_keepalives_count": "3",
-}
+PROBES = 3  # unanswered keepalive probes, 2 s apart, before the server drops the session
 
 _KEY = "hashtext(coalesce($2::text, current_schema(), ''))"
 _TRY = f"SELECT pg_try_advisory_lock($1, {_KEY})"
@@ -57,12 +54,28 @@ SELECT EXISTS (
 class PostgresLeadership:
     """One process's claim on the leadership of the deployment at ``dsn`` (and ``schema``)."""
 
-    def __init__(self, dsn: str, *, schema: str | None = None, deadline: float = 5.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        deadline: float = 5.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
         if schema is not None:
             rows.identifier(schema)
         self._dsn = dsn
         self._schema = schema
         self._deadline = deadline
+        # the server gives a silent session up only after the leader would have noticed
+        # (one check every poll_seconds, each within the deadline): no overlap
+        idle = math.ceil(poll_seconds + deadline) + 1
+        self._keepalives = {
+            "tcp_keepalives_idle": str(idle),
+            "tcp_keepalives_interval": "2",
+            "tcp_keepalives_count": str(PROBES),
+            "tcp_user_timeout": str((idle + 2 * PROBES) * 1000),
+        }
         self._connection: asyncpg.Connection | None = None
         self._leading = False
         self._on_change: Callable[[int], None] | None = None
@@ -140,7 +153,7 @@ class PostgresLeadership:
         if connection is not None and not connection.is_closed():
             return connection
         self._leading = False  # a new session holds nothing
-        settings = {**KEEPALIVES, "application_name": f"chorus {os.getpid()}"}
+        settings = {**self._keepalives, "application_name": f"chorus {os.getpid()}"}
         if self._schema is not None:
             settings["search_path"] = self._schema
         connection = await asyncpg.connect(
