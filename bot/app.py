@@ -19,9 +19,11 @@ from aiohttp import web
 from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
+from bot.metrics import Metrics
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
+from bot.role import RoleState
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
 from bot.services.campaign_media import CampaignMedia
@@ -49,6 +51,7 @@ from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
+from bot.web.operations import Operations
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Chorus:
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
+    metrics: Metrics  # served at /metrics
+    role: RoleState  # leader or follower, set by the runtime (or leader election)
 
     @property
     def networks(self) -> dict[Network, SocialNetwork]:
@@ -100,11 +105,15 @@ def build_chorus(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
+    metrics: Metrics | None = None,
+    role: RoleState | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
+    metrics = Metrics() if metrics is None else metrics
+    role = RoleState() if role is None else role  # one process alone leads
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url, clock=clock)
@@ -124,6 +133,7 @@ def build_chorus(
         revocations=revocations,
         announcer=announcer,
         tuning=tuning,
+        metrics=metrics,
     )
     expiry = Expiry(repo, clock, notifier)
     scheduler = LaunchScheduler(
@@ -231,7 +241,16 @@ def build_chorus(
         updates=updates,
         chat=chat,
         web_app=create_web_app(
-            settings, clock, pledge_flow, taps, media, public_pages, web_supporters
+            settings,
+            clock,
+            pledge_flow,
+            taps,
+            media,
+            public_pages,
+            web_supporters,
+            operations=Operations(settings, repo, metrics, role),
         ),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
+        metrics=metrics,
+        role=role,
     )
