@@ -15,12 +15,17 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.domain.operations import PledgeCounts
 from bot.metrics import CONTENT_TYPE, UNMATCHED_ROUTE, Metrics
 from bot.ports import Repository
 from bot.role import RoleState
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# the pledge counts are read at most this often, however often /metrics is asked for (a
+# scrape every 15 s is usual; a flood of requests must not become a flood of COUNT queries)
+COUNTS_FRESH_SECONDS = 5.0
 
 
 class Operations:
@@ -35,6 +40,8 @@ class Operations:
         self._timeout = settings.readiness_timeout_seconds
         token = settings.metrics_token
         self._token = token.get_secret_value().encode() if token is not None else None
+        self._counting = asyncio.Lock()
+        self._counted_at: float | None = None  # loop time of the last read
 
     def install(self, app: web.Application) -> None:
         """Add the routes; the request counter goes first so it sees every final status."""
@@ -79,16 +86,29 @@ class Operations:
                 text="401: send Authorization: Bearer <METRICS_TOKEN>\n",
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-        counts = None
-        try:
-            async with asyncio.timeout(self._timeout):
-                counts = await self._repo.pledge_counts()
-        except Exception as exc:  # the gauges keep their last figures; the rest is served
-            log.warning("metrics: pledge counts unavailable (%s)", type(exc).__name__)
+        counts = await self._fresh_counts()
         self._metrics.observe_state(counts, leader=self._role.is_leader)
         response = web.Response(body=self._metrics.exposition())
         response.headers["Content-Type"] = CONTENT_TYPE
         return response
+
+    async def _fresh_counts(self) -> PledgeCounts | None:
+        """The pledge counts, read once per COUNTS_FRESH_SECONDS at most (None: keep the
+        figures the gauges already show)."""
+        loop = asyncio.get_running_loop()
+        async with self._counting:  # concurrent scrapes share one read
+            if self._counted_at is not None and (
+                loop.time() - self._counted_at < COUNTS_FRESH_SECONDS
+            ):
+                return None
+            try:
+                async with asyncio.timeout(self._timeout):
+                    counts = await self._repo.pledge_counts()
+            except Exception as exc:  # the gauges keep their last figures; the rest is served
+                log.warning("metrics: pledge counts unavailable (%s)", type(exc).__name__)
+                return None
+            self._counted_at = loop.time()
+            return counts
 
     def _authorised(self, request: web.Request) -> bool:
         assert self._token is not None

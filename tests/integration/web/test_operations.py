@@ -17,6 +17,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.refs import UserRef
 from bot.ports import Repository
 from bot.role import Role
+from bot.web import operations
 from storage import open_repository
 from tests.fakes.pledge_site import PledgeSite, start_site
 from tests.integration.conftest import postgres_url
@@ -181,3 +182,21 @@ async def test_several_probes_at_once_all_answer(ops_site: PledgeSite) -> None:
     """Probes are plain reads (no lock, no write): they do not queue behind each other."""
     results = await asyncio.gather(*(get_json(f"{ops_site.url}/readyz") for _ in range(5)))
     assert [status for status, _ in results] == [200] * 5
+
+
+async def test_a_flood_of_scrapes_reads_the_counts_once_per_interval(
+    ops_site: PledgeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operations, "COUNTS_FRESH_SECONDS", 3600.0)
+    campaign = await ops_site.campaign()
+    await ops_site.pledge(campaign, UserRef("test", "901", "One", "en"))
+    pledged = ("chorus_pledges", frozenset({("status", "pledged")}))
+    first = samples((await get_text(f"{ops_site.url}/metrics"))[1])
+    await ops_site.pledge(campaign, UserRef("test", "902", "Two", "en"))
+    texts = await asyncio.gather(*(get_text(f"{ops_site.url}/metrics") for _ in range(5)))
+
+    assert first[pledged] == 1
+    assert [samples(text)[pledged] for _, text in texts] == [1] * 5  # not read again
+
+    monkeypatch.setattr(operations, "COUNTS_FRESH_SECONDS", 0.0)
+    assert samples((await get_text(f"{ops_site.url}/metrics"))[1])[pledged] == 2
