@@ -88,6 +88,7 @@ def test_json_logs_probes_metrics_and_a_clean_sigterm(tmp_path: Path) -> None:
     assert [m for m in tail if m.endswith("stopped")] == [
         "maintenance stopped",
         "scheduler stopped",
+        "leadership stopped",
         "web server stopped",
         "mastodon network stopped",
         "storage stopped",
