@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.ports import Clock
+from bot.services.campaign_edits import CampaignEditService
 from bot.services.campaigns import CampaignService
 from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
@@ -38,3 +39,4 @@ class ChatServices:
     recruiters: RecruiterConsent  # named or anonymous among a campaign's top recruiters
     status: StatusReport  # /status REF, for anyone
     post_now: PostNow  # a card's Post now button, once tap links are out
+    edits: CampaignEditService  # /editcampaign, resubmitting, a change notice's Withdraw
