@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from adapters.telegram.channels import ChannelHandlers
 from adapters.telegram.client import RedactToken
+from adapters.telegram.edits import EditHandlers
 from adapters.telegram.fallback import FallbackHandlers
 from adapters.telegram.groups import GroupHandlers
 from adapters.telegram.inline import InlineHandlers
@@ -41,6 +42,8 @@ COMMANDS = (
     "mycampaigns",
     "cancelcampaign",
     "update",
+    "editcampaign",
+    "resubmit",
     "promote",
     "pending",
     "mypledges",
@@ -84,6 +87,7 @@ class TelegramInbound:
             self.supporters.handlers(),
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
             UpdateHandlers(self.kit).handlers(),
+            EditHandlers(self.kit).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),
