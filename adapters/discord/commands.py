@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import InteractionHandlers
+from bot.domain.edits import FIELDS
 from bot.i18n import FALLBACK, gettext, supported_languages
 
 
@@ -55,6 +56,26 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     @app_commands.describe(ref=ref_param, text=_described("discord.command.param_text"))
     async def update(interaction: discord.Interaction, ref: str, text: str) -> None:
         await handlers.send_update(interaction, ref, text)
+
+    @tree.command(name="editcampaign", description=_described("discord.command.editcampaign"))
+    @app_commands.describe(
+        ref=ref_param,
+        field=_described("discord.command.param_field"),
+        value=_described("discord.command.param_value"),
+    )
+    @app_commands.choices(field=[app_commands.Choice(name=name, value=name) for name in FIELDS])
+    async def editcampaign(
+        interaction: discord.Interaction,
+        ref: str,
+        field: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        await handlers.edit_campaign(interaction, ref, field, value)
+
+    @tree.command(name="resubmit", description=_described("discord.command.resubmit"))
+    @app_commands.describe(ref=ref_param)
+    async def resubmit(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.resubmit(interaction, ref)
 
     @tree.command(name="promote", description=_described("discord.command.promote"))
     @app_commands.describe(ref=ref_param)

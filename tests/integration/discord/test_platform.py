@@ -127,6 +127,8 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "status",
         "help",
         "setinvite",
+        "editcampaign",
+        "resubmit",
     }
     newcampaign = commands["newcampaign"]
     assert newcampaign["description"].startswith("Create a campaign")
@@ -137,6 +139,13 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
     ref, url = commands["setinvite"]["options"]
     assert (ref["name"], url["name"]) == ("ref", "url")
     assert url["description_localizations"]["fr"].startswith("Un lien d'invitation")
+    ref, field, value = commands["editcampaign"]["options"]
+    assert [c["value"] for c in field["choices"]] == ["title", "message", "goal", "launch"]
+    assert (ref["required"], field.get("required", False), value.get("required", False)) == (
+        True,
+        False,
+        False,
+    )
 
 
 async def test_start_fails_clearly_on_a_wrong_token(
