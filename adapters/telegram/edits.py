@@ -75,4 +75,3 @@ class EditHandlers:
         answer = await self.services.edits.withdraw(callback_argument(update), person)
         await self.kit.answer(query)
         await self.kit.reply(update, answer, person.language)
-
