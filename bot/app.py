@@ -102,9 +102,11 @@ def build_chorus(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
+    web_routes: Iterable[web.AbstractRouteDef] = (),
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
-    supporters' accounts on the pledge site) and talking through ``front_ends``."""
+    supporters' accounts on the pledge site) and talking through ``front_ends``; the pledge
+    site also serves ``web_routes`` (a front end's webhook)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
@@ -248,7 +250,15 @@ def build_chorus(
         updates=updates,
         chat=chat,
         web_app=create_web_app(
-            settings, clock, pledge_flow, taps, media, public_pages, web_supporters, stats
+            settings,
+            clock,
+            pledge_flow,
+            taps,
+            media,
+            public_pages,
+            web_supporters,
+            stats,
+            extra_routes=web_routes,
         ),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

@@ -68,6 +68,7 @@ def known_secrets(settings: Settings) -> list[str]:
         settings.telegram_bot_token,
         settings.discord_bot_token,
         settings.x_client_secret,
+        settings.telegram_webhook_secret,
     )
     return [value.get_secret_value() for value in values if value is not None]
 

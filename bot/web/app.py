@@ -7,6 +7,7 @@ drive over real HTTP: routes, static files, security headers and error pages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -44,11 +45,13 @@ def create_web_app(
     public: PublicPages,
     supporters: WebSupporters,
     stats: StatsService | None = None,
+    extra_routes: Iterable[web.AbstractRouteDef] = (),
 ) -> web.Application:
     """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
     shows approved campaigns to anyone through ``public``, and their preview image, badge
     and widget from ``media``; ``supporters`` lets a visitor pledge without a chat and
-    manage that pledge."""
+    manage that pledge. ``extra_routes`` are what a front end serves on the same site (a
+    chat platform's webhook); each guards itself, and the core knows nothing of them."""
     site = PledgeSite(settings, flow, make_environment())
     shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
@@ -80,4 +83,5 @@ def create_web_app(
     app.router.add_post("/manage/{token}/pledge", limited(web_only.pledge_again))
     app.router.add_post("/manage/{token}/recruiter", limited(web_only.recruiter_name))
     app.router.add_static("/static/", STATIC, append_version=False)
+    app.router.add_routes(extra_routes)
     return app
