@@ -68,8 +68,8 @@ class TelegramWebhook:
             return web.Response(status=403, text="forbidden")
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return web.Response(status=413, text="too large")
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_capped(request, MAX_BODY_BYTES)
+        if body is None:
             return web.Response(status=413, text="too large")
         update = self._parse(body)
         if update is None:
@@ -90,6 +90,18 @@ class TelegramWebhook:
         try:
             return Update.de_json(data, self.application.bot)
         except Exception:  # any shape PTB cannot read is not an update we can answer
+            return None
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None once it passes ``limit`` (the rest is never read)."""
+    body = bytearray()
+    while True:
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
             return None
 
 

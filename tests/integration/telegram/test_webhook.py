@@ -6,10 +6,12 @@ nothing reaches the bot."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 from telegram.ext import Application
@@ -240,3 +242,39 @@ async def test_back_to_polling_the_webhook_is_deleted_and_updates_are_polled(
         assert api.find("getUpdates", since=since)
     finally:
         await front.stop()
+
+
+async def test_an_oversized_body_without_a_length_is_cut_off(
+    tg: Driver, api: FakeTelegramApi, settings: Settings
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"update_id": 1, "padding": "'
+        for _ in range(MAX_BODY_BYTES // 4096 + 2):
+            yield b"x" * 4096
+        yield b'"}'
+
+    headers = {SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(hook_url(settings), data=chunks(), headers=headers) as response,
+    ):
+        assert response.status == 413
+
+
+async def test_a_large_update_in_many_chunks_is_read_whole(
+    tg: Driver, api: FakeTelegramApi, settings: Settings
+) -> None:
+    text = json.dumps({**help_update(600), "padding": "x" * (MAX_BODY_BYTES - 4096)}).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(text), 1000):
+            yield text[start : start + 1000]
+
+    since = api.mark()
+    headers = {SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(hook_url(settings), data=chunks(), headers=headers) as response,
+    ):
+        assert response.status == 200
+    await api.wait_for("sendMessage", lambda c: c.chat_id == ORGANISER["id"], since=since)
