@@ -22,7 +22,14 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import Clock, NetworkFailure
 
-from .atproto_pds import CreatedRecord, PdsAuthRevoked, PdsFailure, PdsRateLimited, PdsRecordExists
+from .atproto_pds import (
+    CreatedRecord,
+    PdsAuthRevoked,
+    PdsFailure,
+    PdsRateLimited,
+    PdsRecordExists,
+    PdsRejected,
+)
 from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, pds_origin
 from .guarded_http import Answer
 
@@ -101,6 +108,8 @@ class BlueskyPds:
             raise PdsRecordExists(uri)
         if answer.status in (401, 403):
             raise PdsAuthRevoked(f"PDS answered {answer.status} {error or ''}".strip())
+        if answer.status in (400, 413):  # the record itself is refused: permanent
+            raise PdsRejected(_short(error) or f"PDS answered {answer.status}")
         raise PdsFailure(f"PDS answered {answer.status} {error or ''}".strip())
 
     def _retry_at(self, answer: Answer) -> datetime:
@@ -122,3 +131,10 @@ def _token_refused(answer: Answer) -> bool:
     body = answer.json()
     error = body.get("error") if isinstance(body, dict) else None
     return "invalid_token" in challenge or error in ("invalid_token", "ExpiredToken")
+
+
+def _short(error: object) -> str:
+    """The XRPC error name, for a reason line: a short word or nothing (a PDS is anyone's)."""
+    if not isinstance(error, str):
+        return ""
+    return error[:60] if error.isascii() and error.replace("_", "").isalnum() else ""

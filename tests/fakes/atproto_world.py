@@ -17,7 +17,16 @@ from yarl import URL
 
 from tests.fakes.atproto_auth import FakeAuthServer
 from tests.fakes.atproto_identity import AtprotoAccount, FakeAtprotoIdentity
-from tests.fakes.atproto_pds import FakePds
+from tests.fakes.atproto_pds import FakePds, StoredRecord
+from tests.fakes.bluesky_appview import POST, FakeAppView
+
+
+def _moment(value: object, default: datetime) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:  # the PDS takes any record; the AppView sorts it by indexing time
+        return default
+    return moment if moment.tzinfo else default
 
 
 class AtprotoWorld:
@@ -25,6 +34,25 @@ class AtprotoWorld:
         self.identity = FakeAtprotoIdentity(now=now)
         self.auth = FakeAuthServer(now=now, resolve_hint=self._hint)
         self.pds = FakePds(self.auth, now=now)
+        # the AppView's author feeds: posts written on the PDS appear there, as a real
+        # AppView indexes them from the firehose; posts written elsewhere (the supporter
+        # in the Bluesky app, tap mode) are added with ``appview.add_post``
+        self.appview = FakeAppView(now=now)
+        self.identity.feeds = self.appview
+        self.pds.listeners.append(self._index)
+
+    def _index(self, did: str, rkey: str, stored: StoredRecord) -> None:
+        if did not in self.appview.actors or stored.uri.split("/")[-2] != POST:
+            return
+        moment = _moment(stored.value.get("createdAt"), self.identity.now())
+        self.appview.add_post(
+            did,
+            str(stored.value.get("text", "")),
+            moment,
+            rkey=rkey,
+            facets=stored.value.get("facets"),
+            indexed_at=self.identity.now(),
+        )
 
     def _hint(self, hint: str) -> str | None:
         return hint if hint.startswith("did:") else self.identity.handles.get(hint)
@@ -41,7 +69,9 @@ class AtprotoWorld:
         await self.identity.close()
 
     def add(self, handle: str, *, followers: int = 0, pds: str | None = None) -> AtprotoAccount:
-        return self.identity.add(handle, pds or self.pds.url, followers=followers)
+        account = self.identity.add(handle, pds or self.pds.url, followers=followers)
+        self.appview.add_actor(account.did, handle, followers)
+        return account
 
     def handle_url(self, handle: str) -> URL:
         return URL.build(
