@@ -30,7 +30,7 @@ from .atproto_pds import (
     PdsRecordExists,
     PdsRejected,
 )
-from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, pds_origin
+from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, needs_nonce, pds_origin
 from .guarded_http import Answer
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ class BlueskyPds:
         ):
             uri = f"at://{grant.did}/{quote(collection, safe='.')}/{quote(rkey, safe='')}"
             raise PdsRecordExists(uri)
+        if needs_nonce(answer):  # others on this PDS took each nonce first: try later
+            raise PdsFailure("the PDS refused two DPoP nonces in a row")
         if answer.status in (401, 403):
             raise PdsAuthRevoked(f"PDS answered {answer.status} {error or ''}".strip())
         if answer.status in (400, 413):  # the record itself is refused: permanent

@@ -6,6 +6,7 @@ permanent, and the account's server is where the supporter revokes by hand."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -245,3 +246,58 @@ async def test_runtime_refuses_an_unreadable_client_key(repo: Repository) -> Non
     settings = _settings(public_url="https://chorus.example.org", bluesky_client_key="nope")
     with pytest.raises(SettingsError, match="BLUESKY_CLIENT_KEY"):
         build_networks(settings, repo)
+
+
+async def test_posts_in_parallel_on_one_pds_all_go_through(
+    world: AtprotoWorld,
+    pair: tuple[BlueskyNetwork, BlueskyOAuth],
+    repo: Repository,
+    clock: FakeClock,
+) -> None:
+    network, linker = pair
+    accounts = []
+    for n in range(8):
+        world.add(f"crowd{n}.test")
+        profile = await link(linker, f"crowd{n}.test")
+        accounts.append(
+            await repo.save_account(
+                SocialAccount(
+                    owner=OWNER,
+                    network=profile.network,
+                    instance=profile.instance,
+                    remote_id=profile.remote_id,
+                    handle=profile.handle,
+                    followers=profile.followers,
+                    tokens=profile.tokens,
+                    linked_at=clock.now(),
+                )
+            )
+        )
+    outcomes = await asyncio.gather(
+        *(network.post(a, TEXT, f"pledge-{n}") for n, a in enumerate(accounts))
+    )
+    assert {o.kind for o in outcomes} == {OutcomeKind.POSTED}
+    assert len(world.pds.records) == len(accounts)
+
+
+async def test_a_pds_refusing_nonce_after_nonce_is_a_passing_failure_not_a_revocation(
+    world: AtprotoWorld,
+    pair: tuple[BlueskyNetwork, BlueskyOAuth],
+    repo: Repository,
+    clock: FakeClock,
+) -> None:
+    network, linker = pair
+    account = await _linked(world, linker, repo, clock)
+    for _ in range(2):
+        world.pds.fail(
+            401,
+            path=CREATE,
+            headers={
+                "WWW-Authenticate": 'DPoP error="use_dpop_nonce"',
+                "DPoP-Nonce": world.pds.dpop.next_nonce(),
+            },
+            body={"error": "use_dpop_nonce", "message": "nonce"},
+        )
+    outcome = await network.post(account, TEXT, "pledge-5")
+    assert outcome.kind is OutcomeKind.NETWORK_DOWN  # retried later with the same key
+    assert (await network.post(account, TEXT, "pledge-5")).kind is OutcomeKind.POSTED
