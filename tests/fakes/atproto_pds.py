@@ -55,6 +55,9 @@ class FakePds(LoopbackFake):
         # who hears of each new record (an AppView indexing the firehose)
         self.listeners: list[Callable[[str, str, StoredRecord], None]] = []
 
+    def stats(self) -> dict[str, Any]:
+        return {"posts": len(self.records)}
+
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/.well-known/oauth-protected-resource", self.resource)
         router.add_post("/xrpc/com.atproto.repo.createRecord", self.create_record)

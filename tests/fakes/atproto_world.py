@@ -9,13 +9,17 @@ own ``http://127.0.0.1:port`` origins.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from yarl import URL
 
-from tests.fakes.atproto_auth import FakeAuthServer
+from tests.fakes.atproto_auth import DpopCheck, FakeAuthServer
 from tests.fakes.atproto_identity import AtprotoAccount, FakeAtprotoIdentity
 from tests.fakes.atproto_pds import FakePds, StoredRecord
 from tests.fakes.bluesky_appview import POST, FakeAppView
@@ -88,3 +92,38 @@ class AtprotoWorld:
             "bluesky_appview_url": self.identity.url,
             "bluesky_allow_private_hosts": True,
         }
+
+
+def main() -> None:
+    """``python -m tests.fakes.atproto_world --accounts N --latency-ms L``: the fakes in a
+    process of their own (the benchmark's), one nonce at a time as the reference PDS
+    does; prints their addresses and the handles ``bench<n>.test`` as one JSON line."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--accounts", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0)
+    args = parser.parse_args()
+
+    async def serve() -> None:
+        async with AtprotoWorld() as world:
+            world.pds.dpop = DpopCheck(world.pds.now, rotate_every=timedelta(minutes=3))
+            world.pds.latency_ms = args.latency_ms
+            for fake in (world.identity, world.auth, world.pds):
+                fake.record_requests = False
+            handles = [f"bench{n}.test" for n in range(args.accounts)]
+            for n, handle in enumerate(handles):
+                world.add(handle, followers=n % 7)
+            info = {
+                "settings": world.settings_values(),
+                "identity_port": world.identity.port,
+                "pds": world.pds.url,
+                "handles": handles,
+            }
+            print(json.dumps(info), flush=True)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
