@@ -220,6 +220,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
         "maintenance stopped",
         "scheduler stopped",
         "web server stopped",
+        "bluesky network stopped",  # on: the default PUBLIC_URL is a loopback address
         "mastodon network stopped",
         "storage stopped",
         "chorus stopped",
