@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
@@ -280,12 +281,31 @@ def start_atproto(
     return process, json.loads(line)
 
 
+LOOPBACK_URL = "http://127.0.0.1:9"  # Chorus as the loopback client: nothing to serve
+
+
+async def link(linker: Any, handle: str) -> Any:
+    """One supporter's whole OAuth round trip, the fake server's redirect read as a browser
+    would; the linked profile."""
+    url, data = await linker.authorization_url(
+        state="bench", redirect_uri=linker.redirect_uri, instance=handle
+    )
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(url, allow_redirects=False) as answer,
+    ):
+        location = answer.headers["Location"]
+    returned = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    data["callback_issuer"] = returned.get("iss", "")
+    return await linker.complete(
+        code=returned["code"], redirect_uri=linker.redirect_uri, data=data
+    )
+
+
 async def seed_bluesky(
     repo: Any, clock: FakeClock, linker: Any, handles: list[str], concurrency: int
 ) -> Campaign:
     """A live Bluesky campaign; each handle linked through the OAuth flow and pledged."""
-    from tests.integration.networks.bluesky_kit import link
-
     now = clock.now()
     campaign = await repo.add_campaign(
         Campaign(
@@ -339,10 +359,6 @@ async def seed_bluesky(
 async def run_bluesky(size: int, latency_ms: float, concurrency: int) -> Figures:
     from adapters.networks.bluesky_setup import build_bluesky
     from adapters.networks.bluesky_spec import BLUESKY_SPEC
-
-    if str(ROOT) not in sys.path:  # the linking helper of the tests plays the browser
-        sys.path.insert(0, str(ROOT))
-    from tests.integration.networks.bluesky_kit import LOOPBACK_URL
 
     process, info = start_atproto(latency_ms, size)
     try:
