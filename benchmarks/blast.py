@@ -12,6 +12,13 @@ the fake, so CPU per post, more than anything else, decides how close it gets to
 
     .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
     .venv/bin/python benchmarks/blast.py --sizes 1000 --latency-ms 100 --concurrency 200
+    .venv/bin/python benchmarks/blast.py --network bluesky --sizes 1000 2000
+
+``--network bluesky`` runs the real Bluesky adapter (``BlueskyNetwork`` through
+``BlueskyPds``) against the AT Protocol fakes (``tests.fakes.atproto_world``) in their own
+process; the supporters are linked first through the real OAuth flow (not timed). Every
+post signs a DPoP proof (ES256) and the fake PDS verifies it, so ``cpu`` per post is the
+figure to read; there is no bare baseline (a client without DPoP cannot post there).
 
 A script printing figures, not a test: nothing is asserted.
 """
@@ -32,11 +39,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from adapters.networks.bluesky_spec import BLUESKY
 from adapters.networks.mastodon import MASTODON, MASTODON_SPEC, MastodonNetwork, delivery_mode
 from bot.app import build_chorus
+from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -245,7 +255,191 @@ async def fake_stats(url: str) -> dict[str, Any]:
         return dict(await r.json())
 
 
+def start_atproto(
+    latency_ms: float, accounts: int
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """The AT Protocol fakes in their own process, with ``accounts`` handles."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.atproto_world",
+            "--latency-ms",
+            str(latency_ms),
+            "--accounts",
+            str(accounts),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.kill()
+        raise SystemExit("the AT Protocol fakes did not start")
+    return process, json.loads(line)
+
+
+LOOPBACK_URL = "http://127.0.0.1:9"  # Chorus as the loopback client: nothing to serve
+
+
+async def link(linker: Any, handle: str) -> Any:
+    """One supporter's whole OAuth round trip, the fake server's redirect read as a browser
+    would; the linked profile."""
+    url, data = await linker.authorization_url(
+        state="bench", redirect_uri=linker.redirect_uri, instance=handle
+    )
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(url, allow_redirects=False) as answer,
+    ):
+        location = answer.headers["Location"]
+    returned = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    data["callback_issuer"] = returned.get("iss", "")
+    return await linker.complete(
+        code=returned["code"], redirect_uri=linker.redirect_uri, data=data
+    )
+
+
+async def seed_bluesky(
+    repo: Any, clock: FakeClock, linker: Any, handles: list[str], concurrency: int
+) -> Campaign:
+    """A live Bluesky campaign; each handle linked through the OAuth flow and pledged."""
+    now = clock.now()
+    campaign = await repo.add_campaign(
+        Campaign(
+            ref="BENCH2",
+            title="Benchmark",
+            message=MESSAGE,
+            goal=0,
+            launch_at=now + timedelta(minutes=10),
+            networks=(BLUESKY,),
+            organiser=UserRef("bench", "1", "Organiser"),
+            created_at=now,
+            status=CampaignStatus.LIVE,
+        )
+    )
+    gate = asyncio.Semaphore(min(concurrency, 50))
+
+    async def linked(n: int, handle: str) -> SocialAccount:
+        async with gate:
+            profile = await link(linker, handle)
+        return SocialAccount(
+            owner=UserRef("bench", str(1000 + n), f"S{n}"),
+            network=BLUESKY,
+            instance=profile.instance,
+            remote_id=profile.remote_id,
+            handle=profile.handle,
+            followers=profile.followers,
+            tokens=profile.tokens,
+            linked_at=now,
+        )
+
+    for start in range(0, len(handles), SEED_BATCH):
+        part = handles[start : start + SEED_BATCH]
+        accounts = await asyncio.gather(*(linked(start + i, h) for i, h in enumerate(part)))
+        saved = await repo.save_accounts(list(accounts))
+        await repo.add_pledges(
+            [
+                Pledge(
+                    campaign_id=campaign.id,
+                    supporter=account.owner,
+                    account_id=account.id,
+                    network=BLUESKY,
+                    created_at=now,
+                    delivery_mode=DeliveryMode.AUTO,
+                )
+                for account in saved
+            ]
+        )
+    return campaign
+
+
+async def run_bluesky(size: int, latency_ms: float, concurrency: int) -> Figures:
+    from adapters.networks.bluesky_setup import build_bluesky
+    from adapters.networks.bluesky_spec import BLUESKY_SPEC
+
+    process, info = start_atproto(latency_ms, size)
+    try:
+        port = int(info["identity_port"])
+
+        async def lookup(host: str, port_: int) -> list[str]:
+            return ["127.0.0.1"]
+
+        def handle_url(handle: str) -> Any:
+            from yarl import URL
+
+            return URL.build(
+                scheme="http", host=handle, port=port, path="/.well-known/atproto-did"
+            )
+
+        with tempfile.TemporaryDirectory() as folder:
+            repo = await open_repository(f"sqlite:///{folder}/bench.sqlite3", TokenCipher(SECRET))
+            clock = FakeClock(datetime.now(UTC))
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                public_url=LOOPBACK_URL,  # the loopback client: no client documents to serve
+                min_lead_minutes=0,
+                blast_concurrency=concurrency,
+                bluesky_delivery=DeliveryMode.AUTO,
+                **info["settings"],
+            )
+            # the fakes run on real time (DPoP proofs carry it); the scheduler on ours
+            network, linker = build_bluesky(
+                settings, repo, clock=SystemClock(), lookup=lookup, handle_url=handle_url
+            )
+            registry = NetworkRegistry()  # as bot.runtime registers the real adapter
+            registry.register(BLUESKY_SPEC, network, linker=linker, mode=DeliveryMode.AUTO)
+            core = build_chorus(
+                settings, repo, clock, secret=SECRET, registry=registry, card_delay_seconds=0
+            )
+            scheduler = core.scheduler
+            started = time.perf_counter()
+            campaign = await seed_bluesky(repo, clock, linker, info["handles"], concurrency)
+            seed_s = time.perf_counter() - started
+            await scheduler.start()
+            clock.set(campaign.launch_at - timedelta(minutes=5))
+            started = time.perf_counter()
+            await scheduler.sync()
+            await scheduler.wait_idle()
+            prepare_s = time.perf_counter() - started
+
+            clock.set(campaign.launch_at)
+            launch, cpu = time.monotonic(), time.process_time()
+            await scheduler.sync()
+            await scheduler.wait_idle()
+            cpu = time.process_time() - cpu
+            result = scheduler.blast.results[campaign.id or 0]
+            stats = await repo.campaign_stats(campaign.id or 0)
+            await scheduler.stop()
+            await network.aclose()
+            await repo.close()
+        first = (result.first_post or launch) - launch
+        last = (result.last_post or launch) - launch
+        posts = (await fake_stats(info["pds"]))["posts"]
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return Figures(
+            "bluesky",
+            size,
+            seed_s,
+            prepare_s,
+            first,
+            last,
+            0.0,
+            stats.posted,
+            posts,
+            peak_mb,
+            cpu * 1000 / size,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -> Figures:
+    if client == "bluesky":
+        return await run_bluesky(size, latency_ms, concurrency)
     process, info = start_fake(latency_ms, size)
     try:
         url, accounts = info["url"], info["accounts"]
@@ -330,20 +524,28 @@ def main() -> None:
     )
     parser.add_argument(
         "--client",
-        choices=("adapter", "aiohttp", "both"),
+        choices=("adapter", "aiohttp", "both", "bluesky"),
         default="both",
         help="the real Mastodon adapter (MastodonNetwork), a bare aiohttp port, or both",
     )
+    parser.add_argument(
+        "--network",
+        choices=("mastodon", "bluesky"),
+        default="mastodon",
+        help="mastodon (default) or bluesky: the real adapter against the AT Protocol fakes",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    if args.network == "bluesky":
+        args.client = "bluesky"
+    logging.basicConfig(level=os.environ.get("BENCH_LOG", "WARNING"))
     if args.one:
         figures = asyncio.run(run_one(args.client, args.one, args.latency_ms, args.concurrency))
         print(json.dumps(figures.__dict__), flush=True)
         return
     print(
         f"blast benchmark: latency {args.latency_ms:g} ms, concurrency {args.concurrency}, "
-        f"SQLite, loopback Mastodon over HTTP, {os.cpu_count()} CPUs"
+        f"SQLite, loopback {args.network} over HTTP, {os.cpu_count()} CPUs"
     )
     clients = ("aiohttp", "adapter") if args.client == "both" else (args.client,)
     for size, client in ((size, client) for size in args.sizes for client in clients):

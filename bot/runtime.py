@@ -133,11 +133,13 @@ def console_secret(settings: Settings) -> str:
 
 def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     """Mastodon always, X when X_CLIENT_ID is set; each is both a network and a linker.
-    X is known even when not set, for the accounts linked while it was."""
+    The third network when Chorus can be its OAuth client (its spec module says when).
+    X and it are known even when not set, for the accounts linked while they were."""
     registry = NetworkRegistry()
-    from adapters.networks import mastodon, x_spec  # SDKs load only when needed
+    from adapters.networks import bluesky_spec, mastodon, x_spec  # SDKs load only when needed
 
     registry.know(x_spec.X_SPEC)
+    registry.know(bluesky_spec.BLUESKY_SPEC)
     adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
     registry.register(
         mastodon.MASTODON_SPEC,
@@ -151,6 +153,18 @@ def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
 
         adapter = _adapter(x.XNetwork, settings, repo)
         registry.register(x.X_SPEC, adapter, linker=adapter, mode=x_spec.delivery_mode(settings))
+    if bluesky_spec.bluesky_enabled(settings):
+        from adapters.networks.bluesky_setup import build_bluesky
+
+        try:
+            network, linker = build_bluesky(settings, repo)
+        except SettingsError:  # no usable client key: says which setting and how to fix it
+            raise
+        except Exception as exc:
+            name = bluesky_spec.BLUESKY
+            raise StartupError(f"the {name} network cannot be set up: {exc}") from exc
+        spec = bluesky_spec.BLUESKY_SPEC
+        registry.register(spec, network, linker=linker, mode=settings.bluesky_delivery)
     return registry
 
 

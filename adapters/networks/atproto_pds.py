@@ -48,6 +48,15 @@ class PdsRecordExists(PdsFailure):
         self.uri = uri
 
 
+class PdsRejected(PdsFailure):
+    """The PDS refused the record itself (400 ``InvalidRecord``, ``InvalidRequest``, a
+    body too large...): sending it again would be refused again, so it is permanent."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"record refused: {error}")
+        self.error = error
+
+
 class PdsClient(Protocol):
     """Writes records on the PDS of a linked account, with that account's grant."""
 

@@ -41,40 +41,32 @@ from yarl import URL
 from bot.clock import SystemClock
 from bot.domain.account import SocialAccount, TokenSet, follower_count
 from bot.domain.message_rules import grapheme_count
-from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery, Weighting
+from bot.domain.networks import DeliveryMode
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure
 from bot.settings import Settings
 
-from .atproto_pds import PdsAuthRevoked, PdsClient, PdsFailure, PdsRateLimited, PdsRecordExists
+from .atproto_pds import (
+    PdsAuthRevoked,
+    PdsClient,
+    PdsFailure,
+    PdsRateLimited,
+    PdsRecordExists,
+    PdsRejected,
+)
+from .bluesky_spec import (
+    BLUESKY,
+    BLUESKY_SPEC,
+    MAX_GRAPHEMES,
+    POST_COLLECTION,
+)
 from .guarded_http import MAX_JSON, AddressRule, Answer, GuardedHttp, Lookup, system_lookup
 from .instances import is_public
 from .mastodon_post import DEFAULT_RETRY, failure_outcome
 
 log = logging.getLogger(__name__)
 
-BLUESKY = Network("bluesky")
-POST_COLLECTION = "app.bsky.feed.post"
-MAX_GRAPHEMES = 300  # app.bsky.feed.post#text maxGraphemes
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post#text maxLength (UTF-8 bytes)
-# auto: creating posts and nothing else (a granular permission: no deleting, no other
-# record type, no blobs, no account settings); tap: identity only, no write permission.
-AUTO_SCOPES = ("atproto", f"repo:{POST_COLLECTION}?action=create")
-TAP_SCOPES = ("atproto",)
-BLUESKY_SPEC = NetworkSpec(
-    id=BLUESKY,
-    order=3,
-    length=LengthRule(limit=MAX_GRAPHEMES, url_weight=None, weighting=Weighting.GRAPHEMES),
-    default_mode=DeliveryMode.AUTO,
-    modes=frozenset(DeliveryMode),
-    scopes={DeliveryMode.AUTO: AUTO_SCOPES, DeliveryMode.TAP: TAP_SCOPES},
-    recovery=Recovery.RESEND,  # the record key is derived from the pledge: no double post
-    account_format="@{handle}",
-    # The authorization server's account page lists connected apps ("Connected apps" on
-    # bsky.social/account); ``instance`` is the host that granted the account's tokens.
-    revoke_page="https://{instance}/account",
-    share_intent="https://bsky.app/intent/compose?text={text}%20{url}",
-)
 APP_NAME = "Chorus"
 COMPOSE_URL = "https://bsky.app/intent/compose"
 FEED_PAGE = 100  # getAuthorFeed's largest page
@@ -200,11 +192,14 @@ class BlueskyNetwork:
         max_body: int = MAX_JSON,
         lookup: Lookup = system_lookup,
         address_rule: AddressRule | None = None,
+        owns_grants: bool = False,
     ) -> None:
         """``lookup`` and ``address_rule`` are for tests; the AppView address comes from
         BLUESKY_APPVIEW_URL (public addresses only, unless it names a local one itself,
-        as a test's fake does)."""
+        as a test's fake does). ``owns_grants``: closing this adapter closes ``grants``
+        too (the runtime closes networks, and the linker lives as long as this)."""
         self._settings = settings
+        self._owns_grants = owns_grants
         self._pds = pds
         self._grants = grants
         self._clock: Clock = clock or SystemClock()
@@ -223,9 +218,15 @@ class BlueskyNetwork:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        closing = getattr(self._grants, "aclose", None) if self._owns_grants else None
+        if closing is not None:
+            await closing()
 
     def close(self) -> None:
         self._http.close_soon()
+        closing = getattr(self._grants, "close", None) if self._owns_grants else None
+        if closing is not None:
+            closing()
 
     @property
     def scopes(self) -> str:
@@ -259,6 +260,8 @@ class BlueskyNetwork:
             )
         except PdsAuthRevoked:
             return PostOutcome(OutcomeKind.REVOKED, reason="grant revoked")
+        except PdsRejected as rejected:  # the same record would be refused again
+            return PostOutcome(OutcomeKind.REJECTED, reason=str(rejected)[:200])
         except PdsFailure as failure:  # the record may exist: retrying with the key is safe
             return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=str(failure)[:200] or "PDS")
         return self._posted(did, created.uri, rkey)

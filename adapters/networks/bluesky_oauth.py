@@ -27,7 +27,7 @@ import asyncio
 import json
 import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -239,10 +239,14 @@ class BlueskyOAuth:
         lookup: Lookup = system_lookup,
         address_rule: AddressRule | None = None,
         handle_url: HandleUrl = well_known_did_url,
+        followers: Callable[[str], Awaitable[int]] | None = None,
     ) -> None:
         """``mode`` decides the scopes (BLUESKY_DELIVERY); ``repo`` stores refreshed tokens;
-        ``lookup``, ``address_rule`` and ``handle_url`` are there for tests."""
+        ``followers`` reads a DID's follower count (the network adapter's AppView reader;
+        by default this linker's own read of the profile); ``lookup``, ``address_rule`` and
+        ``handle_url`` are there for tests."""
         self._settings = settings
+        self._follower_source = followers
         self._repo = repo
         self._clock: Clock = clock or SystemClock()
         self._mode = mode
@@ -305,6 +309,10 @@ class BlueskyOAuth:
     def close(self) -> None:
         self.grants.http.close_soon()
         self.link.http.close_soon()
+
+    def use_followers(self, source: Callable[[str], Awaitable[int]]) -> None:
+        """Read follower counts with ``source`` (the network adapter's AppView reader)."""
+        self._follower_source = source
 
     # ---- the client's identity ---------------------------------------------------------
 
@@ -467,7 +475,10 @@ class BlueskyOAuth:
             raise DomainError("web.error.authorisation_failed", network="Bluesky")
         return LinkedProfile(
             network=BLUESKY,
-            instance=URL(who.pds).host or who.pds,
+            # the host that granted the tokens (bsky.social for most): where the supporter
+            # sees and removes Chorus by hand (the spec's revoke page); refresh and revoke
+            # go by the grant kept with the tokens, never by this
+            instance=URL(grant.issuer).host or grant.issuer,
             remote_id=who.did,
             handle=(who.handle if who.handle != who.did else typed or who.did)[:253],
             followers=await self._followers(who.did),
@@ -476,6 +487,12 @@ class BlueskyOAuth:
 
     async def _followers(self, did: str) -> int:
         """Followers for reach, from the public AppView's profile (0 when it cannot say)."""
+        if self._follower_source is not None:
+            try:
+                return await self._follower_source(did)
+            except NetworkFailure:
+                log.info("Bluesky AppView could not give a profile; counting 0 followers")
+                return 0
         url = URL(
             f"{self._settings.bluesky_appview_url.rstrip('/')}/xrpc/app.bsky.actor.getProfile"
         )

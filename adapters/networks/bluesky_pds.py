@@ -22,8 +22,15 @@ from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.outcomes import OutcomeKind
 from bot.ports import Clock, NetworkFailure
 
-from .atproto_pds import CreatedRecord, PdsAuthRevoked, PdsFailure, PdsRateLimited, PdsRecordExists
-from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, pds_origin
+from .atproto_pds import (
+    CreatedRecord,
+    PdsAuthRevoked,
+    PdsFailure,
+    PdsRateLimited,
+    PdsRecordExists,
+    PdsRejected,
+)
+from .bluesky_oauth import REFRESH_MARGIN, BlueskyOAuth, Grant, needs_nonce, pds_origin
 from .guarded_http import Answer
 
 log = logging.getLogger(__name__)
@@ -99,8 +106,12 @@ class BlueskyPds:
         ):
             uri = f"at://{grant.did}/{quote(collection, safe='.')}/{quote(rkey, safe='')}"
             raise PdsRecordExists(uri)
+        if needs_nonce(answer):  # others on this PDS took each nonce first: try later
+            raise PdsFailure("the PDS refused two DPoP nonces in a row")
         if answer.status in (401, 403):
             raise PdsAuthRevoked(f"PDS answered {answer.status} {error or ''}".strip())
+        if answer.status in (400, 413):  # the record itself is refused: permanent
+            raise PdsRejected(_short(error) or f"PDS answered {answer.status}")
         raise PdsFailure(f"PDS answered {answer.status} {error or ''}".strip())
 
     def _retry_at(self, answer: Answer) -> datetime:
@@ -122,3 +133,10 @@ def _token_refused(answer: Answer) -> bool:
     body = answer.json()
     error = body.get("error") if isinstance(body, dict) else None
     return "invalid_token" in challenge or error in ("invalid_token", "ExpiredToken")
+
+
+def _short(error: object) -> str:
+    """The XRPC error name, for a reason line: a short word or nothing (a PDS is anyone's)."""
+    if not isinstance(error, str):
+        return ""
+    return error[:60] if error.isascii() and error.replace("_", "").isalnum() else ""

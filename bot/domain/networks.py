@@ -80,6 +80,11 @@ class NetworkSpec:
     share_intent: str | None = None
 
     @property
+    def shares_on_instance(self) -> bool:
+        """Sharing goes through the visitor's own instance (they type it on the page)."""
+        return self.share_intent is not None and "{instance}" in self.share_intent
+
+    @property
     def name_key(self) -> str:
         """The catalogue key of the network's display name."""
         return f"network.{self.id}"

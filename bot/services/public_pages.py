@@ -183,7 +183,7 @@ class PublicPages:
 
     def instance_specs(self) -> list[NetworkSpec]:
         """The networks shared through the visitor's own instance (they type it)."""
-        return [spec for spec in self.registry.share_specs() if spec.typed_instance]
+        return [spec for spec in self.registry.share_specs() if spec.shares_on_instance]
 
     async def instance_share(self, ref: str, network: str, instance: str) -> str | Hidden | None:
         """The share page on the visitor's own instance of ``network`` for this campaign;

@@ -33,7 +33,7 @@ def share_links(registry: NetworkRegistry, text: str, url: str) -> tuple[ShareLi
     pages = [
         (spec.name_key, spec.share_intent)
         for spec in registry.share_specs()
-        if spec.share_intent and not spec.typed_instance
+        if spec.share_intent and not spec.shares_on_instance
     ]
     return tuple(
         ShareLink(key, fill(template, text=text, url=url))

@@ -45,6 +45,7 @@ class FormInput:
     instance: str = ""
     tz: str = ""
     variant: str = ""  # the wording chosen (its index), as the form sent it
+    network: str = ""  # whose button was pressed: its field gets the value and the error
 
 
 @dataclass
@@ -174,11 +175,15 @@ class PledgeSite:
 
     async def pledge_post(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
+        network = request.match_info["network"]
+        # each network that asks for an instance (or a handle) has its own field
+        typed = form.get(f"instance-{network}", form.get("instance", ""))
         kept = FormInput(
             message=str(form.get("message", ""))[:MAX_MESSAGE],
-            instance=str(form.get("instance", ""))[:MAX_INSTANCE],
+            instance=str(typed)[:MAX_INSTANCE],
             tz=str(form.get("tz", ""))[:64],
             variant=str(form.get("variant", ""))[:8],
+            network=network[:40],
         )
         page = self.page(request, kept.tz)
         started = await self.flow.start(

@@ -221,6 +221,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
         "scheduler stopped",
         "leadership stopped",
         "web server stopped",
+        "bluesky network stopped",  # on: the default PUBLIC_URL is a loopback address
         "mastodon network stopped",
         "storage stopped",
         "chorus stopped",

@@ -90,6 +90,7 @@ def test_json_logs_probes_metrics_and_a_clean_sigterm(tmp_path: Path) -> None:
         "scheduler stopped",
         "leadership stopped",
         "web server stopped",
+        "bluesky network stopped",
         "mastodon network stopped",
         "storage stopped",
         "chorus stopped",

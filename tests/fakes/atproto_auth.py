@@ -49,15 +49,31 @@ class DpopRefused(Exception):
 class DpopCheck:
     """One server's DPoP rules: single-use nonces it issued, unseen ``jti``s, exact ``htu``."""
 
-    def __init__(self, now: Callable[[], datetime], *, require_nonce: bool = True) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        *,
+        require_nonce: bool = True,
+        rotate_every: timedelta | None = None,
+    ) -> None:
+        """``rotate_every`` None: each nonce works once (the strictest server). Else one
+        nonce for everyone, replaced after that long, the last few still taken: what the
+        reference PDS does, and what a blast of many accounts on one PDS meets."""
         self.now = now
         self.require_nonce = require_nonce
+        self.rotate_every = rotate_every
+        self._current: tuple[str, datetime] | None = None
         self._issued: deque[str] = deque(maxlen=64)
         self._used: set[str] = set()
         self._jtis: set[str] = set()
         self.refusals: list[str] = []
 
     def next_nonce(self) -> str:
+        if self.rotate_every is not None:
+            if self._current is None or self.now() - self._current[1] >= self.rotate_every:
+                self._current = (secrets.token_urlsafe(16), self.now())
+                self._issued.append(self._current[0])
+            return self._current[0]
         nonce = secrets.token_urlsafe(16)
         self._issued.append(nonce)
         return nonce
@@ -98,7 +114,8 @@ class DpopCheck:
         if access_token is not None and claims.get("ath") != access_token_hash(access_token):
             raise DpopRefused("invalid_dpop_proof", "ath does not match the access token")
         nonce = claims.get("nonce")
-        if self.require_nonce and (nonce not in self._issued or nonce in self._used):
+        reused = nonce in self._used and self.rotate_every is None
+        if self.require_nonce and (nonce not in self._issued or reused):
             raise DpopRefused("use_dpop_nonce", "nonce missing, unknown or already used")
         self._jtis.add(jti)
         if nonce:

@@ -6,7 +6,8 @@ One server plays three parts, told apart by path and ``Host``:
   named by the request's ``Host`` (tests resolve any handle to 127.0.0.1 and send it here);
 - the PLC directory: ``GET /did:plc:…`` answers the DID document;
 - the public AppView, the parts the linking side reads: ``app.bsky.actor.getProfile`` and
-  ``com.atproto.identity.resolveHandle`` (for handles published only in DNS).
+  ``com.atproto.identity.resolveHandle`` (for handles published only in DNS), and, when an
+  ``AtprotoWorld`` indexes posts, ``app.bsky.feed.getAuthorFeed`` (``FakeAppView``'s).
 
 A test can make a handle lie (point at someone else's DID), hide it from HTTPS (``dns_only``),
 or make a DID document name another PDS after the fact (``move``).
@@ -20,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.bluesky_appview import FakeAppView
 from tests.fakes.loopback import LoopbackFake
 
 _BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -61,6 +63,7 @@ class FakeAtprotoIdentity(LoopbackFake):
 
     def __init__(self, **kwargs: Any) -> None:
         self.accounts: dict[str, AtprotoAccount] = {}  # by DID
+        self.feeds: FakeAppView | None = None  # the author feeds, when a world indexes posts
         self.handles: dict[str, str] = {}  # handle -> DID it points at
         super().__init__(**kwargs)
 
@@ -68,6 +71,7 @@ class FakeAtprotoIdentity(LoopbackFake):
         router.add_get("/.well-known/atproto-did", self.well_known_did)
         router.add_get("/xrpc/app.bsky.actor.getProfile", self.get_profile)
         router.add_get("/xrpc/com.atproto.identity.resolveHandle", self.resolve_handle)
+        router.add_get("/xrpc/app.bsky.feed.getAuthorFeed", self.get_author_feed)
         router.add_get("/{did:did:plc:[a-z2-7]+}", self.plc_document)
 
     @property
@@ -107,6 +111,11 @@ class FakeAtprotoIdentity(LoopbackFake):
                 {"error": "InvalidRequest", "message": "Unable to resolve handle"}, status=400
             )
         return web.json_response({"did": did})
+
+    async def get_author_feed(self, request: web.Request) -> web.Response:
+        if self.feeds is None:
+            return web.json_response({"error": "MethodNotImplemented"}, status=501)
+        return await self.feeds.get_author_feed(request)
 
     async def get_profile(self, request: web.Request) -> web.Response:
         actor = request.query.get("actor", "")

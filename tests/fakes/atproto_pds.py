@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,11 @@ class FakePds(LoopbackFake):
         self.auth = auth
         self.dpop = DpopCheck(self.now)
         self.records: dict[str, StoredRecord] = {}  # by at:// URI
+        # who hears of each new record (an AppView indexing the firehose)
+        self.listeners: list[Callable[[str, str, StoredRecord], None]] = []
+
+    def stats(self) -> dict[str, Any]:
+        return {"posts": len(self.records)}
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/.well-known/oauth-protected-resource", self.resource)
@@ -111,7 +117,9 @@ class FakePds(LoopbackFake):
             )
         raw = json.dumps(record, sort_keys=True).encode()
         cid = "bafyrei" + hashlib.sha256(raw).hexdigest()[:52]
-        self.records[uri] = StoredRecord(uri, cid, record)
+        stored = self.records[uri] = StoredRecord(uri, cid, record)
+        for listener in self.listeners:
+            listener(repo, rkey, stored)
         return self._answer({"uri": uri, "cid": cid, "validationStatus": "valid"}, 200)
 
     def _answer(self, body: dict[str, Any], status: int) -> web.Response:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from adapters.networks import mastodon, x_spec
+from adapters.networks import bluesky_spec, mastodon, x_spec
 from adapters.networks.mastodon import MASTODON, MASTODON_SPEC
 from adapters.networks.sandbox import SANDBOX_SPEC
 from adapters.networks.x import X_SPEC, X
@@ -200,5 +200,9 @@ def _register(
         registry.register(
             MASTODON_SPEC, adapter, linker=linker, mode=mode, offered=offered, tag_counter=counter
         )
+    elif network == bluesky_spec.BLUESKY:
+        mode = settings.bluesky_delivery
+        spec = bluesky_spec.BLUESKY_SPEC
+        registry.register(spec, adapter, linker=linker, mode=mode, offered=offered)
     else:
         registry.register(SANDBOX_SPEC, adapter, linker=linker, offered=offered)

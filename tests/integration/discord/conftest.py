@@ -20,6 +20,7 @@ from adapters.discord.outbound import DiscordOutbound, new_client
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX, SandboxNetwork
 from bot.app import Chorus, build_chorus
+from bot.domain.networks import Network
 from bot.ports import Repository
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
@@ -66,21 +67,24 @@ def build_bot(
     clock: FakeClock,
     *,
     gateway: bool = True,
+    more: tuple[dict[Network, Any], dict[Network, Any]] | None = None,
 ) -> DiscordHarness:
     """Wired as ``chorus run`` wires it: outbound side, core, inbound side (not started);
-    ``gateway``: whether this process holds the gateway (DISCORD_GATEWAY)."""
+    ``gateway``: whether this process holds the gateway (DISCORD_GATEWAY); ``more``: further
+    (networks, linkers) to register, real adapters say."""
     client = new_client(guild_ready_timeout=0.05)
     front = DiscordOutbound(settings, client)
-    networks = {
+    networks: dict[Network, Any] = {
         SANDBOX: SandboxNetwork(clock),
         MASTODON: FakeNetwork(MASTODON, clock, repo),
+        **(more[0] if more else {}),
     }
     core = build_chorus(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
-        registry=registry_of(settings, networks),
+        registry=registry_of(settings, networks, linkers=more[1] if more else None),
         front_ends=[front],
         card_delay_seconds=0,
     )
@@ -89,9 +93,14 @@ def build_bot(
 
 
 async def start_bot(
-    fake: FakeDiscord, settings: Settings, repo: Repository, clock: FakeClock
+    fake: FakeDiscord,
+    settings: Settings,
+    repo: Repository,
+    clock: FakeClock,
+    *,
+    more: tuple[dict[Network, Any], dict[Network, Any]] | None = None,
 ) -> DiscordHarness:
-    bot = build_bot(fake, settings, repo, clock)
+    bot = build_bot(fake, settings, repo, clock, more=more)
     await bot.inbound.start()
     return bot
 

@@ -179,7 +179,7 @@ async def test_pledge_page_shows_campaign_escaped_with_progress(
     assert "0 of 4 supporters" in html
     assert '<progress max="4" value="0">' in html
     assert "2030-01-17 13:00 CET" in html  # DEFAULT_TIMEZONE=Europe/Paris without JS
-    assert 'formaction="/pledge/' in html and '<label for="instance">' in html
+    assert 'formaction="/pledge/' in html and '<label for="instance-mastodon">' in html
     assert "Content-Security-Policy" in response.headers
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
