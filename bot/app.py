@@ -20,7 +20,7 @@ from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.ports import ChatFrontEnd, Clock, PictureStore, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
@@ -34,6 +34,7 @@ from bot.services.expiry import Expiry
 from bot.services.links import PledgeLinks
 from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
+from bot.services.pictures import MemoryPictureStore, PictureService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.public_pages import PublicPages
@@ -95,9 +96,11 @@ def build_chorus(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
+    pictures: PictureStore | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
-    supporters' accounts on the pledge site) and talking through ``front_ends``."""
+    supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
+    pictures are kept in ``pictures`` (default: in memory, for builders that keep no files)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
@@ -152,7 +155,12 @@ def build_chorus(
         recruits,
     )
     offered = tuple(entry.spec for entry in registry.entries())
-    dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
+    picture_service = PictureService(
+        MemoryPictureStore() if pictures is None else pictures, settings.picture_max_bytes
+    )
+    dialogs = DialogService(
+        repo, campaigns, clock, settings.timezone, min_lead, offered, picture_service
+    )
     manage_links = ManageLinks(secret, clock, settings.public_url)
     pledge_flow = PledgeFlow(
         repo=repo,
@@ -171,7 +179,7 @@ def build_chorus(
     public_pages = PublicPages(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
-    media = CampaignMedia(repo)
+    media = CampaignMedia(repo, picture_service)
     chat = ChatServices(
         settings=settings,
         clock=clock,

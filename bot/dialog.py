@@ -1,7 +1,10 @@
 """The /newcampaign dialog as a platform-neutral state machine.
 
-title → message → goal → launch moment → networks → preview (submit / edit / cancel).
-Each step validates its input and re-asks with the precise reason. A message without a
+title → message → goal → launch moment → networks → story → picture → preview (submit /
+edit / cancel). The story and the picture are optional: each offers "Skip". The picture
+arrives as a key the picture service gave once it checked and stored the file
+(``handle_picture``); typed text where a picture is expected is answered with how to send
+one. Each step validates its input and re-asks with the precise reason. A message without a
 hashtag is not refused but warned about (trending needs one): the organiser keeps it
 with a button or types it again. Front ends only
 render the ``DialogReply`` and feed back text or button actions; the state is a plain
@@ -17,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.campaign import validate_goal, validate_title
+from bot.domain.campaign import STORY_MAX, validate_goal, validate_story, validate_title
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.launch_time import parse_launch_moment
 from bot.domain.message_rules import hashtags, validate_message
@@ -37,9 +40,13 @@ class Step(StrEnum):
     PREVIEW = "preview"
     EDIT_MENU = "edit_menu"
     CONFIRM_MESSAGE = "confirm_message"  # the message has no hashtag: keep it or retype it
+    STORY = "story"  # optional, typed text
+    PICTURE = "picture"  # optional, a picture (never text)
 
 
 TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
+OPTIONAL_STEPS = (Step.STORY, Step.PICTURE)
+ORDER = (*TEXT_STEPS, Step.NETWORKS, *OPTIONAL_STEPS, Step.PREVIEW)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class CampaignDraft:
     goal: int
     launch_at: datetime
     networks: tuple[Network, ...]
+    story: str | None = None
+    picture: str | None = None  # the picture service's key
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class DialogState:
     networks: tuple[Network, ...] = ()
     editing: bool = False
     form: FormAnswers | None = None
+    story: str | None = None
+    picture: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         form = {} if self.form is None else {"form": self.form.to_dict()}
@@ -102,6 +113,8 @@ class DialogState:
             "launch_at": self.launch_at.isoformat() if self.launch_at else None,
             "networks": [str(n) for n in self.networks],
             "editing": self.editing,
+            "story": self.story,
+            "picture": self.picture,
         }
 
     @classmethod
@@ -117,11 +130,21 @@ class DialogState:
             networks=tuple(Network(n) for n in data.get("networks", ())),
             editing=bool(data.get("editing")),
             form=FormAnswers.from_dict(form) if form is not None else None,
+            story=data.get("story"),
+            picture=data.get("picture"),
         )
 
     def draft(self) -> CampaignDraft:
         assert self.title and self.message and self.goal is not None and self.launch_at
-        return CampaignDraft(self.title, self.message, self.goal, self.launch_at, self.networks)
+        return CampaignDraft(
+            self.title,
+            self.message,
+            self.goal,
+            self.launch_at,
+            self.networks,
+            self.story,
+            self.picture,
+        )
 
 
 @dataclass(frozen=True)
@@ -168,7 +191,9 @@ class NewCampaignDialog:
     def handle_text(self, state: DialogState, text: str) -> DialogReply:
         if state.step is Step.CONFIRM_MESSAGE:  # typing again is rewriting the message
             state = replace(state, step=Step.MESSAGE)
-        if state.step not in TEXT_STEPS:
+        if state.step is Step.PICTURE:
+            return self._ask(state, error=t("picture.expected"))
+        if state.step not in (*TEXT_STEPS, Step.STORY):
             return self._ask(state, error=t("dialog.use_buttons"))
         try:
             state = self._accept(state, text)
@@ -177,6 +202,12 @@ class NewCampaignDialog:
         if state.step is Step.MESSAGE and not hashtags(state.message or ""):
             return self._ask(replace(state, step=Step.CONFIRM_MESSAGE))
         return self._ask(self._advance(state))
+
+    def handle_picture(self, state: DialogState, key: str) -> DialogReply:
+        """The organiser sent a picture, already checked and stored under ``key``."""
+        if state.step is not Step.PICTURE:
+            return self._ask(state, error=t("picture.unexpected"))
+        return self._ask(self._advance(replace(state, picture=key)))
 
     def handle_action(self, state: DialogState, action: str) -> DialogReply:
         name = action.removeprefix(ACTION_PREFIX)
@@ -188,6 +219,9 @@ class NewCampaignDialog:
             if not state.networks:
                 return self._ask(state, error=t("networks.none_chosen"))
             return self._ask(self._advance(state))
+        if name == "skip" and state.step in OPTIONAL_STEPS:  # skipping removes what was there
+            field_name = "story" if state.step is Step.STORY else "picture"
+            return self._ask(self._advance(replace(state, **{field_name: None})))
         if name == "submit" and state.step is Step.PREVIEW:
             return self._submit(state)
         if name == "edit" and state.step is Step.PREVIEW:
@@ -219,16 +253,17 @@ class NewCampaignDialog:
             return replace(state, message=message)
         if state.step is Step.GOAL:
             return replace(state, goal=validate_goal(text))
+        if state.step is Step.STORY:
+            return replace(state, story=validate_story(text))
         launch = parse_launch_moment(text, now=rules.now, tz=rules.tz, min_lead=rules.min_lead)
         return replace(state, launch_at=launch)
 
     def _advance(self, state: DialogState) -> DialogState:
         if state.editing:
             return replace(state, step=Step.PREVIEW)
-        order = (*TEXT_STEPS, Step.NETWORKS, Step.PREVIEW)
-        following = order[order.index(state.step) + 1]
+        following = ORDER[ORDER.index(state.step) + 1]
         if following is Step.NETWORKS and len(self.rules.networks) == 1:
-            return replace(state, networks=self.rules.networks, step=Step.PREVIEW)
+            return replace(state, networks=self.rules.networks, step=Step.STORY)
         return replace(state, step=following)
 
     def _toggle_network(self, state: DialogState, value: str) -> DialogReply:
@@ -283,6 +318,11 @@ class NewCampaignDialog:
             buttons.append(
                 (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
             )
+        elif state.step in OPTIONAL_STEPS:
+            parts.append(t(f"dialog.ask_{state.step.value}", max=STORY_MAX))
+            buttons.append(
+                (Button(t("button.skip"), action=f"{ACTION_PREFIX}skip"), cancel),
+            )
         elif state.step is Step.CONFIRM_MESSAGE:
             parts.append(t("dialog.no_hashtag"))
             buttons.append(
@@ -304,6 +344,7 @@ class NewCampaignDialog:
         else:
             parts.append(t("dialog.ask_edit"))
             fields = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
+            fields = (*fields, *OPTIONAL_STEPS)
             buttons.extend(
                 (Button(t(f"field.{s.value}"), action=f"{ACTION_PREFIX}edit:{s.value}"),)
                 for s in fields
@@ -324,4 +365,6 @@ def preview_text(draft: CampaignDraft) -> Text:
         goal=goal,
         launch_at=draft.launch_at,
         networks=networks,
+        story=draft.story if draft.story else t("dialog.story_none"),
+        picture=t("dialog.picture_attached" if draft.picture else "dialog.picture_none"),
     )

@@ -32,6 +32,7 @@ from bot.registry import NetworkRegistry
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_repository
+from storage.pictures import FilePictureStore
 
 if TYPE_CHECKING:
     from adapters.console.clock import ShiftableClock
@@ -211,6 +212,11 @@ class ConsoleParts:
     session: ConsoleSession
 
 
+def picture_store(settings: Settings) -> FilePictureStore:
+    """Campaign pictures as files under DATA_DIR/pictures."""
+    return FilePictureStore(Path(settings.data_dir) / "pictures")
+
+
 def wire_console(
     settings: Settings,
     repo: Repository,
@@ -243,6 +249,7 @@ def wire_console(
         registry=registry,
         front_ends=[front],
         card_delay_seconds=0,
+        pictures=picture_store(settings),
     )
     scheduler = core.scheduler
     session = ConsoleSession(
@@ -325,6 +332,7 @@ async def serve(settings: Settings) -> int:
                 secret=secret,
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
+                pictures=picture_store(settings),
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
+    picture_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     log_level: str = "INFO"
     maintenance_interval_minutes: int = Field(5, ge=1)
 

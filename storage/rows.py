@@ -164,6 +164,8 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "launch_supporters",
     "late_minutes",
     "tap_offered",
+    "story",
+    "picture",
 )
 
 
@@ -190,6 +192,8 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         campaign.launch_supporters,
         campaign.late_minutes,
         campaign.tap_offered,
+        campaign.story,
+        campaign.picture,
     )
 
 
@@ -224,6 +228,8 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         launch_supporters=row["launch_supporters"],
         late_minutes=row["late_minutes"],
         tap_offered=bool(row["tap_offered"]),
+        story=row["story"],
+        picture=row["picture"],
     )
 
 

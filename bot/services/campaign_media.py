@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.cards import CampaignStats
 from bot.ports import Repository
+from bot.services.pictures import PictureService, StoredPicture
 
 PUBLIC_STATUSES = frozenset(
     {
@@ -45,8 +46,9 @@ class Showcase:
 
 
 class CampaignMedia:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, pictures: PictureService) -> None:
         self.repo = repo
+        self.pictures = pictures
 
     async def showcase(self, ref: str) -> Showcase | None:
         """The public campaign ``ref`` names with its figures; None if there is none."""
@@ -57,3 +59,12 @@ class CampaignMedia:
             return None
         stats: CampaignStats = await self.repo.campaign_stats(campaign.id)
         return Showcase(campaign, stats.supporters, stats.reach)
+
+    async def picture(self, ref: str) -> StoredPicture | None:
+        """The picture of the public campaign ``ref`` names; None if there is none."""
+        if len(ref) > MAX_REF_LENGTH:
+            return None
+        campaign = await self.repo.find_campaign(normalise_ref(ref))
+        if campaign is None or not is_public(campaign) or not campaign.picture:
+            return None
+        return await self.pictures.load(campaign.picture)

@@ -15,6 +15,7 @@ from bot.domain.campaign import (
     new_ref,
     normalise_ref,
     transition,
+    validate_story,
     validate_title,
 )
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
@@ -93,6 +94,8 @@ class CampaignService:
             organiser=organiser,
             created_at=now,
             origin_chat=origin,
+            story=validate_story(draft.story) if draft.story else None,
+            picture=draft.picture,
         )
         pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
         campaign = await self._insert_with_unique_ref(pending)
