@@ -66,6 +66,9 @@ def campaign_card(campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
     return OutgoingMessage(tuple(parts), buttons)
 
 
+MODERATION_STORY_MAX = 800
+
+
 def moderation_card(campaign: Campaign) -> OutgoingMessage:
     """The card moderators decide on; edited after the decision."""
     parts = [
@@ -79,6 +82,13 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
             networks=", ".join(campaign.networks),
         ),
     ]
+    if campaign.story:  # shortened: the card must fit the smallest chat message
+        story = campaign.story
+        if len(story) > MODERATION_STORY_MAX:
+            story = story[: MODERATION_STORY_MAX - 1].rstrip() + "…"
+        parts.append(t("moderation.story", story=story))
+    if campaign.picture:
+        parts.append(t("moderation.picture_attached"))
     if campaign.status is CampaignStatus.PENDING_REVIEW:
         buttons = (
             (
