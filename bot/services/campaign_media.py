@@ -60,6 +60,11 @@ class CampaignMedia:
         stats: CampaignStats = await self.repo.campaign_stats(campaign.id)
         return Showcase(campaign, stats.supporters, stats.reach)
 
+    async def picture_of(self, campaign: Campaign) -> bytes | None:
+        """The bytes of ``campaign``'s picture; None if it has none (or it is gone)."""
+        stored = await self.pictures.load(campaign.picture)
+        return stored.data if stored else None
+
     async def picture(self, ref: str) -> StoredPicture | None:
         """The picture of the public campaign ``ref`` names; None if there is none."""
         if len(ref) > MAX_REF_LENGTH:

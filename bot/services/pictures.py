@@ -16,6 +16,7 @@ from bot.ports import PictureStore
 
 @dataclass(frozen=True)
 class StoredPicture:
+    key: str  # names the content: a fine ETag
     data: bytes
     content_type: str
 
@@ -45,7 +46,7 @@ class PictureService:
             return None
         extension = key.rsplit(".", 1)[-1]
         content_type = CONTENT_TYPES.get(extension)
-        return StoredPicture(data, content_type) if content_type else None
+        return StoredPicture(key, data, content_type) if content_type else None
 
 
 class MemoryPictureStore:

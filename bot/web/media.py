@@ -25,6 +25,7 @@ from bot.web.security import allow_framing
 UTC = ZoneInfo("UTC")
 PREVIEW_CACHE = "public, max-age=300"
 LIVE_CACHE = "public, max-age=60"  # the badge and the widget: figures move, keep them fresh
+PICTURE_CACHE = "public, max-age=86400"
 
 
 def supporters_text(page: Page, showcase: Showcase) -> str:
@@ -77,6 +78,7 @@ class MediaRoutes:
             figures=figures_text(page, showcase),
             launch=page._("web.media.launch", launch_at=showcase.campaign.launch_at),
             percent=share(showcase),
+            picture=await self.media.picture_of(showcase.campaign),
         )
         picture = await self.cache.picture((*showcase.fingerprint, page.language), card)
         headers = {"Cache-Control": PREVIEW_CACHE, "Vary": "Accept-Language"}
@@ -85,6 +87,23 @@ class MediaRoutes:
         else:
             response = web.Response(body=picture.png, content_type="image/png", headers=headers)
         response.etag = picture.etag
+        return response
+
+    async def picture(self, request: web.Request) -> web.Response:
+        """The campaign's own picture, as it was kept: re-encoded by Chorus, so its type is
+        known; nosniff (on every response) keeps a browser from guessing another."""
+        found = await self.media.picture(request.match_info["ref"])
+        if found is None:
+            raise web.HTTPNotFound()
+        etag = found.key.split(".", 1)[0][:32]
+        headers = {"Cache-Control": PICTURE_CACHE, "X-Content-Type-Options": "nosniff"}
+        if any(tag.value == etag for tag in request.if_none_match or ()):
+            response = web.Response(status=304, headers=headers)
+        else:
+            response = web.Response(
+                body=found.data, content_type=found.content_type, headers=headers
+            )
+        response.etag = etag
         return response
 
     async def badge(self, request: web.Request) -> web.Response:
