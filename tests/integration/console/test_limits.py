@@ -16,6 +16,8 @@ async def test_a_fourth_campaign_waiting_is_refused_and_its_draft_kept(console: 
         "Join us #savethelake https://example.org/lake",
         "3",
         "in 2 hours",
+        "1",  # Skip the story
+        "1",  # Skip the picture
     )
 
     printed = await console.type("1")  # Submit
