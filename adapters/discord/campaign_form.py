@@ -16,9 +16,11 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from adapters.discord.modals import FORM_FIELDS
-from bot.dialog import DialogReply, FormAnswers, Step
+from bot.dialog import ACTION_PREFIX, DialogReply, FormAnswers, Step
 from bot.domain.refs import ChatRef, UserRef
 from bot.services.dialogs import DialogService
+
+PICTURE_KEPT = "picture"  # the draft's picture key, kept with the form's values
 
 
 class CampaignForm:
@@ -45,6 +47,9 @@ class CampaignForm:
             values["goal"] = str(state.goal)
         if state.launch_at is not None:
             values["launch"] = f"{state.launch_at.astimezone(self._tz):%Y-%m-%d %H:%M}"
+        values["story"] = state.story or ""
+        # not a form field: the edited draft keeps its picture, or its lack of one
+        values[PICTURE_KEPT] = state.picture or ""
         form = FormAnswers(
             values, tuple(str(n) for n in state.networks), saved.kept_message if saved else None
         )
@@ -66,6 +71,9 @@ class CampaignForm:
         previous = await self.saved(user)
         networks = previous.networks if previous and keep_networks else ()
         kept = previous.kept_message if previous and keep_networks else None
+        values = {k: v for k, v in values.items() if k != PICTURE_KEPT}  # never from a form
+        if previous and keep_networks and PICTURE_KEPT in previous.values:
+            values[PICTURE_KEPT] = previous.values[PICTURE_KEPT]
         form = FormAnswers(values, networks, kept)
         return await self._feed(user, form, await self._dialogs.begin(user, form), origin)
 
@@ -99,4 +107,32 @@ class CampaignForm:
                 if reply.errors:
                     return reply
             reply = await self._dialogs.action(user, "dlg:networks_done", origin)
+        return await self.extras(user, reply, origin, form)
+
+    async def extras(
+        self,
+        user: UserRef,
+        reply: DialogReply,
+        origin: ChatRef | None,
+        form: FormAnswers | None = None,
+    ) -> DialogReply:
+        """At the story step, answer it from the form (skip it when left empty); at the
+        picture step, keep what the draft had before an edit (a picture, or none)."""
+        if form is None:
+            form = await self.saved(user)
+        if form is None or reply.state is None or reply.errors:
+            return reply
+        if reply.state.step is Step.STORY:
+            story = form.values.get("story", "").strip()
+            if story:
+                reply = await self._dialogs.text(user, story, origin)
+            else:
+                reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
+        kept = form.values.get(PICTURE_KEPT)
+        at_picture = reply.state is not None and reply.state.step is Step.PICTURE
+        if kept is not None and at_picture and not reply.errors:
+            if kept:
+                reply = await self._dialogs.reuse_picture(user, kept, origin)
+            else:  # the draft had none: it was skipped before
+                reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
         return reply

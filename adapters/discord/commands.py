@@ -74,6 +74,13 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def forget(interaction: discord.Interaction) -> None:
         await handlers.forget(interaction)
 
+    @tree.command(
+        name="campaignpicture", description=_described("discord.command.campaignpicture")
+    )
+    @app_commands.describe(image=_described("discord.command.param_image"))
+    async def campaignpicture(interaction: discord.Interaction, image: discord.Attachment) -> None:
+        await handlers.campaign_picture(interaction, image)
+
     @tree.command(name="help", description=_described("discord.command.help"))
     async def help_(interaction: discord.Interaction) -> None:
         await handlers.help(interaction)

@@ -256,12 +256,33 @@ class InteractionHandlers:
             reply = await self.form.keep_message(user, origin)
         else:
             reply = await self.services.dialogs.action(user, action, origin)
+            reply = await self.form.extras(user, reply, origin)  # e.g. after the networks
         return await self._dialog_message(user, reply)
+
+    async def campaign_picture(
+        self, interaction: discord.Interaction, image: discord.Attachment
+    ) -> None:
+        """``/campaignpicture image``: the picture of the campaign being created (a modal
+        takes no file). Fetched from Discord only when the dialog waits for one and the
+        size Discord states is allowed; answered with the dialog's next message."""
+
+        async def work() -> OutgoingMessage:
+            user = self.who(interaction)
+            reply = await self.services.dialogs.picture(
+                user, image.read, image.size, chat_ref(interaction.channel_id)
+            )
+            return await self._dialog_message(user, reply)
+
+        await self.deferred(interaction, work)
 
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
         """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""
         if reply.state is None:  # the form's answers ended with the dialog
             return reply.message
+        if reply.state.step is Step.PICTURE:  # the way to send one on Discord
+            return OutgoingMessage(
+                (*reply.message.parts, t("discord.picture.hint")), reply.message.buttons
+            )
         if reply.state.step is Step.CONFIRM_MESSAGE:  # keep it, or change it in the form
             buttons = (
                 (
@@ -271,7 +292,7 @@ class InteractionHandlers:
                 ),
             )
             return OutgoingMessage(reply.message.parts, buttons)
-        fix_needed = reply.errors and reply.state.step in TEXT_STEPS
+        fix_needed = reply.errors and reply.state.step in (*TEXT_STEPS, Step.STORY)
         if fix_needed or not reply.message.buttons:
             buttons = (
                 (

@@ -12,11 +12,12 @@ from typing import Any
 
 import discord
 
-from bot.domain.campaign import TITLE_MAX
+from bot.domain.campaign import STORY_MAX, TITLE_MAX
 
 CAMPAIGN_MODAL_PREFIX = "chorus:modal:campaign:"
 REJECT_MODAL_PREFIX = "chorus:modal:reject:"
-FORM_FIELDS = ("title", "message", "goal", "launch")
+FORM_FIELDS = ("title", "message", "goal", "launch")  # asked in this order by the dialog
+OPTIONAL_FIELDS = ("story",)  # empty: skipped
 MODAL_TITLE_MAX = 45
 LABEL_MAX = 45
 
@@ -33,6 +34,7 @@ def _field(
     style: discord.TextStyle = discord.TextStyle.short,
     max_length: int,
     placeholder: str | None = None,
+    required: bool = True,
 ) -> discord.ui.Label[Any]:
     return discord.ui.Label(
         text=translate(label_key)[:LABEL_MAX],
@@ -41,7 +43,7 @@ def _field(
             custom_id=key,
             style=style,
             default=default,
-            required=True,
+            required=required,
             max_length=max_length,
             placeholder=placeholder,
         ),
@@ -49,7 +51,9 @@ def _field(
 
 
 class CampaignModal(discord.ui.Modal):
-    """Title, message, goal and launch moment in one form; prefilled when fixing."""
+    """Title, message, goal, launch moment and the optional story in one form (Discord's
+    limit is five fields); prefilled when fixing. The picture cannot be asked here: a
+    modal takes no file, so it comes with ``/campaignpicture`` at the picture step."""
 
     def __init__(
         self,
@@ -107,6 +111,18 @@ class CampaignModal(discord.ui.Modal):
                 default=values.get("launch"),
                 max_length=40,
                 placeholder=f"2030-03-08 18:00 ({timezone})",
+            )
+        )
+        self.add_item(
+            _field(
+                translate,
+                key="story",
+                label_key="field.story",
+                hint_key="discord.form.story_hint",
+                default=values.get("story"),
+                style=discord.TextStyle.paragraph,
+                max_length=min(4000, STORY_MAX * 2),  # longer: our message says the limit
+                required=False,
             )
         )
 

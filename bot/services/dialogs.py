@@ -102,6 +102,19 @@ class DialogService:
             return dialog.ask(state, error=exc.text)
         return await self._finish(user, dialog.handle_picture(state, key), origin)
 
+    async def reuse_picture(
+        self, user: UserRef, key: str, origin: ChatRef | None = None
+    ) -> DialogReply:
+        """Answer the picture step with a picture this Chorus already kept (a draft's own,
+        when a form front end runs the dialog again); asks again if it is gone."""
+        state = await self._load(user)
+        if state is None:
+            return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
+        dialog = self._dialog()
+        if await self.pictures.load(key) is None:
+            return dialog.ask(state)
+        return await self._finish(user, dialog.handle_picture(state, key), origin)
+
     async def action(
         self, user: UserRef, action: str, origin: ChatRef | None = None
     ) -> DialogReply:

@@ -27,13 +27,20 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for c in FakeDiscord.buttons(message) if "custom_id" in c]
 
 
-async def create_campaign(h: DiscordHarness, person: str = "organiser") -> dict[str, Any]:
-    """Fill the form, choose Mastodon, submit; return the moderation card."""
+async def create_campaign(
+    h: DiscordHarness,
+    person: str = "organiser",
+    *,
+    story: str = "",
+    picture: bytes | None = None,
+) -> dict[str, Any]:
+    """Fill the form (with ``story``), choose Mastodon, send ``picture`` with
+    /campaignpicture or skip it, submit; return the moderation card."""
     fake = h.fake
     command = await fake.slash(person, "newcampaign")
     modal = (await fake.reply_to(command))["modal"]
     assert modal["custom_id"] == "chorus:modal:campaign:new"
-    submitted = await fake.submit_modal(person, modal["custom_id"], FORM)
+    submitted = await fake.submit_modal(person, modal["custom_id"], {**FORM, "story": story})
     networks = await fake.reply_to(submitted)
     assert networks["flags"] & EPHEMERAL
     assert "chorus:dlg:net:mastodon" in custom_ids(networks)
@@ -41,9 +48,17 @@ async def create_campaign(h: DiscordHarness, person: str = "organiser") -> dict[
         await fake.press(person, networks["id"], "chorus:dlg:net:mastodon")
     )
     assert "✅ Mastodon" in fake.text_of(toggled)
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press(person, networks["id"], "chorus:dlg:networks_done")
     )
+    assert "/campaignpicture" in fake.text_of(asked)  # the story came from the form
+    assert custom_ids(asked) == ["chorus:dlg:skip", "chorus:dlg:cancel"]
+    if picture is None:
+        preview = await fake.reply_to(await fake.press(person, asked["id"], "chorus:dlg:skip"))
+    else:
+        preview = await fake.reply_to(
+            await fake.slash_with_file(person, "campaignpicture", "image", picture)
+        )
     assert "Please check your campaign" in fake.text_of(preview)
     assert "Clean rivers now" in fake.text_of(preview)
     assert custom_ids(preview) == ["chorus:dlg:submit", "chorus:dlg:edit", "chorus:dlg:cancel"]

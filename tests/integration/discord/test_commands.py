@@ -97,9 +97,10 @@ async def test_edit_reopens_the_form_prefilled_and_keeps_the_networks(
     submitted = await fake.submit_modal("organiser", "chorus:modal:campaign:new", FORM)
     networks = await fake.reply_to(submitted)
     await fake.reply_to(await fake.press("organiser", networks["id"], "chorus:dlg:net:mastodon"))
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press("organiser", networks["id"], "chorus:dlg:networks_done")
     )
+    preview = await fake.reply_to(await fake.press("organiser", asked["id"], "chorus:dlg:skip"))
     modal = (await fake.reply_to(await fake.press("organiser", preview["id"], "chorus:dlg:edit")))[
         "modal"
     ]

@@ -53,8 +53,12 @@ async def test_private_messages_use_the_language_the_person_used(
     await fake.reply_to(
         await fake.press("organiser", networks["id"], "chorus:dlg:net:sandbox", locale="fr")
     )
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press("organiser", networks["id"], "chorus:dlg:networks_done", locale="fr")
+    )
+    assert "/campaignpicture" in fake.text_of(asked) and "Passer" in fake.text_of(asked)
+    preview = await fake.reply_to(
+        await fake.press("organiser", asked["id"], "chorus:dlg:skip", locale="fr")
     )
     await fake.reply_to(
         await fake.press("organiser", preview["id"], "chorus:dlg:submit", locale="fr")

@@ -43,9 +43,10 @@ async def test_keeping_the_message_goes_on_with_the_rest_of_the_form(
     toggled = await fake.reply_to(
         await fake.press("organiser", kept["id"], "chorus:dlg:net:mastodon")
     )
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press("organiser", toggled["id"], "chorus:dlg:networks_done")
     )
+    preview = await fake.reply_to(await fake.press("organiser", asked["id"], "chorus:dlg:skip"))
     reopened = await fake.reply_to(await fake.press("organiser", preview["id"], "chorus:dlg:edit"))
     again = await fake.submit_modal(
         "organiser", reopened["modal"]["custom_id"], {**NO_TAG, "goal": "5"}

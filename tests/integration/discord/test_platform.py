@@ -124,6 +124,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "unpledge",
         "forget",
         "help",
+        "campaignpicture",
     }
     newcampaign = commands["newcampaign"]
     assert newcampaign["description"].startswith("Create a campaign")
