@@ -137,6 +137,7 @@ def build_chorus(
         registry,
         watcher=scheduler,
         max_pending=settings.max_pending_per_organiser,
+        public_url=settings.public_url,
     )
     moderation = ModerationService(repo, clock, notifier, campaigns)
     recruits = RecruitCodes(secret, repo)

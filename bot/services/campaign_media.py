@@ -65,6 +65,11 @@ class CampaignMedia:
         stored = await self.pictures.load(campaign.picture)
         return stored.data if stored else None
 
+    async def picture_by_key(self, key: str) -> StoredPicture | None:
+        """A kept picture by its key, the link on the moderation card: the key names the
+        content (a SHA-256), so only someone given the link can ask for it."""
+        return await self.pictures.load(key)
+
     async def picture(self, ref: str) -> StoredPicture | None:
         """The picture of the public campaign ``ref`` names; None if there is none."""
         if len(ref) > MAX_REF_LENGTH:

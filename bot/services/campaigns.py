@@ -51,6 +51,7 @@ class CampaignService:
     registry: NetworkRegistry  # the networks' message length rules
     watcher: CampaignWatcher  # the launch scheduler: hears every status change
     max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
+    public_url: str = ""  # the pledge site, for the picture link on the moderation card
 
     async def get(self, ref: str) -> Campaign:
         campaign = await self.repo.find_campaign(normalise_ref(ref))
@@ -99,7 +100,10 @@ class CampaignService:
         )
         pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
         campaign = await self._insert_with_unique_ref(pending)
-        posted = await self.notifier.send_to_moderators(moderation_card(campaign))
+        picture_url = (
+            f"{self.public_url}/pictures/{campaign.picture}" if campaign.picture else None
+        )
+        posted = await self.notifier.send_to_moderators(moderation_card(campaign, picture_url))
         for ref in posted:
             assert campaign.id is not None
             await self.repo.add_card(PostedCard(campaign.id, CardKind.MODERATION, ref, now))

@@ -69,8 +69,9 @@ def campaign_card(campaign: Campaign, stats: CampaignStats) -> OutgoingMessage:
 MODERATION_STORY_MAX = 800
 
 
-def moderation_card(campaign: Campaign) -> OutgoingMessage:
-    """The card moderators decide on; edited after the decision."""
+def moderation_card(campaign: Campaign, picture_url: str | None = None) -> OutgoingMessage:
+    """The card moderators decide on; edited after the decision. ``picture_url`` lets
+    them see the campaign's picture before deciding (the pages show it only once public)."""
     parts = [
         t("moderation.header", ref=campaign.ref, organiser=campaign.organiser.name or "?"),
         t("card.title", title=campaign.title, ref=campaign.ref),
@@ -87,7 +88,9 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
         if len(story) > MODERATION_STORY_MAX:
             story = story[: MODERATION_STORY_MAX - 1].rstrip() + "…"
         parts.append(t("moderation.story", story=story))
-    if campaign.picture:
+    if campaign.picture and picture_url:
+        parts.append(t("moderation.picture_link", url=picture_url))
+    elif campaign.picture:
         parts.append(t("moderation.picture_attached"))
     if campaign.status is CampaignStatus.PENDING_REVIEW:
         buttons = (

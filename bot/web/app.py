@@ -65,6 +65,7 @@ def create_web_app(
     app.router.add_get("/c/{ref}/preview.png", limited(shown.preview))
     app.router.add_get("/c/{ref}/badge.svg", limited(shown.badge))
     app.router.add_get("/c/{ref}/picture", limited(shown.picture))
+    app.router.add_get("/pictures/{key}", limited(shown.picture_by_key))
     app.router.add_get("/c/{ref}/embed", limited(shown.embed))
     web_only = WebSupporterRoutes(settings, supporters, site.env)
     app.router.add_post("/c/{ref}/pledge/{network}", limited(web_only.pledge_here))

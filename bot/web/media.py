@@ -16,6 +16,7 @@ from jinja2 import Environment
 
 from bot.progress import percent
 from bot.services.campaign_media import CampaignMedia, Showcase
+from bot.services.pictures import StoredPicture
 from bot.settings import Settings
 from bot.web.badge import badge_svg
 from bot.web.preview_image import PreviewCache, PreviewCard
@@ -92,7 +93,16 @@ class MediaRoutes:
     async def picture(self, request: web.Request) -> web.Response:
         """The campaign's own picture, as it was kept: re-encoded by Chorus, so its type is
         known; nosniff (on every response) keeps a browser from guessing another."""
-        found = await self.media.picture(request.match_info["ref"])
+        return self._picture_response(request, await self.media.picture(request.match_info["ref"]))
+
+    async def picture_by_key(self, request: web.Request) -> web.Response:
+        """``/pictures/{key}``: the moderators' link, for a campaign not yet public."""
+        found = await self.media.picture_by_key(request.match_info["key"])
+        response = self._picture_response(request, found)
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    def _picture_response(self, request: web.Request, found: StoredPicture | None) -> web.Response:
         if found is None:
             raise web.HTTPNotFound()
         etag = found.key.split(".", 1)[0][:32]

@@ -43,7 +43,7 @@ async def test_story_from_the_form_and_picture_from_the_command(
     assert campaign.picture is not None and campaign.picture.endswith(".jpg")
     assert len(fake.downloads) == 1
     assert "The river feeds the town." in fake.text_of(card)
-    assert "A picture is attached" in fake.text_of(card)
+    assert f"/pictures/{campaign.picture}" in fake.text_of(card)
 
 
 async def test_editing_the_draft_keeps_its_picture_and_ignores_a_forged_one(

@@ -75,7 +75,8 @@ async def test_a_story_and_a_photo_reach_the_campaign(
         "sendMessage", lambda c: c.chat_id == MODERATION_CHAT["id"], since=since
     )
     assert STORY in card.text
-    assert render(t("moderation.picture_attached"), "en") in card.text
+    link = f"{core.settings.public_url}/pictures/{campaign.picture}"
+    assert render(t("moderation.picture_link", url=link), "en") in card.text
 
 
 async def test_text_where_a_photo_is_expected_is_explained(

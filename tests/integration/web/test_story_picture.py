@@ -133,3 +133,18 @@ async def test_the_link_preview_draws_the_picture(
     assert previews[0].getpixel(beside_title) != (0, 200, 0)
     red, green, blue = previews[1].getpixel(beside_title)
     assert green > 150 and red < 60 and blue < 60
+
+
+async def test_the_moderators_link_serves_a_picture_before_the_campaign_is_public(
+    site: PledgeSite, browser: aiohttp.ClientSession
+) -> None:
+    campaign = await site.campaign(picture=photo(), status=CampaignStatus.PENDING_REVIEW)
+    assert campaign.picture is not None
+    async with browser.get(f"{site.url}/pictures/{campaign.picture}") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.headers["X-Robots-Tag"] == "noindex"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for key in ("0" * 64 + ".jpg", "..%2F..%2Fetc%2Fpasswd", campaign.picture.upper(), "x"):
+        async with browser.get(f"{site.url}/pictures/{key}") as response:
+            assert response.status == 404
