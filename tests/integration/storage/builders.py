@@ -13,6 +13,8 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, UserRef
+from storage import rows, statements
+from storage.repository import SqlRepository
 
 T0 = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 ORGANISER = UserRef("telegram", "1001", "Olga Organiser", "fr")
@@ -82,3 +84,15 @@ def pledge(
         delivery_mode=DeliveryMode.AUTO,
     )
     return replace(base, **changes)
+
+
+async def add_campaign_before_story(repo: SqlRepository, old: Campaign) -> int:
+    """Insert ``old`` as the code before step 10 (story and picture) stored a campaign, for
+    upgrade tests that stop at an earlier step; its id."""
+    old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("story")]
+    insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
+    async with repo.transaction() as db:
+        values = rows.campaign_values(old, repo._codec)[: len(old_columns)]
+        row = await db.fetch_one(insert, *values)
+    assert row is not None
+    return int(row["id"])

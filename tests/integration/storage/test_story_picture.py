@@ -7,8 +7,7 @@ from dataclasses import replace
 
 from bot.crypto import TokenCipher
 from bot.ports import Repository
-from storage import rows, statements
-from tests.integration.storage.builders import campaign
+from tests.integration.storage.builders import add_campaign_before_story, campaign
 from tests.integration.storage.test_upgrade import _at_step, old_database  # noqa: F401
 
 STORY = "Our river is dying.\n\nOn Saturday <b>we</b> speak up: https://river.example?a=1&b=2"
@@ -32,14 +31,9 @@ async def test_campaigns_stored_before_the_upgrade_have_no_story_or_picture(
 ) -> None:
     repo = await _at_step(old_database, cipher, 9)
     try:
-        old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("story")]
-        insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
-        async with repo.transaction() as db:  # as the code of step 9 stored it
-            values = rows.campaign_values(campaign(), repo._codec)[: len(old_columns)]
-            row = await db.fetch_one(insert, *values)
-        assert row is not None
+        campaign_id = await add_campaign_before_story(repo, campaign())
         await repo.migrate()
-        legacy = await repo.get_campaign(row["id"])
+        legacy = await repo.get_campaign(campaign_id)
         assert legacy is not None and (legacy.story, legacy.picture) == (None, None)
         assert legacy.title == "Save the river"
     finally:
