@@ -37,12 +37,16 @@ from bot.services.moderation import ModerationService
 from bot.services.pictures import MemoryPictureStore, PictureService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
 from bot.services.public_pages import PublicPages
+from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.shared_cards import SharedCards
+from bot.services.status_report import StatusReport
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -76,6 +80,7 @@ class Chorus:
     pledge_flow: PledgeFlow
     taps: TapService
     public_pages: PublicPages
+    updates: UpdateService
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
@@ -105,7 +110,7 @@ def build_chorus(
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
-    cards = CardUpdater(repo, notifier, card_delay_seconds)
+    cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url, clock=clock)
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
     tap_links = TapLinks(
@@ -139,7 +144,9 @@ def build_chorus(
         max_pending=settings.max_pending_per_organiser,
         public_url=settings.public_url,
     )
-    moderation = ModerationService(repo, clock, notifier, campaigns)
+    moderation = ModerationService(
+        repo, clock, notifier, campaigns, public_url=settings.public_url
+    )
     recruits = RecruitCodes(secret, repo)
     links = PledgeLinks(secret, repo, clock, timedelta(minutes=settings.pledge_link_ttl_minutes))
     pledges = PledgeService(
@@ -173,14 +180,28 @@ def build_chorus(
         public_url=settings.public_url,
         manage=manage_links,
     )
+    consent = RecruiterConsent(repo, pledges)
     web_supporters = WebSupporters(
-        links=links, manage=manage_links, pledges=pledges, registry=registry, recruits=recruits
+        links=links,
+        manage=manage_links,
+        pledges=pledges,
+        registry=registry,
+        recruits=recruits,
+        recruiters=consent,
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
     media = CampaignMedia(repo, picture_service)
+    updates = UpdateService(
+        repo,
+        clock,
+        notifier,
+        campaigns,
+        per_day=settings.updates_per_day,
+        concurrency=tuning.tap_concurrency,
+    )
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -190,6 +211,10 @@ def build_chorus(
         dialogs=dialogs,
         shared_cards=SharedCards(repo, clock),
         channels=ChannelDirectory(repo, clock),
+        updates=updates,
+        recruiters=consent,
+        status=StatusReport(public_pages, clock),
+        post_now=PostNow(repo, clock, registry, tap_links, notifier, cards),
     )
     return Chorus(
         settings=settings,
@@ -212,6 +237,7 @@ def build_chorus(
         pledge_flow=pledge_flow,
         taps=taps,
         public_pages=public_pages,
+        updates=updates,
         chat=chat,
         web_app=create_web_app(
             settings, clock, pledge_flow, taps, media, public_pages, web_supporters

@@ -1,10 +1,13 @@
 """The /newcampaign dialog as a platform-neutral state machine.
 
-title → message → goal → launch moment → networks → story → picture → preview (submit /
-edit / cancel). The story and the picture are optional: each offers "Skip". The picture
-arrives as a key the picture service gave once it checked and stored the file
-(``handle_picture``); typed text where a picture is expected is answered with how to send
-one. Each step validates its input and re-asks with the precise reason. A message without a
+title → message → variants → goal → launch moment → networks → story → picture → preview
+(submit / edit / cancel). The variants step is optional (skipped with one button): other
+wordings of the message, typed one at a time (``fr: …`` for one language's supporters) and
+removed with a button; ``bot.domain.variants`` checks them. The story and the picture are
+optional too: each offers "Skip". The picture arrives as a key the picture service gave once
+it checked and stored the file (``handle_picture``); typed text where a picture is expected
+is answered with how to send one.
+Each step validates its input and re-asks with the precise reason. A message without a
 hashtag is not refused but warned about (trending needs one): the organiser keeps it
 with a button or types it again. Front ends only
 render the ``DialogReply`` and feed back text or button actions; the state is a plain
@@ -27,6 +30,16 @@ from bot.domain.message_rules import hashtags, validate_message
 from bot.domain.networks import Network, NetworkSpec
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.text import Text, t
+from bot.domain.variants import (
+    MAX_VARIANTS,
+    Variant,
+    check_variant,
+    parse_variant,
+    validate_variants,
+    variant_lines,
+    variants_from_data,
+    variants_to_data,
+)
 
 ACTION_PREFIX = "dlg:"
 
@@ -40,13 +53,22 @@ class Step(StrEnum):
     PREVIEW = "preview"
     EDIT_MENU = "edit_menu"
     CONFIRM_MESSAGE = "confirm_message"  # the message has no hashtag: keep it or retype it
+    VARIANTS = "variants"  # other wordings of the message, optional
     STORY = "story"  # optional, typed text
     PICTURE = "picture"  # optional, a picture (never text)
 
 
 TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
 OPTIONAL_STEPS = (Step.STORY, Step.PICTURE)
-ORDER = (*TEXT_STEPS, Step.NETWORKS, *OPTIONAL_STEPS, Step.PREVIEW)
+ORDER = (
+    Step.TITLE,
+    Step.MESSAGE,
+    Step.VARIANTS,
+    Step.GOAL,
+    Step.LAUNCH,
+    Step.NETWORKS,
+    *OPTIONAL_STEPS,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ class CampaignDraft:
     goal: int
     launch_at: datetime
     networks: tuple[Network, ...]
+    variants: tuple[Variant, ...] = ()
     story: str | None = None
     picture: str | None = None  # the picture service's key
 
@@ -99,6 +122,7 @@ class DialogState:
     networks: tuple[Network, ...] = ()
     editing: bool = False
     form: FormAnswers | None = None
+    variants: tuple[Variant, ...] = ()
     story: str | None = None
     picture: str | None = None
 
@@ -113,6 +137,7 @@ class DialogState:
             "launch_at": self.launch_at.isoformat() if self.launch_at else None,
             "networks": [str(n) for n in self.networks],
             "editing": self.editing,
+            "variants": variants_to_data(self.variants),
             "story": self.story,
             "picture": self.picture,
         }
@@ -130,6 +155,7 @@ class DialogState:
             networks=tuple(Network(n) for n in data.get("networks", ())),
             editing=bool(data.get("editing")),
             form=FormAnswers.from_dict(form) if form is not None else None,
+            variants=variants_from_data(data.get("variants", [])),
             story=data.get("story"),
             picture=data.get("picture"),
         )
@@ -142,6 +168,7 @@ class DialogState:
             self.goal,
             self.launch_at,
             self.networks,
+            self.variants,
             self.story,
             self.picture,
         )
@@ -156,6 +183,7 @@ class DialogReply:
     submitted: CampaignDraft | None = None
     cancelled: bool = False
     errors: tuple[Text, ...] = field(default_factory=tuple)
+    campaign_ref: str | None = None  # the campaign the submitted draft became
 
 
 @dataclass(frozen=True)
@@ -193,6 +221,8 @@ class NewCampaignDialog:
             state = replace(state, step=Step.MESSAGE)
         if state.step is Step.PICTURE:
             return self._ask(state, error=t("picture.expected"))
+        if state.step is Step.VARIANTS:
+            return self._add_variant(state, text)
         if state.step not in (*TEXT_STEPS, Step.STORY):
             return self._ask(state, error=t("dialog.use_buttons"))
         try:
@@ -201,7 +231,7 @@ class NewCampaignDialog:
             return self._ask(state, error=exc.text)
         if state.step is Step.MESSAGE and not hashtags(state.message or ""):
             return self._ask(replace(state, step=Step.CONFIRM_MESSAGE))
-        return self._ask(self._advance(state))
+        return self._after(state)
 
     def handle_picture(self, state: DialogState, key: str) -> DialogReply:
         """The organiser sent a picture, already checked and stored under ``key``."""
@@ -235,7 +265,11 @@ class NewCampaignDialog:
         if name == "back" and state.step is Step.EDIT_MENU:
             return self._ask(replace(state, step=Step.PREVIEW))
         if name == "keep_message" and state.step is Step.CONFIRM_MESSAGE:
-            return self._ask(self._advance(replace(state, step=Step.MESSAGE)))
+            return self._after(replace(state, step=Step.MESSAGE))
+        if state.step is Step.VARIANTS and (
+            name == "variants_done" or name.startswith("variant_rm:")
+        ):
+            return self._variant_action(state, name)
         if name == "rewrite_message" and state.step is Step.CONFIRM_MESSAGE:
             return self._ask(replace(state, step=Step.MESSAGE))
         return self._ask(state, error=t("dialog.stale_button"))
@@ -258,10 +292,21 @@ class NewCampaignDialog:
         launch = parse_launch_moment(text, now=rules.now, tz=rules.tz, min_lead=rules.min_lead)
         return replace(state, launch_at=launch)
 
+    def _after(self, state: DialogState) -> DialogReply:
+        """Go on from an answered step; a changed message the variants no longer fit
+        sends the organiser to the variants, with the reason."""
+        if state.step is Step.MESSAGE and state.editing and state.variants:
+            try:
+                validate_variants(state.message or "", state.variants, self._variant_specs(state))
+            except InvalidInput as exc:
+                return self._ask(replace(state, step=Step.VARIANTS), error=exc.text)
+        return self._ask(self._advance(state))
+
     def _advance(self, state: DialogState) -> DialogState:
         if state.editing:
             return replace(state, step=Step.PREVIEW)
-        following = ORDER[ORDER.index(state.step) + 1]
+        order = (*ORDER, Step.PREVIEW)
+        following = order[order.index(state.step) + 1]
         if following is Step.NETWORKS and len(self.rules.networks) == 1:
             return replace(state, networks=self.rules.networks, step=Step.STORY)
         return replace(state, step=following)
@@ -275,10 +320,65 @@ class NewCampaignDialog:
         else:
             try:
                 validate_message(state.message or "", self.rules.specs([network]))
+                validate_variants(state.message or "", state.variants, self.rules.specs([network]))
             except InvalidInput as exc:
                 return self._ask(state, error=exc.text)
             chosen = tuple(n for n in self.rules.networks if n in (*state.networks, network))
         return self._ask(replace(state, networks=chosen))
+
+    # ---- variants: other wordings of the message ---------------------------------------
+
+    def _variant_specs(self, state: DialogState) -> list[NetworkSpec]:
+        """The networks a variant must fit now: those chosen, else (not chosen yet) the
+        widest offered, as for the message; choosing a network checks them again."""
+        if state.networks:
+            return self.rules.specs(state.networks)
+        return [max(self.rules.offered, key=lambda spec: spec.length.limit)]
+
+    def _add_variant(self, state: DialogState, text: str) -> DialogReply:
+        if len(state.variants) >= MAX_VARIANTS:
+            return self._ask(state, error=t("variants.too_many", max=MAX_VARIANTS + 1))
+        try:
+            variant = check_variant(
+                state.message or "",
+                parse_variant(text),
+                self._variant_specs(state),
+                number=len(state.variants) + 2,
+                others=state.variants,
+            )
+        except InvalidInput as exc:
+            return self._ask(state, error=exc.text)
+        return self._ask(replace(state, variants=(*state.variants, variant)))
+
+    def _variant_action(self, state: DialogState, name: str) -> DialogReply:
+        if name == "variants_done":
+            return self._ask(self._advance(state))
+        try:
+            number = int(name.removeprefix("variant_rm:"))
+        except ValueError:
+            return self._ask(state, error=t("dialog.stale_button"))
+        if not 2 <= number <= len(state.variants) + 1:
+            return self._ask(state, error=t("dialog.stale_button"))
+        kept = state.variants[: number - 2] + state.variants[number - 1 :]
+        return self._ask(replace(state, variants=kept))
+
+    def _ask_variants(
+        self, state: DialogState, parts: list[Text], buttons: list[tuple[Button, ...]]
+    ) -> None:
+        parts.append(t("variants.ask", max=MAX_VARIANTS + 1))
+        parts.extend(variant_lines(state.variants))
+        if len(state.variants) >= MAX_VARIANTS:
+            parts.append(t("variants.full", max=MAX_VARIANTS + 1))
+        removes = tuple(
+            Button(
+                t("variants.remove", number=number), action=f"{ACTION_PREFIX}variant_rm:{number}"
+            )
+            for number in range(2, len(state.variants) + 2)
+        )
+        if removes:
+            buttons.append(removes)
+        done = t("button.done") if state.variants else t("variants.skip")
+        buttons.append((Button(done, action=f"{ACTION_PREFIX}variants_done"),))
 
     def _submit(self, state: DialogState) -> DialogReply:
         try:
@@ -291,6 +391,12 @@ class NewCampaignDialog:
             )
         except DomainError as exc:
             return self._ask(replace(state, step=Step.LAUNCH, editing=True), error=exc.text)
+        try:
+            validate_variants(
+                state.message or "", state.variants, self.rules.specs(state.networks)
+            )
+        except InvalidInput as exc:
+            return self._ask(replace(state, step=Step.VARIANTS, editing=True), error=exc.text)
         return DialogReply(
             None, OutgoingMessage.of(t("dialog.submitted")), submitted=state.draft()
         )
@@ -318,6 +424,9 @@ class NewCampaignDialog:
             buttons.append(
                 (Button(t("button.done"), action=f"{ACTION_PREFIX}networks_done"), cancel)
             )
+        elif state.step is Step.VARIANTS:
+            self._ask_variants(state, parts, buttons)
+            buttons.append((cancel,))
         elif state.step in OPTIONAL_STEPS:
             parts.append(t(f"dialog.ask_{state.step.value}", max=STORY_MAX))
             buttons.append(
@@ -334,6 +443,9 @@ class NewCampaignDialog:
             buttons.append((cancel,))
         elif state.step is Step.PREVIEW:
             parts.append(preview_text(state.draft()))
+            if state.variants:
+                parts.append(t("variants.heading"))
+                parts.extend(variant_lines(state.variants))
             buttons.append(
                 (
                     Button(t("button.submit"), action=f"{ACTION_PREFIX}submit"),
@@ -343,8 +455,7 @@ class NewCampaignDialog:
             )
         else:
             parts.append(t("dialog.ask_edit"))
-            fields = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
-            fields = (*fields, *OPTIONAL_STEPS)
+            fields = ORDER
             buttons.extend(
                 (Button(t(f"field.{s.value}"), action=f"{ACTION_PREFIX}edit:{s.value}"),)
                 for s in fields

@@ -8,6 +8,10 @@ A text whose wording depends on a number is a table of CLDR plural categories pl
 parameter that picks one (``{ count = "supporters", one = "…", other = "…" }``); the
 language's own plural rule (Babel's CLDR data) chooses the form, so French says
 "0 soutien" where English says "0 supporters".
+
+Every whole number given to a text is written the language's way when it is rendered
+(English 12,345; French 12 345 with a narrow no-break space), so no caller formats a count
+itself. Identifiers (message ids, references) are strings and stay as they are.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
 
 from bot.domain.text import Text
 
@@ -144,6 +149,12 @@ def pick_from_accept_language(header: str | None, default: str = FALLBACK) -> st
     return default
 
 
+def format_number(number: int, language: str) -> str:
+    """``number`` with ``language``'s digit grouping: ``12,345`` in English, ``12 345``
+    (narrow no-break space) in French."""
+    return str(format_decimal(number, locale=_locale(language)))
+
+
 def format_moment(moment: datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
@@ -163,8 +174,8 @@ def gettext(key: str, language: str) -> str:
 def render(text: Text, language: str, tz: ZoneInfo | None = None) -> str:
     """``text`` in ``language``, with datetimes shown in ``tz`` (UTC if none)."""
     found = entry(text.key, language)
+    written_in = language if text.key in catalogue(language) else FALLBACK
     if isinstance(found, Plural):  # picked by the rule of the language it is written in
-        written_in = language if text.key in catalogue(language) else FALLBACK
         template = found.form(written_in, text.params.get(found.selector))
     else:
         template = found
@@ -174,6 +185,8 @@ def render(text: Text, language: str, tz: ZoneInfo | None = None) -> str:
             params[name] = format_moment(value, tz or ZoneInfo("UTC"))
         elif isinstance(value, Text):
             params[name] = render(value, language, tz)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            params[name] = format_number(value, written_in)  # like the words around it
         else:
             params[name] = value
     try:

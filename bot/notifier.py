@@ -1,5 +1,9 @@
 """Routes the core's messages to the right chat front end, and keeps a failing one
-from stopping anything else (a blocked user, a platform that is down)."""
+from stopping anything else (a blocked user, a platform that is down).
+
+A person who pledged from the public page (``WEB_PLATFORM``) has no chat at all: messages
+to them are skipped quietly, and ``reachable`` lets callers count them apart from people a
+chat failed to reach."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from bot.domain.outgoing import OutgoingMessage
-from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import ChatFrontEnd, MessageGone
+from bot.domain.refs import WEB_PLATFORM, ChatRef, MessageRef, UserRef
+from bot.ports import ChatFrontEnd, MessageGone, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +24,15 @@ class Edited(StrEnum):
     DONE = "done"
     FAILED = "failed"
     GONE = "gone"
+
+
+class Reach(StrEnum):
+    """What became of a private message: sent, refused for good by the person's settings
+    (blocked the bot, closed DMs), or failed this time (the platform, the network)."""
+
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
 
 
 class Notifier:
@@ -36,12 +49,20 @@ class Notifier:
     def front_end(self, platform: str) -> ChatFrontEnd | None:
         return self._front_ends.get(platform)
 
+    def reachable(self, user: UserRef) -> bool:
+        """Whether a chat front end can message ``user``: false for a web identity (who
+        has no chat) and for a platform this deployment does not run."""
+        return user.platform in self._front_ends
+
     async def send(
         self, chat: ChatRef, message: OutgoingMessage, language: str
     ) -> MessageRef | None:
         front_end = self._front_ends.get(chat.platform)
         if front_end is None:
-            log.warning("no front end for platform %s", chat.platform)
+            if chat.platform == WEB_PLATFORM:  # pledged from the page: nowhere to send
+                log.debug("no chat for web identity %s", chat.id)
+            else:
+                log.warning("no front end for platform %s", chat.platform)
             return None
         try:
             return await front_end.send(chat, message, language)
@@ -87,12 +108,41 @@ class Notifier:
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
         front_end = self._front_ends.get(user.platform)
         if front_end is None:
+            log.debug("no chat reaches %s:%s; message skipped", user.platform, user.id)
             return None
         try:
             return await front_end.send_to_user(user, message)
         except Exception:
             log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
             return None
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """The front end's web link to a posted message; None if it has none or fails."""
+        front_end = self._front_ends.get(ref.chat.platform)
+        if front_end is None:
+            return None
+        try:
+            return await front_end.message_link(ref)
+        except Exception:
+            log.warning(
+                "no link to %s:%s/%s", ref.chat.platform, ref.chat.id, ref.id, exc_info=True
+            )
+            return None
+
+    async def reach_user(self, user: UserRef, message: OutgoingMessage) -> Reach:
+        """Send privately, and say whether the person could be reached at all."""
+        front_end = self._front_ends.get(user.platform)
+        if front_end is None:
+            return Reach.FAILED
+        try:
+            await front_end.send_to_user(user, message)
+        except Unreachable:
+            log.info("%s:%s cannot be written to privately", user.platform, user.id)
+            return Reach.UNREACHABLE
+        except Exception:
+            log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
+            return Reach.FAILED
+        return Reach.SENT
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """Post where every front end's moderators decide; first decision wins."""

@@ -22,6 +22,7 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.updates import CampaignUpdate
 
 
 class Clock(Protocol):
@@ -118,7 +119,8 @@ class Repository(Protocol):
     async def update_tokens(self, account_id: int, tokens: TokenSet) -> None: ...
     async def mark_account_revoked(self, account_id: int) -> None: ...
     async def erase_supporter(self, owner: UserRef) -> int:
-        """Delete every pledge and account of ``owner``; return how many accounts went."""
+        """Delete every pledge, account and update mute of ``owner``; return how many
+        accounts went."""
         ...
 
     # token lifetime: tokens nothing needs any more wait here until revoked
@@ -187,6 +189,26 @@ class Repository(Protocol):
         first; each recruited person (chat identity) counts once, withdrawn pledges not."""
         ...
 
+    async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
+        """The supporter agrees to be shown as ``name`` among the campaign's recruiters."""
+        ...
+
+    async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
+        """Back to anonymous; whether they were named."""
+        ...
+
+    async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
+        """Supporter key -> the name each consenting recruiter chose, for one campaign."""
+        ...
+
+    async def variant_counts(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> dict[int, int]:
+        """Pledges per wording index (``Pledge.variant``; one without counts as 0), among
+        those in ``statuses`` (all if None); pledges with the supporter's own words are
+        not counted."""
+        ...
+
     async def set_delivery(
         self,
         pledge_ids: Sequence[int],
@@ -217,6 +239,10 @@ class Repository(Protocol):
 
     async def count_events(self, campaign_id: int, kind: EventKind) -> int:
         """How many events of ``kind`` were claimed for this campaign, whatever the subject."""
+        ...
+
+    async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
+        """The subjects of every event of ``kind`` claimed for this campaign."""
         ...
 
     # single-use link nonces
@@ -271,6 +297,38 @@ class Repository(Protocol):
         """How many instances were registered at or after ``since`` (the hourly cap)."""
         ...
 
+    # organiser updates to supporters, and who muted them
+    async def add_update(
+        self, update: CampaignUpdate, *, since: datetime, limit: int
+    ) -> CampaignUpdate | None:
+        """Store ``update`` (sent now) unless its campaign already has ``limit`` updates
+        sent after ``since``; one transaction with the campaign row locked. The stored
+        update (with its id), or None when the limit is reached."""
+        ...
+
+    async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
+        """When the campaign's updates sent after ``since`` went, oldest first."""
+        ...
+
+    async def finish_update(self, update: CampaignUpdate) -> None:
+        """Store how the delivery of a stored update went (its counts)."""
+        ...
+
+    async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
+        """The campaign's updates, oldest first (the audit)."""
+        ...
+
+    async def set_update_mute(
+        self, campaign_id: int, person: UserRef, *, muted: bool, at: datetime
+    ) -> None:
+        """Mute (or unmute) the campaign's updates for ``person``; idempotent.
+        ``erase_supporter`` drops every mute of the person erased."""
+        ...
+
+    async def muted_people(self, campaign_id: int) -> set[str]:
+        """The keys (``UserRef.key``) of the people who muted the campaign's updates."""
+        ...
+
 
 class PictureStore(Protocol):
     """Where campaign pictures are kept, by their key (``bot.pictures.Picture.key``)."""
@@ -287,6 +345,12 @@ class PictureStore(Protocol):
 class MessageGone(Exception):
     """Raised by ``ChatFrontEnd.edit`` when the message can never be edited again (deleted,
     or too old for the platform): the caller forgets it instead of retrying."""
+
+
+class Unreachable(Exception):
+    """Raised by ``ChatFrontEnd.send_to_user`` when the platform says the person cannot be
+    written to privately at all (they blocked the bot, closed their direct messages): no
+    retry helps until they open their private chat again."""
 
 
 class ChatFrontEnd(Protocol):
@@ -308,13 +372,19 @@ class ChatFrontEnd(Protocol):
         ...
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
-        """Send a private message in the user's own language."""
+        """Send a private message in the user's own language; ``Unreachable`` when the
+        person cannot be written to privately (blocked the bot, closed DMs)."""
         ...
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """Post where this front end's moderators decide: its moderation chat, or (with
         MODERATION_IN_PRIVATE and no such chat) each moderator's private chat. The posted
         messages (the caller stores them as cards); empty if none is configured or reached."""
+        ...
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """A web link that opens the posted message ``ref`` for the chat's members, or None
+        when the platform has none (or the chat is private); may raise (the caller logs)."""
         ...
 
 
@@ -383,6 +453,16 @@ class AccountLinker(Protocol):
         pledge is recorded and revokes them otherwise. If ``complete`` fails after the
         network gave tokens (the profile cannot be read), it revokes them before raising.
         """
+        ...
+
+
+@runtime_checkable
+class PublishesDocuments(Protocol):
+    """An ``AccountLinker`` that publishes documents on the pledge site (optional): an
+    OAuth client's metadata and public keys, served at ``/oauth/<network>/<name>.json``."""
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The documents by name; never a secret."""
         ...
 
 

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
     picture_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    updates_per_day: int = Field(3, ge=1)
     log_level: str = "INFO"
     maintenance_interval_minutes: int = Field(5, ge=1)
 
@@ -95,6 +96,14 @@ class Settings(BaseSettings):
     mastodon_allow_private_hosts: bool = False
     mastodon_deadline_seconds: float = Field(20.0, gt=0)
     mastodon_registrations_per_hour: int = Field(30, ge=0)
+
+    bluesky_delivery: DeliveryMode = DeliveryMode.AUTO
+    # the AT Protocol network of issue 13 (the adapter names it; settings are plain text)
+    bluesky_client_key: SecretStr | None = None
+    bluesky_directory_url: str = "https://plc.directory"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    bluesky_allow_private_hosts: bool = False
+    bluesky_deadline_seconds: float = Field(20.0, gt=0)
 
     @field_validator("telegram_moderator_ids", "discord_moderator_ids", mode="before")
     @classmethod
@@ -134,6 +143,14 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bluesky_appview_url", "bluesky_directory_url")
+    @classmethod
+    def _service_url(cls, value: str) -> str:
+        """A service's base address: paths are appended to it, so no query or fragment."""
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
+            raise ValueError("must be an http:// or https:// address with no ?, # or space")
         return value.rstrip("/")
 
     @field_validator(

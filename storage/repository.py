@@ -29,6 +29,7 @@ from bot.domain.networks import Network
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
+from bot.domain.updates import CampaignUpdate
 from storage import migrations, rows, statements
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ UPSERT_ACCOUNT = statements.insert(
         "handle = excluded.handle, followers = excluded.followers, "
         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
         "token_expires_at = excluded.token_expires_at, token_scope = excluded.token_scope, "
+        "token_binding = excluded.token_binding, "
         "revoked = FALSE, tokens_version = accounts.tokens_version + 1 "
         "WHERE accounts.owner_platform = excluded.owner_platform "
         "AND accounts.owner_id = excluded.owner_id RETURNING *"
@@ -93,14 +95,14 @@ _TOKENS_IN_USE = """EXISTS (
                WHERE e.campaign_id = c.id AND e.kind = 'report'))))"""
 _RELEASE = (
     f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
-    "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2 "
+    "SELECT a.id, a.network, a.instance, a.access_token, a.refresh_token, $2, a.token_binding "
     "FROM accounts AS a WHERE a.id = ANY($1) AND a.access_token <> ''"
 )
 RELEASE_ANY = _RELEASE + " RETURNING id, account_id"
 RELEASE_UNUSED = _RELEASE + f" AND NOT {_TOKENS_IN_USE} RETURNING id, account_id"
 ERASE_TOKENS = (
     "UPDATE accounts SET access_token = '', refresh_token = NULL, token_expires_at = NULL, "
-    "tokens_version = tokens_version + 1 WHERE id = ANY($1)"
+    "token_binding = NULL, tokens_version = tokens_version + 1 WHERE id = ANY($1)"
 )
 
 # per network; "accounts" are pledges (a campaign has one pledge per account at most)
@@ -146,6 +148,11 @@ def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
         and row["owner_platform"] == account.owner.platform
         and row["owner_id"] == account.owner.id
     )
+
+
+def _moment(value: datetime | None) -> datetime:
+    assert value is not None  # a NOT NULL column
+    return value
 
 
 def _linked_by_other(account: SocialAccount) -> DomainError:
@@ -414,8 +421,8 @@ class SqlRepository(Generic[SessionT]):
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE accounts SET access_token = $1, refresh_token = $2, "
-                "token_expires_at = $3, token_scope = $4, "
-                "tokens_version = tokens_version + 1 WHERE id = $5",
+                "token_expires_at = $3, token_scope = $4, token_binding = $5, "
+                "tokens_version = tokens_version + 1 WHERE id = $6",
                 *rows.token_values(tokens, self._codec),
                 account_id,
             )
@@ -433,6 +440,12 @@ class SqlRepository(Generic[SessionT]):
             await db.execute(  # whom they brought stay counted, no longer naming them
                 "UPDATE pledges SET recruited_by = NULL WHERE recruited_by = $1", owner.key
             )
+            await db.execute(  # their mutes of campaign updates go with them
+                "DELETE FROM update_mutes WHERE person_platform = $1 AND person_id = $2",
+                owner.platform,
+                owner.id,
+            )
+            await db.execute("DELETE FROM recruiter_names WHERE supporter_key = $1", owner.key)
             await db.execute(
                 "DELETE FROM pledges WHERE account_id IN "
                 "(SELECT id FROM accounts WHERE owner_platform = $1 AND owner_id = $2) "
@@ -467,16 +480,17 @@ class SqlRepository(Generic[SessionT]):
     async def queue_revocation(
         self, network: Network, instance: str, tokens: TokenSet, at: datetime
     ) -> int:
-        access, refresh, _, _ = rows.token_values(tokens, self._codec)
+        access, refresh, _, _, binding = rows.token_values(tokens, self._codec)
         async with self.transaction() as db:
             row = await db.fetch_one(
                 f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
-                "VALUES (NULL, $1, $2, $3, $4, $5) RETURNING id",
+                "VALUES (NULL, $1, $2, $3, $4, $5, $6) RETURNING id",
                 str(network),
                 instance,
                 access,
                 refresh,
                 self._codec.time_in(at),
+                binding,
             )
         assert row is not None
         return int(row["id"])
@@ -592,6 +606,51 @@ class SqlRepository(Generic[SessionT]):
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
 
+    async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO recruiter_names (campaign_id, supporter_key, name) "
+                "VALUES ($1, $2, $3) ON CONFLICT (campaign_id, supporter_key) "
+                "DO UPDATE SET name = excluded.name",
+                campaign_id,
+                supporter_key,
+                name,
+            )
+
+    async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
+        async with self.transaction() as db:
+            gone = await db.fetch_all(
+                "DELETE FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2 "
+                "RETURNING name",
+                campaign_id,
+                supporter_key,
+            )
+        return bool(gone)
+
+    async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT supporter_key, name FROM recruiter_names WHERE campaign_id = $1",
+                campaign_id,
+            )
+        return {str(row["supporter_key"]): str(row["name"]) for row in found}
+
+    async def variant_counts(
+        self, campaign_id: int, statuses: Collection[Any] | None = None
+    ) -> dict[int, int]:
+        wanted = rows.status_values(None if statuses is None else list(statuses))
+        sql = (
+            "SELECT COALESCE(variant, 0) AS variant, COUNT(*) AS pledges FROM pledges "
+            "WHERE campaign_id = $1 AND message IS NULL"
+        )
+        params: list[Any] = [campaign_id]
+        if wanted is not None:
+            sql += " AND status = ANY($2)"
+            params.append(wanted)
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(sql + " GROUP BY COALESCE(variant, 0)", *params)
+        return {int(row["variant"]): int(row["pledges"]) for row in found}
+
     async def _supporters(self, db: SessionT, campaign_id: int) -> int:
         row = await db.fetch_one(_SUPPORTERS, campaign_id)
         assert row is not None
@@ -663,6 +722,16 @@ class SqlRepository(Generic[SessionT]):
                 kind.value,
             )
         return int(row["n"]) if row is not None else 0
+
+    async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT subject FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
+                "AND subject IS NOT NULL",
+                campaign_id,
+                kind.value,
+            )
+        return {int(row["subject"]) for row in found}
 
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
         async with self.transaction() as db:
@@ -855,3 +924,103 @@ class SqlRepository(Generic[SessionT]):
                 chat.id,
             )
         return len(cards)
+
+    # organiser updates and their mutes ------------------------------------------------
+
+    async def add_update(
+        self, update: CampaignUpdate, *, since: datetime, limit: int
+    ) -> CampaignUpdate | None:
+        async with self.transaction() as db:
+            # the campaign row locked, so two updates at once cannot both take the last slot
+            await db.fetch_one(
+                "SELECT id FROM campaigns WHERE id = $1 FOR UPDATE", update.campaign_id
+            )
+            row = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM campaign_updates WHERE campaign_id = $1 "
+                "AND sent_at > $2",
+                update.campaign_id,
+                self._codec.time_in(since),
+            )
+            if row is not None and int(row["n"]) >= limit:
+                return None
+            stored = await db.fetch_one(
+                "INSERT INTO campaign_updates (campaign_id, text, sent_at) "
+                "VALUES ($1, $2, $3) RETURNING id",
+                update.campaign_id,
+                update.text,
+                self._codec.time_in(update.sent_at),
+            )
+        assert stored is not None
+        return replace(update, id=int(stored["id"]))
+
+    async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at > $2 "
+                "ORDER BY sent_at",
+                campaign_id,
+                self._codec.time_in(since),
+            )
+        return [_moment(self._codec.time_out(row["sent_at"])) for row in found]
+
+    async def finish_update(self, update: CampaignUpdate) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE campaign_updates SET total = $1, reached = $2, muted = $3, "
+                "unreachable = $4 WHERE id = $5",
+                update.total,
+                update.reached,
+                update.muted,
+                update.unreachable,
+                update.id,
+            )
+
+    async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT * FROM campaign_updates WHERE campaign_id = $1 ORDER BY sent_at, id",
+                campaign_id,
+            )
+        return [
+            CampaignUpdate(
+                campaign_id=int(row["campaign_id"]),
+                text=str(row["text"]),
+                sent_at=_moment(self._codec.time_out(row["sent_at"])),
+                total=int(row["total"]),
+                reached=int(row["reached"]),
+                muted=int(row["muted"]),
+                unreachable=int(row["unreachable"]),
+                id=int(row["id"]),
+            )
+            for row in found
+        ]
+
+    async def set_update_mute(
+        self, campaign_id: int, person: UserRef, *, muted: bool, at: datetime
+    ) -> None:
+        async with self.transaction() as db:
+            if muted:
+                await db.execute(
+                    "INSERT INTO update_mutes (campaign_id, person_platform, person_id, muted_at) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    campaign_id,
+                    person.platform,
+                    person.id,
+                    self._codec.time_in(at),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM update_mutes WHERE campaign_id = $1 AND person_platform = $2 "
+                    "AND person_id = $3",
+                    campaign_id,
+                    person.platform,
+                    person.id,
+                )
+
+    async def muted_people(self, campaign_id: int) -> set[str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT person_platform, person_id FROM update_mutes WHERE campaign_id = $1",
+                campaign_id,
+            )
+        return {f"{row['person_platform']}:{row['person_id']}" for row in found}

@@ -17,12 +17,13 @@ from typing import Any
 
 from bot.crypto import TokenCipher
 from bot.domain.account import PendingRevocation, SocialAccount, TokenSet, follower_count
-from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision
+from bot.domain.campaign import Campaign, CampaignStatus, JoinLink, LaunchDecision
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.variants import variants_from_data, variants_to_data
 
 Row = Mapping[str, Any]
 
@@ -164,6 +165,11 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "launch_supporters",
     "late_minutes",
     "tap_offered",
+    "promote_origin",
+    "join_platform",
+    "join_url",
+    "join_invite",
+    "variants",
     "story",
     "picture",
 )
@@ -172,6 +178,7 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
 def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
     """The campaign's values in ``CAMPAIGN_COLUMNS`` order (id and version excluded)."""
     origin = campaign.origin_chat
+    join = campaign.join_link
     return (
         campaign.ref,
         campaign.title,
@@ -192,6 +199,11 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         campaign.launch_supporters,
         campaign.late_minutes,
         campaign.tap_offered,
+        campaign.promote_origin,
+        join.platform if join else None,
+        join.url if join else None,
+        join.invite if join else False,
+        codec.json_in(variants_to_data(campaign.variants)),
         campaign.story,
         campaign.picture,
     )
@@ -230,6 +242,13 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         tap_offered=bool(row["tap_offered"]),
         story=row["story"],
         picture=row["picture"],
+        promote_origin=bool(row["promote_origin"]),
+        join_link=(
+            JoinLink(row["join_platform"], row["join_url"], bool(row["join_invite"]))
+            if row["join_platform"] is not None and row["join_url"] is not None
+            else None
+        ),
+        variants=variants_from_data(codec.json_out(row["variants"])),
     )
 
 
@@ -285,18 +304,21 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
     "refresh_token",
     "token_expires_at",
     "token_scope",
+    "token_binding",
     "linked_at",
     "revoked",
 )
 
 
 def token_values(tokens: TokenSet, codec: Codec) -> tuple[Any, ...]:
-    """``access_token, refresh_token, token_expires_at, token_scope``, secrets encrypted."""
+    """``access_token, refresh_token, token_expires_at, token_scope, token_binding``,
+    secrets encrypted."""
     return (
         codec.seal(tokens.access_token),
         codec.seal(tokens.refresh_token),
         codec.time_in(tokens.expires_at),
         tokens.scope,
+        codec.seal(tokens.binding),
     )
 
 
@@ -331,6 +353,7 @@ def account_from_row(row: Row, codec: Codec) -> SocialAccount:
             refresh_token=codec.open(row["refresh_token"]),
             expires_at=codec.time_out(row["token_expires_at"]),
             scope=row["token_scope"],
+            binding=codec.open(row["token_binding"]),
         ),
         linked_at=_time(codec, row["linked_at"]),
         id=row["id"],
@@ -348,6 +371,7 @@ REVOCATION_COLUMNS: tuple[str, ...] = (
     "access_token",
     "refresh_token",
     "queued_at",
+    "token_binding",
 )
 
 
@@ -358,7 +382,11 @@ def revocation_from_row(row: Row, codec: Codec) -> PendingRevocation:
         id=row["id"],
         network=_network(row["network"]),
         instance=row["instance"],
-        tokens=TokenSet(access_token=access, refresh_token=codec.open(row["refresh_token"])),
+        tokens=TokenSet(
+            access_token=access,
+            refresh_token=codec.open(row["refresh_token"]),
+            binding=codec.open(row["token_binding"]),
+        ),
         queued_at=_time(codec, row["queued_at"]),
         account_id=row["account_id"],
         attempts=row["attempts"],
@@ -387,6 +415,7 @@ PLEDGE_COLUMNS: tuple[str, ...] = (
     "remote_post_url",
     "posted_at",
     "recruited_by",
+    "variant",
 )
 
 # What the blast writes back for many pledges at once (``record_deliveries``).
@@ -411,6 +440,7 @@ def pledge_values(pledge: Pledge, codec: Codec) -> tuple[Any, ...]:
         pledge.message,
         *delivery_values(pledge, codec),
         pledge.recruited_by,
+        pledge.variant,
     )
 
 
@@ -446,6 +476,7 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
         remote_post_url=row["remote_post_url"],
         posted_at=codec.time_out(row["posted_at"]),
         recruited_by=row["recruited_by"],
+        variant=row["variant"],
         id=row["id"],
         version=row["version"],
     )

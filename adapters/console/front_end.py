@@ -72,6 +72,9 @@ class ConsoleFrontEnd:
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         return self.show_private(user, message)
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        return None  # the console's messages live on no web page
+
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         return [self.show(MODERATION, message, self.language)]
 

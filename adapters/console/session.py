@@ -31,13 +31,15 @@ from bot.domain.text import Text, t
 from bot.runtime import LaunchControl
 from bot.services.cards import (
     APPROVE_ACTION,
+    POST_NOW_ACTION,
     REJECT_ACTION,
     SUPPORT_ACTION,
-    campaign_card,
     summary_line,
 )
 from bot.services.chat_services import ChatServices
 from bot.services.links import PledgeTicket
+from bot.services.recruiter_names import CONSENT_ACTION
+from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     campaign_cancelled,
     campaign_list,
@@ -107,6 +109,7 @@ class ConsoleSession:
             "pending": Command(self._pending, "/pending"),
             "promote": Command(self._promote, "/promote REF"),
             "support": Command(self._support, "/support REF [your own words]"),
+            "update": Command(self._update, "/update REF TEXT"),
             "mycampaigns": Command(self._my_campaigns, "/mycampaigns"),
             "mypledges": Command(self._my_pledges, "/mypledges"),
             "unpledge": Command(self._unpledge, "/unpledge REF"),
@@ -218,6 +221,12 @@ class ConsoleSession:
             args.split()[0], GROUP, self.user, requester_is_admin=False, language=self.language
         )
 
+    async def _update(self, args: str) -> None:
+        ref, _, text = args.partition(" ")
+        if not ref:
+            raise self._usage("update")
+        self.front.show_private(self.user, await self.services.updates.send(ref, self.user, text))
+
     async def _my_campaigns(self, args: str) -> None:
         rows = await self.services.campaigns.of_organiser(self.user)
         self.front.say(*campaign_list(rows, self.clock.now()).parts)
@@ -227,8 +236,9 @@ class ConsoleSession:
             raise self._usage("status")
         campaign = await self.services.campaigns.get(args.split()[0])
         stats = await self.services.campaigns.stats(campaign)
-        card = campaign_card(campaign, stats)
+        card = self.services.campaigns.card(campaign, stats)
         parts = [*card.parts, summary_line(campaign, stats, self.clock.now())]
+        parts.extend(await self.services.status.page_lines(campaign.ref))
         if campaign.status in AFTER_LAUNCH:
             parts.append(
                 t(
@@ -319,8 +329,22 @@ class ConsoleSession:
             self._show_dialog(await self.services.dialogs.action(self.user, action))
         elif name == SUPPORT_ACTION:
             await self._pledge(value, None)
+        elif name == POST_NOW_ACTION:
+            answer = await self.services.post_now.press(value, self.user)
+            if answer.message is None:
+                self.front.say(answer.note)
+            else:
+                self.front.show_private(self.user, answer.message)
+                await self.services.post_now.handed(answer, self.user)
         elif name == APPROVE_ACTION:
             await self.services.moderation.approve(int(value), self.user, may_moderate=True)
+        elif name in (MUTE_ACTION, UNMUTE_ACTION):
+            updates = self.services.updates
+            toggle = updates.mute if name == MUTE_ACTION else updates.unmute
+            self.front.show_private(self.user, await toggle(value, self.user))
+        elif name == CONSENT_ACTION:
+            message = await self.services.recruiters.toggle_message(value, self.user)
+            self.front.show_private(self.user, message)
         elif name == REJECT_ACTION:
             campaign = await self.services.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))

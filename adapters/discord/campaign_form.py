@@ -12,15 +12,19 @@ after a restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from adapters.discord.modals import FORM_FIELDS
 from bot.dialog import ACTION_PREFIX, DialogReply, FormAnswers, Step
 from bot.domain.refs import ChatRef, UserRef
+from bot.domain.variants import Variant, parse_variant_blocks
 from bot.services.dialogs import DialogService
 
 PICTURE_KEPT = "picture"  # the draft's picture key, kept with the form's values
+STORY_KEPT = "story"  # the draft's story (its own form, StoryModal), kept the same way
+KEPT = (PICTURE_KEPT, STORY_KEPT)  # never taken from the campaign form's submission
 
 
 class CampaignForm:
@@ -43,12 +47,17 @@ class CampaignForm:
             values["title"] = state.title
         if state.message is not None:
             values["message"] = state.message
+        if state.variants:
+            values["variants"] = variant_blocks(state.variants)
+        else:
+            values.pop("variants", None)
         if state.goal is not None:
             values["goal"] = str(state.goal)
         if state.launch_at is not None:
             values["launch"] = f"{state.launch_at.astimezone(self._tz):%Y-%m-%d %H:%M}"
-        values["story"] = state.story or ""
-        # not a form field: the edited draft keeps its picture, or its lack of one
+        # not fields of this form: the edited draft keeps its story and picture, or their
+        # lack (the story is changed with its own form, the picture with /campaignpicture)
+        values[STORY_KEPT] = state.story or ""
         values[PICTURE_KEPT] = state.picture or ""
         form = FormAnswers(
             values, tuple(str(n) for n in state.networks), saved.kept_message if saved else None
@@ -71,9 +80,10 @@ class CampaignForm:
         previous = await self.saved(user)
         networks = previous.networks if previous and keep_networks else ()
         kept = previous.kept_message if previous and keep_networks else None
-        values = {k: v for k, v in values.items() if k != PICTURE_KEPT}  # never from a form
-        if previous and keep_networks and PICTURE_KEPT in previous.values:
-            values[PICTURE_KEPT] = previous.values[PICTURE_KEPT]
+        values = {k: v for k, v in values.items() if k not in KEPT}  # never from this form
+        for name in KEPT:
+            if previous and keep_networks and name in previous.values:
+                values[name] = previous.values[name]
         form = FormAnswers(values, networks, kept)
         return await self._feed(user, form, await self._dialogs.begin(user, form), origin)
 
@@ -93,6 +103,11 @@ class CampaignForm:
         """Answer the dialog's questions from ``form``, from the one it is asking now."""
         for name in FORM_FIELDS:
             if reply.state is None or reply.state.step is not Step(name):
+                continue
+            if name == "variants":
+                reply = await self._feed_variants(user, form.values.get(name, ""), origin)
+                if reply.errors or reply.state is None:
+                    return reply
                 continue
             reply = await self._dialogs.text(user, form.values.get(name, ""), origin)
             if reply.state is not None and reply.state.step is Step.CONFIRM_MESSAGE:
@@ -116,17 +131,17 @@ class CampaignForm:
         origin: ChatRef | None,
         form: FormAnswers | None = None,
     ) -> DialogReply:
-        """At the story step, answer it from the form (skip it when left empty); at the
-        picture step, keep what the draft had before an edit (a picture, or none)."""
+        """At the story and picture steps, keep what the draft had before an edit (a story
+        or a picture, or none); a new draft stops at the story step (its own form)."""
         if form is None:
             form = await self.saved(user)
         if form is None or reply.state is None or reply.errors:
             return reply
-        if reply.state.step is Step.STORY:
-            story = form.values.get("story", "").strip()
-            if story:
+        story = form.values.get(STORY_KEPT)
+        if story is not None and reply.state.step is Step.STORY:
+            if story.strip():
                 reply = await self._dialogs.text(user, story, origin)
-            else:
+            else:  # the draft had none: it was skipped before
                 reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
         kept = form.values.get(PICTURE_KEPT)
         at_picture = reply.state is not None and reply.state.step is Step.PICTURE
@@ -136,3 +151,19 @@ class CampaignForm:
             else:  # the draft had none: it was skipped before
                 reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
         return reply
+
+    async def _feed_variants(
+        self, user: UserRef, typed: str, origin: ChatRef | None
+    ) -> DialogReply:
+        """The variants field: one wording per blank-line-separated block, then Done."""
+        for variant in parse_variant_blocks(typed):
+            shown = f"{variant.language}: {variant.text}" if variant.language else variant.text
+            reply = await self._dialogs.text(user, shown, origin)
+            if reply.errors or reply.state is None:
+                return reply
+        return await self._dialogs.action(user, "dlg:variants_done", origin)
+
+
+def variant_blocks(variants: Iterable[Variant]) -> str:
+    """Variants as the form's field shows them: blocks separated by a blank line."""
+    return "\n\n".join(f"{v.language}: {v.text}" if v.language else v.text for v in variants)

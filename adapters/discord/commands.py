@@ -51,11 +51,21 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def cancelcampaign(interaction: discord.Interaction, ref: str) -> None:
         await handlers.cancel_campaign(interaction, ref)
 
+    @tree.command(name="update", description=_described("discord.command.update"))
+    @app_commands.describe(ref=ref_param, text=_described("discord.command.param_text"))
+    async def update(interaction: discord.Interaction, ref: str, text: str) -> None:
+        await handlers.send_update(interaction, ref, text)
+
     @tree.command(name="promote", description=_described("discord.command.promote"))
     @app_commands.describe(ref=ref_param)
     @app_commands.guild_only()
     async def promote(interaction: discord.Interaction, ref: str) -> None:
         await handlers.promote(interaction, ref)
+
+    @tree.command(name="setinvite", description=_described("discord.command.setinvite"))
+    @app_commands.describe(ref=ref_param, url=_described("discord.command.param_invite"))
+    async def setinvite(interaction: discord.Interaction, ref: str, url: str) -> None:
+        await handlers.set_invite(interaction, ref, url)
 
     @tree.command(name="pending", description=_described("discord.command.pending"))
     async def pending(interaction: discord.Interaction) -> None:
@@ -80,6 +90,11 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     @app_commands.describe(image=_described("discord.command.param_image"))
     async def campaignpicture(interaction: discord.Interaction, image: discord.Attachment) -> None:
         await handlers.campaign_picture(interaction, image)
+
+    @tree.command(name="status", description=_described("discord.command.status"))
+    @app_commands.describe(ref=ref_param)
+    async def status(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.status(interaction, ref)
 
     @tree.command(name="help", description=_described("discord.command.help"))
     async def help_(interaction: discord.Interaction) -> None:

@@ -15,6 +15,7 @@ import discord
 
 from adapters.discord.campaign_form import CampaignForm
 from adapters.discord.identity import (
+    PLATFORM,
     chat_ref,
     community_language,
     is_admin,
@@ -22,11 +23,14 @@ from adapters.discord.identity import (
     language_of,
     user_ref,
 )
+from adapters.discord.invites import discord_invite
 from adapters.discord.modals import (
     CAMPAIGN_MODAL_PREFIX,
     REJECT_MODAL_PREFIX,
+    STORY_MODAL_ID,
     CampaignModal,
     RejectModal,
+    StoryModal,
     submitted_values,
 )
 from adapters.discord.rendering import Renderer
@@ -36,7 +40,10 @@ from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
+from bot.services.cards import POST_NOW_ACTION
 from bot.services.chat_services import ChatServices
+from bot.services.recruiter_names import CONSENT_ACTION
+from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -55,6 +62,19 @@ from bot.services.views import (
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[OutgoingMessage]]
+ORIGIN_ACTION = "origin"
+STORY_ACTION = "story"  # opens the story's own form (StoryModal)
+
+
+def origin_choice(message: OutgoingMessage, ref: str, *, wanted: bool) -> OutgoingMessage:
+    """``message`` with where the card goes once approved, and the button to change it."""
+    if wanted:
+        note = t("discord.origin.will_post")
+        button = Button(t("discord.origin.button_off"), action=f"{ORIGIN_ACTION}:off:{ref}")
+    else:
+        note = t("discord.origin.wont_post", ref=ref)
+        button = Button(t("discord.origin.button_on"), action=f"{ORIGIN_ACTION}:on:{ref}")
+    return OutgoingMessage((*message.parts, note), ((button,),))
 
 
 class InteractionHandlers:
@@ -124,6 +144,14 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def send_update(self, interaction: discord.Interaction, ref: str, text: str) -> None:
+        """``/update``: the organiser's note to every supporter, privately; the count back."""
+
+        async def work() -> OutgoingMessage:
+            return await self.services.updates.send(ref, self.who(interaction), text)
+
+        await self.deferred(interaction, work)
+
     async def promote(self, interaction: discord.Interaction, ref: str) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await self.refuse(interaction, t("discord.promote.guild_only"))
@@ -140,6 +168,21 @@ class InteractionHandlers:
                 language=community_language(interaction, self.default_language),
             )
             return OutgoingMessage.of(t("discord.promote.done", ref=ref.strip().upper()))
+
+        await self.deferred(interaction, work)
+
+    async def set_invite(self, interaction: discord.Interaction, ref: str, url: str) -> None:
+        """The organiser's server invite for the campaign's public page."""
+        invite = discord_invite(url)
+        if invite is None:
+            await self.refuse(interaction, t("discord.invite.bad_url"))
+            return
+
+        async def work() -> OutgoingMessage:
+            campaign = await self.services.campaigns.set_invite(
+                ref, self.who(interaction), PLATFORM, invite
+            )
+            return OutgoingMessage.of(t("discord.invite.done", ref=campaign.ref))
 
         await self.deferred(interaction, work)
 
@@ -173,6 +216,12 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def status(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            return await self.services.status.status(ref)
+
+        await self.deferred(interaction, work)
+
     async def help(self, interaction: discord.Interaction) -> None:
         await self.refuse(interaction, t("discord.help.text"))
 
@@ -182,6 +231,8 @@ class InteractionHandlers:
         verb, _, argument = action.partition(":")
         if verb == "support":
             await self.deferred(interaction, lambda: self._support(interaction, argument))
+        elif verb == POST_NOW_ACTION:
+            await self.deferred(interaction, lambda: self._post_now(interaction, argument))
         elif verb in ("approve", "reject"):
             await self._moderate(interaction, verb, argument)
         elif verb == "dlg" and argument == "edit":
@@ -194,9 +245,26 @@ class InteractionHandlers:
             await self.deferred(
                 interaction, lambda: self._dialog_action(interaction, action), update=True
             )
+        elif verb == STORY_ACTION:
+            await self._open_story(interaction)
         elif verb == "form":
             saved = await self.form.saved(self.who(interaction))
             await self._open_form(interaction, saved.values if saved else None, mode="edit")
+        elif verb in (MUTE_ACTION, UNMUTE_ACTION):
+            updates = self.services.updates
+            toggle = updates.mute if verb == MUTE_ACTION else updates.unmute
+            await self.deferred(interaction, lambda: toggle(argument, self.who(interaction)))
+        elif verb == ORIGIN_ACTION:
+            await self.deferred(
+                interaction, lambda: self._origin_choice(interaction, argument), update=True
+            )
+        elif verb == CONSENT_ACTION:
+            who = self.who(interaction)
+            await self.deferred(
+                interaction,
+                lambda: self.services.recruiters.toggle_message(argument, who),
+                update=True,
+            )
         elif verb == FORGET_ACTION:
             await self.deferred(
                 interaction, lambda: self._forget(interaction, action), update=True
@@ -207,6 +275,16 @@ class InteractionHandlers:
     async def _support(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
         _, message = await self.services.pledges.support(ref, self.who(interaction))
         return message
+
+    async def _post_now(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
+        """Post now on a card: the presser's own links, shown to them alone (so a member
+        with closed DMs gets them too), or why there are none."""
+        person = self.who(interaction)
+        answer = await self.services.post_now.press(ref, person)
+        if answer.message is None:
+            return OutgoingMessage.of(answer.note)
+        await self.services.post_now.handed(answer, person)
+        return answer.message
 
     async def _moderation_target(
         self, interaction: discord.Interaction, argument: str
@@ -252,12 +330,29 @@ class InteractionHandlers:
     ) -> OutgoingMessage:
         user = self.who(interaction)
         origin = chat_ref(interaction.channel_id)
+        in_server = interaction.guild_id is not None  # a DM's card goes nowhere by itself
         if action == f"{ACTION_PREFIX}keep_message":
             reply = await self.form.keep_message(user, origin)
         else:
-            reply = await self.services.dialogs.action(user, action, origin)
+            reply = await self.services.dialogs.action(
+                user, action, origin, promote_origin=in_server
+            )
             reply = await self.form.extras(user, reply, origin)  # e.g. after the networks
+        if reply.campaign_ref is not None and in_server:
+            return origin_choice(reply.message, reply.campaign_ref, wanted=True)
         return await self._dialog_message(user, reply)
+
+    async def _origin_choice(
+        self, interaction: discord.Interaction, argument: str
+    ) -> OutgoingMessage:
+        """The organiser changes their mind: post the card here once approved, or not."""
+        choice, _, ref = argument.partition(":")
+        if choice not in ("on", "off") or not ref:
+            return OutgoingMessage.of(t("dialog.stale_button"))
+        campaign = await self.services.campaigns.set_origin_promotion(
+            ref, self.who(interaction), choice == "on"
+        )
+        return origin_choice(OutgoingMessage(()), campaign.ref, wanted=campaign.promote_origin)
 
     async def campaign_picture(
         self, interaction: discord.Interaction, image: discord.Attachment
@@ -275,10 +370,53 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def _open_story(self, interaction: discord.Interaction) -> None:
+        """The story's own form (the campaign form is full), prefilled with the draft's."""
+        state = await self.services.dialogs.current(self.who(interaction))
+        if state is None or state.step not in (Step.STORY, Step.PREVIEW):
+            why = "dialog.none_active" if state is None else "dialog.stale_button"
+            await self.refuse(interaction, t(why))
+            return
+        translate = self._translator(self.language(interaction))
+        await interaction.response.send_modal(StoryModal(translate, state.story))
+
+    async def _submit_story(self, interaction: discord.Interaction, story: str) -> OutgoingMessage:
+        """The story typed in its form: answers the story step, or changes it from the
+        preview; left empty, it is skipped (or removed)."""
+        user = self.who(interaction)
+        origin = chat_ref(interaction.channel_id)
+        dialogs = self.services.dialogs
+        state = await dialogs.current(user)
+        if state is None:
+            return OutgoingMessage.of(t("dialog.none_active"))
+        if state.step is Step.PREVIEW:
+            await dialogs.action(user, f"{ACTION_PREFIX}edit", origin)
+            state = (await dialogs.action(user, f"{ACTION_PREFIX}edit:story", origin)).state
+        if state is None or state.step is not Step.STORY:
+            return OutgoingMessage.of(t("dialog.stale_button"))
+        if story.strip():
+            reply = await dialogs.text(user, story, origin)
+        else:
+            reply = await dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
+        reply = await self.form.extras(user, reply, origin)  # a picture kept by an edit
+        return await self._dialog_message(user, reply)
+
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
         """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""
         if reply.state is None:  # the form's answers ended with the dialog
             return reply.message
+        if reply.state.step is Step.STORY:  # written in its own form, or skipped
+            buttons = (
+                (
+                    Button(t("discord.story.button"), action=STORY_ACTION),
+                    Button(t("button.skip"), action=f"{ACTION_PREFIX}skip"),
+                    Button(t("button.cancel"), action=f"{ACTION_PREFIX}cancel"),
+                ),
+            )
+            return OutgoingMessage(reply.message.parts, buttons)
+        if reply.state.step is Step.PREVIEW:  # the form has no story field: change it here
+            story = (Button(t("discord.story.change"), action=STORY_ACTION),)
+            return OutgoingMessage(reply.message.parts, (*reply.message.buttons, story))
         if reply.state.step is Step.PICTURE:  # the way to send one on Discord
             return OutgoingMessage(
                 (*reply.message.parts, t("discord.picture.hint")), reply.message.buttons
@@ -292,7 +430,8 @@ class InteractionHandlers:
                 ),
             )
             return OutgoingMessage(reply.message.parts, buttons)
-        fix_needed = reply.errors and reply.state.step in (*TEXT_STEPS, Step.STORY)
+        # the variants are typed in the form too: a refused one is fixed there
+        fix_needed = reply.errors and reply.state.step in (*TEXT_STEPS, Step.VARIANTS)
         if fix_needed or not reply.message.buttons:
             buttons = (
                 (
@@ -327,6 +466,9 @@ class InteractionHandlers:
             await self.deferred(
                 interaction, lambda: self._submit_form(interaction, values, keep_networks)
             )
+        elif custom_id == STORY_MODAL_ID:
+            story = values.get("story", "")
+            await self.deferred(interaction, lambda: self._submit_story(interaction, story))
         elif custom_id.startswith(REJECT_MODAL_PREFIX):
             argument = custom_id.removeprefix(REJECT_MODAL_PREFIX)
             await self._reject(interaction, argument, values.get("reason", ""))

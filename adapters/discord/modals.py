@@ -16,8 +16,9 @@ from bot.domain.campaign import STORY_MAX, TITLE_MAX
 
 CAMPAIGN_MODAL_PREFIX = "chorus:modal:campaign:"
 REJECT_MODAL_PREFIX = "chorus:modal:reject:"
-FORM_FIELDS = ("title", "message", "goal", "launch")  # asked in this order by the dialog
-OPTIONAL_FIELDS = ("story",)  # empty: skipped
+STORY_MODAL_ID = "chorus:modal:story"
+# in the dialog's order; "variants" (optional): other wordings, one per blank-line block
+FORM_FIELDS = ("title", "message", "variants", "goal", "launch")
 MODAL_TITLE_MAX = 45
 LABEL_MAX = 45
 
@@ -51,9 +52,10 @@ def _field(
 
 
 class CampaignModal(discord.ui.Modal):
-    """Title, message, goal, launch moment and the optional story in one form (Discord's
-    limit is five fields); prefilled when fixing. The picture cannot be asked here: a
-    modal takes no file, so it comes with ``/campaignpicture`` at the picture step."""
+    """Title, message, other wordings (optional), goal and launch moment in one form
+    (Discord's five fields at most); prefilled when fixing. The story comes after the
+    networks in its own form (``StoryModal``); the picture cannot be asked in a form at
+    all (a modal takes no file), so it comes with ``/campaignpicture`` at the picture step."""
 
     def __init__(
         self,
@@ -94,6 +96,18 @@ class CampaignModal(discord.ui.Modal):
         self.add_item(
             _field(
                 translate,
+                key="variants",
+                label_key="field.variants",
+                hint_key="variants.discord_hint",
+                default=values.get("variants") or None,
+                style=discord.TextStyle.paragraph,
+                max_length=4000,
+                required=False,
+            )
+        )
+        self.add_item(
+            _field(
+                translate,
                 key="goal",
                 label_key="field.goal",
                 hint_key="discord.form.goal_hint",
@@ -113,13 +127,26 @@ class CampaignModal(discord.ui.Modal):
                 placeholder=f"2030-03-08 18:00 ({timezone})",
             )
         )
+
+
+class StoryModal(discord.ui.Modal):
+    """The optional story, in a form of its own: the campaign form is full (Discord's
+    five fields). Opened from the story step or the preview, prefilled with the draft's
+    story; left empty, it skips the story (or removes it)."""
+
+    def __init__(self, translate: Translate, story: str | None) -> None:
+        super().__init__(
+            title=translate("discord.story.title")[:MODAL_TITLE_MAX],
+            custom_id=STORY_MODAL_ID,
+            timeout=None,
+        )
         self.add_item(
             _field(
                 translate,
                 key="story",
                 label_key="field.story",
                 hint_key="discord.form.story_hint",
-                default=values.get("story"),
+                default=story or None,
                 style=discord.TextStyle.paragraph,
                 max_length=min(4000, STORY_MAX * 2),  # longer: our message says the limit
                 required=False,

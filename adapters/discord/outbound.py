@@ -16,9 +16,12 @@ from adapters.discord.identity import PLATFORM
 from adapters.discord.rendering import Renderer
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.ports import Unreachable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CANNOT_MESSAGE_USER = 50007  # Discord's code for closed DMs (or no shared server)
 
 
 def new_client(*, guild_ready_timeout: float = 2.0) -> discord.Client:
@@ -53,9 +56,27 @@ class DiscordOutbound:
         with contextlib.suppress(discord.NotFound):  # already gone, as wanted
             await channel.get_partial_message(int(ref.id)).delete()
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """``https://discord.com/channels/{guild}/{channel}/{message}`` for a message in a
+        server channel; None for a direct message (no server, and no one else may open it)."""
+        channel = self.client.get_channel(int(ref.chat.id))
+        if channel is None:
+            channel = await self.client.fetch_channel(int(ref.chat.id))
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            return None
+        return f"https://discord.com/channels/{guild.id}/{ref.chat.id}/{ref.id}"
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
-        dm = await self.client.create_dm(discord.Object(int(user.id)))
-        posted = await dm.send(**self.renderer.as_content(message, user.language).send_kwargs())
+        """A DM; ``Unreachable`` when Discord refuses it with 50007 (DMs closed)."""
+        try:
+            dm = await self.client.create_dm(discord.Object(int(user.id)))
+            kwargs = self.renderer.as_content(message, user.language).send_kwargs()
+            posted = await dm.send(**kwargs)
+        except discord.HTTPException as exc:
+            if exc.code == CANNOT_MESSAGE_USER:
+                raise Unreachable(exc.text) from exc
+            raise
         return MessageRef(ChatRef(PLATFORM, str(dm.id)), str(posted.id))
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:

@@ -22,7 +22,9 @@ from adapters.telegram.inline import InlineHandlers
 from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
+from adapters.telegram.post_now import PostNowHandlers
 from adapters.telegram.supporters import SupporterHandlers
+from adapters.telegram.updates import UpdateHandlers
 from adapters.telegram.welcome import WelcomeHandlers
 from bot.domain.text import t
 from bot.i18n import supported_languages
@@ -38,11 +40,13 @@ COMMANDS = (
     "cancel",
     "mycampaigns",
     "cancelcampaign",
+    "update",
     "promote",
     "pending",
     "mypledges",
     "unpledge",
     "forget",
+    "status",
 )
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -72,11 +76,14 @@ class TelegramInbound:
         self.organiser = OrganiserHandlers(self.kit)
         self.supporters = SupporterHandlers(self.kit)
         self.moderation = ModerationHandlers(self.kit)
+        post_now = PostNowHandlers(self.kit)
         groups = [
-            WelcomeHandlers(self.kit, self.organiser, self.supporters).handlers(),
+            WelcomeHandlers(self.kit, self.organiser, self.supporters, post_now).handlers(),
+            post_now.handlers(),
             self.organiser.handlers(),
             self.supporters.handlers(),
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
+            UpdateHandlers(self.kit).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),

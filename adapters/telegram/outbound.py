@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.telegram.refs import INLINE_CHAT, PLATFORM, chat_ref
 from adapters.telegram.render import Renderer
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import MessageGone
+from bot.ports import MessageGone, Unreachable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,17 @@ class TelegramOutbound:
             if "not found" not in exc.message.lower():  # else: already gone, as wanted
                 raise
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """None: the public page's Telegram link is the bot's deep link instead."""
+        return None
+
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
-        """A private message; ``Forbidden`` if the user blocked the bot (the caller logs)."""
-        return await self.send(ChatRef(PLATFORM, user.id), message, user.language)
+        """A private message; ``Unreachable`` if Telegram forbids it (the user blocked the
+        bot, never started it, or is deactivated)."""
+        try:
+            return await self.send(ChatRef(PLATFORM, user.id), message, user.language)
+        except Forbidden as exc:
+            raise Unreachable(exc.message) from exc
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """The moderation chat, or with private moderation each listed moderator."""

@@ -1,5 +1,6 @@
 """Supporter commands: the Support deep link (``/start <ref>``), /mypledges, /unpledge,
-and /forget behind a confirmation button."""
+/forget behind a confirmation button, /status (anyone, any chat) and the recruiter-name
+toggle on the pledge confirmation."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from adapters.telegram.kit import Context, Kit
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.text import t
+from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -32,6 +34,8 @@ class SupporterHandlers:
             CommandHandler("unpledge", guard(self.unpledge)),
             CommandHandler("forget", guard(self.forget)),
             CallbackQueryHandler(guard(self.forget_answer), pattern=f"^{FORGET_ACTION}:"),
+            CommandHandler("status", guard(self.status)),
+            CallbackQueryHandler(guard(self.recruiter_name), pattern=f"^{CONSENT_ACTION}:"),
         ]
 
     async def support(self, update: Update, ref: str) -> None:
@@ -71,3 +75,19 @@ class SupporterHandlers:
             return
         erased = await self.services.pledges.forget(self.kit.user(update))
         await self.kit.show_in_place(query, OutgoingMessage.of(forgotten(erased)), language)
+
+    async def status(self, update: Update, context: Context) -> None:
+        """Where a public campaign stands; anyone may ask, in any chat."""
+        ref = await self.kit.single_argument(update, context, t("status_command.usage"))
+        if ref is None:
+            return
+        await self.kit.reply(update, await self.services.status.status(ref))
+
+    async def recruiter_name(self, update: Update, context: Context) -> None:
+        """The toggle on the pledge confirmation: named or anonymous among the recruiters."""
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        ref = query.data.partition(":")[2]
+        message = await self.services.recruiters.toggle_message(ref, self.kit.user(update))
+        await self.kit.answer(query)  # a refusal above is the answer instead (an alert)
+        await self.kit.show_in_place(query, message, self.kit.language(update))

@@ -26,6 +26,7 @@ from bot.blast.matching import find_campaign_post
 from bot.blast.policy import BlastTuning
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
+from bot.domain.campaign import Campaign
 from bot.domain.networks import Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
@@ -65,7 +66,7 @@ class AutoSender:
         recovery: Recovery,
         clock: Clock,
         writer: DeliveryWriter,
-        campaign_message: str,
+        campaign: Campaign,
         since: datetime,
         concurrency: int,
         deadline: float,
@@ -75,7 +76,7 @@ class AutoSender:
         self._network = network
         self._clock = clock
         self._writer = writer
-        self._message = campaign_message
+        self._campaign = campaign  # its wordings: each pledge posts its own
         self._since = since
         self._concurrency = concurrency
         self._deadline = deadline
@@ -166,7 +167,7 @@ class AutoSender:
             if found is not None:
                 self._finish(job, found)
                 return
-        text = job.pledge.message or self._message
+        text = job.pledge.text(self._campaign)
         try:
             outcome = await self._network.post(
                 job.account, text, idempotency_key=f"chorus-{job.pledge.id}"
@@ -220,7 +221,7 @@ class AutoSender:
             if failure.outcome.kind is OutcomeKind.REVOKED:
                 return failure.outcome
             return None  # cannot tell: sending is the lesser evil than never posting
-        found = find_campaign_post(posts, job.pledge.message or self._message)
+        found = find_campaign_post(posts, job.pledge.text(self._campaign))
         if found is None:
             return None
         return PostOutcome(OutcomeKind.POSTED, remote_id=found.remote_id, url=found.url)

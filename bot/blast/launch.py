@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
@@ -21,9 +21,11 @@ from bot.blast.plan import plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
 from bot.blast.report import NOT_POSTED, figures_of, report_message
+from bot.blast.results import tell_results
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transition
+from bot.domain.cards import CampaignStats
 from bot.domain.errors import StaleUpdate
 from bot.domain.events import EventKind
 from bot.domain.networks import Network
@@ -35,11 +37,14 @@ from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.announcer import Announcer
 from bot.services.card_updates import CardUpdater
+from bot.services.cards import with_page_line
 from bot.services.revocations import Revocations
 from bot.services.tap_links import TapLinks
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+TALLY_EVERY = timedelta(seconds=5)  # the live tally edits each card at most this often
 
 
 @dataclass
@@ -90,6 +95,7 @@ class Blast:
         self._announcer = announcer
         self._tuning = tuning or BlastTuning()
         self._prepared: dict[int, PreparedAccounts] = {}
+        self._tallied: dict[int, datetime] = {}  # when each campaign's tally was last asked
         self.results: dict[int, BlastResult] = {}
 
     # --- before the launch -------------------------------------------------------
@@ -101,12 +107,23 @@ class Blast:
         params = {"title": campaign.title, "launch_at": campaign.launch_at, "ref": campaign.ref}
         await self._announce(
             campaign,
-            OutgoingMessage.of(t(f"blast.{event}_chat", supporters=stats.supporters, **params)),
+            with_page_line(
+                OutgoingMessage.of(
+                    t(f"blast.{event}_chat", supporters=stats.supporters, **params)
+                ),
+                campaign,
+                self._settings.public_url,
+            ),
         )
         await self._tell_supporters(
             campaign, OutgoingMessage.of(t(f"blast.{event}_supporter", **params))
         )
         log.info("campaign %s: %s sent", campaign.ref, event)
+
+    async def countdown(self, campaign: Campaign) -> None:
+        """A countdown mark in the last hour: the cards show the minutes left."""
+        assert campaign.id is not None
+        await self._cards.refresh_now(campaign.id)
 
     async def prepare(self, campaign: Campaign) -> None:
         """Queue the pledges and refresh tokens ahead; keep the accounts for the launch."""
@@ -235,10 +252,12 @@ class Blast:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
+        self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
             self._repo,
             flush_every=self._tuning.flush_every,
             flush_seconds=self._tuning.flush_seconds,
+            on_written=lambda: self._tally(campaign.id or 0),
         ) as writer:
             senders = {
                 network: AutoSender(
@@ -247,7 +266,7 @@ class Blast:
                     recovery=self._registry.recovery(network),
                     clock=self._clock,
                     writer=writer,
-                    campaign_message=campaign.message,
+                    campaign=campaign,
                     since=campaign.launch_at,
                     concurrency=self._settings.blast_concurrency,
                     deadline=deadline,
@@ -270,6 +289,7 @@ class Blast:
                         sending=plan.tap_sending,
                         batch=self._tuning.mark_batch,
                         concurrency=self._tuning.tap_concurrency,
+                        now=self._clock.now(),
                     )
                 )
                 for network, sender in senders.items():
@@ -281,7 +301,19 @@ class Blast:
                         )
                     )
             result.offered = offers.result()
+        self._tallied.pop(campaign.id, None)
         return list(senders.values())
+
+    def _tally(self, campaign_id: int) -> None:
+        """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the
+        card updater merges the requests in between), so the chat platforms' edit limits
+        hold even for a long blast."""
+        now = self._clock.now()
+        last = self._tallied.get(campaign_id)
+        if last is not None and now - last < TALLY_EVERY:
+            return
+        self._tallied[campaign_id] = now
+        self._cards.request(campaign_id)
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
         """Move to ``status`` from the stored version (the blast may have set tap_offered)."""
@@ -396,11 +428,14 @@ class Blast:
         """Final read-back, close the unconfirmed taps, and tell everyone the figures.
 
         Supporters whose post failed for good are told first, unless they were already
-        (after a tap blast, or by a run that stopped before its report).
+        (after a tap blast, or by a run that stopped before its report). Each supporter
+        then gets their own result, once (a run after the report was claimed finishes
+        telling those a stopped run had not told).
         """
         assert campaign.id is not None
         await self._tell_failed(campaign, refusals or {})
         if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
+            await self._tell_results(campaign)
             return
         _, pending = await self._read_back(campaign)  # the cards are refreshed below
         now = self._clock.now()
@@ -412,16 +447,23 @@ class Blast:
         with heap.loading():
             pledges = await self._repo.pledges_of_campaign(campaign.id)
         stats = await self._repo.campaign_stats(campaign.id)
-        figures = figures_of(campaign, pledges, stats, self._registry.delivery_modes())
+        unreachable = await self._repo.event_subjects(campaign.id, EventKind.TAP_UNREACHABLE)
+        figures = figures_of(
+            campaign, pledges, stats, self._registry.delivery_modes(), unreachable
+        )
         account_ids = {p.account_id for p in pledges}
-        del pledges
         if figures.tap:
             opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
-            figures = replace(figures, opened=opened)
-        message = report_message(campaign, figures)
+            post_now = await self._repo.count_events(campaign.id, EventKind.POST_NOW)
+            figures = replace(figures, opened=opened, post_now=post_now)
+        message = with_page_line(
+            report_message(campaign, figures), campaign, self._settings.public_url
+        )
         await self._notifier.send_to_user(campaign.organiser, message)
         await self._announce(campaign, message)
         await self._cards.refresh_now(campaign.id)
+        await self._tell_results(campaign, pledges, stats)
+        del pledges
         log.info(
             "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
             campaign.ref,
@@ -431,6 +473,29 @@ class Blast:
             figures.failed,
         )
         await self._revocations.queue_unused(account_ids)  # those with no other campaign
+
+    async def _tell_results(
+        self,
+        campaign: Campaign,
+        pledges: list[Pledge] | None = None,
+        stats: CampaignStats | None = None,
+    ) -> None:
+        """Each supporter's own result and the totals (``bot.blast.results``)."""
+        assert campaign.id is not None
+        if pledges is None:
+            pledges = await self._repo.pledges_of_campaign(campaign.id)
+        if stats is None:
+            stats = await self._repo.campaign_stats(campaign.id)
+        await tell_results(
+            repo=self._repo,
+            notifier=self._notifier,
+            campaign=campaign,
+            pledges=pledges,
+            stats=stats,
+            modes=self._registry.delivery_modes(),
+            now=self._clock.now(),
+            concurrency=self._tuning.tap_concurrency,
+        )
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
         await tell_failed(
@@ -466,4 +531,7 @@ class Blast:
         assert campaign.id is not None
         await self._notifier.send_to_user(campaign.organiser, OutgoingMessage.of(organiser))
         await self._tell_supporters(campaign, OutgoingMessage.of(supporter))
-        await self._announce(campaign, OutgoingMessage.of(chat))
+        await self._announce(
+            campaign,
+            with_page_line(OutgoingMessage.of(chat), campaign, self._settings.public_url),
+        )

@@ -53,14 +53,18 @@ def failure_notice(
 async def send_each(
     notifier: Notifier, messages: Iterable[tuple[UserRef, OutgoingMessage]], concurrency: int
 ) -> int:
-    """Send each private message, ``concurrency`` at a time; return how many arrived."""
+    """Send each private message, ``concurrency`` at a time; return how many arrived.
+
+    People no chat reaches (a web identity) are skipped, not tried: pass only reachable
+    people where the count is compared with a total (``Notifier.reachable``)."""
     limit = asyncio.Semaphore(concurrency)
 
     async def send(person: UserRef, message: OutgoingMessage) -> bool:
         async with limit:
             return await notifier.send_to_user(person, message) is not None
 
-    return sum(await asyncio.gather(*(send(p, m) for p, m in messages)))
+    reachable = [(p, m) for p, m in messages if notifier.reachable(p)]
+    return sum(await asyncio.gather(*(send(p, m) for p, m in reachable)))
 
 
 async def tell_failed(
@@ -93,8 +97,14 @@ async def tell_failed(
             ),
         )
         for p in failed
-        if p.account_id in accounts
+        if p.account_id in accounts and notifier.reachable(p.supporter)
     ]
     told = await send_each(notifier, messages, concurrency)
-    log.info("campaign %s: %s of %s failed supporters told", campaign.ref, told, len(messages))
+    log.info(
+        "campaign %s: %s of %s failed supporters told (%s without a chat)",
+        campaign.ref,
+        told,
+        len(messages),
+        sum(1 for p in failed if not notifier.reachable(p.supporter)),
+    )
     return told

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from bot.blast.accounts import AccountSource
 from bot.blast.matching import find_campaign_post
@@ -21,11 +22,12 @@ from bot.blast.prepare import chunks
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign
+from bot.domain.events import EventKind
 from bot.domain.networks import Network
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import t
-from bot.notifier import Notifier
+from bot.notifier import Notifier, Reach
 from bot.ports import NetworkFailure, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.services.tap_links import TapLinks
@@ -44,7 +46,7 @@ def tap_message(
     """The message with the one URL button every front end can show: ``link``, our short
     link that redirects to the network's compose screen with the text filled in; ``account``
     as its owner knows it."""
-    text = pledge.message or campaign.message
+    text = pledge.text(campaign)
     key = "blast.tap_reminder" if reminder else "blast.tap_offer"
     label = t("blast.tap_button", network=t(f"network.{pledge.network}"))
     return OutgoingMessage.of(
@@ -67,12 +69,15 @@ async def offer(
     sending: list[Pledge],
     batch: int,
     concurrency: int,
+    now: datetime,
 ) -> int:
     """Send every tap pledge its one-tap link; return how many were offered.
 
     Batches get their accounts, then are marked SENDING before their messages go; a
     batch interrupted by a crash is offered again on restart (a second link is better
-    than none). Both lists are consumed as they are offered.
+    than none). Both lists are consumed as they are offered. A pledge whose supporter
+    cannot be written to privately (blocked the bot, closed DMs) is still offered: the
+    card's Post now button hands them the link; the refusal is remembered for the report.
     """
     limit = asyncio.Semaphore(concurrency)
     offered = 0
@@ -82,7 +87,11 @@ async def offer(
         link = links.url(campaign, pledge)
         message = tap_message(campaign, pledge, registry.display(account), link, reminder=False)
         async with limit:
-            await notifier.send_to_user(pledge.supporter, message)
+            reach = await notifier.reach_user(pledge.supporter, message)
+            if reach is Reach.UNREACHABLE and pledge.id is not None:
+                await repo.claim_event(
+                    campaign.id or 0, EventKind.TAP_UNREACHABLE, now, subject=pledge.id
+                )
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
         offered += 1
 
@@ -130,7 +139,7 @@ async def read_back(
             except Exception:
                 log.exception("read-back of pledge %s failed", pledge.id)
                 return
-        found = find_campaign_post(posts, pledge.message or campaign.message)
+        found = find_campaign_post(posts, pledge.text(campaign))
         if found is not None:
             posted = change_status(pledge, PledgeStatus.POSTED, at=found.created_at)
             confirmed.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from bot.domain.pledge import Pledge
 from bot.ports import Repository
@@ -20,8 +21,17 @@ log = logging.getLogger(__name__)
 class DeliveryWriter:
     """A single background task that flushes results; ``close`` flushes the rest."""
 
-    def __init__(self, repo: Repository, *, flush_every: int, flush_seconds: float) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        *,
+        flush_every: int,
+        flush_seconds: float,
+        on_written: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_written``: called after each batch is stored (the cards' live tally)."""
         self._repo = repo
+        self._on_written = on_written
         self._flush_every = flush_every
         self._flush_seconds = flush_seconds
         self._pending: list[Pledge] = []
@@ -70,6 +80,8 @@ class DeliveryWriter:
             await self._repo.record_deliveries(batch)
             del self._pending[: len(batch)]
             self.written += len(batch)
+            if self._on_written is not None:
+                self._on_written()
         while self._revoked:
             account_id = self._revoked.pop()
             try:

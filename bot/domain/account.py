@@ -44,6 +44,9 @@ class TokenSet:
     refresh_token: str | None = None
     expires_at: datetime | None = None
     scope: str = ""
+    # An adapter's secret bound to these tokens (e.g. the private key of a sender-constrained
+    # grant, with where to use it): kept, encrypted, wherever the tokens are.
+    binding: str | None = None
 
     def __repr__(self) -> str:
         return f"TokenSet(expires_at={self.expires_at!r}, scope={self.scope!r})"

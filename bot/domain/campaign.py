@@ -20,6 +20,7 @@ from bot.domain.errors import InvalidInput, InvalidTransition
 from bot.domain.networks import Network
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
+from bot.domain.variants import Variant, wording_text, wordings
 
 TITLE_MIN, TITLE_MAX = 3, 80
 GOAL_MAX = 1_000_000
@@ -75,6 +76,16 @@ NOT_YET_LAUNCHED = frozenset(
 
 
 @dataclass(frozen=True)
+class JoinLink:
+    """A chat where people join the campaign, for its public page: an invite the organiser
+    gave (``invite``), else the link to the first card posted where it was created."""
+
+    platform: str
+    url: str
+    invite: bool = False
+
+
+@dataclass(frozen=True)
 class Campaign:
     """A call for supporters to post one message together at one moment."""
 
@@ -100,6 +111,18 @@ class Campaign:
     tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
     story: str | None = None  # a few paragraphs shown on the pages, plain text
     picture: str | None = None  # the stored picture's key (see bot.pictures), None: none
+    promote_origin: bool = False  # post its card in ``origin_chat`` once approved
+    join_link: JoinLink | None = None  # where the public page sends people to join in chat
+    variants: tuple[Variant, ...] = ()  # other wordings of ``message`` (bot.domain.variants)
+
+    @property
+    def wordings(self) -> tuple[Variant, ...]:
+        """Every wording a pledge may post, by index: the main message first."""
+        return wordings(self.message, self.variants)
+
+    def text_of(self, variant: int | None) -> str:
+        """The text of wording ``variant`` (the main message for None or one removed)."""
+        return wording_text(self.message, self.variants, variant)
 
     @property
     def no_minimum(self) -> bool:

@@ -20,3 +20,7 @@ class EventKind(StrEnum):
     FAILURE_NOTICES = "failure_notices"  # supporters whose post failed for good were told
     REPORT = "report"
     TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened
+    PERSONAL_RESULT = "personal_result"  # subject: the first pledge of the person told
+    TAP_UNREACHABLE = "tap_unreachable"  # subject: the pledge whose offer could not be sent
+    POST_NOW = "post_now"  # subject: the pledge whose link was given through a card
+    COUNTDOWN = "countdown"  # subject: the minutes before launch the cards were edited at

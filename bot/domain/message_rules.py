@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import regex
+
 from bot.domain.errors import InvalidInput
 from bot.domain.networks import LengthRule, NetworkSpec, Weighting
 
@@ -28,6 +30,9 @@ _EMOJI_MODIFIERS = frozenset(
 )
 _EMOJI_PRESENTATION = frozenset({0xFE0F, 0x20E3})
 _EMOJI_RANGES = ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF))  # symbols, pictographs, flags
+# One extended grapheme cluster (Unicode UAX #29, as the ``regex`` module keeps it current):
+# "é" typed as e + combining accent, a flag, a family joined by ZWJs are each one.
+_GRAPHEME_RE = regex.compile(r"\X")
 
 
 def _x_char_weight(char: str) -> int:
@@ -58,7 +63,16 @@ def weighted_length(text: str, rule: LengthRule) -> int:
 def _plain_length(text: str, weighting: Weighting) -> int:
     if weighting is Weighting.TWITTER_TEXT:
         return _x_plain_length(text)
+    if weighting is Weighting.GRAPHEMES:
+        return grapheme_count(text)
     return len(text)
+
+
+def grapheme_count(text: str) -> int:
+    """How many extended grapheme clusters ``text`` holds: the characters a reader sees."""
+    if text.isascii():  # no cluster of ASCII spans two code points but CR LF
+        return len(text) - text.count("\r\n")
+    return len(_GRAPHEME_RE.findall(text))
 
 
 def _is_emoji(char: str) -> bool:

@@ -45,6 +45,7 @@ class Weighting(StrEnum):
 
     CODE_POINTS = "code_points"  # each code point weighs 1
     TWITTER_TEXT = "twitter_text"  # twitter-text v3: NFC, heavy ranges and emoji weigh 2
+    GRAPHEMES = "graphemes"  # each extended grapheme cluster (what a reader sees) weighs 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class NetworkSpec:
     scopes: Mapping[DeliveryMode, tuple[str, ...]] = field(default_factory=dict)
     recovery: Recovery = Recovery.CHECK_FIRST
     typed_instance: bool = False  # linking asks the supporter to type their instance
+    # the catalogue key of that field's label (its help text: the same key + "_help"),
+    # for a network where what is typed is not an instance (a handle, say)
+    instance_prompt: str = "web.pledge.instance"
     account_format: str = "@{handle}"  # how an account is shown; {handle} and {instance}
     revoke_page: str = "—"  # where a person removes Chorus by hand; may use {instance}
     # A compose page anyone may open to share a link, no account with Chorus needed:

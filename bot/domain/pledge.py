@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.campaign import Campaign
 from bot.domain.errors import InvalidTransition
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.refs import UserRef
@@ -61,8 +62,13 @@ class Pledge:
     remote_post_url: str | None = None
     posted_at: datetime | None = None
     recruited_by: str | None = None  # the supporter key of who brought this person, if any
+    variant: int | None = None  # the campaign wording it posts (0: the main message)
     id: int | None = None
     version: int = 0
+
+    def text(self, campaign: Campaign) -> str:
+        """What this pledge posts: the supporter's own words, else its wording."""
+        return self.message or campaign.text_of(self.variant)
 
 
 def change_status(

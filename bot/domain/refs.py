@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The platform of a person who pledged from the public campaign page: no chat reaches them.
+WEB_PLATFORM = "web"
+
 
 @dataclass(frozen=True)
 class UserRef:

@@ -22,6 +22,25 @@ class Event(StrEnum):
     TAP_REMINDER = "tap_reminder"
     REPORT = "report"
     EXPIRE = "expire"  # still waiting for moderation at the launch moment
+    # the cards count the last hour down, edited at these marks (minutes before launch)
+    COUNTDOWN_60 = "countdown_60"
+    COUNTDOWN_30 = "countdown_30"
+    COUNTDOWN_15 = "countdown_15"
+    COUNTDOWN_10 = "countdown_10"
+    COUNTDOWN_5 = "countdown_5"
+    COUNTDOWN_1 = "countdown_1"
+
+
+# Each countdown event and its minutes before the launch, from the first to the last: few
+# enough edits that no chat platform's edit limit is near, and the last minutes closer.
+COUNTDOWNS: dict[Event, int] = {
+    Event.COUNTDOWN_60: 60,
+    Event.COUNTDOWN_30: 30,
+    Event.COUNTDOWN_15: 15,
+    Event.COUNTDOWN_10: 10,
+    Event.COUNTDOWN_5: 5,
+    Event.COUNTDOWN_1: 1,
+}
 
 
 # The events claimed in the database before they run (``Repository.claim_event``); the
@@ -33,7 +52,9 @@ CLAIMED: dict[Event, EventKind] = {
     Event.TAP_REMINDER: EventKind.TAP_REMINDER,
 }
 REMINDERS = frozenset({Event.REMINDER_24H, Event.REMINDER_1H})
-BEFORE_LAUNCH = frozenset({Event.REMINDER_24H, Event.REMINDER_1H, Event.PREPARE, Event.LAUNCH})
+BEFORE_LAUNCH = frozenset(
+    {Event.REMINDER_24H, Event.REMINDER_1H, Event.PREPARE, Event.LAUNCH, *COUNTDOWNS}
+)
 AFTER_LAUNCH = frozenset({Event.TAP_REMINDER, Event.REPORT})
 
 # A reminder that fires this late (timer jitter, a busy loop) still goes; later, it is
@@ -70,6 +91,7 @@ def moments(campaign: Campaign, settings: Settings) -> dict[Event, datetime]:
         Event.TAP_REMINDER: launch + timedelta(minutes=settings.tap_reminder_minutes),
         Event.REPORT: launch + timedelta(minutes=settings.tap_readback_minutes),
         Event.EXPIRE: launch,
+        **{event: launch - timedelta(minutes=minutes) for event, minutes in COUNTDOWNS.items()},
     }
     return dict(sorted(table.items(), key=lambda item: item[1]))
 

@@ -33,6 +33,7 @@ from bot.domain.events import EventKind
 from bot.ports import Clock, Repository
 from bot.scheduler.events import (
     CLAIMED,
+    COUNTDOWNS,
     DROPPED_STATUSES,
     REMINDER_TOLERANCE,
     REMINDERS,
@@ -279,6 +280,8 @@ class LaunchScheduler:
                 return
             if await self._repo.claim_event(campaign.id, CLAIMED[event], now):
                 await self.blast.remind(campaign, event.value)
+        elif event in COUNTDOWNS:
+            await self._countdown(campaign, event, now)
         elif event is Event.PREPARE:
             if (
                 status is CampaignStatus.LIVE
@@ -303,6 +306,22 @@ class LaunchScheduler:
             and await self._expiry.expire(campaign.id) is not None
         ):
             self._drop(campaign.id)  # no watcher is told: this is the watcher
+
+    async def _countdown(self, campaign: Campaign, event: Event, now: datetime) -> None:
+        """Edit the cards at a countdown mark, once; a mark already overtaken by a later one
+        (after a restart, several come due at once) leaves the edit to that one."""
+        assert campaign.id is not None
+        minutes = COUNTDOWNS[event]
+        if campaign.status is not CampaignStatus.LIVE or now >= campaign.launch_at:
+            return
+        if any(
+            now >= campaign.launch_at - timedelta(minutes=later)
+            for later in COUNTDOWNS.values()
+            if later < minutes
+        ):
+            return
+        if await self._repo.claim_event(campaign.id, EventKind.COUNTDOWN, now, subject=minutes):
+            await self.blast.countdown(campaign)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
-from bot.domain.cards import CardKind
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.cards import CampaignStats, CardKind
+from bot.domain.events import EventKind
+from bot.domain.outgoing import OutgoingMessage
 from bot.notifier import Edited, Notifier
-from bot.ports import Repository
+from bot.ports import Clock, Repository
 from bot.services.cards import campaign_card
 
 log = logging.getLogger(__name__)
@@ -20,12 +24,33 @@ LIVE_CARDS = frozenset({CardKind.PROMOTION, CardKind.SHARED})  # the cards showi
 
 
 class CardUpdater:
-    def __init__(self, repo: Repository, notifier: Notifier, delay_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        notifier: Notifier,
+        delay_seconds: float = 2.0,
+        public_url: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """``clock``: with it the cards count the last hour down (without, they do not)."""
         self._repo = repo
         self._notifier = notifier
+        self._clock = clock
         self._delay = delay_seconds
+        self.public_url = public_url  # the site whose /c/{REF} page the cards announce
         self._pending: dict[int, asyncio.Task[None]] = {}  # still waiting out the delay
         self._tasks: set[asyncio.Task[None]] = set()  # every refresh not yet finished
+
+    def card(
+        self,
+        campaign: Campaign,
+        stats: CampaignStats,
+        *,
+        now: datetime | None = None,
+        post_now: bool = False,
+    ) -> OutgoingMessage:
+        """The campaign's card as every chat shows it, public page line included."""
+        return campaign_card(campaign, stats, self.public_url, now=now, post_now=post_now)
 
     def request(self, campaign_id: int) -> None:
         """Refresh the cards soon; requests within the delay are merged into one."""
@@ -53,13 +78,22 @@ class CardUpdater:
         if campaign is None:
             return
         stats = await self._repo.campaign_stats(campaign_id)
-        card = campaign_card(campaign, stats)
+        now = self._clock.now() if self._clock is not None else None
+        card = self.card(campaign, stats, now=now, post_now=await self.post_now_open(campaign))
         for posted in await self._repo.cards_of(campaign_id):
             if posted.kind not in LIVE_CARDS:
                 continue
             edited = await self._notifier.edit_or_gone(posted.message, card, posted.language)
             if edited is Edited.GONE and posted.kind is CardKind.SHARED and posted.id is not None:
                 await self._repo.remove_card(posted.id)  # deleted, or too old: never again
+
+    async def post_now_open(self, campaign: Campaign) -> bool:
+        """Whether the cards offer Post now: tap links are out and the report not written."""
+        if campaign.id is None or not campaign.tap_offered:
+            return False
+        if campaign.status not in (CampaignStatus.LAUNCHING, CampaignStatus.LAUNCHED):
+            return False
+        return not await self._repo.event_claimed(campaign.id, EventKind.REPORT)
 
     async def flush(self) -> None:
         """Run every pending refresh now and wait for those under way (tests, shutdown)."""

@@ -14,7 +14,11 @@ from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
 from bot.services.moderation import ModerationService
 from bot.services.pledges import PledgeService
+from bot.services.post_now import PostNow
+from bot.services.recruiter_names import RecruiterConsent
 from bot.services.shared_cards import SharedCards
+from bot.services.status_report import StatusReport
+from bot.services.updates import UpdateService
 from bot.settings import Settings
 
 
@@ -30,3 +34,7 @@ class ChatServices:
     dialogs: DialogService
     shared_cards: SharedCards  # cards people place themselves (an inline mode)
     channels: ChannelDirectory
+    updates: UpdateService
+    recruiters: RecruiterConsent  # named or anonymous among a campaign's top recruiters
+    status: StatusReport  # /status REF, for anyone
+    post_now: PostNow  # a card's Post now button, once tap links are out

@@ -68,12 +68,21 @@ class DialogService:
         if state is not None:
             await self.repo.save_dialog(user.key, replace(state, form=form).to_dict())
 
-    async def text(self, user: UserRef, text: str, origin: ChatRef | None = None) -> DialogReply:
+    async def text(
+        self,
+        user: UserRef,
+        text: str,
+        origin: ChatRef | None = None,
+        *,
+        promote_origin: bool = False,
+    ) -> DialogReply:
+        """``origin``: the chat the dialog runs in; ``promote_origin``: it is a shared chat
+        (not a private one) where the card goes once approved (``CampaignService.submit``)."""
         state = await self._load(user)
         if state is None:
             return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
         reply = self._dialog().handle_text(state, text)
-        return await self._finish(user, reply, origin)
+        return await self._finish(user, reply, origin, promote_origin)
 
     async def wants_picture(self, user: UserRef) -> bool:
         """Whether the user's dialog waits for a picture."""
@@ -100,7 +109,8 @@ class DialogService:
             key = await self.pictures.accept(await fetch())
         except DomainError as exc:
             return dialog.ask(state, error=exc.text)
-        return await self._finish(user, dialog.handle_picture(state, key), origin)
+        # never a submission: the preview comes after the picture
+        return await self._finish(user, dialog.handle_picture(state, key), origin, False)
 
     async def reuse_picture(
         self, user: UserRef, key: str, origin: ChatRef | None = None
@@ -113,16 +123,22 @@ class DialogService:
         dialog = self._dialog()
         if await self.pictures.load(key) is None:
             return dialog.ask(state)
-        return await self._finish(user, dialog.handle_picture(state, key), origin)
+        # never a submission: the preview comes after the picture
+        return await self._finish(user, dialog.handle_picture(state, key), origin, False)
 
     async def action(
-        self, user: UserRef, action: str, origin: ChatRef | None = None
+        self,
+        user: UserRef,
+        action: str,
+        origin: ChatRef | None = None,
+        *,
+        promote_origin: bool = False,
     ) -> DialogReply:
         state = await self._load(user)
         if state is None:
             return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
         reply = self._dialog().handle_action(state, action)
-        return await self._finish(user, reply, origin)
+        return await self._finish(user, reply, origin, promote_origin)
 
     async def cancel(self, user: UserRef) -> DialogReply:
         had = await self.active(user)
@@ -131,11 +147,13 @@ class DialogService:
         return DialogReply(None, OutgoingMessage.of(t(key)), cancelled=had)
 
     async def _finish(
-        self, user: UserRef, reply: DialogReply, origin: ChatRef | None
+        self, user: UserRef, reply: DialogReply, origin: ChatRef | None, promote_origin: bool
     ) -> DialogReply:
         if reply.submitted is not None:
             try:
-                campaign = await self.campaigns.submit(reply.submitted, user, origin)
+                campaign = await self.campaigns.submit(
+                    reply.submitted, user, origin, promote_origin=promote_origin
+                )
             except DomainError as exc:
                 state = await self._load(user)
                 if state is None:
@@ -146,6 +164,7 @@ class DialogService:
                 None,
                 OutgoingMessage.of(t("dialog.submitted", ref=campaign.ref, title=campaign.title)),
                 submitted=reply.submitted,
+                campaign_ref=campaign.ref,
             )
         await self._store(user, reply)
         return reply

@@ -57,6 +57,20 @@ class PledgeLinks:
 
     def read(self, token: str) -> PledgeTicket:
         """Check signature and expiry (not use): ``link.invalid`` or ``link.expired``."""
+        ticket = self._decode(token)
+        if ticket.expires_at <= self._clock.now():
+            raise DomainError("link.expired")
+        return ticket
+
+    def signed(self, token: str) -> PledgeTicket | None:
+        """What a link we signed says, even once expired (to word a refusal); else None."""
+        try:
+            return self._decode(token)
+        except DomainError:
+            return None
+
+    def _decode(self, token: str) -> PledgeTicket:
+        """The ticket of a link with our signature (``link.invalid`` if not); expiry unchecked."""
         try:
             data = self._serializer.loads(token)
             if not canonical_signature(token):
@@ -71,8 +85,6 @@ class PledgeLinks:
             )
         except (BadData, KeyError, TypeError, ValueError) as exc:
             raise DomainError("link.invalid") from exc
-        if ticket.expires_at <= self._clock.now():
-            raise DomainError("link.expired")
         return ticket
 
     async def open(self, token: str) -> PledgeTicket:

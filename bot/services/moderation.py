@@ -24,6 +24,7 @@ from bot.domain.text import t
 from bot.notifier import Notifier
 from bot.ports import Clock, Repository
 from bot.services.campaigns import CampaignService
+from bot.services.cards import with_page_line
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class ModerationService:
     notifier: Notifier
     campaigns: CampaignService
     reason_wait: timedelta = REASON_WAIT
+    public_url: str | None = None  # the site whose public page the approval announces
 
     async def pending(self, *, may_moderate: bool) -> list[Campaign]:
         """The campaigns waiting for moderation, oldest first."""
@@ -62,8 +64,13 @@ class ModerationService:
         await self.campaigns.status_changed(live)
         await self.notifier.send_to_user(
             live.organiser,
-            OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
+            with_page_line(
+                OutgoingMessage.of(t("organiser.approved", title=live.title, ref=live.ref)),
+                live,
+                self.public_url,
+            ),
         )
+        await self.campaigns.promote_in_origin(live)
         return live
 
     async def reject(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
-from bot.domain.errors import DomainError, LinkedByOther, NotFound
+from bot.domain.errors import DomainError, InvalidInput, LinkedByOther, NotFound
 from bot.domain.events import EventKind
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode
@@ -21,6 +21,7 @@ from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import UserRef
 from bot.domain.text import t
+from bot.domain.variants import assign_variant
 from bot.notifier import Notifier
 from bot.ports import Clock, Repository
 from bot.progress import crossed_milestones
@@ -29,10 +30,13 @@ from bot.services.announcer import Announcer
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
 from bot.services.links import PledgeLinks, PledgeTicket
+from bot.services.recruiter_names import consent_button
 from bot.services.recruits import RecruitCodes, split_start_payload
 from bot.services.revocations import Revocations, Unrevoked
+from bot.services.share_links import share_links
 
 log = logging.getLogger(__name__)
+SHARE_BUTTONS_PER_ROW = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class _Admitted:
     withdrawn: Pledge | None  # this account's earlier pledge to the campaign, to renew
     before: int  # supporters before this pledge
     recruited_by: str | None  # who brought this person: their first pledge's, else the link's
+    variant: int | None  # the wording the supporter chose on the pledge page, if any
 
 
 @dataclass(frozen=True)
@@ -130,18 +135,41 @@ class PledgeService:
             f"{self.public_url}/c/{campaign.ref}?via={self.recruits.code(campaign.ref, supporter)}"
         )
 
+    async def recruit_buttons(
+        self, campaign: Campaign, supporter: UserRef
+    ) -> tuple[tuple[Button, ...], ...]:
+        """With the recruit link: the consent toggle, then share links carrying the
+        supporter's own code (web pages only: chat buttons take no ``mailto:``)."""
+        assert campaign.id is not None
+        named = supporter.key in await self.repo.recruiter_names(campaign.id)
+        url = self.recruit_url(campaign, supporter)
+        shares = [
+            Button(t(link.name_key), url=link.url)
+            for link in share_links(self.registry, campaign.title, url)
+            if link.url.startswith("https://")
+        ]
+        per_row = SHARE_BUTTONS_PER_ROW
+        rows = [shares[i : i + per_row] for i in range(0, len(shares), per_row)]
+        return ((consent_button(campaign.ref, named),), *(tuple(row) for row in rows))
+
     async def record(
-        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None = None
+        self,
+        ticket: PledgeTicket,
+        profile: LinkedProfile,
+        message: str | None = None,
+        variant: int | None = None,
     ) -> Pledge:
         """Store the linked account and the pledge; the ticket is used up here.
 
         ``profile.tokens`` are handed over by the caller, who must not keep them: every rule
         is checked and the link redeemed before they are stored, and if the pledge is refused
         or fails before they are stored they are revoked at the network (``discard``).
+        ``variant``: the wording chosen on the pledge page; without one the pledge gets the
+        next in turn for the supporter's language (``assign_variant``).
         An account another person linked is never taken over (``account.linked_by_other``).
         """
         try:
-            admitted = await self._admit(ticket, profile, message)
+            admitted = await self._admit(ticket, profile, message, variant)
             await self.links.redeem(ticket)
             account, pledge = await self._store(ticket, profile, admitted)
         except Exception:
@@ -160,19 +188,30 @@ class PledgeService:
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
                 t("supporter.recruit_link", url=self.recruit_url(campaign, ticket.supporter)),
+                buttons=await self.recruit_buttons(campaign, ticket.supporter),
             ),
         )
         await self.after_count_change(campaign, admitted.before)
         return pledge
 
     async def _admit(
-        self, ticket: PledgeTicket, profile: LinkedProfile, message: str | None
+        self,
+        ticket: PledgeTicket,
+        profile: LinkedProfile,
+        message: str | None,
+        variant: int | None = None,
     ) -> _Admitted:
         """Every rule a pledge must pass, checked before anything is written."""
         campaign = await self.open_campaign(ticket.campaign_ref)
         assert campaign.id is not None
         if profile.network not in campaign.networks:
             raise DomainError("pledge.network_not_in_campaign", network=profile.network)
+        texts = [wording.text for wording in campaign.wordings]
+        if variant is not None and not 0 <= variant < len(texts):
+            raise InvalidInput("variants.web_unknown")
+        if message and message.strip() in texts:  # a wording as it stands: not own words
+            variant = texts.index(message.strip()) if variant is None else variant
+            message = None
         personal = None
         if message and message.strip() and message.strip() != campaign.message:
             personal = validate_personalised(
@@ -193,7 +232,12 @@ class PledgeService:
                 raise DomainError("pledge.already", title=campaign.title)
         before = (await self.repo.campaign_stats(campaign.id)).supporters
         return _Admitted(
-            campaign, personal, earlier, before, await self._recruiter(ticket, campaign.id)
+            campaign,
+            personal,
+            earlier,
+            before,
+            await self._recruiter(ticket, campaign.id),
+            variant,
         )
 
     async def _recruiter(self, ticket: PledgeTicket, campaign_id: int) -> str | None:
@@ -227,6 +271,7 @@ class PledgeService:
                 "account.linked_by_other", account=self.registry.display(taken.account)
             ) from taken
         assert account.id is not None
+        variant = await self._variant(campaign, ticket.supporter, admitted)
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
             pledge = await self.repo.update_pledge(
@@ -235,6 +280,7 @@ class PledgeService:
                     supporter=ticket.supporter,
                     message=personal,
                     recruited_by=admitted.recruited_by,
+                    variant=variant,
                 )
             )
         else:
@@ -248,9 +294,30 @@ class PledgeService:
                     message=personal,
                     delivery_mode=self.registry.delivery_mode(profile.network),
                     recruited_by=admitted.recruited_by,
+                    variant=variant,
                 )
             )
         return account, pledge
+
+    async def _variant(
+        self, campaign: Campaign, supporter: UserRef, admitted: _Admitted
+    ) -> int | None:
+        """The wording the pledge posts: none with the supporter's own words, the one they
+        chose, else the next in turn (``suggest_variant``)."""
+        if admitted.personal is not None:
+            return None
+        if admitted.variant is not None:
+            return admitted.variant
+        return await self.suggest_variant(campaign, supporter)
+
+    async def suggest_variant(self, campaign: Campaign, supporter: UserRef) -> int:
+        """The wording next in turn for ``supporter``'s language: among those meant for it
+        (else for anyone, else all), the one the fewest standing pledges post."""
+        if not campaign.variants:
+            return 0
+        assert campaign.id is not None
+        counts = await self.repo.variant_counts(campaign.id, [PledgeStatus.PLEDGED])
+        return assign_variant(campaign.message, campaign.variants, supporter.language, counts)
 
     async def discard(self, owner: UserRef, profile: LinkedProfile) -> None:
         """Revoke tokens fetched for a pledge that was not recorded; best effort.
@@ -327,10 +394,14 @@ class PledgeService:
         if not mine:
             raise NotFound("unpledge.none", ref=normalise_ref(ref))
         before = (await self.repo.campaign_stats(campaign.id)).supporters
+        await self.repo.unname_recruiter(campaign.id, supporter.key)
         for pledge in mine:
             await self.repo.update_pledge(
                 change_status(pledge, PledgeStatus.WITHDRAWN, at=self.clock.now())
             )
+        await self.repo.set_update_mute(  # a mute is a supporter's; they left
+            campaign.id, supporter, muted=False, at=self.clock.now()
+        )
         await self.after_count_change(campaign, before)
         await self.revocations.release_unused({p.account_id for p in mine})
         return len(mine)

@@ -2,7 +2,8 @@
 
 ``PublicPages.show`` answers with plain values (the campaign, its figures derived from the
 pledge rows, a few posted links once launched, the page's own addresses and the share
-links, the top recruiters by how many people they brought, counts only) or with ``Hidden``
+links, the top recruiters by how many people they brought, named only with their consent)
+or with ``Hidden``
 when the campaign is not public: never approved (draft, pending, rejected, expired
 unmoderated), cancelled, or unknown. The web handler only renders it.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
+from bot.domain.campaign import Campaign, CampaignStatus, JoinLink, normalise_ref
 from bot.domain.cards import CampaignStats
 from bot.domain.networks import Network, NetworkSpec
 from bot.domain.pledge import PledgeStatus
@@ -22,33 +23,17 @@ from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaign_media import is_public
+from bot.services.cards import page_url
+from bot.services.recruiter_names import RECRUITERS_SHOWN, ShownRecruiter, top_recruiters
 from bot.services.recruits import RecruitCodes
+from bot.services.share_links import ShareLink, fill, share_links
 from bot.services.web_supporters import chat_networks, web_networks
 
 POSTS_SHOWN = 5
-RECRUITERS_SHOWN = 3
 _REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
 # A public host name such as mastodon.social: letters, digits and hyphens, dot separated.
 _HOST_RE = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-
-
-@dataclass(frozen=True)
-class ShareLink:
-    """One place to share the page; ``name_key`` is the catalogue key of its name."""
-
-    name_key: str
-    url: str
-
-
-# Places to share that are no network of ours; {text} and {url} come URL-encoded. A network
-# Chorus posts to declares its own share page in its spec (``NetworkSpec.share_intent``).
-SHARE_PAGES = (
-    ("web.public.share_bluesky", "https://bsky.app/intent/compose?text={text}%20{url}"),
-    ("web.public.share_telegram", "https://t.me/share/url?url={url}&text={text}"),
-    ("web.public.share_whatsapp", "https://wa.me/?text={text}%20{url}"),
-    ("web.public.share_email", "mailto:?subject={text}&body={url}"),
-)
 
 
 @dataclass(frozen=True)
@@ -65,10 +50,12 @@ class PublicCampaign:
     instance_shares: tuple[Network, ...]
     posts: tuple[str, ...]
     time_left: timedelta | None
-    recruiters: tuple[int, ...] = ()  # people each top recruiter brought, shown anonymously
+    recruiters: tuple[ShownRecruiter, ...] = ()  # the top ones, named with their consent
     pledge_here: tuple[Network, ...] = ()  # networks a visitor pledges on from the page
     needs_chat: tuple[Network, ...] = ()  # networks pledged only through a chat
     via: str = ""  # the recruit code the visitor came with, carried to a pledge from here
+    join: JoinLink | None = None  # a chat to join it in: the organiser's invite, or its card
+    share_url: str = ""  # the page link to pass on: with ``via`` when the visitor came by one
 
     @property
     def launched(self) -> bool:
@@ -117,7 +104,7 @@ class PublicPages:
         self.telegram_bot = username if _USERNAME_RE.fullmatch(username) else None
 
     def page_url(self, ref: str) -> str:
-        return f"{self.public_url}/c/{ref}"
+        return page_url(self.public_url, ref)
 
     async def find(self, ref: str) -> Campaign | Hidden:
         """The public campaign called ``ref`` (``#k7qx2m`` and friends accepted), or Hidden."""
@@ -145,7 +132,12 @@ class PublicPages:
         left = campaign.launch_at - self.clock.now()
         url = self.page_url(campaign.ref)
         recruiter = await self.recruits.recruiter(campaign, via)
-        recruiters = (await self.repo.recruiters(campaign.id))[:RECRUITERS_SHOWN]
+        recruiters = await top_recruiters(self.repo, campaign.id, RECRUITERS_SHOWN)
+        kept_via = recruiter_code = ""
+        if recruiter is not None:
+            recruiter_code = self.recruits.code(campaign.ref, recruiter)
+            kept_via = via or ""
+        share_url = self.recruit_url(campaign.ref, recruiter_code)
         taking = campaign.open_for_pledges(self.clock.now())
         return PublicCampaign(
             campaign=campaign,
@@ -153,15 +145,22 @@ class PublicPages:
             page_url=url,
             preview_url=f"{url}/preview.png",
             telegram_url=self.telegram_link(campaign, recruiter),
-            share=self.share_links(campaign.title, url),
+            share=self.share_links(campaign.title, share_url),
             instance_shares=tuple(spec.id for spec in self.instance_specs()),
             posts=posts,
             time_left=left if left > timedelta(0) else None,
-            recruiters=tuple(r.recruited for r in recruiters),
+            recruiters=recruiters,
             pledge_here=web_networks(self.registry, campaign) if taking else (),
             needs_chat=chat_networks(self.registry, campaign) if taking else (),
-            via=via if recruiter is not None and via else "",
+            join=campaign.join_link if campaign.status is CampaignStatus.LIVE else None,
+            via=kept_via,
+            share_url=share_url,
         )
+
+    def recruit_url(self, ref: str, code: str = "") -> str:
+        """The page link that credits the supporter whose code ``code`` is (none: the bare
+        page link)."""
+        return f"{self.page_url(ref)}?via={quote(code, safe='')}" if code else self.page_url(ref)
 
     def telegram_link(self, campaign: Campaign, recruiter: UserRef | None = None) -> str | None:
         """The bot's deep link that opens this campaign, while it takes pledges; with the
@@ -175,15 +174,7 @@ class PublicPages:
 
     def share_links(self, text: str, url: str) -> tuple[ShareLink, ...]:
         """The networks' share pages that need no instance, then the other places."""
-        pages = [
-            (spec.name_key, spec.share_intent)
-            for spec in self.registry.share_specs()
-            if spec.share_intent and not spec.typed_instance
-        ]
-        return tuple(
-            ShareLink(key, fill(template, text=text, url=url))
-            for key, template in (*pages, *SHARE_PAGES)
-        )
+        return share_links(self.registry, text, url)
 
     def instance_specs(self) -> list[NetworkSpec]:
         """The networks shared through the visitor's own instance (they type it)."""
@@ -202,9 +193,3 @@ class PublicPages:
             return None
         url = self.page_url(campaign.ref)
         return fill(spec.share_intent, text=campaign.title, url=url, instance=host)
-
-
-def fill(template: str, **values: str) -> str:
-    """``template`` with each value URL-encoded, the instance (a checked host) as is."""
-    encoded = {k: v if k == "instance" else quote(v, safe="") for k, v in values.items()}
-    return template.format(**encoded)

@@ -102,7 +102,7 @@ class TapService:
         if network is None:
             name = t(f"network.{pledge.network}")
             return _refused(t("web.tap.network_unavailable", network=name), language)
-        url = network.compose_url(account, pledge.message or campaign.message)
+        url = network.compose_url(account, pledge.text(campaign))
         if count_opening:
             await self._record(campaign.id, ticket.pledge_id)
         return url

@@ -18,16 +18,17 @@ from bot.domain.campaign import Campaign
 from bot.domain.errors import DomainError
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge
-from bot.domain.refs import UserRef
+from bot.domain.refs import WEB_PLATFORM, UserRef
 from bot.registry import NetworkRegistry
 from bot.services.links import PledgeLinks
 from bot.services.manage_links import ManageLinks, ManageTicket
 from bot.services.pledges import Forgotten, PledgeService
+from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
 
 log = logging.getLogger(__name__)
 
-WEB = "web"  # the platform of supporters who pledged from the page, without a chat
+WEB = WEB_PLATFORM  # the platform of supporters who pledged from the page, without a chat
 DEFAULT_NAME = "web supporter"
 
 
@@ -71,6 +72,8 @@ class ManageView:
     campaign: Campaign
     pledges: tuple[ManagedPledge, ...]
     open: bool  # pledges can still be withdrawn
+    recruiter_name: str | None = None  # the name shown among the top recruiters, if chosen
+    recruit_url: str = ""  # this identity's own link to bring others
 
 
 class WebSupporters:
@@ -82,12 +85,14 @@ class WebSupporters:
         pledges: PledgeService,
         registry: NetworkRegistry,
         recruits: RecruitCodes,
+        recruiters: RecruiterConsent,
     ) -> None:
         self._links = links
         self._manage = manage
         self._pledges = pledges
         self._registry = registry
         self._recruits = recruits
+        self._recruiters = recruiters
 
     async def start(self, ref: str, network: str, language: str, via: str | None) -> str:
         """A pledge link for a new web identity on ``ref``; ``DomainError`` when the
@@ -116,7 +121,22 @@ class WebSupporters:
         )
         campaign = await self._pledges.campaigns.get(ticket.campaign_ref)
         now = self._pledges.clock.now()
-        return ManageView(token, campaign, mine, campaign.open_for_pledges(now))
+        assert campaign.id is not None
+        return ManageView(
+            token,
+            campaign,
+            mine,
+            campaign.open_for_pledges(now),
+            recruiter_name=await self._recruiters.name_of(campaign.id, ticket.supporter),
+            recruit_url=self._pledges.recruit_url(campaign, ticket.supporter),
+        )
+
+    async def name_recruiter(self, token: str, name: str | None, *, form_ok: bool) -> None:
+        """Show this identity among the top recruiters as ``name``; blank: anonymous."""
+        ticket = self.read(token)
+        if not form_ok:
+            raise DomainError("web.error.form_expired")
+        await self._recruiters.choose(ticket.campaign_ref, ticket.supporter, name)
 
     async def pledge_again(self, token: str, *, form_ok: bool) -> str:
         """A fresh pledge link for the same web identity (its account stays linked to it

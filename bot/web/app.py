@@ -58,6 +58,7 @@ def create_web_app(
     app.router.add_get("/pledge/{token}", limited(site.pledge_page))
     app.router.add_post("/pledge/{token}/{network}", limited(site.pledge_post))
     app.router.add_get("/oauth/{network}/callback", limited(site.callback))
+    app.router.add_get("/oauth/{network}/{name}.json", limited(site.document))
     app.router.add_get("/tap/{token}", limited(TapRedirects(settings, taps, site.env).open))
     campaigns = PublicSite(public, site.env, settings.default_language)
     app.router.add_get("/c/{ref}", limited(campaigns.campaign))
@@ -73,5 +74,6 @@ def create_web_app(
     app.router.add_post("/manage/{token}/withdraw", limited(web_only.withdraw))
     app.router.add_post("/manage/{token}/erase", limited(web_only.erase))
     app.router.add_post("/manage/{token}/pledge", limited(web_only.pledge_again))
+    app.router.add_post("/manage/{token}/recruiter", limited(web_only.recruiter_name))
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

@@ -7,6 +7,7 @@ status code tells machines (and tests) what kind of refusal it was.
 from __future__ import annotations
 
 from bot.domain.errors import DomainError, NotFound
+from bot.domain.text import Text
 
 STATUS_BY_KEY: dict[str, int] = {
     "link.invalid": 400,
@@ -44,6 +45,21 @@ DEAD_ENDS = frozenset(
         "pledge.already",
     }
 )
+
+
+# A web identity pledged from the public page and has no chat: these refusals are worded
+# for it without one (the page leads back to the campaign's public page instead).
+WEB_WORDING: dict[str, str] = {
+    "link.expired": "web.refusal.link_expired",
+    "link.used": "web.refusal.link_used",
+    "account.linked_by_other": "web.refusal.linked_by_other",
+}
+
+
+def web_wording(error: DomainError) -> Text:
+    """``error``'s words for a reader who pledged from the public page, without a chat."""
+    key = WEB_WORDING.get(error.key)
+    return error.text if key is None else Text(key, error.text.params)
 
 
 def status_of(error: DomainError) -> int:

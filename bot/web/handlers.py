@@ -27,7 +27,8 @@ from bot.services.pledge_flow import (
 from bot.services.web_supporters import is_web
 from bot.settings import Settings
 from bot.web import security
-from bot.web.errors import DEAD_ENDS, status_of
+from bot.web.errors import DEAD_ENDS, status_of, web_wording
+from bot.web.qr import qr_svg
 from bot.web.rendering import Page, zone_or
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class FormInput:
     message: str = ""
     instance: str = ""
     tz: str = ""
+    variant: str = ""  # the wording chosen (its index), as the form sent it
 
 
 @dataclass
@@ -52,9 +54,10 @@ class FormErrors:
     message: str = ""
     instance: str = ""
     general: str = ""
+    variant: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.message or self.instance or self.general)
+        return bool(self.message or self.instance or self.general or self.variant)
 
 
 def platform_name(page: Page, platform: str) -> str:
@@ -85,19 +88,23 @@ class PledgeSite:
         status: int,
         *,
         token: str | None = None,
+        page_ref: str | None = None,
     ) -> web.Response:
         return page.response(
             "error.html",
             status=status,
             message=page.text(text),
             back_url=f"/pledge/{token}" if token else None,
+            page_url=f"/c/{page_ref}" if page_ref else None,
         )
 
     def refused_page(self, page: Page, refused: Refused) -> web.Response:
-        """The refusal's page; back to the pledge page when that page can still help."""
+        """The refusal's page; back to the pledge page when that page can still help, else
+        to the chat, or to the campaign's public page for a web identity (no chat)."""
         error = refused.error
         back = None if error.key in DEAD_ENDS else refused.token
-        return self.error_page(page, error.text, status_of(error), token=back)
+        text = web_wording(error) if refused.page_ref else error.text
+        return self.error_page(page, text, status_of(error), token=back, page_ref=refused.page_ref)
 
     def campaign_page(
         self,
@@ -112,7 +119,10 @@ class PledgeSite:
         nonce = security.form_nonce(request)
         campaign = form.campaign
         supporter = form.ticket.supporter
-        kept = kept or FormInput(message=campaign.message)
+        # with several wordings the supporter picks one; the text box is for own words
+        kept = kept or FormInput(
+            message="" if campaign.variants else campaign.message, variant=str(form.suggested)
+        )
         response = page.response(
             "pledge.html",
             status=status,
@@ -128,7 +138,11 @@ class PledgeSite:
             errors=errors or FormErrors(),
             launch_iso=campaign.launch_at.isoformat(),
             limits={str(spec.id): spec.length.limit for spec in form.networks},
-            typed_instance={str(spec.id) for spec in form.networks if spec.typed_instance},
+            counting={str(spec.id): spec.length for spec in form.networks},
+            typed_instance={
+                str(spec.id): spec.instance_prompt for spec in form.networks if spec.typed_instance
+            },
+            suggested=form.suggested,
         )
         security.set_form_cookie(response, nonce, secure=self.secure_cookies)
         return response
@@ -164,6 +178,7 @@ class PledgeSite:
             message=str(form.get("message", ""))[:MAX_MESSAGE],
             instance=str(form.get("instance", ""))[:MAX_INSTANCE],
             tz=str(form.get("tz", ""))[:64],
+            variant=str(form.get("variant", ""))[:8],
         )
         page = self.page(request, kept.tz)
         started = await self.flow.start(
@@ -172,6 +187,7 @@ class PledgeSite:
             message=kept.message,
             instance=kept.instance,
             tz=page.tz.key,
+            variant=kept.variant,
             form_ok=security.origin_ok(request, self.settings.public_url)
             and security.form_nonce_ok(request, str(form.get("nonce", ""))),
         )
@@ -194,6 +210,13 @@ class PledgeSite:
         security.set_state_cookie(response, started.state, secure=self.secure_cookies)
         return response
 
+    async def document(self, request: web.Request) -> web.Response:
+        """A document a network's linker publishes (OAuth client metadata, public keys)."""
+        found = self.flow.published(request.match_info["network"], request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.json_response(found, headers={"Cache-Control": "public, max-age=300"})
+
     async def callback(self, request: web.Request) -> web.Response:
         state = request.query.get("state", "")
         finished = await self.flow.finish(
@@ -202,6 +225,7 @@ class PledgeSite:
             browser_ok=security.state_cookie_ok(request, state),
             code=request.query.get("code", ""),
             denied=bool(request.query.get("error")),
+            issuer=request.query.get("iss", ""),
         )
         page = self.page(request, finished.tz)
         if isinstance(finished, Thanks):
@@ -218,6 +242,10 @@ class PledgeSite:
             message=thanks.message,
             recruit_url=thanks.recruit_url,
             manage_url=thanks.manage_url,
+            share=thanks.share,
+            qr=qr_svg(
+                thanks.recruit_url, page._("web.public.qr_title", title=thanks.campaign.title)
+            ),
             launch_iso=thanks.campaign.launch_at.isoformat(),
         )
 

@@ -77,7 +77,10 @@ class PublicSite:
             public_url=shown.page_url,
             image_url=shown.preview_url,
             image_alt=page._("web.media.image_alt", title=campaign.title, figures=figures),
-            qr=qr_svg(shown.page_url, page._("web.public.qr_title", title=campaign.title)),
+            qr=qr_svg(
+                shown.share_url or shown.page_url,
+                page._("web.public.qr_title", title=campaign.title),
+            ),
         )
 
     async def instance_share(self, request: web.Request) -> web.Response:

@@ -84,6 +84,9 @@ class WebSupporterRoutes:
     async def pledge_again(self, request: web.Request) -> web.Response:
         return await self._act(request, "again")
 
+    async def recruiter_name(self, request: web.Request) -> web.Response:
+        return await self._act(request, "named")
+
     async def _act(self, request: web.Request, action: str) -> web.Response:
         """One of the manage page's buttons, behind the form checks the pledge form uses."""
         page = self.page(request)
@@ -98,6 +101,9 @@ class WebSupporterRoutes:
                 await self.supporters.withdraw(token, form_ok=form_ok)
             elif action == "erased":
                 await self.supporters.erase(token, form_ok=form_ok)
+            elif action == "named":
+                name = str(form.get("name", "")) if form.get("shown") == "named" else None
+                await self.supporters.name_recruiter(token, name, form_ok=form_ok)
             else:
                 location = f"/pledge/{await self.supporters.pledge_again(token, form_ok=form_ok)}"
         except DomainError as error:

@@ -81,6 +81,7 @@ def dialog_lines(wrong_goal: str) -> list[str]:
         "/newcampaign",
         "Save the park",
         MESSAGE,
+        "1",  # Skip: no other wordings
         wrong_goal,  # refused and asked again
         "3",
         "in 2 hours",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.i18n import render
+from bot.ports import Unreachable
 
 
 @dataclass
@@ -39,11 +40,14 @@ class RecordingFrontEnd:
     platform: str = "test"
     moderation_chat: str | None = "mods"
     refuse_users: set[str] = field(default_factory=set)
+    refuse_chats: set[str] = field(default_factory=set)  # chats the bot cannot write in
     sent: list[Sent] = field(default_factory=list)
     deleted: list[MessageRef] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, chat: ChatRef, message: OutgoingMessage, language: str) -> MessageRef:
+        if chat.id in self.refuse_chats:
+            raise RuntimeError("Forbidden: the bot cannot write in this chat")
         ref = MessageRef(chat, str(next(self._ids)))
         self.sent.append(Sent(f"chat:{chat.id}", message, language, ref))
         return ref
@@ -56,7 +60,7 @@ class RecordingFrontEnd:
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
         if user.id in self.refuse_users:
-            raise RuntimeError("Forbidden: bot was blocked by the user")
+            raise Unreachable("Forbidden: bot was blocked by the user")
         ref = MessageRef(ChatRef(self.platform, user.id), str(next(self._ids)))
         self.sent.append(Sent(f"user:{user.id}", message, user.language, ref))
         return ref
@@ -67,6 +71,9 @@ class RecordingFrontEnd:
         ref = MessageRef(ChatRef(self.platform, self.moderation_chat), str(next(self._ids)))
         self.sent.append(Sent("moderators", message, "en", ref))
         return [ref]
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        return f"https://chat.example/{ref.chat.id}/{ref.id}"
 
     def to(self, where: str) -> list[Sent]:
         return [s for s in self.sent if s.where == where]

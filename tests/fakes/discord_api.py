@@ -112,6 +112,7 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.messages: dict[str, dict[str, Any]] = {}
         self.dm_channels: dict[str, dict[str, Any]] = {}  # user id -> channel
+        self.closed_dms: set[str] = set()  # user ids who accept no DMs from this bot
         self.commands: list[dict[str, Any]] = []
         self.modals: list[dict[str, Any]] = []  # modals the bot opened, newest last
         self.attachments: dict[str, bytes] = {}  # attachment id -> what a person uploaded
@@ -676,6 +677,9 @@ class FakeDiscord:
             c["id"] for c in self.dm_channels.values()
         }
         _check(channel_id in known, 404, 10003, "Unknown Channel")
+        # a member who closed their DMs: the DM channel opens, the message is refused
+        closed = {self.dm_channels[u]["id"] for u in self.closed_dms if u in self.dm_channels}
+        _check(channel_id not in closed, 403, 50007, "Cannot send messages to this user")
         body = self.calls[-1].body or {}
         _check(
             bool(body.get("content") or body.get("embeds") or body.get("components")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.pledge import Pledge, PledgeStatus, change_status
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
+from bot.registry import NetworkRegistry
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
@@ -166,7 +168,14 @@ class PledgeSite:
         await self.mastodon.close()
 
 
-async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
+# Registers more networks on the site's registry: given it, the settings and the clock,
+# it returns the adapters to close with the site.
+MoreNetworks = Callable[[NetworkRegistry, Settings, FakeClock], list[Any]]
+
+
+async def start_site(
+    repo: Repository, *, more: MoreNetworks | None = None, **overrides: Any
+) -> PledgeSite:
     clock = FakeClock()
     fake_x = FakeX(now=clock.now)
     fake_mastodon = FakeMastodon(now=clock.now)
@@ -188,12 +197,14 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
     mastodon_network = MastodonNetwork(settings, repo, clock=clock)
     networks = {X: x_network, MASTODON: mastodon_network}
     front = RecordingFrontEnd()
+    registry = registry_of(settings, networks, linkers=networks)
+    extra = more(registry, settings, clock) if more is not None else []
     core = build_chorus(
         settings,
         repo,
         clock,
         secret=TEST_SECRET,
-        registry=registry_of(settings, networks, linkers=networks),
+        registry=registry,
         front_ends=[front],
         card_delay_seconds=0,
     )
@@ -209,5 +220,5 @@ async def start_site(repo: Repository, **overrides: Any) -> PledgeSite:
         front=front,
         url=settings.public_url,
         runner=runner,
-        adapters=[x_network, mastodon_network],
+        adapters=[x_network, mastodon_network, *extra],
     )

@@ -552,6 +552,10 @@ class FakeTelegramApi:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         if len(str(params.get("text", ""))) > ALERT_MAX_CHARS:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        url = params.get("url")
+        # without a game, Telegram only opens links to the bot itself (t.me/<bot>?start=...)
+        if url is not None and not str(url).startswith(f"https://t.me/{self.username}?"):
+            raise ApiError(400, "Bad Request: URL_INVALID")
         return True
 
     async def _api_answerInlineQuery(self, params: JSON) -> bool:

@@ -63,6 +63,7 @@ NETWORK_MODULES = (
     "adapters.networks.x",
     "adapters.networks.x_spec",
     "adapters.networks.mastodon",
+    "adapters.networks.bluesky",
     "adapters.networks.sandbox",
 )
 COMPOSITION_ROOT = "bot/runtime.py"  # registers each adapter: one line per network

@@ -26,6 +26,7 @@ NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 BOTH = (X, MASTODON)
 MESSAGE = "Save the bees #bees https://bees.example/act"
+SKIP = "<skip the variants>"  # ``say`` presses Skip on the optional variants step
 
 
 SPECS = {spec.id: spec for spec in (X_SPEC, MASTODON_SPEC, SANDBOX_SPEC)}
@@ -56,12 +57,15 @@ def act(d: NewCampaignDialog, state: DialogState | None, name: str) -> DialogRep
 
 def say(d: NewCampaignDialog, state: DialogState | None, text: str) -> DialogReply:
     assert state is not None
+    if text == SKIP:
+        assert state.step is Step.VARIANTS
+        return d.handle_action(state, ACTION_PREFIX + "variants_done")
     return d.handle_text(state, text)
 
 
 def at_networks(d: NewCampaignDialog, message: str = MESSAGE) -> DialogState:
     state = d.start().state
-    for text in ("Save the bees", message, "100", "2030-01-20 18:00"):
+    for text in ("Save the bees", message, SKIP, "100", "2030-01-20 18:00"):
         state = say(d, state, text).state
     assert state is not None and state.step is Step.NETWORKS
     return state
@@ -95,7 +99,11 @@ def test_happy_path_through_every_step() -> None:
     assert reply.message.parts[-1].params == {"limit": 280}
 
     reply = say(d, reply.state, f"  {MESSAGE} ")
-    assert (reply.state.message, asked(reply)) == (MESSAGE, "dialog.ask_goal")
+    assert (reply.state.message, asked(reply)) == (MESSAGE, "variants.ask")
+    assert actions(reply) == ["dlg:variants_done", "dlg:cancel"]
+
+    reply = say(d, reply.state, SKIP)
+    assert (reply.state.variants, asked(reply)) == ((), "dialog.ask_goal")
 
     reply = say(d, reply.state, "1,000")
     assert (reply.state.goal, asked(reply)) == (1000, "dialog.ask_launch")
@@ -145,7 +153,7 @@ def test_happy_path_through_every_step() -> None:
 def test_no_minimum_goal_shows_in_the_preview() -> None:
     d = dialog((MASTODON,))
     state = d.start().state
-    for text in ("Title", MESSAGE, "0"):
+    for text in ("Title", MESSAGE, SKIP, "0"):
         state = say(d, state, text).state
     reply = skip_extras(d, say(d, state, "in 2 days"))
     assert reply.message.parts[-1].params["goal"] == Text("goal.none", {})
@@ -158,13 +166,13 @@ def test_no_minimum_goal_shows_in_the_preview() -> None:
         ((), "t" * 81, "title.too_long"),
         (("Title",), "   ", "message.empty"),
         (("Title",), "m" * 501, "message.too_long"),
-        (("Title", MESSAGE), "-3", "goal.negative"),
-        (("Title", MESSAGE), "lots", "goal.not_a_number"),
-        (("Title", MESSAGE, "10"), "whenever", "launch.unparseable"),
-        (("Title", MESSAGE, "10"), "2030-01-15 12:00", "launch.past"),
-        (("Title", MESSAGE, "10"), "in 30 minutes", "launch.too_soon"),
-        (("Title", MESSAGE, "10"), "in 400 days", "launch.too_far"),
-        (("Title", MESSAGE, "10"), "2030-02-30 18:00", "launch.unparseable"),
+        (("Title", MESSAGE, SKIP), "-3", "goal.negative"),
+        (("Title", MESSAGE, SKIP), "lots", "goal.not_a_number"),
+        (("Title", MESSAGE, SKIP, "10"), "whenever", "launch.unparseable"),
+        (("Title", MESSAGE, SKIP, "10"), "2030-01-15 12:00", "launch.past"),
+        (("Title", MESSAGE, SKIP, "10"), "in 30 minutes", "launch.too_soon"),
+        (("Title", MESSAGE, SKIP, "10"), "in 400 days", "launch.too_far"),
+        (("Title", MESSAGE, SKIP, "10"), "2030-02-30 18:00", "launch.unparseable"),
     ],
 )
 def test_a_wrong_answer_re_asks_the_same_step_with_the_reason(
@@ -215,7 +223,7 @@ def test_a_network_not_offered_here_is_refused() -> None:
 def test_single_available_network_skips_the_networks_step() -> None:
     d = dialog((MASTODON,))
     state = d.start().state
-    for text in ("Title", MESSAGE, "10"):
+    for text in ("Title", MESSAGE, SKIP, "10"):
         state = say(d, state, text).state
     assert state.message == MESSAGE
     reply = skip_extras(d, say(d, state, "2030-01-20 18:00"))
@@ -470,6 +478,14 @@ def test_story_and_picture_are_editable_from_the_preview_and_skip_removes_them()
     reply = act(d, question.state, "skip")
     assert (reply.state.step, reply.state.picture) == (Step.PREVIEW, None)
     assert reply.state.story == "Why it matters."
+
+
+def test_the_edit_menu_lists_every_field_in_the_dialog_order() -> None:
+    d = dialog()
+    preview = act(d, act(d, at_story(d), "skip").state, "skip").state
+    fields = [a for a in actions(act(d, preview, "edit")) if a.startswith("dlg:edit:")]
+    names = ["title", "message", "variants", "goal", "launch", "networks", "story", "picture"]
+    assert fields == [f"dlg:edit:{name}" for name in names]
 
 
 def test_story_and_picture_round_trip_through_a_dict() -> None:

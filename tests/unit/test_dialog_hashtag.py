@@ -30,13 +30,13 @@ def test_a_message_without_hashtag_is_warned_about_not_refused() -> None:
     assert render(reply.message.parts[-1], "fr").startswith("⚠️ Pour être en tendance")
 
 
-def test_keeping_it_goes_on_to_the_goal_with_the_message() -> None:
+def test_keeping_it_goes_on_to_the_variants_with_the_message() -> None:
     d = dialog()
     state, _ = at_warning()
     reply = act(d, state, "keep_message")
-    assert reply.state is not None and reply.state.step is Step.GOAL
+    assert reply.state is not None and reply.state.step is Step.VARIANTS
     assert reply.state.message == NO_TAG
-    assert asked(reply) == "dialog.ask_goal"
+    assert asked(reply) == "variants.ask"  # the optional variants, then the goal
 
 
 def test_changing_it_asks_for_the_message_again() -> None:
@@ -46,14 +46,14 @@ def test_changing_it_asks_for_the_message_again() -> None:
     assert reply.state is not None and reply.state.step is Step.MESSAGE
     assert asked(reply) == "dialog.ask_message"
     reply = say(d, reply.state, MESSAGE)
-    assert reply.state is not None and reply.state.step is Step.GOAL
+    assert reply.state is not None and reply.state.step is Step.VARIANTS
 
 
 def test_typing_a_new_message_at_the_warning_replaces_it() -> None:
     d = dialog()
     state, _ = at_warning()
     reply = say(d, state, "Now with #bees")
-    assert reply.state is not None and reply.state.step is Step.GOAL
+    assert reply.state is not None and reply.state.step is Step.VARIANTS
     assert reply.state.message == "Now with #bees"
     reply = say(d, state, "m" * 600)  # a refused one is explained, and asked again
     assert [e.key for e in reply.errors] == ["message.too_long"]
@@ -65,7 +65,7 @@ def test_a_message_with_a_hashtag_goes_straight_on() -> None:
     state = say(d, d.start().state, "Save the bees").state
     for message in (MESSAGE, "#bees", "Bees! #SauvonsLesAbeilles"):
         reply = say(d, state, message)
-        assert reply.state is not None and reply.state.step is Step.GOAL, message
+        assert reply.state is not None and reply.state.step is Step.VARIANTS, message
 
 
 def test_buttons_of_the_warning_are_stale_elsewhere() -> None:

@@ -27,6 +27,7 @@ from bot.i18n import (
     Plural,
     _flatten,
     catalogue,
+    format_number,
     pick_from_accept_language,
     pick_language,
     plural_categories,
@@ -247,7 +248,7 @@ def test_the_code_passes_the_number_that_picks_each_plural_form(language: str) -
         (0, "0 supporters", "0 soutien"),
         (1, "1 supporter", "1 soutien"),
         (2, "2 supporters", "2 soutiens"),
-        (1_000_000, "1000000 supporters", "1000000 de soutiens"),
+        (1_000_000, "1,000,000 supporters", "1\u202f000\u202f000 de soutiens"),
     ],
 )
 def test_render_picks_the_form_by_each_languages_rule(
@@ -408,3 +409,21 @@ def test_platform_language_codes(code: str | None, expected: str) -> None:
 def test_platform_language_default() -> None:
     assert pick_language("ja", default="fr") == "fr"
     assert pick_language("ja", default="xx") == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", "👥 12,345 / 100,000 supporters · reach 1,234,567"),
+        ("fr", "👥 12\u202f345 / 100\u202f000 soutiens · portée 1\u202f234\u202f567"),
+    ],
+)
+def test_whole_numbers_are_written_the_languages_way(language: str, shown: str) -> None:
+    figures = t("card.figures", bar="", supporters=12_345, goal=100_000, reach=1_234_567)
+    assert render(figures, language) == f"\n{shown}"
+    assert format_number(12_345, language) == shown.split(" / ")[0].removeprefix("👥 ")
+
+
+def test_numbers_in_a_text_shown_in_english_fallback_are_written_the_english_way() -> None:
+    assert render(t("goal.count", goal=12_345), "pt") == "12,345 supporters"
+    assert render(t("goal.count", goal=-1234), "en") == "-1,234 supporters"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import pytest
+
+from bot.blast.notices import send_each
 from bot.domain.outgoing import OutgoingMessage
-from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.refs import WEB_PLATFORM, ChatRef, MessageRef, UserRef
 from bot.domain.text import t
 from bot.notifier import Edited, Notifier
 from bot.ports import MessageGone
@@ -42,6 +46,10 @@ class BrokenFrontEnd:
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         self._fail()
         return []
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        self._fail()
+        return None
 
 
 async def test_moderation_cards_go_to_every_front_end_that_works() -> None:
@@ -116,3 +124,37 @@ async def test_an_edit_says_whether_the_message_is_gone_for_good() -> None:
     unknown = MessageRef(ChatRef("nowhere", "1"), "9")
     assert await notifier.edit_or_gone(unknown, HELLO, "en") is Edited.FAILED
     assert await notifier.edit(MessageRef(chat, "9"), HELLO, "en") is False
+
+
+async def test_a_web_identity_has_no_chat_and_is_skipped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    working = RecordingFrontEnd(platform="ok")
+    notifier = Notifier([working])
+    web = UserRef(WEB_PLATFORM, "w3b-0123456789")
+
+    assert notifier.reachable(UserRef("ok", "1")) and not notifier.reachable(web)
+    with caplog.at_level(logging.DEBUG, logger="bot.notifier"):
+        assert await notifier.send_to_user(web, HELLO) is None
+        assert await notifier.send(ChatRef(WEB_PLATFORM, web.id), HELLO, "en") is None
+    assert working.sent == []
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG, logging.DEBUG]
+
+
+async def test_a_chat_platform_without_a_front_end_is_still_worth_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notifier = Notifier([RecordingFrontEnd(platform="ok")])
+    with caplog.at_level(logging.WARNING, logger="bot.notifier"):
+        assert await notifier.send(ChatRef("elsewhere", "1"), HELLO, "en") is None
+    assert [r.getMessage() for r in caplog.records] == ["no front end for platform elsewhere"]
+
+
+async def test_send_each_counts_only_people_a_chat_reaches() -> None:
+    working = RecordingFrontEnd(platform="ok")
+    notifier = Notifier([working])
+    people = [UserRef("ok", "1"), UserRef(WEB_PLATFORM, "w3b-0123456789"), UserRef("ok", "2")]
+
+    told = await send_each(notifier, ((p, HELLO) for p in people), concurrency=2)
+
+    assert told == 2 and len(working.sent) == 2

@@ -231,3 +231,33 @@ def test_private_moderation_applies_only_where_no_moderation_chat_is_set(
     assert not settings.telegram_private_moderation
     assert settings.discord_private_moderation
     assert settings.discord_moderator_ids == ["222", "333"]
+
+
+def test_bluesky_defaults_to_auto_and_the_public_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.bluesky_delivery is DeliveryMode.AUTO
+    assert settings.bluesky_appview_url == "https://public.api.bsky.app"
+    assert settings.bluesky_directory_url == "https://plc.directory"
+    monkeypatch.setenv("BLUESKY_DELIVERY", "tap")
+    monkeypatch.setenv("BLUESKY_APPVIEW_URL", "http://127.0.0.1:9999/")
+    settings = load_settings()
+    assert settings.bluesky_delivery is DeliveryMode.TAP
+    assert settings.bluesky_appview_url == "http://127.0.0.1:9999"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BLUESKY_DELIVERY", "sometimes"),
+        ("BLUESKY_APPVIEW_URL", "public.api.bsky.app"),
+        ("BLUESKY_APPVIEW_URL", "https://appview.example/?actor=x"),
+        ("BLUESKY_DIRECTORY_URL", "ftp://plc.directory"),
+        ("BLUESKY_DIRECTORY_URL", "https://plc.directory#x"),
+    ],
+)
+def test_a_bad_bluesky_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=rf"^Setting {name}: "):
+        load_settings()

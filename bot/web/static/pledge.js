@@ -31,9 +31,25 @@
   }
 
   var URL_RE = /https?:\/\/[^\s<>"']+/gi;
-  function weighted(text) {
+  var segmenter = null;
+  try {
+    segmenter = new Intl.Segmenter(lang, { granularity: "grapheme" });
+  } catch (e) {
+    segmenter = null;
+  }
+  function plain(text, weighting) {
+    if (weighting === "graphemes") {
+      return segmenter ? Array.from(segmenter.segment(text)).length : Array.from(text).length;
+    }
+    if (weighting === "code_points") { return Array.from(text).length; }
+    return text.length;  // twitter-text: UTF-16 units, close to its weights (emoji weigh 2)
+  }
+  // As the network counts (the server checks again): each URL weighs data-url-weight,
+  // or counts as written when that is empty; the rest by its weighting.
+  function weighted(text, urlWeight, weighting) {
+    if (urlWeight === "" || urlWeight === null) { return plain(text, weighting); }
     var urls = text.match(URL_RE) || [];
-    return text.replace(URL_RE, "").length + urls.length * 23;
+    return plain(text.replace(URL_RE, ""), weighting) + urls.length * Number(urlWeight);
   }
   document.querySelectorAll("textarea[data-count-target]").forEach(function (area) {
     var box = document.getElementById(area.getAttribute("data-count-target"));
@@ -41,10 +57,12 @@
     var counter = box.querySelector("[data-count]");
     var limits = box.querySelectorAll("[data-limit]");
     function update() {
-      var length = weighted(area.value.trim());
-      counter.textContent = String(length);
+      var text = area.value.trim();
+      counter.textContent = String(weighted(text, "23", null));
       limits.forEach(function (el) {
         var limit = Number(el.getAttribute("data-limit"));
+        var url = el.hasAttribute("data-url-weight") ? el.getAttribute("data-url-weight") : "23";
+        var length = weighted(text, url, el.getAttribute("data-weighting"));
         el.textContent = el.getAttribute("data-network") + " " + length + "/" + limit;
         el.classList.toggle("over", length > limit);
       });

@@ -6,11 +6,13 @@ Screenshots land in ``test-artifacts/`` for a human to look at.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from bot.domain.variants import Variant
 from bot.ports import Repository
 from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.fakes.pledge_site import PledgeSite, free_port, start_site
@@ -152,3 +154,34 @@ async def test_the_widget_shows_inside_another_site_and_the_pledge_page_does_not
         await phone.screenshot(path=str(ARTIFACTS / "embed-widget.png"), full_page=True)
     finally:
         await runner.cleanup()
+
+
+async def test_choosing_a_wording_without_javascript(site: PledgeSite, phone: Any) -> None:
+    """Several wordings: JS-free radios, the suggested one checked; the choice is stored."""
+    campaign = await site.campaign()
+    other = "Our river, our future #SaveTheRiver https://example.org/river"
+    french = "Sauvons notre rivière ! #SaveTheRiver https://example.org/river"
+    campaign = await site.repo.update_campaign(
+        replace(campaign, variants=(Variant(other), Variant(french, "fr")))
+    )
+    await phone.context.close()
+    context = await phone.context.browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    try:
+        await page.goto(site.link(campaign))
+        radios = page.get_by_role("radio")
+        assert await radios.count() == 3
+        assert await radios.nth(0).is_checked()  # the next in turn for Sam
+        await page.screenshot(path=str(ARTIFACTS / "pledge-variants.png"), full_page=True)
+        await page.get_by_text(french).click()
+        assert await radios.nth(2).is_checked()
+        await page.get_by_label("Your Mastodon instance").fill(site.mastodon.host)
+        await page.get_by_role("button", name="Pledge with Mastodon").click()
+        await page.wait_for_url("**/oauth/mastodon/callback**")
+        assert french in await page.locator("main").inner_text()
+    finally:
+        await context.close()
+    [row] = await site.repo.pledges_of_campaign(campaign.id or 0)
+    assert (row.variant, row.message) == (2, None)

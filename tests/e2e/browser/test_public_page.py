@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from bot.domain.campaign import JoinLink
 from bot.ports import Repository
 from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.fakes.pledge_site import PledgeSite, start_site
@@ -137,3 +139,24 @@ async def test_phone_launched_results(site: PledgeSite, chromium: Any) -> None:
         assert not await page.get_by_role("link", name="Support on Telegram").is_visible()
         await no_sideways_scroll(page)
         await page.screenshot(path=str(ARTIFACTS / "public-phone-launched.png"), full_page=True)
+
+
+async def test_discord_join_link_beside_telegram(site: PledgeSite, chromium: Any) -> None:
+    campaign = await site.campaign(goal=20)
+    invite = JoinLink("discord", "https://discord.gg/chorus", invite=True)
+    await site.repo.update_campaign(replace(campaign, join_link=invite))
+
+    for viewport, locale, name, shot in (
+        (PHONE, "en-GB", "Support on Discord", "public-discord-phone-en.png"),
+        (DESKTOP, "fr-FR", "Soutenir sur Discord", "public-discord-desktop-fr.png"),
+    ):
+        async with opened(chromium, viewport, locale=locale) as page:
+            response = await page.goto(f"{site.url}/c/{campaign.ref}")
+            assert response.status == 200
+            link = page.get_by_role("link", name=name)
+            assert await link.is_visible()
+            assert await link.get_attribute("href") == "https://discord.gg/chorus"
+            assert "noopener" in (await link.get_attribute("rel") or "")
+            await no_sideways_scroll(page)
+            await page.locator(".join").screenshot(path=str(ARTIFACTS / shot))
+            assert page.console_errors == []

@@ -47,6 +47,7 @@ class Console:
             "/newcampaign",
             title,
             "Join us #savethepark https://example.org/park",
+            "1",  # Skip: no other wordings
             goal,
             "in 2 hours",
             "1",  # Skip the story

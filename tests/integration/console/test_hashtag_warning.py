@@ -22,6 +22,8 @@ async def test_warning_shows_keep_change_cancel_and_keeping_goes_on(console: Con
     assert "⚠️ Trending needs a hashtag" in printed
 
     printed = await console.type("1")  # Keep it
+    assert render(t("variants.ask", max=5), "en") in printed
+    printed = await console.type("1")  # Skip: no other wordings
     assert render(t("dialog.ask_goal"), "en") in printed
     printed = await console.type("3", "in 2 hours", "1", "1", "1")  # skip, skip, submit
     ref = printed.split("New campaign ", 1)[1].split()[0]

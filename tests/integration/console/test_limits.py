@@ -14,6 +14,7 @@ async def test_a_fourth_campaign_waiting_is_refused_and_its_draft_kept(console: 
         "/newcampaign",
         "Save the lake",
         "Join us #savethelake https://example.org/lake",
+        "1",  # Skip: no other wordings
         "3",
         "in 2 hours",
         "1",  # Skip the story

@@ -26,6 +26,7 @@ async def test_whole_campaign_from_dialog_to_launch_report(
         "/newcampaign",
         "Save the park",
         "Join us #savethepark https://example.org/park",
+        "1",  # Skip: no other wordings
         "lots",  # wrong: re-asked with the reason
     )
     assert said("goal.not_a_number", value="lots") in printed
@@ -100,7 +101,7 @@ async def test_wait_runs_what_became_due_and_a_missed_goal_posts_nothing(
 
 
 async def test_a_bare_number_answers_the_dialog_when_it_asks_for_text(console: Console) -> None:
-    await console.type("/newcampaign", "Save the park", "Join #park https://example.org")
+    await console.type("/newcampaign", "Save the park", "Join #park https://example.org", "1")
     printed = await console.type("1")  # the goal, not the Cancel button
     assert said("dialog.ask_launch", timezone="UTC", minutes=60) in printed
     printed = await console.type("/press 1")  # now really Cancel

@@ -118,13 +118,16 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "newcampaign",
         "mycampaigns",
         "cancelcampaign",
+        "update",
         "promote",
         "pending",
         "mypledges",
         "unpledge",
         "forget",
+        "status",
         "help",
         "campaignpicture",
+        "setinvite",
     }
     newcampaign = commands["newcampaign"]
     assert newcampaign["description"].startswith("Create a campaign")
@@ -132,6 +135,9 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
     (ref,) = commands["promote"]["options"]
     assert ref["description_localizations"]["fr"].startswith("La référence")
     assert commands["promote"]["contexts"] == [0]
+    ref, url = commands["setinvite"]["options"]
+    assert (ref["name"], url["name"]) == ("ref", "url")
+    assert url["description_localizations"]["fr"].startswith("Un lien d'invitation")
 
 
 async def test_start_fails_clearly_on_a_wrong_token(

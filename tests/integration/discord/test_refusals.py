@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.discord.modals import OPTIONAL_FIELDS
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
@@ -17,12 +16,13 @@ from tests.integration.discord.test_campaign_loop import FORM, create_campaign, 
 
 
 def form_values(modal: dict) -> dict[str, str]:
-    """The prefilled values of a modal the bot opened (Label layout); the optional
-    fields left empty are left out."""
-    values = {
-        row["component"]["custom_id"]: row["component"].get("value") for row in modal["components"]
+    """The prefilled values of a modal the bot opened (Label layout); a field left empty
+    (the optional variants) is not among them."""
+    return {
+        row["component"]["custom_id"]: row["component"]["value"]
+        for row in modal["components"]
+        if row["component"].get("value") is not None
     }
-    return {k: v for k, v in values.items() if v or k not in OPTIONAL_FIELDS}
 
 
 async def test_non_moderator_cannot_approve(discord_bot: DiscordHarness) -> None:

@@ -86,13 +86,42 @@ def pledge(
     return replace(base, **changes)
 
 
-async def add_campaign_before_story(repo: SqlRepository, old: Campaign) -> int:
-    """Insert ``old`` as the code before step 10 (story and picture) stored a campaign, for
-    upgrade tests that stop at an earlier step; its id."""
-    old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("story")]
+async def store_campaign_as_before(
+    repo: SqlRepository, older: Campaign, column: str = "promote_origin"
+) -> Campaign:
+    """Store ``older`` as code from before ``column`` existed did: later steps add columns
+    to ``campaigns``, so an upgrade test must not store with today's ``add_campaign``."""
+    old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index(column)]
     insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
     async with repo.transaction() as db:
-        values = rows.campaign_values(old, repo._codec)[: len(old_columns)]
+        values = rows.campaign_values(older, repo._codec)[: len(old_columns)]
         row = await db.fetch_one(insert, *values)
+    assert row is not None
+    return replace(older, id=int(row["id"]))
+
+
+async def store_account_as_before_binding(repo: SqlRepository, older: SocialAccount) -> int:
+    """Store ``older`` as code from before accounts had ``token_binding`` did."""
+    at = rows.ACCOUNT_COLUMNS.index("token_binding")
+    columns = rows.ACCOUNT_COLUMNS[:at] + rows.ACCOUNT_COLUMNS[at + 1 :]
+    values = list(rows.account_values(older, repo._codec))
+    del values[at]
+    async with repo.transaction() as db:
+        row = await db.fetch_one(
+            statements.insert("accounts", columns, suffix="RETURNING id"), *values
+        )
+    assert row is not None
+    return int(row["id"])
+
+
+async def store_pledge_as_before(
+    repo: SqlRepository, older: Pledge, column: str = "variant"
+) -> int:
+    """Store ``older`` as code from before ``column`` existed on ``pledges`` did."""
+    old_columns = rows.PLEDGE_COLUMNS[: rows.PLEDGE_COLUMNS.index(column)]
+    insert = statements.insert("pledges", old_columns, suffix="RETURNING id")
+    async with repo.transaction() as db:
+        values = rows.pledge_values(older, repo._codec)
+        row = await db.fetch_one(insert, *values[: len(old_columns)])
     assert row is not None
     return int(row["id"])

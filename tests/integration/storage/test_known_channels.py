@@ -14,7 +14,7 @@ from bot.domain.refs import ChatRef, MessageRef
 from bot.ports import Repository
 from storage import migrations, open_repository
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import T0, add_campaign_before_story, campaign
+from tests.integration.storage.builders import T0, campaign, store_campaign_as_before
 
 NEWS = ChatRef("telegram", "-100500")
 DIGEST = ChatRef("telegram", "-100600")
@@ -61,12 +61,11 @@ async def _upgrade_keeps_cards(url: str, cipher: TokenCipher) -> None:
         new = next(s for s in steps if s.name == "known_channels")
         for step in steps[: steps.index(new)]:
             assert await repo.apply_step(step)
-        campaign_id = await add_campaign_before_story(repo, campaign())
-        old = await repo.add_card(card(campaign_id, NEWS, "7"))  # posted before the upgrade
+        stored = await store_campaign_as_before(repo, campaign())
+        assert stored.id is not None
+        old = await repo.add_card(card(stored.id, NEWS, "7"))  # posted before the upgrade
 
         assert await repo.migrate() == len(steps)
-        stored = await repo.get_campaign(campaign_id)
-        assert stored is not None and stored.id is not None
 
         assert await repo.cards_of(stored.id) == [old]
         assert await repo.channels_on("telegram") == []

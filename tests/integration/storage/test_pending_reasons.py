@@ -12,7 +12,7 @@ from bot.domain.moderation import PendingReason
 from bot.ports import Repository
 from storage import migrations, open_repository
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import T0, add_campaign_before_story, campaign
+from tests.integration.storage.builders import T0, campaign, store_campaign_as_before
 
 
 async def test_a_pending_reason_is_kept_per_moderator_until_dropped(any_repo: Repository) -> None:
@@ -60,10 +60,10 @@ async def _upgrade_moves_old_rows(url: str, cipher: TokenCipher) -> None:
         new = next(s for s in steps if s.name == "pending_reject_reasons")
         for step in steps[: steps.index(new)]:
             assert await repo.apply_step(step)
-        campaign_id = await add_campaign_before_story(repo, campaign())
+        stored = await store_campaign_as_before(repo, campaign())
         # as the code before this step kept them, in the dialogs table under made-up keys
         await repo.save_dialog(
-            "telegram:7:reject-reason", {"campaign_id": campaign_id, "prompt_id": 4242}
+            "telegram:7:reject-reason", {"campaign_id": stored.id, "prompt_id": 4242}
         )
         await repo.save_dialog("telegram:8:reject-reason", {"campaign_id": 999, "prompt_id": 1})
         await repo.save_dialog("discord:5", {"step": "goal", "title": "Save the river"})
@@ -75,7 +75,7 @@ async def _upgrade_moves_old_rows(url: str, cipher: TokenCipher) -> None:
 
         now = datetime.now(UTC)  # the moved rows wait one more day from the upgrade
         moved = await repo.pending_reason("telegram:7", now)
-        assert moved is not None and (moved.campaign_id, moved.prompt_id) == (campaign_id, "4242")
+        assert moved is not None and (moved.campaign_id, moved.prompt_id) == (stored.id, "4242")
         assert moved.expires_at > now
         assert await repo.pending_reason("telegram:8", now) is None  # its campaign is gone
         for old in (

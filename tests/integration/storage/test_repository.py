@@ -12,7 +12,7 @@ import pytest
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.sandbox import SANDBOX
 from adapters.networks.x import X
-from bot.domain.campaign import CampaignStatus, transition
+from bot.domain.campaign import CampaignStatus, JoinLink, transition
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
@@ -483,6 +483,9 @@ async def test_claim_event_only_once(any_repo: Repository) -> None:
     assert await any_repo.count_events(first.id or 0, milestone) == 2
     assert await any_repo.count_events(second.id or 0, milestone) == 1
     assert await any_repo.count_events(999_999, milestone) == 0
+    assert await any_repo.event_subjects(first.id or 0, milestone) == {50, 75}
+    assert await any_repo.event_subjects(first.id or 0, EventKind.REMINDER_1H) == set()
+    assert await any_repo.event_subjects(999_999, milestone) == set()
 
 
 async def test_concurrent_claims_exactly_one_wins(any_repo: Repository) -> None:
@@ -623,3 +626,15 @@ async def test_cancelled_calls_leave_the_repository_usable(any_repo: Repository)
             await task
         assert await any_repo.claim_event(stored.id or 0, EventKind.TAP_OPENED, T0, ticks)
     assert await any_repo.count_events(stored.id or 0, EventKind.TAP_OPENED) == 8
+
+
+async def test_campaign_origin_choice_and_join_link_round_trip(any_repo: Repository) -> None:
+    stored = await any_repo.add_campaign(campaign(promote_origin=True))
+    assert stored.promote_origin and stored.join_link is None
+    linked = replace(stored, join_link=JoinLink("discord", "https://discord.gg/abc", invite=True))
+    updated = await any_repo.update_campaign(linked)
+    assert updated.join_link == JoinLink("discord", "https://discord.gg/abc", invite=True)
+    card = replace(updated, promote_origin=False, join_link=JoinLink("test", "https://c/1"))
+    again = await any_repo.update_campaign(card)
+    assert await any_repo.get_campaign(again.id or 0) == again
+    assert not again.promote_origin and again.join_link == JoinLink("test", "https://c/1")

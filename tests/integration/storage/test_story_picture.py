@@ -1,5 +1,5 @@
 """A campaign's story and picture key on SQLite and PostgreSQL, and the upgrade that adds
-them: campaigns stored before step 10 read back with neither."""
+them: campaigns stored before step 15 read back with neither."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot.crypto import TokenCipher
 from bot.ports import Repository
-from tests.integration.storage.builders import add_campaign_before_story, campaign
+from tests.integration.storage.builders import campaign, store_campaign_as_before
 from tests.integration.storage.test_upgrade import _at_step, old_database  # noqa: F401
 
 STORY = "Our river is dying.\n\nOn Saturday <b>we</b> speak up: https://river.example?a=1&b=2"
@@ -29,11 +29,12 @@ async def test_campaigns_stored_before_the_upgrade_have_no_story_or_picture(
     old_database: str,  # noqa: F811
     cipher: TokenCipher,
 ) -> None:
-    repo = await _at_step(old_database, cipher, 9)
+    repo = await _at_step(old_database, cipher, 14)
     try:
-        campaign_id = await add_campaign_before_story(repo, campaign())
+        older = await store_campaign_as_before(repo, campaign(), column="story")
         await repo.migrate()
-        legacy = await repo.get_campaign(campaign_id)
+        assert older.id is not None
+        legacy = await repo.get_campaign(older.id)
         assert legacy is not None and (legacy.story, legacy.picture) == (None, None)
         assert legacy.title == "Save the river"
     finally:

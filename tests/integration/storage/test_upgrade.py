@@ -4,15 +4,38 @@ names become typed columns."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
 import pytest
 
 from bot.crypto import TokenCipher
-from bot.domain.account import FOLLOWERS_MAX, TokenSet
+from bot.domain.account import FOLLOWERS_MAX, SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
+from bot.domain.updates import CampaignUpdate
 from storage import migrations, open_repository, rows, statements
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import ALICE, BOB, T0, account, campaign
+from tests.integration.storage.builders import (
+    ALICE,
+    BOB,
+    T0,
+    account,
+    campaign,
+    pledge,
+    store_campaign_as_before,
+)
+
+# the accounts' columns before step 9 (no token binding)
+_BINDING = rows.ACCOUNT_COLUMNS.index("token_binding")
+OLD_ACCOUNT_COLUMNS = rows.ACCOUNT_COLUMNS[:_BINDING] + rows.ACCOUNT_COLUMNS[_BINDING + 1 :]
+
+
+def _old_account_values(stored: SocialAccount, codec: Any) -> list[Any]:
+    values = list(rows.account_values(stored, codec))
+    del values[_BINDING]
+    return values
 
 
 async def _upgrade_with_accounts(url: str, cipher: TokenCipher) -> None:
@@ -39,10 +62,10 @@ async def _check_upgrade(repo: SqlRepository) -> None:
     assert await repo.schema_version() == 0
     first_step = migrations.load_steps(repo.dialect)[0]
     assert await repo.apply_step(first_step)
-    insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
+    insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
     async with repo.transaction() as db:  # as the first schema's code stored them
         old = [
-            await db.fetch_one(insert, *rows.account_values(account(owner, remote), repo._codec))
+            await db.fetch_one(insert, *_old_account_values(account(owner, remote), repo._codec))
             for owner, remote in ((ALICE, "r1"), (BOB, "r2"))
         ]
     ids = [row["id"] for row in old if row is not None]
@@ -85,14 +108,14 @@ async def _upgrade_with_absurd_counts(url: str, cipher: TokenCipher, absurd: int
     repo = await _at_step(url, cipher, 2)
     try:
         followers = rows.ACCOUNT_COLUMNS.index("followers")
-        insert = statements.insert("accounts", rows.ACCOUNT_COLUMNS, suffix="RETURNING id")
+        insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
         old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("launch_decision")]
         insert_campaign = statements.insert("campaigns", old_columns, suffix="RETURNING id")
         launching = campaign(status=CampaignStatus.LAUNCHING)
         async with repo.transaction() as db:  # as the older code could store them
             ids = []
             for owner, remote, count in ((ALICE, "r1", absurd), (BOB, "r2", -7)):
-                values = list(rows.account_values(account(owner, remote), repo._codec))
+                values = _old_account_values(account(owner, remote), repo._codec)
                 values[followers] = count
                 row = await db.fetch_one(insert, *values)
                 assert row is not None
@@ -186,3 +209,129 @@ async def _upgrade_notes_and_event_names(url: str, cipher: TokenCipher) -> None:
 
 async def test_upgrade_types_notes_and_events(old_database: str, cipher: TokenCipher) -> None:
     await _upgrade_notes_and_event_names(old_database, cipher)
+
+
+async def test_upgrade_from_step_9_adds_updates_and_mutes(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    repo = await _at_step(old_database, cipher, 9)
+    try:
+        stored = await store_campaign_as_before(repo, campaign(status=CampaignStatus.LIVE))
+        campaign_id = stored.id
+        assert campaign_id is not None
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        before = await repo.get_campaign(campaign_id)
+        assert before is not None
+        assert await repo.add_update(
+            CampaignUpdate(campaign_id, "first", T0), since=T0 - timedelta(hours=24), limit=1
+        )
+        await repo.set_update_mute(campaign_id, BOB, muted=True, at=T0)
+        assert await repo.muted_people(campaign_id) == {BOB.key}
+        assert await repo.get_campaign(campaign_id) == before
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_gives_older_campaigns_no_origin_promotion(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """A campaign stored before step 11 keeps its origin chat, is not promoted there on
+    approval (it was never offered) and has no chat link for its page."""
+    repo = await _at_step(old_database, cipher, 10)
+    try:
+        older = campaign(status=CampaignStatus.PENDING_REVIEW)
+        campaign_id = (await store_campaign_as_before(repo, older)).id
+        await repo.migrate()
+        stored = await repo.get_campaign(campaign_id)
+        assert stored is not None and stored.origin_chat == older.origin_chat
+        assert (stored.promote_origin, stored.join_link) == (False, None)
+    finally:
+        await repo.close()
+
+
+async def _upgrade_token_binding(url: str, cipher: TokenCipher) -> None:
+    """Accounts and queued revocations stored before step 13 bind nothing; afterwards a
+    binding is kept, encrypted, with the tokens: on the account, through a token update,
+    and into the revocation queue when the tokens are released."""
+    repo = await _at_step(url, cipher, 12)
+    try:
+        insert = statements.insert("accounts", OLD_ACCOUNT_COLUMNS, suffix="RETURNING id")
+        async with repo.transaction() as db:
+            row = await db.fetch_one(
+                insert, *_old_account_values(account(ALICE, "r1"), repo._codec)
+            )
+            assert row is not None
+            await db.execute(
+                "INSERT INTO pending_revocations (network, instance, access_token, queued_at) "
+                "VALUES ($1, $2, $3, $4)",
+                "x",
+                "x.com",
+                repo._codec.seal("test-token-not-real-queued"),
+                repo._codec.time_in(T0),
+            )
+        old_id = row["id"]
+
+        await repo.migrate()
+        old = await repo.get_account(old_id)
+        assert old is not None and old.tokens.binding is None
+        [queued] = await repo.due_revocations(T0, 10)
+        assert queued.tokens.binding is None
+
+        secret = '{"key": "test-binding-not-real"}'
+        await repo.update_tokens(old_id, TokenSet("test-token-not-real-2", binding=secret))
+        updated = await repo.get_account(old_id)
+        assert updated is not None and updated.tokens.binding == secret
+        assert "test-binding" not in repr(updated.tokens)
+        async with repo.transaction() as db:
+            raw = await db.fetch_one("SELECT token_binding FROM accounts WHERE id = $1", old_id)
+        assert raw is not None and "test-binding" not in raw["token_binding"]  # encrypted
+
+        bound = account(BOB, "r2")
+        saved = await repo.save_account(
+            replace(bound, tokens=replace(bound.tokens, binding=secret))
+        )
+        assert saved.id is not None and saved.tokens.binding == secret
+        [released] = await repo.release_tokens([saved.id], T0, unless_in_use=False)
+        [pending] = await repo.pending_revocations([released])
+        assert pending.tokens.binding == secret
+        erased = await repo.get_account(saved.id)
+        assert erased is not None and erased.tokens.binding is None
+        direct = await repo.queue_revocation(
+            bound.network, bound.instance, TokenSet("test-token-not-real-3", binding=secret), T0
+        )
+        [pending] = await repo.pending_revocations([direct])
+        assert pending.tokens.binding == secret
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_keeps_token_bindings(old_database: str, cipher: TokenCipher) -> None:
+    await _upgrade_token_binding(old_database, cipher)
+
+
+async def test_upgrade_gives_older_campaigns_and_pledges_the_main_message(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """Rows stored before step 14 have no variants and post the main message."""
+    repo = await _at_step(old_database, cipher, 13)
+    try:
+        older = await store_campaign_as_before(repo, campaign(), column="variants")
+        assert older.id is not None
+        linked = await repo.save_account(account(ALICE, "r1"))
+        old_columns = rows.PLEDGE_COLUMNS[: rows.PLEDGE_COLUMNS.index("variant")]
+        insert = statements.insert("pledges", old_columns, suffix="RETURNING id")
+        async with repo.transaction() as db:  # as the code of step 11 stored it
+            values = rows.pledge_values(pledge(older.id, linked), repo._codec)
+            row = await db.fetch_one(insert, *values[: len(old_columns)])
+        assert row is not None
+
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        upgraded = await repo.get_campaign(older.id)
+        assert upgraded is not None and upgraded.variants == ()
+        assert upgraded.text_of(None) == upgraded.message
+        stored = await repo.get_pledge(int(row["id"]))
+        assert stored is not None and stored.variant is None
+        assert stored.text(upgraded) == upgraded.message
+        assert await repo.variant_counts(older.id) == {0: 1}
+    finally:
+        await repo.close()

@@ -213,6 +213,11 @@ class Driver:
             since=since,
         )
 
+    async def skip_variants(self, person: JSON, asked: ApiCall) -> ApiCall:
+        """Press Skip on the optional variants question ``asked``; return the next question."""
+        assert "dlg:variants_done" in callbacks(asked)
+        return await self.press_and_see_edit(person, self.api.message(asked), "dlg:variants_done")
+
     async def press_and_see_edit(self, person: JSON, message: JSON, data: str) -> ApiCall:
         """Press a dialog button; return the edit that replaced the message."""
         since = self.api.mark()

@@ -43,6 +43,8 @@ async def test_from_newcampaign_to_a_pledge(
     ask = await tg.say(ORGANISER, organiser, "Clean rivers now")
     assert ask.text == render(t("dialog.ask_message", limit=500), "en")
     ask = await tg.say(ORGANISER, organiser, MESSAGE)
+    assert ask.text == render(t("variants.ask", max=5), "en")
+    ask = await tg.skip_variants(ORGANISER, ask)
     assert ask.text == render(t("dialog.ask_goal"), "en")
     ask = await tg.say(ORGANISER, organiser, "4")
     assert ask.text.startswith("When should the message go out?")

@@ -15,7 +15,6 @@ from bot.domain.refs import MessageRef
 from bot.domain.text import t
 from bot.i18n import render
 from bot.ports import Repository
-from bot.services.cards import campaign_card
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramApi
@@ -85,10 +84,12 @@ async def test_an_identical_edit_is_not_an_error(
     campaign = await live_campaign(core, clock)
     card_call = await tg.promote(ORGANISER, GROUP, campaign.ref)
     card = api.message(card_call)
+    assert card_call.text.endswith(f"/c/{campaign.ref}")  # the card announces the page
+    assert "🌐 Campaign page: http" in card_call.text
     stats = await core.repo.campaign_stats(campaign.id or 0)
     since = api.mark()
     ref = MessageRef(chat_ref(GROUP["id"]), str(card["message_id"]))
-    await outbound.edit(ref, campaign_card(campaign, stats), "en")
+    await outbound.edit(ref, core.cards.card(campaign, stats), "en")
     edits = api.calls[since:]
     assert [(c.method, c.ok) for c in edits] == [("editMessageText", False)]
     assert "message is not modified" in edits[0].error

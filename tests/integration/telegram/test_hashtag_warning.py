@@ -37,11 +37,11 @@ async def test_warning_then_change_then_keep(
 
     warning = await tg.say(ORGANISER, chat, NO_TAG + " today")
     kept = await tg.press_and_see_edit(ORGANISER, api.message(warning), "dlg:keep_message")
-    assert kept.text == render(t("dialog.ask_goal"), "en")
+    assert kept.text == render(t("variants.ask", max=5), "en")  # optional, then the goal
     data = await core.repo.load_dialog(ref_of(ORGANISER).key)
     assert data is not None
     state = DialogState.from_dict(data)
-    assert (state.step, state.message) == (Step.GOAL, NO_TAG + " today")
+    assert (state.step, state.message) == (Step.VARIANTS, NO_TAG + " today")
 
 
 async def test_warning_in_french_and_a_new_message_typed_over_it(tg: Driver) -> None:
@@ -51,5 +51,6 @@ async def test_warning_in_french_and_a_new_message_typed_over_it(tg: Driver) -> 
     warning = await tg.say(FRENCH, chat, NO_TAG)
     assert warning.text.startswith("⚠️ Pour être en tendance, il faut un hashtag")
     assert callbacks(warning) == WARNING_BUTTONS
-    goal = await tg.say(FRENCH, chat, "Rejoignez-nous #rivieres")
-    assert goal.text == render(t("dialog.ask_goal"), "fr")
+    variants = await tg.say(FRENCH, chat, "Rejoignez-nous #rivieres")
+    assert variants.text == render(t("variants.ask", max=5), "fr")
+    assert callbacks(variants) == ["dlg:variants_done", "dlg:cancel"]

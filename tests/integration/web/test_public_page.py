@@ -160,7 +160,7 @@ async def test_a_launched_campaign_shows_its_results(
     assert status == 200
     assert "Launched: the messages went out together." in html
     assert "7 posts went out" in html
-    assert "Reaching 2800 followers" in html
+    assert "Reaching 2,800 followers" in html
     posts = [link for link in parsed(html).links if "/status/" in link]
     assert len(posts) == 5  # a few, not all
     assert all(link.startswith("https://x.com/fan") for link in posts)

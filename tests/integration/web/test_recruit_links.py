@@ -39,7 +39,7 @@ async def test_a_recruit_pledges_and_is_offered_their_own_link(
     rows = await site.repo.pledges_of_campaign(campaign.id)
     assert [r.recruited_by for r in rows if r.supporter.same_person(SUPPORTER)] == [ANN.key]
     _, page, _ = await get(browser, f"{site.url}/c/{campaign.ref}")
-    assert "A supporter brought 1 person" in page
+    assert "Supporter #1 brought 1 person" in page
     assert f"start={campaign.ref}_" not in page
 
 

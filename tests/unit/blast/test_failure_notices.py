@@ -53,7 +53,8 @@ async def test_revoked_and_rejected_supporters_are_told_what_happened_and_what_t
     assert "Mastodon a refusé" in to_rejected[0].text
     assert "Validation failed: Text is too long" in to_rejected[0].text
     assert world.chat.keys_to(f"user:{expired.supporter.id}") == ["blast.failed_revoked"]
-    assert world.chat.keys_to(f"user:{posted.supporter.id}") == []
+    # no failure notice for a post that went out: only their own result (bot.blast.results)
+    assert world.chat.keys_to(f"user:{posted.supporter.id}") == ["result.posted", "result.totals"]
 
     # told after the blast settled: every post done, the campaign LAUNCHED
     assert seen == [(CampaignStatus.LAUNCHED, 3)] * 3

@@ -35,7 +35,7 @@ async def _missed_and_told(
     assert world.chat.keys_to(f"user:{ORGANISER.id}") == ["blast.goal_missed_organiser"]
     assert f"{supporters} of {campaign.goal} supporters" in world.texts_to(f"user:{ORGANISER.id}")
     assert world.chat.keys_to(f"user:{supporter.id}")[-1] == "blast.goal_missed_supporter"
-    assert world.chat.keys_to(f"chat:{GROUP.id}")[-1] == "blast.goal_missed_chat"
+    assert world.chat.keys_to(f"chat:{GROUP.id}")[-2:] == ["blast.goal_missed_chat", "card.page"]
     assert world.scheduler.armed() == {}
 
 
@@ -69,7 +69,7 @@ async def test_a_run_stopped_while_telling_the_goal_was_missed_tells_everyone_on
     assert (await world.reload(campaign)).status is CampaignStatus.FAILED
     assert world.mastodon.attempts == []
     assert world.chat.keys_to(f"user:{first.id}") == ["blast.goal_missed_supporter"]
-    assert world.chat.keys_to(f"chat:{GROUP.id}")[-1] == "blast.goal_missed_chat"
+    assert world.chat.keys_to(f"chat:{GROUP.id}")[-2:] == ["blast.goal_missed_chat", "card.page"]
 
 
 @pytest.mark.parametrize("decided", [False, True], ids=["undecided", "decided"])

@@ -27,8 +27,8 @@ async def test_goal_missed_fails_the_campaign_posts_nothing_and_tells_everyone(
     assert "2 of 3 supporters" in world.texts_to(f"user:{ORGANISER.id}")
     assert world.chat.keys_to(f"user:{first.supporter.id}")[-1] == "blast.goal_missed_supporter"
     assert "rien n'a été publié" in world.texts_to(f"user:{second.supporter.id}")
-    assert world.chat.keys_to(f"chat:{GROUP.id}")[-1] == "blast.goal_missed_chat"
-    assert world.chat.keys_to(f"chat:{GROUPE.id}")[-1] == "blast.goal_missed_chat"
+    assert world.chat.keys_to(f"chat:{GROUP.id}")[-2:] == ["blast.goal_missed_chat", "card.page"]
+    assert world.chat.keys_to(f"chat:{GROUPE.id}")[-2:] == ["blast.goal_missed_chat", "card.page"]
     # the promotion cards say so too
     assert "card.status_failed" in world.chat.keys_to(f"edit:{GROUP.id}/1")
     assert world.scheduler.armed() == {}
@@ -82,13 +82,17 @@ async def test_the_report_gives_figures_reach_links_in_each_chats_language(
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert "Posted by Chorus: 4" in report
     assert "Failed: 1" in report and "refused by the network: 1" in report
-    assert "Total reach: 1000 followers" in report
+    assert "Total reach: 1,000 followers" in report
     assert report.count("https://fake.example/mastodon/status/") == 3
     assert "one tap" not in report  # no tap pledge in this campaign
     assert "late" not in report
     french = world.texts_to(f"chat:{GROUPE.id}")
-    assert "Bilan du lancement" in french and "Portée totale : 1000 abonnés" in french
+    assert "Bilan du lancement" in french and "Portée totale : 1\u202f000 abonnés" in french
     assert "Launch report" in world.texts_to(f"chat:{GROUP.id}")
+    page = f"http://127.0.0.1:8080/c/{campaign.ref}"  # the harness's public site
+    assert report.endswith(f"🌐 Campaign page: {page}")
+    assert world.texts_to(f"chat:{GROUP.id}").endswith(f"🌐 Campaign page: {page}")
+    assert french.endswith(f"🌐 Page de la campagne : {page}")
     assert "card.status_launched" in world.chat.keys_to(f"edit:{GROUP.id}/1")
 
 

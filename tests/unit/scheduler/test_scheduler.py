@@ -19,7 +19,15 @@ async def test_a_live_campaign_gets_one_timer_per_event_with_deterministic_ids(
     armed = world.scheduler.armed()
     assert sorted(armed) == sorted(
         f"campaign:{campaign.id}:{event}"
-        for event in ("reminder_24h", "reminder_1h", "prepare", "launch", "tap_reminder", "report")
+        for event in (
+            "reminder_24h",
+            "reminder_1h",
+            "prepare",
+            "launch",
+            "tap_reminder",
+            "report",
+            *(f"countdown_{minutes}" for minutes in (60, 30, 15, 10, 5, 1)),
+        )
     )
     job = world.scheduler._timers.get_job(f"campaign:{campaign.id}:launch")
     assert job is not None and job.args == (campaign.id, "launch")
@@ -50,9 +58,11 @@ async def test_reminders_go_to_promoted_chats_in_their_language_and_to_supporter
     campaign = await world.campaign(goal=10)
     pledge, _ = await world.supporter(campaign)
     await world.go(campaign.launch_at - timedelta(hours=24))
-    assert world.chat.keys_to(f"chat:{GROUP.id}") == ["blast.reminder_24h_chat"]
+    assert world.chat.keys_to(f"chat:{GROUP.id}") == ["blast.reminder_24h_chat", "card.page"]
     assert "24 hours" in world.texts_to(f"chat:{GROUP.id}")
     assert "24 heures" in world.texts_to(f"chat:{GROUPE.id}")
+    page = f"http://127.0.0.1:8080/c/{campaign.ref}"  # the chats learn where the page is
+    assert world.texts_to(f"chat:{GROUPE.id}").endswith(f"Page de la campagne : {page}")
     assert world.chat.keys_to(f"user:{pledge.supporter.id}") == ["blast.reminder_24h_supporter"]
     await world.go(campaign.launch_at - timedelta(hours=23))  # nothing new is due
     assert len(world.chat.to(f"chat:{GROUP.id}")) == 1
@@ -132,7 +142,7 @@ async def test_restart_beyond_grace_fails_the_campaign_and_tells_everyone(
     assert world.chat.keys_to(f"user:{ORGANISER.id}") == ["blast.missed_organiser"]
     assert "45 minutes ago" in world.texts_to(f"user:{ORGANISER.id}")
     assert world.chat.keys_to(f"user:{pledge.supporter.id}") == ["blast.missed_supporter"]
-    assert world.chat.keys_to(f"chat:{GROUPE.id}") == ["blast.missed_chat"]
+    assert world.chat.keys_to(f"chat:{GROUPE.id}") == ["blast.missed_chat", "card.page"]
     assert "Chorus était indisponible" in world.texts_to(f"chat:{GROUPE.id}")
     assert world.scheduler.armed() == {}
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import GOAL_MAX, TITLE_MAX, Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats
 from bot.i18n import render
 from bot.services.cards import campaign_card, moderation_card, summary_line, time_left
+from bot.web.handlers import MAX_MESSAGE
 from tests.unit.services.conftest import MODERATOR, ORGANISER
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -43,7 +46,7 @@ def test_live_card_shows_progress_and_support() -> None:
     card = campaign_card(campaign(), CampaignStats(supporters=4, reach=1234))
     assert [b.action for row in card.buttons for b in row] == ["support:K7QX2M"]
     shown = text(card)
-    assert "▓▓▓▓░░░░░░ 40%" in shown and "4 / 10" in shown and "1234" in shown
+    assert "▓▓▓▓░░░░░░ 40%" in shown and "4 / 10" in shown and "reach 1,234" in shown
     assert "2030-01-16 14:00 UTC" in shown
 
 
@@ -104,3 +107,51 @@ def test_summary_line_is_translated() -> None:
     line = summary_line(campaign(), CampaignStats(supporters=2, reach=30), NOW)
     assert render(line, "en").startswith("K7QX2M · Save the bees · live · 2 / 10 supporters")
     assert "K7QX2M" in render(line, "fr")
+
+
+SITE = "https://chorus.example/"
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "🌐 Campaign page: https://chorus.example/c/K7QX2M"),
+        ("fr", "🌐 Page de la campagne : https://chorus.example/c/K7QX2M"),
+    ],
+)
+def test_a_public_campaign_card_announces_its_page(language: str, line: str) -> None:
+    card = campaign_card(campaign(), CampaignStats(supporters=4, reach=9), SITE)
+    assert text(card, language).endswith(f"\n{line}")
+    assert [b.action for row in card.buttons for b in row] == ["support:K7QX2M"]
+
+
+@pytest.mark.parametrize("status", list(CampaignStatus))
+def test_only_public_campaigns_announce_their_page(status: CampaignStatus) -> None:
+    card = campaign_card(campaign(status), CampaignStats(), SITE)
+    public = status in {
+        CampaignStatus.LIVE,
+        CampaignStatus.LAUNCHING,
+        CampaignStatus.LAUNCHED,
+        CampaignStatus.FAILED,
+    }
+    assert ("https://chorus.example/c/K7QX2M" in text(card)) is public
+    if public and status is not CampaignStatus.LIVE:  # the page line follows the status
+        assert [p.key for p in card.parts[-2:]] == [f"card.status_{status.value}", "card.page"]
+
+
+def test_a_card_without_a_site_has_no_page_line() -> None:
+    assert "card.page" not in [p.key for p in campaign_card(campaign(), CampaignStats()).parts]
+
+
+def test_the_largest_card_with_its_page_line_fits_a_telegram_message() -> None:
+    from telegram.constants import MessageLimit
+
+    from adapters.telegram.render import Renderer
+
+    huge = replace(campaign(goal=GOAL_MAX), title="T" * TITLE_MAX, message="m" * MAX_MESSAGE)
+    stats = CampaignStats(supporters=GOAL_MAX, accounts=GOAL_MAX * 3, reach=10**12)
+    card = campaign_card(huge, stats, "https://chorus.example.org/a/rather/long/prefix")
+    for language in ("en", "fr"):
+        shown = Renderer("ChorusBot", ZoneInfo("UTC")).message_text(card, language)
+        assert len(shown) < MessageLimit.MAX_TEXT_LENGTH  # not clipped
+        assert shown.endswith("https://chorus.example.org/a/rather/long/prefix/c/K7QX2M")

@@ -55,6 +55,17 @@ def test_expired_link(links: PledgeLinks, clock: FakeClock) -> None:
     assert refused(links, token) == "link.expired"
 
 
+def test_signed_tells_what_an_expired_link_said_but_not_a_forged_one(
+    links: PledgeLinks, clock: FakeClock
+) -> None:
+    token = links.issue("K7QX2M", supporter(7))
+    clock.advance(TTL * 2)
+    ticket = links.signed(token)
+    assert ticket is not None and ticket.campaign_ref == "K7QX2M"
+    assert links.signed(token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")) is None
+    assert links.signed("not-a-link") is None
+
+
 # The last character too: its spare base64 bits are checked (see the property tests).
 @pytest.mark.parametrize("position", [0, 10, -1, -2, -10])
 def test_tampered_link(links: PledgeLinks, position: int) -> None:

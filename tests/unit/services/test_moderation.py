@@ -51,8 +51,9 @@ async def test_approve_edits_the_card_and_tells_the_organiser(
     assert edit.keys[-1] == "moderation.approved_by"
     assert edit.actions == []  # the buttons are gone
     [told] = front.to(f"user:{ORGANISER.id}")
-    assert told.keys == ["organiser.approved"]
+    assert told.keys == ["organiser.approved", "card.page"]  # the page to share, now public
     assert live.ref in told.text
+    assert told.text.endswith(f"Campaign page: http://127.0.0.1:8080/c/{live.ref}")
 
 
 async def test_approving_twice_is_refused(core: Chorus, submitted: Make) -> None:

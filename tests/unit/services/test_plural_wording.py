@@ -53,7 +53,7 @@ def test_card_without_minimum_counts_supporters(
         (2, "en", "👥 0 / 2 supporters · reach 1"),
         (1, "fr", "👥 0 / 1 soutien · portée 1"),
         (2, "fr", "👥 0 / 2 soutiens · portée 1"),
-        (1_000_000, "fr", "👥 0 / 1000000 de soutiens · portée 1"),
+        (1_000_000, "fr", "👥 0 / 1\u202f000\u202f000 de soutiens · portée 1"),
     ],
 )
 def test_card_with_a_goal_agrees_with_the_goal(goal: int, language: str, shown: str) -> None:

@@ -132,7 +132,7 @@ async def test_the_public_page_carries_the_code_and_shows_the_top_three_anonymou
             await joins(core, campaign, brought, f"{campaign.ref}_{code(core, campaign, who)}")
     shown = await pages.show(campaign.ref, code(core, campaign, A).lower())
     assert isinstance(shown, PublicCampaign)
-    assert shown.recruiters == (4, 3, 2)
+    assert tuple(r.recruited for r in shown.recruiters) == (4, 3, 2)
     assert shown.telegram_url == (
         f"https://t.me/ChorusBot?start={campaign.ref}_{code(core, campaign, A)}"
     )

@@ -1,0 +1,6 @@
+-- Message variants: a campaign's other wordings (a JSON list of {"text", "language"}; an
+-- empty list for every existing campaign), and the wording each pledge posts (its index:
+-- 0 the main message; NULL for pledges made before variants, which post the main message).
+
+ALTER TABLE campaigns ADD COLUMN variants TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE pledges ADD COLUMN variant INTEGER;
