@@ -43,9 +43,11 @@ from bot.services.recruiter_names import RecruiterConsent
 from bot.services.recruits import RecruitCodes
 from bot.services.revocations import Revocations
 from bot.services.shared_cards import SharedCards
+from bot.services.stats import StatsService
 from bot.services.status_report import StatusReport
 from bot.services.tap_links import TapLinks
 from bot.services.taps import TapService
+from bot.services.trend import TrendCount
 from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
@@ -129,8 +131,21 @@ def build_chorus(
         tuning=tuning,
     )
     expiry = Expiry(repo, clock, notifier)
+    trend = TrendCount(
+        repo,
+        registry,
+        notifier,
+        max_servers=settings.trend_max_servers,
+        concurrency=tuning.tap_concurrency,
+    )
     scheduler = LaunchScheduler(
-        repo=repo, clock=clock, settings=settings, blast=blast, expiry=expiry, tuning=tuning
+        repo=repo,
+        clock=clock,
+        settings=settings,
+        blast=blast,
+        expiry=expiry,
+        tuning=tuning,
+        trend=trend if settings.trend_max_servers else None,
     )
     campaigns = CampaignService(
         repo,
@@ -202,6 +217,7 @@ def build_chorus(
         per_day=settings.updates_per_day,
         concurrency=tuning.tap_concurrency,
     )
+    stats = StatsService(repo, campaigns)
     chat = ChatServices(
         settings=settings,
         clock=clock,
@@ -215,6 +231,7 @@ def build_chorus(
         recruiters=consent,
         status=StatusReport(public_pages, clock),
         post_now=PostNow(repo, clock, registry, tap_links, notifier, cards),
+        stats=stats,
     )
     return Chorus(
         settings=settings,
@@ -240,7 +257,7 @@ def build_chorus(
         updates=updates,
         chat=chat,
         web_app=create_web_app(
-            settings, clock, pledge_flow, taps, media, public_pages, web_supporters
+            settings, clock, pledge_flow, taps, media, public_pages, web_supporters, stats
         ),
         maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
     )

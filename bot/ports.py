@@ -22,6 +22,7 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
+from bot.domain.trend import TagSample
 from bot.domain.updates import CampaignUpdate
 
 
@@ -430,6 +431,20 @@ class SocialNetwork(Protocol):
         fetched for a refused pledge come with no id (and maybe a blank owner and handle).
         Return once the network confirmed; ``NetworkFailure`` when it did not (the caller,
         ``bot.services.revocations``, keeps them queued and retries)."""
+        ...
+
+
+class TagCounter(Protocol):
+    """A network that can read public posts carrying a hashtag (optional capability).
+
+    Read-only and anonymous: it uses no supporter's token and stores nothing.
+    """
+
+    async def tagged_posts(
+        self, instance: str, hashtag: str, since: datetime, until: datetime
+    ) -> TagSample | None:
+        """The public posts with ``#hashtag`` created in ``[since, until)`` as ``instance``
+        shows them (a bounded number of pages); None when it would not answer."""
         ...
 
 

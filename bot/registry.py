@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.domain.account import LinkedProfile, SocialAccount
 from bot.domain.networks import DeliveryMode, Network, NetworkSpec, Recovery
-from bot.ports import AccountLinker, SocialNetwork
+from bot.ports import AccountLinker, SocialNetwork, TagCounter
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class NetworkEntry:
     linker: AccountLinker | None
     mode: DeliveryMode
     offered: bool  # False: kept only to revoke tokens linked while it was offered
+    tag_counter: TagCounter | None = None  # reads public hashtag timelines, if it can
 
 
 class NetworkRegistry:
@@ -47,14 +48,16 @@ class NetworkRegistry:
         linker: AccountLinker | None = None,
         mode: DeliveryMode | None = None,
         offered: bool = True,
+        tag_counter: TagCounter | None = None,
     ) -> None:
-        """Add a network; ``mode`` (default: the spec's) must be one the spec supports."""
+        """Add a network; ``mode`` (default: the spec's) must be one the spec supports;
+        ``tag_counter``: how to count public posts with a hashtag there, if it can."""
         mode = spec.default_mode if mode is None else mode
         if mode not in spec.modes:
             raise ValueError(f"the {spec.id} network cannot deliver in {mode} mode")
         if spec.id in self._entries:
             raise ValueError(f"the {spec.id} network is registered twice")
-        self._entries[spec.id] = NetworkEntry(spec, network, linker, mode, offered)
+        self._entries[spec.id] = NetworkEntry(spec, network, linker, mode, offered, tag_counter)
 
     def entries(self) -> list[NetworkEntry]:
         """Every network offered for new pledges, in order."""
@@ -72,6 +75,12 @@ class NetworkRegistry:
     def linkers(self) -> dict[Network, AccountLinker]:
         """The offered networks' account linkers."""
         return {e.spec.id: e.linker for e in self.entries() if e.linker is not None}
+
+    def tag_counters(self) -> dict[Network, TagCounter]:
+        """Every registered network that can count public posts with a hashtag."""
+        return {
+            e.spec.id: e.tag_counter for e in self._entries.values() if e.tag_counter is not None
+        }
 
     def revokers(self) -> dict[Network, SocialNetwork]:
         """Every registered network, offered or not: tokens linked earlier stay revocable."""

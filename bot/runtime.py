@@ -139,7 +139,11 @@ def build_networks(settings: Settings, repo: Repository) -> NetworkRegistry:
     registry.know(x_spec.X_SPEC)
     adapter = _adapter(mastodon.MastodonNetwork, settings, repo)
     registry.register(
-        mastodon.MASTODON_SPEC, adapter, linker=adapter, mode=mastodon.delivery_mode(settings)
+        mastodon.MASTODON_SPEC,
+        adapter,
+        linker=adapter,
+        mode=mastodon.delivery_mode(settings),
+        tag_counter=adapter,
     )
     if settings.x_enabled:
         from adapters.networks import x

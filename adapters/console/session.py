@@ -39,6 +39,7 @@ from bot.services.cards import (
 from bot.services.chat_services import ChatServices
 from bot.services.links import PledgeTicket
 from bot.services.recruiter_names import CONSENT_ACTION
+from bot.services.stats import chart_png, figures_csv, figures_message
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     campaign_cancelled,
@@ -110,6 +111,7 @@ class ConsoleSession:
             "promote": Command(self._promote, "/promote REF"),
             "support": Command(self._support, "/support REF [your own words]"),
             "update": Command(self._update, "/update REF TEXT"),
+            "stats": Command(self._stats, "/stats REF [csv]"),
             "mycampaigns": Command(self._my_campaigns, "/mycampaigns"),
             "mypledges": Command(self._my_pledges, "/mypledges"),
             "unpledge": Command(self._unpledge, "/unpledge REF"),
@@ -226,6 +228,24 @@ class ConsoleSession:
         if not ref:
             raise self._usage("update")
         self.front.show_private(self.user, await self.services.updates.send(ref, self.user, text))
+
+    async def _stats(self, args: str) -> None:
+        words = args.split()
+        wants_csv = len(words) == 2 and words[1].lower() == "csv"
+        if len(words) != 1 and not wants_csv:
+            raise self._usage("stats")
+        # in the console everyone may moderate, so everyone may read the figures
+        figures = await self.services.stats.figures(words[0], self.user, may_moderate=True)
+        folder = self.services.settings.data_dir / "stats"
+        stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
+        if wants_csv:
+            path = folder / f"{figures.campaign.ref}-{stamp}.csv"
+            await asyncio.to_thread(_write, path, figures_csv(figures))
+            self.front.say(t("stats.csv_saved", path=str(path)))
+            return
+        path = folder / f"{figures.campaign.ref}-{stamp}.png"
+        await asyncio.to_thread(_write, path, await chart_png(figures, self.language))
+        self.front.say(*figures_message(figures).parts, t("stats.saved", path=str(path)))
 
     async def _my_campaigns(self, args: str) -> None:
         rows = await self.services.campaigns.of_organiser(self.user)
@@ -402,3 +422,8 @@ def _duration_words(delta: timedelta) -> Text:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     return t("console.ahead", days=days, hours=hours, minutes=minutes)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

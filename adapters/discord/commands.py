@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import InteractionHandlers
+from adapters.discord.stats import StatsCommand
 from bot.i18n import FALLBACK, gettext, supported_languages
 
 
@@ -55,6 +56,18 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     @app_commands.describe(ref=ref_param, text=_described("discord.command.param_text"))
     async def update(interaction: discord.Interaction, ref: str, text: str) -> None:
         await handlers.send_update(interaction, ref, text)
+
+    stats_command = StatsCommand(handlers)
+
+    @tree.command(name="stats", description=_described("discord.command.stats"))
+    @app_commands.describe(ref=ref_param, export=_described("discord.command.param_export"))
+    @app_commands.choices(
+        export=[app_commands.Choice(name=_described("discord.command.export_csv"), value="csv")]
+    )
+    async def stats(
+        interaction: discord.Interaction, ref: str, export: app_commands.Choice[str] | None = None
+    ) -> None:
+        await stats_command.stats(interaction, ref, export.value if export else None)
 
     @tree.command(name="promote", description=_described("discord.command.promote"))
     @app_commands.describe(ref=ref_param)

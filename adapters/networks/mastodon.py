@@ -32,6 +32,7 @@ from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.networks import DeliveryMode, LengthRule, Network, NetworkSpec, Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
+from bot.domain.trend import TagSample
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.settings import Settings
 
@@ -74,6 +75,8 @@ MASTODON_SPEC = NetworkSpec(
     share_intent="https://{instance}/share?text={text}%20{url}",
 )
 STATUS_PAGE = 40
+TAG_PAGE = 40  # Mastodon's largest timeline page
+TAG_PAGES = 10  # at most 400 posts read per server for one count
 REGISTRATION_WINDOW = timedelta(hours=1)
 _TAG_RE = re.compile(r"<[^>]+>")
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
@@ -81,7 +84,7 @@ _ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class MastodonNetwork:
-    """Both ports for Mastodon: ``SocialNetwork`` and ``AccountLinker``."""
+    """The ports for Mastodon: ``SocialNetwork``, ``AccountLinker`` and ``TagCounter``."""
 
     network = MASTODON
 
@@ -273,6 +276,40 @@ class MastodonNetwork:
             if post is not None and post.created_at >= since:
                 posts.append(post)
         return posts
+
+    async def tagged_posts(
+        self, instance: str, hashtag: str, since: datetime, until: datetime
+    ) -> TagSample | None:
+        """``TagCounter``: the public tag timeline of ``instance``, anonymously, newest
+        first, a page of TAG_PAGE at a time (``max_id``) until a post older than ``since``
+        or TAG_PAGES pages; the addresses of the posts created in ``[since, until)``.
+        None when the instance does not answer (down, private, public timelines closed)."""
+        path = f"/api/v1/timelines/tag/{quote(hashtag, safe='')}"
+        urls: set[str] = set()
+        max_id: str | None = None
+        for _ in range(TAG_PAGES):
+            params = {"limit": str(TAG_PAGE)}
+            if max_id is not None:
+                params["max_id"] = max_id
+            try:
+                answer = await self._call(instance, "GET", path, params=params)
+            except _ERRORS as exc:
+                log.info("tag timeline of %s unread: %s", instance, type(exc).__name__)
+                return None
+            statuses = answer.json() if answer.status == 200 else None
+            if not isinstance(statuses, list):
+                log.info("tag timeline of %s unread: HTTP %s", instance, answer.status)
+                return None
+            posts = [post for post in map(_remote_post, statuses) if post is not None]
+            for post in posts:
+                if since <= post.created_at < until and post.url:
+                    urls.add(post.url)
+            if len(posts) < len(statuses) or not posts:
+                return TagSample(frozenset(urls), complete=True)  # the end, or junk: stop
+            if min(post.created_at for post in posts) < since:
+                return TagSample(frozenset(urls), complete=True)
+            max_id = posts[-1].remote_id
+        return TagSample(frozenset(urls), complete=False)
 
     async def refresh(self, account: SocialAccount) -> TokenSet:
         """Mastodon tokens usually never expire; refresh only when a refresh token exists."""

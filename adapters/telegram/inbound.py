@@ -23,6 +23,7 @@ from adapters.telegram.kit import Kit
 from adapters.telegram.moderation import ModerationHandlers
 from adapters.telegram.organiser import OrganiserHandlers
 from adapters.telegram.post_now import PostNowHandlers
+from adapters.telegram.stats import StatsHandlers
 from adapters.telegram.supporters import SupporterHandlers
 from adapters.telegram.updates import UpdateHandlers
 from adapters.telegram.welcome import WelcomeHandlers
@@ -41,6 +42,7 @@ COMMANDS = (
     "mycampaigns",
     "cancelcampaign",
     "update",
+    "stats",
     "promote",
     "pending",
     "mypledges",
@@ -84,6 +86,7 @@ class TelegramInbound:
             self.supporters.handlers(),
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
             UpdateHandlers(self.kit).handlers(),
+            StatsHandlers(self.kit, self.moderation.may_moderate).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),

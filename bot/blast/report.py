@@ -37,6 +37,7 @@ class Figures:
     tap: bool = False
     by_variant: dict[int, int] = field(default_factory=dict)  # posts per wording index
     own_words: int = 0  # posts in the supporter's own words
+    by_network: dict[str, int] = field(default_factory=dict)  # posts (auto or tapped)
 
     @property
     def failed_total(self) -> int:
@@ -54,6 +55,7 @@ def figures_of(
     those never posted count apart from the supporters reached who did not post."""
     posted = confirmed = not_posted = unreached = 0
     failed: Counter[str] = Counter()
+    by_network: Counter[str] = Counter()
     links: list[str] = []
     by_variant: Counter[int] = Counter()
     own_words = 0
@@ -63,6 +65,7 @@ def figures_of(
             continue
         mode = mode_of(pledge, modes)
         if pledge.status is PledgeStatus.POSTED:
+            by_network[str(pledge.network)] += 1
             if mode is DeliveryMode.TAP:
                 confirmed += 1
             else:
@@ -100,6 +103,7 @@ def figures_of(
         tap=tap,
         by_variant=dict(sorted(by_variant.items())),
         own_words=own_words,
+        by_network=dict(by_network.most_common()),
     )
 
 
@@ -155,6 +159,11 @@ def report_message(campaign: Campaign, figures: Figures) -> OutgoingMessage:
             for reason, count in figures.failed.items()
         )
     parts.extend(variant_report(campaign, figures))
+    if len(figures.by_network) > 1:  # with one network the totals above say it all
+        parts.extend(
+            t("blast.report_network", network=network, count=count)
+            for network, count in figures.by_network.items()
+        )
     parts.append(t("blast.report_reach", reach=figures.reach))
     if figures.links:
         parts.append(t("blast.report_links", links="\n".join(figures.links)))

@@ -24,3 +24,4 @@ class EventKind(StrEnum):
     TAP_UNREACHABLE = "tap_unreachable"  # subject: the pledge whose offer could not be sent
     POST_NOW = "post_now"  # subject: the pledge whose link was given through a card
     COUNTDOWN = "countdown"  # subject: the minutes before launch the cards were edited at
+    TAG_COUNT = "tag_count"  # the hashtag was counted an hour after the launch

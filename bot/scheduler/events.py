@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
+from bot.domain.trend import WINDOW
 from bot.settings import Settings
 
 
@@ -21,6 +22,7 @@ class Event(StrEnum):
     LAUNCH = "launch"
     TAP_REMINDER = "tap_reminder"
     REPORT = "report"
+    TAG_COUNT = "tag_count"  # "did we trend?": the hashtag counted an hour after the launch
     EXPIRE = "expire"  # still waiting for moderation at the launch moment
     # the cards count the last hour down, edited at these marks (minutes before launch)
     COUNTDOWN_60 = "countdown_60"
@@ -50,16 +52,19 @@ CLAIMED: dict[Event, EventKind] = {
     Event.REMINDER_1H: EventKind.REMINDER_1H,
     Event.PREPARE: EventKind.PREPARE,
     Event.TAP_REMINDER: EventKind.TAP_REMINDER,
+    Event.TAG_COUNT: EventKind.TAG_COUNT,
 }
 REMINDERS = frozenset({Event.REMINDER_24H, Event.REMINDER_1H})
 BEFORE_LAUNCH = frozenset(
     {Event.REMINDER_24H, Event.REMINDER_1H, Event.PREPARE, Event.LAUNCH, *COUNTDOWNS}
 )
-AFTER_LAUNCH = frozenset({Event.TAP_REMINDER, Event.REPORT})
+AFTER_LAUNCH = frozenset({Event.TAP_REMINDER, Event.REPORT, Event.TAG_COUNT})
 
 # A reminder that fires this late (timer jitter, a busy loop) still goes; later, it is
 # skipped rather than sent late.
 REMINDER_TOLERANCE = timedelta(minutes=2)
+# A hashtag count found this late (the process was down) is skipped: old news.
+TAG_COUNT_TOLERANCE = timedelta(hours=6)
 
 # The statuses in which a campaign still has events to run.
 SCHEDULED_STATUSES = frozenset(
@@ -90,6 +95,7 @@ def moments(campaign: Campaign, settings: Settings) -> dict[Event, datetime]:
         Event.LAUNCH: launch,
         Event.TAP_REMINDER: launch + timedelta(minutes=settings.tap_reminder_minutes),
         Event.REPORT: launch + timedelta(minutes=settings.tap_readback_minutes),
+        Event.TAG_COUNT: launch + WINDOW,
         Event.EXPIRE: launch,
         **{event: launch - timedelta(minutes=minutes) for event, minutes in COUNTDOWNS.items()},
     }

@@ -32,18 +32,21 @@ from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.events import EventKind
 from bot.ports import Clock, Repository
 from bot.scheduler.events import (
+    AFTER_LAUNCH,
     CLAIMED,
     COUNTDOWNS,
     DROPPED_STATUSES,
     REMINDER_TOLERANCE,
     REMINDERS,
     SCHEDULED_STATUSES,
+    TAG_COUNT_TOLERANCE,
     Event,
     events_for,
     job_id,
     moments,
 )
 from bot.services.expiry import Expiry
+from bot.services.trend import TrendCount
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,8 +67,11 @@ class LaunchScheduler:
         blast: Blast,
         expiry: Expiry,
         tuning: BlastTuning,
+        trend: TrendCount | None = None,
     ) -> None:
+        """``trend`` counts the hashtag an hour after the launch (None: no count)."""
         self._repo = repo
+        self._trend = trend
         self._clock = clock
         self._settings = settings
         self.blast = blast
@@ -139,6 +145,7 @@ class LaunchScheduler:
                 self._drop(campaign.id)
                 continue
             due = self._arm(campaign)
+            await self._keep_only_the_count(campaign)
             if campaign.status is CampaignStatus.LAUNCHING and Event.LAUNCH not in due:
                 due.insert(0, Event.LAUNCH)  # an interrupted blast: resume it now
             if due:
@@ -179,9 +186,22 @@ class LaunchScheduler:
         assert campaign.id is not None
         if campaign.status in DROPPED_STATUSES:
             return True
-        return campaign.status is CampaignStatus.LAUNCHED and (
-            await self._repo.event_claimed(campaign.id, EventKind.REPORT)
+        if campaign.status is not CampaignStatus.LAUNCHED:
+            return False
+        if not await self._repo.event_claimed(campaign.id, EventKind.REPORT):
+            return False
+        return self._trend is None or await self._repo.event_claimed(
+            campaign.id, EventKind.TAG_COUNT
         )
+
+    async def _keep_only_the_count(self, campaign: Campaign) -> None:
+        """Once reported, a launched campaign's one timer left is the hashtag count."""
+        assert campaign.id is not None
+        if campaign.status is CampaignStatus.LAUNCHED and await self._repo.event_claimed(
+            campaign.id, EventKind.REPORT
+        ):
+            for event in AFTER_LAUNCH - {Event.TAG_COUNT}:
+                self._remove(job_id(campaign.id, event))
 
     def _remove(self, job: str) -> None:
         with contextlib.suppress(JobLookupError):
@@ -237,6 +257,8 @@ class LaunchScheduler:
                 campaign = await self._repo.get_campaign(campaign_id)
                 if campaign is not None and await self._finished(campaign):
                     self._drop(campaign_id)
+                elif campaign is not None:
+                    await self._keep_only_the_count(campaign)
             except Exception:  # only tidying up: the next sync does it again
                 log.warning("campaign %s: dropping its timers failed", campaign_id, exc_info=True)
 
@@ -300,6 +322,8 @@ class LaunchScheduler:
                 await self.blast.tap_reminder(campaign)
         elif event is Event.REPORT and status is CampaignStatus.LAUNCHED:
             await self.blast.report(campaign)
+        elif event is Event.TAG_COUNT:
+            await self._count_tag(campaign, now - moment)
         elif (
             event is Event.EXPIRE
             and status is CampaignStatus.PENDING_REVIEW
@@ -322,6 +346,22 @@ class LaunchScheduler:
             return
         if await self._repo.claim_event(campaign.id, EventKind.COUNTDOWN, now, subject=minutes):
             await self.blast.countdown(campaign)
+
+    async def _count_tag(self, campaign: Campaign, late: timedelta) -> None:
+        """Once per campaign, launched (or still sending); a count found too late is
+        claimed and skipped, so a restart days later sends no stale figures."""
+        assert campaign.id is not None
+        if self._trend is None or campaign.status not in (
+            CampaignStatus.LAUNCHING,
+            CampaignStatus.LAUNCHED,
+        ):
+            return
+        if not await self._repo.claim_event(campaign.id, EventKind.TAG_COUNT, self._clock.now()):
+            return
+        if late > TAG_COUNT_TOLERANCE:
+            log.info("campaign %s: hashtag count skipped (%s late)", campaign.ref, late)
+            return
+        await self._trend.run(campaign)
 
     async def _launch(self, campaign: Campaign, now: datetime) -> None:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision

@@ -17,6 +17,7 @@ from bot.services.pledges import PledgeService
 from bot.services.post_now import PostNow
 from bot.services.recruiter_names import RecruiterConsent
 from bot.services.shared_cards import SharedCards
+from bot.services.stats import StatsService
 from bot.services.status_report import StatusReport
 from bot.services.updates import UpdateService
 from bot.settings import Settings
@@ -38,3 +39,4 @@ class ChatServices:
     recruiters: RecruiterConsent  # named or anonymous among a campaign's top recruiters
     status: StatusReport  # /status REF, for anyone
     post_now: PostNow  # a card's Post now button, once tap links are out
+    stats: StatsService  # /stats: figures, chart and CSV for organisers

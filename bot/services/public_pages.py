@@ -11,6 +11,7 @@ unmoderated), cancelled, or unknown. The web handler only renders it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -56,6 +57,7 @@ class PublicCampaign:
     via: str = ""  # the recruit code the visitor came with, carried to a pledge from here
     join: JoinLink | None = None  # a chat to join it in: the organiser's invite, or its card
     share_url: str = ""  # the page link to pass on: with ``via`` when the visitor came by one
+    posted_by_network: tuple[tuple[Network, int], ...] = ()  # once launched, most first
 
     @property
     def launched(self) -> bool:
@@ -126,9 +128,11 @@ class PublicPages:
         assert campaign.id is not None
         stats = await self.repo.campaign_stats(campaign.id)
         posts: tuple[str, ...] = ()
+        by_network: tuple[tuple[Network, int], ...] = ()
         if campaign.status is CampaignStatus.LAUNCHED:
             posted = await self.repo.pledges_of_campaign(campaign.id, [PledgeStatus.POSTED])
             posts = tuple(p.remote_post_url for p in posted if p.remote_post_url)[:POSTS_SHOWN]
+            by_network = tuple(Counter(p.network for p in posted).most_common())
         left = campaign.launch_at - self.clock.now()
         url = self.page_url(campaign.ref)
         recruiter = await self.recruits.recruiter(campaign, via)
@@ -155,6 +159,7 @@ class PublicPages:
             join=campaign.join_link if campaign.status is CampaignStatus.LIVE else None,
             via=kept_via,
             share_url=share_url,
+            posted_by_network=by_network,
         )
 
     def recruit_url(self, ref: str, code: str = "") -> str:

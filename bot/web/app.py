@@ -14,6 +14,7 @@ from bot.ports import Clock
 from bot.services.campaign_media import CampaignMedia
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.public_pages import PublicPages
+from bot.services.stats import StatsService
 from bot.services.taps import TapService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
@@ -24,6 +25,7 @@ from bot.web.public import PublicSite
 from bot.web.rate_limit import RateLimits
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
+from bot.web.stats_chart import ChartRoutes
 from bot.web.tap import TapRedirects
 from bot.web.web_supporters import WebSupporterRoutes
 
@@ -41,6 +43,7 @@ def create_web_app(
     media: CampaignMedia,
     public: PublicPages,
     supporters: WebSupporters,
+    stats: StatsService | None = None,
 ) -> web.Application:
     """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
     shows approved campaigns to anyone through ``public``, and their preview image, badge
@@ -68,6 +71,9 @@ def create_web_app(
     app.router.add_get("/c/{ref}/picture", limited(shown.picture))
     app.router.add_get("/pictures/{key}", limited(shown.picture_by_key))
     app.router.add_get("/c/{ref}/embed", limited(shown.embed))
+    if stats is not None:  # a launched campaign's chart of supporters over time
+        charts = ChartRoutes(settings, stats, site.env)
+        app.router.add_get("/c/{ref}/chart.png", limited(charts.chart))
     web_only = WebSupporterRoutes(settings, supporters, site.env)
     app.router.add_post("/c/{ref}/pledge/{network}", limited(web_only.pledge_here))
     app.router.add_get("/manage/{token}", limited(web_only.manage))

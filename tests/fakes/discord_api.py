@@ -6,7 +6,10 @@ handshake and heartbeat, its interaction and view dispatch. The fake keeps a sma
 (one guild with channels, roles and members), records every REST call, answers JSON with
 exactly ``Content-Type: application/json`` as Discord does, enforces the interaction
 rules that bite in production (acknowledge once, within 3 seconds) and can answer any
-route with a 429 on demand.
+route with a 429 on demand. Files come as Discord takes them: a multipart body with
+``payload_json`` and ``files[n]`` parts, each named in ``payload_json.attachments``; at most
+10 per message and 10 MiB each; the message then lists them as ``attachments`` and the
+bytes are kept in ``uploads`` (by attachment id).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import copy
 import json
 import logging
+import mimetypes
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 INTERACTION_DEADLINE_SECONDS = 3.0
 EPHEMERAL = 1 << 6
+MAX_FILES = 10
+MAX_FILE_BYTES = 10 * 1024 * 1024
 LOADING = 1 << 7
 
 # interaction callback types
@@ -46,6 +52,7 @@ class Call:
     query: dict[str, str]
     body: Any
     status: int = 200
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # part -> (name, data)
 
     def matches(self, method: str, pattern: str) -> bool:
         return self.method == method and re.fullmatch(pattern, self.path) is not None
@@ -111,6 +118,7 @@ class FakeDiscord:
 
         self.calls: list[Call] = []
         self.messages: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}  # attachment id -> the bytes uploaded
         self.dm_channels: dict[str, dict[str, Any]] = {}  # user id -> channel
         self.closed_dms: set[str] = set()  # user ids who accept no DMs from this bot
         self.commands: list[dict[str, Any]] = []
@@ -460,15 +468,19 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body: Any = None
+        files: dict[str, tuple[str, bytes]] = {}
         if request.can_read_body:
             if request.content_type == "multipart/form-data":
                 form = await request.post()
                 raw = form.get("payload_json")
                 body = json.loads(str(raw)) if raw is not None else None
+                for name, value in form.items():
+                    if isinstance(value, web.FileField):
+                        files[name] = (value.filename, value.file.read())
             else:
                 text = await request.text()
                 body = json.loads(text) if text else None
-        call = Call(request.method, path, dict(request.query), body)
+        call = Call(request.method, path, dict(request.query), body, files=files)
         self.calls.append(call)
         try:
             limited = self._take_rate_limit(call)
@@ -682,7 +694,12 @@ class FakeDiscord:
         _check(channel_id not in closed, 403, 50007, "Cannot send messages to this user")
         body = self.calls[-1].body or {}
         _check(
-            bool(body.get("content") or body.get("embeds") or body.get("components")),
+            bool(
+                body.get("content")
+                or body.get("embeds")
+                or body.get("components")
+                or self.calls[-1].files
+            ),
             400,
             50006,
             "Cannot send an empty message",
@@ -750,15 +767,61 @@ class FakeDiscord:
         )
         if token is not None:
             message["_token"] = token
+        message["attachments"] = self._attachments(body)
         self.messages[message["id"]] = message
         return message
 
-    @staticmethod
-    def _apply_edit(message: dict[str, Any], body: dict[str, Any]) -> None:
+    def _attachments(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The files of the current request, as the attachments Discord would list."""
+        files = self.calls[-1].files
+        named = body.get("attachments") or []
+        _check(len(files) <= MAX_FILES, 400, 50035, "too many attachments")
+        found: list[dict[str, Any]] = []
+        for entry in named:
+            part = f"files[{entry.get('id')}]"
+            if "id" in entry and part not in files:
+                kept = next((a for a in self._kept_attachments(entry)), None)
+                _check(kept is not None, 400, 50035, "attachment not found")
+                assert kept is not None
+                found.append(kept)
+                continue
+            _check(part in files, 400, 50035, f"no file part for {part}")
+            filename, data = files[part]
+            _check(0 < len(data) <= MAX_FILE_BYTES, 413, 40005, "Request entity too large")
+            attachment_id = b.snowflake()
+            self.uploads[attachment_id] = data
+            url = f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{filename}"
+            found.append(
+                {
+                    "id": attachment_id,
+                    "filename": entry.get("filename") or filename,
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": _content_type(filename),
+                }
+            )
+        return found
+
+    def _kept_attachments(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            a
+            for m in self.messages.values()
+            for a in m.get("attachments", [])
+            if a["id"] == str(entry.get("id"))
+        ]
+
+    def _apply_edit(self, message: dict[str, Any], body: dict[str, Any]) -> None:
         for key in ("content", "embeds", "components"):
             if key in body and body[key] is not None:
                 message[key] = body[key]
+        if "attachments" in body and body["attachments"] is not None:
+            message["attachments"] = self._attachments(body)
         message["edited_timestamp"] = b.now_iso()
+
+
+def _content_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 class _Refusal(Exception):

@@ -4,7 +4,11 @@ It honours ``Idempotency-Key`` (the same key from the same account returns the s
 status instead of a second one), checks the S256 verifier, refuses scopes the app was not
 registered for, and answers instance metadata with a recent version. It can also play a
 hostile instance: ``drip`` sends a real answer one byte at a time, ``flood`` pads a real
-answer with more bytes than any client should read. Standalone:
+answer with more bytes than any client should read. The public tag timeline
+(``/api/v1/timelines/tag/:hashtag``) lists public statuses carrying the tag (case-folded),
+newest first, ``limit`` at most 40, paged with ``max_id`` and a ``Link`` header as Mastodon
+pages; ``add_remote_status`` puts a status from elsewhere on it, and
+``public_timelines = False`` closes it to anonymous readers (422) as an admin can. Standalone:
 ``python -m tests.fakes.mastodon_api --port 8082 --latency-ms 100 --accounts 1000``.
 """
 
@@ -16,6 +20,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +34,8 @@ from tests.fakes.loopback import LoopbackFake, run_standalone
 
 VERSION = "4.3.0"
 STATUS_LIMIT = 500
+TIMELINE_LIMIT = 40
+TAG_RE = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 
 
 @dataclass
@@ -91,6 +98,8 @@ class FakeMastodon(LoopbackFake):
         self.posts = Counter[str]()
         self._stamped = (-1, "")
         self._hostile: list[Hostile] = []
+        self.remote_statuses: list[dict[str, Any]] = []  # federated in, for tag timelines
+        self.public_timelines = True
         super().__init__(latency_ms=latency_ms, now=now)
         self.app.middlewares.append(self._spoil)
 
@@ -104,6 +113,7 @@ class FakeMastodon(LoopbackFake):
         router.add_get("/api/v1/accounts/verify_credentials", self.verify_credentials)
         router.add_post("/api/v1/statuses", self.post_status)
         router.add_get("/api/v1/accounts/{id}/statuses", self.account_statuses)
+        router.add_get("/api/v1/timelines/tag/{hashtag}", self.tag_timeline)
 
     # ---- test helpers ----------------------------------------------------------------
 
@@ -131,6 +141,23 @@ class FakeMastodon(LoopbackFake):
                 }
             )
         return made
+
+    def add_remote_status(
+        self, text: str, created_at: Any, url: str, visibility: str = "public"
+    ) -> dict[str, Any]:
+        """A status from another server (or a local one not through the API), as seen here."""
+        status_id = str(int(created_at.timestamp() * 1000) << 16 | len(self.remote_statuses))
+        status = {
+            "id": status_id,
+            "created_at": created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "content": f"<p>{_escape(text)}</p>",
+            "visibility": visibility,
+            "url": url,
+            "uri": url,
+            "account": {"id": "0", "username": "someone"},
+        }
+        self.remote_statuses.append(status)
+        return status
 
     def drip(self, path: str | None = None, *, times: int = 1, every: float = 0.01) -> None:
         """Send the next answers on ``path`` a byte every ``every`` seconds (a slowloris)."""
@@ -401,6 +428,38 @@ class FakeMastodon(LoopbackFake):
             return web.json_response({"error": "Record not found"}, status=404)
         limit = int(request.query.get("limit", "20"))
         return web.json_response(list(reversed(user.statuses))[:limit])
+
+    async def tag_timeline(self, request: web.Request) -> web.Response:
+        if not self.public_timelines and self.account_of(request) is None:
+            return _json({"error": "This method requires an authenticated user"}, 422)
+        tag = request.match_info["hashtag"].lower()
+        try:
+            limit = min(max(int(request.query.get("limit", "20")), 1), TIMELINE_LIMIT)
+        except ValueError:
+            return _json({"error": "limit is invalid"}, 400)
+        everything = [s for user in self.users.values() for s in user.statuses]
+        tagged = [
+            s
+            for s in everything + self.remote_statuses
+            if s.get("visibility") == "public"
+            and tag in {t.lower() for t in TAG_RE.findall(_unescape(str(s["content"])))}
+        ]
+        tagged.sort(key=lambda s: (s["created_at"], int(s["id"])), reverse=True)
+        max_id = request.query.get("max_id")
+        if max_id is not None:
+            ids = [s["id"] for s in tagged]
+            start = ids.index(max_id) + 1 if max_id in ids else len(tagged)
+            tagged = tagged[start:]
+        page = tagged[:limit]
+        response = _json(page)
+        if page:
+            link = request.url.update_query(max_id=page[-1]["id"], limit=str(limit))
+            response.headers["Link"] = f'<{link}>; rel="next"'
+        return response
+
+
+def _unescape(html: str) -> str:
+    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 async def _form(request: web.Request) -> dict[str, Any]:

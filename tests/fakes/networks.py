@@ -196,6 +196,9 @@ def _register(
         registry.register(X_SPEC, adapter, linker=linker, mode=mode, offered=offered)
     elif network == MASTODON:
         mode = mastodon.delivery_mode(settings)
-        registry.register(MASTODON_SPEC, adapter, linker=linker, mode=mode, offered=offered)
+        counter = adapter if hasattr(adapter, "tagged_posts") else None  # the real adapter
+        registry.register(
+            MASTODON_SPEC, adapter, linker=linker, mode=mode, offered=offered, tag_counter=counter
+        )
     else:
         registry.register(SANDBOX_SPEC, adapter, linker=linker, offered=offered)

@@ -13,11 +13,16 @@ Channels follow Telegram's rules for them: ``getChat`` finds a public channel by
 ``@username`` (a private one only while the bot is in it), only an administrator with
 ``can_post_messages`` may post or edit there, a bot that is not an administrator cannot
 read the member list, and channel posts arrive as ``channel_post`` updates with no author.
+
+Files: ``sendPhoto`` and ``sendDocument`` take a multipart upload (or ``attach://`` names
+it), checked as Telegram checks them (a photo must decode as an image within the size
+rules, captions at most 1024 characters); the call keeps the bytes as an ``Upload``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import time
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes import telegram_builders as tb
 
@@ -65,6 +71,10 @@ _JSON_FIELDS = frozenset(
 )
 CALLBACK_DATA_MAX_BYTES = 64
 MESSAGE_MAX_CHARS = 4096
+CAPTION_MAX_CHARS = 1024
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+PHOTO_MAX_SIDES = 10000  # width + height
 ALERT_MAX_CHARS = 200
 INLINE_RESULTS_MAX = 50
 INLINE_RESULT_ID_MAX_BYTES = 64
@@ -83,6 +93,15 @@ class ApiError(Exception):
         if self.retry_after is not None:
             data["parameters"] = {"retry_after": self.retry_after}
         return data
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded in a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -508,6 +527,62 @@ class FakeTelegramApi:
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
+    async def _api_sendPhoto(self, params: JSON) -> JSON:
+        upload = _upload(params, "photo")
+        if len(upload.data) > PHOTO_MAX_BYTES:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        try:
+            with Image.open(io.BytesIO(upload.data)) as image:
+                width, height = image.size
+        except (UnidentifiedImageError, OSError):
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+        if width + height > PHOTO_MAX_SIDES or max(width, height) > 20 * min(width, height):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        photo = {
+            "file_id": f"photo-{len(self.calls)}",
+            "file_unique_id": f"u-photo-{len(self.calls)}",
+            "width": width,
+            "height": height,
+            "file_size": len(upload.data),
+        }
+        return self._file_message(params, {"photo": [photo]})
+
+    async def _api_sendDocument(self, params: JSON) -> JSON:
+        upload = _upload(params, "document")
+        if not upload.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(upload.data) > DOCUMENT_MAX_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        document = {
+            "file_id": f"document-{len(self.calls)}",
+            "file_unique_id": f"u-document-{len(self.calls)}",
+            "file_name": upload.filename,
+            "mime_type": upload.content_type,
+            "file_size": len(upload.data),
+        }
+        return self._file_message(params, {"document": document})
+
+    def _file_message(self, params: JSON, media: JSON) -> JSON:
+        chat_id = self._chat_id(params)
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        self._check_channel_rights(chat_id)
+        caption = str(params.get("caption", ""))
+        if len(caption) > CAPTION_MAX_CHARS:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        chat = self.chats.get(chat_id) or tb.chat_for_id(chat_id)
+        message: JSON = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot,
+            **media,
+        }
+        if caption:
+            message["caption"] = caption
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
     async def _api_editMessageText(self, params: JSON) -> JSON | bool:
         if "inline_message_id" not in params:
             self._check_channel_rights(self._chat_id(params))
@@ -668,6 +743,10 @@ async def _read_params(request: web.Request) -> JSON:
     raw.update(request.query)
     params: JSON = {}
     for key, value in raw.items():
+        if isinstance(value, web.FileField):
+            data = value.file.read()
+            params[key] = Upload(value.filename, value.content_type, data)
+            continue
         value = str(value)
         if key in _JSON_FIELDS:
             try:
@@ -677,6 +756,16 @@ async def _read_params(request: web.Request) -> JSON:
                 pass
         params[key] = value
     return params
+
+
+def _upload(params: JSON, name: str) -> Upload:
+    """The uploaded file for ``name``: the part itself, or the part ``attach://`` names."""
+    value = params.get(name)
+    if isinstance(value, str) and value.startswith("attach://"):
+        value = params.get(value.removeprefix("attach://"))
+    if not isinstance(value, Upload):
+        raise ApiError(400, f"Bad Request: there is no {name} in the request")
+    return value
 
 
 def _int(params: JSON, name: str) -> int:

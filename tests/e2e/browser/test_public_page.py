@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
 from bot.domain.campaign import JoinLink
+from bot.domain.refs import UserRef
 from bot.ports import Repository
 from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.fakes.pledge_site import PledgeSite, start_site
@@ -159,4 +163,32 @@ async def test_discord_join_link_beside_telegram(site: PledgeSite, chromium: Any
             assert "noopener" in (await link.get_attribute("rel") or "")
             await no_sideways_scroll(page)
             await page.locator(".join").screenshot(path=str(ARTIFACTS / shot))
+            assert page.console_errors == []
+
+
+async def test_launched_chart_and_posts_by_network(site: PledgeSite, chromium: Any) -> None:
+    campaign = await site.campaign(goal=2)
+    for n in range(6):  # pledges over a few hours, so the chart climbs
+        site.clock.advance(timedelta(hours=3))
+        person = UserRef("test", f"80{n}", f"Early {n}", "en")
+        await site.pledge(campaign, person, network=MASTODON if n % 2 else X)
+    campaign = await site.launched(campaign, posts=3)
+
+    for viewport, locale, heading, shot in (
+        (PHONE, "en-GB", "X 3 posts", "public-chart-phone-en.png"),
+        (DESKTOP, "fr-FR", "X 3 publications", "public-chart-desktop-fr.png"),
+    ):
+        async with opened(chromium, viewport, locale=locale) as page:
+            await page.goto(f"{site.url}/c/{campaign.ref}")
+            chart = page.locator(".chart img")
+            await chart.scroll_into_view_if_needed()
+            await page.wait_for_function(
+                "() => document.querySelector('.chart img').complete"
+                " && document.querySelector('.chart img').naturalWidth === 640"
+            )
+            assert "9" in (await chart.get_attribute("alt") or "")  # supporters in all
+            assert heading in await page.locator(".results").inner_text()
+            assert await page.locator(".by-network li").count() == 1  # only X posted
+            await no_sideways_scroll(page)
+            await page.locator(".results").screenshot(path=str(ARTIFACTS / shot))
             assert page.console_errors == []

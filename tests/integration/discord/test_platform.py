@@ -128,6 +128,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "help",
         "campaignpicture",
         "setinvite",
+        "stats",
     }
     newcampaign = commands["newcampaign"]
     assert newcampaign["description"].startswith("Create a campaign")
@@ -138,6 +139,9 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
     ref, url = commands["setinvite"]["options"]
     assert (ref["name"], url["name"]) == ("ref", "url")
     assert url["description_localizations"]["fr"].startswith("Un lien d'invitation")
+    ref, export = commands["stats"]["options"]
+    assert (ref["name"], export["name"], export["required"]) == ("ref", "export", False)
+    assert export["choices"][0]["name_localizations"]["fr"] == "Fichier CSV"
 
 
 async def test_start_fails_clearly_on_a_wrong_token(

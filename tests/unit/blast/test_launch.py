@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus
+from bot.domain.networks import DeliveryMode
 from bot.domain.outcomes import OutcomeKind
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
@@ -177,3 +179,14 @@ async def test_concurrency_is_bounded_per_network(repo: Repository, clock: FakeC
     await world.go(campaign.launch_at)
     assert len(world.mastodon.posts) == 20
     assert world.mastodon.peak_in_flight == 3
+
+
+async def test_the_report_counts_the_posts_by_network(repo: Repository, clock: FakeClock) -> None:
+    world = await make_world(repo, clock)
+    campaign = await world.campaign(goal=1, networks=(MASTODON, X))
+    for network in (MASTODON, MASTODON, X):
+        await world.supporter(campaign, network=network, mode=DeliveryMode.AUTO)
+    await world.go(campaign.launch_at)
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert "• mastodon: 2 posts" in report and "• x: 1 post" in report
+    assert "• x : 1 publication" in world.texts_to(f"chat:{GROUPE.id}")

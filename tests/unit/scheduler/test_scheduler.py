@@ -27,6 +27,7 @@ async def test_a_live_campaign_gets_one_timer_per_event_with_deterministic_ids(
             "tap_reminder",
             "report",
             *(f"countdown_{minutes}" for minutes in (60, 30, 15, 10, 5, 1)),
+            "tag_count",
         )
     )
     job = world.scheduler._timers.get_job(f"campaign:{campaign.id}:launch")
@@ -172,4 +173,7 @@ async def test_no_timer_is_left_once_a_campaign_is_launched_and_reported(
     await world.supporter(campaign)
     await world.go(campaign.launch_at)
     assert "blast.report_title" in world.chat.keys_to(f"user:{ORGANISER.id}")
-    assert world.scheduler.armed() == {}  # no tap reminder or report left to fire
+    # no tap reminder or report left to fire: only the hashtag count, an hour on
+    assert list(world.scheduler.armed()) == [f"campaign:{campaign.id}:tag_count"]
+    await world.go(campaign.launch_at + timedelta(hours=1))
+    assert world.scheduler.armed() == {}
