@@ -18,9 +18,10 @@ from aiohttp import web
 
 from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
+from bot.leadership import SoleLeadership, Succession
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, PictureStore, Repository, SocialNetwork
+from bot.ports import ChatFrontEnd, Clock, Leadership, PictureStore, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
@@ -86,6 +87,7 @@ class Chorus:
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
+    succession: Succession  # starts the scheduler and maintenance while this process leads
 
     @property
     def networks(self) -> dict[Network, SocialNetwork]:
@@ -104,10 +106,12 @@ def build_chorus(
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
     pictures: PictureStore | None = None,
+    leadership: Leadership | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
-    pictures are kept in ``pictures`` (default: in memory, for builders that keep no files)."""
+    pictures are kept in ``pictures`` (default: in memory, for builders that keep no files);
+    leading whenever ``leadership`` says so (default: always, a single process)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     min_lead = timedelta(minutes=settings.min_lead_minutes)
@@ -147,6 +151,14 @@ def build_chorus(
         tuning=tuning,
         trend=trend if settings.trend_max_servers else None,
     )
+    maintenance = Maintenance(maintenance_jobs(settings, repo, clock, revocations))
+    succession = Succession(
+        SoleLeadership() if leadership is None else leadership,
+        repo,
+        scheduler,
+        {"maintenance": maintenance},
+        poll_seconds=settings.leader_poll_seconds,
+    )
     campaigns = CampaignService(
         repo,
         clock,
@@ -155,7 +167,7 @@ def build_chorus(
         min_lead,
         revocations,
         registry,
-        watcher=scheduler,
+        watcher=succession,
         max_pending=settings.max_pending_per_organiser,
         public_url=settings.public_url,
     )
@@ -259,5 +271,6 @@ def build_chorus(
         web_app=create_web_app(
             settings, clock, pledge_flow, taps, media, public_pages, web_supporters, stats
         ),
-        maintenance=Maintenance(maintenance_jobs(settings, repo, clock, revocations)),
+        maintenance=maintenance,
+        succession=succession,
     )

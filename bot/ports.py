@@ -6,7 +6,7 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -485,3 +485,21 @@ class CampaignWatcher(Protocol):
     """Told whenever a campaign changes status (the scheduler arms or drops its events)."""
 
     async def campaign_changed(self, campaign: Campaign) -> None: ...
+
+
+class Leadership(Protocol):
+    """Which one of the processes sharing a database leads: arms the timers, runs the
+    blast, reminders, reports and maintenance. A single-process store always leads.
+
+    ``acquire`` tries once without waiting; ``held`` checks (one round trip) that the
+    leadership is still this process's; ``release`` gives it up (or forgets it, when the
+    link to the database is gone). ``announce`` tells the leader, wherever it runs, that a
+    campaign changed here; ``listen`` registers what to call when such news arrives.
+    """
+
+    async def acquire(self) -> bool: ...
+    async def held(self) -> bool: ...
+    async def release(self) -> None: ...
+    async def announce(self, campaign_id: int) -> None: ...
+    def listen(self, on_change: Callable[[int], None]) -> None: ...
+    async def close(self) -> None: ...

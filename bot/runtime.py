@@ -31,7 +31,7 @@ from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
-from storage import open_repository
+from storage import open_leadership, open_repository
 from storage.pictures import FilePictureStore
 
 if TYPE_CHECKING:
@@ -337,6 +337,7 @@ async def serve(settings: Settings) -> int:
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
                 pictures=picture_store(settings),
+                leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
@@ -344,14 +345,11 @@ async def serve(settings: Settings) -> int:
             await _start_web(chorus.web_app, settings, stack)
 
             stack.push_async_callback(chorus.cards.flush)  # after the scheduler, before the rest
-            scheduler = chorus.scheduler
-            await _start("scheduler", scheduler.start)
-            stack.push_async_callback(_stop, "scheduler", scheduler.stop)
-            log.info("scheduler started")
-            maintenance = chorus.maintenance
-            await _start("maintenance", maintenance.start)
-            stack.push_async_callback(_stop, "maintenance", maintenance.stop)
-            log.info("maintenance started")
+            # the leader alone runs the scheduler and maintenance (always, on SQLite)
+            succession = chorus.succession
+            await _start("scheduler", succession.start)
+            stack.push_async_callback(_stop, "leadership", succession.stop)
+            log.info("leadership: %s", succession.role)
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

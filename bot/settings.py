@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     trend_max_servers: int = Field(10, ge=0, le=100)
     log_level: str = "INFO"
     maintenance_interval_minutes: int = Field(5, ge=1)
+    leader_poll_seconds: float = Field(1.0, gt=0, le=60)
 
     pledge_link_ttl_minutes: int = Field(60 * 24, ge=1)
     launch_grace_minutes: int = Field(30, ge=0)

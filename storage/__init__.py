@@ -9,9 +9,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.crypto import TokenCipher
-from bot.ports import Repository
+from bot.leadership import SoleLeadership
+from bot.ports import Leadership, Repository
 
-__all__ = ["open_repository", "sqlite_path"]
+__all__ = ["open_leadership", "open_repository", "sqlite_path"]
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -61,3 +62,16 @@ async def open_repository(url: str, cipher: TokenCipher, *, migrate: bool = True
             await repo.close()
             raise
     return repo
+
+
+def open_leadership(url: str, *, poll_seconds: float = 1.0, deadline: float = 5.0) -> Leadership:
+    """Who leads among the processes on the database at ``url``: on SQLite the one
+    process always does; on PostgreSQL an advisory lock decides (connected on first use),
+    checked every ``poll_seconds``, each statement within ``deadline`` seconds."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        from storage.leadership import PostgresLeadership
+
+        dsn, schema = postgres_target(url)
+        return PostgresLeadership(dsn, schema=schema, deadline=deadline, poll_seconds=poll_seconds)
+    return SoleLeadership()

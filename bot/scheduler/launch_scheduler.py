@@ -87,20 +87,24 @@ class LaunchScheduler:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, takeover: bool = False) -> None:
         """Arm every future event from the database and deal with the missed ones.
 
         Missed events (an interrupted blast, a launch within grace) start in the
         background, so the rest of the process is not held up; ``wait_idle`` waits.
+        At a process's start a reminder already due is skipped; at a ``takeover`` (another
+        process led until seconds ago) it still goes within the usual tolerance.
         """
         if not self._timers.running:
             self._timers.start()
         self._stopped = False
-        await self._sync(startup=True, wait=False)
+        await self._sync(startup=not takeover, wait=False)
 
     async def stop(self) -> None:
-        """Stop the timers; a blast in progress is interrupted and resumed on next start."""
+        """Stop the timers; a blast in progress is interrupted and resumed on next start
+        (here or, having lost the leadership, in the process that takes it over)."""
         if self._timers.running and not self._stopped:
+            self._timers.remove_all_jobs()  # a later start re-arms from the database
             self._timers.shutdown(wait=False)
         self._stopped = True
         tasks = list(self._tasks)
@@ -210,8 +214,10 @@ class LaunchScheduler:
     # --- running ---------------------------------------------------------------------
 
     async def _fire(self, campaign_id: int, event: str) -> None:
-        """A timer went off (APScheduler calls this with ids only)."""
-        await self._spawn(campaign_id, [Event(event)], startup=False)
+        """A timer went off (APScheduler calls this with ids only). The run goes on in a
+        task of its own, which ``stop`` cancels (APScheduler's own cancelling of a job
+        still running at its shutdown would otherwise be logged as the job's error)."""
+        self._spawn(campaign_id, [Event(event)], startup=False)
 
     def _spawn(
         self,

@@ -219,6 +219,7 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     assert stops == [  # the reverse of the start order
         "maintenance stopped",
         "scheduler stopped",
+        "leadership stopped",
         "web server stopped",
         "mastodon network stopped",
         "storage stopped",
