@@ -20,9 +20,11 @@ from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
 from bot.leadership import SoleLeadership, Succession
 from bot.maintenance import Maintenance, maintenance_jobs
+from bot.metrics import Metrics
 from bot.notifier import Notifier
 from bot.ports import ChatFrontEnd, Clock, Leadership, PictureStore, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
+from bot.role import RoleState
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
 from bot.services.campaign_media import CampaignMedia
@@ -53,6 +55,7 @@ from bot.services.updates import UpdateService
 from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web import create_web_app
+from bot.web.operations import Operations
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class Chorus:
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
     succession: Succession  # starts the scheduler and maintenance while this process leads
+    metrics: Metrics  # served at /metrics
+    role: RoleState  # leader or follower, set by the runtime (or leader election)
 
     @property
     def networks(self) -> dict[Network, SocialNetwork]:
@@ -107,6 +112,8 @@ def build_chorus(
     tuning: BlastTuning | None = None,
     pictures: PictureStore | None = None,
     leadership: Leadership | None = None,
+    metrics: Metrics | None = None,
+    role: RoleState | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
@@ -114,6 +121,8 @@ def build_chorus(
     leading whenever ``leadership`` says so (default: always, a single process)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
+    metrics = Metrics() if metrics is None else metrics
+    role = RoleState() if role is None else role  # one process alone leads
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
     cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url, clock=clock)
@@ -133,6 +142,7 @@ def build_chorus(
         revocations=revocations,
         announcer=announcer,
         tuning=tuning,
+        metrics=metrics,
     )
     expiry = Expiry(repo, clock, notifier)
     trend = TrendCount(
@@ -158,6 +168,7 @@ def build_chorus(
         scheduler,
         {"maintenance": maintenance},
         poll_seconds=settings.leader_poll_seconds,
+        state=role,
     )
     campaigns = CampaignService(
         repo,
@@ -269,8 +280,18 @@ def build_chorus(
         updates=updates,
         chat=chat,
         web_app=create_web_app(
-            settings, clock, pledge_flow, taps, media, public_pages, web_supporters, stats
+            settings,
+            clock,
+            pledge_flow,
+            taps,
+            media,
+            public_pages,
+            web_supporters,
+            stats,
+            operations=Operations(settings, repo, metrics, role),
         ),
         maintenance=maintenance,
         succession=succession,
+        metrics=metrics,
+        role=role,
     )

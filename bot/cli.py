@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.domain.text import t
 from bot.i18n import pick_language, render, supported_languages
+from bot.log_format import JsonFormatter
 from bot.log_redaction import Redactor
 from bot.log_redaction import install as install_redaction
 from bot.runtime import StartupError, migrate, serve
@@ -68,6 +69,7 @@ def known_secrets(settings: Settings) -> list[str]:
         settings.telegram_bot_token,
         settings.discord_bot_token,
         settings.x_client_secret,
+        settings.metrics_token,
     )
     return [value.get_secret_value() for value in values if value is not None]
 
@@ -78,9 +80,11 @@ def configure_logging(
     setting: str = "LOG_LEVEL",
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
+    log_format: str = "text",
 ) -> None:
     """Log to ``stream`` (stderr) at ``level_name``, every line scrubbed of ``secrets``
-    and of anything shaped like a token, a code or a pledge link (``bot.log_redaction``)."""
+    and of anything shaped like a token, a code or a pledge link (``bot.log_redaction``);
+    ``log_format="json"`` writes one JSON object per line (``bot.log_format``)."""
     level = logging.getLevelName(level_name.strip().upper())
     if not isinstance(level, int):
         raise SettingsError(
@@ -92,7 +96,11 @@ def configure_logging(
         stream=stream or sys.stderr,
         force=True,
     )
-    install_redaction(Redactor(secrets))
+    redactor = Redactor(secrets)
+    if log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter(redactor))
+    install_redaction(redactor)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     for name in SECRET_LOGGERS:
@@ -100,12 +108,16 @@ def configure_logging(
 
 
 def _run(settings: Settings) -> int:
-    configure_logging(settings.log_level, secrets=known_secrets(settings))
+    configure_logging(
+        settings.log_level, secrets=known_secrets(settings), log_format=settings.log_format
+    )
     return asyncio.run(serve(settings))
 
 
 def _migrate(settings: Settings) -> int:
-    configure_logging(settings.log_level, secrets=known_secrets(settings))
+    configure_logging(
+        settings.log_level, secrets=known_secrets(settings), log_format=settings.log_format
+    )
     version = asyncio.run(migrate(settings))
     language = pick_language(settings.default_language)
     print(render(t("console.cli.migrated", version=version), language))

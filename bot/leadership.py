@@ -20,20 +20,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.campaign import Campaign
 from bot.ports import Leadership, Repository
+from bot.role import Role, RoleState
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class Role(StrEnum):
-    LEADER = "leader"
-    FOLLOWER = "follower"
 
 
 class Duty(Protocol):
@@ -91,6 +86,7 @@ class Succession:
         *,
         poll_seconds: float = 1.0,
         sleep: Sleep = asyncio.sleep,
+        state: RoleState | None = None,
     ) -> None:
         self._leadership = leadership
         self._repo = repo
@@ -98,10 +94,18 @@ class Succession:
         self._duties: tuple[tuple[str, Duty], ...] = tuple((duties or {}).items())
         self._poll = poll_seconds
         self._sleep = sleep
+        self._state = state  # what /readyz and the metrics read
         self._role = Role.FOLLOWER
+        if state is not None:
+            state.set(Role.FOLLOWER)
         self._watch: asyncio.Task[None] | None = None
         self._heard: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()  # one take-over or step-down at a time
+
+    def _become(self, role: Role) -> None:
+        self._role = role
+        if self._state is not None:
+            self._state.set(role)
 
     @property
     def role(self) -> Role:
@@ -179,7 +183,7 @@ class Succession:
                 return
             if not acquired:
                 return
-            self._role = Role.LEADER
+            self._become(Role.LEADER)
             started: list[tuple[str, Duty]] = []
             try:
                 await self._scheduler.start(takeover=not raise_errors)
@@ -188,7 +192,7 @@ class Succession:
                     await duty.start()
                     started.append((name, duty))
             except Exception:
-                self._role = Role.FOLLOWER
+                self._become(Role.FOLLOWER)
                 await self._stop_duties(started)
                 await self._release()
                 if raise_errors:
@@ -204,7 +208,7 @@ class Succession:
         async with self._turn:
             if self._role is Role.FOLLOWER:
                 return
-            self._role = Role.FOLLOWER
+            self._become(Role.FOLLOWER)
             await self._stop_duties([("scheduler", self._scheduler), *self._duties])
             await self._release()
         log.log(level, "%s: this process no longer leads (timers and maintenance stopped)", why)

@@ -17,6 +17,7 @@ from bot.domain.channels import KnownChannel
 from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
+from bot.domain.operations import PledgeCounts, SchemaStatus
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge
@@ -38,6 +39,13 @@ class Repository(Protocol):
 
     async def migrate(self) -> int: ...
     async def close(self) -> None: ...
+    async def schema_status(self) -> SchemaStatus:
+        """The highest applied migration and the highest this code knows (read only)."""
+        ...
+
+    async def pledge_counts(self) -> PledgeCounts:
+        """Pledges by status, and those still to post in launching campaigns."""
+        ...
 
     # campaigns
     async def add_campaign(self, campaign: Campaign) -> Campaign: ...

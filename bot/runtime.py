@@ -29,6 +29,7 @@ from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
+from bot.role import Role, RoleState
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_leadership, open_repository
@@ -329,6 +330,7 @@ async def serve(settings: Settings) -> int:
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
             platforms = chat_platforms(settings)
+            role = RoleState(Role.LEADER)  # one process alone; leader election sets it later
             chorus = build_chorus(
                 settings,
                 repo,
@@ -338,6 +340,7 @@ async def serve(settings: Settings) -> int:
                 front_ends=[platform.outbound for platform in platforms],
                 pictures=picture_store(settings),
                 leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
+                role=role,
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
@@ -353,7 +356,8 @@ async def serve(settings: Settings) -> int:
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()
-            log.info("shutting down")
+            role.drain()  # /readyz says 503 from now on, so a proxy sends no new work
+            log.info("shutting down", extra={"role": role.current.value})
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     updates_per_day: int = Field(3, ge=1)
     trend_max_servers: int = Field(10, ge=0, le=100)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None  # /metrics wants "Authorization: Bearer <it>"
+    readiness_timeout_seconds: float = Field(2.0, gt=0, le=60)
     maintenance_interval_minutes: int = Field(5, ge=1)
     leader_poll_seconds: float = Field(1.0, gt=0, le=60)
 
@@ -160,6 +163,7 @@ class Settings(BaseSettings):
         "discord_bot_token",
         "secret_key",
         "x_client_secret",
+        "metrics_token",
         "telegram_moderation_chat_id",
         "telegram_bot_username",
         "discord_moderation_channel_id",

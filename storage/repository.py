@@ -26,7 +26,8 @@ from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason
 from bot.domain.networks import Network
-from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.operations import PledgeCounts, SchemaStatus
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.updates import CampaignUpdate
@@ -230,6 +231,30 @@ class SqlRepository(Generic[SessionT]):
             )
         assert row is not None
         return int(row["version"])
+
+    async def schema_status(self) -> SchemaStatus:
+        """The applied and the known schema versions, in one read (no lock, no write)."""
+        known = len(migrations.load_steps(self.dialect))
+        async with self.transaction(write=False) as db:
+            row = await db.fetch_one(
+                "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
+            )
+        return SchemaStatus(applied=int(row["version"]) if row is not None else 0, known=known)
+
+    async def pledge_counts(self) -> PledgeCounts:
+        by_status = {status.value: 0 for status in PledgeStatus}
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all("SELECT status, COUNT(*) AS n FROM pledges GROUP BY status")
+            queued = await db.fetch_one(
+                "SELECT COUNT(*) AS n FROM pledges JOIN campaigns "
+                "ON campaigns.id = pledges.campaign_id "
+                "WHERE campaigns.status = $1 AND pledges.status = $2",
+                CampaignStatus.LAUNCHING.value,
+                PledgeStatus.PLEDGED.value,
+            )
+        for row in found:
+            by_status[str(row["status"])] = int(row["n"])
+        return PledgeCounts(by_status, int(queued["n"]) if queued is not None else 0)
 
     async def apply_step(self, step: migrations.Step) -> bool:
         async with self.transaction() as db:

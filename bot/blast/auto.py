@@ -27,7 +27,7 @@ from bot.blast.policy import BlastTuning
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign
-from bot.domain.networks import Recovery
+from bot.domain.networks import Network, Recovery
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import Clock, NetworkFailure, Repository, SocialNetwork
@@ -89,6 +89,15 @@ class AutoSender:
         self.stats = SendStats()
         self.refusals: dict[int, str] = {}  # pledge id → the network's words, failed for good
         self._failures: Counter[OutcomeKind] = Counter()  # logged once, at the end
+
+    @property
+    def network_id(self) -> Network:
+        return self._network.network
+
+    @property
+    def failures(self) -> dict[str, int]:
+        """Failed pledges by outcome kind (for the metrics)."""
+        return {kind.value: count for kind, count in self._failures.items()}
 
     async def run(
         self, queued: list[Pledge], sending: list[Pledge], accounts: AccountSource

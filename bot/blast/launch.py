@@ -32,6 +32,7 @@ from bot.domain.networks import Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import Text, t
+from bot.metrics import Metrics
 from bot.notifier import Notifier
 from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
@@ -83,8 +84,10 @@ class Blast:
         revocations: Revocations,
         announcer: Announcer,
         tuning: BlastTuning | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._repo = repo
+        self._metrics = Metrics() if metrics is None else metrics
         self._clock = clock
         self._notifier = notifier
         self._registry = registry
@@ -201,9 +204,11 @@ class Blast:
         if campaign.launch_decision is not LaunchDecision.MET:
             return await self._goal_missed(campaign)
         result = BlastResult(campaign.id, started=time.monotonic())
+        late = (self._clock.now() - campaign.launch_at).total_seconds()
         self.results[campaign.id] = result
         with heap.blast_heap():
             senders = await self._deliver(campaign, result)
+        self._measure(result, senders, late)
         launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
         log.info(
             "campaign %s launched: %s",
@@ -303,6 +308,17 @@ class Blast:
             result.offered = offers.result()
         self._tallied.pop(campaign.id, None)
         return list(senders.values())
+
+    def _measure(self, result: BlastResult, senders: list[AutoSender], late: float) -> None:
+        """Add a finished blast to the metrics, once (nothing is counted per post)."""
+        for sender in senders:
+            outcomes = {"posted": sender.stats.posted, **sender.failures}
+            self._metrics.posts(str(sender.network_id), outcomes)
+        first = result.first_post
+        self._metrics.blast_finished(
+            time.monotonic() - result.started,
+            late + (first - result.started if first is not None else 0.0),
+        )
 
     def _tally(self, campaign_id: int) -> None:
         """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the

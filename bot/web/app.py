@@ -20,6 +20,7 @@ from bot.services.web_supporters import WebSupporters
 from bot.settings import Settings
 from bot.web.handlers import PledgeSite
 from bot.web.media import MediaRoutes
+from bot.web.operations import Operations
 from bot.web.preview_image import PreviewCache
 from bot.web.public import PublicSite
 from bot.web.rate_limit import RateLimits
@@ -44,11 +45,14 @@ def create_web_app(
     public: PublicPages,
     supporters: WebSupporters,
     stats: StatsService | None = None,
+    *,
+    operations: Operations | None = None,
 ) -> web.Application:
     """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
     shows approved campaigns to anyone through ``public``, and their preview image, badge
     and widget from ``media``; ``supporters`` lets a visitor pledge without a chat and
-    manage that pledge."""
+    manage that pledge. ``operations`` adds ``/readyz``, ``/metrics`` and the request
+    counter."""
     site = PledgeSite(settings, flow, make_environment())
     shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
@@ -82,4 +86,6 @@ def create_web_app(
     app.router.add_post("/manage/{token}/pledge", limited(web_only.pledge_again))
     app.router.add_post("/manage/{token}/recruiter", limited(web_only.recruiter_name))
     app.router.add_static("/static/", STATIC, append_version=False)
+    if operations is not None:
+        operations.install(app)
     return app

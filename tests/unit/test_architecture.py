@@ -244,3 +244,12 @@ def test_the_import_walk_finds_what_it_looks_for(tmp_path: Path) -> None:
     assert _reaches(imported, "bot.app")
     assert _reaches(imported, "adapters")
     assert not _reaches({"bot.application"}, "bot.app")
+
+
+def test_only_the_metrics_facade_imports_prometheus() -> None:
+    importers = sorted(
+        str(path.relative_to(CORE.parent))
+        for path in CORE.rglob("*.py")
+        if "prometheus_client" in _imports(path)
+    )
+    assert importers == ["bot/metrics.py"]
