@@ -27,6 +27,7 @@ from bot.registry import NetworkRegistry
 from bot.role import RoleState
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
+from bot.services.campaign_edits import CampaignEditService
 from bot.services.campaign_media import CampaignMedia
 from bot.services.campaigns import CampaignService
 from bot.services.card_updates import CardUpdater
@@ -255,6 +256,9 @@ def build_chorus(
         status=StatusReport(public_pages, clock),
         post_now=PostNow(repo, clock, registry, tap_links, notifier, cards),
         stats=stats,
+        edits=CampaignEditService(
+            repo, clock, notifier, campaigns, pledges, registry, settings.timezone, min_lead
+        ),
     )
     return Chorus(
         settings=settings,

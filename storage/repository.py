@@ -24,7 +24,7 @@ from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.channels import KnownChannel
 from bot.domain.errors import DomainError, LinkedByOther, StaleUpdate
 from bot.domain.events import EventKind
-from bot.domain.moderation import PendingReason
+from bot.domain.moderation import PendingReason, ReasonKind
 from bot.domain.networks import Network
 from bot.domain.operations import PledgeCounts, SchemaStatus
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
@@ -799,19 +799,22 @@ class SqlRepository(Generic[SessionT]):
         async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO pending_reject_reasons "
-                "(moderator_key, campaign_id, prompt_id, expires_at) VALUES ($1, $2, $3, $4) "
+                "(moderator_key, campaign_id, prompt_id, expires_at, kind) "
+                "VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (moderator_key) DO UPDATE SET campaign_id = excluded.campaign_id, "
-                "prompt_id = excluded.prompt_id, expires_at = excluded.expires_at",
+                "prompt_id = excluded.prompt_id, expires_at = excluded.expires_at, "
+                "kind = excluded.kind",
                 pending.moderator_key,
                 pending.campaign_id,
                 pending.prompt_id,
                 self._codec.time_in(pending.expires_at),
+                pending.kind.value,
             )
 
     async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
         async with self.transaction(write=False) as db:
             row = await db.fetch_one(
-                "SELECT campaign_id, prompt_id, expires_at FROM pending_reject_reasons "
+                "SELECT campaign_id, prompt_id, expires_at, kind FROM pending_reject_reasons "
                 "WHERE moderator_key = $1 AND expires_at > $2",
                 moderator_key,
                 self._codec.time_in(now),
@@ -820,7 +823,13 @@ class SqlRepository(Generic[SessionT]):
             return None
         expires_at = self._codec.time_out(row["expires_at"])
         assert expires_at is not None
-        return PendingReason(moderator_key, row["campaign_id"], row["prompt_id"], expires_at)
+        return PendingReason(
+            moderator_key,
+            row["campaign_id"],
+            row["prompt_id"],
+            expires_at,
+            ReasonKind(row["kind"]),
+        )
 
     async def drop_pending_reason(self, moderator_key: str) -> None:
         async with self.transaction() as db:

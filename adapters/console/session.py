@@ -29,8 +29,10 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge
 from bot.domain.text import Text, t
 from bot.runtime import LaunchControl
+from bot.services.campaign_edits import WITHDRAW_ACTION
 from bot.services.cards import (
     APPROVE_ACTION,
+    CHANGES_ACTION,
     POST_NOW_ACTION,
     REJECT_ACTION,
     SUPPORT_ACTION,
@@ -107,6 +109,9 @@ class ConsoleSession:
             "press": Command(self._press, "/press NUMBER"),
             "approve": Command(self._approve, "/approve REF"),
             "reject": Command(self._reject, "/reject REF REASON"),
+            "changes": Command(self._request_changes, "/changes REF NOTE"),
+            "editcampaign": Command(self._edit_campaign, "/editcampaign REF [FIELD VALUE]"),
+            "resubmit": Command(self._resubmit, "/resubmit REF"),
             "pending": Command(self._pending, "/pending"),
             "promote": Command(self._promote, "/promote REF"),
             "support": Command(self._support, "/support REF [your own words]"),
@@ -247,6 +252,25 @@ class ConsoleSession:
         await asyncio.to_thread(_write, path, await chart_png(figures, self.language))
         self.front.say(*figures_message(figures).parts, t("stats.saved", path=str(path)))
 
+    async def _edit_campaign(self, args: str) -> None:
+        ref, _, rest = args.partition(" ")
+        if not ref:
+            raise self._usage("editcampaign")
+        field, _, value = rest.strip().partition(" ")
+        edits = self.services.edits
+        if not field:
+            shown = await edits.show(ref, self.user)
+            self.front.show_private(self.user, shown)
+            self.front.say(t("console.edit_how", ref=shown.parts[0].params["ref"]))
+            return
+        self.front.show_private(self.user, await edits.edit(ref, self.user, field, value))
+
+    async def _resubmit(self, args: str) -> None:
+        if not args:
+            raise self._usage("resubmit")
+        answer = await self.services.edits.resubmit(args.split()[0], self.user)
+        self.front.show_private(self.user, answer)
+
     async def _my_campaigns(self, args: str) -> None:
         rows = await self.services.campaigns.of_organiser(self.user)
         self.front.say(*campaign_list(rows, self.clock.now()).parts)
@@ -291,6 +315,16 @@ class ConsoleSession:
         assert campaign.id is not None
         await self.services.moderation.reject(
             campaign.id, self.user, reason.strip(), may_moderate=True
+        )
+
+    async def _request_changes(self, args: str) -> None:
+        ref, _, note = args.partition(" ")
+        if not ref:
+            raise self._usage("changes")
+        campaign = await self.services.campaigns.get(ref)
+        assert campaign.id is not None
+        await self.services.moderation.request_changes(
+            campaign.id, self.user, note.strip(), may_moderate=True
         )
 
     # supporters
@@ -368,6 +402,13 @@ class ConsoleSession:
         elif name == REJECT_ACTION:
             campaign = await self.services.campaigns.get_by_id(int(value))
             self.front.say(t("console.reject_how", ref=campaign.ref))
+        elif name == CHANGES_ACTION:
+            campaign = await self.services.campaigns.get_by_id(int(value))
+            self.front.say(t("console.changes_how", ref=campaign.ref))
+        elif name == WITHDRAW_ACTION:
+            self.front.show_private(
+                self.user, await self.services.edits.withdraw(value, self.user)
+            )
         else:
             raise InvalidInput("console.unknown_button")
 

@@ -12,6 +12,7 @@ from discord import app_commands
 
 from adapters.discord.handlers import InteractionHandlers
 from adapters.discord.stats import StatsCommand
+from bot.domain.edits import FIELDS
 from bot.i18n import FALLBACK, gettext, supported_languages
 
 
@@ -68,6 +69,26 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
         interaction: discord.Interaction, ref: str, export: app_commands.Choice[str] | None = None
     ) -> None:
         await stats_command.stats(interaction, ref, export.value if export else None)
+
+    @tree.command(name="editcampaign", description=_described("discord.command.editcampaign"))
+    @app_commands.describe(
+        ref=ref_param,
+        field=_described("discord.command.param_field"),
+        value=_described("discord.command.param_value"),
+    )
+    @app_commands.choices(field=[app_commands.Choice(name=name, value=name) for name in FIELDS])
+    async def editcampaign(
+        interaction: discord.Interaction,
+        ref: str,
+        field: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        await handlers.edit_campaign(interaction, ref, field, value)
+
+    @tree.command(name="resubmit", description=_described("discord.command.resubmit"))
+    @app_commands.describe(ref=ref_param)
+    async def resubmit(interaction: discord.Interaction, ref: str) -> None:
+        await handlers.resubmit(interaction, ref)
 
     @tree.command(name="promote", description=_described("discord.command.promote"))
     @app_commands.describe(ref=ref_param)

@@ -26,9 +26,11 @@ from adapters.discord.identity import (
 from adapters.discord.invites import discord_invite
 from adapters.discord.modals import (
     CAMPAIGN_MODAL_PREFIX,
+    CHANGES_MODAL_PREFIX,
     REJECT_MODAL_PREFIX,
     STORY_MODAL_ID,
     CampaignModal,
+    ChangesModal,
     RejectModal,
     StoryModal,
     submitted_values,
@@ -40,7 +42,8 @@ from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.i18n import gettext
-from bot.services.cards import POST_NOW_ACTION
+from bot.services.campaign_edits import WITHDRAW_ACTION
+from bot.services.cards import CHANGES_ACTION, POST_NOW_ACTION
 from bot.services.chat_services import ChatServices
 from bot.services.recruiter_names import CONSENT_ACTION
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
@@ -50,6 +53,7 @@ from bot.services.views import (
     approved,
     campaign_cancelled,
     campaign_list,
+    changes_requested,
     forget_confirm,
     forget_kept,
     forgotten,
@@ -222,6 +226,26 @@ class InteractionHandlers:
 
         await self.deferred(interaction, work)
 
+    async def edit_campaign(
+        self, interaction: discord.Interaction, ref: str, field: str | None, value: str | None
+    ) -> None:
+        """``/editcampaign``: without a field, what may change; with one, the change."""
+
+        async def work() -> OutgoingMessage:
+            edits = self.services.edits
+            if not field:
+                shown = await edits.show(ref, self.who(interaction))
+                return OutgoingMessage((*shown.parts, t("discord.edit.how")))
+            return await edits.edit(ref, self.who(interaction), field, value or "")
+
+        await self.deferred(interaction, work)
+
+    async def resubmit(self, interaction: discord.Interaction, ref: str) -> None:
+        async def work() -> OutgoingMessage:
+            return await self.services.edits.resubmit(ref, self.who(interaction))
+
+        await self.deferred(interaction, work)
+
     async def help(self, interaction: discord.Interaction) -> None:
         await self.refuse(interaction, t("discord.help.text"))
 
@@ -233,8 +257,11 @@ class InteractionHandlers:
             await self.deferred(interaction, lambda: self._support(interaction, argument))
         elif verb == POST_NOW_ACTION:
             await self.deferred(interaction, lambda: self._post_now(interaction, argument))
-        elif verb in ("approve", "reject"):
+        elif verb in ("approve", "reject", CHANGES_ACTION):
             await self._moderate(interaction, verb, argument)
+        elif verb == WITHDRAW_ACTION:
+            who = self.who(interaction)
+            await self.deferred(interaction, lambda: self.services.edits.withdraw(argument, who))
         elif verb == "dlg" and argument == "edit":
             saved = await self.form.for_edit(self.who(interaction))
             if saved is None:
@@ -315,6 +342,10 @@ class InteractionHandlers:
         if verb == "reject":
             translate = self._translator(self.language(interaction))
             await interaction.response.send_modal(RejectModal(translate, campaign_id))
+            return
+        if verb == CHANGES_ACTION:
+            translate = self._translator(self.language(interaction))
+            await interaction.response.send_modal(ChangesModal(translate, campaign_id))
             return
 
         async def approve() -> OutgoingMessage:
@@ -472,6 +503,9 @@ class InteractionHandlers:
         elif custom_id.startswith(REJECT_MODAL_PREFIX):
             argument = custom_id.removeprefix(REJECT_MODAL_PREFIX)
             await self._reject(interaction, argument, values.get("reason", ""))
+        elif custom_id.startswith(CHANGES_MODAL_PREFIX):
+            argument = custom_id.removeprefix(CHANGES_MODAL_PREFIX)
+            await self._request_changes(interaction, argument, values.get("note", ""))
         else:
             await self.refuse(interaction, t("dialog.stale_button"))
 
@@ -499,3 +533,21 @@ class InteractionHandlers:
             return OutgoingMessage.of(rejected(campaign))
 
         await self.deferred(interaction, reject)
+
+    async def _request_changes(
+        self, interaction: discord.Interaction, argument: str, note: str
+    ) -> None:
+        campaign_id = await self._moderation_target(interaction, argument)
+        if campaign_id is None:
+            return
+
+        async def request() -> OutgoingMessage:
+            campaign = await self.services.moderation.request_changes(
+                campaign_id,
+                self.who(interaction),
+                note,
+                may_moderate=self._may_moderate(interaction),
+            )
+            return OutgoingMessage.of(changes_requested(campaign))
+
+        await self.deferred(interaction, request)

@@ -17,6 +17,7 @@ from bot.domain.campaign import STORY_MAX, TITLE_MAX
 CAMPAIGN_MODAL_PREFIX = "chorus:modal:campaign:"
 REJECT_MODAL_PREFIX = "chorus:modal:reject:"
 STORY_MODAL_ID = "chorus:modal:story"
+CHANGES_MODAL_PREFIX = "chorus:modal:changes:"
 # in the dialog's order; "variants" (optional): other wordings, one per blank-line block
 FORM_FIELDS = ("title", "message", "variants", "goal", "launch")
 MODAL_TITLE_MAX = 45
@@ -169,6 +170,28 @@ class RejectModal(discord.ui.Modal):
                 key="reason",
                 label_key="discord.reject.reason_label",
                 hint_key="discord.reject.reason_hint",
+                default=None,
+                style=discord.TextStyle.paragraph,
+                max_length=500,
+            )
+        )
+
+
+class ChangesModal(discord.ui.Modal):
+    """The changes a moderator asks of the organiser, who reads this note."""
+
+    def __init__(self, translate: Translate, campaign_id: int) -> None:
+        super().__init__(
+            title=translate("discord.changes.title")[:MODAL_TITLE_MAX],
+            custom_id=f"{CHANGES_MODAL_PREFIX}{campaign_id}",
+            timeout=None,
+        )
+        self.add_item(
+            _field(
+                translate,
+                key="note",
+                label_key="discord.changes.note_label",
+                hint_key="discord.changes.note_hint",
                 default=None,
                 style=discord.TextStyle.paragraph,
                 max_length=500,

@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from adapters.telegram.channels import ChannelHandlers
 from adapters.telegram.client import RedactToken
+from adapters.telegram.edits import EditHandlers
 from adapters.telegram.fallback import FallbackHandlers
 from adapters.telegram.groups import GroupHandlers
 from adapters.telegram.inline import InlineHandlers
@@ -43,6 +44,8 @@ COMMANDS = (
     "cancelcampaign",
     "update",
     "stats",
+    "editcampaign",
+    "resubmit",
     "promote",
     "pending",
     "mypledges",
@@ -87,6 +90,7 @@ class TelegramInbound:
             ChannelHandlers(self.kit).handlers(),  # before groups: /promote in private
             UpdateHandlers(self.kit).handlers(),
             StatsHandlers(self.kit, self.moderation.may_moderate).handlers(),
+            EditHandlers(self.kit).handlers(),
             GroupHandlers(self.kit).handlers(),
             self.moderation.handlers(),
             InlineHandlers(self.kit).handlers(),

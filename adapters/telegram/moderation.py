@@ -1,11 +1,13 @@
-"""Moderation in TELEGRAM_MODERATION_CHAT_ID: Approve and Reject buttons on the card.
+"""Moderation in TELEGRAM_MODERATION_CHAT_ID: Approve, Reject and Request changes buttons
+on the card.
 
 Only administrators of that chat, or ids in TELEGRAM_MODERATOR_IDS, may press them;
 anyone else gets an alert and nothing changes. With MODERATION_IN_PRIVATE and no such
 chat, the card goes to each listed moderator's private chat and works the same there.
 Reject asks the moderator for a reason with a ForceReply message (which reaches a bot
 even in privacy mode); their reply to it carries the reason (the core keeps the rejection
-waiting for it, so a restart in between loses nothing). ``/pending`` lists what
+waiting for it, so a restart in between loses nothing); Request changes asks for the note
+to the organiser the same way. ``/pending`` lists what
 waits, with the same buttons. The core decides the race when two moderators act at once.
 """
 
@@ -21,10 +23,11 @@ from telegram.ext import (
 )
 
 from adapters.telegram.kit import Context, Kit, callback_argument
-from bot.domain.campaign import Campaign
+from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.moderation import ReasonKind
 from bot.domain.text import t
-from bot.services.cards import APPROVE_ACTION, REJECT_ACTION
-from bot.services.views import approved, pending_list, rejected
+from bot.services.cards import APPROVE_ACTION, CHANGES_ACTION, REJECT_ACTION
+from bot.services.views import approved, changes_requested, pending_list, rejected
 
 
 class ModerationHandlers:
@@ -40,6 +43,7 @@ class ModerationHandlers:
             CommandHandler("pending", guard(self.pending)),
             CallbackQueryHandler(guard(self.approve), pattern=f"^{APPROVE_ACTION}:"),
             CallbackQueryHandler(guard(self.reject), pattern=f"^{REJECT_ACTION}:"),
+            CallbackQueryHandler(guard(self.request_changes), pattern=f"^{CHANGES_ACTION}:"),
         ]
         if self.chat_id is not None:
             in_moderation_chat = (
@@ -103,6 +107,13 @@ class ModerationHandlers:
         await self.kit.answer(update.callback_query, approved(campaign), self.kit.language(update))
 
     async def reject(self, update: Update, context: Context) -> None:
+        await self._ask_words(update, context, ReasonKind.REJECT)
+
+    async def request_changes(self, update: Update, context: Context) -> None:
+        await self._ask_words(update, context, ReasonKind.CHANGES)
+
+    async def _ask_words(self, update: Update, context: Context, kind: ReasonKind) -> None:
+        """Reject or Request changes: prompt for the reason (or note) with a ForceReply."""
         query = update.callback_query
         assert query is not None and query.message is not None
         assert update.effective_user is not None
@@ -113,26 +124,28 @@ class ModerationHandlers:
         moderator = self.kit.user(update)
         chat_id = query.message.chat.id
 
+        changes = kind is ReasonKind.CHANGES
+        prompt_key = "telegram.changes_prompt" if changes else "telegram.reason_prompt"
+        hint_key = "telegram.changes_placeholder" if changes else "telegram.reason_placeholder"
+
         async def ask(campaign: Campaign) -> str:
             prompt = await context.bot.send_message(
                 chat_id,
                 self.kit.text(
-                    t("telegram.reason_prompt", name=moderator.name, ref=campaign.ref),
-                    moderator.language,
+                    t(prompt_key, name=moderator.name, ref=campaign.ref), moderator.language
                 ),
                 reply_markup=ForceReply(
                     selective=False,
-                    input_field_placeholder=self.kit.text(
-                        t("telegram.reason_placeholder"), moderator.language
-                    )[:64],
+                    input_field_placeholder=self.kit.text(t(hint_key), moderator.language)[:64],
                 ),
             )
             return str(prompt.message_id)
 
         await self.services.moderation.start_rejection(
-            campaign_id, moderator, ask, may_moderate=may_moderate
+            campaign_id, moderator, ask, may_moderate=may_moderate, kind=kind
         )
-        await self.kit.answer(query, t("telegram.reason_asked"), moderator.language)
+        asked_key = "telegram.changes_asked" if changes else "telegram.reason_asked"
+        await self.kit.answer(query, t(asked_key), moderator.language)
 
     async def reason(self, update: Update, context: Context) -> None:
         """A reply in the moderation chat: the reason, or moderators talking."""
@@ -153,5 +166,6 @@ class ModerationHandlers:
         )
         if campaign is None:
             return False  # an ordinary conversation among moderators
-        await self.kit.reply(update, rejected(campaign))
+        done = rejected if campaign.status is CampaignStatus.REJECTED else changes_requested
+        await self.kit.reply(update, done(campaign))
         return True

@@ -3,6 +3,9 @@
 Every status change goes through ``transition``, so the lifecycle rules live in one
 place: draft → pending review → live → launching → launched; or rejected (with a
 reason), cancelled, failed, or expired (still pending review when its launch moment came).
+A moderator may instead request changes (with a note): the organiser edits and resubmits,
+back to pending review under the same reference. A live campaign whose message, title or
+near launch moment changed goes back to pending review too (``bot.domain.edits``).
 The goal is decided once, at the launch, by ``decide_launch``: the decision (and the count
 it was taken on) is stored with the move to LAUNCHING, and only a campaign whose decision
 is MET may deliver or become LAUNCHED.
@@ -39,6 +42,7 @@ class CampaignStatus(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     EXPIRED = "expired"
+    CHANGES_REQUESTED = "changes_requested"
 
 
 ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
@@ -49,10 +53,19 @@ ALLOWED_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
             CampaignStatus.REJECTED,
             CampaignStatus.CANCELLED,
             CampaignStatus.EXPIRED,
+            CampaignStatus.CHANGES_REQUESTED,
         }
     ),
+    CampaignStatus.CHANGES_REQUESTED: frozenset(
+        {CampaignStatus.PENDING_REVIEW, CampaignStatus.CANCELLED, CampaignStatus.EXPIRED}
+    ),
     CampaignStatus.LIVE: frozenset(
-        {CampaignStatus.LAUNCHING, CampaignStatus.CANCELLED, CampaignStatus.FAILED}
+        {
+            CampaignStatus.LAUNCHING,
+            CampaignStatus.CANCELLED,
+            CampaignStatus.FAILED,
+            CampaignStatus.PENDING_REVIEW,  # edited after approval: reviewed again
+        }
     ),
     CampaignStatus.LAUNCHING: frozenset({CampaignStatus.LAUNCHED, CampaignStatus.FAILED}),
     CampaignStatus.LAUNCHED: frozenset(),
@@ -71,8 +84,15 @@ class LaunchDecision(StrEnum):
 
 
 NOT_YET_LAUNCHED = frozenset(
-    {CampaignStatus.DRAFT, CampaignStatus.PENDING_REVIEW, CampaignStatus.LIVE}
+    {
+        CampaignStatus.DRAFT,
+        CampaignStatus.PENDING_REVIEW,
+        CampaignStatus.CHANGES_REQUESTED,
+        CampaignStatus.LIVE,
+    }
 )
+# waiting for a moderator, or for the organiser's changes: expires at the launch moment
+AWAITING_REVIEW = frozenset({CampaignStatus.PENDING_REVIEW, CampaignStatus.CHANGES_REQUESTED})
 
 
 @dataclass(frozen=True)
@@ -102,7 +122,7 @@ class Campaign:
     origin_chat: ChatRef | None = None
     decided_by: UserRef | None = None
     decided_at: datetime | None = None
-    reject_reason: str | None = None
+    reject_reason: str | None = None  # the moderator's words: why rejected, or what to change
     status_changed_at: datetime | None = None
     version: int = 0
     launch_decision: LaunchDecision | None = None
@@ -139,6 +159,11 @@ class Campaign:
         """Pledges are taken, and withdrawn, while LIVE and before the launch moment."""
         return self.status is CampaignStatus.LIVE and self.launch_at > now
 
+    def open_for_withdrawal(self, now: datetime) -> bool:
+        """Pledges may be withdrawn while they can be taken, and also while an approved
+        campaign that was edited waits for moderation again (its supporters were told)."""
+        return self.status in (CampaignStatus.LIVE, *AWAITING_REVIEW) and self.launch_at > now
+
     def goal_met(self, supporters: int) -> bool:
         """``supporters`` are people, however many accounts each pledged."""
         return self.goal == 0 or supporters >= self.goal
@@ -163,12 +188,19 @@ def transition(
             status=t(f"status.{campaign.status.value}"),
         )
     changes: dict[str, object] = {"status": new_status, "status_changed_at": at}
-    if new_status in (CampaignStatus.LIVE, CampaignStatus.REJECTED):
+    noted = (CampaignStatus.REJECTED, CampaignStatus.CHANGES_REQUESTED)
+    if new_status in (CampaignStatus.LIVE, *noted):
         changes.update(decided_by=by, decided_at=at)
-    if new_status is CampaignStatus.REJECTED:
+    if new_status in noted:
         if not reason or not reason.strip():
-            raise InvalidInput("reject.reason_required")
+            raise InvalidInput(
+                "reject.reason_required"
+                if new_status is CampaignStatus.REJECTED
+                else "changes.note_required"
+            )
         changes["reject_reason"] = reason.strip()[:500]
+    elif new_status is CampaignStatus.PENDING_REVIEW:
+        changes.update(decided_by=None, decided_at=None, reject_reason=None)
     return replace(campaign, **changes)
 
 

@@ -1,4 +1,4 @@
-"""A rejection waiting for its reason: the moderator pressed Reject, the reason comes next.
+"""A moderator's words awaited: the reason after Reject, or the note after Request changes.
 
 Stored (``Repository.save_pending_reason``) so a restart between the press and the reason
 loses nothing; one per moderator, until it is given, cancelled or expires.
@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class ReasonKind(StrEnum):
+    """What the awaited words are for."""
+
+    REJECT = "reject"
+    CHANGES = "changes"
 
 
 @dataclass(frozen=True)
@@ -19,3 +27,4 @@ class PendingReason:
     campaign_id: int
     prompt_id: str
     expires_at: datetime
+    kind: ReasonKind = ReasonKind.REJECT

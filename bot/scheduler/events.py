@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import AWAITING_REVIEW, Campaign, CampaignStatus
 from bot.domain.events import EventKind
 from bot.domain.trend import WINDOW
 from bot.settings import Settings
@@ -70,6 +70,7 @@ TAG_COUNT_TOLERANCE = timedelta(hours=6)
 SCHEDULED_STATUSES = frozenset(
     {
         CampaignStatus.PENDING_REVIEW,
+        CampaignStatus.CHANGES_REQUESTED,
         CampaignStatus.LIVE,
         CampaignStatus.LAUNCHING,
         CampaignStatus.LAUNCHED,
@@ -104,7 +105,7 @@ def moments(campaign: Campaign, settings: Settings) -> dict[Event, datetime]:
 
 def events_for(status: CampaignStatus) -> frozenset[Event]:
     """The events worth arming for a campaign in ``status``."""
-    if status is CampaignStatus.PENDING_REVIEW:
+    if status in AWAITING_REVIEW:
         return frozenset({Event.EXPIRE})
     if status is CampaignStatus.LIVE:
         return BEFORE_LAUNCH | AFTER_LAUNCH

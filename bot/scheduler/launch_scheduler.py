@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.blast import Blast, BlastTuning
-from bot.domain.campaign import Campaign, CampaignStatus
+from bot.domain.campaign import AWAITING_REVIEW, Campaign, CampaignStatus
 from bot.domain.events import EventKind
 from bot.ports import Clock, Repository
 from bot.scheduler.events import (
@@ -332,7 +332,7 @@ class LaunchScheduler:
             await self._count_tag(campaign, now - moment)
         elif (
             event is Event.EXPIRE
-            and status is CampaignStatus.PENDING_REVIEW
+            and status in AWAITING_REVIEW
             and await self._expiry.expire(campaign.id) is not None
         ):
             self._drop(campaign.id)  # no watcher is told: this is the watcher

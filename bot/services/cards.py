@@ -21,6 +21,7 @@ POST_NOW_ACTION = "postnow"  # postnow:<ref>: hand the presser their own one-tap
 COUNTDOWN_FROM = timedelta(hours=1)  # the card counts down the minutes in the last hour
 APPROVE_ACTION = "approve"
 REJECT_ACTION = "reject"
+CHANGES_ACTION = "changes"  # changes:<campaign id>: the moderator asks the organiser to edit
 
 
 def goal_text(campaign: Campaign) -> Text:
@@ -155,6 +156,7 @@ def moderation_card(campaign: Campaign, picture_url: str | None = None) -> Outgo
             (
                 Button(t("button.approve"), action=f"{APPROVE_ACTION}:{campaign.id}"),
                 Button(t("button.reject"), action=f"{REJECT_ACTION}:{campaign.id}"),
+                Button(t("changes.button"), action=f"{CHANGES_ACTION}:{campaign.id}"),
             ),
         )
         return OutgoingMessage(tuple(parts), buttons)
@@ -166,6 +168,15 @@ def moderation_card(campaign: Campaign, picture_url: str | None = None) -> Outgo
                 who=decider,
                 at=campaign.decided_at,
                 reason=campaign.reject_reason or "",
+            )
+        )
+    elif campaign.status is CampaignStatus.CHANGES_REQUESTED:
+        parts.append(
+            t(
+                "changes.requested_by",
+                who=decider,
+                at=campaign.decided_at,
+                note=campaign.reject_reason or "",
             )
         )
     elif campaign.decided_at is not None and campaign.decided_by is not None:

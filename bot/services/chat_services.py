@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.ports import Clock
+from bot.services.campaign_edits import CampaignEditService
 from bot.services.campaigns import CampaignService
 from bot.services.channels import ChannelDirectory
 from bot.services.dialogs import DialogService
@@ -40,3 +41,4 @@ class ChatServices:
     status: StatusReport  # /status REF, for anyone
     post_now: PostNow  # a card's Post now button, once tap links are out
     stats: StatsService  # /stats: figures, chart and CSV for organisers
+    edits: CampaignEditService  # /editcampaign, resubmitting, a change notice's Withdraw

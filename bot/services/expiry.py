@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.domain.campaign import Campaign, CampaignStatus, transition
+from bot.domain.campaign import AWAITING_REVIEW, Campaign, CampaignStatus, transition
 from bot.domain.cards import CardKind
 from bot.domain.errors import NotFound, StaleUpdate
 from bot.domain.outgoing import OutgoingMessage
@@ -52,7 +52,7 @@ class Expiry:
             now = self.clock.now()
             if campaign is None:
                 raise NotFound("campaign.not_found", ref=str(campaign_id))
-            if campaign.status is not CampaignStatus.PENDING_REVIEW or now < campaign.launch_at:
+            if campaign.status not in AWAITING_REVIEW or now < campaign.launch_at:
                 return None
             try:
                 expired = await self.repo.update_campaign(

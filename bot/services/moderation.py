@@ -1,5 +1,7 @@
 """Moderator use cases: approve, reject (at once, or after a prompt for the reason),
-list what waits (expiring what nobody decided is ``bot.services.expiry``).
+request changes (the same, with a note for the organiser, who edits and resubmits through
+``bot.services.campaign_edits``), list what waits (expiring what nobody decided is
+``bot.services.expiry``).
 
 The front end says whether the person is a moderator on its platform (``may_moderate``);
 this service owns what follows: refusing the others, the campaign's transition, the
@@ -17,7 +19,7 @@ from datetime import timedelta
 
 from bot.domain.campaign import Campaign, CampaignStatus, transition
 from bot.domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
-from bot.domain.moderation import PendingReason
+from bot.domain.moderation import PendingReason, ReasonKind
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.refs import UserRef
 from bot.domain.text import t
@@ -93,30 +95,77 @@ class ModerationService:
         )
         return rejected
 
-    async def start_rejection(
-        self, campaign_id: int, moderator: UserRef, ask: AskReason, *, may_moderate: bool
+    async def request_changes(
+        self, campaign_id: int, moderator: UserRef, note: str, *, may_moderate: bool
     ) -> Campaign:
-        """Ask ``moderator`` for the reason (``ask`` posts the prompt) and wait for it.
+        """Send the campaign back to its organiser with ``note``: same reference, the
+        moderation cards show who asked what, the organiser reads the note and how to edit."""
+        _refuse_unless_moderator(moderator, may_moderate)
+        campaign = await self.campaigns.get_by_id(campaign_id)
+        _refuse_if_expired(campaign)
+        asked = await self.repo.update_campaign(
+            transition(
+                campaign,
+                CampaignStatus.CHANGES_REQUESTED,
+                at=self.clock.now(),
+                by=moderator,
+                reason=note,
+            )
+        )
+        await self.campaigns.status_changed(asked)
+        await self.notifier.send_to_user(
+            asked.organiser,
+            OutgoingMessage.of(
+                t(
+                    "changes.to_organiser",
+                    title=asked.title,
+                    ref=asked.ref,
+                    note=asked.reject_reason or "",
+                )
+            ),
+        )
+        log.info("changes requested on campaign %s by %s", asked.ref, moderator.key)
+        return asked
 
-        Replaces any rejection the moderator had started before.
+    async def start_rejection(
+        self,
+        campaign_id: int,
+        moderator: UserRef,
+        ask: AskReason,
+        *,
+        may_moderate: bool,
+        kind: ReasonKind = ReasonKind.REJECT,
+    ) -> Campaign:
+        """Ask ``moderator`` for the reason (``ask`` posts the prompt) and wait for it;
+        with ``kind`` CHANGES, for the note of a change request.
+
+        Replaces any rejection (or request) the moderator had started before.
         """
         _refuse_unless_moderator(moderator, may_moderate)
         campaign = await self.campaigns.get_by_id(campaign_id)
         if campaign.status is not CampaignStatus.PENDING_REVIEW:
+            target = (
+                CampaignStatus.REJECTED
+                if kind is ReasonKind.REJECT
+                else CampaignStatus.CHANGES_REQUESTED
+            )
             raise InvalidTransition(
-                "campaign.cannot_rejected", ref=campaign.ref, status=campaign.status.value
+                f"campaign.cannot_{target.value}",
+                ref=campaign.ref,
+                status=t(f"status.{campaign.status.value}"),
             )
         prompt_id = await ask(campaign)
         expires_at = self.clock.now() + self.reason_wait
         await self.repo.save_pending_reason(
-            PendingReason(moderator.key, campaign_id, prompt_id, expires_at)
+            PendingReason(moderator.key, campaign_id, prompt_id, expires_at, kind)
         )
         return campaign
 
     async def give_reason(
         self, moderator: UserRef, prompt_id: str, reason: str
     ) -> Campaign | None:
-        """Reject with ``reason`` if it answers the moderator's pending prompt ``prompt_id``.
+        """Reject with ``reason`` if it answers the moderator's pending prompt ``prompt_id``
+        (or request changes with it as the note, if that is what the prompt asked for).
 
         None when it does not (moderators talking among themselves). An unusable reason
         keeps the rejection waiting for the next answer; any other refusal ends it.
@@ -125,7 +174,8 @@ class ModerationService:
         if waiting is None or waiting.prompt_id != prompt_id:
             return None
         try:
-            campaign = await self.reject(waiting.campaign_id, moderator, reason, may_moderate=True)
+            decide = self.reject if waiting.kind is ReasonKind.REJECT else self.request_changes
+            campaign = await decide(waiting.campaign_id, moderator, reason, may_moderate=True)
         except InvalidInput:
             raise  # keep waiting: the next reply may carry a usable reason
         except DomainError:

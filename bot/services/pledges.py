@@ -384,7 +384,7 @@ class PledgeService:
         """Withdraw the supporter's pledges to one campaign before launch; return how many."""
         campaign = await self.campaigns.get(ref)
         assert campaign.id is not None
-        if not campaign.open_for_pledges(self.clock.now()):  # the rule pledges follow
+        if not campaign.open_for_withdrawal(self.clock.now()):
             raise DomainError("unpledge.too_late", title=campaign.title)
         mine = [
             p

@@ -138,3 +138,8 @@ def forgotten(erased: Forgotten) -> Text:
         return t("forget.done", **counts)
     where = "\n".join(f"• {u.account}: {u.revoke_at}" for u in erased.unrevoked)
     return t("forget.done_unrevoked", **counts, where=where)
+
+
+def changes_requested(campaign: Campaign) -> Text:
+    """The acknowledgement a moderator gets for requesting changes to ``campaign``."""
+    return t("changes.acknowledged", title=campaign.title, ref=campaign.ref)

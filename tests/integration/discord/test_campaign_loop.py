@@ -129,7 +129,11 @@ async def test_full_campaign_loop(discord_bot: DiscordHarness) -> None:
     assert campaign.status is CampaignStatus.PENDING_REVIEW
     assert campaign.networks == (MASTODON,)
     assert campaign.origin_chat is not None and campaign.origin_chat.platform == "discord"
-    assert custom_ids(card) == [f"chorus:approve:{campaign.id}", f"chorus:reject:{campaign.id}"]
+    assert custom_ids(card) == [
+        f"chorus:approve:{campaign.id}",
+        f"chorus:reject:{campaign.id}",
+        f"chorus:changes:{campaign.id}",
+    ]
     assert campaign.ref in fake.text_of(card)
 
     # a moderator approves: the card loses its buttons, the organiser hears by DM

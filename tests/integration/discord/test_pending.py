@@ -127,6 +127,7 @@ async def test_listed_moderators_get_the_card_by_dm_and_decide_there(
     assert custom_ids(milo_card) == [
         f"chorus:approve:{campaign.id}",
         f"chorus:reject:{campaign.id}",
+        f"chorus:changes:{campaign.id}",
     ]
 
     pressed = await fake.press("mira", mira_card["id"], f"chorus:approve:{campaign.id}")

@@ -129,6 +129,8 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "campaignpicture",
         "setinvite",
         "stats",
+        "editcampaign",
+        "resubmit",
     }
     newcampaign = commands["newcampaign"]
     assert newcampaign["description"].startswith("Create a campaign")
@@ -142,6 +144,13 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
     ref, export = commands["stats"]["options"]
     assert (ref["name"], export["name"], export["required"]) == ("ref", "export", False)
     assert export["choices"][0]["name_localizations"]["fr"] == "Fichier CSV"
+    ref, field, value = commands["editcampaign"]["options"]
+    assert [c["value"] for c in field["choices"]] == ["title", "message", "goal", "launch"]
+    assert (ref["required"], field.get("required", False), value.get("required", False)) == (
+        True,
+        False,
+        False,
+    )
 
 
 async def test_start_fails_clearly_on_a_wrong_token(

@@ -1,5 +1,5 @@
 """A campaign's story and picture key on SQLite and PostgreSQL, and the upgrade that adds
-them: campaigns stored before step 15 read back with neither."""
+them: campaigns stored before step 16 read back with neither."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ async def test_campaigns_stored_before_the_upgrade_have_no_story_or_picture(
     old_database: str,  # noqa: F811
     cipher: TokenCipher,
 ) -> None:
-    repo = await _at_step(old_database, cipher, 14)
+    repo = await _at_step(old_database, cipher, 15)
     try:
         older = await store_campaign_as_before(repo, campaign(), column="story")
         await repo.migrate()

@@ -85,7 +85,11 @@ async def test_from_newcampaign_to_a_pledge(
     assert campaign.title == "Clean rivers now"
     assert campaign.launch_at == datetime(2030, 1, 20, 18, 0, tzinfo=UTC)
     assert f"New campaign {campaign.ref} from Olive Organiser" in card_call.text
-    assert callbacks(card_call) == [f"approve:{campaign.id}", f"reject:{campaign.id}"]
+    assert callbacks(card_call) == [
+        f"approve:{campaign.id}",
+        f"reject:{campaign.id}",
+        f"changes:{campaign.id}",
+    ]
     card = api.message(card_call)
 
     # a stranger presses Approve: an alert, and nothing changes

@@ -59,7 +59,11 @@ async def test_at_the_launch_moment_it_expires_the_organiser_is_told_and_the_car
     world = await make_world(repo, clock)
     campaign = await submit(world)
     [card] = world.chat.to("moderators")
-    assert card.actions == [f"approve:{campaign.id}", f"reject:{campaign.id}"]
+    assert card.actions == [
+        f"approve:{campaign.id}",
+        f"reject:{campaign.id}",
+        f"changes:{campaign.id}",
+    ]
 
     await world.go(campaign.launch_at - timedelta(seconds=1))
     assert (await world.reload(campaign)).status is CampaignStatus.PENDING_REVIEW

@@ -51,7 +51,11 @@ async def test_submit_stores_the_campaign_and_posts_a_moderation_card(
     assert stored == campaign
     [card] = front.to("moderators")
     assert card.keys[0] == "moderation.header"
-    assert card.actions == [f"approve:{campaign.id}", f"reject:{campaign.id}"]
+    assert card.actions == [
+        f"approve:{campaign.id}",
+        f"reject:{campaign.id}",
+        f"changes:{campaign.id}",
+    ]
     assert "Save the bees" in card.text and "Olga" in card.text
     [posted] = await core.repo.cards_of(campaign.id, CardKind.MODERATION)
     assert posted.message == card.ref

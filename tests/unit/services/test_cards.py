@@ -73,7 +73,11 @@ def test_cards_of_closed_campaigns_have_no_button_and_say_why(status: CampaignSt
 
 def test_moderation_card_before_and_after_the_decision() -> None:
     pending = moderation_card(campaign(CampaignStatus.PENDING_REVIEW))
-    assert [b.action for row in pending.buttons for b in row] == ["approve:3", "reject:3"]
+    assert [b.action for row in pending.buttons for b in row] == [
+        "approve:3",
+        "reject:3",
+        "changes:3",
+    ]
     assert "mastodon, x" in text(pending)
     approved = moderation_card(campaign(decided_by=MODERATOR, decided_at=NOW))
     assert approved.buttons == () and approved.parts[-1].key == "moderation.approved_by"
