@@ -115,11 +115,13 @@ def build_chorus(
     leadership: Leadership | None = None,
     metrics: Metrics | None = None,
     role: RoleState | None = None,
+    web_routes: Iterable[web.AbstractRouteDef] = (),
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
     pictures are kept in ``pictures`` (default: in memory, for builders that keep no files);
-    leading whenever ``leadership`` says so (default: always, a single process)."""
+    leading whenever ``leadership`` says so (default: always, a single process); the pledge
+    site also serves ``web_routes`` (a front end's webhook)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     metrics = Metrics() if metrics is None else metrics
@@ -293,6 +295,7 @@ def build_chorus(
             web_supporters,
             stats,
             operations=Operations(settings, repo, metrics, role),
+            extra_routes=web_routes,
         ),
         maintenance=maintenance,
         succession=succession,

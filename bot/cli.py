@@ -70,6 +70,7 @@ def known_secrets(settings: Settings) -> list[str]:
         settings.discord_bot_token,
         settings.x_client_secret,
         settings.metrics_token,
+        settings.telegram_webhook_secret,
     )
     return [value.get_secret_value() for value in values if value is not None]
 

@@ -36,6 +36,7 @@ _KEYS = (
     "password",
     "secret",
     "secret_key",
+    "secret_token",
     "bot_token",
     "api_key",
     "oauth_token",
@@ -71,6 +72,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}"), REDACTED),
     # our own links: whoever holds one can pledge, tap or manage a pledge as its owner
     (re.compile(rf"(/(?:pledge|tap|manage)/){_NOT_DONE}[^\s\"'<>?#/\\)\]]+"), r"\1" + REDACTED),
+    # the chat webhook's path holds a secret (long, so source paths in tracebacks stay)
+    (re.compile(rf"(/telegram/){_NOT_DONE}[A-Za-z0-9_-]{{32,}}"), r"\1" + REDACTED),
     # signed tokens (itsdangerous, plain or compressed ".eJ…", JWT) wherever they appear
     (re.compile(r"(?:\beyJ|\.eJ)[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)+"), REDACTED),
 )

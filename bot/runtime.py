@@ -76,6 +76,7 @@ class ChatPlatform:
     label: str
     outbound: ChatFrontEnd
     inbound: Callable[[ChatServices], Inbound]
+    web_routes: tuple[web.AbstractRouteDef, ...] = ()  # served by the web app (a webhook)
 
 
 def redact_url(url: str) -> str:
@@ -175,25 +176,45 @@ async def _close(thing: object) -> None:
         return
 
 
-def chat_platforms(settings: Settings) -> list[ChatPlatform]:
-    """The front ends whose token is set (their SDKs are imported only then)."""
+def chat_platforms(settings: Settings, *, leader: bool = True) -> list[ChatPlatform]:
+    """The front ends whose token is set (their SDKs are imported only then).
+
+    ``leader``: this process leads the deployment (there is no election yet, so a process
+    leads; run several only with TELEGRAM_WEBHOOK=true and DISCORD_GATEWAY=on in exactly
+    one). The leader registers the Telegram webhook (or polls) and, with
+    DISCORD_GATEWAY=auto, holds the Discord gateway; every process serves the webhook
+    and sends through both platforms' HTTP APIs.
+    """
     platforms: list[ChatPlatform] = []
     if settings.telegram_enabled:
         from adapters.telegram.client import build_application
         from adapters.telegram.inbound import TelegramInbound
         from adapters.telegram.outbound import TelegramOutbound
+        from adapters.telegram.webhook import webhook_routes
 
         application = build_application(settings)
         outbound: ChatFrontEnd = TelegramOutbound(settings, application.bot)
-        platforms.append(ChatPlatform("Telegram", outbound, partial(TelegramInbound, application)))
+        inbound = partial(TelegramInbound, application, leader=leader)
+        routes = tuple(webhook_routes(settings, application))
+        platforms.append(ChatPlatform("Telegram", outbound, inbound, routes))
     if settings.discord_enabled:
         from adapters.discord.inbound import DiscordInbound
         from adapters.discord.outbound import DiscordOutbound, new_client
 
         client = new_client()
         outbound = DiscordOutbound(settings, client)
-        platforms.append(ChatPlatform("Discord", outbound, partial(DiscordInbound, client)))
+        gateway = holds_discord_gateway(settings, leader=leader)
+        platforms.append(
+            ChatPlatform("Discord", outbound, partial(DiscordInbound, client, gateway=gateway))
+        )
     return platforms
+
+
+def holds_discord_gateway(settings: Settings, *, leader: bool) -> bool:
+    """DISCORD_GATEWAY=on or off says; auto means the leading process holds it."""
+    if settings.discord_gateway == "auto":
+        return leader
+    return settings.discord_gateway == "on"
 
 
 async def _start_front_ends(
@@ -309,6 +330,7 @@ async def serve(settings: Settings) -> int:
     """``chorus run``: everything in one event loop until SIGINT or SIGTERM; 0 when clean."""
     secret = settings.require_secret_key()
     settings.require_moderation()
+    settings.require_telegram_webhook()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -329,8 +351,10 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
-            platforms = chat_platforms(settings)
-            role = RoleState(Role.LEADER)  # one process alone; leader election sets it later
+            # every process publishes the webhook and the command menu (the same ones: harmless);
+            # the Discord gateway follows DISCORD_GATEWAY (one holder, see the README)
+            platforms = chat_platforms(settings, leader=True)
+            role = RoleState(Role.FOLLOWER)  # the succession sets it when it leads
             chorus = build_chorus(
                 settings,
                 repo,
@@ -341,6 +365,7 @@ async def serve(settings: Settings) -> int:
                 pictures=picture_store(settings),
                 leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
                 role=role,
+                web_routes=[route for platform in platforms for route in platform.web_routes],
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:

@@ -7,8 +7,10 @@ a validation failure into one clear line naming the setting.
 from __future__ import annotations
 
 import re
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -17,6 +19,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.domain.networks import DeliveryMode
 from bot.i18n import supported_languages
 from bot.secret_strength import GENERATE_HINT, MIN_LENGTH, weakness
+
+# What Telegram accepts as a webhook's secret token (sent back in a header on every update).
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 
 # One CSP source: *, 'self', 'none', a scheme (https:) or a host (https://*.example.org:8443).
 FRAME_SOURCE = re.compile(
@@ -83,6 +89,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None  # for t.me links on the public campaign page
     telegram_moderation_chat_id: str | None = None
     telegram_moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    telegram_webhook: bool = False  # updates by HTTP POST to the web app instead of polling
+    telegram_webhook_secret: SecretStr | None = None
 
     discord_bot_token: SecretStr | None = None
     discord_moderation_channel_id: str | None = None
@@ -90,6 +98,8 @@ class Settings(BaseSettings):
     discord_moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
+    # who holds the gateway: auto = the leading process (a single process leads), on, off
+    discord_gateway: Literal["auto", "on", "off"] = "auto"
 
     x_client_id: str | None = None
     x_client_secret: SecretStr | None = None
@@ -164,6 +174,7 @@ class Settings(BaseSettings):
         "secret_key",
         "x_client_secret",
         "metrics_token",
+        "telegram_webhook_secret",
         "telegram_moderation_chat_id",
         "telegram_bot_username",
         "discord_moderation_channel_id",
@@ -243,6 +254,51 @@ class Settings(BaseSettings):
                     "needs at least one moderator id to send the campaigns to"
                 )
 
+    def require_telegram_webhook(self) -> None:
+        """With TELEGRAM_WEBHOOK=true, refuse what Telegram would refuse or what would let
+        anyone feed the bot updates: no strong secret, or a public address Telegram cannot
+        reach over HTTPS (plain HTTP is accepted on a loopback address, for tests)."""
+        if not (self.telegram_enabled and self.telegram_webhook):
+            return
+        if self.telegram_webhook_secret is None:
+            raise SettingsError(
+                "Setting TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK=true: "
+                f"Telegram sends it with every update; generate one with: {GENERATE_HINT}"
+            )
+        secret = self.telegram_webhook_secret.get_secret_value()
+        if not WEBHOOK_SECRET.fullmatch(secret):
+            raise SettingsError(
+                "Setting TELEGRAM_WEBHOOK_SECRET: Telegram accepts only letters, digits, _ and - "
+                f"(at most 256); generate one with: {GENERATE_HINT}"
+            )
+        reason = weakness(secret)
+        if reason is not None:
+            raise SettingsError(
+                f"Setting TELEGRAM_WEBHOOK_SECRET is {reason}: use {MIN_LENGTH}+ random "
+                f"characters; generate one with: {GENERATE_HINT}"
+            )
+        if self.secret_key is not None and secret == self.secret_key.get_secret_value():
+            raise SettingsError(
+                "Setting TELEGRAM_WEBHOOK_SECRET must differ from SECRET_KEY: Telegram "
+                "sends it back with every update; generate one with: " + GENERATE_HINT
+            )
+        parts = urlsplit(self.public_url)
+        loopback = _is_loopback(parts.hostname or "")
+        if parts.scheme != "https" and not loopback:
+            raise SettingsError(
+                f"Setting PUBLIC_URL must start with https:// with TELEGRAM_WEBHOOK=true "
+                f"(Telegram delivers updates only over HTTPS), not {parts.scheme}://"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if not loopback and (port or 443) not in WEBHOOK_PORTS:
+            raise SettingsError(
+                f"Setting PUBLIC_URL: with TELEGRAM_WEBHOOK=true its port must be one of "
+                f"{', '.join(map(str, WEBHOOK_PORTS))} (Telegram delivers to no other)"
+            )
+
     def require_secret_key(self) -> str:
         """SECRET_KEY, or ``SettingsError`` saying why it is unfit and how to make one."""
         if self.secret_key is None:
@@ -257,6 +313,15 @@ class Settings(BaseSettings):
             f"Setting SECRET_KEY {problem}: use {MIN_LENGTH}+ random characters; "
             f"generate one with: {GENERATE_HINT}"
         )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,6 +8,11 @@ everything. A discord.py client cannot connect again once closed, so a stopped f
 end is not started again: a restart builds new ones. The REST base and the gateway come
 from the settings, so the same code runs against Discord and against the loopback fake
 in the tests.
+
+Discord allows one gateway session per shard, so with several processes only one holds
+it (``gateway``: DISCORD_GATEWAY, or the leading process); commands, buttons and forms
+reach that one. The others only log in: the outbound side (cards, edits, DMs, moderation
+messages) is discord.py's REST client, which needs no gateway.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class DiscordInbound:
         services: ChatServices,
         *,
         ready_timeout: float = 60.0,
+        gateway: bool = True,
     ) -> None:
         self.client = client
         self.settings = services.settings
@@ -54,6 +60,7 @@ class DiscordInbound:
         client.event(self.on_interaction)
         client.event(self.on_chorus_button)
         self._ready_timeout = ready_timeout
+        self._gateway = gateway
         self._task: asyncio.Task[None] | None = None
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -78,6 +85,9 @@ class DiscordInbound:
         await self.tree.set_translator(CatalogueTranslator())
         try:
             await client.login(token.get_secret_value())
+            if not self._gateway:
+                log.info("Discord front end sending only: another process holds the gateway")
+                return
             gateway = self.settings.discord_gateway_url
             if not gateway:
                 _, gateway, _ = await client.http.get_bot_gateway()

@@ -1,9 +1,12 @@
 """The inbound side of the Telegram front end: commands and buttons, over python-telegram-bot.
 
 Built last, with the shared ``Application`` and the chat services; its handlers go into
-the application here. ``start()`` initialises the application (getMe), publishes the
-command menu in every language, and starts long polling in the background; ``stop()``
-undoes it. The token never reaches a log line.
+the application here. ``start()`` initialises the application (getMe) and starts taking
+updates; ``stop()`` undoes it. Updates come by long polling (the default, one process) or,
+with TELEGRAM_WEBHOOK=true, through the web app (``adapters.telegram.webhook``). Only the
+leading process (``leader``; a lone process leads) talks to Telegram about the bot itself:
+it publishes the command menu in every language and either registers the webhook or polls
+(which removes any webhook left from an earlier run). The token never reaches a log line.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from adapters.telegram.post_now import PostNowHandlers
 from adapters.telegram.stats import StatsHandlers
 from adapters.telegram.supporters import SupporterHandlers
 from adapters.telegram.updates import UpdateHandlers
+from adapters.telegram.webhook import webhook_secret, webhook_url
 from adapters.telegram.welcome import WelcomeHandlers
 from bot.domain.text import t
 from bot.i18n import supported_languages
@@ -72,10 +76,12 @@ class TelegramInbound:
         services: ChatServices,
         *,
         poll_timeout: float = 10.0,
+        leader: bool = True,
     ) -> None:
         self.application = application
         self.services = services
         self._poll_timeout = poll_timeout
+        self._leader = leader
         self._redact = RedactToken(application.bot.token)
         self.kit = Kit(services, application.bot)
         self.organiser = OrganiserHandlers(self.kit)
@@ -100,7 +106,8 @@ class TelegramInbound:
             self.application.add_handlers(handlers)
 
     async def start(self) -> None:
-        """Connect, publish the commands, start polling; returns once polling runs."""
+        """Connect; as the leader, publish the commands and set the webhook or start
+        polling. Returns once updates are taken."""
         logging.getLogger("httpx").addFilter(self._redact)
         try:
             await self.application.initialize()
@@ -109,13 +116,35 @@ class TelegramInbound:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather"
             ) from None
-        await self._publish_commands()
-        await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=int(self._poll_timeout), allowed_updates=ALLOWED_UPDATES
+        if self._leader:
+            await self._publish_commands()
+        await self.application.start()  # handles what the updater or the webhook queues
+        settings = self.services.settings
+        if settings.telegram_webhook:
+            if self._leader:
+                await self._set_webhook()
+            how = "by webhook"
+        elif self._leader:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(  # deletes any webhook first
+                timeout=int(self._poll_timeout), allowed_updates=ALLOWED_UPDATES
+            )
+            how = "by long polling"
+        else:
+            how = "from the leading process only (long polling)"
+        log.info(
+            "telegram front end started as @%s, updates %s", self.application.bot.username, how
         )
-        log.info("telegram front end started as @%s", self.application.bot.username)
+
+    async def _set_webhook(self) -> None:
+        """Point Telegram at this deployment's web app; updates waiting are kept."""
+        settings = self.services.settings
+        await self.application.bot.set_webhook(
+            url=webhook_url(settings),
+            secret_token=webhook_secret(settings),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
 
     async def stop(self) -> None:
         updater = self.application.updater

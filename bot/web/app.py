@@ -7,6 +7,7 @@ drive over real HTTP: routes, static files, security headers and error pages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -47,12 +48,14 @@ def create_web_app(
     stats: StatsService | None = None,
     *,
     operations: Operations | None = None,
+    extra_routes: Iterable[web.AbstractRouteDef] = (),
 ) -> web.Application:
     """The pledge site: it links accounts through ``flow``, opens tap links with ``taps``,
     shows approved campaigns to anyone through ``public``, and their preview image, badge
     and widget from ``media``; ``supporters`` lets a visitor pledge without a chat and
     manage that pledge. ``operations`` adds ``/readyz``, ``/metrics`` and the request
-    counter."""
+    counter. ``extra_routes`` are what a front end serves on the same site (a chat
+    platform's webhook); each guards itself, and the core knows nothing of them."""
     site = PledgeSite(settings, flow, make_environment())
     shown = MediaRoutes(settings, media, site.env, PreviewCache())
     limits = RateLimits(settings, clock, site.env)
@@ -88,4 +91,5 @@ def create_web_app(
     app.router.add_static("/static/", STATIC, append_version=False)
     if operations is not None:
         operations.install(app)
+    app.router.add_routes(extra_routes)
     return app

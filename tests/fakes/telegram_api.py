@@ -17,19 +17,32 @@ read the member list, and channel posts arrive as ``channel_post`` updates with 
 Files: ``sendPhoto`` and ``sendDocument`` take a multipart upload (or ``attach://`` names
 it), checked as Telegram checks them (a photo must decode as an image within the size
 rules, captions at most 1024 characters); the call keeps the bytes as an ``Upload``.
+
+Webhooks: once the bot calls ``setWebhook`` (checked as Telegram checks it: HTTPS on
+port 443, 80, 88 or 8443, a secret token of letters, digits, _ and -; plain HTTP is
+accepted on a loopback address only, the one departure, so tests need no certificate),
+``getUpdates`` fails with 409 and queued updates are POSTed to the bot's URL instead, one
+at a time and in order, with the ``X-Telegram-Bot-Api-Secret-Token`` header; an update is
+resent until the bot answers 2xx, and ``getWebhookInfo`` reports the last error as
+Telegram does. ``post_to_webhook`` lets a test POST whatever it likes (an attacker).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import ipaddress
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
@@ -67,6 +80,7 @@ _JSON_FIELDS = frozenset(
         "results",
         "is_personal",
         "button",
+        "max_connections",
     }
 )
 CALLBACK_DATA_MAX_BYTES = 64
@@ -79,6 +93,10 @@ ALERT_MAX_CHARS = 200
 INLINE_RESULTS_MAX = 50
 INLINE_RESULT_ID_MAX_BYTES = 64
 INLINE_RESULT_TYPES = frozenset({"article"})  # the kinds the bot sends; others are refused
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_RETRY_SECONDS = 0.05  # Telegram waits longer between attempts; tests need not
 
 
 class ApiError(Exception):
@@ -169,6 +187,10 @@ class FakeTelegramApi:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.url = ""
+        self.webhook: JSON = {}  # setWebhook's parameters while a webhook is set
+        self.webhook_error: tuple[int, str] | None = None  # (unix time, message)
+        self.delivered: list[tuple[JSON, int]] = []  # (update, HTTP status) per attempt
+        self._delivery: asyncio.Task[None] | None = None
         self.bot = tb.user(BOT_ID, "Chorus", username=self.username, is_bot=True)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -189,6 +211,7 @@ class FakeTelegramApi:
     async def close(self) -> None:
         self._closing = True  # release long polls still waiting
         await self._notify()
+        await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -345,6 +368,31 @@ class FakeTelegramApi:
         """The person deleted the inline message from their chat."""
         del self.inline_messages[inline_message_id]
 
+    async def post_to_webhook(
+        self,
+        body: JSON | bytes,
+        *,
+        secret: str | None,
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> int:
+        """POST ``body`` to the bot's webhook (or to ``path`` on its host) with ``secret``
+        in the header (None: no header), as anyone could; return the HTTP status."""
+        url = str(self.webhook["url"])
+        if path is not None:
+            parts = urlsplit(url)
+            url = f"{parts.scheme}://{parts.netloc}{path}"
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if secret is not None:
+            sent[SECRET_HEADER] = secret
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=data, headers=sent) as response,
+        ):
+            await response.read()
+            return response.status
+
     # --- what tests read -------------------------------------------------------------
 
     def mark(self) -> int:
@@ -463,8 +511,112 @@ class FakeTelegramApi:
     async def _api_getMe(self, params: JSON) -> JSON:
         return {**self.bot, "can_join_groups": True, "can_read_all_group_messages": False}
 
-    async def _api_deleteWebhook(self, params: JSON) -> bool:
+    async def _api_setWebhook(self, params: JSON) -> bool:
+        url = str(params.get("url", ""))
+        if not url:
+            return await self._api_deleteWebhook(params)
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise ApiError(400, "Bad Request: bad webhook: invalid port specified") from None
+        if not _is_loopback(parts.hostname or ""):  # the fake's one allowance: loopback
+            if parts.scheme != "https":
+                raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+            if port not in WEBHOOK_PORTS:
+                raise ApiError(
+                    400,
+                    "Bad Request: bad webhook: Webhook can be set up only on ports "
+                    "80, 88, 443 or 8443",
+                )
+        elif parts.scheme not in ("http", "https"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        self.webhook = {
+            "url": url,
+            "secret_token": None if secret is None else str(secret),
+            "allowed_updates": params.get("allowed_updates"),
+            "max_connections": int(params.get("max_connections") or 40),
+        }
+        self.webhook_error = None
+        if self._delivery is None or self._delivery.done():
+            self._delivery = asyncio.get_running_loop().create_task(self._deliver())
         return True
+
+    async def _api_deleteWebhook(self, params: JSON) -> bool:
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        self.webhook = {}
+        await self._notify()  # the delivery loop sees there is no URL any more
+        return True
+
+    async def _api_getWebhookInfo(self, params: JSON) -> JSON:
+        info: JSON = {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self.webhook["allowed_updates"]:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        if self.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
+
+    async def _deliver(self) -> None:
+        """POST queued updates to the webhook in order while one is set."""
+        async with aiohttp.ClientSession() as session:
+            while not self._closing:
+                async with self._changed:
+                    await self._changed.wait_for(
+                        lambda: self._closing or not self.webhook or bool(self._updates)
+                    )
+                if self._closing or not self.webhook:
+                    return
+                update = self._updates[0]
+                if not _wanted(update, self.webhook["allowed_updates"]):
+                    self._updates.pop(0)
+                    continue
+                status = await self._post(session, update)
+                self.delivered.append((update, status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    self.webhook_error = None
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+                await self._notify()
+
+    async def _post(self, session: aiohttp.ClientSession, update: JSON) -> int:
+        headers = {"Content-Type": "application/json"}
+        if self.webhook.get("secret_token"):
+            headers[SECRET_HEADER] = self.webhook["secret_token"]
+        try:
+            async with session.post(
+                self.webhook["url"], data=json.dumps(update).encode(), headers=headers
+            ) as response:
+                await response.read()
+                if not 200 <= response.status < 300:
+                    self.webhook_error = (
+                        int(time.time()),
+                        f"Wrong response from the webhook: {response.status} {response.reason}",
+                    )
+                return response.status
+        except aiohttp.ClientError as exc:
+            self.webhook_error = (int(time.time()), f"Connection failed: {exc}")
+            return 0
+
+    async def _stop_delivery(self) -> None:
+        task, self._delivery = self._delivery, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _api_close(self, params: JSON) -> bool:
         return True
@@ -490,6 +642,12 @@ class FakeTelegramApi:
         return self.commands.get((scope, str(params.get("language_code", ""))), [])
 
     async def _api_getUpdates(self, params: JSON) -> list[JSON]:
+        if self.webhook:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -733,6 +891,22 @@ class FakeTelegramApi:
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         return message
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _wanted(update: JSON, allowed: Any) -> bool:
+    """Whether ``allowed_updates`` lets ``update`` through (empty: every usual kind)."""
+    if not allowed:
+        return True
+    return any(kind in update for kind in allowed)
 
 
 async def _read_params(request: web.Request) -> JSON:

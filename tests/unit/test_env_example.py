@@ -28,5 +28,6 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
 def test_env_example_holds_no_secret_values() -> None:
     text = ENV_EXAMPLE.read_text(encoding="utf-8")
     secrets = ("SECRET_KEY", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "X_CLIENT_SECRET")
+    secrets += ("TELEGRAM_WEBHOOK_SECRET",)
     for name in (*secrets, "BLUESKY_CLIENT_KEY"):
         assert re.search(rf"^{name}=$", text, re.M), f"{name} must be empty in the example"

@@ -18,6 +18,8 @@ PLEDGE = "eyJjIjoiSzdRWDJNIiwicCI6InRlc3QifQ.Z0test.not-real-signature_0123"
 COMPRESSED = ".eJyrVkpWslIKCQ5wDPVT0lEqAHJK-not-real.Z0test.not-real-signature_0123"
 TAP = "eyJwIjo1LCJ4IjoxNzAwMDAwMDAwfQ.Z0test.not-real-tap_0123"
 MANAGE = "m4nage-not-real.0123test"  # a manage link token, in a shape only its path gives away
+HOOK_SECRET = "wh-secret-not-real-7Hq2Lx9Pz4Nc8Vb3Mk6"  # TELEGRAM_WEBHOOK_SECRET's shape
+HOOK_PATH = "Zk3-not-real_webhook-path-0123456789abcdefgh"  # the path derived from it
 
 # (what a library or our code prints, the secrets in it)
 SAMPLES = [
@@ -67,6 +69,14 @@ SAMPLES = [
     (f"the bare token {PLEDGE} in a repr", [PLEDGE]),
     (f"a compressed one {COMPRESSED} too", [COMPRESSED]),
     (f"the key itself: {SECRET_KEY}", [SECRET_KEY]),
+    (  # python-telegram-bot's DEBUG line for setWebhook: the path and the header secret
+        "Calling Bot API endpoint `setWebhook` with parameters `{'url': "
+        f"'https://chorus.example/telegram/{HOOK_PATH}', 'secret_token': '{HOOK_SECRET}', "
+        "'drop_pending_updates': False}`",
+        [HOOK_PATH, HOOK_SECRET],
+    ),
+    (f'"secret_token": "{HOOK_SECRET}"', [HOOK_SECRET]),
+    (f"POST /telegram/{HOOK_PATH} 403", [HOOK_PATH]),
 ]
 
 
@@ -101,6 +111,7 @@ def test_what_names_the_secret_stays_readable(redactor: Redactor) -> None:
         "next_token=abc pagination_token=def status_code=200",
         "dropping an unreadable dialog state of telegram:5",
         "short literals such as 'short' are not blanked out",
+        'File "/srv/chorus/adapters/telegram/webhook.py", line 80, in receive',
     ],
 )
 def test_ordinary_lines_are_left_alone(redactor: Redactor, line: str) -> None:

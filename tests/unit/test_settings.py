@@ -261,3 +261,86 @@ def test_a_bad_bluesky_setting_is_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=rf"^Setting {name}: "):
         load_settings()
+
+
+WEBHOOK_SECRET = "wh-secret-not-real-7Hq2Lx9Pz4Nc8Vb3Mk6"
+
+
+def webhook_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "telegram_bot_token": "123456789:test-token-not-real",
+        "telegram_webhook": "true",
+        "telegram_webhook_secret": WEBHOOK_SECRET,
+        "public_url": "https://chorus.example",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def test_telegram_polls_and_discord_gateway_follows_the_leader_by_default() -> None:
+    settings = load_settings()
+    assert settings.telegram_webhook is False
+    assert settings.telegram_webhook_secret is None
+    assert settings.discord_gateway == "auto"
+    settings.require_telegram_webhook()  # nothing asked, nothing refused
+
+
+def test_a_sound_webhook_configuration_is_accepted() -> None:
+    for url in (
+        "https://chorus.example",
+        "https://chorus.example:8443/",
+        "https://chorus.example:88",
+        "http://127.0.0.1:8080",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+    ):
+        webhook_settings(public_url=url).require_telegram_webhook()
+    # without a Telegram token the webhook setting has nothing to do
+    load_settings(telegram_webhook="true").require_telegram_webhook()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"telegram_webhook_secret": ""}, "TELEGRAM_WEBHOOK_SECRET is required"),
+        ({"telegram_webhook_secret": None}, "TELEGRAM_WEBHOOK_SECRET is required"),
+        ({"telegram_webhook_secret": "short-not-real"}, "too short"),
+        ({"telegram_webhook_secret": "a" * 40}, "too easy to guess"),
+        (
+            {"telegram_webhook_secret": "change-me-secret-token-here-00000000"},
+            "placeholder",
+        ),
+        (
+            {"telegram_webhook_secret": "wh secret not real 7Hq2Lx9Pz4Nc8Vb3Mk6"},
+            "only letters, digits, _ and -",
+        ),
+        ({"telegram_webhook_secret": "é" * 40}, "only letters, digits, _ and -"),
+        ({"telegram_webhook_secret": "x" * 257}, "only letters, digits, _ and -"),
+        ({"secret_key": WEBHOOK_SECRET}, "must differ from SECRET_KEY"),
+        ({"public_url": "http://chorus.example"}, "must start with https://"),
+        ({"public_url": "http://10.0.0.5:8080"}, "must start with https://"),
+        ({"public_url": "https://chorus.example:8080"}, "port must be one of 443, 80, 88, 8443"),
+    ],
+)
+def test_an_unsafe_webhook_configuration_is_refused_naming_the_setting(
+    overrides: dict[str, object], message: str
+) -> None:
+    settings = webhook_settings(**overrides)
+    with pytest.raises(SettingsError, match=message) as refused:
+        settings.require_telegram_webhook()
+    assert str(refused.value).startswith("Setting ")
+    assert WEBHOOK_SECRET not in str(refused.value)
+
+
+def test_discord_gateway_takes_auto_on_or_off_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in ("auto", "on", "off"):
+        assert load_settings(discord_gateway=value).discord_gateway == value
+    monkeypatch.setenv("DISCORD_GATEWAY", "sometimes")
+    with pytest.raises(SettingsError, match=r"^Setting DISCORD_GATEWAY: .*'auto', 'on' or 'off'"):
+        load_settings()
+
+
+def test_the_webhook_secret_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    settings = load_settings()
+    assert WEBHOOK_SECRET not in repr(settings) and WEBHOOK_SECRET not in str(settings)

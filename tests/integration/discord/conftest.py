@@ -60,9 +60,15 @@ class DiscordHarness:
 
 
 def build_bot(
-    fake: FakeDiscord, settings: Settings, repo: Repository, clock: FakeClock
+    fake: FakeDiscord,
+    settings: Settings,
+    repo: Repository,
+    clock: FakeClock,
+    *,
+    gateway: bool = True,
 ) -> DiscordHarness:
-    """Wired as ``chorus run`` wires it: outbound side, core, inbound side (not started)."""
+    """Wired as ``chorus run`` wires it: outbound side, core, inbound side (not started);
+    ``gateway``: whether this process holds the gateway (DISCORD_GATEWAY)."""
     client = new_client(guild_ready_timeout=0.05)
     front = DiscordOutbound(settings, client)
     networks = {
@@ -78,7 +84,7 @@ def build_bot(
         front_ends=[front],
         card_delay_seconds=0,
     )
-    inbound = DiscordInbound(client, core.chat, ready_timeout=10.0)
+    inbound = DiscordInbound(client, core.chat, ready_timeout=10.0, gateway=gateway)
     return DiscordHarness(fake, core, front, inbound, clock, settings)
 
 
