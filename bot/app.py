@@ -22,7 +22,7 @@ from bot.leadership import SoleLeadership, Succession
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.metrics import Metrics
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, Leadership, Repository, SocialNetwork
+from bot.ports import ChatFrontEnd, Clock, Leadership, PictureStore, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.role import RoleState
 from bot.scheduler import LaunchScheduler
@@ -38,6 +38,7 @@ from bot.services.expiry import Expiry
 from bot.services.links import PledgeLinks
 from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
+from bot.services.pictures import MemoryPictureStore, PictureService
 from bot.services.pledge_flow import PledgeFlow
 from bot.services.pledges import PledgeService
 from bot.services.post_now import PostNow
@@ -110,15 +111,17 @@ def build_chorus(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
+    pictures: PictureStore | None = None,
     leadership: Leadership | None = None,
     metrics: Metrics | None = None,
     role: RoleState | None = None,
     web_routes: Iterable[web.AbstractRouteDef] = (),
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
-    supporters' accounts on the pledge site) and talking through ``front_ends``; leading
-    whenever ``leadership`` says so (default: always, a single process); the pledge site
-    also serves ``web_routes`` (a front end's webhook)."""
+    supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
+    pictures are kept in ``pictures`` (default: in memory, for builders that keep no files);
+    leading whenever ``leadership`` says so (default: always, a single process); the pledge
+    site also serves ``web_routes`` (a front end's webhook)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     metrics = Metrics() if metrics is None else metrics
@@ -180,6 +183,7 @@ def build_chorus(
         registry,
         watcher=succession,
         max_pending=settings.max_pending_per_organiser,
+        public_url=settings.public_url,
     )
     moderation = ModerationService(
         repo, clock, notifier, campaigns, public_url=settings.public_url
@@ -200,7 +204,12 @@ def build_chorus(
         recruits,
     )
     offered = tuple(entry.spec for entry in registry.entries())
-    dialogs = DialogService(repo, campaigns, clock, settings.timezone, min_lead, offered)
+    picture_service = PictureService(
+        MemoryPictureStore() if pictures is None else pictures, settings.picture_max_bytes
+    )
+    dialogs = DialogService(
+        repo, campaigns, clock, settings.timezone, min_lead, offered, picture_service
+    )
     manage_links = ManageLinks(secret, clock, settings.public_url)
     pledge_flow = PledgeFlow(
         repo=repo,
@@ -225,7 +234,7 @@ def build_chorus(
     public_pages = PublicPages(
         repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
     )
-    media = CampaignMedia(repo)
+    media = CampaignMedia(repo, picture_service)
     updates = UpdateService(
         repo,
         clock,

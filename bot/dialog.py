@@ -1,9 +1,12 @@
 """The /newcampaign dialog as a platform-neutral state machine.
 
-title → message → variants → goal → launch moment → networks → preview (submit / edit /
-cancel). The variants step is optional (skipped with one button): other wordings of the
-message, typed one at a time (``fr: …`` for one language's supporters) and removed with a
-button; ``bot.domain.variants`` checks them.
+title → message → variants → goal → launch moment → networks → story → picture → preview
+(submit / edit / cancel). The variants step is optional (skipped with one button): other
+wordings of the message, typed one at a time (``fr: …`` for one language's supporters) and
+removed with a button; ``bot.domain.variants`` checks them. The story and the picture are
+optional too: each offers "Skip". The picture arrives as a key the picture service gave once
+it checked and stored the file (``handle_picture``); typed text where a picture is expected
+is answered with how to send one.
 Each step validates its input and re-asks with the precise reason. A message without a
 hashtag is not refused but warned about (trending needs one): the organiser keeps it
 with a button or types it again. Front ends only
@@ -20,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.campaign import validate_goal, validate_title
+from bot.domain.campaign import STORY_MAX, validate_goal, validate_story, validate_title
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.launch_time import parse_launch_moment
 from bot.domain.message_rules import hashtags, validate_message
@@ -51,10 +54,21 @@ class Step(StrEnum):
     EDIT_MENU = "edit_menu"
     CONFIRM_MESSAGE = "confirm_message"  # the message has no hashtag: keep it or retype it
     VARIANTS = "variants"  # other wordings of the message, optional
+    STORY = "story"  # optional, typed text
+    PICTURE = "picture"  # optional, a picture (never text)
 
 
 TEXT_STEPS = (Step.TITLE, Step.MESSAGE, Step.GOAL, Step.LAUNCH)
-ORDER = (Step.TITLE, Step.MESSAGE, Step.VARIANTS, Step.GOAL, Step.LAUNCH, Step.NETWORKS)
+OPTIONAL_STEPS = (Step.STORY, Step.PICTURE)
+ORDER = (
+    Step.TITLE,
+    Step.MESSAGE,
+    Step.VARIANTS,
+    Step.GOAL,
+    Step.LAUNCH,
+    Step.NETWORKS,
+    *OPTIONAL_STEPS,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,8 @@ class CampaignDraft:
     launch_at: datetime
     networks: tuple[Network, ...]
     variants: tuple[Variant, ...] = ()
+    story: str | None = None
+    picture: str | None = None  # the picture service's key
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,8 @@ class DialogState:
     editing: bool = False
     form: FormAnswers | None = None
     variants: tuple[Variant, ...] = ()
+    story: str | None = None
+    picture: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         form = {} if self.form is None else {"form": self.form.to_dict()}
@@ -120,6 +138,8 @@ class DialogState:
             "networks": [str(n) for n in self.networks],
             "editing": self.editing,
             "variants": variants_to_data(self.variants),
+            "story": self.story,
+            "picture": self.picture,
         }
 
     @classmethod
@@ -136,12 +156,21 @@ class DialogState:
             editing=bool(data.get("editing")),
             form=FormAnswers.from_dict(form) if form is not None else None,
             variants=variants_from_data(data.get("variants", [])),
+            story=data.get("story"),
+            picture=data.get("picture"),
         )
 
     def draft(self) -> CampaignDraft:
         assert self.title and self.message and self.goal is not None and self.launch_at
         return CampaignDraft(
-            self.title, self.message, self.goal, self.launch_at, self.networks, self.variants
+            self.title,
+            self.message,
+            self.goal,
+            self.launch_at,
+            self.networks,
+            self.variants,
+            self.story,
+            self.picture,
         )
 
 
@@ -190,9 +219,11 @@ class NewCampaignDialog:
     def handle_text(self, state: DialogState, text: str) -> DialogReply:
         if state.step is Step.CONFIRM_MESSAGE:  # typing again is rewriting the message
             state = replace(state, step=Step.MESSAGE)
+        if state.step is Step.PICTURE:
+            return self._ask(state, error=t("picture.expected"))
         if state.step is Step.VARIANTS:
             return self._add_variant(state, text)
-        if state.step not in TEXT_STEPS:
+        if state.step not in (*TEXT_STEPS, Step.STORY):
             return self._ask(state, error=t("dialog.use_buttons"))
         try:
             state = self._accept(state, text)
@@ -201,6 +232,12 @@ class NewCampaignDialog:
         if state.step is Step.MESSAGE and not hashtags(state.message or ""):
             return self._ask(replace(state, step=Step.CONFIRM_MESSAGE))
         return self._after(state)
+
+    def handle_picture(self, state: DialogState, key: str) -> DialogReply:
+        """The organiser sent a picture, already checked and stored under ``key``."""
+        if state.step is not Step.PICTURE:
+            return self._ask(state, error=t("picture.unexpected"))
+        return self._ask(self._advance(replace(state, picture=key)))
 
     def handle_action(self, state: DialogState, action: str) -> DialogReply:
         name = action.removeprefix(ACTION_PREFIX)
@@ -212,6 +249,9 @@ class NewCampaignDialog:
             if not state.networks:
                 return self._ask(state, error=t("networks.none_chosen"))
             return self._ask(self._advance(state))
+        if name == "skip" and state.step in OPTIONAL_STEPS:  # skipping removes what was there
+            field_name = "story" if state.step is Step.STORY else "picture"
+            return self._ask(self._advance(replace(state, **{field_name: None})))
         if name == "submit" and state.step is Step.PREVIEW:
             return self._submit(state)
         if name == "edit" and state.step is Step.PREVIEW:
@@ -247,6 +287,8 @@ class NewCampaignDialog:
             return replace(state, message=message)
         if state.step is Step.GOAL:
             return replace(state, goal=validate_goal(text))
+        if state.step is Step.STORY:
+            return replace(state, story=validate_story(text))
         launch = parse_launch_moment(text, now=rules.now, tz=rules.tz, min_lead=rules.min_lead)
         return replace(state, launch_at=launch)
 
@@ -266,7 +308,7 @@ class NewCampaignDialog:
         order = (*ORDER, Step.PREVIEW)
         following = order[order.index(state.step) + 1]
         if following is Step.NETWORKS and len(self.rules.networks) == 1:
-            return replace(state, networks=self.rules.networks, step=Step.PREVIEW)
+            return replace(state, networks=self.rules.networks, step=Step.STORY)
         return replace(state, step=following)
 
     def _toggle_network(self, state: DialogState, value: str) -> DialogReply:
@@ -385,6 +427,11 @@ class NewCampaignDialog:
         elif state.step is Step.VARIANTS:
             self._ask_variants(state, parts, buttons)
             buttons.append((cancel,))
+        elif state.step in OPTIONAL_STEPS:
+            parts.append(t(f"dialog.ask_{state.step.value}", max=STORY_MAX))
+            buttons.append(
+                (Button(t("button.skip"), action=f"{ACTION_PREFIX}skip"), cancel),
+            )
         elif state.step is Step.CONFIRM_MESSAGE:
             parts.append(t("dialog.no_hashtag"))
             buttons.append(
@@ -429,4 +476,6 @@ def preview_text(draft: CampaignDraft) -> Text:
         goal=goal,
         launch_at=draft.launch_at,
         networks=networks,
+        story=draft.story if draft.story else t("dialog.story_none"),
+        picture=t("dialog.picture_attached" if draft.picture else "dialog.picture_none"),
     )

@@ -339,6 +339,18 @@ class Repository(Protocol):
         ...
 
 
+class PictureStore(Protocol):
+    """Where campaign pictures are kept, by their key (``bot.pictures.Picture.key``)."""
+
+    async def put(self, key: str, data: bytes) -> None:
+        """Keep ``data`` under ``key``; keeping the same key again changes nothing."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes kept under ``key``; None for a key never kept or not well formed."""
+        ...
+
+
 class MessageGone(Exception):
     """Raised by ``ChatFrontEnd.edit`` when the message can never be edited again (deleted,
     or too old for the platform): the caller forgets it instead of retrying."""

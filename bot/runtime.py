@@ -33,6 +33,7 @@ from bot.role import Role, RoleState
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_leadership, open_repository
+from storage.pictures import FilePictureStore
 
 if TYPE_CHECKING:
     from adapters.console.clock import ShiftableClock
@@ -251,6 +252,11 @@ class ConsoleParts:
     session: ConsoleSession
 
 
+def picture_store(settings: Settings) -> FilePictureStore:
+    """Campaign pictures as files under DATA_DIR/pictures."""
+    return FilePictureStore(Path(settings.data_dir) / "pictures")
+
+
 def wire_console(
     settings: Settings,
     repo: Repository,
@@ -283,6 +289,7 @@ def wire_console(
         registry=registry,
         front_ends=[front],
         card_delay_seconds=0,
+        pictures=picture_store(settings),
     )
     scheduler = core.scheduler
     session = ConsoleSession(
@@ -369,6 +376,7 @@ async def serve(settings: Settings) -> int:
                 secret=secret,
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
+                pictures=picture_store(settings),
                 leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
                 role=role,
                 web_routes=[route for platform in platforms for route in platform.web_routes],

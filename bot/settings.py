@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     min_lead_minutes: int = Field(60, ge=0)
     max_pending_per_organiser: int = Field(3, ge=1)
+    picture_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     updates_per_day: int = Field(3, ge=1)
     trend_max_servers: int = Field(10, ge=0, le=100)
     log_level: str = "INFO"

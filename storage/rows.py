@@ -170,6 +170,8 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "join_url",
     "join_invite",
     "variants",
+    "story",
+    "picture",
 )
 
 
@@ -202,6 +204,8 @@ def campaign_values(campaign: Campaign, codec: Codec) -> tuple[Any, ...]:
         join.url if join else None,
         join.invite if join else False,
         codec.json_in(variants_to_data(campaign.variants)),
+        campaign.story,
+        campaign.picture,
     )
 
 
@@ -236,6 +240,8 @@ def campaign_from_row(row: Row, codec: Codec) -> Campaign:
         launch_supporters=row["launch_supporters"],
         late_minutes=row["late_minutes"],
         tap_offered=bool(row["tap_offered"]),
+        story=row["story"],
+        picture=row["picture"],
         promote_origin=bool(row["promote_origin"]),
         join_link=(
             JoinLink(row["join_platform"], row["join_url"], bool(row["join_invite"]))

@@ -21,7 +21,7 @@ from adapters.console.clock import ShiftableClock
 from adapters.console.durations import parse_duration
 from adapters.console.front_end import GROUP, ConsoleFrontEnd, persona
 from adapters.networks.sandbox import INSTANCE, SANDBOX, SandboxNetwork
-from bot.dialog import ACTION_PREFIX, DialogReply
+from bot.dialog import ACTION_PREFIX, DialogReply, Step
 from bot.domain.account import LinkedProfile
 from bot.domain.campaign import CampaignStatus
 from bot.domain.errors import DomainError, InvalidInput
@@ -151,20 +151,49 @@ class ConsoleSession:
             name, _, args = text[1:].partition(" ")
             name = name.lower().split("@")[0]
             command = self.commands.get(name)
+            if command is None and await self.services.dialogs.wants_picture(self.user):
+                self._show_dialog(await self._picture_from(text))  # an absolute path
+                return
             if command is None:
                 raise InvalidInput("console.unknown_command", command=f"/{name}")
             await command.handler(args.strip())
             return
-        if text.isdigit() and not await self.services.dialogs.wants_text(self.user):
+        dialogs = self.services.dialogs
+        if text.isdigit() and not await dialogs.wants_text(self.user):
             await self._press(text)
             return
-        self._show_dialog(await self.services.dialogs.text(self.user, text))
+        if await dialogs.wants_picture(self.user):  # the console's picture is a file path
+            self._show_dialog(await self._picture_from(text))
+            return
+        self._show_dialog(await dialogs.text(self.user, text))
+
+    async def _picture_from(self, typed: str) -> DialogReply:
+        """The picture in the file ``typed`` names, read only if the dialog may take it."""
+
+        def size() -> int | None:
+            try:
+                path = Path(typed).expanduser()
+                return path.stat().st_size if path.is_file() else None
+            except (OSError, RuntimeError, ValueError):  # no home, a NUL in the path...
+                return None
+
+        def read() -> bytes:
+            return Path(typed).expanduser().read_bytes()
+
+        found = await asyncio.to_thread(size)
+        if found is None:
+            raise InvalidInput("console.no_such_picture", path=typed[:200])
+        return await self.services.dialogs.picture(
+            self.user, lambda: asyncio.to_thread(read), found
+        )
 
     def _usage(self, name: str) -> InvalidInput:
         return InvalidInput("console.usage", usage=self.commands[name].usage)
 
     def _show_dialog(self, reply: DialogReply) -> None:
         self.front.show_private(self.user, reply.message)
+        if reply.state is not None and reply.state.step is Step.PICTURE:
+            self.front.say(t("console.picture_hint"))
 
     # people and help
 

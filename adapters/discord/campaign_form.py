@@ -17,10 +17,14 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from adapters.discord.modals import FORM_FIELDS
-from bot.dialog import DialogReply, FormAnswers, Step
+from bot.dialog import ACTION_PREFIX, DialogReply, FormAnswers, Step
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.variants import Variant, parse_variant_blocks
 from bot.services.dialogs import DialogService
+
+PICTURE_KEPT = "picture"  # the draft's picture key, kept with the form's values
+STORY_KEPT = "story"  # the draft's story (its own form, StoryModal), kept the same way
+KEPT = (PICTURE_KEPT, STORY_KEPT)  # never taken from the campaign form's submission
 
 
 class CampaignForm:
@@ -51,6 +55,10 @@ class CampaignForm:
             values["goal"] = str(state.goal)
         if state.launch_at is not None:
             values["launch"] = f"{state.launch_at.astimezone(self._tz):%Y-%m-%d %H:%M}"
+        # not fields of this form: the edited draft keeps its story and picture, or their
+        # lack (the story is changed with its own form, the picture with /campaignpicture)
+        values[STORY_KEPT] = state.story or ""
+        values[PICTURE_KEPT] = state.picture or ""
         form = FormAnswers(
             values, tuple(str(n) for n in state.networks), saved.kept_message if saved else None
         )
@@ -72,6 +80,10 @@ class CampaignForm:
         previous = await self.saved(user)
         networks = previous.networks if previous and keep_networks else ()
         kept = previous.kept_message if previous and keep_networks else None
+        values = {k: v for k, v in values.items() if k not in KEPT}  # never from this form
+        for name in KEPT:
+            if previous and keep_networks and name in previous.values:
+                values[name] = previous.values[name]
         form = FormAnswers(values, networks, kept)
         return await self._feed(user, form, await self._dialogs.begin(user, form), origin)
 
@@ -110,6 +122,34 @@ class CampaignForm:
                 if reply.errors:
                     return reply
             reply = await self._dialogs.action(user, "dlg:networks_done", origin)
+        return await self.extras(user, reply, origin, form)
+
+    async def extras(
+        self,
+        user: UserRef,
+        reply: DialogReply,
+        origin: ChatRef | None,
+        form: FormAnswers | None = None,
+    ) -> DialogReply:
+        """At the story and picture steps, keep what the draft had before an edit (a story
+        or a picture, or none); a new draft stops at the story step (its own form)."""
+        if form is None:
+            form = await self.saved(user)
+        if form is None or reply.state is None or reply.errors:
+            return reply
+        story = form.values.get(STORY_KEPT)
+        if story is not None and reply.state.step is Step.STORY:
+            if story.strip():
+                reply = await self._dialogs.text(user, story, origin)
+            else:  # the draft had none: it was skipped before
+                reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
+        kept = form.values.get(PICTURE_KEPT)
+        at_picture = reply.state is not None and reply.state.step is Step.PICTURE
+        if kept is not None and at_picture and not reply.errors:
+            if kept:
+                reply = await self._dialogs.reuse_picture(user, kept, origin)
+            else:  # the draft had none: it was skipped before
+                reply = await self._dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
         return reply
 
     async def _feed_variants(

@@ -118,6 +118,13 @@ def build_tree(client: discord.Client, handlers: InteractionHandlers) -> app_com
     async def forget(interaction: discord.Interaction) -> None:
         await handlers.forget(interaction)
 
+    @tree.command(
+        name="campaignpicture", description=_described("discord.command.campaignpicture")
+    )
+    @app_commands.describe(image=_described("discord.command.param_image"))
+    async def campaignpicture(interaction: discord.Interaction, image: discord.Attachment) -> None:
+        await handlers.campaign_picture(interaction, image)
+
     @tree.command(name="status", description=_described("discord.command.status"))
     @app_commands.describe(ref=ref_param)
     async def status(interaction: discord.Interaction, ref: str) -> None:

@@ -28,9 +28,11 @@ from adapters.discord.modals import (
     CAMPAIGN_MODAL_PREFIX,
     CHANGES_MODAL_PREFIX,
     REJECT_MODAL_PREFIX,
+    STORY_MODAL_ID,
     CampaignModal,
     ChangesModal,
     RejectModal,
+    StoryModal,
     submitted_values,
 )
 from adapters.discord.rendering import Renderer
@@ -65,6 +67,7 @@ log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[OutgoingMessage]]
 ORIGIN_ACTION = "origin"
+STORY_ACTION = "story"  # opens the story's own form (StoryModal)
 
 
 def origin_choice(message: OutgoingMessage, ref: str, *, wanted: bool) -> OutgoingMessage:
@@ -269,6 +272,8 @@ class InteractionHandlers:
             await self.deferred(
                 interaction, lambda: self._dialog_action(interaction, action), update=True
             )
+        elif verb == STORY_ACTION:
+            await self._open_story(interaction)
         elif verb == "form":
             saved = await self.form.saved(self.who(interaction))
             await self._open_form(interaction, saved.values if saved else None, mode="edit")
@@ -363,6 +368,7 @@ class InteractionHandlers:
             reply = await self.services.dialogs.action(
                 user, action, origin, promote_origin=in_server
             )
+            reply = await self.form.extras(user, reply, origin)  # e.g. after the networks
         if reply.campaign_ref is not None and in_server:
             return origin_choice(reply.message, reply.campaign_ref, wanted=True)
         return await self._dialog_message(user, reply)
@@ -379,10 +385,73 @@ class InteractionHandlers:
         )
         return origin_choice(OutgoingMessage(()), campaign.ref, wanted=campaign.promote_origin)
 
+    async def campaign_picture(
+        self, interaction: discord.Interaction, image: discord.Attachment
+    ) -> None:
+        """``/campaignpicture image``: the picture of the campaign being created (a modal
+        takes no file). Fetched from Discord only when the dialog waits for one and the
+        size Discord states is allowed; answered with the dialog's next message."""
+
+        async def work() -> OutgoingMessage:
+            user = self.who(interaction)
+            reply = await self.services.dialogs.picture(
+                user, image.read, image.size, chat_ref(interaction.channel_id)
+            )
+            return await self._dialog_message(user, reply)
+
+        await self.deferred(interaction, work)
+
+    async def _open_story(self, interaction: discord.Interaction) -> None:
+        """The story's own form (the campaign form is full), prefilled with the draft's."""
+        state = await self.services.dialogs.current(self.who(interaction))
+        if state is None or state.step not in (Step.STORY, Step.PREVIEW):
+            why = "dialog.none_active" if state is None else "dialog.stale_button"
+            await self.refuse(interaction, t(why))
+            return
+        translate = self._translator(self.language(interaction))
+        await interaction.response.send_modal(StoryModal(translate, state.story))
+
+    async def _submit_story(self, interaction: discord.Interaction, story: str) -> OutgoingMessage:
+        """The story typed in its form: answers the story step, or changes it from the
+        preview; left empty, it is skipped (or removed)."""
+        user = self.who(interaction)
+        origin = chat_ref(interaction.channel_id)
+        dialogs = self.services.dialogs
+        state = await dialogs.current(user)
+        if state is None:
+            return OutgoingMessage.of(t("dialog.none_active"))
+        if state.step is Step.PREVIEW:
+            await dialogs.action(user, f"{ACTION_PREFIX}edit", origin)
+            state = (await dialogs.action(user, f"{ACTION_PREFIX}edit:story", origin)).state
+        if state is None or state.step is not Step.STORY:
+            return OutgoingMessage.of(t("dialog.stale_button"))
+        if story.strip():
+            reply = await dialogs.text(user, story, origin)
+        else:
+            reply = await dialogs.action(user, f"{ACTION_PREFIX}skip", origin)
+        reply = await self.form.extras(user, reply, origin)  # a picture kept by an edit
+        return await self._dialog_message(user, reply)
+
     async def _dialog_message(self, user: UserRef, reply: DialogReply) -> OutgoingMessage:
         """The dialog's answer, with Discord's way to fix a refused field: reopen the form."""
         if reply.state is None:  # the form's answers ended with the dialog
             return reply.message
+        if reply.state.step is Step.STORY:  # written in its own form, or skipped
+            buttons = (
+                (
+                    Button(t("discord.story.button"), action=STORY_ACTION),
+                    Button(t("button.skip"), action=f"{ACTION_PREFIX}skip"),
+                    Button(t("button.cancel"), action=f"{ACTION_PREFIX}cancel"),
+                ),
+            )
+            return OutgoingMessage(reply.message.parts, buttons)
+        if reply.state.step is Step.PREVIEW:  # the form has no story field: change it here
+            story = (Button(t("discord.story.change"), action=STORY_ACTION),)
+            return OutgoingMessage(reply.message.parts, (*reply.message.buttons, story))
+        if reply.state.step is Step.PICTURE:  # the way to send one on Discord
+            return OutgoingMessage(
+                (*reply.message.parts, t("discord.picture.hint")), reply.message.buttons
+            )
         if reply.state.step is Step.CONFIRM_MESSAGE:  # keep it, or change it in the form
             buttons = (
                 (
@@ -428,6 +497,9 @@ class InteractionHandlers:
             await self.deferred(
                 interaction, lambda: self._submit_form(interaction, values, keep_networks)
             )
+        elif custom_id == STORY_MODAL_ID:
+            story = values.get("story", "")
+            await self.deferred(interaction, lambda: self._submit_story(interaction, story))
         elif custom_id.startswith(REJECT_MODAL_PREFIX):
             argument = custom_id.removeprefix(REJECT_MODAL_PREFIX)
             await self._reject(interaction, argument, values.get("reason", ""))

@@ -12,10 +12,11 @@ from typing import Any
 
 import discord
 
-from bot.domain.campaign import TITLE_MAX
+from bot.domain.campaign import STORY_MAX, TITLE_MAX
 
 CAMPAIGN_MODAL_PREFIX = "chorus:modal:campaign:"
 REJECT_MODAL_PREFIX = "chorus:modal:reject:"
+STORY_MODAL_ID = "chorus:modal:story"
 CHANGES_MODAL_PREFIX = "chorus:modal:changes:"
 # in the dialog's order; "variants" (optional): other wordings, one per blank-line block
 FORM_FIELDS = ("title", "message", "variants", "goal", "launch")
@@ -53,7 +54,9 @@ def _field(
 
 class CampaignModal(discord.ui.Modal):
     """Title, message, other wordings (optional), goal and launch moment in one form
-    (Discord's five fields at most); prefilled when fixing."""
+    (Discord's five fields at most); prefilled when fixing. The story comes after the
+    networks in its own form (``StoryModal``); the picture cannot be asked in a form at
+    all (a modal takes no file), so it comes with ``/campaignpicture`` at the picture step."""
 
     def __init__(
         self,
@@ -123,6 +126,31 @@ class CampaignModal(discord.ui.Modal):
                 default=values.get("launch"),
                 max_length=40,
                 placeholder=f"2030-03-08 18:00 ({timezone})",
+            )
+        )
+
+
+class StoryModal(discord.ui.Modal):
+    """The optional story, in a form of its own: the campaign form is full (Discord's
+    five fields). Opened from the story step or the preview, prefilled with the draft's
+    story; left empty, it skips the story (or removes it)."""
+
+    def __init__(self, translate: Translate, story: str | None) -> None:
+        super().__init__(
+            title=translate("discord.story.title")[:MODAL_TITLE_MAX],
+            custom_id=STORY_MODAL_ID,
+            timeout=None,
+        )
+        self.add_item(
+            _field(
+                translate,
+                key="story",
+                label_key="field.story",
+                hint_key="discord.form.story_hint",
+                default=story or None,
+                style=discord.TextStyle.paragraph,
+                max_length=min(4000, STORY_MAX * 2),  # longer: our message says the limit
+                required=False,
             )
         )
 

@@ -1,13 +1,16 @@
 """Organiser commands: /newcampaign (the dialog), /cancel, /mycampaigns, /cancelcampaign.
 
+The dialog's picture arrives as a photo (Telegram's largest size of it) or an image file
+sent in the private chat; it is fetched with getFile and handed to the dialog as bytes.
+
 The dialog itself is the core's state machine; here each reply is shown, free text in
 a private chat is fed to it, and its buttons come back as ``dlg:`` callbacks.
 """
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import Document, PhotoSize, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from adapters.telegram.kit import Context, Kit
 from bot.dialog import ACTION_PREFIX
@@ -31,6 +34,10 @@ class OrganiserHandlers:
             CommandHandler("mycampaigns", guard(self.my_campaigns)),
             CommandHandler("cancelcampaign", guard(self.cancel_campaign)),
             CallbackQueryHandler(guard(self.dialog_button), pattern=f"^{ACTION_PREFIX}"),
+            MessageHandler(
+                filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.IMAGE),
+                guard(self.dialog_picture),
+            ),
         ]
 
     async def new_campaign(self, update: Update, context: Context) -> None:
@@ -53,6 +60,27 @@ class OrganiserHandlers:
     async def dialog_text(self, update: Update, text: str) -> None:
         reply = await self.services.dialogs.text(
             self.kit.user(update), text, self.kit.chat(update)
+        )
+        await self.kit.reply(update, reply.message)
+
+    async def dialog_picture(self, update: Update, context: Context) -> None:
+        """A photo (its largest size) or an image file for the dialog's picture step; it
+        is downloaded only if the dialog waits for one and Telegram's size is allowed."""
+        message = update.effective_message
+        assert message is not None
+        item: PhotoSize | Document | None = (
+            max(message.photo, key=lambda size: size.width * size.height)
+            if message.photo
+            else message.document
+        )
+        assert item is not None
+
+        async def fetch() -> bytes:
+            file = await item.get_file()
+            return bytes(await file.download_as_bytearray())
+
+        reply = await self.services.dialogs.picture(
+            self.kit.user(update), fetch, item.file_size, self.kit.chat(update)
         )
         await self.kit.reply(update, reply.message)
 

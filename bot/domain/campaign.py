@@ -29,6 +29,7 @@ TITLE_MIN, TITLE_MAX = 3, 80
 GOAL_MAX = 1_000_000
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 REF_LENGTH = 6
+STORY_MAX = 2000
 
 
 class CampaignStatus(StrEnum):
@@ -128,6 +129,8 @@ class Campaign:
     launch_supporters: int | None = None  # the count the launch decision was taken on
     late_minutes: int = 0  # how late the launch went out (whole minutes; 0: on time)
     tap_offered: bool = False  # the blast offered one-tap links (the report waits for them)
+    story: str | None = None  # a few paragraphs shown on the pages, plain text
+    picture: str | None = None  # the stored picture's key (see bot.pictures), None: none
     promote_origin: bool = False  # post its card in ``origin_chat`` once approved
     join_link: JoinLink | None = None  # where the public page sends people to join in chat
     variants: tuple[Variant, ...] = ()  # other wordings of ``message`` (bot.domain.variants)
@@ -270,3 +273,33 @@ def validate_goal(text: str) -> int:
     if len(digits) > _GOAL_DIGITS_MAX or int(digits) > GOAL_MAX:
         raise InvalidInput("goal.too_big", max=GOAL_MAX)
     return int(digits)
+
+
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+
+
+def validate_story(text: str) -> str:
+    """A story: plain text, at most ``STORY_MAX`` characters, paragraphs kept.
+
+    Line endings become ``\n``, control characters (but the line feed) and trailing
+    spaces go, and more than one blank line between paragraphs becomes one. Links stay
+    text: the pages escape it and turn nothing into markup.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cleaned = "\n".join(
+        "".join(char for char in line if char == "\t" or char.isprintable()).rstrip()
+        for line in lines
+    )
+    story = _BLANK_LINES_RE.sub("\n\n", cleaned).strip()
+    if not story:
+        raise InvalidInput("story.empty")
+    if len(story) > STORY_MAX:
+        raise InvalidInput("story.too_long", max=STORY_MAX, length=len(story))
+    return story
+
+
+def story_paragraphs(story: str | None) -> list[str]:
+    """The story's paragraphs (separated by a blank line), for the pages."""
+    if not story:
+        return []
+    return [part.strip() for part in story.split("\n\n") if part.strip()]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.domain.campaign import Campaign, CampaignStatus, normalise_ref
 from bot.domain.cards import CampaignStats
 from bot.ports import Repository
+from bot.services.pictures import PictureService, StoredPicture
 
 PUBLIC_STATUSES = frozenset(
     {
@@ -45,8 +46,9 @@ class Showcase:
 
 
 class CampaignMedia:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, pictures: PictureService) -> None:
         self.repo = repo
+        self.pictures = pictures
 
     async def showcase(self, ref: str) -> Showcase | None:
         """The public campaign ``ref`` names with its figures; None if there is none."""
@@ -57,3 +59,22 @@ class CampaignMedia:
             return None
         stats: CampaignStats = await self.repo.campaign_stats(campaign.id)
         return Showcase(campaign, stats.supporters, stats.reach)
+
+    async def picture_of(self, campaign: Campaign) -> bytes | None:
+        """The bytes of ``campaign``'s picture; None if it has none (or it is gone)."""
+        stored = await self.pictures.load(campaign.picture)
+        return stored.data if stored else None
+
+    async def picture_by_key(self, key: str) -> StoredPicture | None:
+        """A kept picture by its key, the link on the moderation card: the key names the
+        content (a SHA-256), so only someone given the link can ask for it."""
+        return await self.pictures.load(key)
+
+    async def picture(self, ref: str) -> StoredPicture | None:
+        """The picture of the public campaign ``ref`` names; None if there is none."""
+        if len(ref) > MAX_REF_LENGTH:
+            return None
+        campaign = await self.repo.find_campaign(normalise_ref(ref))
+        if campaign is None or not is_public(campaign) or not campaign.picture:
+            return None
+        return await self.pictures.load(campaign.picture)

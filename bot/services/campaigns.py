@@ -16,6 +16,7 @@ from bot.domain.campaign import (
     new_ref,
     normalise_ref,
     transition,
+    validate_story,
     validate_title,
 )
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
@@ -53,6 +54,7 @@ class CampaignService:
     registry: NetworkRegistry  # the networks' message length rules
     watcher: CampaignWatcher  # the launch scheduler: hears every status change
     max_pending: int = DEFAULT_MAX_PENDING  # campaigns one organiser may have in moderation
+    public_url: str = ""  # the pledge site, for the picture link on the moderation card
 
     async def get(self, ref: str) -> Campaign:
         campaign = await self.repo.find_campaign(normalise_ref(ref))
@@ -108,12 +110,17 @@ class CampaignService:
             organiser=organiser,
             created_at=now,
             origin_chat=origin,
+            story=validate_story(draft.story) if draft.story else None,
+            picture=draft.picture,
             promote_origin=promote_origin and origin is not None,
             variants=variants,
         )
         pending = transition(draft_campaign, CampaignStatus.PENDING_REVIEW, at=now)
         campaign = await self._insert_with_unique_ref(pending)
-        posted = await self.notifier.send_to_moderators(moderation_card(campaign))
+        picture_url = (
+            f"{self.public_url}/pictures/{campaign.picture}" if campaign.picture else None
+        )
+        posted = await self.notifier.send_to_moderators(moderation_card(campaign, picture_url))
         for ref in posted:
             assert campaign.id is not None
             await self.repo.add_card(PostedCard(campaign.id, CardKind.MODERATION, ref, now))

@@ -124,8 +124,12 @@ def campaign_card(
     return with_page_line(OutgoingMessage(tuple(parts), buttons), campaign, public_url)
 
 
-def moderation_card(campaign: Campaign) -> OutgoingMessage:
-    """The card moderators decide on; edited after the decision."""
+MODERATION_STORY_MAX = 800
+
+
+def moderation_card(campaign: Campaign, picture_url: str | None = None) -> OutgoingMessage:
+    """The card moderators decide on; edited after the decision. ``picture_url`` lets
+    them see the campaign's picture before deciding (the pages show it only once public)."""
     parts = [
         t("moderation.header", ref=campaign.ref, organiser=campaign.organiser.name or "?"),
         t("card.title", title=campaign.title, ref=campaign.ref),
@@ -138,6 +142,15 @@ def moderation_card(campaign: Campaign) -> OutgoingMessage:
             networks=", ".join(campaign.networks),
         ),
     ]
+    if campaign.story:  # shortened: the card must fit the smallest chat message
+        story = campaign.story
+        if len(story) > MODERATION_STORY_MAX:
+            story = story[: MODERATION_STORY_MAX - 1].rstrip() + "…"
+        parts.append(t("moderation.story", story=story))
+    if campaign.picture and picture_url:
+        parts.append(t("moderation.picture_link", url=picture_url))
+    elif campaign.picture:
+        parts.append(t("moderation.picture_attached"))
     if campaign.status is CampaignStatus.PENDING_REVIEW:
         buttons = (
             (

@@ -4,6 +4,7 @@ so a restart in the middle of a question loses nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from bot.dialog import (
     DialogState,
     FormAnswers,
     NewCampaignDialog,
+    Step,
 )
 from bot.domain.errors import DomainError
 from bot.domain.networks import NetworkSpec
@@ -23,6 +25,7 @@ from bot.domain.refs import ChatRef, UserRef
 from bot.domain.text import t
 from bot.ports import Clock, Repository
 from bot.services.campaigns import CampaignService
+from bot.services.pictures import PictureService
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class DialogService:
     tz: ZoneInfo
     min_lead: timedelta
     offered: tuple[NetworkSpec, ...]  # the registered networks, in the order the dialog shows
+    pictures: PictureService
 
     def _dialog(self) -> NewCampaignDialog:
         rules = DialogRules(self.clock.now(), self.tz, self.min_lead, self.offered)
@@ -79,6 +83,48 @@ class DialogService:
             return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
         reply = self._dialog().handle_text(state, text)
         return await self._finish(user, reply, origin, promote_origin)
+
+    async def wants_picture(self, user: UserRef) -> bool:
+        """Whether the user's dialog waits for a picture."""
+        state = await self._load(user)
+        return state is not None and state.step is Step.PICTURE
+
+    async def picture(
+        self,
+        user: UserRef,
+        fetch: Callable[[], Awaitable[bytes]],
+        size: int | None = None,
+        origin: ChatRef | None = None,
+    ) -> DialogReply:
+        """The organiser sent a picture of ``size`` bytes (if the platform says); ``fetch``
+        downloads it, called only when the dialog waits for one and the size is allowed."""
+        state = await self._load(user)
+        if state is None:
+            return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
+        dialog = self._dialog()
+        if state.step is not Step.PICTURE:
+            return dialog.handle_picture(state, "")  # says no picture is expected here
+        try:
+            self.pictures.check_size(size)
+            key = await self.pictures.accept(await fetch())
+        except DomainError as exc:
+            return dialog.ask(state, error=exc.text)
+        # never a submission: the preview comes after the picture
+        return await self._finish(user, dialog.handle_picture(state, key), origin, False)
+
+    async def reuse_picture(
+        self, user: UserRef, key: str, origin: ChatRef | None = None
+    ) -> DialogReply:
+        """Answer the picture step with a picture this Chorus already kept (a draft's own,
+        when a form front end runs the dialog again); asks again if it is gone."""
+        state = await self._load(user)
+        if state is None:
+            return DialogReply(None, OutgoingMessage.of(t("dialog.none_active")))
+        dialog = self._dialog()
+        if await self.pictures.load(key) is None:
+            return dialog.ask(state)
+        # never a submission: the preview comes after the picture
+        return await self._finish(user, dialog.handle_picture(state, key), origin, False)
 
     async def action(
         self,

@@ -75,6 +75,8 @@ def create_web_app(
     app.router.add_get("/c/{ref}/share/{network}", limited(campaigns.instance_share))
     app.router.add_get("/c/{ref}/preview.png", limited(shown.preview))
     app.router.add_get("/c/{ref}/badge.svg", limited(shown.badge))
+    app.router.add_get("/c/{ref}/picture", limited(shown.picture))
+    app.router.add_get("/pictures/{key}", limited(shown.picture_by_key))
     app.router.add_get("/c/{ref}/embed", limited(shown.embed))
     if stats is not None:  # a launched campaign's chart of supporters over time
         charts = ChartRoutes(settings, stats, site.env)

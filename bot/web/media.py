@@ -16,6 +16,7 @@ from jinja2 import Environment
 
 from bot.progress import percent
 from bot.services.campaign_media import CampaignMedia, Showcase
+from bot.services.pictures import StoredPicture
 from bot.settings import Settings
 from bot.web.badge import badge_svg
 from bot.web.preview_image import PreviewCache, PreviewCard
@@ -25,6 +26,7 @@ from bot.web.security import allow_framing
 UTC = ZoneInfo("UTC")
 PREVIEW_CACHE = "public, max-age=300"
 LIVE_CACHE = "public, max-age=60"  # the badge and the widget: figures move, keep them fresh
+PICTURE_CACHE = "public, max-age=86400"
 
 
 def supporters_text(page: Page, showcase: Showcase) -> str:
@@ -77,6 +79,7 @@ class MediaRoutes:
             figures=figures_text(page, showcase),
             launch=page._("web.media.launch", launch_at=showcase.campaign.launch_at),
             percent=share(showcase),
+            picture=await self.media.picture_of(showcase.campaign),
         )
         picture = await self.cache.picture((*showcase.fingerprint, page.language), card)
         headers = {"Cache-Control": PREVIEW_CACHE, "Vary": "Accept-Language"}
@@ -85,6 +88,32 @@ class MediaRoutes:
         else:
             response = web.Response(body=picture.png, content_type="image/png", headers=headers)
         response.etag = picture.etag
+        return response
+
+    async def picture(self, request: web.Request) -> web.Response:
+        """The campaign's own picture, as it was kept: re-encoded by Chorus, so its type is
+        known; nosniff (on every response) keeps a browser from guessing another."""
+        return self._picture_response(request, await self.media.picture(request.match_info["ref"]))
+
+    async def picture_by_key(self, request: web.Request) -> web.Response:
+        """``/pictures/{key}``: the moderators' link, for a campaign not yet public."""
+        found = await self.media.picture_by_key(request.match_info["key"])
+        response = self._picture_response(request, found)
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    def _picture_response(self, request: web.Request, found: StoredPicture | None) -> web.Response:
+        if found is None:
+            raise web.HTTPNotFound()
+        etag = found.key.split(".", 1)[0][:32]
+        headers = {"Cache-Control": PICTURE_CACHE, "X-Content-Type-Options": "nosniff"}
+        if any(tag.value == etag for tag in request.if_none_match or ()):
+            response = web.Response(status=304, headers=headers)
+        else:
+            response = web.Response(
+                body=found.data, content_type=found.content_type, headers=headers
+            )
+        response.etag = etag
         return response
 
     async def badge(self, request: web.Request) -> web.Response:

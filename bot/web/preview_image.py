@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 72
@@ -32,6 +32,7 @@ ACCENT = (167, 147, 255)
 TRACK = (58, 53, 70)
 TITLE_SIZE, TITLE_LINES = 64, 3
 CACHE_SIZE = 256
+PICTURE_BOX = (780, 124, WIDTH - MARGIN, 372)  # beside the title, above the bar
 SPELLED = {"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "–": "-", "—": "-", "€": "EUR"}
 
 
@@ -44,6 +45,7 @@ class PreviewCard:
     figures: str
     launch: str
     percent: int | None  # 0..100, the bar's fill; None when there is no minimum (bar full)
+    picture: bytes | None = None  # the campaign's own picture (already normalised), if any
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def render_preview(card: PreviewCard) -> bytes:
         drawable(card.figures),
         drawable(card.launch),
         card.percent,
+        card.picture,
     )
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -137,8 +140,11 @@ def render_preview(card: PreviewCard) -> bytes:
     draw.text((MARGIN + 44, 80), card.site_name, font=_font(34), fill=ACCENT, anchor="lm")
 
     title_font = _font(TITLE_SIZE)
+    title_width = inner
+    if card.picture and _paste_picture(image, card.picture):
+        title_width = PICTURE_BOX[0] - MARGIN - 32
     y = 140
-    for line in _wrap(draw, card.title, title_font, inner, TITLE_LINES):
+    for line in _wrap(draw, card.title, title_font, title_width, TITLE_LINES):
         draw.text((MARGIN, y), line, font=title_font, fill=INK, stroke_width=1, stroke_fill=INK)
         y += int(TITLE_SIZE * 1.25)
 
@@ -169,6 +175,22 @@ def render_preview(card: PreviewCard) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _paste_picture(image: Image.Image, data: bytes) -> bool:
+    """Draw the campaign's picture, cropped to fill ``PICTURE_BOX`` with rounded corners;
+    False (nothing drawn) if it cannot be read."""
+    left, top, right, bottom = PICTURE_BOX
+    size = (right - left, bottom - top)
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as opened:
+            fitted = ImageOps.fit(opened.convert("RGB"), size)
+    except (OSError, ValueError):
+        return False
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, size[0] - 1, size[1] - 1), 20, fill=255)
+    image.paste(fitted, (left, top), mask)
+    return True
 
 
 class PreviewCache:

@@ -6,6 +6,7 @@ output, so campaign titles and messages typed by people are shown, never run.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,23 +14,44 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
+from bot.domain.campaign import story_paragraphs
 from bot.domain.text import Text
 from bot.i18n import format_moment, pick_from_accept_language, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 MAX_TZ_LENGTH = 64
+LINK_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+LINK_TRAILER = ".,;:!?)]}»"
+
+
+def linkify(text: str) -> Markup:
+    """``text`` escaped, its http(s) addresses made links that pass no referrer and earn
+    no ranking; nothing else becomes markup (no other scheme can match)."""
+    out: list[Markup] = []
+    last = 0
+    for found in LINK_RE.finditer(text):
+        url = found.group(0).rstrip(LINK_TRAILER)
+        out.append(escape(text[last : found.start()]))
+        out.append(Markup('<a href="{0}" rel="nofollow noopener ugc">{0}</a>').format(url))
+        last = found.start() + len(url)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def make_environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["linkify"] = linkify
+    env.globals["story_paragraphs"] = story_paragraphs
+    return env
 
 
 def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:

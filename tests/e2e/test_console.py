@@ -85,6 +85,8 @@ def dialog_lines(wrong_goal: str) -> list[str]:
         wrong_goal,  # refused and asked again
         "3",
         "in 2 hours",
+        "1",  # Skip the story
+        "1",  # Skip the picture
         "1",  # Submit
     ]
 

@@ -123,6 +123,8 @@ class FakeDiscord:
         self.closed_dms: set[str] = set()  # user ids who accept no DMs from this bot
         self.commands: list[dict[str, Any]] = []
         self.modals: list[dict[str, Any]] = []  # modals the bot opened, newest last
+        self.attachments: dict[str, bytes] = {}  # attachment id -> what a person uploaded
+        self.downloads: list[str] = []  # attachment ids the bot fetched from the CDN
         self.identified = 0
         self.gateway_url_override: str | None = None
 
@@ -166,6 +168,7 @@ class FakeDiscord:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{channel}/{id}/{filename}", self._cdn)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -231,6 +234,51 @@ class FakeDiscord:
         command_id = next((c["id"] for c in self.commands if c["name"] == name), "0")
         context = self.context(person, channel, locale=locale)
         return await self.inject(b.slash_command(name, options, command_id=command_id, **context))
+
+    async def slash_with_file(
+        self,
+        person: str,
+        name: str,
+        option: str,
+        data: bytes,
+        *,
+        filename: str = "picture.jpg",
+        content_type: str = "image/jpeg",
+        channel: str | None = "general",
+    ) -> dict[str, Any]:
+        """``/name option:<file>``: as Discord sends it, the option's value is the
+        attachment's id and the attachment (size, CDN url) is in ``data.resolved``."""
+        attachment_id = b.snowflake()
+        self.attachments[attachment_id] = data
+        context = self.context(person, channel)
+        url = (
+            f"http://127.0.0.1:{self.port}/attachments/"
+            f"{context['channel']['id']}/{attachment_id}/{filename}"
+        )
+        command_id = next((c["id"] for c in self.commands if c["name"] == name), "0")
+        payload = b.slash_command(name, None, command_id=command_id, **context)
+        payload["data"]["options"] = [{"name": option, "type": 11, "value": attachment_id}]
+        payload["data"]["resolved"] = {
+            "attachments": {
+                attachment_id: {
+                    "id": attachment_id,
+                    "filename": filename,
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": content_type,
+                    "ephemeral": True,
+                }
+            }
+        }
+        return await self.inject(payload)
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        attachment_id = request.match_info["id"]
+        if attachment_id not in self.attachments:
+            return web.Response(status=404)
+        self.downloads.append(attachment_id)
+        return web.Response(body=self.attachments[attachment_id], content_type="image/jpeg")
 
     async def press(
         self, person: str, message_id: str, custom_id: str, *, locale: str | None = None

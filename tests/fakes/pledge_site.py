@@ -73,8 +73,12 @@ class PledgeSite:
         goal: int = 10,
         status: CampaignStatus = CampaignStatus.LIVE,
         networks: tuple[Network, ...] = (MASTODON, X),
+        story: str | None = None,
+        picture: bytes | None = None,
     ) -> Campaign:
+        """A campaign; ``picture`` goes through the picture service as a sent one does."""
         now = self.clock.now()
+        key = await self.core.chat.dialogs.pictures.accept(picture) if picture else None
         return await self.repo.add_campaign(
             Campaign(
                 ref=new_ref(),
@@ -87,6 +91,8 @@ class PledgeSite:
                 created_at=now,
                 status=status,
                 origin_chat=ChatRef("test", "-100"),
+                story=story,
+                picture=key,
             )
         )
 

@@ -172,6 +172,8 @@ class FakeTelegramApi:
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
     inline_answers: dict[str, JSON] = field(default_factory=dict)  # query id -> parameters
     inline_messages: dict[str, JSON] = field(default_factory=dict)  # inline_message_id ->
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what users uploaded
+    downloads: list[str] = field(default_factory=list)  # the file paths the bot downloaded
 
     def __post_init__(self) -> None:
         self._updates: list[JSON] = []
@@ -197,6 +199,7 @@ class FakeTelegramApi:
         """Listen on a random loopback port; return the base URL (``TELEGRAM_API_URL``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -281,6 +284,34 @@ class FakeTelegramApi:
             self._next_message_id(chat["id"]), sender, chat, text, reply_to=reply_to
         )
         self.messages[(chat["id"], message["message_id"])] = message
+        self.inject(tb.message_update(0, message))
+        return message
+
+    def send_photo(self, sender: JSON, chat: JSON, data: bytes, *, caption: str = "") -> JSON:
+        """``sender`` sends a photo of ``data`` in ``chat``. As Telegram does, the message
+        lists the photo in several sizes, smallest first (here a thumbnail and the
+        original); each has its own ``file_id`` to fetch with ``getFile``."""
+        self.chats.setdefault(chat["id"], chat)
+        message_id = self._next_message_id(chat["id"])
+        sizes = []
+        for label, side, content in (("thumb", 90, data[:64]), ("full", 1280, data)):
+            file_id = f"AgAC-{label}-{chat['id']}-{message_id}"
+            self.files[file_id] = content
+            sizes.append(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"AQAD{label}{message_id}",
+                    "width": side,
+                    "height": side * 3 // 4,
+                    "file_size": len(content),
+                }
+            )
+        message = tb.text_message(message_id, sender, chat, "")
+        del message["text"]
+        message["photo"] = sizes
+        if caption:
+            message["caption"] = caption
+        self.messages[(chat["id"], message_id)] = message
         self.inject(tb.message_update(0, message))
         return message
 
@@ -452,6 +483,30 @@ class FakeTelegramApi:
         return None
 
     # --- Bot API methods -------------------------------------------------------------
+
+    async def _api_getFile(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        content = self.files[file_id]
+        if len(content) > 20 * 1024 * 1024:  # the Bot API serves files up to 20 MB
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[-12:],
+            "file_size": len(content),
+            "file_path": f"photos/{file_id}.jpg",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        file_id = path.removeprefix("photos/").removesuffix(".jpg")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="image/jpeg")
 
     async def _api_getMe(self, params: JSON) -> JSON:
         return {**self.bot, "can_join_groups": True, "can_read_all_group_messages": False}

@@ -71,10 +71,18 @@ def at_networks(d: NewCampaignDialog, message: str = MESSAGE) -> DialogState:
     return state
 
 
+def skip_extras(d: NewCampaignDialog, reply: DialogReply) -> DialogReply:
+    """Skip the optional story and picture steps."""
+    assert reply.state is not None and reply.state.step is Step.STORY
+    reply = act(d, reply.state, "skip")
+    assert reply.state is not None and reply.state.step is Step.PICTURE
+    return act(d, reply.state, "skip")
+
+
 def at_preview(d: NewCampaignDialog) -> DialogState:
     state = at_networks(d)
     state = act(d, state, "net:mastodon").state
-    reply = act(d, state, "networks_done")
+    reply = skip_extras(d, act(d, state, "networks_done"))
     assert reply.state is not None and reply.state.step is Step.PREVIEW
     return reply.state
 
@@ -118,6 +126,9 @@ def test_happy_path_through_every_step() -> None:
     assert reply.state.networks == (MASTODON,)
 
     reply = act(d, reply.state, "networks_done")
+    assert (reply.state.step, asked(reply)) == (Step.STORY, "dialog.ask_story")
+    assert actions(reply) == ["dlg:skip", "dlg:cancel"]
+    reply = skip_extras(d, reply)
     assert (reply.state.step, asked(reply)) == (Step.PREVIEW, "dialog.preview")
     preview = reply.message.parts[-1].params
     assert preview["title"] == "Save the bees"
@@ -144,7 +155,7 @@ def test_no_minimum_goal_shows_in_the_preview() -> None:
     state = d.start().state
     for text in ("Title", MESSAGE, SKIP, "0"):
         state = say(d, state, text).state
-    reply = say(d, state, "in 2 days")
+    reply = skip_extras(d, say(d, state, "in 2 days"))
     assert reply.message.parts[-1].params["goal"] == Text("goal.none", {})
 
 
@@ -215,7 +226,7 @@ def test_single_available_network_skips_the_networks_step() -> None:
     for text in ("Title", MESSAGE, SKIP, "10"):
         state = say(d, state, text).state
     assert state.message == MESSAGE
-    reply = say(d, state, "2030-01-20 18:00")
+    reply = skip_extras(d, say(d, state, "2030-01-20 18:00"))
     assert reply.state.step is Step.PREVIEW
     assert reply.state.networks == (MASTODON,)
     assert asked(reply) == "dialog.preview"
@@ -280,7 +291,7 @@ def test_editing_networks_from_the_preview_returns_to_the_preview() -> None:
 
 def test_editing_the_message_checks_it_against_the_chosen_networks() -> None:
     d = dialog()
-    preview = act(d, act(d, at_networks(d), "net:x").state, "networks_done").state
+    preview = skip_extras(d, act(d, act(d, at_networks(d), "net:x").state, "networks_done")).state
     question = act(d, act(d, preview, "edit").state, "edit:message")
     assert question.message.parts[-1].params == {"limit": 280}
     reply = say(d, question.state, "m" * 300)  # fits Mastodon, not the chosen X
@@ -380,3 +391,104 @@ def test_state_round_trips_through_a_dict_at_every_step() -> None:
 def test_goal_zero_survives_the_round_trip() -> None:
     state = DialogState(step=Step.LAUNCH, title="T", message="M", goal=0)
     assert DialogState.from_dict(state.to_dict()).goal == 0
+
+
+# the optional story and picture ----------------------------------------------------------
+
+STORY = "We are neighbours.\r\n\r\n\r\n\r\nThe river is ours: https://river.example  \x07"
+
+
+def at_story(d: NewCampaignDialog) -> DialogState:
+    state = act(d, at_networks(d), "net:mastodon").state
+    reply = act(d, state, "networks_done")
+    assert reply.state is not None and reply.state.step is Step.STORY
+    return reply.state
+
+
+def test_a_story_is_cleaned_and_shown_in_the_preview_then_submitted() -> None:
+    d = dialog()
+    reply = say(d, at_story(d), STORY)
+    assert (reply.state.step, asked(reply)) == (Step.PICTURE, "dialog.ask_picture")
+    assert reply.state.story == "We are neighbours.\n\nThe river is ours: https://river.example"
+    assert actions(reply) == ["dlg:skip", "dlg:cancel"]
+    reply = d.handle_picture(reply.state, "ab" * 32 + ".jpg")
+    assert reply.state.step is Step.PREVIEW
+    params = reply.message.parts[-1].params
+    assert params["story"] == reply.state.story
+    assert params["picture"] == Text("dialog.picture_attached", {})
+    draft = act(d, reply.state, "submit").submitted
+    assert draft is not None
+    assert (draft.story, draft.picture) == (reply.state.story, "ab" * 32 + ".jpg")
+
+
+def test_skipping_both_submits_without_story_or_picture() -> None:
+    d = dialog()
+    preview = at_preview(d)
+    params = d.ask(preview).message.parts[-1].params
+    assert params["story"] == Text("dialog.story_none", {})
+    assert params["picture"] == Text("dialog.picture_none", {})
+    draft = act(d, preview, "submit").submitted
+    assert draft is not None and (draft.story, draft.picture) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("x" * 2001, "story.too_long"), ("  \n\n \x00 ", "story.empty")],
+)
+def test_a_story_too_long_or_empty_is_asked_again(typed: str, key: str) -> None:
+    d = dialog()
+    state = at_story(d)
+    reply = say(d, state, typed)
+    assert (reply.state, [e.key for e in reply.errors]) == (state, [key])
+    assert asked(reply) == "dialog.ask_story"
+
+
+def test_a_story_of_exactly_the_limit_is_taken() -> None:
+    d = dialog()
+    reply = say(d, at_story(d), "x" * 2000)
+    assert reply.state.story == "x" * 2000 and reply.state.step is Step.PICTURE
+
+
+def test_text_where_a_picture_is_expected_says_how_to_send_one() -> None:
+    d = dialog()
+    state = act(d, at_story(d), "skip").state
+    reply = say(d, state, "here is my picture")
+    assert (reply.state, [e.key for e in reply.errors]) == (state, ["picture.expected"])
+    assert actions(reply) == ["dlg:skip", "dlg:cancel"]
+
+
+def test_a_picture_when_none_is_expected_is_refused() -> None:
+    d = dialog()
+    state = at_story(d)
+    reply = d.handle_picture(state, "ab" * 32 + ".jpg")
+    assert (reply.state, [e.key for e in reply.errors]) == (state, ["picture.unexpected"])
+
+
+def test_story_and_picture_are_editable_from_the_preview_and_skip_removes_them() -> None:
+    d = dialog()
+    state = act(d, at_story(d), "skip").state
+    preview = d.handle_picture(state, "cd" * 32 + ".png").state
+    menu = act(d, preview, "edit")
+    assert {"dlg:edit:story", "dlg:edit:picture"} <= set(actions(menu))
+    question = act(d, menu.state, "edit:story")
+    assert asked(question) == "dialog.ask_story"
+    reply = say(d, question.state, "Why it matters.")
+    assert (reply.state.step, reply.state.story) == (Step.PREVIEW, "Why it matters.")
+    question = act(d, act(d, reply.state, "edit").state, "edit:picture")
+    reply = act(d, question.state, "skip")
+    assert (reply.state.step, reply.state.picture) == (Step.PREVIEW, None)
+    assert reply.state.story == "Why it matters."
+
+
+def test_the_edit_menu_lists_every_field_in_the_dialog_order() -> None:
+    d = dialog()
+    preview = act(d, act(d, at_story(d), "skip").state, "skip").state
+    fields = [a for a in actions(act(d, preview, "edit")) if a.startswith("dlg:edit:")]
+    names = ["title", "message", "variants", "goal", "launch", "networks", "story", "picture"]
+    assert fields == [f"dlg:edit:{name}" for name in names]
+
+
+def test_story_and_picture_round_trip_through_a_dict() -> None:
+    d = dialog()
+    state = d.handle_picture(say(d, at_story(d), "A story.").state, "ef" * 32 + ".jpg").state
+    assert DialogState.from_dict(json.loads(json.dumps(state.to_dict()))) == state

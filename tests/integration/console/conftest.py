@@ -50,6 +50,8 @@ class Console:
             "1",  # Skip: no other wordings
             goal,
             "in 2 hours",
+            "1",  # Skip the story
+            "1",  # Skip the picture
         )
         printed = await self.type("1")  # Submit
         return printed.split("New campaign ", 1)[1].split()[0]

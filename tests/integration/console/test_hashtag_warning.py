@@ -25,7 +25,7 @@ async def test_warning_shows_keep_change_cancel_and_keeping_goes_on(console: Con
     assert render(t("variants.ask", max=5), "en") in printed
     printed = await console.type("1")  # Skip: no other wordings
     assert render(t("dialog.ask_goal"), "en") in printed
-    printed = await console.type("3", "in 2 hours", "1")
+    printed = await console.type("3", "in 2 hours", "1", "1", "1")  # skip, skip, submit
     ref = printed.split("New campaign ", 1)[1].split()[0]
     campaign = await console.core.campaigns.get(ref)
     assert (campaign.message, campaign.status) == (NO_TAG, CampaignStatus.PENDING_REVIEW)

@@ -17,6 +17,8 @@ async def test_a_fourth_campaign_waiting_is_refused_and_its_draft_kept(console: 
         "1",  # Skip: no other wordings
         "3",
         "in 2 hours",
+        "1",  # Skip the story
+        "1",  # Skip the picture
     )
 
     printed = await console.type("1")  # Submit

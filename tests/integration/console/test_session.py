@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from adapters.console.session import sandbox_followers
 from bot.domain.campaign import CampaignStatus
@@ -16,7 +19,9 @@ def said(key: str, language: str = "en", **params: Any) -> str:
     return render(t(key, **params), language)
 
 
-async def test_whole_campaign_from_dialog_to_launch_report(console: Console) -> None:
+async def test_whole_campaign_from_dialog_to_launch_report(
+    console: Console, tmp_path: Path
+) -> None:
     printed = await console.type(
         "/newcampaign",
         "Save the park",
@@ -27,6 +32,18 @@ async def test_whole_campaign_from_dialog_to_launch_report(console: Console) -> 
     assert said("goal.not_a_number", value="lots") in printed
     assert printed.count(said("dialog.ask_goal")) == 2
     printed = await console.type("3", "in 2 hours")
+    assert "[1] Skip   [2] Cancel" in printed  # the story
+    printed = await console.type("The park is ours.")
+    assert said("console.picture_hint") in printed
+    printed = await console.type(str(tmp_path / "missing.jpg"))
+    assert said("console.no_such_picture", path=str(tmp_path / "missing.jpg")) in printed
+    (tmp_path / "notes.txt").write_text("not a picture")
+    printed = await console.type(str(tmp_path / "notes.txt"))
+    assert said("picture.bad_type") in printed
+    picture = tmp_path / "park.png"
+    Image.new("RGB", (64, 48), (20, 160, 60)).save(picture)
+    printed = await console.type(str(picture))
+    assert "Story: The park is ours.\nPicture: attached" in printed
     assert "[1] Submit   [2] Edit   [3] Cancel" in printed
     printed = await console.type("1")
     ref = printed.split("New campaign ", 1)[1].split()[0]

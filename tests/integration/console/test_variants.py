@@ -21,6 +21,7 @@ async def test_variants_in_the_console(console: Console) -> None:
     printed = await console.type("1")  # Remove 2
     assert f"2. {SECOND}" not in printed and f"2. [fr] {FRENCH}" in printed
     await console.type("2", "3", "in 2 hours")  # Done, the goal, the launch
+    await console.type("1", "1")  # Skip the story, Skip the picture
     printed = await console.type("1")  # Submit
     ref = printed.split("New campaign ", 1)[1].split()[0]
     campaign = await console.core.campaigns.get(ref)

@@ -23,18 +23,59 @@ FORM = {
 }
 
 
+PREVIEW_BUTTONS = ["chorus:dlg:submit", "chorus:dlg:edit", "chorus:dlg:cancel", "chorus:story"]
+
+
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for c in FakeDiscord.buttons(message) if "custom_id" in c]
+
+
+async def skip_optional(
+    h: DiscordHarness, person: str, asked: dict[str, Any], *, locale: str | None = None
+) -> dict[str, Any]:
+    """At the story step: press Skip for the story, then for the picture; the preview."""
+    fake = h.fake
+    assert "chorus:story" in custom_ids(asked)
+    picture = await fake.reply_to(
+        await fake.press(person, asked["id"], "chorus:dlg:skip", locale=locale)
+    )
+    assert "/campaignpicture" in fake.text_of(picture)
+    return await fake.reply_to(
+        await fake.press(person, picture["id"], "chorus:dlg:skip", locale=locale)
+    )
+
+
+async def write_story(
+    h: DiscordHarness,
+    person: str,
+    asked: dict[str, Any],
+    story: str,
+    *,
+    channel: str = "general",
+) -> dict[str, Any]:
+    """At the story step (or the preview): write ``story`` in its own form, or press Skip
+    when it is empty; the dialog's next message."""
+    fake = h.fake
+    if not story:
+        return await fake.reply_to(await fake.press(person, asked["id"], "chorus:dlg:skip"))
+    modal = (await fake.reply_to(await fake.press(person, asked["id"], "chorus:story")))["modal"]
+    assert modal["custom_id"] == "chorus:modal:story"
+    submitted = await fake.submit_modal(person, modal["custom_id"], {"story": story}, channel)
+    return await fake.reply_to(submitted)
 
 
 async def create_campaign(
     h: DiscordHarness,
     person: str = "organiser",
     *,
+    story: str = "",
+    picture: bytes | None = None,
     post_here: bool = False,
     channel: str = "general",
 ) -> dict[str, Any]:
-    """Fill the form in ``channel``, choose Mastodon, submit; return the moderation card.
+    """Fill the form in ``channel``, choose Mastodon, write ``story`` in its own form or
+    skip it, send ``picture`` with /campaignpicture or skip it, submit; return the
+    moderation card.
 
     Unless ``post_here``, the organiser declines the card in ``channel`` once approved
     (the tests of /promote post it themselves).
@@ -51,12 +92,23 @@ async def create_campaign(
         await fake.press(person, networks["id"], "chorus:dlg:net:mastodon")
     )
     assert "✅ Mastodon" in fake.text_of(toggled)
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press(person, networks["id"], "chorus:dlg:networks_done")
     )
+    assert "Tell the story behind the campaign" in fake.text_of(asked)
+    assert custom_ids(asked) == ["chorus:story", "chorus:dlg:skip", "chorus:dlg:cancel"]
+    asked = await write_story(h, person, asked, story, channel=channel)
+    assert "/campaignpicture" in fake.text_of(asked)
+    assert custom_ids(asked) == ["chorus:dlg:skip", "chorus:dlg:cancel"]
+    if picture is None:
+        preview = await fake.reply_to(await fake.press(person, asked["id"], "chorus:dlg:skip"))
+    else:
+        preview = await fake.reply_to(
+            await fake.slash_with_file(person, "campaignpicture", "image", picture)
+        )
     assert "Please check your campaign" in fake.text_of(preview)
     assert "Clean rivers now" in fake.text_of(preview)
-    assert custom_ids(preview) == ["chorus:dlg:submit", "chorus:dlg:edit", "chorus:dlg:cancel"]
+    assert custom_ids(preview) == PREVIEW_BUTTONS
     done = await fake.reply_to(await fake.press(person, preview["id"], "chorus:dlg:submit"))
     assert "has been sent to the moderators" in fake.text_of(done)
     assert "Once approved, its card will be posted in this channel." in fake.text_of(done)

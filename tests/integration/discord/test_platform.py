@@ -126,6 +126,7 @@ async def test_command_descriptions_are_localized(discord_bot: DiscordHarness) -
         "forget",
         "status",
         "help",
+        "campaignpicture",
         "setinvite",
         "stats",
         "editcampaign",

@@ -3,7 +3,6 @@ both back ends; and an upgrade moves the old key-suffixed dialog rows where they
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +10,9 @@ import pytest
 from bot.crypto import TokenCipher
 from bot.domain.moderation import PendingReason
 from bot.ports import Repository
-from storage import migrations, open_repository, rows, statements
+from storage import migrations, open_repository
 from storage.repository import SqlRepository
-from tests.integration.storage.builders import T0, campaign
+from tests.integration.storage.builders import T0, campaign, store_campaign_as_before
 
 
 async def test_a_pending_reason_is_kept_per_moderator_until_dropped(any_repo: Repository) -> None:
@@ -61,14 +60,7 @@ async def _upgrade_moves_old_rows(url: str, cipher: TokenCipher) -> None:
         new = next(s for s in steps if s.name == "pending_reject_reasons")
         for step in steps[: steps.index(new)]:
             assert await repo.apply_step(step)
-        # the campaign as the code of that step stored it (later steps add columns)
-        old_columns = rows.CAMPAIGN_COLUMNS[: rows.CAMPAIGN_COLUMNS.index("promote_origin")]
-        insert = statements.insert("campaigns", old_columns, suffix="RETURNING id")
-        async with repo.transaction() as db:
-            values = rows.campaign_values(campaign(), repo._codec)[: len(old_columns)]
-            row = await db.fetch_one(insert, *values)
-        assert row is not None
-        stored = replace(campaign(), id=row["id"])
+        stored = await store_campaign_as_before(repo, campaign())
         # as the code before this step kept them, in the dialogs table under made-up keys
         await repo.save_dialog(
             "telegram:7:reject-reason", {"campaign_id": stored.id, "prompt_id": 4242}

@@ -60,8 +60,14 @@ async def test_from_newcampaign_to_a_pledge(
     networks = api.message(ask)
     edited = await tg.press_and_see_edit(ORGANISER, networks, "dlg:net:sandbox")
     assert "✅ Sandbox" in [b["text"] for b in edited.buttons]
-    preview = await tg.press_and_see_edit(ORGANISER, networks, "dlg:networks_done")
+    story = await tg.press_and_see_edit(ORGANISER, networks, "dlg:networks_done")
+    assert story.text == render(t("dialog.ask_story", max=2000), "en")
+    assert callbacks(story) == ["dlg:skip", "dlg:cancel"]
+    picture = await tg.press_and_see_edit(ORGANISER, networks, "dlg:skip")
+    assert picture.text == render(t("dialog.ask_picture"), "en")
+    preview = await tg.press_and_see_edit(ORGANISER, networks, "dlg:skip")
     assert "Title: Clean rivers now" in preview.text
+    assert "Story: none\nPicture: none" in preview.text
     assert "Goal: 4 supporters" in preview.text
     assert "Launch: 2030-01-20 18:00 UTC" in preview.text
     assert callbacks(preview) == ["dlg:submit", "dlg:edit", "dlg:cancel"]

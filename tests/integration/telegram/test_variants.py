@@ -57,7 +57,9 @@ async def test_adding_and_removing_variants_through_telegram(
     await tg.say(ORGANISER, chat, "4")
     networks = api.message(await tg.say(ORGANISER, chat, "2030-01-20 18:00"))
     await tg.press_and_see_edit(ORGANISER, networks, "dlg:net:mastodon")
-    preview = await tg.press_and_see_edit(ORGANISER, networks, "dlg:networks_done")
+    await tg.press_and_see_edit(ORGANISER, networks, "dlg:networks_done")  # the story
+    await tg.press_and_see_edit(ORGANISER, networks, "dlg:skip")  # the picture
+    preview = await tg.press_and_see_edit(ORGANISER, networks, "dlg:skip")
     assert "Other wordings:" in preview.text
     assert f"2. [fr] {FRENCH}" in preview.text and f"3. {THIRD}" in preview.text
 

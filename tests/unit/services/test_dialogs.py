@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
@@ -26,6 +30,73 @@ async def fill_in(core: Chorus) -> None:
             await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}variants_done", GROUP)
 
 
+async def skip_extras(core: Chorus) -> None:
+    for _ in range(2):  # the story, then the picture
+        reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}skip")
+        assert reply.errors == ()
+
+
+def photo_bytes(size: tuple[int, int] = (40, 30), fmt: str = "JPEG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def fetch(data: bytes) -> Callable[[], Awaitable[bytes]]:
+    async def download() -> bytes:
+        return data
+
+    return download
+
+
+async def at_picture(core: Chorus) -> None:
+    await fill_in(core)
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}skip")
+
+
+async def test_a_picture_too_big_is_refused_before_it_is_fetched(core: Chorus) -> None:
+    await at_picture(core)
+
+    async def never() -> bytes:
+        raise AssertionError("fetched a picture the platform said was too big")
+
+    reply = await core.dialogs.picture(ORGANISER, never, size=5 * 1024 * 1024 + 1)
+    assert [e.key for e in reply.errors] == ["picture.too_big"]
+    assert reply.errors[0].params == {"max_mb": "5"}
+    assert await core.dialogs.wants_picture(ORGANISER)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (b"GIF89a" + b"\0" * 40, "picture.bad_type"),
+        (b"%PDF-1.4 not a picture", "picture.bad_type"),
+        (b"", "picture.empty"),
+        (photo_bytes((400, 300))[:400], "picture.unreadable"),  # cut short
+    ],
+)
+async def test_a_file_that_is_not_an_accepted_picture_is_refused(
+    core: Chorus, data: bytes, key: str
+) -> None:
+    await at_picture(core)
+    reply = await core.dialogs.picture(ORGANISER, fetch(data))
+    assert [e.key for e in reply.errors] == [key]
+    assert reply.message.parts[-1].key == "dialog.ask_picture"
+    assert await core.dialogs.wants_picture(ORGANISER)
+
+
+async def test_a_picture_while_no_picture_is_expected_is_not_fetched(core: Chorus) -> None:
+    await fill_in(core)
+
+    async def never() -> bytes:
+        raise AssertionError("fetched a picture nobody asked for")
+
+    reply = await core.dialogs.picture(ORGANISER, never)
+    assert [e.key for e in reply.errors] == ["picture.unexpected"]
+
+
 async def test_the_whole_dialog_submits_a_campaign(core: Chorus, front: RecordingFrontEnd) -> None:
     assert not await core.dialogs.active(ORGANISER)
     first = await core.dialogs.begin(ORGANISER)
@@ -33,7 +104,10 @@ async def test_the_whole_dialog_submits_a_campaign(core: Chorus, front: Recordin
     assert await core.dialogs.active(ORGANISER)
     await fill_in(core)
     reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
-    reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    reply = await core.dialogs.text(ORGANISER, "Bees feed us.\n\nLet us feed them.")
+    assert reply.message.parts[-1].key == "dialog.ask_picture"
+    reply = await core.dialogs.picture(ORGANISER, fetch(photo_bytes()), size=None)
     assert reply.message.parts[-1].key == "dialog.preview"
     reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit", GROUP)
     assert reply.state is None and reply.submitted is not None
@@ -48,6 +122,8 @@ async def test_the_whole_dialog_submits_a_campaign(core: Chorus, front: Recordin
         GROUP,
     )
     assert campaign.launch_at == datetime(2030, 1, 20, 18, 0, tzinfo=UTC)
+    assert campaign.story == "Bees feed us.\n\nLet us feed them."
+    assert campaign.picture is not None and campaign.picture.endswith(".jpg")
     assert len(front.to("moderators")) == 1
 
 
@@ -109,7 +185,8 @@ async def test_only_the_networks_this_chorus_has_are_offered(
     make_core: Callable[..., Chorus], mastodon: RecordingNetwork
 ) -> None:
     core = make_core(networks={MASTODON: mastodon})
-    await fill_in(core)  # no networks step: straight to the preview
+    await fill_in(core)  # no networks step: straight to the story
+    await skip_extras(core)
     stored = await core.repo.load_dialog(ORGANISER.key)
     assert stored is not None
     state = DialogState.from_dict(stored)
@@ -122,6 +199,7 @@ async def test_submit_when_the_launch_became_too_soon_re_asks_the_launch(
     await fill_in(core)
     await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
     await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+    await skip_extras(core)
     clock.set(datetime(2030, 1, 20, 17, 30, tzinfo=UTC))  # the organiser went for lunch
     reply = await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}submit")
     assert [e.key for e in reply.errors] == ["launch.too_soon"]
@@ -164,6 +242,7 @@ async def test_a_full_moderation_queue_keeps_the_draft(core: Chorus) -> None:
         await fill_in(core)
         await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}net:mastodon")
         await core.dialogs.action(ORGANISER, f"{ACTION_PREFIX}networks_done")
+        await skip_extras(core)
 
     for _ in range(3):  # the default cap: three waiting at once
         await to_preview()
