@@ -38,6 +38,16 @@ LEADER_LOCK = 0x4C454144  # "LEAD": the advisory lock's first key; the second is
 CHANNEL = "chorus_campaign_changed"
 PROBES = 3  # unanswered keepalive probes, 2 s apart, before the server drops the session
 
+# a link that failed: asyncpg may also find a killed session mid-message (its
+# InternalClientError "another operation is in progress"), which is as lost as the rest
+_LINK_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 _KEY = "hashtext(coalesce($2::text, current_schema(), ''))"
 _TRY = f"SELECT pg_try_advisory_lock($1, {_KEY})"
 _UNLOCK = f"SELECT pg_advisory_unlock($1, {_KEY})"
@@ -110,7 +120,7 @@ class PostgresLeadership:
                         _HELD, LEADER_LOCK, self._schema, timeout=self._deadline
                     )
                 )
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except _LINK_ERRORS:
                 log.warning("the leadership's connection failed", exc_info=True)
                 await self._drop()
                 return False
@@ -126,7 +136,7 @@ class PostgresLeadership:
                 await connection.fetchval(
                     _UNLOCK, LEADER_LOCK, self._schema, timeout=self._deadline
                 )
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except _LINK_ERRORS:
                 await self._drop()
 
     async def announce(self, campaign_id: int) -> None:
@@ -143,7 +153,7 @@ class PostgresLeadership:
             if connection is not None and not connection.is_closed():
                 try:
                     await asyncio.wait_for(connection.close(), self._deadline)
-                except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                except _LINK_ERRORS:
                     connection.terminate()
 
     # ---------------------------------------------------------------------------------

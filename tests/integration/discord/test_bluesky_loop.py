@@ -95,10 +95,12 @@ async def test_bluesky_campaign_on_discord_from_form_to_report(
         await fake.press("organiser", networks["id"], "chorus:dlg:net:bluesky")
     )
     assert "✅ Bluesky" in fake.text_of(toggled)
-    preview = await fake.reply_to(
+    asked = await fake.reply_to(
         await fake.press("organiser", networks["id"], "chorus:dlg:networks_done")
     )
-    done = await fake.reply_to(await fake.press("organiser", preview["id"], "chorus:dlg:submit"))
+    for _optional in ("story", "picture"):
+        asked = await fake.reply_to(await fake.press("organiser", asked["id"], "chorus:dlg:skip"))
+    done = await fake.reply_to(await fake.press("organiser", asked["id"], "chorus:dlg:submit"))
     assert "has been sent to the moderators" in fake.text_of(done)
     organiser = UserRef("discord", fake.people["organiser"].id)
     (campaign,) = await core.repo.campaigns_of(organiser)
