@@ -20,7 +20,7 @@ from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, Repository, SocialNetwork
+from bot.ports import BlastQueue, ChatFrontEnd, Clock, Repository, SocialNetwork
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.services.announcer import Announcer
@@ -102,6 +102,7 @@ def build_chorus(
     front_ends: Iterable[ChatFrontEnd] = (),
     card_delay_seconds: float = 2.0,
     tuning: BlastTuning | None = None,
+    blast_queue: BlastQueue | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``."""
@@ -126,6 +127,7 @@ def build_chorus(
         revocations=revocations,
         announcer=announcer,
         tuning=tuning,
+        queue=blast_queue,
     )
     expiry = Expiry(repo, clock, notifier)
     trend = TrendCount(

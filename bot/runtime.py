@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Chorus, build_chorus
+from bot.blast.worker import BlastWorker
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.ports import ChatFrontEnd, Repository
@@ -32,6 +33,7 @@ from bot.registry import NetworkRegistry
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_repository
+from storage.blast_queue import open_blast_queue
 
 if TYPE_CHECKING:
     from adapters.console.clock import ShiftableClock
@@ -321,6 +323,8 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
+            blast_queue = open_blast_queue(repo)
+            stack.push_async_callback(_stop, "blast queue", blast_queue.close)  # before storage
             platforms = chat_platforms(settings)
             chorus = build_chorus(
                 settings,
@@ -329,6 +333,7 @@ async def serve(settings: Settings) -> int:
                 secret=secret,
                 registry=registry,
                 front_ends=[platform.outbound for platform in platforms],
+                blast_queue=blast_queue,
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
@@ -344,6 +349,18 @@ async def serve(settings: Settings) -> int:
             await _start("maintenance", maintenance.start)
             stack.push_async_callback(_stop, "maintenance", maintenance.stop)
             log.info("maintenance started")
+            if blast_queue.shared:  # every process posts batches of the launched blasts
+                worker = BlastWorker(
+                    repo=repo,
+                    queue=blast_queue,
+                    registry=registry,
+                    clock=SystemClock(),
+                    concurrency=settings.blast_concurrency,
+                    retry_window_seconds=settings.blast_retry_window_seconds,
+                )
+                await _start("blast worker", worker.start)
+                stack.push_async_callback(_stop, "blast worker", worker.stop)
+                log.info("blast worker %s started", worker.owner[:8])
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

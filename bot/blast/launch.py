@@ -33,7 +33,7 @@ from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import Text, t
 from bot.notifier import Notifier
-from bot.ports import Clock, Repository
+from bot.ports import BlastQueue, Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.announcer import Announcer
 from bot.services.card_updates import CardUpdater
@@ -83,8 +83,12 @@ class Blast:
         revocations: Revocations,
         announcer: Announcer,
         tuning: BlastTuning | None = None,
+        queue: BlastQueue | None = None,
     ) -> None:
+        """``queue``: when shared (PostgreSQL), the auto posts of a launch go to batches
+        every process's ``BlastWorker`` posts; else this process posts them itself."""
         self._repo = repo
+        self._queue = queue if queue is not None and queue.shared else None
         self._clock = clock
         self._notifier = notifier
         self._registry = registry
@@ -251,6 +255,8 @@ class Blast:
         if has_tap and not campaign.tap_offered:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
+        if self._queue is not None:  # the workers of every process post them
+            await self._split(campaign.id, plan.auto_queued, plan.auto_sending)
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
         self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
@@ -301,8 +307,33 @@ class Blast:
                         )
                     )
             result.offered = offers.result()
+        await self._batches_done(campaign.id)
         self._tallied.pop(campaign.id, None)
         return list(senders.values())
+
+    async def _split(
+        self,
+        campaign_id: int,
+        queued: dict[Network, list[Pledge]],
+        sending: dict[Network, list[Pledge]],
+    ) -> None:
+        """Hand the auto pledges to the shared queue (a resumed launch finds its batches
+        stored already); the senders of this run get none."""
+        assert self._queue is not None
+        ids = [p.id for part in (sending, queued) for ps in part.values() for p in ps if p.id]
+        made = await self._queue.split(campaign_id, ids, self._tuning.mark_batch)
+        log.info("campaign %s: %s pledges in %s shared batches", campaign_id, len(ids), made)
+        queued.clear()
+        sending.clear()
+
+    async def _batches_done(self, campaign_id: int) -> None:
+        """Wait until every shared batch of the campaign is done (workers of any process
+        post them; one whose process died is taken over when its lease runs out)."""
+        if self._queue is None:
+            return
+        while await self._queue.unfinished(campaign_id):
+            self._tally(campaign_id)
+            await asyncio.sleep(self._tuning.poll_seconds)
 
     def _tally(self, campaign_id: int) -> None:
         """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the
@@ -433,6 +464,7 @@ class Blast:
         telling those a stopped run had not told).
         """
         assert campaign.id is not None
+        await self._batches_done(campaign.id)  # the figures count every batch
         await self._tell_failed(campaign, refusals or {})
         if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
             await self._tell_results(campaign)
