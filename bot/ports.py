@@ -346,8 +346,9 @@ class BlastQueue(Protocol):
     shared: bool
 
     async def split(self, campaign_id: int, pledge_ids: Sequence[int], size: int) -> int:
-        """Store the batches of ``pledge_ids`` (in one transaction) and wake the workers;
-        return how many were made: none if the campaign has batches already."""
+        """Store batches of those of ``pledge_ids`` in no batch of the campaign yet (in one
+        transaction, so two launches of one campaign never batch a pledge twice) and wake
+        the workers; return how many batches were made."""
         ...
 
     async def claim(self, owner: str, lease_seconds: float) -> BlastBatch | None:

@@ -41,7 +41,7 @@ _INSERT = (
     "ON CONFLICT (campaign_id, number) DO NOTHING"
 )
 _UNFINISHED = "SELECT COUNT(*) AS n FROM blast_batches WHERE campaign_id = $1 AND state <> 'done'"
-_HAS_BATCHES = "SELECT 1 AS found FROM blast_batches WHERE campaign_id = $1 LIMIT 1"
+_BATCHED = "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1"
 
 
 def _batch(row: rows.Row) -> BlastBatch:
@@ -92,11 +92,16 @@ class _SqlBlastQueue:
         made = 0
         async with self._repo.transaction() as db:
             await self._lock_split(db, campaign_id)
-            if await db.fetch_one(_HAS_BATCHES, campaign_id) is not None:
-                return 0  # split before (a resumed launch): the batches stand
-            for number, start in enumerate(range(0, len(pledge_ids), size)):
-                part = [int(i) for i in pledge_ids[start : start + size]]
+            batched: set[int] = set()
+            number = 0
+            for row in await db.fetch_all(_BATCHED, campaign_id):  # split before: they stand
+                batched.update(json.loads(row["pledge_ids"]))
+                number = max(number, int(row["number"]) + 1)
+            fresh = [int(i) for i in dict.fromkeys(pledge_ids) if int(i) not in batched]
+            for start in range(0, len(fresh), size):
+                part = fresh[start : start + size]
                 await db.execute(_INSERT, campaign_id, number, json.dumps(part))
+                number += 1
                 made += 1
             if made:
                 await self._notify(db, campaign_id)

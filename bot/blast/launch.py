@@ -17,9 +17,9 @@ from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
-from bot.blast.plan import plan_deliveries
+from bot.blast.plan import DeliveryPlan, plan_deliveries
 from bot.blast.policy import BlastTuning
-from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
+from bot.blast.prepare import chunks, load_accounts, load_stamps, mode_of, prepare
 from bot.blast.report import NOT_POSTED, figures_of, report_message
 from bot.blast.results import tell_results
 from bot.blast.writer import DeliveryWriter
@@ -28,7 +28,7 @@ from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transi
 from bot.domain.cards import CampaignStats
 from bot.domain.errors import StaleUpdate
 from bot.domain.events import EventKind
-from bot.domain.networks import Network
+from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import Text, t
@@ -256,7 +256,7 @@ class Blast:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         if self._queue is not None:  # the workers of every process post them
-            await self._split(campaign.id, plan.auto_queued, plan.auto_sending)
+            await self._split(campaign.id, plan)
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
         self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
@@ -311,20 +311,28 @@ class Blast:
         self._tallied.pop(campaign.id, None)
         return list(senders.values())
 
-    async def _split(
-        self,
-        campaign_id: int,
-        queued: dict[Network, list[Pledge]],
-        sending: dict[Network, list[Pledge]],
-    ) -> None:
-        """Hand the auto pledges to the shared queue (a resumed launch finds its batches
-        stored already); the senders of this run get none."""
+    async def _split(self, campaign_id: int, plan: DeliveryPlan) -> None:
+        """Hand the auto pledges still to post to the shared queue; the senders of this
+        run get none. They are read again now, not taken from the plan: another process
+        running the same launch (a resumed one, or two before leader election) may have
+        queued them meanwhile, and the split adds only those in no batch yet."""
         assert self._queue is not None
-        ids = [p.id for part in (sending, queued) for ps in part.values() for p in ps if p.id]
+        plan.auto_queued.clear()
+        plan.auto_sending.clear()
+        networks, modes = self._registry.networks(), self._registry.delivery_modes()
+        with heap.loading():
+            pledges = await self._repo.pledges_of_campaign(campaign_id, [PledgeStatus.PLEDGED])
+        ids = [
+            p.id
+            for p in pledges
+            if p.id is not None
+            and p.delivery in (DeliveryState.QUEUED, DeliveryState.SENDING)
+            and p.network in networks
+            and mode_of(p, modes) is DeliveryMode.AUTO
+        ]
+        del pledges
         made = await self._queue.split(campaign_id, ids, self._tuning.mark_batch)
-        log.info("campaign %s: %s pledges in %s shared batches", campaign_id, len(ids), made)
-        queued.clear()
-        sending.clear()
+        log.info("campaign %s: %s to post, %s new shared batches", campaign_id, len(ids), made)
 
     async def _batches_done(self, campaign_id: int) -> None:
         """Wait until every shared batch of the campaign is done (workers of any process

@@ -73,6 +73,11 @@ async def test_batches_are_split_once_claimed_once_and_finished_by_their_owner(
     assert await queue.finish(second.id, "two") and await queue.finish(taken.id, "three")
     assert await queue.unfinished(stored.id) == 0
     assert await queue.claim("four", 60) is None
+    # a second launch run of the campaign batches only what no batch holds yet
+    assert await queue.split(stored.id, [9, 10, 11, 12, 12], 4) == 1
+    extra = await queue.claim("four", 60)
+    assert extra is not None and (extra.number, extra.pledge_ids) == (3, (11, 12))
+    assert await queue.finish(extra.id, "four")
     with pytest.raises(ValueError, match="at least one pledge"):
         await queue.split(stored.id + 1, [1], 0)
     await queue.close()
