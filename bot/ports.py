@@ -363,6 +363,11 @@ class BlastQueue(Protocol):
         """Mark ``owner``'s batch done; False if the batch was taken over meanwhile."""
         ...
 
+    async def release(self, batch_id: int, owner: str) -> bool:
+        """Give ``owner``'s unfinished batch back (a graceful stop): claimable at once,
+        and reconciled like a batch whose lease ran out."""
+        ...
+
     async def unfinished(self, campaign_id: int) -> int:
         """How many batches of the campaign are not done yet."""
         ...

@@ -79,6 +79,10 @@ class _SqlBlastQueue:
             f"UPDATE blast_batches SET lease_until = {self.later} "
             "WHERE id = $3 AND owner = $1 AND state = 'claimed' RETURNING id"
         )
+        self._release = (
+            "UPDATE blast_batches SET state = 'ready', owner = NULL, lease_until = NULL "
+            "WHERE id = $2 AND owner = $1 AND state = 'claimed' RETURNING id"
+        )
         self._finish = (
             "UPDATE blast_batches SET state = 'done', lease_until = NULL "
             "WHERE id = $2 AND owner = $1 AND state = 'claimed' RETURNING id"
@@ -126,6 +130,11 @@ class _SqlBlastQueue:
     async def finish(self, batch_id: int, owner: str) -> bool:
         async with self._repo.transaction() as db:
             row = await db.fetch_one(self._finish, owner, batch_id)
+        return row is not None
+
+    async def release(self, batch_id: int, owner: str) -> bool:
+        async with self._repo.transaction() as db:
+            row = await db.fetch_one(self._release, owner, batch_id)
         return row is not None
 
     async def unfinished(self, campaign_id: int) -> int:

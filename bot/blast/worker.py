@@ -69,8 +69,8 @@ class BlastWorker:
             self._task = asyncio.get_running_loop().create_task(self.run())
 
     async def stop(self) -> None:
-        """Stop at once: a batch being posted keeps its lease until it runs out, then
-        another process reconciles and finishes it."""
+        """Stop at once: a batch being posted is given back (its results so far stored),
+        and another process reconciles and finishes it."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -125,7 +125,9 @@ class BlastWorker:
         try:
             await posting
         except asyncio.CancelledError:
-            if not lost:
+            if not lost:  # stopping: give the batch back rather than wait for the lease
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._release(batch))
                 raise
             log.warning("blast batch %s was taken over: stopped posting it", batch.id)
             return
@@ -141,6 +143,10 @@ class BlastWorker:
             self.batches_done += 1
         else:
             log.warning("blast batch %s was taken over before it was done", batch.id)
+
+    async def _release(self, batch: BlastBatch) -> None:
+        if await self._queue.release(batch.id, self.owner):
+            log.info("blast batch %s given back unfinished", batch.id)
 
     async def _post(self, batch: BlastBatch) -> None:
         campaign = await self._repo.get_campaign(batch.campaign_id)

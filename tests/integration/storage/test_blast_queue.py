@@ -77,7 +77,11 @@ async def test_batches_are_split_once_claimed_once_and_finished_by_their_owner(
     assert await queue.split(stored.id, [9, 10, 11, 12, 12], 4) == 1
     extra = await queue.claim("four", 60)
     assert extra is not None and (extra.number, extra.pledge_ids) == (3, (11, 12))
-    assert await queue.finish(extra.id, "four")
+    assert not await queue.release(extra.id, "one")  # not its batch
+    assert await queue.release(extra.id, "four")  # a graceful stop gives it back
+    again = await queue.claim("five", 60)
+    assert again is not None and again.id == extra.id and again.reclaimed
+    assert await queue.finish(again.id, "five")
     with pytest.raises(ValueError, match="at least one pledge"):
         await queue.split(stored.id + 1, [1], 0)
     await queue.close()
@@ -222,3 +226,52 @@ async def test_a_launch_shared_by_two_workers_survives_a_dead_one(
     assert {p.status for p in stored} == {PledgeStatus.POSTED}
     report = world.texts_to(f"user:{ORGANISER.id}")
     assert report.count("Posted by Chorus: 40") == 1  # the report, once, after every batch
+
+
+@pytest.mark.postgres
+async def test_a_stopped_worker_gives_its_batch_back_to_the_others(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    slow = replace(TUNING, mark_batch=50, lease_seconds=3600)  # only a release frees it
+    world = await make_world(repo_a, clock, latency=0.05, tuning=vars(slow), blast_queue=queue_a)
+    launched = await world.campaign()
+    assert launched.id is not None
+    people = [await world.supporter(launched) for _ in range(40)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    launch = asyncio.create_task(world.go(launched.launch_at))
+
+    def worker(repo: PostgresRepository, queue: PostgresBlastQueue) -> BlastWorker:
+        return BlastWorker(
+            repo=repo,
+            queue=queue,
+            registry=world.core.registry,
+            clock=clock,
+            concurrency=2,
+            retry_window_seconds=5,
+            tuning=slow,
+        )
+
+    stopping, finishing = worker(repo_b, queue_b), worker(repo_a, queue_a)
+    await stopping.start()
+
+    async def posting() -> bool:
+        return bool(world.mastodon.posts)
+
+    await eventually(posting)  # its one batch is half way
+    await stopping.stop()  # SIGTERM: the batch is given back, not left to its lease
+    await finishing.start()
+    try:
+        async with asyncio.timeout(120):
+            await launch
+    finally:
+        await finishing.stop()
+        await world.scheduler.stop()
+        await queue_a.close()
+        await queue_b.close()
+    assert (stopping.batches_done, finishing.batches_done) == (0, 1)
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
+    assert set(keys.values()) == {1}
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
