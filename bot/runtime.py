@@ -324,7 +324,8 @@ async def serve(settings: Settings) -> int:
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
             blast_queue = open_blast_queue(repo)
-            stack.push_async_callback(_stop, "blast queue", blast_queue.close)  # before storage
+            if blast_queue.shared:  # its LISTEN connection goes back before the pool closes
+                stack.push_async_callback(_stop, "blast queue", blast_queue.close)
             platforms = chat_platforms(settings)
             chorus = build_chorus(
                 settings,
