@@ -22,7 +22,15 @@ from bot.leadership import SoleLeadership, Succession
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.metrics import Metrics
 from bot.notifier import Notifier
-from bot.ports import ChatFrontEnd, Clock, Leadership, PictureStore, Repository, SocialNetwork
+from bot.ports import (
+    BlastQueue,
+    ChatFrontEnd,
+    Clock,
+    Leadership,
+    PictureStore,
+    Repository,
+    SocialNetwork,
+)
 from bot.registry import NetworkRegistry
 from bot.role import RoleState
 from bot.scheduler import LaunchScheduler
@@ -116,6 +124,7 @@ def build_chorus(
     metrics: Metrics | None = None,
     role: RoleState | None = None,
     web_routes: Iterable[web.AbstractRouteDef] = (),
+    blast_queue: BlastQueue | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
@@ -146,6 +155,7 @@ def build_chorus(
         announcer=announcer,
         tuning=tuning,
         metrics=metrics,
+        queue=blast_queue,
     )
     expiry = Expiry(repo, clock, notifier)
     trend = TrendCount(

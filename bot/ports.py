@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
+from bot.domain.batches import BlastBatch
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.cards import CampaignStats, CardKind, PostedCard
 from bot.domain.channels import KnownChannel
@@ -179,6 +180,10 @@ class Repository(Protocol):
 
     async def get_pledge(self, pledge_id: int) -> Pledge | None: ...
     async def find_pledge(self, campaign_id: int, account_id: int) -> Pledge | None: ...
+    async def get_pledges(self, pledge_ids: Collection[int]) -> list[Pledge]:
+        """The stored pledges among ``pledge_ids``, by id (erased ones are absent)."""
+        ...
+
     async def update_pledge(self, pledge: Pledge) -> Pledge:
         """Save if the stored version equals ``pledge.version``; else ``StaleUpdate``."""
         ...
@@ -349,6 +354,49 @@ class PictureStore(Protocol):
     async def get(self, key: str) -> bytes | None:
         """The bytes kept under ``key``; None for a key never kept or not well formed."""
         ...
+
+
+class BlastQueue(Protocol):
+    """The batches of launched blasts, claimed under a lease by every live process.
+
+    ``shared``: True when other processes claim batches too (PostgreSQL); then the launch
+    splits its auto pledges into batches and waits for them, else it posts them itself.
+    """
+
+    shared: bool
+
+    async def split(self, campaign_id: int, pledge_ids: Sequence[int], size: int) -> int:
+        """Store batches of those of ``pledge_ids`` in no batch of the campaign yet (in one
+        transaction, so two launches of one campaign never batch a pledge twice) and wake
+        the workers; return how many batches were made."""
+        ...
+
+    async def claim(self, owner: str, lease_seconds: float) -> BlastBatch | None:
+        """Take a ready batch, or one whose lease ran out; None if there is none."""
+        ...
+
+    async def renew(self, batch_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend ``owner``'s lease; False if the batch was taken over meanwhile."""
+        ...
+
+    async def finish(self, batch_id: int, owner: str) -> bool:
+        """Mark ``owner``'s batch done; False if the batch was taken over meanwhile."""
+        ...
+
+    async def release(self, batch_id: int, owner: str) -> bool:
+        """Give ``owner``'s unfinished batch back (a graceful stop): claimable at once,
+        and reconciled like a batch whose lease ran out."""
+        ...
+
+    async def unfinished(self, campaign_id: int) -> int:
+        """How many batches of the campaign are not done yet."""
+        ...
+
+    async def wait(self, seconds: float) -> None:
+        """Return when work may have arrived (a notification) or after ``seconds``."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class MessageGone(Exception):

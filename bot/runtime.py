@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Chorus, build_chorus
+from bot.blast.worker import BlastWorker
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.ports import ChatFrontEnd, Repository
@@ -33,6 +34,7 @@ from bot.role import Role, RoleState
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_leadership, open_repository
+from storage.blast_queue import open_blast_queue
 from storage.pictures import FilePictureStore
 
 if TYPE_CHECKING:
@@ -365,6 +367,9 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
+            blast_queue = open_blast_queue(repo)
+            if blast_queue.shared:  # its LISTEN connection goes back before the pool closes
+                stack.push_async_callback(_stop, "blast queue", blast_queue.close)
             # every process publishes the webhook and the command menu (the same ones: harmless);
             # the Discord gateway follows DISCORD_GATEWAY (one holder, see the README)
             platforms = chat_platforms(settings, leader=True)
@@ -380,6 +385,7 @@ async def serve(settings: Settings) -> int:
                 leadership=open_leadership(url, poll_seconds=settings.leader_poll_seconds),
                 role=role,
                 web_routes=[route for platform in platforms for route in platform.web_routes],
+                blast_queue=blast_queue,
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
@@ -392,6 +398,18 @@ async def serve(settings: Settings) -> int:
             await _start("scheduler", succession.start)
             stack.push_async_callback(_stop, "leadership", succession.stop)
             log.info("leadership: %s", succession.role)
+            if blast_queue.shared:  # every process posts batches of the launched blasts
+                worker = BlastWorker(
+                    repo=repo,
+                    queue=blast_queue,
+                    registry=registry,
+                    clock=SystemClock(),
+                    concurrency=settings.blast_concurrency,
+                    retry_window_seconds=settings.blast_retry_window_seconds,
+                )
+                await _start("blast worker", worker.start)
+                stack.push_async_callback(_stop, "blast worker", worker.stop)
+                log.info("blast worker %s started", worker.owner[:8])
 
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

@@ -91,6 +91,11 @@ class PostgresRepository(SqlRepository[PostgresSession]):
         )
         return cls(pool, cipher)
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool (the blast queue holds one connection to LISTEN on)."""
+        return self._pool
+
     async def close(self) -> None:
         await self._pool.close()
 

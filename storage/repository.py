@@ -578,6 +578,13 @@ class SqlRepository(Generic[SessionT]):
             rows.pledge_from_row, "SELECT * FROM pledges WHERE id = $1", pledge_id
         )
 
+    async def get_pledges(self, pledge_ids: Collection[int]) -> list[Pledge]:
+        return await self._all(
+            rows.pledge_from_row,
+            "SELECT * FROM pledges WHERE id = ANY($1) ORDER BY id",
+            list(pledge_ids),
+        )
+
     async def find_pledge(self, campaign_id: int, account_id: int) -> Pledge | None:
         return await self._one(
             rows.pledge_from_row,

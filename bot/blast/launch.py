@@ -17,9 +17,9 @@ from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
-from bot.blast.plan import plan_deliveries
+from bot.blast.plan import DeliveryPlan, plan_deliveries
 from bot.blast.policy import BlastTuning
-from bot.blast.prepare import chunks, load_accounts, load_stamps, prepare
+from bot.blast.prepare import chunks, load_accounts, load_stamps, mode_of, prepare
 from bot.blast.report import NOT_POSTED, figures_of, report_message
 from bot.blast.results import tell_results
 from bot.blast.writer import DeliveryWriter
@@ -28,13 +28,13 @@ from bot.domain.campaign import Campaign, CampaignStatus, LaunchDecision, transi
 from bot.domain.cards import CampaignStats
 from bot.domain.errors import StaleUpdate
 from bot.domain.events import EventKind
-from bot.domain.networks import Network
+from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
 from bot.domain.text import Text, t
 from bot.metrics import Metrics
 from bot.notifier import Notifier
-from bot.ports import Clock, Repository
+from bot.ports import BlastQueue, Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.announcer import Announcer
 from bot.services.card_updates import CardUpdater
@@ -85,9 +85,13 @@ class Blast:
         announcer: Announcer,
         tuning: BlastTuning | None = None,
         metrics: Metrics | None = None,
+        queue: BlastQueue | None = None,
     ) -> None:
+        """``queue``: when shared (PostgreSQL), the auto posts of a launch go to batches
+        every process's ``BlastWorker`` posts; else this process posts them itself."""
         self._repo = repo
         self._metrics = Metrics() if metrics is None else metrics
+        self._queue = queue if queue is not None and queue.shared else None
         self._clock = clock
         self._notifier = notifier
         self._registry = registry
@@ -256,6 +260,8 @@ class Blast:
         if has_tap and not campaign.tap_offered:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
+        if self._queue is not None:  # the workers of every process post them
+            await self._split(campaign.id, plan)
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
         self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
@@ -306,6 +312,7 @@ class Blast:
                         )
                     )
             result.offered = offers.result()
+        await self._batches_done(campaign.id)
         self._tallied.pop(campaign.id, None)
         return list(senders.values())
 
@@ -319,6 +326,38 @@ class Blast:
             time.monotonic() - result.started,
             late + (first - result.started if first is not None else 0.0),
         )
+
+    async def _split(self, campaign_id: int, plan: DeliveryPlan) -> None:
+        """Hand the auto pledges still to post to the shared queue; the senders of this
+        run get none. They are read again now, not taken from the plan: another process
+        running the same launch (a resumed one, or two before leader election) may have
+        queued them meanwhile, and the split adds only those in no batch yet."""
+        assert self._queue is not None
+        plan.auto_queued.clear()
+        plan.auto_sending.clear()
+        networks, modes = self._registry.networks(), self._registry.delivery_modes()
+        with heap.loading():
+            pledges = await self._repo.pledges_of_campaign(campaign_id, [PledgeStatus.PLEDGED])
+        ids = [
+            p.id
+            for p in pledges
+            if p.id is not None
+            and p.delivery in (DeliveryState.QUEUED, DeliveryState.SENDING)
+            and p.network in networks
+            and mode_of(p, modes) is DeliveryMode.AUTO
+        ]
+        del pledges
+        made = await self._queue.split(campaign_id, ids, self._tuning.mark_batch)
+        log.info("campaign %s: %s to post, %s new shared batches", campaign_id, len(ids), made)
+
+    async def _batches_done(self, campaign_id: int) -> None:
+        """Wait until every shared batch of the campaign is done (workers of any process
+        post them; one whose process died is taken over when its lease runs out)."""
+        if self._queue is None:
+            return
+        while await self._queue.unfinished(campaign_id):
+            self._tally(campaign_id)
+            await asyncio.sleep(self._tuning.poll_seconds)
 
     def _tally(self, campaign_id: int) -> None:
         """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the
@@ -449,6 +488,7 @@ class Blast:
         telling those a stopped run had not told).
         """
         assert campaign.id is not None
+        await self._batches_done(campaign.id)  # the figures count every batch
         await self._tell_failed(campaign, refusals or {})
         if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
             await self._tell_results(campaign)

@@ -38,6 +38,10 @@ class BlastTuning:
     read_concurrency: int = 20  # read-back requests in flight per network
     refresh_concurrency: int = 20  # token refreshes in flight during preparation
     retry: RetryPolicy = RetryPolicy()
+    # the shared blast (several processes): a batch's lease, renewed while it posts, and
+    # how often an idle worker looks for batches without a notification
+    lease_seconds: float = 30.0
+    poll_seconds: float = 2.0
     # a launch run stopped by an error (the database, say) is run again this many times
     launch_retries: int = 5
     launch_retry: RetryPolicy = RetryPolicy(base_seconds=2.0, cap_seconds=30.0)

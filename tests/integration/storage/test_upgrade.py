@@ -16,6 +16,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
 from bot.domain.updates import CampaignUpdate
 from storage import migrations, open_repository, rows, statements
+from storage.blast_queue import open_blast_queue
 from storage.repository import SqlRepository
 from tests.integration.storage.builders import (
     ALICE,
@@ -333,5 +334,20 @@ async def test_upgrade_gives_older_campaigns_and_pledges_the_main_message(
         assert stored is not None and stored.variant is None
         assert stored.text(upgraded) == upgraded.message
         assert await repo.variant_counts(older.id) == {0: 1}
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_adds_the_blast_batches(old_database: str, cipher: TokenCipher) -> None:
+    """A campaign stored before the shared blast (step 17) can be split into batches."""
+    repo = await _at_step(old_database, cipher, 16)
+    try:
+        older = await store_campaign_as_before(repo, campaign(), column="variants")
+        assert older.id is not None
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        queue = open_blast_queue(repo)
+        assert await queue.split(older.id, [1, 2, 3], 2) == 2
+        assert await queue.unfinished(older.id) == 2
+        await queue.close()
     finally:
         await repo.close()

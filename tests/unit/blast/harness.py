@@ -25,7 +25,7 @@ from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind, PostOutcome
 from bot.domain.pledge import Pledge
 from bot.domain.refs import ChatRef, MessageRef, UserRef
-from bot.ports import ChatFrontEnd, Repository
+from bot.ports import BlastQueue, ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler import LaunchScheduler
 from bot.settings import Settings
@@ -116,6 +116,7 @@ class World:
     scheduler: LaunchScheduler
     tuning: BlastTuning = FAST_TUNING
     other_front_ends: tuple[ChatFrontEnd, ...] = ()  # real outbound sides, besides ``chat``
+    blast_queue: BlastQueue | None = None  # shared: the launch hands its posts to workers
     _people: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -221,6 +222,7 @@ class World:
             self.chat,
             self.tuning,
             self.other_front_ends,
+            self.blast_queue,
         )
         self.scheduler = self.core.scheduler
         await self.scheduler.start()
@@ -251,6 +253,7 @@ def build_world_core(
     chat: RecordingFrontEnd,
     tuning: BlastTuning = FAST_TUNING,
     others: tuple[ChatFrontEnd, ...] = (),
+    blast_queue: BlastQueue | None = None,
 ) -> Chorus:
     """Chorus as the blast tests run it: the recording chat (and ``others``), cards
     updated at once."""
@@ -263,6 +266,7 @@ def build_world_core(
         front_ends=[chat, *others],
         card_delay_seconds=0,
         tuning=tuning,
+        blast_queue=blast_queue,
     )
 
 
@@ -273,6 +277,7 @@ async def make_world(
     latency: float = 0.0,
     tuning: dict[str, Any] | None = None,
     front_ends: Sequence[ChatFrontEnd] = (),
+    blast_queue: BlastQueue | None = None,
     **overrides: Any,
 ) -> World:
     """``front_ends``: real chat front ends (outbound sides) besides the recording one."""
@@ -289,7 +294,10 @@ async def make_world(
         chat,
         blast_tuning,
         tuple(front_ends),
+        blast_queue,
     )
     scheduler = core.scheduler
     await scheduler.start()
-    return World(core, clock, chat, mastodon, x, scheduler, blast_tuning, tuple(front_ends))
+    return World(
+        core, clock, chat, mastodon, x, scheduler, blast_tuning, tuple(front_ends), blast_queue
+    )

@@ -1,0 +1,228 @@
+"""The blast's batches in the database: split at the launch, claimed under a lease.
+
+PostgreSQL (``PostgresBlastQueue``) is what lets several processes share a launch: the
+claim is one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)``, so two
+workers never take the same batch and none waits on another's lock; leases are measured
+by the server's clock (processes on several machines agree on it); the split sends
+``NOTIFY chorus_blast`` at its commit, which wakes the workers that ``LISTEN`` on a
+connection of their own (they also poll, should a notification be lost with a dropped
+connection). This uses PostgreSQL's primitives directly rather than a job library: the
+queue is one table and four statements, and the pledge rows stay the guarantee that each
+pledge is posted at most once.
+
+SQLite (``SqliteBlastQueue``) serves one process: the same table and claims in its one
+write transaction, ``shared`` False, so a launch posts in process as it always has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.batches import BlastBatch
+from storage import rows
+from storage.repository import SqlRepository
+
+if TYPE_CHECKING:  # the drivers load with their back end only (the unit tier has none)
+    from storage.postgres import PostgresRepository
+    from storage.sqlite import SqliteRepository
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "chorus_blast"
+
+_COLUMNS = "id, campaign_id, number, pledge_ids, claims"
+_INSERT = (
+    "INSERT INTO blast_batches (campaign_id, number, pledge_ids) VALUES ($1, $2, $3) "
+    "ON CONFLICT (campaign_id, number) DO NOTHING"
+)
+_UNFINISHED = "SELECT COUNT(*) AS n FROM blast_batches WHERE campaign_id = $1 AND state <> 'done'"
+_BATCHED = "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1"
+
+
+def _batch(row: rows.Row) -> BlastBatch:
+    ids = json.loads(row["pledge_ids"])
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ValueError(f"blast batch {row['id']} holds no list of pledge ids")
+    return BlastBatch(
+        id=row["id"],
+        campaign_id=row["campaign_id"],
+        number=row["number"],
+        pledge_ids=tuple(ids),
+        claims=row["claims"],
+    )
+
+
+class _SqlBlastQueue:
+    """The statements both back ends share; ``now`` and ``later`` are the dialect's
+    expressions for the current time and the time ``$2`` seconds from now."""
+
+    shared = False
+    now = ""
+    later = ""
+
+    def __init__(self, repo: SqlRepository[Any]) -> None:
+        self._repo = repo
+        self._claim = (
+            f"UPDATE blast_batches SET state = 'claimed', owner = $1, "
+            f"lease_until = {self.later}, claims = claims + 1 "
+            "WHERE id = (SELECT id FROM blast_batches WHERE state = 'ready' "
+            f"OR (state = 'claimed' AND lease_until < {self.now}) "
+            f"ORDER BY id {self._lock_clause} LIMIT 1) "
+            f"RETURNING {_COLUMNS}"
+        )
+        self._renew = (
+            f"UPDATE blast_batches SET lease_until = {self.later} "
+            "WHERE id = $3 AND owner = $1 AND state = 'claimed' RETURNING id"
+        )
+        self._release = (
+            "UPDATE blast_batches SET state = 'ready', owner = NULL, lease_until = NULL "
+            "WHERE id = $2 AND owner = $1 AND state = 'claimed' RETURNING id"
+        )
+        self._finish = (
+            "UPDATE blast_batches SET state = 'done', lease_until = NULL "
+            "WHERE id = $2 AND owner = $1 AND state = 'claimed' RETURNING id"
+        )
+
+    _lock_clause = ""
+
+    async def split(self, campaign_id: int, pledge_ids: Sequence[int], size: int) -> int:
+        if size < 1:
+            raise ValueError("a blast batch holds at least one pledge")
+        made = 0
+        async with self._repo.transaction() as db:
+            await self._lock_split(db, campaign_id)
+            batched: set[int] = set()
+            number = 0
+            for row in await db.fetch_all(_BATCHED, campaign_id):  # split before: they stand
+                batched.update(json.loads(row["pledge_ids"]))
+                number = max(number, int(row["number"]) + 1)
+            fresh = [int(i) for i in dict.fromkeys(pledge_ids) if int(i) not in batched]
+            for start in range(0, len(fresh), size):
+                part = fresh[start : start + size]
+                await db.execute(_INSERT, campaign_id, number, json.dumps(part))
+                number += 1
+                made += 1
+            if made:
+                await self._notify(db, campaign_id)
+        return made
+
+    async def _lock_split(self, db: Any, campaign_id: int) -> None:
+        """Keep two splits of one campaign apart (SQLite: its write lock does)."""
+
+    async def _notify(self, db: Any, campaign_id: int) -> None:
+        """Wake the workers when the transaction commits (SQLite: one process, none)."""
+
+    async def claim(self, owner: str, lease_seconds: float) -> BlastBatch | None:
+        async with self._repo.transaction() as db:
+            row = await db.fetch_one(self._claim, owner, float(lease_seconds))
+        return None if row is None else _batch(row)
+
+    async def renew(self, batch_id: int, owner: str, lease_seconds: float) -> bool:
+        async with self._repo.transaction() as db:
+            row = await db.fetch_one(self._renew, owner, float(lease_seconds), batch_id)
+        return row is not None
+
+    async def finish(self, batch_id: int, owner: str) -> bool:
+        async with self._repo.transaction() as db:
+            row = await db.fetch_one(self._finish, owner, batch_id)
+        return row is not None
+
+    async def release(self, batch_id: int, owner: str) -> bool:
+        async with self._repo.transaction() as db:
+            row = await db.fetch_one(self._release, owner, batch_id)
+        return row is not None
+
+    async def unfinished(self, campaign_id: int) -> int:
+        async with self._repo.transaction(write=False) as db:
+            row = await db.fetch_one(_UNFINISHED, campaign_id)
+        return int(row["n"]) if row is not None else 0
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def close(self) -> None:
+        return None
+
+
+class SqliteBlastQueue(_SqlBlastQueue):
+    """One process: claims in SQLite's single write transaction; never shared."""
+
+    shared = False
+    now = "julianday('now')"
+    later = "julianday('now') + $2 / 86400.0"
+
+    def __init__(self, repo: SqliteRepository) -> None:
+        super().__init__(repo)
+
+
+class PostgresBlastQueue(_SqlBlastQueue):
+    """Every process of a deployment: SKIP LOCKED claims, LISTEN/NOTIFY wake-ups."""
+
+    shared = True
+    now = "now()"
+    later = "now() + $2::float8 * interval '1 second'"
+    _lock_clause = "FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, repo: PostgresRepository) -> None:
+        super().__init__(repo)
+        self._pool = repo.pool
+        self._wake = asyncio.Event()
+        self._listener: Any = None  # the pooled connection that LISTENs
+        self._listen_lock = asyncio.Lock()
+
+    async def _lock_split(self, db: Any, campaign_id: int) -> None:
+        await db.execute("SELECT id FROM campaigns WHERE id = $1 FOR UPDATE", campaign_id)
+
+    async def _notify(self, db: Any, campaign_id: int) -> None:
+        await db.execute("SELECT pg_notify($1, $2)", CHANNEL, str(campaign_id))
+
+    def _notified(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def listen(self) -> None:
+        """LISTEN on a connection of its own (again if it was lost); idempotent."""
+        async with self._listen_lock:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            self._listener = None
+            connection = await self._pool.acquire()
+            try:
+                await connection.add_listener(CHANNEL, self._notified)
+            except BaseException:
+                await self._pool.release(connection)
+                raise
+            self._listener = connection
+
+    async def wait(self, seconds: float) -> None:
+        try:
+            await self.listen()
+        except Exception as exc:  # the database is away: polling still finds the work
+            log.warning("cannot LISTEN for blast batches: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def close(self) -> None:
+        async with self._listen_lock:
+            connection, self._listener = self._listener, None
+            if connection is None:
+                return
+            with contextlib.suppress(Exception):
+                await connection.remove_listener(CHANNEL, self._notified)
+            with contextlib.suppress(Exception):
+                await self._pool.release(connection)
+
+
+def open_blast_queue(repo: object) -> SqliteBlastQueue | PostgresBlastQueue:
+    """The queue that goes with ``repo``'s back end."""
+    dialect = getattr(repo, "dialect", None)
+    if dialect == "postgres":
+        return PostgresBlastQueue(repo)  # type: ignore[arg-type]
+    if dialect == "sqlite":
+        return SqliteBlastQueue(repo)  # type: ignore[arg-type]
+    raise TypeError(f"no blast queue for {type(repo).__name__}")

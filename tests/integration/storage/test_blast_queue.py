@@ -1,0 +1,277 @@
+"""The shared blast's batches: split at the launch, claimed under a lease, on both back
+ends; and on PostgreSQL two workers in one test process on separate connection pools (as
+two processes would be) share a launch, take over a dead worker's batch, reconcile its
+pledges caught mid-request, and post each pledge once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from adapters.networks.mastodon import MASTODON
+from adapters.networks.x import X
+from bot.blast.worker import BlastWorker
+from bot.crypto import TokenCipher
+from bot.domain.campaign import CampaignStatus
+from bot.domain.pledge import DeliveryState, PledgeStatus
+from bot.ports import Repository
+from bot.testing.clock import FakeClock
+from storage import open_repository
+from storage.blast_queue import PostgresBlastQueue, open_blast_queue
+from storage.postgres import PostgresRepository
+from tests.integration.storage.builders import campaign
+from tests.unit.blast.harness import FAST_TUNING, ORGANISER, make_world
+
+DEAD = -1.0  # a lease that has run out already: the claim of a process that died
+
+TUNING = replace(FAST_TUNING, mark_batch=7, lease_seconds=3.0, poll_seconds=0.05)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until ``check`` holds (a guard against hanging, not a measure of speed)."""
+    async with asyncio.timeout(60):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_batches_are_split_once_claimed_once_and_finished_by_their_owner(
+    any_repo: Repository,
+) -> None:
+    stored = await any_repo.add_campaign(campaign())
+    assert stored.id is not None
+    queue = open_blast_queue(any_repo)
+    assert await queue.split(stored.id, list(range(1, 11)), 4) == 3
+    assert await queue.split(stored.id, list(range(1, 11)), 4) == 0  # a resumed launch
+    assert await queue.unfinished(stored.id) == 3
+
+    first = await queue.claim("one", 60)
+    second = await queue.claim("two", 60)
+    assert first is not None and second is not None
+    assert (first.pledge_ids, second.pledge_ids) == ((1, 2, 3, 4), (5, 6, 7, 8))
+    assert not first.reclaimed
+    assert not await queue.renew(first.id, "two", 60)  # not its batch
+    assert not await queue.finish(first.id, "two")
+    assert await queue.renew(first.id, "one", 60)
+    assert await queue.finish(first.id, "one")
+    assert not await queue.finish(first.id, "one")  # done is done
+    assert await queue.unfinished(stored.id) == 2
+
+    last = await queue.claim("one", DEAD)  # its process dies with the batch
+    assert last is not None and last.pledge_ids == (9, 10)
+    taken = await queue.claim("three", 60)
+    assert taken is not None and taken.id == last.id and taken.reclaimed
+    assert not await queue.renew(last.id, "one", 60)  # the dead owner is fenced off
+    assert not await queue.finish(last.id, "one")
+    assert await queue.claim("four", 60) is None  # the live lease holds
+    assert await queue.finish(second.id, "two") and await queue.finish(taken.id, "three")
+    assert await queue.unfinished(stored.id) == 0
+    assert await queue.claim("four", 60) is None
+    # a second launch run of the campaign batches only what no batch holds yet
+    assert await queue.split(stored.id, [9, 10, 11, 12, 12], 4) == 1
+    extra = await queue.claim("four", 60)
+    assert extra is not None and (extra.number, extra.pledge_ids) == (3, (11, 12))
+    assert not await queue.release(extra.id, "one")  # not its batch
+    assert await queue.release(extra.id, "four")  # a graceful stop gives it back
+    again = await queue.claim("five", 60)
+    assert again is not None and again.id == extra.id and again.reclaimed
+    assert await queue.finish(again.id, "five")
+    with pytest.raises(ValueError, match="at least one pledge"):
+        await queue.split(stored.id + 1, [1], 0)
+    await queue.close()
+
+
+@pytest.fixture
+async def two_processes(
+    postgres_schema_url: str, cipher: TokenCipher
+) -> AsyncIterator[tuple[PostgresRepository, PostgresRepository]]:
+    """Two repositories on one PostgreSQL schema, each with its own connection pool."""
+    first = await open_repository(postgres_schema_url, cipher)
+    second = await open_repository(postgres_schema_url, cipher)
+    assert isinstance(first, PostgresRepository) and isinstance(second, PostgresRepository)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.postgres
+async def test_two_workers_claim_every_batch_and_none_twice(
+    two_processes: tuple[PostgresRepository, PostgresRepository],
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    assert await queue_a.split(stored.id, list(range(1, 201)), 1) == 200
+
+    async def drain(queue: PostgresBlastQueue, owner: str) -> list[int]:
+        taken = []
+        while (batch := await queue.claim(owner, 60)) is not None:
+            taken.extend(batch.pledge_ids)
+            await asyncio.sleep(0)  # let the other one in between claims
+        return taken
+
+    a, b = await asyncio.gather(drain(queue_a, "a"), drain(queue_b, "b"))
+    assert a and b  # both took work
+    assert sorted(a + b) == list(range(1, 201))  # every batch, none twice
+
+
+@pytest.mark.postgres
+async def test_a_notification_wakes_an_idle_worker(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())  # not launching: its batches post nothing
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    world = await make_world(repo_b, clock)
+    idle = BlastWorker(
+        repo=repo_b,
+        queue=queue_b,
+        registry=world.core.registry,
+        clock=clock,
+        concurrency=2,
+        retry_window_seconds=5,
+        tuning=replace(TUNING, poll_seconds=3600),  # it never polls again in this test
+    )
+    await queue_b.listen()
+    await idle.start()
+    try:
+        assert await queue_a.split(stored.id, [1, 2, 3], 2) == 2
+
+        async def both_done() -> bool:
+            return idle.batches_done == 2
+
+        await eventually(both_done)  # it polls once an hour: the notification woke it
+        assert await queue_a.unfinished(stored.id) == 0
+    finally:
+        await idle.stop()
+        await world.scheduler.stop()
+        await queue_b.close()
+
+
+@pytest.mark.postgres
+async def test_a_launch_shared_by_two_workers_survives_a_dead_one(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    world = await make_world(
+        repo_a, clock, tuning=vars(TUNING), blast_queue=queue_a, x_delivery="auto"
+    )
+    launched = await world.campaign(networks=(MASTODON, X))
+    assert launched.id is not None
+    people = [await world.supporter(launched, network=MASTODON if n % 2 else X) for n in range(40)]
+    by_pledge = {pledge.id: (pledge, account) for pledge, account in people}
+    await world.go(launched.launch_at - timedelta(minutes=5))  # prepared: all QUEUED
+
+    launch = asyncio.create_task(world.go(launched.launch_at))
+
+    async def split() -> bool:
+        return bool(await queue_b.unfinished(launched.id or 0))
+
+    await eventually(split)  # the launch splits, then waits for the workers
+
+    # a third process claims a batch, marks it SENDING, posts part of it and dies
+    dead = await queue_b.claim("dead", DEAD)
+    assert dead is not None
+    caught = await repo_b.set_delivery(
+        list(dead.pledge_ids), DeliveryState.SENDING, expected=DeliveryState.QUEUED
+    )
+    assert sorted(caught) == sorted(dead.pledge_ids)
+    current = await world.reload(launched)
+    for pledge_id in caught[::2]:  # these landed before it died
+        pledge, account = by_pledge[pledge_id]
+        network = world.mastodon if pledge.network == MASTODON else world.x
+        await network.post(account, pledge.text(current), f"chorus-{pledge_id}")
+
+    workers = [
+        BlastWorker(
+            repo=repo,
+            queue=queue,
+            registry=world.core.registry,
+            clock=clock,
+            concurrency=4,
+            retry_window_seconds=5,
+            tuning=TUNING,
+        )
+        for repo, queue in ((repo_a, queue_a), (repo_b, queue_b))
+    ]
+    for worker in workers:
+        await worker.start()
+    try:
+        async with asyncio.timeout(120):
+            await launch
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await world.scheduler.stop()
+        await queue_a.close()
+        await queue_b.close()
+
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+    assert sum(worker.batches_done for worker in workers) == 6  # ceil(40 / 7), the dead one's too
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts + world.x.posts)
+    assert set(keys) == {f"chorus-{pledge_id}" for pledge_id in by_pledge}
+    assert set(keys.values()) == {1}  # every pledge posted exactly once at the networks
+    stored = await repo_a.pledges_of_campaign(launched.id)
+    assert {p.status for p in stored} == {PledgeStatus.POSTED}
+    report = world.texts_to(f"user:{ORGANISER.id}")
+    assert report.count("Posted by Chorus: 40") == 1  # the report, once, after every batch
+
+
+@pytest.mark.postgres
+async def test_a_stopped_worker_gives_its_batch_back_to_the_others(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    slow = replace(TUNING, mark_batch=50, lease_seconds=3600)  # only a release frees it
+    world = await make_world(repo_a, clock, latency=0.05, tuning=vars(slow), blast_queue=queue_a)
+    launched = await world.campaign()
+    assert launched.id is not None
+    people = [await world.supporter(launched) for _ in range(40)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    launch = asyncio.create_task(world.go(launched.launch_at))
+
+    def worker(repo: PostgresRepository, queue: PostgresBlastQueue) -> BlastWorker:
+        return BlastWorker(
+            repo=repo,
+            queue=queue,
+            registry=world.core.registry,
+            clock=clock,
+            concurrency=2,
+            retry_window_seconds=5,
+            tuning=slow,
+        )
+
+    stopping, finishing = worker(repo_b, queue_b), worker(repo_a, queue_a)
+    await stopping.start()
+
+    async def posting() -> bool:
+        return bool(world.mastodon.posts)
+
+    await eventually(posting)  # its one batch is half way
+    await stopping.stop()  # SIGTERM: the batch is given back, not left to its lease
+    await finishing.start()
+    try:
+        async with asyncio.timeout(120):
+            await launch
+    finally:
+        await finishing.stop()
+        await world.scheduler.stop()
+        await queue_a.close()
+        await queue_b.close()
+    assert (stopping.batches_done, finishing.batches_done) == (0, 1)
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
+    assert set(keys.values()) == {1}
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
