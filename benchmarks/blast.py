@@ -181,7 +181,17 @@ def start_fake(latency_ms: float, accounts: int) -> tuple[subprocess.Popen[str],
     return process, json.loads(line)
 
 
-async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, str]]) -> Campaign:
+async def seed(
+    repo: Any,
+    clock: FakeClock,
+    host: str,
+    accounts: list[dict[str, str]],
+    *,
+    platform: str = "bench",
+    mode: DeliveryMode = DeliveryMode.AUTO,
+) -> Campaign:
+    """A live campaign and one pledge per account; supporters are people of ``platform``
+    (``bench``: no front end reaches them, so nothing is sent to them)."""
     now = clock.now()
     campaign = await repo.add_campaign(
         Campaign(
@@ -200,7 +210,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
         saved = await repo.save_accounts(
             [
                 SocialAccount(
-                    owner=UserRef("bench", str(1000 + n), f"S{n}"),
+                    owner=UserRef(platform, str(1000 + n), f"S{n}"),
                     network=MASTODON,
                     instance=host,
                     remote_id=remote["id"],
@@ -220,7 +230,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
                     account_id=account.id,
                     network=MASTODON,
                     created_at=now,
-                    delivery_mode=DeliveryMode.AUTO,
+                    delivery_mode=mode,
                 )
                 for account in saved
             ]
