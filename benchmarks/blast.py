@@ -10,8 +10,15 @@ so its peak memory is its own. ``cpu`` is what this process (every thread) spent
 pledge from the launch to the report: on a small machine the blast shares its cores with
 the fake, so CPU per post, more than anything else, decides how close it gets to the floor.
 
+``--database postgresql`` runs the same blast on PostgreSQL (a fresh schema per run in
+``--postgres``, dropped afterwards) instead of a temporary SQLite file. ``--workers`` lists
+process counts; one process is the blast as ``chorus run`` does it today. More than one
+needs the shared blast (pledges claimed in batches by every process) and is reported as
+not available until it is in this checkout.
+
     .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
     .venv/bin/python benchmarks/blast.py --sizes 1000 --latency-ms 100 --concurrency 200
+    .venv/bin/python benchmarks/blast.py --database postgresql --workers 1 2 4 --sizes 100000
     .venv/bin/python benchmarks/blast.py --network bluesky --sizes 1000 2000
 
 ``--network bluesky`` runs the real Bluesky adapter (``BlueskyNetwork`` through
@@ -35,6 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +74,8 @@ SECRET = "bench-secret-not-real-0123456789"
 MESSAGE = "Benchmark blast #ChorusBench https://chorus.example/bench"
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 SEED_BATCH = 10_000
+DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED_BLAST_MISSING = "needs the shared blast (issue 14), not in this checkout"
 
 
 class BareHttpMastodon:
@@ -137,11 +149,14 @@ class Figures:
     fake_posts: int
     peak_mb: float
     cpu_ms: float = 0.0  # CPU of this process (every thread) per pledge, launch to report
+    database: str = "sqlite"
+    workers: int = 1
 
     def line(self) -> str:
         ratio = self.last_s / self.baseline_s if self.baseline_s else float("nan")
         rate = self.posted / self.last_s if self.last_s else 0.0
         return (
+            f"{self.database:<10} x{self.workers} "
             f"{self.client:<11} {self.size:>7} | first {self.first_s:6.3f} s | "
             f"last {self.last_s:7.2f} s | "
             f"baseline {self.baseline_s:7.2f} s | ratio {ratio:4.2f} | {rate:7.0f} posts/s | "
@@ -176,7 +191,17 @@ def start_fake(latency_ms: float, accounts: int) -> tuple[subprocess.Popen[str],
     return process, json.loads(line)
 
 
-async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, str]]) -> Campaign:
+async def seed(
+    repo: Any,
+    clock: FakeClock,
+    host: str,
+    accounts: list[dict[str, str]],
+    *,
+    platform: str = "bench",
+    mode: DeliveryMode = DeliveryMode.AUTO,
+) -> Campaign:
+    """A live campaign and one pledge per account; supporters are people of ``platform``
+    (``bench``: no front end reaches them, so nothing is sent to them)."""
     now = clock.now()
     campaign = await repo.add_campaign(
         Campaign(
@@ -195,7 +220,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
         saved = await repo.save_accounts(
             [
                 SocialAccount(
-                    owner=UserRef("bench", str(1000 + n), f"S{n}"),
+                    owner=UserRef(platform, str(1000 + n), f"S{n}"),
                     network=MASTODON,
                     instance=host,
                     remote_id=remote["id"],
@@ -215,7 +240,7 @@ async def seed(repo: Any, clock: FakeClock, host: str, accounts: list[dict[str, 
                     account_id=account.id,
                     network=MASTODON,
                     created_at=now,
-                    delivery_mode=DeliveryMode.AUTO,
+                    delivery_mode=mode,
                 )
                 for account in saved
             ]
@@ -437,15 +462,43 @@ async def run_bluesky(size: int, latency_ms: float, concurrency: int) -> Figures
         process.wait(timeout=10)
 
 
-async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -> Figures:
+@asynccontextmanager
+async def database_url(database: str, postgres: str) -> AsyncIterator[str]:
+    """A fresh database for one run: a temporary SQLite file, or a PostgreSQL schema."""
+    if database == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    import asyncpg  # only the PostgreSQL runs need the driver directly
+
+    schema = f"chorus_blast_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in postgres else "?"
+    try:
+        yield f"{postgres}{separator}schema={schema}"
+    finally:
+        admin = await asyncpg.connect(postgres)
+        try:
+            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # named above
+        finally:
+            await admin.close()
+
+
+async def run_one(
+    client: str,
+    size: int,
+    latency_ms: float,
+    concurrency: int,
+    database: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+) -> Figures:
     if client == "bluesky":
         return await run_bluesky(size, latency_ms, concurrency)
     process, info = start_fake(latency_ms, size)
     try:
         url, accounts = info["url"], info["accounts"]
         host = url.removeprefix("http://")
-        with tempfile.TemporaryDirectory() as folder:
-            repo = await open_repository(f"sqlite:///{folder}/bench.sqlite3", TokenCipher(SECRET))
+        async with database_url(database, postgres) as db_url:
+            repo = await open_repository(db_url, TokenCipher(SECRET))
             clock = FakeClock(datetime.now(UTC))
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
@@ -509,6 +562,7 @@ async def run_one(client: str, size: int, latency_ms: float, concurrency: int) -
             before,
             peak_mb,
             cpu * 1000 / size,
+            database,
         )
     finally:
         process.terminate()
@@ -534,20 +588,61 @@ def main() -> None:
         default="mastodon",
         help="mastodon (default) or bluesky: the real adapter against the AT Protocol fakes",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="where the campaign and its pledges live (default: a temporary SQLite file)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=DEFAULT_POSTGRES,
+        help="PostgreSQL server for --database postgresql (a schema is made and dropped)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="Chorus processes sharing the blast (more than 1 needs the shared blast)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
+    if any(workers < 1 for workers in args.workers):
+        parser.error("--workers: each count must be at least 1")
+    if any(size < 1 for size in args.sizes):
+        parser.error("--sizes: each size must be at least 1")
     if args.network == "bluesky":
         args.client = "bluesky"
     logging.basicConfig(level=os.environ.get("BENCH_LOG", "WARNING"))
     if args.one:
-        figures = asyncio.run(run_one(args.client, args.one, args.latency_ms, args.concurrency))
+        figures = asyncio.run(
+            run_one(
+                args.client,
+                args.one,
+                args.latency_ms,
+                args.concurrency,
+                args.database,
+                args.postgres,
+            )
+        )
         print(json.dumps(figures.__dict__), flush=True)
         return
+    engine = "PostgreSQL" if args.database == "postgresql" else "SQLite"
     print(
         f"blast benchmark: latency {args.latency_ms:g} ms, concurrency {args.concurrency}, "
-        f"SQLite, loopback {args.network} over HTTP, {os.cpu_count()} CPUs"
+        f"{engine}, loopback {args.network} over HTTP, {os.cpu_count()} CPUs"
     )
     clients = ("aiohttp", "adapter") if args.client == "both" else (args.client,)
+    for workers in args.workers:
+        if workers > 1:
+            print(f"{args.database:<10} x{workers} | {SHARED_BLAST_MISSING}", flush=True)
+            continue
+        run_sizes(args, clients)
+
+
+def run_sizes(args: argparse.Namespace, clients: tuple[str, ...]) -> None:
+    """One child process per size and client, so each one's peak memory is its own."""
     for size, client in ((size, client) for size in args.sizes for client in clients):
         child = subprocess.run(
             [
@@ -561,6 +656,10 @@ def main() -> None:
                 str(args.latency_ms),
                 "--concurrency",
                 str(args.concurrency),
+                "--database",
+                args.database,
+                "--postgres",
+                args.postgres,
             ],
             capture_output=True,
             text=True,
