@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.campaign import Campaign
+from bot.domain.cards import CardKind
 from bot.domain.refs import ChatRef
 from bot.ports import Repository
 
@@ -53,10 +54,11 @@ def split_chat(payload: str) -> tuple[str, str | None]:
 async def checked_source(
     repo: Repository, campaign: Campaign, source: ChatSource | None
 ) -> ChatSource | None:
-    """``source`` when the campaign has a card in that chat, else None (forged, stale)."""
+    """``source`` when the campaign's card is promoted in that chat, else None (forged,
+    stale, or the moderators' chat)."""
     if source is None or campaign.id is None:
         return None
-    cards = await repo.cards_of(campaign.id)
+    cards = await repo.cards_of(campaign.id, CardKind.PROMOTION)
     if not any(card.message.chat == source.chat for card in cards):
         return None
     title = source.title.strip()[:TITLE_KEPT]

@@ -19,6 +19,7 @@ from tests.integration.telegram.conftest import (
     FRENCH,
     GROUP,
     JSON,
+    MODERATION_CHAT,
     ORGANISER,
     STRANGER,
     SUPPORTER,
@@ -75,6 +76,8 @@ async def test_forged_and_unknown_chats_in_a_payload_are_ignored(
     assert await source_of(SUPPORTER, f"{campaign.ref}_c-100999") is None
     assert await source_of(STRANGER, f"{campaign.ref}_c-10x") is None
     assert await source_of(FRENCH, f"{campaign.ref}_c") is None
+    # the moderators' chat has the campaign's moderation card, not a promoted one
+    assert await source_of(SUPPORTER, f"{campaign.ref}_c{MODERATION_CHAT['id']}") is None
     # the card's own chat, for another campaign's ref: no card of that one there
     other = await live_campaign(core, clock, title="Other one")
     assert await source_of(SUPPORTER, f"{other.ref}_c{GROUP['id']}") is None
