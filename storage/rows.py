@@ -416,6 +416,8 @@ PLEDGE_COLUMNS: tuple[str, ...] = (
     "posted_at",
     "recruited_by",
     "variant",
+    "source_chat",
+    "source_chat_title",
 )
 
 # What the blast writes back for many pledges at once (``record_deliveries``).
@@ -441,6 +443,8 @@ def pledge_values(pledge: Pledge, codec: Codec) -> tuple[Any, ...]:
         *delivery_values(pledge, codec),
         pledge.recruited_by,
         pledge.variant,
+        pledge.source_chat,
+        pledge.source_chat_title,
     )
 
 
@@ -477,6 +481,8 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
         posted_at=codec.time_out(row["posted_at"]),
         recruited_by=row["recruited_by"],
         variant=row["variant"],
+        source_chat=row["source_chat"],
+        source_chat_title=row["source_chat_title"],
         id=row["id"],
         version=row["version"],
     )

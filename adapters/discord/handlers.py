@@ -46,6 +46,7 @@ from bot.services.campaign_edits import WITHDRAW_ACTION
 from bot.services.cards import CHANGES_ACTION, POST_NOW_ACTION
 from bot.services.chat_services import ChatServices
 from bot.services.recruiter_names import CONSENT_ACTION
+from bot.services.sources import ChatSource
 from bot.services.updates import MUTE_ACTION, UNMUTE_ACTION
 from bot.services.views import (
     FORGET_ACTION,
@@ -300,7 +301,11 @@ class InteractionHandlers:
             await self.refuse(interaction, t("dialog.stale_button"))
 
     async def _support(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:
-        _, message = await self.services.pledges.support(ref, self.who(interaction))
+        """Support on a card: the presser's own link, carrying the card's channel."""
+        chat = chat_ref(interaction.channel_id)
+        title = str(getattr(interaction.channel, "name", None) or "")
+        source = ChatSource(chat, title) if chat is not None else None
+        _, message = await self.services.pledges.support(ref, self.who(interaction), source=source)
         return message
 
     async def _post_now(self, interaction: discord.Interaction, ref: str) -> OutgoingMessage:

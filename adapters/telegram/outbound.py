@@ -47,7 +47,7 @@ class TelegramOutbound:
         sent = await self.bot.send_message(
             _chat_id(chat),
             renderer.message_text(message, language),
-            reply_markup=renderer.keyboard(message, language),
+            reply_markup=renderer.keyboard(message, language, chat),
         )
         return MessageRef(chat_ref(sent.chat_id), str(sent.message_id))
 
@@ -56,7 +56,7 @@ class TelegramOutbound:
         ``MessageGone`` once Telegram no longer knows it."""
         renderer = self.renderer
         text = renderer.message_text(message, language)
-        markup = renderer.keyboard(message, language)
+        markup = renderer.keyboard(message, language, ref.chat)
         try:
             if ref.chat.id == INLINE_CHAT:
                 await self.bot.edit_message_text(

@@ -15,13 +15,16 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.helpers import create_deep_linked_url
 
 from bot.domain.outgoing import Button, OutgoingMessage
+from bot.domain.refs import ChatRef
 from bot.domain.text import Text
 from bot.i18n import render
 from bot.services.cards import SUPPORT_ACTION
+from bot.services.sources import with_chat
 
 PARAGRAPH = "\n\n"
 ALERT_LIMIT = 200  # characters Telegram shows in a callback answer
 ELLIPSIS = "…"
+START_PAYLOAD_LIMIT = 64  # characters Telegram allows after ?start=
 
 
 class RenderError(ValueError):
@@ -42,18 +45,23 @@ class Renderer:
         body = PARAGRAPH.join(self.text(part, language) for part in message.parts)
         return clip(body, MessageLimit.MAX_TEXT_LENGTH)
 
-    def keyboard(self, message: OutgoingMessage, language: str) -> InlineKeyboardMarkup | None:
-        rows = [[self.button(b, language) for b in row] for row in message.buttons if row]
+    def keyboard(
+        self, message: OutgoingMessage, language: str, chat: ChatRef | None = None
+    ) -> InlineKeyboardMarkup | None:
+        """``chat``: where the message goes; a group's Support links then name it."""
+        rows = [[self.button(b, language, chat) for b in row] for row in message.buttons if row]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def button(self, button: Button, language: str) -> InlineKeyboardButton:
+    def button(
+        self, button: Button, language: str, chat: ChatRef | None = None
+    ) -> InlineKeyboardButton:
         label = clip(self.text(button.label, language), 64)
         if button.url:
             return InlineKeyboardButton(label, url=button.url)
         action = button.action or ""
         kind, _, argument = action.partition(":")
         if kind == SUPPORT_ACTION and argument:
-            return InlineKeyboardButton(label, url=self.deep_link(argument))
+            return InlineKeyboardButton(label, url=self.deep_link(support_payload(argument, chat)))
         if not action or len(action.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
             raise RenderError(f"button action does not fit Telegram callback data: {action!r}")
         return InlineKeyboardButton(label, callback_data=action)
@@ -61,6 +69,15 @@ class Renderer:
     def deep_link(self, payload: str = "") -> str:
         """``https://t.me/<bot>?start=<payload>``: opens the private chat with the bot."""
         return create_deep_linked_url(self.bot_username, payload or None)
+
+
+def support_payload(ref: str, chat: ChatRef | None) -> str:
+    """``REF``, or ``REF_c<chat id>`` for a card in a group or channel (negative ids:
+    private chats have the user's positive id, inline messages no chat), when it fits."""
+    if chat is None or not chat.id.startswith("-"):
+        return ref
+    payload = with_chat(ref, chat.id)
+    return payload if len(payload) <= START_PAYLOAD_LIMIT else ref
 
 
 def clip(text: str, limit: int) -> str:

@@ -8,9 +8,11 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from adapters.telegram.kit import Context, Kit
+from adapters.telegram.refs import chat_ref
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.text import t
 from bot.services.recruiter_names import CONSENT_ACTION
+from bot.services.sources import ChatSource, split_chat
 from bot.services.views import (
     FORGET_ACTION,
     FORGET_YES,
@@ -39,10 +41,13 @@ class SupporterHandlers:
         ]
 
     async def support(self, update: Update, ref: str) -> None:
-        """The supporter came through a card's Support deep link: hand them their link."""
+        """The supporter came through a card's Support deep link: hand them their link
+        (``REF_c<chat id>`` from a group's card: the group is kept as the source)."""
         if not await self.kit.require_private(update, ref):
             return
-        _, message = await self.services.pledges.support(ref, self.kit.user(update))
+        ref, chat_id = split_chat(ref)
+        source = ChatSource(chat_ref(chat_id)) if chat_id is not None else None
+        _, message = await self.services.pledges.support(ref, self.kit.user(update), source=source)
         await self.kit.reply(update, message)
 
     async def my_pledges(self, update: Update, context: Context) -> None:

@@ -63,6 +63,8 @@ class Pledge:
     posted_at: datetime | None = None
     recruited_by: str | None = None  # the supporter key of who brought this person, if any
     variant: int | None = None  # the campaign wording it posts (0: the main message)
+    source_chat: str | None = None  # "platform:id" of the chat whose card brought it
+    source_chat_title: str | None = None  # that chat's title, when it was known
     id: int | None = None
     version: int = 0
 

@@ -18,6 +18,7 @@ from bot.crypto import derive_key
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
+from bot.services.sources import TITLE_KEPT, ChatSource
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class PledgeTicket:
     nonce: str
     expires_at: datetime
     recruited_by: str | None = None  # the supporter key of who brought them, checked
+    source_chat: str | None = None  # "platform:id" of the chat whose card they came from
+    source_chat_title: str | None = None  # that chat's title, when known
 
 
 class PledgeLinks:
@@ -40,7 +43,13 @@ class PledgeLinks:
         self._clock = clock
         self._ttl = ttl
 
-    def issue(self, campaign_ref: str, supporter: UserRef, recruited_by: str | None = None) -> str:
+    def issue(
+        self,
+        campaign_ref: str,
+        supporter: UserRef,
+        recruited_by: str | None = None,
+        source: ChatSource | None = None,
+    ) -> str:
         expires = self._clock.now() + self._ttl
         payload: dict[str, str | int] = {
             "c": campaign_ref,
@@ -53,6 +62,10 @@ class PledgeLinks:
         }
         if recruited_by is not None:
             payload["v"] = recruited_by
+        if source is not None:
+            payload["s"] = source.key
+            if source.title:
+                payload["t"] = source.title[:TITLE_KEPT]
         return str(self._serializer.dumps(payload))
 
     def read(self, token: str) -> PledgeTicket:
@@ -82,6 +95,8 @@ class PledgeLinks:
                 nonce=str(data["r"]),
                 expires_at=expires,
                 recruited_by=str(data["v"]) if "v" in data else None,
+                source_chat=str(data["s"]) if "s" in data else None,
+                source_chat_title=str(data["t"]) if "t" in data else None,
             )
         except (BadData, KeyError, TypeError, ValueError) as exc:
             raise DomainError("link.invalid") from exc

@@ -34,6 +34,7 @@ from bot.services.recruiter_names import consent_button
 from bot.services.recruits import RecruitCodes, split_start_payload
 from bot.services.revocations import Revocations, Unrevoked
 from bot.services.share_links import share_links
+from bot.services.sources import ChatSource, checked_source
 
 log = logging.getLogger(__name__)
 SHARE_BUTTONS_PER_ROW = 2
@@ -95,19 +96,26 @@ class PledgeService:
         )
 
     async def support(
-        self, ref: str, supporter: UserRef, via: str | None = None
+        self,
+        ref: str,
+        supporter: UserRef,
+        via: str | None = None,
+        source: ChatSource | None = None,
     ) -> tuple[Campaign, OutgoingMessage]:
         """What a supporter sees after pressing Support: the campaign and their own link.
 
         ``ref`` may be a ``REF_CODE`` start payload; ``via`` (or that code) is a recruit
-        code, carried in the link when it names another supporter of the campaign.
+        code, carried in the link when it names another supporter of the campaign;
+        ``source`` the chat whose card was pressed, carried when the campaign has a card
+        there (else dropped: the source is then unknown).
         """
         ref, code = split_start_payload(ref)
         campaign = await self.open_campaign(ref)
         recruiter = await self.recruits.recruiter(campaign, via or code)
         if recruiter is not None and recruiter.same_person(supporter):
             recruiter = None
-        url = self.pledge_url(campaign, supporter, recruiter.key if recruiter else None)
+        source = await checked_source(self.repo, campaign, source)
+        url = self.pledge_url(campaign, supporter, recruiter.key if recruiter else None, source)
         assert campaign.id is not None
         stats = await self.repo.campaign_stats(campaign.id)
         message = OutgoingMessage.of(
@@ -124,9 +132,13 @@ class PledgeService:
         return campaign, message
 
     def pledge_url(
-        self, campaign: Campaign, supporter: UserRef, recruited_by: str | None = None
+        self,
+        campaign: Campaign,
+        supporter: UserRef,
+        recruited_by: str | None = None,
+        source: ChatSource | None = None,
     ) -> str:
-        token = self.links.issue(campaign.ref, supporter, recruited_by)
+        token = self.links.issue(campaign.ref, supporter, recruited_by, source)
         return f"{self.public_url}/pledge/{token}"
 
     def recruit_url(self, campaign: Campaign, supporter: UserRef) -> str:
@@ -274,6 +286,12 @@ class PledgeService:
         variant = await self._variant(campaign, ticket.supporter, admitted)
         if admitted.withdrawn is not None:
             renewed = change_status(admitted.withdrawn, PledgeStatus.PLEDGED, at=now)
+            if ticket.source_chat:  # else the chat it first came from stays
+                renewed = replace(
+                    renewed,
+                    source_chat=ticket.source_chat,
+                    source_chat_title=ticket.source_chat_title,
+                )
             pledge = await self.repo.update_pledge(
                 replace(
                     renewed,
@@ -295,6 +313,8 @@ class PledgeService:
                     delivery_mode=self.registry.delivery_mode(profile.network),
                     recruited_by=admitted.recruited_by,
                     variant=variant,
+                    source_chat=ticket.source_chat,
+                    source_chat_title=ticket.source_chat_title,
                 )
             )
         return account, pledge

@@ -3,7 +3,8 @@
 Everything is derived from the pledge rows and their accounts, never stored, so the
 figures cannot drift from what happened. A pledge's *source* is what the pledge itself
 records: the platform the supporter pledged from (a chat front end, or the public page
-for web pledges) and whether a recruit link brought them. The organiser sees these
+for web pledges), the chat whose card they pressed (when known) and whether a recruit
+link brought them. The organiser sees these
 figures (moderators too, when their front end says they moderate); the CSV holds one row
 per pledge with no personal identifier (no name, no handle, no account, no token), and
 every cell that a spreadsheet would read as a formula is neutralised.
@@ -33,7 +34,7 @@ from bot.services.web_supporters import is_web
 WEB_SOURCE = "web"
 RECRUIT_SUFFIX = "+recruit"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_HEADER = ("time", "network", "source", "recruited", "status", "reach")
+CSV_HEADER = ("time", "network", "source", "recruited", "status", "reach", "chat")
 RECRUITERS_SHOWN = 5
 PUBLIC_REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 
@@ -49,6 +50,8 @@ class PledgeFigure:
     status: PledgeStatus
     reach: int
     person: str  # an opaque key to count people once; never exported
+    chat: str = ""  # "platform:id" of the chat whose card it came from, "" if unknown
+    chat_title: str = ""  # that chat's title, when it was known
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,16 @@ class CampaignFigures:
             first.setdefault(pledge.person, pledge)
         keys = (p.source + (RECRUIT_SUFFIX if p.recruited else "") for p in first.values())
         return dict(Counter(keys).most_common())
+
+    def by_chat(self) -> list[tuple[str, str, int]]:
+        """(chat key, its title or "", people) per chat their first pledge came from,
+        most first; people from no known chat are left out."""
+        first: dict[str, PledgeFigure] = {}
+        for pledge in sorted(self.active, key=lambda p: p.at):
+            first.setdefault(pledge.person, pledge)
+        counts = Counter(p.chat for p in first.values() if p.chat)
+        titles = {p.chat: p.chat_title for p in self.pledges if p.chat and p.chat_title}
+        return [(chat, titles.get(chat, ""), n) for chat, n in counts.most_common()]
 
     def supporters_over_time(self) -> list[tuple[datetime, int]]:
         """Cumulative people, one point per bucket (hour, or day past two days)."""
@@ -135,6 +148,7 @@ def figures_csv(figures: CampaignFigures) -> bytes:
             "yes" if p.recruited else "no",
             p.status.value,
             str(p.reach),
+            p.chat_title or p.chat,
         )
         writer.writerow([safe_cell(cell) for cell in row])
     return ("\ufeff" + out.getvalue()).encode()
@@ -167,6 +181,18 @@ def figures_message(figures: CampaignFigures) -> OutgoingMessage:
         parts += [t("stats.by_network"), *networks]
     if sources:
         parts += [t("stats.by_source"), *sources]
+    chats = figures.by_chat()
+    if chats:
+        parts.append(t("stats.by_chat"))
+        parts += [
+            t(
+                "stats.chat_line",
+                chat=title or key.partition(":")[2],
+                platform=key.partition(":")[0],
+                count=n,
+            )
+            for key, title, n in chats
+        ]
     if figures.recruiters:
         counts = ", ".join(str(n) for n in figures.recruiters)
         parts.append(t("stats.recruiters", counts=counts))
@@ -216,6 +242,8 @@ class StatsService:
                 status=p.status,
                 reach=accounts[p.account_id].followers if p.account_id in accounts else 0,
                 person=p.supporter.key,
+                chat=p.source_chat or "",
+                chat_title=p.source_chat_title or "",
             )
             for p in pledges
         )

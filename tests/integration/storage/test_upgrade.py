@@ -26,6 +26,7 @@ from tests.integration.storage.builders import (
     campaign,
     pledge,
     store_campaign_as_before,
+    store_pledge_as_before,
 )
 
 # the accounts' columns before step 9 (no token binding)
@@ -349,5 +350,31 @@ async def test_upgrade_adds_the_blast_batches(old_database: str, cipher: TokenCi
         assert await queue.split(older.id, [1, 2, 3], 2) == 2
         assert await queue.unfinished(older.id) == 2
         await queue.close()
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_leaves_older_pledges_without_a_source_chat(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """Pledges stored before step 18 came from no known chat; newer ones record theirs."""
+    repo = await _at_step(old_database, cipher, 17)
+    try:
+        older = await store_campaign_as_before(repo, campaign(), column="variants")
+        assert older.id is not None
+        linked = await repo.save_account(account(ALICE, "r1"))
+        old_id = await store_pledge_as_before(repo, pledge(older.id, linked), column="source_chat")
+
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        stored = await repo.get_pledge(old_id)
+        assert stored is not None
+        assert (stored.source_chat, stored.source_chat_title) == (None, None)
+        other = await repo.save_account(account(BOB, "r2"))
+        made = await repo.add_pledge(
+            pledge(older.id, other, source_chat="telegram:-100300", source_chat_title="Friends")
+        )
+        again = await repo.get_pledge(made.id or 0)
+        assert again is not None
+        assert (again.source_chat, again.source_chat_title) == ("telegram:-100300", "Friends")
     finally:
         await repo.close()

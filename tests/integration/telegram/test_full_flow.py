@@ -118,11 +118,12 @@ async def test_from_newcampaign_to_a_pledge(
     promoted = await tg.promote(ORGANISER, GROUP, campaign.ref.lower())
     assert "Clean rivers now" in promoted.text
     assert "0 / 4 supporters" in promoted.text
-    assert urls(promoted) == [f"https://t.me/{BOT_USERNAME}?start={campaign.ref}"]
+    from_group = f"{campaign.ref}_c{GROUP['id']}"  # the group the card is in, for /stats
+    assert urls(promoted) == [f"https://t.me/{BOT_USERNAME}?start={from_group}"]
     group_card = api.message(promoted)
 
     # a supporter follows the deep link and gets their own pledge link
-    intro = await tg.say(SUPPORTER, private(SUPPORTER), f"/start {campaign.ref}")
+    intro = await tg.say(SUPPORTER, private(SUPPORTER), f"/start {from_group}")
     assert "Clean rivers now" in intro.text and MESSAGE in intro.text
     token = pledge_token(intro)
 
@@ -145,4 +146,4 @@ async def test_from_newcampaign_to_a_pledge(
         since=since,
     )
     assert "1 / 4 supporters · reach 150" in refreshed.text
-    assert urls(refreshed) == [f"https://t.me/{BOT_USERNAME}?start={campaign.ref}"]
+    assert urls(refreshed) == [f"https://t.me/{BOT_USERNAME}?start={from_group}"]
