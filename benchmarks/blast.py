@@ -280,6 +280,30 @@ async def fake_stats(url: str) -> dict[str, Any]:
         return dict(await r.json())
 
 
+async def prepare_and_launch(
+    scheduler: Any, repo: Any, clock: FakeClock, campaign: Campaign
+) -> tuple[float, float, float, Any, Any]:
+    """Run the campaign's preparation, then its launch, through the scheduler as ``chorus
+    run`` would: the preparation's seconds, the launch's monotonic start, the launch's CPU
+    seconds, the blast's result and the campaign's stats; the scheduler stopped after."""
+    await scheduler.start()
+    clock.set(campaign.launch_at - timedelta(minutes=5))
+    started = time.perf_counter()
+    await scheduler.sync()
+    await scheduler.wait_idle()
+    prepare_s = time.perf_counter() - started
+
+    clock.set(campaign.launch_at)
+    launch, cpu = time.monotonic(), time.process_time()
+    await scheduler.sync()
+    await scheduler.wait_idle()
+    cpu = time.process_time() - cpu
+    result = scheduler.blast.results[campaign.id or 0]
+    stats = await repo.campaign_stats(campaign.id or 0)
+    await scheduler.stop()
+    return prepare_s, launch, cpu, result, stats
+
+
 def start_atproto(
     latency_ms: float, accounts: int
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -423,21 +447,9 @@ async def run_bluesky(size: int, latency_ms: float, concurrency: int) -> Figures
             started = time.perf_counter()
             campaign = await seed_bluesky(repo, clock, linker, info["handles"], concurrency)
             seed_s = time.perf_counter() - started
-            await scheduler.start()
-            clock.set(campaign.launch_at - timedelta(minutes=5))
-            started = time.perf_counter()
-            await scheduler.sync()
-            await scheduler.wait_idle()
-            prepare_s = time.perf_counter() - started
-
-            clock.set(campaign.launch_at)
-            launch, cpu = time.monotonic(), time.process_time()
-            await scheduler.sync()
-            await scheduler.wait_idle()
-            cpu = time.process_time() - cpu
-            result = scheduler.blast.results[campaign.id or 0]
-            stats = await repo.campaign_stats(campaign.id or 0)
-            await scheduler.stop()
+            prepare_s, launch, cpu, result, stats = await prepare_and_launch(
+                scheduler, repo, clock, campaign
+            )
             await network.aclose()
             await repo.close()
         first = (result.first_post or launch) - launch
@@ -526,22 +538,9 @@ async def run_one(
             started = time.perf_counter()
             campaign = await seed(repo, clock, host, accounts)
             seed_s = time.perf_counter() - started
-            await scheduler.start()
-
-            clock.set(campaign.launch_at - timedelta(minutes=5))
-            started = time.perf_counter()
-            await scheduler.sync()
-            await scheduler.wait_idle()
-            prepare_s = time.perf_counter() - started
-
-            clock.set(campaign.launch_at)
-            launch, cpu = time.monotonic(), time.process_time()
-            await scheduler.sync()
-            await scheduler.wait_idle()
-            cpu = time.process_time() - cpu
-            result = scheduler.blast.results[campaign.id or 0]
-            stats = await repo.campaign_stats(campaign.id or 0)
-            await scheduler.stop()
+            prepare_s, launch, cpu, result, stats = await prepare_and_launch(
+                scheduler, repo, clock, campaign
+            )
             await network.aclose()
             await repo.close()
 
