@@ -106,15 +106,7 @@ class Notifier:
         return True
 
     async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
-        front_end = self._front_ends.get(user.platform)
-        if front_end is None:
-            log.debug("no chat reaches %s:%s; message skipped", user.platform, user.id)
-            return None
-        try:
-            return await front_end.send_to_user(user, message)
-        except Exception:
-            log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
-            return None
+        return (await self._send_privately(user, message))[1]
 
     async def message_link(self, ref: MessageRef) -> str | None:
         """The front end's web link to a posted message; None if it has none or fails."""
@@ -131,18 +123,23 @@ class Notifier:
 
     async def reach_user(self, user: UserRef, message: OutgoingMessage) -> Reach:
         """Send privately, and say whether the person could be reached at all."""
+        return (await self._send_privately(user, message))[0]
+
+    async def _send_privately(
+        self, user: UserRef, message: OutgoingMessage
+    ) -> tuple[Reach, MessageRef | None]:
         front_end = self._front_ends.get(user.platform)
         if front_end is None:
-            return Reach.FAILED
+            log.debug("no chat reaches %s:%s; message skipped", user.platform, user.id)
+            return Reach.FAILED, None
         try:
-            await front_end.send_to_user(user, message)
+            return Reach.SENT, await front_end.send_to_user(user, message)
         except Unreachable:
             log.info("%s:%s cannot be written to privately", user.platform, user.id)
-            return Reach.UNREACHABLE
+            return Reach.UNREACHABLE, None
         except Exception:
             log.warning("private message to %s:%s failed", user.platform, user.id, exc_info=True)
-            return Reach.FAILED
-        return Reach.SENT
+            return Reach.FAILED, None
 
     async def send_to_moderators(self, message: OutgoingMessage) -> list[MessageRef]:
         """Post where every front end's moderators decide; first decision wins."""
