@@ -28,7 +28,8 @@ from tests.fakes.mastodon_api import FakeMastodon
 from tests.integration.networks.conftest import settings_for
 
 REDIRECT = "http://127.0.0.1:9/oauth/mastodon/callback"
-DEADLINE = 0.3  # seconds; every dripped answer below takes more than a second in total
+DEADLINE = 1.0  # seconds: room for the request to reach the fake on a loaded machine
+DRIP_EVERY = 0.03  # a byte every 30 ms: every answer below takes well over DEADLINE in total
 CAP = 16 * 1024
 
 Step = Callable[[MastodonNetwork, FakeMastodon, SocialAccount], Awaitable[object]]
@@ -133,7 +134,7 @@ async def test_a_dripped_or_oversized_answer_is_given_up_on(
     guard: str,
 ) -> None:
     if guard == "deadline":
-        fake_mastodon.drip(path, every=0.01)  # 100 bytes a second: never idle for DEADLINE
+        fake_mastodon.drip(path, every=DRIP_EVERY)  # never idle for DEADLINE
     else:
         fake_mastodon.flood(path, size=4 * CAP)  # valid JSON, padded with whitespace
 
@@ -156,7 +157,7 @@ async def test_a_declared_length_over_the_cap_is_refused_unread(
 async def test_nothing_is_registered_when_the_registration_answer_is_spoilt(
     guarded: MastodonNetwork, fake_mastodon: FakeMastodon, repo: Repository
 ) -> None:
-    fake_mastodon.drip("/api/v1/apps")
+    fake_mastodon.drip("/api/v1/apps", every=DRIP_EVERY)
 
     assert await start_pledge(guarded, fake_mastodon) == "web.mastodon.misbehaved"
     assert await repo.get_mastodon_app(fake_mastodon.host) is None
@@ -165,7 +166,7 @@ async def test_nothing_is_registered_when_the_registration_answer_is_spoilt(
 async def test_the_same_instance_answering_well_again_is_used(
     guarded: MastodonNetwork, fake_mastodon: FakeMastodon, account: SocialAccount
 ) -> None:
-    fake_mastodon.drip("/api/v1/statuses")
+    fake_mastodon.drip("/api/v1/statuses", every=DRIP_EVERY)
     assert not (await guarded.post(account, "Hello", "k1")).ok
 
     again = await guarded.post(account, "Hello", "k1")
