@@ -61,8 +61,8 @@ PLEDGES_A = 3000
 PLEDGES_B = 100
 PLEDGES_C = 20
 LATENCY_MS = 40
-A_AHEAD = timedelta(seconds=2)  # from its NOTIFY to A's launch
-B_AHEAD = timedelta(seconds=6)  # from the leader's death to B's launch
+SOON = timedelta(seconds=2)  # from a launch's NOTIFY to the launch (A, C)
+B_AHEAD = timedelta(seconds=8)  # from the move, just before the leader's death, to B's launch
 MID_BLAST = 100  # statuses at the fake before the follower is killed
 HOOK_SECRET = "e2e-proof-hook-secret-not-real-Vb7Rk2Lq9Zx"
 ORGANISER = UserRef("telegram", "8001", "Olga")
@@ -180,7 +180,7 @@ async def test_a_follower_killed_mid_blast_and_the_leader_before_the_report(
         followers = [name for name in names if name != leader]
 
         # A launches soon: the change reaches the leader through NOTIFY, as from a follower
-        await announce_launch(database_url, repo, first, A_AHEAD)
+        await announce_launch(database_url, repo, first, SOON)
 
         async def follower_posting() -> tuple[str, list[int]] | None:
             """A follower holding a batch of A while statuses arrive (the one to kill)."""
@@ -208,9 +208,10 @@ async def test_a_follower_killed_mid_blast_and_the_leader_before_the_report(
         assert stored is not None and stored.status is CampaignStatus.LAUNCHING
 
         # B's moment comes after the leader's death; the leader's own timer says hours ahead
-        await move_launch(repo, second, B_AHEAD)
+        moved = await move_launch(repo, second, B_AHEAD)
         processes[leader].send_signal(signal.SIGKILL)
         await processes[leader].wait()
+        assert datetime.now(UTC) < moved.launch_at  # B's timer falls after the leader's death
         mastodon.release.set()
         [survivor] = [name for name in followers if name != victim]
 
@@ -224,7 +225,7 @@ async def test_a_follower_killed_mid_blast_and_the_leader_before_the_report(
         finally:
             await claim.close()
         await pledge_all(repo, mastodon, third, PLEDGES_C, "c")
-        await announce_launch(database_url, repo, third, A_AHEAD)
+        await announce_launch(database_url, repo, third, SOON)
 
         campaigns = [(first, PLEDGES_A), (second, PLEDGES_B), (third, PLEDGES_C)]
         for campaign, _ in campaigns:
@@ -258,6 +259,7 @@ async def test_a_follower_killed_mid_blast_and_the_leader_before_the_report(
             assert await repo.count_events(campaign.id, EventKind.REPORT) == 1
         # the victim's batches were claimed again and finished by another process
         claims = await batch_claims(repo, victim_batches)
+        assert claims.keys() == set(victim_batches), claims
         assert all(state == "done" and times >= 2 for state, times in claims.values()), claims
         survived = log_of(tmp_path, survivor)
         assert "Traceback" not in survived, survived
