@@ -1,11 +1,13 @@
 """X (Twitter): links accounts with OAuth 2.0 + PKCE and posts through tweepy.
 
-The OAuth dance (authorize, token, refresh, revoke) is a few form posts, written here
-with aiohttp. Reading the profile, posting and reading the timeline go through
-``tweepy.Client`` on a bounded worker pool, with its built-in host rebased onto
-``X_API_URL`` so the same code talks to X or to a loopback fake. Every client shares one
-keep-alive requests session (a pool as large as the worker pool): a blast of thousands of
-tweets must not open a new connection for each.
+The OAuth dance (authorize, token, refresh, revoke) and the profile read that ends a
+pledge are a few small requests, written here with aiohttp on one keep-alive session: a
+rush of pledges must not pay a new session and connection (nor a worker thread) each.
+Posting and reading the timeline go through ``tweepy.Client`` on a bounded worker pool,
+with its built-in host rebased onto ``X_API_URL`` so the same code talks to X or to a
+loopback fake; tweepy stays there for its tested error mapping of the tweet endpoints.
+Every client shares one keep-alive requests session (a pool as large as the worker pool):
+a blast of thousands of tweets must not open a new connection for each.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import aiohttp
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
+from yarl import URL
 
 from bot.clock import SystemClock
 from bot.domain.account import LinkedProfile, SocialAccount, TokenSet, follower_count
@@ -33,6 +36,7 @@ from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.ports import Clock, NetworkFailure, Repository
 from bot.settings import Settings
 
+from .guarded_http import GuardedHttp, allow_any
 from .oauth import authorization_query, token_set_from
 from .threads import BlockingCalls
 from .x_spec import X_SPEC, X
@@ -91,12 +95,25 @@ class XNetwork:
         self._client_secret = secret.get_secret_value() if secret else None
         self._calls = BlockingCalls(settings.blast_concurrency, "x-api")
         self._session = RebasedSession(self._api, timeout, settings.blast_concurrency)
+        # X_API_URL is the operator's, not a supporter's: any address is allowed
+        self._http = GuardedHttp(
+            deadline=timeout,
+            connections=settings.blast_concurrency,
+            user_agent=f"Chorus (+{settings.public_url})",
+            allowed=allow_any,
+        )
 
     async def aclose(self) -> None:
         """Stop the worker pool and close the shared connections (off the loop)."""
-        await asyncio.to_thread(self.close)
+        await self._http.aclose()
+        await asyncio.to_thread(self._close_threads)
 
     def close(self) -> None:
+        """The synchronous variant (the aiohttp session is closed on its loop if it runs)."""
+        self._http.close_soon()
+        self._close_threads()
+
+    def _close_threads(self) -> None:
         self._calls.close()
         self._session.close()
 
@@ -137,10 +154,22 @@ class XNetwork:
     async def _profile(self, tokens: TokenSet) -> LinkedProfile:
         """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
         try:
-            me = await self._calls.run(self._get_me, tokens.access_token)
-        except Exception as exc:
-            raise NetworkFailure(self._outcome(exc)) from exc
-        user = me["data"]
+            answer = await self._http.request(
+                "GET",
+                URL(f"{self._api}/2/users/me"),
+                params={"user.fields": "public_metrics"},
+                headers={"Authorization": f"Bearer {tokens.access_token}"},
+            )
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+            raise NetworkFailure(
+                PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
+            ) from exc
+        if answer.status != 200:
+            raise NetworkFailure(self._refusal(answer.status, answer.headers, answer.json()))
+        body = answer.json()
+        user = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(user, dict) or "id" not in user or "username" not in user:
+            raise NetworkFailure(PostOutcome(OutcomeKind.NETWORK_DOWN, reason="no profile"))
         metrics = user.get("public_metrics")
         if not isinstance(metrics, dict):
             metrics = {}
@@ -254,10 +283,6 @@ class XNetwork:
         client.session = self._session
         return client
 
-    def _get_me(self, access_token: str) -> dict[str, Any]:
-        client = self._client(access_token)
-        return client.get_me(user_auth=False, user_fields=["public_metrics"])  # type: ignore[no-any-return]
-
     def _create_tweet(self, access_token: str, text: str) -> dict[str, Any]:
         client = self._client(access_token)
         return client.create_tweet(text=text, user_auth=False)  # type: ignore[no-any-return]
@@ -303,6 +328,22 @@ class XNetwork:
         log.exception("unexpected error talking to X", exc_info=exc)
         return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=type(exc).__name__)
 
+    def _refusal(self, status: int, headers: Any, body: Any) -> PostOutcome:
+        """What an answer other than 200 from the API means, as ``_outcome`` maps tweepy's."""
+        if status == 401:
+            return PostOutcome(OutcomeKind.REVOKED, reason="unauthorized")
+        if status == 429:
+            retry_at = self._clock.now() + DEFAULT_RETRY
+            with suppress(KeyError, TypeError, ValueError, OverflowError, OSError):
+                retry_at = datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC)
+            return PostOutcome(OutcomeKind.RATE_LIMITED, retry_at=retry_at, reason="rate limited")
+        if status >= 500:
+            return PostOutcome(OutcomeKind.NETWORK_DOWN, reason=f"server error {status}")
+        detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
+        if status == 403 and ("suspend" in detail.lower() or "locked" in detail.lower()):
+            return PostOutcome(OutcomeKind.REVOKED, reason="account suspended")
+        return PostOutcome(OutcomeKind.REJECTED, reason=_short(detail) or str(status))
+
     async def _token_call(self, form: dict[str, str], *, refused: Exception) -> dict[str, Any]:
         """POST to the token endpoint: ``refused`` on a 4xx, NETWORK_DOWN otherwise."""
         try:
@@ -328,16 +369,10 @@ class XNetwork:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         else:
             data["client_id"] = self._client_id
-        timeout = aiohttp.ClientTimeout(total=self._timeout)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(f"{self._api}{path}", data=data, headers=headers) as response,
-        ):
-            try:
-                body = await response.json(content_type=None)
-            except ValueError:
-                body = None
-            return response.status, body
+        answer = await self._http.request(
+            "POST", URL(f"{self._api}{path}"), data=data, headers=headers
+        )
+        return answer.status, answer.json()
 
 
 def _status(exc: tweepy.HTTPException) -> int:
