@@ -9,16 +9,21 @@ bulk messages (supporters being told their results). ``PacedRateLimiter`` instea
 
 - paces by an absolute schedule: slot k+1 = slot k + 1/rate (or now, when idle or more
   than ``lag`` behind), so a wake-up late by less than ``lag`` is caught up rather than
-  carried forward to every later message; a guard on top keeps
-  any ``limit`` consecutive sends at least ``window`` apart (plus a small margin), so the
-  catch-up never becomes a burst Telegram refuses;
+  carried forward to every later message; a guard on top keeps a send at least
+  ``window`` (plus a small margin) after the one ``limit`` sends before it reached
+  Telegram, as far as we can tell: its start, moved by how much longer than the quickest
+  round trip lately its own took (up to ``held``). A call held up on its way (a busy
+  machine, the network, Telegram) could have arrived that much late, but no later, so it
+  and the one sent 30 after it never land in the same second: no 429, and no cost for
+  calls that went at the usual speed;
 - has two lanes: **interactive** (the first few messages a handler sends while answering
   an update: the reply to a command, the edit of the message a person pressed) takes the
   next free slot; **bulk** (everything else: tap offers, results, reminders, card updates
   to many chats) takes the slots left. Calls that send no message (``answerCallbackQuery``,
   ``answerInlineQuery``, ``getChatMember``...) are not paced at all;
 - on a 429 pauses both lanes for ``retry_after`` and retries the message first in its
-  lane; it is never dropped (up to ``max_retries`` refusals in a row, as PTB's own).
+  lane; it is never dropped (up to ``max_retries`` refusals in a row, as PTB's own). The
+  pace then slows a step (3%), and comes back a step every 20 s without a 429.
 
 How a call is marked: ``answering()`` (installed by ``client.build_application`` as the
 first handler of every update) marks the update's own task; a call made from that task,
@@ -49,7 +54,10 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, Result]]
 
 MESSAGES_PER_SECOND = 30  # Telegram's overall limit for a bot (without paid broadcasts)
-PACE = 0.985  # of that limit: 29.55 a second, so 30 in a row span 1.015 s
+PACE = 0.97  # of that limit: 29.1 a second, so 30 in a row span 1.031 s (jitter on the way)
+SLOWER = 0.97  # after a 429, the pace times this (down to FLOOR of the limit)...
+FLOOR = 0.85
+CALM = 20.0  # ...and back up one step after this many seconds without one
 INTERACTIVE_BUDGET = 3  # messages an update's handler sends at the head of the queue
 PRIVATE_CHAT_RATE = (1.0, 3)  # a second apart on average, three in a burst
 GROUP_CHAT_RATE = (3.0, 20)  # 20 a minute: three seconds apart, twenty in a burst
@@ -102,7 +110,9 @@ class Schedule:
     unless the grid fell more than ``lag`` behind (after idling, or a long stall): then
     the next slot is now, with no burst to catch up.
     ``limit`` sends in a row never span less than ``window + margin``; a pause (a 429)
-    holds every slot until it ends.
+    holds every slot until it ends. A 429 also means our sends reach Telegram less evenly
+    than we send them (network, a busy machine): ``slow_down`` widens the slots a step,
+    and every ``CALM`` seconds without another the pace comes back a step.
     """
 
     def __init__(
@@ -116,12 +126,16 @@ class Schedule:
     ) -> None:
         if rate <= 0 or limit < 1:
             raise ValueError("rate and limit must be positive")
+        self.rate = rate
         self.interval = 1 / rate
+        self.factor = 1.0  # of ``rate``, lowered by 429s
+        self.floor = min(1.0, FLOOR * limit / rate)
         self.limit = limit
         self.span = window + margin
         self.lag = lag
         self._slot = -math.inf  # the last slot granted
         self._paused_until = -math.inf
+        self._calm_since = -math.inf
         self._recent: deque[Stamp] = deque(maxlen=limit)
 
     def next_slot(self, now: float) -> float:
@@ -138,6 +152,9 @@ class Schedule:
         slot = self.next_slot(now)
         if slot > now:
             raise ValueError("the next slot is not due yet")
+        if self.factor < 1 and now - self._calm_since >= CALM:
+            self._set_factor(min(1.0, self.factor / SLOWER))
+            self._calm_since = now
         self._slot = slot
         stamp = Stamp(now)
         self._recent.append(stamp)
@@ -145,6 +162,14 @@ class Schedule:
 
     def pause(self, until: float) -> None:
         self._paused_until = max(self._paused_until, until)
+
+    def slow_down(self, now: float) -> None:
+        self._set_factor(max(self.floor, self.factor * SLOWER))
+        self._calm_since = now
+
+    def _set_factor(self, factor: float) -> None:
+        self.factor = factor
+        self.interval = 1 / (self.rate * factor)
 
 
 class ChatPace:
@@ -174,17 +199,21 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         self,
         *,
         limit: int = MESSAGES_PER_SECOND,
-        pace: float = PACE,
+        pace: float | None = None,
         margin: float = 0.01,
         lag: float = 0.1,
+        held: float = 0.5,
         private_chat: tuple[float, int] = PRIVATE_CHAT_RATE,
         group_chat: tuple[float, int] = GROUP_CHAT_RATE,
         max_retries: int = 5,
     ) -> None:
-        self.schedule = Schedule(limit * pace, limit=limit, margin=margin, lag=lag)
+        rate = limit * (PACE if pace is None else pace)
+        self.schedule = Schedule(rate, limit=limit, margin=margin, lag=lag)
         self._private = ChatPace(*private_chat)
         self._groups = ChatPace(*group_chat)
         self._max_retries = max_retries
+        self._held = held
+        self._round_trips: deque[float] = deque(maxlen=256)
         self._lanes: dict[Lane, deque[asyncio.Future[Stamp]]] = {
             Lane.INTERACTIVE: deque(),
             Lane.BULK: deque(),
@@ -225,7 +254,7 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         front = False
         for attempt in range(max_retries + 1):
             stamp = await self._slot(lane, front=front)
-            stamp.at = loop.time()  # the guard counts from the real start
+            start = stamp.at = loop.time()  # the guard counts from the real start...
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -238,8 +267,17 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
                     "429 on %s: every lane waits %.1f s, then it goes first", endpoint, seconds
                 )
                 self.schedule.pause(loop.time() + seconds)
+                self.schedule.slow_down(loop.time())
                 front = True
+            finally:  # ...moved by how much longer than the quickest this answer took
+                stamp.at = start + self._delay(loop.time() - start)
         raise AssertionError("unreachable")
+
+    def _delay(self, round_trip: float) -> float:
+        """How much later than it could have, at most, a call reached Telegram: its round
+        trip beyond the quickest lately (held up on this machine, on the way, or there)."""
+        self._round_trips.append(round_trip)
+        return min(round_trip - min(self._round_trips), self._held)
 
     async def _unpaced(
         self, callback: Callback, args: Any, kwargs: dict[str, Any], max_retries: int

@@ -186,3 +186,15 @@ async def test_only_the_answering_task_within_its_budget_is_interactive() -> Non
     assert await handler_spawning() is Lane.BULK
     lanes = await asyncio.create_task(handler())
     assert lanes == [Lane.BULK, Lane.INTERACTIVE, Lane.INTERACTIVE, Lane.BULK]
+
+
+def test_a_429_slows_the_pace_a_step_and_calm_brings_it_back() -> None:
+    schedule = Schedule(30, limit=30)
+    schedule.grant(0.0)
+    schedule.slow_down(0.0)
+    slower = schedule.next_slot(0.0)
+    assert slower == pytest.approx(1 / 30 / 0.97)
+    schedule.grant(slower)
+    assert schedule.next_slot(slower) == pytest.approx(2 * slower)
+    schedule.grant(100.0)  # long calm: a step back up
+    assert schedule.next_slot(100.0) == pytest.approx(100 + 1 / 30)
