@@ -1,7 +1,8 @@
 """Chorus's pacing of outgoing Telegram calls: replies first, bulk evenly at the limit.
 
 Telegram lets a bot send about 30 messages a second overall (and about one a second in a
-private chat, 20 a minute in a group), and answers ``429`` with ``retry_after`` beyond.
+private chat, short bursts allowed, 20 a minute in a group), and answers ``429`` with
+``retry_after`` beyond. Bulk keeps to the per-chat limits; replies keep to a group's.
 PTB's ``AIORateLimiter`` sleeps after each send, so every late wake-up of a busy event
 loop pushes all later messages back (a ``tap`` launch took 1.19x the ideal N/30), and it
 serves calls first come, first served, so a person's reply waits behind up to a hundred
@@ -248,7 +249,7 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
             return await self._unpaced(callback, args, kwargs, max_retries)
         lane = rate_limit_args if isinstance(rate_limit_args, Lane) else current_lane()
         loop = asyncio.get_running_loop()
-        wait = self._chat_wait(data.get("chat_id"), loop.time())
+        wait = self._chat_wait(data.get("chat_id"), lane, loop.time())
         if wait > 0:
             await asyncio.sleep(wait)
         front = False
@@ -292,7 +293,10 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
                 await asyncio.sleep(exc._retry_after.total_seconds())
         raise AssertionError("unreachable")
 
-    def _chat_wait(self, chat_id: Any, now: float) -> float:
+    def _chat_wait(self, chat_id: Any, lane: Lane, now: float) -> float:
+        """Telegram's per-chat limits: a group's for every call; a private chat's for bulk
+        only (a reply answers a person who just wrote: their own pace bounds it, and a
+        dialog's next question must not wait a second)."""
         if chat_id is None:  # an inline message: the overall pace only
             return 0.0
         try:
@@ -300,7 +304,7 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         except (TypeError, ValueError):
             chat = str(chat_id)  # @channelname: a channel, paced as a group
         if isinstance(chat, int) and chat > 0:
-            return self._private.claim(chat, now)
+            return self._private.claim(chat, now) if lane is Lane.BULK else 0.0
         return self._groups.claim(chat, now)
 
     async def _slot(self, lane: Lane, *, front: bool) -> Stamp:
