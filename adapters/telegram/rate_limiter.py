@@ -13,10 +13,10 @@ bulk messages (supporters being told their results). ``PacedRateLimiter`` instea
   carried forward to every later message; a guard on top keeps a send at least
   ``window`` (plus a small margin) after the one ``limit`` sends before it reached
   Telegram, as far as we can tell: its start, moved by how much longer than the quickest
-  round trip lately its own took (up to ``held``). A call held up on its way (a busy
-  machine, the network, Telegram) could have arrived that much late, but no later, so it
-  and the one sent 30 after it never land in the same second: no 429, and no cost for
-  calls that went at the usual speed;
+  round trip lately its own took (up to ``held``, assumed while it is in flight). A
+  call held up on its way (a busy machine, the network, Telegram) could have arrived
+  that much late, but no later, so it and the one sent 30 after it never land in the
+  same second: no 429, and no cost for calls that went at the usual speed;
 - has two lanes: **interactive** (the first few messages a handler sends while answering
   an update: the reply to a command, the edit of the message a person pressed) takes the
   next free slot; **bulk** (everything else: tap offers, results, reminders, card updates
@@ -203,7 +203,7 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         pace: float | None = None,
         margin: float = 0.01,
         lag: float = 0.1,
-        held: float = 0.5,
+        held: float = 1.0,
         private_chat: tuple[float, int] = PRIVATE_CHAT_RATE,
         group_chat: tuple[float, int] = GROUP_CHAT_RATE,
         max_retries: int = 5,
@@ -255,7 +255,8 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         front = False
         for attempt in range(max_retries + 1):
             stamp = await self._slot(lane, front=front)
-            start = stamp.at = loop.time()  # the guard counts from the real start...
+            start = loop.time()
+            stamp.at = start + self._held  # in flight: it may reach Telegram that late...
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -270,7 +271,7 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
                 self.schedule.pause(loop.time() + seconds)
                 self.schedule.slow_down(loop.time())
                 front = True
-            finally:  # ...moved by how much longer than the quickest this answer took
+            finally:  # ...answered: its start, plus how much longer than the quickest it took
                 stamp.at = start + self._delay(loop.time() - start)
         raise AssertionError("unreachable")
 
