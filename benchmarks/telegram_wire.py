@@ -86,6 +86,7 @@ class TelegramWire:
     max_per_second: int | None = None
     sent_to: Counter[int] = field(default_factory=Counter)  # accepted sendMessage per chat
     refused: int = 0  # 429s given
+    refused_spans: list[float] = field(default_factory=list)  # what the last N spanned then
 
     def __post_init__(self) -> None:
         self._updates: list[JSON] = []
@@ -202,6 +203,7 @@ class TelegramWire:
                 "chats": len(self.sent_to),
                 "twice": sum(1 for n in self.sent_to.values() if n > 1),
                 "refused": self.refused,
+                "refused_spans": self.refused_spans,
                 "first_send": self.first_send,
                 "last_send": self.last_send,
                 "now": time.perf_counter(),
@@ -320,6 +322,7 @@ class TelegramWire:
             self._window.popleft()
         if len(self._window) >= self.max_per_second:
             self.refused += 1
+            self.refused_spans.append(now - self._window[0])
             wait = max(1, math.ceil(1.0 - (now - self._window[0])))
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         self._window.append(now)

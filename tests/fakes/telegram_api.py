@@ -7,7 +7,8 @@ inject updates (messages, button presses) that long-polling ``getUpdates`` hands
 Inline mode too: a test types an inline query, the bot answers it (results checked as
 Telegram checks them), the person picks a result, which becomes an inline message the
 bot may edit by its ``inline_message_id``. Failures are on demand: blocked users (403), a
-one-shot flood limit (429 with ``retry_after``), admins per chat for ``getChatMember``.
+one-shot flood limit (429 with ``retry_after``), or Telegram's overall one
+(``max_per_second``), admins per chat for ``getChatMember``.
 
 Channels follow Telegram's rules for them: ``getChat`` finds a public channel by
 ``@username`` (a private one only while the bot is in it), only an administrator with
@@ -35,8 +36,10 @@ import io
 import ipaddress
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,6 +177,8 @@ class FakeTelegramApi:
     inline_messages: dict[str, JSON] = field(default_factory=dict)  # inline_message_id ->
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what users uploaded
     downloads: list[str] = field(default_factory=list)  # the file paths the bot downloaded
+    max_per_second: int | None = None  # Telegram's overall flood limit on sendMessage
+    refused: int = 0  # 429s the flood limit gave
 
     def __post_init__(self) -> None:
         self._updates: list[JSON] = []
@@ -183,6 +188,7 @@ class FakeTelegramApi:
         self._inline_queries: dict[str, JSON] = {}  # asked, by id: what was typed, by whom
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._failures: list[_Failure] = []
+        self._sent_times: deque[float] = deque()  # accepted sendMessage in the last second
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -661,7 +667,22 @@ class FakeTelegramApi:
                 pass
         return self._updates[:limit]
 
+    def _flood_check(self) -> None:
+        """With ``max_per_second``: more sendMessage calls than that in any one second are
+        refused with 429 and ``retry_after``, as Telegram does."""
+        if self.max_per_second is None:
+            return
+        now = time.monotonic()
+        while self._sent_times and now - self._sent_times[0] >= 1.0:
+            self._sent_times.popleft()
+        if len(self._sent_times) >= self.max_per_second:
+            self.refused += 1
+            wait = max(1, math.ceil(1.0 - (now - self._sent_times[0])))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._sent_times.append(now)
+
     async def _api_sendMessage(self, params: JSON) -> JSON:
+        self._flood_check()
         chat_id = self._chat_id(params)
         text = str(params.get("text", ""))
         if chat_id in self.blocked:
