@@ -6,15 +6,23 @@ and N pledges, runs the preparation step, then moves the clock to the launch mom
 times the real blast (``LaunchScheduler.sync``) through the real Mastodon adapter over
 HTTP. In the same run, a bare aiohttp loop posts N statuses to the same fake with the same
 concurrency: the baseline no implementation can beat. Each size runs in a fresh process
-so its peak memory is its own. ``cpu`` is what this process (every thread) spent per
+so its peak memory is its own. ``first`` and ``last`` are when the first and the last post
+succeeded, from the launch. ``cpu`` is what the Chorus processes (every thread) spent per
 pledge from the launch to the report: on a small machine the blast shares its cores with
 the fake, so CPU per post, more than anything else, decides how close it gets to the floor.
+Before the baseline, the fake's count per account checks that every pledge was posted
+exactly once.
 
 ``--database postgresql`` runs the same blast on PostgreSQL (a fresh schema per run in
-``--postgres``, dropped afterwards) instead of a temporary SQLite file. ``--workers`` lists
-process counts; one process is the blast as ``chorus run`` does it today. More than one
-needs the shared blast (pledges claimed in batches by every process) and is reported as
-not available until it is in this checkout.
+``--postgres``, dropped afterwards) instead of a temporary SQLite file. There the blast
+queue is shared, as with ``chorus run``: the launch splits the auto pledges into batches
+(``blast_batches``) and every process's ``BlastWorker`` claims and posts them. ``--workers``
+lists process counts: with N, this process is the leader (it launches, and posts batches
+with its own worker) and N-1 more run ``benchmarks.blast_worker`` on the same schema and
+the same fake; each reports its CPU since the launch, its peak memory and its posts at the
+end, so ``cpu`` sums every process and ``peak`` lists them (the leader first). With 1, the
+leader posts every batch alone, which is what one ``chorus run`` on PostgreSQL does.
+SQLite (and Bluesky) run one process.
 
     .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
     .venv/bin/python benchmarks/blast.py --sizes 1000 --latency-ms 100 --concurrency 200
