@@ -22,6 +22,8 @@ with its own worker) and N-1 more run ``benchmarks.blast_worker`` on the same sc
 the same fake; each reports its CPU since the launch, its peak memory and its posts at the
 end, so ``cpu`` sums every process and ``peak`` lists them (the leader first). With 1, the
 leader posts every batch alone, which is what one ``chorus run`` on PostgreSQL does.
+``--alone`` (one process) gives no queue to the launch, which then posts every pledge
+itself as before the shared blast (and as on SQLite): the cost of the queue, side by side.
 SQLite (and Bluesky) run one process.
 
     .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
@@ -203,6 +205,7 @@ class Figures:
     cpu_ms: float = 0.0  # CPU of every Chorus process (every thread) per pledge, from the launch
     database: str = "sqlite"
     workers: int = 1
+    shared: bool = False  # the launch's pledges went to the shared queue's batches
     peaks_mb: list[float] = field(default_factory=list)  # each process's, the leader first
     posted_by: list[int] = field(default_factory=list)  # posts made by each process
     twice: int = 0  # accounts the fake saw post more than once (must be 0)
@@ -215,7 +218,7 @@ class Figures:
         split = f" | split {'/'.join(map(str, self.posted_by))}" if self.workers > 1 else ""
         once = "exactly once" if not (self.twice or self.missing) else "NOT exactly once"
         return (
-            f"{self.database:<10} x{self.workers} "
+            f"{self.database:<10} x{self.workers} {'shared' if self.shared else 'alone ':<6} "
             f"{self.client:<11} {self.size:>7} | first {self.first_s:6.3f} s | "
             f"last {self.last_s:7.2f} s | "
             f"baseline {self.baseline_s:7.2f} s | ratio {ratio:4.2f} | {rate:7.0f} posts/s | "
@@ -668,10 +671,12 @@ async def run_one(
     database: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
     workers: int = 1,
+    alone: bool = False,
 ) -> Figures:
     """One blast of ``size`` pledges. On PostgreSQL the queue is shared, as with ``chorus
     run``: this process (the leader) launches and posts batches with its own
-    ``BlastWorker``, and ``workers - 1`` extra processes post batches too."""
+    ``BlastWorker``, and ``workers - 1`` extra processes post batches too. ``alone``: no
+    queue, the launch posts every pledge itself (one process; SQLite always does)."""
     if client == "bluesky":
         return await run_bluesky(size, latency_ms, concurrency)
     process, info = start_fake(latency_ms, size)
@@ -692,14 +697,14 @@ async def run_one(
                 secret=SECRET,
                 registry=registry,
                 card_delay_seconds=0,
-                blast_queue=queue,
+                blast_queue=None if alone else queue,
             )
             scheduler = core.scheduler
             started = time.perf_counter()
             campaign = await seed(repo, clock, host, accounts)
             seed_s = time.perf_counter() - started
             worker: BlastWorker | None = None
-            if queue.shared:  # as chorus run: every process posts batches, the leader too
+            if queue.shared and not alone:  # every process posts batches, as chorus run
                 extra = list(
                     await asyncio.gather(
                         *(
@@ -759,6 +764,7 @@ async def run_one(
             total_cpu * 1000 / size,
             database,
             workers,
+            queue.shared and not alone,
             peaks_mb=[peak_mb(), *(report["peak_mb"] for report in reports)],
             posted_by=[int(s["posted"]) for s in stamps],
             twice=sum(1 for n in per_account.values() if n > 1),
@@ -808,10 +814,18 @@ def main() -> None:
         default=[1],
         help="Chorus processes sharing the blast (PostgreSQL only for more than 1)",
     )
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="PostgreSQL, one process: no shared queue, the launch posts every pledge itself "
+        "(as before the shared blast, and as on SQLite); for comparison",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
     if any(workers < 1 for workers in args.workers):
         parser.error("--workers: each count must be at least 1")
+    if args.alone and args.workers != [1]:
+        parser.error("--alone: one process, so --workers 1")
     if any(size < 1 for size in args.sizes):
         parser.error("--sizes: each size must be at least 1")
     if args.network == "bluesky":
@@ -827,6 +841,7 @@ def main() -> None:
                 args.database,
                 args.postgres,
                 args.workers[0],
+                args.alone,
             )
         )
         print(json.dumps(figures.__dict__), flush=True)
@@ -865,6 +880,7 @@ def run_sizes(args: argparse.Namespace, clients: tuple[str, ...], workers: int) 
                 args.postgres,
                 "--workers",
                 str(workers),
+                *(["--alone"] if args.alone else []),
             ],
             capture_output=True,
             text=True,
