@@ -685,61 +685,65 @@ async def run_one(
         url, accounts = info["url"], info["accounts"]
         host = url.removeprefix("http://")
         async with database_url(database, postgres) as db_url:
-            repo = await open_repository(db_url, TokenCipher(SECRET))
-            clock = FakeClock(datetime.now(UTC))
-            settings = bench_settings(concurrency)
-            registry, network = bench_registry(client, settings, repo, clock, url)
-            queue = open_blast_queue(repo)
-            core = build_chorus(
-                settings,
-                repo,
-                clock,
-                secret=SECRET,
-                registry=registry,
-                card_delay_seconds=0,
-                blast_queue=None if alone else queue,
-            )
-            scheduler = core.scheduler
-            started = time.perf_counter()
-            campaign = await seed(repo, clock, host, accounts)
-            seed_s = time.perf_counter() - started
-            worker: BlastWorker | None = None
-            if queue.shared and not alone:  # every process posts batches, as chorus run
-                extra = list(
-                    await asyncio.gather(
-                        *(
-                            WorkerProcess.start(
-                                client, db_url, url, concurrency, campaign.launch_at
+            try:
+                repo = await open_repository(db_url, TokenCipher(SECRET))
+                clock = FakeClock(datetime.now(UTC))
+                settings = bench_settings(concurrency)
+                registry, network = bench_registry(client, settings, repo, clock, url)
+                queue = open_blast_queue(repo)
+                core = build_chorus(
+                    settings,
+                    repo,
+                    clock,
+                    secret=SECRET,
+                    registry=registry,
+                    card_delay_seconds=0,
+                    blast_queue=None if alone else queue,
+                )
+                scheduler = core.scheduler
+                started = time.perf_counter()
+                campaign = await seed(repo, clock, host, accounts)
+                seed_s = time.perf_counter() - started
+                worker: BlastWorker | None = None
+                if queue.shared and not alone:  # every process posts batches, as chorus run
+                    extra = list(
+                        await asyncio.gather(
+                            *(
+                                WorkerProcess.start(
+                                    client, db_url, url, concurrency, campaign.launch_at
+                                )
+                                for _ in range(workers - 1)
                             )
-                            for _ in range(workers - 1)
                         )
                     )
-                )
-                await asyncio.gather(*(child.ready() for child in extra))
-                worker = BlastWorker(
-                    repo=repo,
-                    queue=queue,
-                    registry=registry,
-                    clock=clock,
-                    concurrency=settings.blast_concurrency,
-                    retry_window_seconds=settings.blast_retry_window_seconds,
-                )
-                if isinstance(queue, PostgresBlastQueue):  # woken by the split's NOTIFY
-                    await queue.listen()
-                await worker.start()
+                    await asyncio.gather(*(child.ready() for child in extra))
+                    worker = BlastWorker(
+                        repo=repo,
+                        queue=queue,
+                        registry=registry,
+                        clock=clock,
+                        concurrency=settings.blast_concurrency,
+                        retry_window_seconds=settings.blast_retry_window_seconds,
+                    )
+                    if isinstance(queue, PostgresBlastQueue):  # woken by the split's NOTIFY
+                        await queue.listen()
+                    await worker.start()
 
-            async def at_launch() -> None:
-                await asyncio.gather(*(child.launch() for child in extra))
+                async def at_launch() -> None:
+                    await asyncio.gather(*(child.launch() for child in extra))
 
-            prepare_s, launch, cpu, _, stats = await prepare_and_launch(
-                scheduler, repo, clock, campaign, at_launch
-            )
-            if worker is not None:
-                await worker.stop()
-            reports = list(await asyncio.gather(*(child.finish() for child in extra)))
-            await queue.close()
-            await network.aclose()
-            await repo.close()
+                prepare_s, launch, cpu, _, stats = await prepare_and_launch(
+                    scheduler, repo, clock, campaign, at_launch
+                )
+                if worker is not None:
+                    await worker.stop()
+                reports = list(await asyncio.gather(*(child.finish() for child in extra)))
+                await queue.close()
+                await network.aclose()
+                await repo.close()
+            finally:  # no worker left on the schema when it is dropped
+                for child in extra:
+                    await child.kill()
 
         counted = await fake_stats(url)  # before the baseline posts to the same accounts
         per_account = counted["posts_per_account"]
@@ -771,8 +775,6 @@ async def run_one(
             missing=size - len(per_account),
         )
     finally:
-        for child in extra:
-            await child.kill()
         process.terminate()
         process.wait(timeout=10)
 
