@@ -6,15 +6,25 @@ and N pledges, runs the preparation step, then moves the clock to the launch mom
 times the real blast (``LaunchScheduler.sync``) through the real Mastodon adapter over
 HTTP. In the same run, a bare aiohttp loop posts N statuses to the same fake with the same
 concurrency: the baseline no implementation can beat. Each size runs in a fresh process
-so its peak memory is its own. ``cpu`` is what this process (every thread) spent per
+so its peak memory is its own. ``first`` and ``last`` are when the first and the last post
+succeeded, from the launch. ``cpu`` is what the Chorus processes (every thread) spent per
 pledge from the launch to the report: on a small machine the blast shares its cores with
 the fake, so CPU per post, more than anything else, decides how close it gets to the floor.
+Before the baseline, the fake's count per account checks that every pledge was posted
+exactly once.
 
 ``--database postgresql`` runs the same blast on PostgreSQL (a fresh schema per run in
-``--postgres``, dropped afterwards) instead of a temporary SQLite file. ``--workers`` lists
-process counts; one process is the blast as ``chorus run`` does it today. More than one
-needs the shared blast (pledges claimed in batches by every process) and is reported as
-not available until it is in this checkout.
+``--postgres``, dropped afterwards) instead of a temporary SQLite file. There the blast
+queue is shared, as with ``chorus run``: the launch splits the auto pledges into batches
+(``blast_batches``) and every process's ``BlastWorker`` claims and posts them. ``--workers``
+lists process counts: with N, this process is the leader (it launches, and posts batches
+with its own worker) and N-1 more run ``benchmarks.blast_worker`` on the same schema and
+the same fake; each reports its CPU since the launch, its peak memory and its posts at the
+end, so ``cpu`` sums every process and ``peak`` lists them (the leader first). With 1, the
+leader posts every batch alone, which is what one ``chorus run`` on PostgreSQL does.
+``--alone`` (one process) gives no queue to the launch, which then posts every pledge
+itself as before the shared blast (and as on SQLite): the cost of the queue, side by side.
+SQLite (and Bluesky) run one process.
 
     .venv/bin/python benchmarks/blast.py                      # 1000, 10000, 100000
     .venv/bin/python benchmarks/blast.py --sizes 1000 --latency-ms 100 --concurrency 200
@@ -43,9 +53,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +66,7 @@ import aiohttp
 from adapters.networks.bluesky_spec import BLUESKY
 from adapters.networks.mastodon import MASTODON, MASTODON_SPEC, MastodonNetwork, delivery_mode
 from bot.app import build_chorus
+from bot.blast.worker import BlastWorker
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
@@ -68,6 +79,7 @@ from bot.registry import NetworkRegistry
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
+from storage.blast_queue import PostgresBlastQueue, open_blast_queue
 
 ROOT = Path(__file__).resolve().parents[1]  # the fake Mastodon runs from the checkout
 SECRET = "bench-secret-not-real-0123456789"
@@ -75,7 +87,42 @@ MESSAGE = "Benchmark blast #ChorusBench https://chorus.example/bench"
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 SEED_BATCH = 10_000
 DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-SHARED_BLAST_MISSING = "needs the shared blast (issue 14), not in this checkout"
+ONE_PROCESS_ONLY = "one process only: more share a blast on --database postgresql (Mastodon)"
+
+
+class Stamps:
+    """When this process's posts succeeded (``time.monotonic``: one clock for every process
+    of the machine, so the processes' stamps compare), and how many there were."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.posted = 0
+
+    def mark(self) -> None:
+        stamp = time.monotonic()
+        if self.first is None:
+            self.first = stamp
+        self.last = stamp
+        self.posted += 1
+
+    def report(self) -> dict[str, Any]:
+        return {"first": self.first, "last": self.last, "posted": self.posted}
+
+
+class StampedMastodon(MastodonNetwork):
+    """The real Mastodon adapter, stamping each successful post: with the shared blast the
+    posts are made by the workers of several processes, not by the launch's senders."""
+
+    def __init__(self, settings: Settings, repo: Any, *, clock: Any) -> None:
+        super().__init__(settings, repo, clock=clock)
+        self.stamps = Stamps()
+
+    async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        outcome = await super().post(account, text, idempotency_key)
+        if outcome.ok:
+            self.stamps.mark()
+        return outcome
 
 
 class BareHttpMastodon:
@@ -91,8 +138,15 @@ class BareHttpMastodon:
         self._url = url
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
+        self.stamps = Stamps()
 
     async def post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        outcome = await self._post(account, text, idempotency_key)
+        if outcome.ok:
+            self.stamps.mark()
+        return outcome
+
+    async def _post(self, account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._concurrency)
@@ -148,20 +202,29 @@ class Figures:
     posted: int
     fake_posts: int
     peak_mb: float
-    cpu_ms: float = 0.0  # CPU of this process (every thread) per pledge, launch to report
+    cpu_ms: float = 0.0  # CPU of every Chorus process (every thread) per pledge, from the launch
     database: str = "sqlite"
     workers: int = 1
+    shared: bool = False  # the launch's pledges went to the shared queue's batches
+    peaks_mb: list[float] = field(default_factory=list)  # each process's, the leader first
+    posted_by: list[int] = field(default_factory=list)  # posts made by each process
+    twice: int = 0  # accounts the fake saw post more than once (must be 0)
+    missing: int = 0  # accounts the fake saw post nothing (must be 0)
 
     def line(self) -> str:
         ratio = self.last_s / self.baseline_s if self.baseline_s else float("nan")
         rate = self.posted / self.last_s if self.last_s else 0.0
+        peaks = "/".join(f"{peak:.0f}" for peak in self.peaks_mb or [self.peak_mb])
+        split = f" | split {'/'.join(map(str, self.posted_by))}" if self.workers > 1 else ""
+        once = "exactly once" if not (self.twice or self.missing) else "NOT exactly once"
         return (
-            f"{self.database:<10} x{self.workers} "
+            f"{self.database:<10} x{self.workers} {'shared' if self.shared else 'alone ':<6} "
             f"{self.client:<11} {self.size:>7} | first {self.first_s:6.3f} s | "
             f"last {self.last_s:7.2f} s | "
             f"baseline {self.baseline_s:7.2f} s | ratio {ratio:4.2f} | {rate:7.0f} posts/s | "
-            f"cpu {self.cpu_ms:5.3f} ms/post | peak {self.peak_mb:6.0f} MB | "
-            f"posted {self.posted} (fake counted {self.fake_posts}) | "
+            f"cpu {self.cpu_ms:5.3f} ms/post | peak {peaks} MB | "
+            f"posted {self.posted} (fake counted {self.fake_posts}, {once}: "
+            f"twice {self.twice}, missing {self.missing}){split} | "
             f"seed {self.seed_s:.1f} s, prepare {self.prepare_s:.1f} s"
         )
 
@@ -281,11 +344,16 @@ async def fake_stats(url: str) -> dict[str, Any]:
 
 
 async def prepare_and_launch(
-    scheduler: Any, repo: Any, clock: FakeClock, campaign: Campaign
+    scheduler: Any,
+    repo: Any,
+    clock: FakeClock,
+    campaign: Campaign,
+    at_launch: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[float, float, float, Any, Any]:
     """Run the campaign's preparation, then its launch, through the scheduler as ``chorus
     run`` would: the preparation's seconds, the launch's monotonic start, the launch's CPU
-    seconds, the blast's result and the campaign's stats; the scheduler stopped after."""
+    seconds, the blast's result and the campaign's stats; the scheduler stopped after.
+    ``at_launch`` is awaited just before the launch (the workers start counting there)."""
     await scheduler.start()
     clock.set(campaign.launch_at - timedelta(minutes=5))
     started = time.perf_counter()
@@ -294,6 +362,8 @@ async def prepare_and_launch(
     prepare_s = time.perf_counter() - started
 
     clock.set(campaign.launch_at)
+    if at_launch is not None:
+        await at_launch()
     launch, cpu = time.monotonic(), time.process_time()
     await scheduler.sync()
     await scheduler.wait_idle()
@@ -495,6 +565,104 @@ async def database_url(database: str, postgres: str) -> AsyncIterator[str]:
             await admin.close()
 
 
+def bench_settings(concurrency: int) -> Settings:
+    """The settings of every Chorus process of a Mastodon run (the leader and the workers)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        min_lead_minutes=0,
+        blast_concurrency=concurrency,
+        mastodon_allow_private_hosts=True,
+        mastodon_delivery=DeliveryMode.AUTO,
+    )
+
+
+def bench_registry(
+    client: str, settings: Settings, repo: Any, clock: Any, url: str
+) -> tuple[NetworkRegistry, Any]:
+    """The registry with the real adapter (``adapter``) or the bare port (``aiohttp``),
+    registered as bot.runtime registers the real adapter; and the network, whose
+    ``stamps`` say when this process posted."""
+    network: Any = (
+        StampedMastodon(settings, repo, clock=clock)
+        if client == "adapter"
+        else BareHttpMastodon(url, settings.blast_concurrency)
+    )
+    registry = NetworkRegistry()
+    registry.register(MASTODON_SPEC, network, mode=delivery_mode(settings))
+    return registry, network
+
+
+def cpu_seconds() -> float:
+    """User and system CPU of this process so far, every thread."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class WorkerProcess:
+    """One extra Chorus process (``benchmarks.blast_worker``) posting batches of the shared
+    blast: it says it is ready, counts its CPU from ``launch``, and reports at EOF."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(
+        cls, client: str, db_url: str, url: str, concurrency: int, launch_at: datetime
+    ) -> WorkerProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.blast_worker",
+            "--client",
+            client,
+            "--database-url",
+            db_url,
+            "--fake-url",
+            url,
+            "--concurrency",
+            str(concurrency),
+            "--launch-at",
+            launch_at.isoformat(),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            code = await self.process.wait()
+            raise RuntimeError(f"blast worker {self.process.pid} exited with {code}")
+        return dict(json.loads(line))
+
+    async def ready(self) -> None:
+        await self._read()
+
+    async def launch(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"launch\n")
+        await self.process.stdin.drain()
+
+    async def finish(self) -> dict[str, Any]:
+        """Close its input (it stops its worker), then its report."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        report = await self._read()
+        await self.process.wait()
+        return report
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
 async def run_one(
     client: str,
     size: int,
@@ -502,53 +670,90 @@ async def run_one(
     concurrency: int,
     database: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
+    workers: int = 1,
+    alone: bool = False,
 ) -> Figures:
+    """One blast of ``size`` pledges. On PostgreSQL the queue is shared, as with ``chorus
+    run``: this process (the leader) launches and posts batches with its own
+    ``BlastWorker``, and ``workers - 1`` extra processes post batches too. ``alone``: no
+    queue, the launch posts every pledge itself (one process; SQLite always does)."""
     if client == "bluesky":
         return await run_bluesky(size, latency_ms, concurrency)
     process, info = start_fake(latency_ms, size)
+    extra: list[WorkerProcess] = []
     try:
         url, accounts = info["url"], info["accounts"]
         host = url.removeprefix("http://")
         async with database_url(database, postgres) as db_url:
-            repo = await open_repository(db_url, TokenCipher(SECRET))
-            clock = FakeClock(datetime.now(UTC))
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                min_lead_minutes=0,
-                blast_concurrency=concurrency,
-                mastodon_allow_private_hosts=True,
-                mastodon_delivery=DeliveryMode.AUTO,
-            )
-            network: Any = (
-                MastodonNetwork(settings, repo, clock=clock)
-                if client == "adapter"
-                else BareHttpMastodon(url, concurrency)
-            )
-            registry = NetworkRegistry()  # as bot.runtime registers the real adapter
-            registry.register(MASTODON_SPEC, network, mode=delivery_mode(settings))
-            core = build_chorus(
-                settings,
-                repo,
-                clock,
-                secret=SECRET,
-                registry=registry,
-                card_delay_seconds=0,
-            )
-            scheduler = core.scheduler
-            started = time.perf_counter()
-            campaign = await seed(repo, clock, host, accounts)
-            seed_s = time.perf_counter() - started
-            prepare_s, launch, cpu, result, stats = await prepare_and_launch(
-                scheduler, repo, clock, campaign
-            )
-            await network.aclose()
-            await repo.close()
+            try:
+                repo = await open_repository(db_url, TokenCipher(SECRET))
+                clock = FakeClock(datetime.now(UTC))
+                settings = bench_settings(concurrency)
+                registry, network = bench_registry(client, settings, repo, clock, url)
+                queue = open_blast_queue(repo)
+                core = build_chorus(
+                    settings,
+                    repo,
+                    clock,
+                    secret=SECRET,
+                    registry=registry,
+                    card_delay_seconds=0,
+                    blast_queue=None if alone else queue,
+                )
+                scheduler = core.scheduler
+                started = time.perf_counter()
+                campaign = await seed(repo, clock, host, accounts)
+                seed_s = time.perf_counter() - started
+                worker: BlastWorker | None = None
+                if queue.shared and not alone:  # every process posts batches, as chorus run
+                    extra = list(
+                        await asyncio.gather(
+                            *(
+                                WorkerProcess.start(
+                                    client, db_url, url, concurrency, campaign.launch_at
+                                )
+                                for _ in range(workers - 1)
+                            )
+                        )
+                    )
+                    await asyncio.gather(*(child.ready() for child in extra))
+                    worker = BlastWorker(
+                        repo=repo,
+                        queue=queue,
+                        registry=registry,
+                        clock=clock,
+                        concurrency=settings.blast_concurrency,
+                        retry_window_seconds=settings.blast_retry_window_seconds,
+                    )
+                    if isinstance(queue, PostgresBlastQueue):  # woken by the split's NOTIFY
+                        await queue.listen()
+                    await worker.start()
 
-        first = (result.first_post or launch) - launch
-        last = (result.last_post or launch) - launch
-        before = (await fake_stats(url))["posts"]
+                async def at_launch() -> None:
+                    await asyncio.gather(*(child.launch() for child in extra))
+
+                prepare_s, launch, cpu, _, stats = await prepare_and_launch(
+                    scheduler, repo, clock, campaign, at_launch
+                )
+                if worker is not None:
+                    await worker.stop()
+                reports = list(await asyncio.gather(*(child.finish() for child in extra)))
+                await queue.close()
+                await network.aclose()
+                await repo.close()
+            finally:  # no worker left on the schema when it is dropped
+                for child in extra:
+                    await child.kill()
+
+        counted = await fake_stats(url)  # before the baseline posts to the same accounts
+        per_account = counted["posts_per_account"]
         base = await baseline(url, accounts, concurrency)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        stamps = [network.stamps.report(), *reports]
+        firsts = [s["first"] for s in stamps if s["first"] is not None]
+        lasts = [s["last"] for s in stamps if s["last"] is not None]
+        first = (min(firsts) if firsts else launch) - launch
+        last = (max(lasts) if lasts else launch) - launch
+        total_cpu = cpu + sum(report["cpu_s"] for report in reports)
         return Figures(
             client,
             size,
@@ -558,10 +763,16 @@ async def run_one(
             last,
             base,
             stats.posted,
-            before,
-            peak_mb,
-            cpu * 1000 / size,
+            counted["posts"],
+            peak_mb(),
+            total_cpu * 1000 / size,
             database,
+            workers,
+            queue.shared and not alone,
+            peaks_mb=[peak_mb(), *(report["peak_mb"] for report in reports)],
+            posted_by=[int(s["posted"]) for s in stamps],
+            twice=sum(1 for n in per_account.values() if n > 1),
+            missing=size - len(per_account),
         )
     finally:
         process.terminate()
@@ -603,12 +814,20 @@ def main() -> None:
         type=int,
         nargs="+",
         default=[1],
-        help="Chorus processes sharing the blast (more than 1 needs the shared blast)",
+        help="Chorus processes sharing the blast (PostgreSQL only for more than 1)",
+    )
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="PostgreSQL, one process: no shared queue, the launch posts every pledge itself "
+        "(as before the shared blast, and as on SQLite); for comparison",
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
     if any(workers < 1 for workers in args.workers):
         parser.error("--workers: each count must be at least 1")
+    if args.alone and args.workers != [1]:
+        parser.error("--alone: one process, so --workers 1")
     if any(size < 1 for size in args.sizes):
         parser.error("--sizes: each size must be at least 1")
     if args.network == "bluesky":
@@ -623,6 +842,8 @@ def main() -> None:
                 args.concurrency,
                 args.database,
                 args.postgres,
+                args.workers[0],
+                args.alone,
             )
         )
         print(json.dumps(figures.__dict__), flush=True)
@@ -634,13 +855,13 @@ def main() -> None:
     )
     clients = ("aiohttp", "adapter") if args.client == "both" else (args.client,)
     for workers in args.workers:
-        if workers > 1:
-            print(f"{args.database:<10} x{workers} | {SHARED_BLAST_MISSING}", flush=True)
+        if workers > 1 and (args.database != "postgresql" or args.network != "mastodon"):
+            print(f"{args.database:<10} x{workers} | {ONE_PROCESS_ONLY}", flush=True)
             continue
-        run_sizes(args, clients)
+        run_sizes(args, clients, workers)
 
 
-def run_sizes(args: argparse.Namespace, clients: tuple[str, ...]) -> None:
+def run_sizes(args: argparse.Namespace, clients: tuple[str, ...], workers: int) -> None:
     """One child process per size and client, so each one's peak memory is its own."""
     for size, client in ((size, client) for size in args.sizes for client in clients):
         child = subprocess.run(
@@ -659,12 +880,15 @@ def run_sizes(args: argparse.Namespace, clients: tuple[str, ...]) -> None:
                 args.database,
                 "--postgres",
                 args.postgres,
+                "--workers",
+                str(workers),
+                *(["--alone"] if args.alone else []),
             ],
             capture_output=True,
             text=True,
         )
         if child.returncode != 0:
-            print(f"{client:<11} {size:>7} | failed:\n{child.stderr[-2000:]}")
+            print(f"x{workers} {client:<11} {size:>7} | failed:\n{child.stderr[-2000:]}")
             continue
         data = json.loads(child.stdout.strip().splitlines()[-1])
         print(Figures(**data).line(), flush=True)
