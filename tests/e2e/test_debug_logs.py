@@ -212,7 +212,9 @@ async def test_a_whole_campaign_at_debug_logs_no_token_code_link_or_secret(
         telegram, [x, mastodon], [fake_discord.token, *x.handed_out, *mastodon.handed_out]
     )
     assert len(x.handed_out) >= 3 and len(mastodon.handed_out) >= 3  # tokens, codes, app
-    assert all(f" DEBUG {name}." in logs for name in ("telegram", "tweepy", "discord"))
+    # the chat libraries log requests at DEBUG (X's OAuth and profile calls go through
+    # aiohttp, which logs none; tweepy only posts, and this campaign's X pledge is tap)
+    assert all(f" DEBUG {name}." in logs for name in ("telegram", "discord"))
     leaked = sorted(secret for secret in secrets if secret in logs)
     assert leaked == [], [line for line in logs.splitlines() if any(s in line for s in leaked)]
     assert "[REDACTED]" in logs  # the libraries did try
