@@ -189,7 +189,7 @@ async def test_the_leader_is_killed_another_takes_over_and_each_timer_fires_once
         assert await lock_holders(schema) == 1
 
         async def reported(campaign: Campaign) -> bool:
-            return await repo.event_claimed(campaign.id or 0, EventKind.REPORT)
+            return await repo.event_claimed(campaign.id or 0, EventKind.REPORT_DONE)
 
         await wait_for(lambda: reported(first), "the first campaign's blast and report")
 

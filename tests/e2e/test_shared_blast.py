@@ -92,7 +92,7 @@ async def test_three_processes_share_a_blast_and_survive_one_killed(
         assert 0 < at_kill < PLEDGES, at_kill
 
         async def reported() -> bool:
-            return await repo.event_claimed(campaign.id or 0, EventKind.REPORT)
+            return await repo.event_claimed(campaign.id or 0, EventKind.REPORT_DONE)
 
         await wait_for(reported, "the others to finish the blast and report")
         survivors = [n for n in range(len(processes)) if n != victim_number]
