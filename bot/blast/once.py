@@ -37,6 +37,7 @@ class InFlight:
 
     def __init__(self) -> None:
         self._units: set[asyncio.Future[object]] = set()
+        self._orphans: set[asyncio.Future[object]] = set()  # their caller was cancelled
 
     async def run(self, unit: Awaitable[T]) -> T:
         """Run ``unit`` (a claim and its send); a cancellation of the caller leaves it
@@ -44,12 +45,18 @@ class InFlight:
         task: asyncio.Future[T] = asyncio.ensure_future(unit)
         self._units.add(task)  # type: ignore[arg-type]
         task.add_done_callback(self._finished)  # type: ignore[arg-type]
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self._orphans.add(task)  # type: ignore[arg-type]
+            raise
 
     def _finished(self, unit: asyncio.Future[object]) -> None:
-        """Forget a finished unit; log its error when its caller is gone (cancelled)."""
+        """Forget a finished unit; log its error if no caller is left to see it."""
         self._units.discard(unit)
-        if unit.cancelled() or unit.exception() is None:
+        orphan = unit in self._orphans
+        self._orphans.discard(unit)
+        if unit.cancelled() or unit.exception() is None or not orphan:
             return
         log.warning("a message on its way when its run stopped failed", exc_info=unit.exception())
 
