@@ -17,10 +17,11 @@ from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
+from bot.blast.once import InFlight
 from bot.blast.plan import DeliveryPlan, plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, mode_of, prepare
-from bot.blast.report import NOT_POSTED, figures_of, report_message
+from bot.blast.report import NOT_POSTED, Figures, figures_of, report_message
 from bot.blast.results import tell_results
 from bot.blast.writer import DeliveryWriter
 from bot.domain.account import SocialAccount
@@ -31,6 +32,7 @@ from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.domain.refs import ChatRef
 from bot.domain.text import Text, t
 from bot.metrics import Metrics
 from bot.notifier import Notifier
@@ -103,6 +105,7 @@ class Blast:
         self._tuning = tuning or BlastTuning()
         self._prepared: dict[int, PreparedAccounts] = {}
         self._tallied: dict[int, datetime] = {}  # when each campaign's tally was last asked
+        self._in_flight = InFlight()  # the report's claimed messages, let finish at a stop
         self.results: dict[int, BlastResult] = {}
 
     # --- before the launch -------------------------------------------------------
@@ -482,32 +485,75 @@ class Blast:
     async def report(self, campaign: Campaign, refusals: Mapping[int, str] | None = None) -> None:
         """Final read-back, close the unconfirmed taps, and tell everyone the figures.
 
-        Supporters whose post failed for good are told first, unless they were already
-        (after a tap blast, or by a run that stopped before its report). Each supporter
-        then gets their own result, once (a run after the report was claimed finishes
-        telling those a stopped run had not told).
+        Resumable, each effect at most once: a run stopped anywhere (SIGTERM, the
+        leadership lost, an error, a crash) leaves the report to the next one, which
+        picks it up where it stopped (the scheduler runs it again until it is done):
+
+        1. supporters whose post failed for good are told (once per campaign, unless
+           they were already, after a tap blast or by a run stopped before its report);
+        2. the last read-back, and the taps never confirmed closed as not posted; then
+           ``REPORT`` is claimed: the figures are final (Post now closes, the tokens are
+           no longer in use). A run after it skips this step;
+        3. the organiser's report (``REPORT_ORGANISER``) and each promoted chat's
+           (``REPORT_CHAT``, per chat), each claimed, then sent (``bot.blast.once``: at
+           most once, a stop does not cut a claimed message off);
+        4. the cards refreshed (an edit to the current state: any number of times);
+        5. each supporter's own result, claimed per person (``bot.blast.results``);
+        6. the tokens nothing needs any more released (only tokens still stored are,
+           so again is harmless); then ``REPORT_DONE`` is claimed, last.
+
+        The figures are computed from the pledge rows each time, so a resumed run's are
+        those a single run would have had (the taps are closed by then).
         """
         assert campaign.id is not None
+        if await self._repo.event_claimed(campaign.id, EventKind.REPORT_DONE):
+            return
         await self._batches_done(campaign.id)  # the figures count every batch
         await self._tell_failed(campaign, refusals or {})
-        if not await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now()):
-            await self._tell_results(campaign)
-            return
-        _, pending = await self._read_back(campaign)  # the cards are refreshed below
+        if await self._repo.event_claimed(campaign.id, EventKind.REPORT):
+            log.info("campaign %s: finishing a report begun before", campaign.ref)
+        else:
+            await self._close_taps(campaign)
+            await self._repo.claim_event(campaign.id, EventKind.REPORT, self._clock.now())
+        with heap.loading():
+            pledges = await self._repo.pledges_of_campaign(campaign.id)
+        stats = await self._repo.campaign_stats(campaign.id)
+        message, figures = await self._report_message(campaign, pledges, stats)
+        await self._tell_report(campaign, message)
+        await self._cards.refresh_now(campaign.id)
+        await self._tell_results(campaign, pledges, stats)
+        account_ids = {p.account_id for p in pledges}
+        del pledges
+        await self._revocations.queue_unused(account_ids)  # those with no other campaign
+        if await self._repo.claim_event(campaign.id, EventKind.REPORT_DONE, self._clock.now()):
+            log.info(
+                "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
+                campaign.ref,
+                figures.posted,
+                figures.confirmed,
+                figures.not_posted,
+                figures.failed,
+            )
+
+    async def _close_taps(self, campaign: Campaign) -> None:
+        """The last read-back; the tap pledges still unconfirmed fail as not posted."""
+        _, pending = await self._read_back(campaign)  # the cards are refreshed later
         now = self._clock.now()
         closed = [
             change_status(p, PledgeStatus.FAILED, at=now, reason=NOT_POSTED) for p, _ in pending
         ]
         for part in chunks(closed, self._tuning.flush_every):
             await self._repo.record_deliveries(part)
-        with heap.loading():
-            pledges = await self._repo.pledges_of_campaign(campaign.id)
-        stats = await self._repo.campaign_stats(campaign.id)
+
+    async def _report_message(
+        self, campaign: Campaign, pledges: list[Pledge], stats: CampaignStats
+    ) -> tuple[OutgoingMessage, Figures]:
+        """The report, from the rows as they are (the same in a resumed run)."""
+        assert campaign.id is not None
         unreachable = await self._repo.event_subjects(campaign.id, EventKind.TAP_UNREACHABLE)
         figures = figures_of(
             campaign, pledges, stats, self._registry.delivery_modes(), unreachable
         )
-        account_ids = {p.account_id for p in pledges}
         if figures.tap:
             opened = await self._repo.count_events(campaign.id, EventKind.TAP_OPENED)
             post_now = await self._repo.count_events(campaign.id, EventKind.POST_NOW)
@@ -515,20 +561,44 @@ class Blast:
         message = with_page_line(
             report_message(campaign, figures), campaign, self._settings.public_url
         )
-        await self._notifier.send_to_user(campaign.organiser, message)
-        await self._announce(campaign, message)
-        await self._cards.refresh_now(campaign.id)
-        await self._tell_results(campaign, pledges, stats)
-        del pledges
-        log.info(
-            "campaign %s report: posted %s, confirmed %s, not posted %s, failed %s",
-            campaign.ref,
-            figures.posted,
-            figures.confirmed,
-            figures.not_posted,
-            figures.failed,
-        )
-        await self._revocations.queue_unused(account_ids)  # those with no other campaign
+        return message, figures
+
+    async def _tell_report(self, campaign: Campaign, message: OutgoingMessage) -> None:
+        """The report to the organiser, then to each promoted chat: each claimed, then
+        sent, as one unit a stop lets finish (``bot.blast.once``)."""
+        assert campaign.id is not None
+        campaign_id, now = campaign.id, self._clock.now()
+
+        async def organiser() -> None:
+            if not await self._repo.claim_event(campaign_id, EventKind.REPORT_ORGANISER, now):
+                return
+            if await self._notifier.send_to_user(campaign.organiser, message) is None:
+                log.warning(
+                    "campaign %s: the report to the organiser was not delivered; "
+                    "not sent again (it was claimed, and may have arrived)",
+                    campaign.ref,
+                )
+
+        async def chat(card_id: int, where: ChatRef, language: str) -> None:
+            if not await self._repo.claim_event(
+                campaign_id, EventKind.REPORT_CHAT, now, subject=card_id
+            ):
+                return
+            if await self._notifier.send(where, message, language) is None:
+                log.warning(
+                    "campaign %s: the report to chat %s:%s was not delivered; not sent again",
+                    campaign.ref,
+                    where.platform,
+                    where.id,
+                )
+
+        await self._in_flight.run(organiser())
+        for card_id, where, language in await self._announcer.promoted(campaign_id):
+            await self._in_flight.run(chat(card_id, where, language))
+
+    async def settle(self) -> None:
+        """Wait for the claimed messages on their way (the scheduler's stop)."""
+        await self._in_flight.settle()
 
     async def _tell_results(
         self,
@@ -551,18 +621,23 @@ class Blast:
             modes=self._registry.delivery_modes(),
             now=self._clock.now(),
             concurrency=self._tuning.tap_concurrency,
+            in_flight=self._in_flight,
         )
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
-        await tell_failed(
-            repo=self._repo,
-            notifier=self._notifier,
-            registry=self._registry,
-            campaign=campaign,
-            refusals=refusals,
-            now=self._clock.now(),
-            batch=self._tuning.account_batch,
-            concurrency=self._tuning.tap_concurrency,
+        """The failure notices are claimed once for all of them: the claim and the sends
+        are one unit a stop lets finish (``bot.blast.once``)."""
+        await self._in_flight.run(
+            tell_failed(
+                repo=self._repo,
+                notifier=self._notifier,
+                registry=self._registry,
+                campaign=campaign,
+                refusals=refusals,
+                now=self._clock.now(),
+                batch=self._tuning.account_batch,
+                concurrency=self._tuning.tap_concurrency,
+            )
         )
 
     # --- telling people -----------------------------------------------------------

@@ -5,7 +5,8 @@ access or a refused text, was explained already by ``bot.blast.notices`` and is 
 repeated). Tap: a thank-you once the read-back saw their post; nothing for
 those who did not post (no nagging). Each person is claimed as a once-only event (subject:
 their first pledge in the campaign) before their message goes, so a second run of the
-report, after a restart or at the same moment, never tells anyone twice. People without a
+report, after a restart or at the same moment, never tells anyone twice; the claim and
+its message are one unit a stop does not cut (``bot.blast.once``). People without a
 private chat (web pledges) are skipped.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.blast.notices import REJECTED, REVOKED
+from bot.blast.once import InFlight
 from bot.blast.prepare import mode_of
 from bot.blast.report import NOT_POSTED
 from bot.domain.campaign import Campaign
@@ -25,6 +27,7 @@ from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
+from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.notifier import Notifier
 from bot.ports import Repository
@@ -90,9 +93,10 @@ async def tell_results(
     modes: Mapping[Network, DeliveryMode],
     now: datetime,
     concurrency: int,
+    in_flight: InFlight | None = None,
 ) -> int:
     """Send every supporter of ``campaign`` their own result, once; return how many were
-    sent now."""
+    sent now. ``in_flight``: where each claim-and-send runs uncut by a cancellation."""
     assert campaign.id is not None
     campaign_id = campaign.id
     people: dict[str, list[Pledge]] = {}
@@ -100,6 +104,20 @@ async def tell_results(
         if pledge.status is not PledgeStatus.WITHDRAWN and pledge.id is not None:
             people.setdefault(pledge.supporter.key, []).append(pledge)
     limit = asyncio.Semaphore(concurrency)
+    units = in_flight or InFlight()
+
+    async def claim_and_send(person: UserRef, message: OutgoingMessage, first: int) -> bool:
+        if not await repo.claim_event(campaign_id, EventKind.PERSONAL_RESULT, now, subject=first):
+            return False
+        if await notifier.send_to_user(person, message) is None:
+            log.warning(
+                "campaign %s: the result of %s:%s was not delivered; not sent again",
+                campaign.ref,
+                person.platform,
+                person.id,
+            )
+            return False
+        return True
 
     async def tell(mine: list[Pledge]) -> bool:
         person = mine[0].supporter
@@ -110,11 +128,7 @@ async def tell_results(
             return False
         first = min(p.id for p in mine if p.id is not None)
         async with limit:
-            if not await repo.claim_event(
-                campaign_id, EventKind.PERSONAL_RESULT, now, subject=first
-            ):
-                return False
-            return await notifier.send_to_user(person, message) is not None
+            return await units.run(claim_and_send(person, message, first))
 
     told = sum(await asyncio.gather(*(tell(mine) for mine in people.values())))
     log.info("campaign %s: %s supporters told their own result", campaign.ref, told)

@@ -18,7 +18,10 @@ class EventKind(StrEnum):
     PREPARE = "prepare"
     TAP_REMINDER = "tap_reminder"
     FAILURE_NOTICES = "failure_notices"  # supporters whose post failed for good were told
-    REPORT = "report"
+    REPORT = "report"  # the report's read-back is over, the unconfirmed taps closed
+    REPORT_ORGANISER = "report_organiser"  # the organiser's report was claimed, then sent
+    REPORT_CHAT = "report_chat"  # subject: the promotion card standing for its chat
+    REPORT_DONE = "report_done"  # every step of the report is done (claimed last)
     TAP_OPENED = "tap_opened"  # subject: the pledge whose tap link was opened
     PERSONAL_RESULT = "personal_result"  # subject: the first pledge of the person told
     TAP_UNREACHABLE = "tap_unreachable"  # subject: the pledge whose offer could not be sent

@@ -10,6 +10,13 @@ and the launch is guarded by the campaign's status, so nothing runs twice. A lau
 stopped by an error (the database, say) is run again after a backoff, a bounded number
 of times; the blast resumes where it stopped, so a retry never posts anything twice, and
 obeys the goal decision stored with LAUNCHING, so a retry never posts a missed goal.
+Likewise the report: one begun and not finished (``REPORT_DONE`` not claimed) is run
+again at once by the next sync, start or take-over, and goes on from the step it
+stopped at (``Blast.report``).
+
+Stopping (SIGTERM, the leadership lost) cancels the runs under way; a message to a
+person already claimed is let finish first (``Blast.settle``, ``bot.blast.once``), so
+the cancellation lands between two steps and the next run does the rest, once.
 
 The moments are read on the given clock, which may be fake (tests) or shifted (the
 console), so each timer is armed at real-now plus the delay left on that clock.
@@ -101,8 +108,9 @@ class LaunchScheduler:
         await self._sync(startup=not takeover, wait=False)
 
     async def stop(self) -> None:
-        """Stop the timers; a blast in progress is interrupted and resumed on next start
-        (here or, having lost the leadership, in the process that takes it over)."""
+        """Stop the timers; a blast or report in progress is interrupted and resumed on
+        next start (here or, having lost the leadership, in the process that takes it
+        over). The messages already claimed and on their way are let arrive first."""
         if self._timers.running and not self._stopped:
             self._timers.remove_all_jobs()  # a later start re-arms from the database
             self._timers.shutdown(wait=False)
@@ -111,6 +119,7 @@ class LaunchScheduler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.blast.settle()
 
     async def sync(self) -> None:
         """Re-read the database, run every event now due, re-arm the rest."""
@@ -152,6 +161,8 @@ class LaunchScheduler:
             await self._keep_only_the_count(campaign)
             if campaign.status is CampaignStatus.LAUNCHING and Event.LAUNCH not in due:
                 due.insert(0, Event.LAUNCH)  # an interrupted blast: resume it now
+            if Event.REPORT not in due and await self._report_due(campaign):
+                due.append(Event.REPORT)  # an interrupted report: finish it now
             if due:
                 runs.append(self._spawn(campaign.id, due, startup=startup))
         if wait:
@@ -192,7 +203,7 @@ class LaunchScheduler:
             return True
         if campaign.status is not CampaignStatus.LAUNCHED:
             return False
-        if not await self._repo.event_claimed(campaign.id, EventKind.REPORT):
+        if not await self._repo.event_claimed(campaign.id, EventKind.REPORT_DONE):
             return False
         return self._trend is None or await self._repo.event_claimed(
             campaign.id, EventKind.TAG_COUNT
@@ -202,10 +213,23 @@ class LaunchScheduler:
         """Once reported, a launched campaign's one timer left is the hashtag count."""
         assert campaign.id is not None
         if campaign.status is CampaignStatus.LAUNCHED and await self._repo.event_claimed(
-            campaign.id, EventKind.REPORT
+            campaign.id, EventKind.REPORT_DONE
         ):
             for event in AFTER_LAUNCH - {Event.TAG_COUNT}:
                 self._remove(job_id(campaign.id, event))
+
+    async def _report_due(self, campaign: Campaign) -> bool:
+        """Whether a launched campaign's report is to run now, whatever its moment: a
+        blast without taps reports as it ends, and a report whose taps were closed
+        (``REPORT`` claimed) was begun; either way, unless it is done."""
+        assert campaign.id is not None
+        if campaign.status is not CampaignStatus.LAUNCHED:
+            return False
+        if await self._repo.event_claimed(campaign.id, EventKind.REPORT_DONE):
+            return False
+        return not campaign.tap_offered or await self._repo.event_claimed(
+            campaign.id, EventKind.REPORT
+        )
 
     def _remove(self, job: str) -> None:
         with contextlib.suppress(JobLookupError):
@@ -373,6 +397,9 @@ class LaunchScheduler:
         if campaign.status is CampaignStatus.LAUNCHING:  # deliver obeys its goal decision
             log.info("campaign %s: resuming an interrupted blast", campaign.ref)
             await self.blast.deliver(campaign)
+            return
+        if await self._report_due(campaign):  # a retry of a launch its report stopped
+            await self.blast.report(campaign)
             return
         if campaign.status is not CampaignStatus.LIVE:
             return

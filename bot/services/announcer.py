@@ -23,10 +23,16 @@ class Announcer:
 
     async def promoted_chats(self, campaign_id: int) -> list[tuple[ChatRef, str]]:
         """Chats the campaign was promoted in, with the language of each card."""
-        seen: dict[ChatRef, str] = {}
+        return [(chat, language) for _, chat, language in await self.promoted(campaign_id)]
+
+    async def promoted(self, campaign_id: int) -> list[tuple[int, ChatRef, str]]:
+        """Each chat the campaign was promoted in, with the id of its first card (which
+        stands for the chat in a once-only claim) and that card's language."""
+        seen: dict[ChatRef, tuple[int, str]] = {}
         for card in await self.repo.cards_of(campaign_id, CardKind.PROMOTION):
-            seen.setdefault(card.message.chat, card.language)
-        return list(seen.items())
+            if card.id is not None:
+                seen.setdefault(card.message.chat, (card.id, card.language))
+        return [(card_id, chat, language) for chat, (card_id, language) in seen.items()]
 
     async def announce(self, campaign_id: int, message: OutgoingMessage) -> None:
         for chat, language in await self.promoted_chats(campaign_id):

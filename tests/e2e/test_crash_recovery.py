@@ -193,7 +193,7 @@ async def test_a_blast_killed_midway_resumes_and_posts_every_pledge_exactly_once
         try:
 
             async def reported() -> bool:
-                return await repo.event_claimed(campaign.id or 0, EventKind.REPORT)
+                return await repo.event_claimed(campaign.id or 0, EventKind.REPORT_DONE)
 
             await wait_for(reported, "the blast to finish and report", second)
             second.send_signal(signal.SIGTERM)

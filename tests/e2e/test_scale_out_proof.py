@@ -257,6 +257,7 @@ async def test_a_follower_killed_mid_blast_and_the_leader_before_the_report(
             stats = await repo.campaign_stats(campaign.id)
             assert (stats.supporters, stats.posted, stats.failed) == (count, count, 0)
             assert await repo.count_events(campaign.id, EventKind.REPORT) == 1
+            assert await repo.count_events(campaign.id, EventKind.REPORT_DONE) == 1
         # the victim's batches were claimed again and finished by another process
         claims = await batch_claims(repo, victim_batches)
         assert claims.keys() == set(victim_batches), claims

@@ -378,3 +378,25 @@ async def test_upgrade_leaves_older_pledges_without_a_source_chat(
         assert (again.source_chat, again.source_chat_title) == ("telegram:-100300", "Friends")
     finally:
         await repo.close()
+
+
+async def test_upgrade_counts_older_reports_as_done(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """A report claimed before step 19 (claimed whole, at its start) is done: none is
+    told again; a campaign not reported yet is not marked done."""
+    repo = await _at_step(old_database, cipher, 18)
+    try:
+        reported = await store_campaign_as_before(repo, campaign(), column="variants")
+        waiting = await store_campaign_as_before(repo, campaign("WAIT01"), column="variants")
+        assert reported.id is not None and waiting.id is not None
+        assert await repo.claim_event(reported.id, EventKind.REPORT, T0)
+        assert await repo.claim_event(waiting.id, EventKind.TAP_REMINDER, T0)
+
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        assert await repo.event_claimed(reported.id, EventKind.REPORT_DONE)
+        assert not await repo.claim_event(reported.id, EventKind.REPORT_DONE, T0)
+        assert not await repo.event_claimed(waiting.id, EventKind.REPORT_DONE)
+        assert await repo.claim_event(waiting.id, EventKind.REPORT_DONE, T0)
+    finally:
+        await repo.close()

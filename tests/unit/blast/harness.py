@@ -278,10 +278,12 @@ async def make_world(
     tuning: dict[str, Any] | None = None,
     front_ends: Sequence[ChatFrontEnd] = (),
     blast_queue: BlastQueue | None = None,
+    chat: RecordingFrontEnd | None = None,
     **overrides: Any,
 ) -> World:
-    """``front_ends``: real chat front ends (outbound sides) besides the recording one."""
-    chat = RecordingFrontEnd()
+    """``front_ends``: real chat front ends (outbound sides) besides the recording one;
+    ``chat``: the recording one (a subclass that holds or fails chosen sends)."""
+    chat = RecordingFrontEnd() if chat is None else chat
     mastodon = LiveNetwork(MASTODON, clock, repo, latency=latency, dedupe=True)
     x = LiveNetwork(X, clock, repo, latency=latency)
     blast_tuning = replace(FAST_TUNING, **(tuning or {}))
