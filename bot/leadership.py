@@ -1,12 +1,14 @@
 """Who leads among the processes sharing one database, and what leading starts.
 
 Every ``chorus run`` serves the web app and its chat front ends; only the leader arms the
-timers (the ``LaunchScheduler``, hence the blast, reminders and reports) and runs
-maintenance. ``Succession`` holds the ``Leadership`` port: it tries to lead every
-``poll_seconds``; on taking over it starts the scheduler (which re-reads every campaign
-from the database and runs what came due while no one led, each event claimed once) and
-maintenance; when the leadership is lost (the check fails, the link to the database is
-gone) it stops them at once, before anyone else can take over.
+timers (the ``LaunchScheduler``, hence the blast, reminders and reports), runs
+maintenance and the chat front ends' leader duties (Telegram's webhook registration or
+polling, Discord's gateway: adapters hand them in by name, the core sees only ``Duty``).
+``Succession`` holds the ``Leadership`` port: it tries to lead every ``poll_seconds``; on
+taking over it starts the scheduler (which re-reads every campaign from the database and
+runs what came due while no one led, each event claimed once), then the duties; when the
+leadership is lost (the check fails, the link to the database is gone) it stops them at
+once, in reverse, before anyone else can take over (Telegram refuses two pollers).
 
 It is also the campaign service's ``CampaignWatcher``: a change made in a follower (an
 approval, a cancellation) is announced to the leader, wherever it runs, which re-arms
@@ -32,7 +34,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Duty(Protocol):
-    """What only the leader runs (the scheduler, maintenance)."""
+    """What only the leader runs (maintenance, a chat platform's intake or gateway)."""
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -200,8 +202,8 @@ class Succession:
                 log.exception("taking over failed: the leadership is released")
                 return
         log.info(
-            "this process leads: scheduler started (timers armed from the database), "
-            "maintenance started"
+            "this process leads: scheduler started (timers armed from the database), %s",
+            ", ".join(f"{name} started" for name, _ in self._duties) or "no other duty",
         )
 
     async def _step_down(self, why: str, *, level: int = logging.WARNING) -> None:
@@ -211,7 +213,7 @@ class Succession:
             self._become(Role.FOLLOWER)
             await self._stop_duties([("scheduler", self._scheduler), *self._duties])
             await self._release()
-        log.log(level, "%s: this process no longer leads (timers and maintenance stopped)", why)
+        log.log(level, "%s: this process no longer leads (timers and duties stopped)", why)
 
     async def _stop_duties(self, duties: list[tuple[str, Duty]]) -> None:
         for name, duty in reversed(duties):
