@@ -128,10 +128,6 @@ class DiscordGateway:
         self._ready_timeout = ready_timeout
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def connected(self) -> bool:
-        return self._task is not None
-
     async def start(self) -> None:
         client = self.client
         if self._task is not None:
