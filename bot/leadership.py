@@ -40,6 +40,10 @@ class Duty(Protocol):
     async def stop(self) -> None: ...
 
 
+class DutyError(RuntimeError):
+    """A duty could not start when the process started; the message names it."""
+
+
 class Scheduler(Protocol):
     """The ``LaunchScheduler``: started first, stopped last."""
 
@@ -197,7 +201,10 @@ class Succession:
                 started.append(("scheduler", self._scheduler))
                 if raise_errors:  # the process's start: a duty that cannot start is an error
                     for name, duty in self._duties:
-                        await duty.start()
+                        try:
+                            await duty.start()
+                        except Exception as exc:
+                            raise DutyError(f"the {name} failed to start: {exc}") from exc
                         started.append((name, duty))
                         self._running.add(name)
             except Exception:

@@ -401,7 +401,7 @@ async def serve(settings: Settings) -> int:
             # the leader alone runs the scheduler, maintenance and the chat front ends' leader
             # duties (always, on SQLite); after the front ends, so they stop first
             succession = chorus.succession
-            await _start("scheduler", succession.start)
+            await _start("leadership", succession.start)  # names a duty that failed
             stack.push_async_callback(_stop, "leadership", succession.stop)
             log.info("leadership: %s", succession.role)
             if blast_queue.shared:  # every process posts batches of the launched blasts

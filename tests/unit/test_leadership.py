@@ -19,7 +19,7 @@ from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign
 from bot.domain.refs import UserRef
-from bot.leadership import Duty, Role
+from bot.leadership import Duty, DutyError, Role
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler.events import CLAIMED, Event, job_id
@@ -363,7 +363,7 @@ async def test_a_duty_that_fails_at_the_first_start_fails_the_start(
     """At the process's start a duty that cannot start is an error to show, not to hide."""
     lock = SharedLock()
     core, _ = process(repo, clock, lock, {"gateway": Gateway(failures=1)})
-    with pytest.raises(ConnectionError):
+    with pytest.raises(DutyError, match="the gateway failed to start: the platform is unre"):
         await core.succession.start()
     assert core.succession.role is Role.FOLLOWER
     assert lock.holder is None and not core.maintenance.running
