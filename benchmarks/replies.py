@@ -143,8 +143,6 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             )
             inbound = platform.inbound(core.chat)
             await inbound.start()
-            (intake,) = platform.leader_duties.values()  # a lone process leads: it polls
-            await intake.start()
             campaign = await seed(
                 repo, clock, url.removeprefix("http://"), accounts, platform="telegram"
             )
@@ -175,7 +173,6 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             stats = await _get(telegram["url"], "/_bench/stats")
             running.cancel()
             await scheduler.stop()
-            await intake.stop()
             await inbound.stop()
             await network.aclose()
             await repo.close()

@@ -71,8 +71,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             )
             inbound = platform.inbound(core.chat)
             await inbound.start()
-            (intake,) = platform.leader_duties.values()  # a lone process leads: it polls
-            await intake.start()
             campaign = await seed(
                 repo,
                 clock,
@@ -93,7 +91,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.perf_counter() - started
             stats = await _get(telegram["url"], "/_bench/stats")
             await scheduler.stop()
-            await intake.stop()
             await inbound.stop()
             await network.aclose()
             await repo.close()

@@ -195,14 +195,16 @@ async def _close(thing: object) -> None:
         return
 
 
-def chat_platforms(settings: Settings) -> list[ChatPlatform]:
+def chat_platforms(settings: Settings, *, succession: bool = False) -> list[ChatPlatform]:
     """The front ends whose token is set (their SDKs are imported only then).
 
-    Every process serves the Telegram webhook and sends through both platforms' HTTP APIs;
-    the leading process alone (the Succession starts and stops ``leader_duties``) sets the
-    webhook or polls, publishes the command menu, and with DISCORD_GATEWAY=auto holds the
-    Discord gateway. DISCORD_GATEWAY=on holds it in this process whether it leads or not;
-    off never does.
+    Every process serves the Telegram webhook and sends through both platforms' HTTP APIs.
+    With ``succession`` (``chorus run``) the leading process alone sets the webhook or
+    polls, publishes the command menu and, with DISCORD_GATEWAY=auto, holds the Discord
+    gateway: each platform's ``leader_duties``, which the Succession starts and stops.
+    Without it (one process that always leads: the benchmarks) each inbound side does
+    that itself. DISCORD_GATEWAY=on holds the gateway in this process whether it leads or
+    not; off never does.
     """
     platforms: list[ChatPlatform] = []
     if settings.telegram_enabled:
@@ -213,9 +215,11 @@ def chat_platforms(settings: Settings) -> list[ChatPlatform]:
 
         application = build_application(settings)
         outbound: ChatFrontEnd = TelegramOutbound(settings, application.bot)
-        inbound = partial(TelegramInbound, application, intake=False)
+        inbound = partial(TelegramInbound, application, intake=not succession)
         routes = tuple(webhook_routes(settings, application))
-        intake = {"telegram intake": TelegramIntake(application, settings)}
+        intake: dict[str, Duty] = {}
+        if succession:
+            intake["telegram intake"] = TelegramIntake(application, settings)
         platforms.append(ChatPlatform("Telegram", outbound, inbound, routes, intake))
     if settings.discord_enabled:
         from adapters.discord.inbound import DiscordGateway, DiscordInbound
@@ -223,11 +227,12 @@ def chat_platforms(settings: Settings) -> list[ChatPlatform]:
 
         client = new_client()
         outbound = DiscordOutbound(settings, client)
-        on = settings.discord_gateway == "on"
+        mode = settings.discord_gateway
         duties: dict[str, Duty] = {}
-        if settings.discord_gateway == "auto":
+        if mode == "auto" and succession:
             duties["discord gateway"] = DiscordGateway(client, settings)
-        inbound_side = partial(DiscordInbound, client, gateway=on)
+        held = mode == "on" or (mode == "auto" and not succession)  # for the process's life
+        inbound_side = partial(DiscordInbound, client, gateway=held)
         platforms.append(ChatPlatform("Discord", outbound, inbound_side, (), duties))
     return platforms
 
@@ -376,7 +381,7 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, "blast queue", blast_queue.close)
             # every process serves the webhook; the leader alone sets it (or polls) and,
             # with DISCORD_GATEWAY=auto, holds the Discord gateway: duties of the Succession
-            platforms = chat_platforms(settings)
+            platforms = chat_platforms(settings, succession=True)
             role = RoleState(Role.FOLLOWER)  # the succession sets it when it leads
             chorus = build_chorus(
                 settings,

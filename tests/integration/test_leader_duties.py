@@ -65,7 +65,7 @@ async def processes(postgres_schema_url: str) -> AsyncIterator[Callable[..., Any
     started: list[Process] = []
 
     async def start(settings: Settings) -> Process:
-        (platform,) = chat_platforms(settings)
+        (platform,) = chat_platforms(settings, succession=True)
         core = build_chorus(
             settings,
             repo,

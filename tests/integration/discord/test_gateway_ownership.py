@@ -31,7 +31,7 @@ async def sender(
     """A second process on the same database, configured with DISCORD_GATEWAY=off."""
     fake = discord_bot.fake
     settings = discord_settings(fake, tmp_path / "second", discord_gateway="off")
-    (platform,) = chat_platforms(settings)
+    (platform,) = chat_platforms(settings, succession=True)
     assert platform.leader_duties == {}  # off: not even a leader holds it
     bot = build_bot(fake, settings, repo, clock, gateway=False)
     await bot.inbound.start()
@@ -84,14 +84,27 @@ async def test_only_the_gateway_holder_connects_and_the_other_sends_by_rest(
 
 
 @pytest.mark.parametrize(
-    ("value", "duty", "held_for_life"),
-    [("auto", True, False), ("on", False, True), ("off", False, False)],
+    ("value", "succession", "duty", "held_for_life"),
+    [
+        ("auto", True, True, False),
+        ("auto", False, False, True),  # one process that always leads (the benchmarks)
+        ("on", True, False, True),
+        ("on", False, False, True),
+        ("off", True, False, False),
+        ("off", False, False, False),
+    ],
 )
 def test_who_holds_the_gateway(
-    fake_discord: FakeDiscord, tmp_path: Path, value: str, duty: bool, held_for_life: bool
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    value: str,
+    succession: bool,
+    duty: bool,
+    held_for_life: bool,
 ) -> None:
-    """auto: the leader's duty; on: this process, leading or not; off: never."""
+    """auto: the leader's duty under a Succession; on: this process, leading or not; off:
+    never."""
     settings: Settings = discord_settings(fake_discord, tmp_path, discord_gateway=value)
-    (platform,) = chat_platforms(settings)
+    (platform,) = chat_platforms(settings, succession=succession)
     assert ("discord gateway" in platform.leader_duties) is duty
     assert platform.inbound.keywords["gateway"] is held_for_life  # type: ignore[attr-defined]
