@@ -10,7 +10,7 @@ stop and reach into; no consumer is handed it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.blast import Blast, BlastTuning
 from bot.domain.networks import Network
-from bot.leadership import SoleLeadership, Succession
+from bot.leadership import Duty, SoleLeadership, Succession
 from bot.maintenance import Maintenance, maintenance_jobs
 from bot.metrics import Metrics
 from bot.notifier import Notifier
@@ -99,7 +99,7 @@ class Chorus:
     chat: ChatServices  # what a chat front end is built with
     web_app: web.Application  # the pledge site, not yet served
     maintenance: Maintenance  # not yet started
-    succession: Succession  # starts the scheduler and maintenance while this process leads
+    succession: Succession  # starts the scheduler, maintenance and duties while leading
     metrics: Metrics  # served at /metrics
     role: RoleState  # leader or follower, set by the runtime (or leader election)
 
@@ -125,12 +125,15 @@ def build_chorus(
     role: RoleState | None = None,
     web_routes: Iterable[web.AbstractRouteDef] = (),
     blast_queue: BlastQueue | None = None,
+    duties: Mapping[str, Duty] | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
     pictures are kept in ``pictures`` (default: in memory, for builders that keep no files);
     leading whenever ``leadership`` says so (default: always, a single process); the pledge
-    site also serves ``web_routes`` (a front end's webhook)."""
+    site also serves ``web_routes`` (a front end's webhook); ``duties`` (by name) run after
+    maintenance while this process leads (a front end's webhook registration, polling or
+    gateway)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     metrics = Metrics() if metrics is None else metrics
@@ -179,7 +182,7 @@ def build_chorus(
         SoleLeadership() if leadership is None else leadership,
         repo,
         scheduler,
-        {"maintenance": maintenance},
+        {"maintenance": maintenance, **(duties or {})},
         poll_seconds=settings.leader_poll_seconds,
         state=role,
     )

@@ -1,12 +1,14 @@
 """Who leads among the processes sharing one database, and what leading starts.
 
 Every ``chorus run`` serves the web app and its chat front ends; only the leader arms the
-timers (the ``LaunchScheduler``, hence the blast, reminders and reports) and runs
-maintenance. ``Succession`` holds the ``Leadership`` port: it tries to lead every
-``poll_seconds``; on taking over it starts the scheduler (which re-reads every campaign
-from the database and runs what came due while no one led, each event claimed once) and
-maintenance; when the leadership is lost (the check fails, the link to the database is
-gone) it stops them at once, before anyone else can take over.
+timers (the ``LaunchScheduler``, hence the blast, reminders and reports), runs
+maintenance and the chat front ends' leader duties (Telegram's webhook registration or
+polling, Discord's gateway: adapters hand them in by name, the core sees only ``Duty``).
+``Succession`` holds the ``Leadership`` port: it tries to lead every ``poll_seconds``; on
+taking over it starts the scheduler (which re-reads every campaign from the database and
+runs what came due while no one led, each event claimed once), then the duties; when the
+leadership is lost (the check fails, the link to the database is gone) it stops them at
+once, in reverse, before anyone else can take over (Telegram refuses two pollers).
 
 It is also the campaign service's ``CampaignWatcher``: a change made in a follower (an
 approval, a cancellation) is announced to the leader, wherever it runs, which re-arms
@@ -32,10 +34,14 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Duty(Protocol):
-    """What only the leader runs (the scheduler, maintenance)."""
+    """What only the leader runs (maintenance, a chat platform's intake or gateway)."""
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+
+
+class DutyError(RuntimeError):
+    """A duty could not start when the process started; the message names it."""
 
 
 class Scheduler(Protocol):
@@ -73,8 +79,10 @@ class Succession:
 
     The scheduler, then ``duties`` (by name), start in order and stop in reverse; a
     take-over after the process's start tells the scheduler so (a reminder that came due
-    while no process led still goes). ``sleep`` waits between two attempts; tests pass one
-    they release by hand.
+    while no process led still goes). At the process's start a duty that cannot start is
+    an error; at a later take-over it is logged and tried again at each turn while this
+    process leads, so a chat platform that is down does not stop the timers. ``sleep``
+    waits between two attempts; tests pass one they release by hand.
     """
 
     def __init__(
@@ -92,6 +100,7 @@ class Succession:
         self._repo = repo
         self._scheduler = scheduler
         self._duties: tuple[tuple[str, Duty], ...] = tuple((duties or {}).items())
+        self._running: set[str] = set()  # the duties started (all but those failing to)
         self._poll = poll_seconds
         self._sleep = sleep
         self._state = state  # what /readyz and the metrics read
@@ -158,6 +167,8 @@ class Succession:
                 if self._role is Role.LEADER:
                     if not await self._still_held():
                         await self._step_down("the leadership was lost")
+                    else:
+                        await self._retry_duties()
                 else:
                     await self._try_lead(raise_errors=False)
             except Exception:  # the next turn tries again
@@ -188,30 +199,62 @@ class Succession:
             try:
                 await self._scheduler.start(takeover=not raise_errors)
                 started.append(("scheduler", self._scheduler))
-                for name, duty in self._duties:
-                    await duty.start()
-                    started.append((name, duty))
+                if raise_errors:  # the process's start: a duty that cannot start is an error
+                    for name, duty in self._duties:
+                        try:
+                            await duty.start()
+                        except Exception as exc:
+                            raise DutyError(f"the {name} failed to start: {exc}") from exc
+                        started.append((name, duty))
+                        self._running.add(name)
             except Exception:
                 self._become(Role.FOLLOWER)
+                self._running.clear()
                 await self._stop_duties(started)
                 await self._release()
                 if raise_errors:
                     raise
                 log.exception("taking over failed: the leadership is released")
                 return
+            if not raise_errors:  # a take-over: the timers run even if a chat platform is down
+                await self._start_missing()
         log.info(
-            "this process leads: scheduler started (timers armed from the database), "
-            "maintenance started"
+            "this process leads: scheduler started (timers armed from the database), %s",
+            ", ".join(f"{name} started" for name, _ in self._duties if name in self._running)
+            or "no other duty",
         )
+
+    async def _start_missing(self) -> None:
+        """Start each duty not running; one that fails is tried again at the next turn."""
+        for name, duty in self._duties:
+            if name in self._running:
+                continue
+            try:
+                await duty.start()
+            except Exception:
+                log.exception(
+                    "the %s failed to start; tried again in %s s while this process leads",
+                    name,
+                    self._poll,
+                )
+            else:
+                self._running.add(name)
+
+    async def _retry_duties(self) -> None:
+        async with self._turn:
+            if self._role is Role.LEADER and len(self._running) < len(self._duties):
+                await self._start_missing()
 
     async def _step_down(self, why: str, *, level: int = logging.WARNING) -> None:
         async with self._turn:
             if self._role is Role.FOLLOWER:
                 return
             self._become(Role.FOLLOWER)
-            await self._stop_duties([("scheduler", self._scheduler), *self._duties])
+            running = [(name, duty) for name, duty in self._duties if name in self._running]
+            self._running.clear()
+            await self._stop_duties([("scheduler", self._scheduler), *running])
             await self._release()
-        log.log(level, "%s: this process no longer leads (timers and maintenance stopped)", why)
+        log.log(level, "%s: this process no longer leads (timers and duties stopped)", why)
 
     async def _stop_duties(self, duties: list[tuple[str, Duty]]) -> None:
         for name, duty in reversed(duties):

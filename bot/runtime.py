@@ -14,9 +14,9 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
@@ -28,6 +28,7 @@ from bot.app import Chorus, build_chorus
 from bot.blast.worker import BlastWorker
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
+from bot.leadership import Duty
 from bot.ports import ChatFrontEnd, Repository
 from bot.registry import NetworkRegistry
 from bot.role import Role, RoleState
@@ -73,12 +74,14 @@ class Inbound(Protocol):
 @dataclass(frozen=True)
 class ChatPlatform:
     """One chat platform's two sides over one platform client: the outbound side the
-    notifier is built with, and how to build the inbound side once the services exist."""
+    notifier is built with, how to build the inbound side once the services exist, and
+    what of it only the leading process runs (Telegram's intake, Discord's gateway)."""
 
     label: str
     outbound: ChatFrontEnd
     inbound: Callable[[ChatServices], Inbound]
     web_routes: tuple[web.AbstractRouteDef, ...] = ()  # served by the web app (a webhook)
+    leader_duties: Mapping[str, Duty] = field(default_factory=dict)  # for the Succession
 
 
 def redact_url(url: str) -> str:
@@ -192,45 +195,51 @@ async def _close(thing: object) -> None:
         return
 
 
-def chat_platforms(settings: Settings, *, leader: bool = True) -> list[ChatPlatform]:
+def chat_platforms(settings: Settings, *, succession: bool = False) -> list[ChatPlatform]:
     """The front ends whose token is set (their SDKs are imported only then).
 
-    ``leader``: this process leads the deployment (there is no election yet, so a process
-    leads; run several only with TELEGRAM_WEBHOOK=true and DISCORD_GATEWAY=on in exactly
-    one). The leader registers the Telegram webhook (or polls) and, with
-    DISCORD_GATEWAY=auto, holds the Discord gateway; every process serves the webhook
-    and sends through both platforms' HTTP APIs.
+    Every process serves the Telegram webhook and sends through both platforms' HTTP APIs.
+    With ``succession`` (``chorus run``) the leading process alone sets the webhook or
+    polls, publishes the command menu and, with DISCORD_GATEWAY=auto, holds the Discord
+    gateway: each platform's ``leader_duties``, which the Succession starts and stops.
+    Without it (one process that always leads: the benchmarks) each inbound side does
+    that itself. DISCORD_GATEWAY=on holds the gateway in this process whether it leads or
+    not; off never does.
     """
     platforms: list[ChatPlatform] = []
     if settings.telegram_enabled:
         from adapters.telegram.client import build_application
-        from adapters.telegram.inbound import TelegramInbound
+        from adapters.telegram.inbound import TelegramInbound, TelegramIntake
         from adapters.telegram.outbound import TelegramOutbound
         from adapters.telegram.webhook import webhook_routes
 
         application = build_application(settings)
         outbound: ChatFrontEnd = TelegramOutbound(settings, application.bot)
-        inbound = partial(TelegramInbound, application, leader=leader)
+        inbound = partial(TelegramInbound, application, intake=not succession)
         routes = tuple(webhook_routes(settings, application))
-        platforms.append(ChatPlatform("Telegram", outbound, inbound, routes))
+        intake: dict[str, Duty] = {}
+        if succession:
+            intake["telegram intake"] = TelegramIntake(application, settings)
+        platforms.append(ChatPlatform("Telegram", outbound, inbound, routes, intake))
     if settings.discord_enabled:
-        from adapters.discord.inbound import DiscordInbound
+        from adapters.discord.inbound import DiscordGateway, DiscordInbound
         from adapters.discord.outbound import DiscordOutbound, new_client
 
         client = new_client()
         outbound = DiscordOutbound(settings, client)
-        gateway = holds_discord_gateway(settings, leader=leader)
-        platforms.append(
-            ChatPlatform("Discord", outbound, partial(DiscordInbound, client, gateway=gateway))
-        )
+        mode = settings.discord_gateway
+        duties: dict[str, Duty] = {}
+        if mode == "auto" and succession:
+            duties["discord gateway"] = DiscordGateway(client, settings)
+        held = mode == "on" or (mode == "auto" and not succession)  # for the process's life
+        inbound_side = partial(DiscordInbound, client, gateway=held)
+        platforms.append(ChatPlatform("Discord", outbound, inbound_side, (), duties))
     return platforms
 
 
-def holds_discord_gateway(settings: Settings, *, leader: bool) -> bool:
-    """DISCORD_GATEWAY=on or off says; auto means the leading process holds it."""
-    if settings.discord_gateway == "auto":
-        return leader
-    return settings.discord_gateway == "on"
+def leader_duties(platforms: list[ChatPlatform]) -> dict[str, Duty]:
+    """Every platform's leader duties, by name, for ``build_chorus``."""
+    return {name: duty for platform in platforms for name, duty in platform.leader_duties.items()}
 
 
 async def _start_front_ends(
@@ -370,9 +379,9 @@ async def serve(settings: Settings) -> int:
             blast_queue = open_blast_queue(repo)
             if blast_queue.shared:  # its LISTEN connection goes back before the pool closes
                 stack.push_async_callback(_stop, "blast queue", blast_queue.close)
-            # every process publishes the webhook and the command menu (the same ones: harmless);
-            # the Discord gateway follows DISCORD_GATEWAY (one holder, see the README)
-            platforms = chat_platforms(settings, leader=True)
+            # every process serves the webhook; the leader alone sets it (or polls) and,
+            # with DISCORD_GATEWAY=auto, holds the Discord gateway: duties of the Succession
+            platforms = chat_platforms(settings, succession=True)
             role = RoleState(Role.FOLLOWER)  # the succession sets it when it leads
             chorus = build_chorus(
                 settings,
@@ -386,6 +395,7 @@ async def serve(settings: Settings) -> int:
                 role=role,
                 web_routes=[route for platform in platforms for route in platform.web_routes],
                 blast_queue=blast_queue,
+                duties=leader_duties(platforms),
             )
             await _start_front_ends(platforms, chorus.chat, stack)
             if not chorus.notifier.platforms:
@@ -393,9 +403,10 @@ async def serve(settings: Settings) -> int:
             await _start_web(chorus.web_app, settings, stack)
 
             stack.push_async_callback(chorus.cards.flush)  # after the scheduler, before the rest
-            # the leader alone runs the scheduler and maintenance (always, on SQLite)
+            # the leader alone runs the scheduler, maintenance and the chat front ends' leader
+            # duties (always, on SQLite); after the front ends, so they stop first
             succession = chorus.succession
-            await _start("scheduler", succession.start)
+            await _start("leadership", succession.start)  # names a duty that failed
             stack.push_async_callback(_stop, "leadership", succession.stop)
             log.info("leadership: %s", succession.role)
             if blast_queue.shared:  # every process posts batches of the launched blasts

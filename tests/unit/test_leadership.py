@@ -19,7 +19,7 @@ from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign
 from bot.domain.refs import UserRef
-from bot.leadership import Role
+from bot.leadership import Duty, DutyError, Role
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler.events import CLAIMED, Event, job_id
@@ -107,14 +107,39 @@ class ManualSleep:
 
 
 def process(
-    repo: Repository, clock: FakeClock, lock: SharedLock
+    repo: Repository, clock: FakeClock, lock: SharedLock, duties: dict[str, Duty] | None = None
 ) -> tuple[Chorus, MemoryLeadership]:
     settings = Settings(_env_file=None, min_lead_minutes=0)  # type: ignore[call-arg]
     leadership = MemoryLeadership(lock)
     core = build_chorus(
-        settings, repo, clock, secret=TEST_SECRET, registry=sandbox(clock), leadership=leadership
+        settings,
+        repo,
+        clock,
+        secret=TEST_SECRET,
+        registry=sandbox(clock),
+        leadership=leadership,
+        duties=duties,
     )
     return core, leadership
+
+
+class Gateway:
+    """A chat front end's leader duty whose platform is unreachable ``failures`` times."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.running = False
+        self.starts = 0
+
+    async def start(self) -> None:
+        self.starts += 1
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the platform is unreachable")
+        self.running = True
+
+    async def stop(self) -> None:
+        self.running = False
 
 
 def sandbox(clock: FakeClock) -> NetworkRegistry:
@@ -274,3 +299,71 @@ async def test_a_reminder_due_while_no_process_led_is_sent_by_the_one_taking_ove
     finally:
         await second.succession.stop()
         await first.succession.stop()
+
+
+async def test_extra_duties_start_after_maintenance_and_stop_with_the_leadership(
+    repo: Repository, clock: FakeClock
+) -> None:
+    lock = SharedLock()
+    first_gateway, second_gateway = Gateway(), Gateway()
+    first, first_claim = process(repo, clock, lock, {"gateway": first_gateway})
+    second, _ = process(repo, clock, lock, {"gateway": second_gateway})
+    first_sleep, second_sleep = manual(first), manual(second)
+    await first.succession.start()
+    await second.succession.start()
+    try:
+        assert first_gateway.running and not second_gateway.running
+        await second_sleep.turn()
+        assert second_gateway.starts == 0  # a follower never starts it
+
+        first_claim.lose()
+        await first_sleep.turn()  # stepping down stops it at once
+        assert not first_gateway.running
+        await second_sleep.turn()
+        assert second_gateway.running and second.succession.role is Role.LEADER
+    finally:
+        await second.succession.stop()
+        await first.succession.stop()
+    assert not second_gateway.running
+
+
+async def test_a_duty_that_fails_at_a_takeover_is_retried_and_the_leadership_kept(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """A chat platform down must not stop the timers: the new leader keeps leading (the
+    scheduler and maintenance run) and starts the duty again at each turn until it starts."""
+    lock = SharedLock()
+    first, first_claim = process(repo, clock, lock)
+    gateway = Gateway(failures=2)
+    second, _ = process(repo, clock, lock, {"gateway": gateway})
+    first_sleep, second_sleep = manual(first), manual(second)
+    await first.succession.start()
+    await second.succession.start()
+    try:
+        first_claim.lose()
+        await first_sleep.turn()
+        await second_sleep.turn()  # takes over; the duty fails to start
+        assert second.succession.role is Role.LEADER and second.maintenance.running
+        assert gateway.starts == 1 and not gateway.running
+        await second_sleep.turn()  # fails again
+        assert second.succession.role is Role.LEADER and not gateway.running
+        await second_sleep.turn()  # now it starts
+        assert gateway.running and gateway.starts == 3
+        await second_sleep.turn()  # running: not started twice
+        assert gateway.starts == 3
+    finally:
+        await second.succession.stop()
+        await first.succession.stop()
+    assert not gateway.running
+
+
+async def test_a_duty_that_fails_at_the_first_start_fails_the_start(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """At the process's start a duty that cannot start is an error to show, not to hide."""
+    lock = SharedLock()
+    core, _ = process(repo, clock, lock, {"gateway": Gateway(failures=1)})
+    with pytest.raises(DutyError, match="the gateway failed to start: the platform is unre"):
+        await core.succession.start()
+    assert core.succession.role is Role.FOLLOWER
+    assert lock.holder is None and not core.maintenance.running

@@ -17,7 +17,7 @@ from bot.dialog import CampaignDraft
 from bot.domain.campaign import CampaignStatus
 from bot.domain.refs import ChatRef, UserRef
 from bot.ports import Repository
-from bot.runtime import holds_discord_gateway
+from bot.runtime import chat_platforms
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from tests.fakes.discord_api import FakeDiscord
@@ -31,9 +31,9 @@ async def sender(
     """A second process on the same database, configured with DISCORD_GATEWAY=off."""
     fake = discord_bot.fake
     settings = discord_settings(fake, tmp_path / "second", discord_gateway="off")
-    gateway = holds_discord_gateway(settings, leader=True)  # off wins even for a leader
-    assert gateway is False
-    bot = build_bot(fake, settings, repo, clock, gateway=gateway)
+    (platform,) = chat_platforms(settings, succession=True)
+    assert platform.leader_duties == {}  # off: not even a leader holds it
+    bot = build_bot(fake, settings, repo, clock, gateway=False)
     await bot.inbound.start()
     try:
         yield bot
@@ -84,18 +84,27 @@ async def test_only_the_gateway_holder_connects_and_the_other_sends_by_rest(
 
 
 @pytest.mark.parametrize(
-    ("value", "leader", "holds"),
+    ("value", "succession", "duty", "held_for_life"),
     [
-        ("auto", True, True),
-        ("auto", False, False),
-        ("on", False, True),
-        ("on", True, True),
-        ("off", True, False),
-        ("off", False, False),
+        ("auto", True, True, False),
+        ("auto", False, False, True),  # one process that always leads (the benchmarks)
+        ("on", True, False, True),
+        ("on", False, False, True),
+        ("off", True, False, False),
+        ("off", False, False, False),
     ],
 )
 def test_who_holds_the_gateway(
-    fake_discord: FakeDiscord, tmp_path: Path, value: str, leader: bool, holds: bool
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    value: str,
+    succession: bool,
+    duty: bool,
+    held_for_life: bool,
 ) -> None:
+    """auto: the leader's duty under a Succession; on: this process, leading or not; off:
+    never."""
     settings: Settings = discord_settings(fake_discord, tmp_path, discord_gateway=value)
-    assert holds_discord_gateway(settings, leader=leader) is holds
+    (platform,) = chat_platforms(settings, succession=succession)
+    assert ("discord gateway" in platform.leader_duties) is duty
+    assert platform.inbound.keywords["gateway"] is held_for_life  # type: ignore[attr-defined]
