@@ -24,6 +24,11 @@ _CODE_RE = re.compile(r"[A-Z2-7]{8}")
 SEPARATOR = "_"
 
 
+def well_formed(code: str) -> bool:
+    """Whether ``code`` has the shape of a recruit code as links carry it (upper case)."""
+    return _CODE_RE.fullmatch(code) is not None
+
+
 def split_start_payload(payload: str) -> tuple[str, str | None]:
     """``REF_CODE`` as (ref, code); a bare ``REF`` as (ref, None)."""
     ref, _, code = payload.partition(SEPARATOR)

@@ -25,6 +25,7 @@ from bot.web.operations import Operations
 from bot.web.preview_image import PreviewCache
 from bot.web.public import PublicSite
 from bot.web.rate_limit import RateLimits
+from bot.web.recruit_qr import RecruitQr
 from bot.web.rendering import STATIC, make_environment
 from bot.web.security import add_security_headers
 from bot.web.stats_chart import ChartRoutes
@@ -78,6 +79,7 @@ def create_web_app(
     app.router.add_get("/c/{ref}/picture", limited(shown.picture))
     app.router.add_get("/pictures/{key}", limited(shown.picture_by_key))
     app.router.add_get("/c/{ref}/embed", limited(shown.embed))
+    app.router.add_get("/c/{ref}/qr.svg", limited(RecruitQr(public).image))
     if stats is not None:  # a launched campaign's chart of supporters over time
         charts = ChartRoutes(settings, stats, site.env)
         app.router.add_get("/c/{ref}/chart.png", limited(charts.chart))

@@ -28,7 +28,7 @@ from bot.services.web_supporters import is_web
 from bot.settings import Settings
 from bot.web import security
 from bot.web.errors import DEAD_ENDS, status_of, web_wording
-from bot.web.qr import qr_svg
+from bot.web.recruit_qr import qr_url
 from bot.web.rendering import Page, zone_or
 
 log = logging.getLogger(__name__)
@@ -248,9 +248,7 @@ class PledgeSite:
             recruit_url=thanks.recruit_url,
             manage_url=thanks.manage_url,
             share=thanks.share,
-            qr=qr_svg(
-                thanks.recruit_url, page._("web.public.qr_title", title=thanks.campaign.title)
-            ),
+            qr_url=qr_url(thanks.recruit_url),
             launch_iso=thanks.campaign.launch_at.isoformat(),
         )
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.domain.variants import Variant
 from bot.ports import Repository
 from tests.e2e.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.e2e.browser.test_web_pledge import open_the_qr
 from tests.fakes.pledge_site import PledgeSite, free_port, start_site
 
 pytestmark = [
@@ -77,6 +78,7 @@ async def test_mastodon_pledge_in_a_phone_browser(site: PledgeSite, phone: Any) 
     )
     assert "07:00 EST" in await phone.locator("main").inner_text()  # the browser's zone
     await phone.screenshot(path=str(ARTIFACTS / "thank-you-page.png"), full_page=True)
+    await open_the_qr(phone, "Show a QR code", "thank-you-page-qr")
     assert campaign.id is not None
     assert len(await site.repo.pledges_of_campaign(campaign.id)) == 1
     assert phone.console_errors == []  # no CSP violation, no script error

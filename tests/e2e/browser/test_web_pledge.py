@@ -1,8 +1,10 @@
 """A whole web pledge in a real headless Chromium, with no chat at all: the public page →
 "Pledge here" with Mastodon (instance typed in the form) → the fake instance's authorisation
 → the thank-you page and its private manage link → the manage page → withdraw → pledge again
-→ erase. Phone and desktop widths, JavaScript on and off, English and French (four runs
-covering each of them, not all sixteen). Screenshots land in ``test-artifacts/``."""
+→ erase; on the thank-you page the QR code opens from its disclosure (the image is fetched
+only then when lazy loading is on, that is with JavaScript). Phone and desktop widths,
+JavaScript on and off, English and French (four runs covering each of them, not all
+sixteen). Screenshots land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ TEXTS = {
         "instance": "Your Mastodon instance",
         "with_mastodon": "Pledge with Mastodon",
         "thanks": "Thank you, @bob@{host}!",
+        "qr_show": "Show a QR code",
         "pledged": "pledged",
         "withdraw": "Withdraw my pledge",
         "withdrawn_notice": "Done: your pledge is withdrawn.",
@@ -46,6 +49,7 @@ TEXTS = {
         "instance": "Votre instance Mastodon",
         "with_mastodon": "M'engager avec Mastodon",
         "thanks": "Merci, @bob@{host} !",
+        "qr_show": "Afficher un QR code",
         "pledged": "promis",
         "withdraw": "Retirer mon engagement",
         "withdrawn_notice": "C’est fait : votre engagement est retiré.",
@@ -76,6 +80,26 @@ async def authorise_on_the_instance(page: Any, site: PledgeSite, text: dict[str,
     assert heading == text["thanks"].format(host=site.mastodon.host)
 
 
+async def open_the_qr(page: Any, summary: str, shot: str) -> None:
+    """On the thank-you page: open the QR disclosure, wait for the image, take pictures."""
+    image = page.locator("details.qr img")
+    assert not await image.is_visible()
+    await page.get_by_text(summary, exact=True).click()
+    await image.wait_for(state="visible")
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('details.qr img');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    box = await image.bounding_box()
+    assert box is not None and 100 <= box["width"] == box["height"] <= 230
+    await no_sideways_scroll(page)
+    await image.scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+    await page.emulate_media(color_scheme="dark")
+    await page.screenshot(path=str(ARTIFACTS / f"{shot}-dark.png"))
+    await page.emulate_media(color_scheme="light")
+
+
 @pytest.mark.parametrize(
     ("lang", "width", "javascript"),
     [
@@ -95,6 +119,8 @@ async def test_web_pledge_then_withdraw_pledge_again_and_erase(
     assert campaign.id is not None
 
     async with opened(chromium, viewport, locale=text["locale"], javascript=javascript) as page:
+        asked: list[str] = []  # the QR images the browser fetched
+        page.on("request", lambda r: asked.append(r.url) if "/qr.svg" in r.url else None)
         await page.goto(f"{site.url}/c/{campaign.ref}")
         await page.get_by_role("button", name=text["pledge_here"]).click()
         await page.wait_for_url("**/pledge/**")
@@ -109,6 +135,10 @@ async def test_web_pledge_then_withdraw_pledge_again_and_erase(
         assert await manage.is_visible()
         await no_sideways_scroll(page)
         await page.screenshot(path=str(ARTIFACTS / f"{shot}-2-thanks.png"), full_page=True)
+        if javascript:  # without it Chromium loads lazy images at once (no tracking by scroll)
+            assert asked == []
+        await open_the_qr(page, text["qr_show"], f"{shot}-2-thanks-qr")
+        assert len(asked) == 1 and asked[0].startswith(f"{site.url}/c/{campaign.ref}/qr.svg?via=")
 
         await manage.click()
         await page.wait_for_url("**/manage/**")
