@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -73,9 +73,9 @@ async def offer(
 ) -> int:
     """Send every tap pledge its one-tap link; return how many were offered.
 
-    Batches get their accounts, then are marked SENDING before their messages go; a
-    batch interrupted by a crash is offered again on restart (a second link is better
-    than none). Both lists are consumed as they are offered. A pledge whose supporter
+    Batches get their accounts, then are marked SENDING before their messages go (the
+    next batch while this one's go); a batch interrupted by a crash, or marked ahead of
+    one, is offered again on restart (a second link is better than none). Both lists are consumed as they are offered. A pledge whose supporter
     cannot be written to privately (blocked the bot, closed DMs) is still offered: the
     card's Post now button hands them the link; the refusal is remembered for the report.
     """
@@ -95,23 +95,51 @@ async def offer(
         writer.add(replace(pledge, delivery=DeliveryState.TAP_OFFERED))
         offered += 1
 
-    for pledges, mark in ((sending, False), (queued, True)):
-        while pledges:
-            part = pledges[:batch]
-            del pledges[:batch]
-            found = await accounts.get([p.account_id for p in part])
-            part = [p for p in part if p.account_id in found]  # the others were erased
-            if mark:
-                moved = set(
-                    await repo.set_delivery(
-                        [p.id for p in part if p.id is not None],
-                        DeliveryState.SENDING,
-                        expected=DeliveryState.QUEUED,
-                    )
+    async def prepare(part: list[Pledge], mark: bool) -> list[tuple[Pledge, SocialAccount]]:
+        found = await accounts.get([p.account_id for p in part])
+        part = [p for p in part if p.account_id in found]  # the others were erased
+        if mark:
+            moved = set(
+                await repo.set_delivery(
+                    [p.id for p in part if p.id is not None],
+                    DeliveryState.SENDING,
+                    expected=DeliveryState.QUEUED,
                 )
-                part = [p for p in part if p.id in moved]
-            await asyncio.gather(*(send(p, found[p.account_id]) for p in part))
+            )
+            part = [p for p in part if p.id in moved]
+        return [(p, found[p.account_id]) for p in part]
+
+    def parts() -> Iterator[tuple[list[Pledge], bool]]:
+        for pledges, mark in ((sending, False), (queued, True)):
+            while pledges:
+                part = pledges[:batch]
+                del pledges[:batch]
+                yield part, mark
+
+    # the next batch is read and marked while this one's messages go: the front end's
+    # rate limiter then never runs dry between two batches (one batch ahead at most)
+    upcoming = parts()
+    ahead = _prepare_next(upcoming, prepare)
+    while ahead is not None:
+        ready = await ahead
+        ahead = _prepare_next(upcoming, prepare)
+        try:
+            await asyncio.gather(*(send(p, account) for p, account in ready))
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
     return offered
+
+
+def _prepare_next(
+    upcoming: Iterator[tuple[list[Pledge], bool]],
+    prepare: Callable[[list[Pledge], bool], Awaitable[list[tuple[Pledge, SocialAccount]]]],
+) -> asyncio.Task[list[tuple[Pledge, SocialAccount]]] | None:
+    part = next(upcoming, None)
+    if part is None:
+        return None
+    return asyncio.ensure_future(prepare(*part))
 
 
 async def read_back(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.domain.campaign import CampaignStatus
 from bot.domain.networks import DeliveryMode
+from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, PledgeStatus
+from bot.domain.refs import MessageRef, UserRef
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
-from tests.unit.blast.harness import GROUP, MESSAGE, ORGANISER, make_world
+from tests.fakes.chat import RecordingFrontEnd
+from tests.unit.blast.harness import GROUP, MESSAGE, ORGANISER, FlakyRepository, make_world
 from tests.unit.blast.tap_site import tap_site
 
 COMPOSE = f"https://fake.example/x/compose?text={quote(MESSAGE)}"
@@ -145,3 +152,57 @@ async def test_a_personalised_message_is_what_the_link_prefills(
             303,
             f"https://fake.example/x/compose?text={quote(mine)}",
         )
+
+
+class MarkingRepository(FlakyRepository):
+    """Logs each batch moved to SENDING, and lets a test wait for the nth."""
+
+    def __init__(self, inner: Repository, log: list[str]) -> None:
+        super().__init__(inner)
+        self._log = log
+        self.marked = asyncio.Condition()
+        self.batches = 0
+
+    async def set_delivery(self, ids: Any, state: DeliveryState, **kwargs: Any) -> Any:
+        moved = await self._inner.set_delivery(ids, state, **kwargs)
+        if state is DeliveryState.SENDING:
+            self._log.append(f"marked {len(moved)}")
+            async with self.marked:
+                self.batches += 1
+                self.marked.notify_all()
+        return moved
+
+
+@dataclass
+class WaitingChat(RecordingFrontEnd):
+    """Each tap offer waits (a little) until the second batch has been marked."""
+
+    repo: MarkingRepository | None = None
+    log: list[str] = field(default_factory=list)
+
+    async def send_to_user(self, user: UserRef, message: OutgoingMessage) -> MessageRef:
+        repo = self.repo
+        if repo is not None and message.parts[0].key == "blast.tap_offer":
+            with contextlib.suppress(TimeoutError):  # the old code never marks it meanwhile
+                async with repo.marked:
+                    await asyncio.wait_for(repo.marked.wait_for(lambda: repo.batches >= 2), 0.5)
+            self.log.append("offered")
+        return await super().send_to_user(user, message)
+
+
+async def test_the_next_batch_is_marked_while_this_one_is_offered(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """The front end's rate limiter must not run dry between two batches of offers."""
+    log: list[str] = []
+    marking = MarkingRepository(repo, log)
+    chat = WaitingChat(log=log)
+    world = await make_world(marking, clock, chat=chat, tuning={"mark_batch": 2})
+    chat.repo = marking
+    campaign = await world.campaign(networks=(X,))
+    for _ in range(4):
+        await world.supporter(campaign, network=X)
+    await world.go(campaign.launch_at)
+
+    assert log.count("offered") == 4
+    assert log.index("marked 2", log.index("marked 2") + 1) < log.index("offered")
