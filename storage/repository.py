@@ -12,7 +12,7 @@ migration script, the migration lock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -634,6 +634,39 @@ class SqlRepository(Generic[SessionT]):
             found = await db.fetch_all(_STATS, campaign_id)
             supporters = await self._supporters(db, campaign_id)
         return rows.stats_from_rows(found, supporters)
+
+    async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
+        return await self._one(
+            rows.supporter_from_row,
+            "SELECT supporter_platform, supporter_id, supporter_name, supporter_language "
+            "FROM pledges WHERE campaign_id = $1 AND recruit_code = $2 ORDER BY id LIMIT 1",
+            campaign_id,
+            code,
+        )
+
+    async def pledges_without_recruit_code(
+        self, campaign_id: int, limit: int
+    ) -> list[tuple[int, UserRef]]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT id, supporter_platform, supporter_id, supporter_name, "
+                "supporter_language FROM pledges "
+                "WHERE campaign_id = $1 AND recruit_code IS NULL ORDER BY id LIMIT $2",
+                campaign_id,
+                limit,
+            )
+        return [(int(row["id"]), rows.supporter_from_row(row, self._codec)) for row in found]
+
+    async def set_recruit_codes(self, codes: Mapping[int, str]) -> None:
+        if not codes:
+            return
+        async with self.transaction() as db:
+            for pledge_id, code in sorted(codes.items()):
+                await db.execute(
+                    "UPDATE pledges SET recruit_code = $1 WHERE id = $2 AND recruit_code IS NULL",
+                    code,
+                    pledge_id,
+                )
 
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
