@@ -84,6 +84,8 @@ INSERT_PLEDGE = statements.insert(
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
 UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS)
+# a recruit code is derived, so it is set once and never changed (nor the version bumped)
+SET_RECRUIT_CODE = "UPDATE pledges SET recruit_code = $1 WHERE id = $2 AND recruit_code IS NULL"
 
 # An account's tokens are still needed while one of its pledges is PLEDGED in a campaign
 # that is live or launching, or launched and not yet reported (tap read-back reads with them).
@@ -194,6 +196,11 @@ class SqlRepository(Generic[SessionT]):
 
     async def _insert_pledges(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
         """``INSERT_PLEDGE`` for each of ``values``; the inserted rows, in the same order."""
+        raise NotImplementedError
+
+    async def _write_recruit_codes(self, db: SessionT, params: list[tuple[str, int]]) -> None:
+        """``SET_RECRUIT_CODE`` for each (code, pledge id), in one round trip where the
+        driver allows."""
         raise NotImplementedError
 
     async def _write_deliveries(
@@ -661,12 +668,9 @@ class SqlRepository(Generic[SessionT]):
         if not codes:
             return
         async with self.transaction() as db:
-            for pledge_id, code in sorted(codes.items()):
-                await db.execute(
-                    "UPDATE pledges SET recruit_code = $1 WHERE id = $2 AND recruit_code IS NULL",
-                    code,
-                    pledge_id,
-                )
+            await self._write_recruit_codes(
+                db, [(code, pledge_id) for pledge_id, code in sorted(codes.items())]
+            )
 
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)

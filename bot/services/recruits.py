@@ -26,7 +26,7 @@ from bot.domain.refs import UserRef
 from bot.ports import Repository
 
 CODE_LENGTH = 8
-FILL_BATCH = 500  # pledges coded per round trip when older ones have no code
+FILL_BATCH = 1000  # pledges coded per round trip when older ones have no code
 _CODE_RE = re.compile(r"[A-Z2-7]{8}")
 SEPARATOR = "_"
 
