@@ -6,7 +6,7 @@ tests wire fakes in through the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -196,6 +196,23 @@ class Repository(Protocol):
         """Figures derived from the pledge rows now: supporters are people (one chat
         identity, however many accounts it pledged); accounts, reach and the rest count
         each pledged account once."""
+        ...
+
+    async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
+        """The supporter of the earliest pledge to the campaign stored with recruit code
+        ``code`` (``Pledge.recruit_code``, exact match), any status; None if none is."""
+        ...
+
+    async def pledges_without_recruit_code(
+        self, campaign_id: int, limit: int
+    ) -> list[tuple[int, UserRef]]:
+        """Up to ``limit`` pledges of the campaign with no recruit code yet: (id, supporter),
+        by id."""
+        ...
+
+    async def set_recruit_codes(self, codes: Mapping[int, str]) -> None:
+        """Pledge id -> recruit code, for pledges that have none (others are left as they
+        are); one transaction, no version bump (a code is derived, never edited)."""
         ...
 
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:

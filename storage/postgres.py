@@ -18,7 +18,14 @@ import asyncpg
 
 from bot.crypto import TokenCipher
 from storage import rows
-from storage.repository import CHUNK, INSERT_PLEDGE, UPSERT_ACCOUNT, SqlRepository, Values
+from storage.repository import (
+    CHUNK,
+    INSERT_PLEDGE,
+    SET_RECRUIT_CODE,
+    UPSERT_ACCOUNT,
+    SqlRepository,
+    Values,
+)
 
 MIGRATION_LOCK = 0x43484F52  # "CHOR": advisory lock id held while migrating
 
@@ -124,6 +131,11 @@ class PostgresRepository(SqlRepository[PostgresSession]):
 
     async def _insert_pledges(self, db: PostgresSession, values: list[Values]) -> list[rows.Row]:
         return list(await db.connection.fetchmany(INSERT_PLEDGE, values))  # none if skipped
+
+    async def _write_recruit_codes(
+        self, db: PostgresSession, params: list[tuple[str, int]]
+    ) -> None:
+        await db.connection.executemany(SET_RECRUIT_CODE, params)
 
     async def _write_deliveries(
         self, db: PostgresSession, ids: list[int | None], values: list[Values]

@@ -12,7 +12,7 @@ migration script, the migration lock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -84,6 +84,8 @@ INSERT_PLEDGE = statements.insert(
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
 UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS)
+# a recruit code is derived, so it is set once and never changed (nor the version bumped)
+SET_RECRUIT_CODE = "UPDATE pledges SET recruit_code = $1 WHERE id = $2 AND recruit_code IS NULL"
 
 # An account's tokens are still needed while one of its pledges is PLEDGED in a campaign
 # that is live or launching, or launched and not yet reported (tap read-back reads with them).
@@ -194,6 +196,11 @@ class SqlRepository(Generic[SessionT]):
 
     async def _insert_pledges(self, db: SessionT, values: list[Values]) -> list[rows.Row]:
         """``INSERT_PLEDGE`` for each of ``values``; the inserted rows, in the same order."""
+        raise NotImplementedError
+
+    async def _write_recruit_codes(self, db: SessionT, params: list[tuple[str, int]]) -> None:
+        """``SET_RECRUIT_CODE`` for each (code, pledge id), in one round trip where the
+        driver allows."""
         raise NotImplementedError
 
     async def _write_deliveries(
@@ -634,6 +641,36 @@ class SqlRepository(Generic[SessionT]):
             found = await db.fetch_all(_STATS, campaign_id)
             supporters = await self._supporters(db, campaign_id)
         return rows.stats_from_rows(found, supporters)
+
+    async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
+        return await self._one(
+            rows.supporter_from_row,
+            "SELECT supporter_platform, supporter_id, supporter_name, supporter_language "
+            "FROM pledges WHERE campaign_id = $1 AND recruit_code = $2 ORDER BY id LIMIT 1",
+            campaign_id,
+            code,
+        )
+
+    async def pledges_without_recruit_code(
+        self, campaign_id: int, limit: int
+    ) -> list[tuple[int, UserRef]]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT id, supporter_platform, supporter_id, supporter_name, "
+                "supporter_language FROM pledges "
+                "WHERE campaign_id = $1 AND recruit_code IS NULL ORDER BY id LIMIT $2",
+                campaign_id,
+                limit,
+            )
+        return [(int(row["id"]), rows.supporter_from_row(row, self._codec)) for row in found]
+
+    async def set_recruit_codes(self, codes: Mapping[int, str]) -> None:
+        if not codes:
+            return
+        async with self.transaction() as db:
+            await self._write_recruit_codes(
+                db, [(code, pledge_id) for pledge_id, code in sorted(codes.items())]
+            )
 
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)

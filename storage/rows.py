@@ -418,6 +418,7 @@ PLEDGE_COLUMNS: tuple[str, ...] = (
     "variant",
     "source_chat",
     "source_chat_title",
+    "recruit_code",
 )
 
 # What the blast writes back for many pledges at once (``record_deliveries``).
@@ -445,6 +446,7 @@ def pledge_values(pledge: Pledge, codec: Codec) -> tuple[Any, ...]:
         pledge.variant,
         pledge.source_chat,
         pledge.source_chat_title,
+        pledge.recruit_code,
     )
 
 
@@ -483,9 +485,17 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
         variant=row["variant"],
         source_chat=row["source_chat"],
         source_chat_title=row["source_chat_title"],
+        recruit_code=row["recruit_code"],
         id=row["id"],
         version=row["version"],
     )
+
+
+def supporter_from_row(row: Row, codec: Codec) -> UserRef:
+    """The ``supporter_*`` columns of a pledge row."""
+    supporter = _user_out(row, "supporter")
+    assert supporter is not None
+    return supporter
 
 
 def recruiter_from_row(row: Row, codec: Codec) -> Recruiter:

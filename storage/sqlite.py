@@ -26,6 +26,7 @@ from storage import rows, statements
 from storage.repository import (
     CHUNK,
     INSERT_PLEDGE,
+    SET_RECRUIT_CODE,
     UPSERT_ACCOUNT,
     SqlRepository,
     Values,
@@ -178,6 +179,9 @@ class SqliteRepository(SqlRepository[SqliteSession]):
         for start in range(0, len(values), CHUNK):
             await db.execute_many(_INSERT_PLEDGES, values[start : start + CHUNK])
         return await db.fetch_all("SELECT * FROM pledges WHERE id > ? ORDER BY id", last["id"])
+
+    async def _write_recruit_codes(self, db: SqliteSession, params: list[tuple[str, int]]) -> None:
+        await db.execute_many(SET_RECRUIT_CODE, params)
 
     async def _write_deliveries(
         self, db: SqliteSession, ids: list[int | None], values: list[Values]

@@ -65,6 +65,7 @@ class Pledge:
     variant: int | None = None  # the campaign wording it posts (0: the main message)
     source_chat: str | None = None  # "platform:id" of the chat whose card brought it
     source_chat_title: str | None = None  # that chat's title, when it was known
+    recruit_code: str | None = None  # the supporter's recruit code here (None: not yet)
     id: int | None = None
     version: int = 0
 

@@ -299,6 +299,7 @@ class PledgeService:
                     message=personal,
                     recruited_by=admitted.recruited_by,
                     variant=variant,
+                    recruit_code=self.recruits.code(campaign.ref, ticket.supporter),
                 )
             )
         else:
@@ -315,6 +316,7 @@ class PledgeService:
                     variant=variant,
                     source_chat=ticket.source_chat,
                     source_chat_title=ticket.source_chat_title,
+                    recruit_code=self.recruits.code(campaign.ref, ticket.supporter),
                 )
             )
         return account, pledge

@@ -75,3 +75,62 @@ async def test_erasing_a_recruiter_unnames_them(any_repo: Repository) -> None:
     [left] = await any_repo.pledges_of_campaign(cid)
     assert (left.supporter, left.recruited_by) == (B, None)
     assert (await any_repo.campaign_stats(cid)).supporters == 1
+
+
+async def test_a_recruit_code_names_the_supporter_of_its_campaign_only(
+    any_repo: Repository,
+) -> None:
+    """The stored code is found by its campaign and exact value, whatever the pledge's
+    status; the earliest pledge wins; erasing the supporter takes the code with the row."""
+    first = await any_repo.add_campaign(campaign(status=CampaignStatus.LIVE))
+    other = await any_repo.add_campaign(campaign("OTHER1", status=CampaignStatus.LIVE))
+    cid, oid = first.id or 0, other.id or 0
+    a = await any_repo.add_pledge(
+        pledge(cid, await any_repo.save_account(account(A, "a1")), recruit_code="AAAAAAAA")
+    )
+    assert a.recruit_code == "AAAAAAAA"
+    b = await any_repo.add_pledge(
+        pledge(cid, await any_repo.save_account(account(B, "b1")), recruit_code="BBBBBBBB")
+    )
+    await any_repo.add_pledge(  # the same code on a later row of the campaign: not chosen
+        pledge(cid, await any_repo.save_account(account(C, "c1")), recruit_code="AAAAAAAA")
+    )
+    assert await any_repo.supporter_by_recruit_code(cid, "AAAAAAAA") == A
+    assert await any_repo.supporter_by_recruit_code(cid, "aaaaaaaa") is None  # exact
+    assert await any_repo.supporter_by_recruit_code(oid, "AAAAAAAA") is None
+    assert await any_repo.supporter_by_recruit_code(cid, "CCCCCCCC") is None
+
+    withdrawn = await any_repo.update_pledge(change_status(b, PledgeStatus.WITHDRAWN, at=T0))
+    assert withdrawn.recruit_code == "BBBBBBBB"  # an update keeps the code
+    assert await any_repo.supporter_by_recruit_code(cid, "BBBBBBBB") == B
+    await any_repo.erase_supporter(B)
+    assert await any_repo.supporter_by_recruit_code(cid, "BBBBBBBB") is None
+
+
+async def test_pledges_without_a_code_are_listed_in_batches_and_coded_once(
+    any_repo: Repository,
+) -> None:
+    stored = await any_repo.add_campaign(campaign(status=CampaignStatus.LIVE))
+    other = await any_repo.add_campaign(campaign("OTHER1", status=CampaignStatus.LIVE))
+    cid, oid = stored.id or 0, other.id or 0
+    old = [
+        await any_repo.add_pledge(pledge(cid, await any_repo.save_account(account(who, r))))
+        for who, r in ((A, "a1"), (B, "b1"), (C, "c1"))
+    ]
+    coded = await any_repo.add_pledge(
+        pledge(cid, await any_repo.save_account(account(D, "d1")), recruit_code="DDDDDDDD")
+    )
+    await any_repo.add_pledge(pledge(oid, await any_repo.save_account(account(D, "d2"))))
+    ids = [p.id or 0 for p in old]
+    assert await any_repo.pledges_without_recruit_code(cid, 2) == [(ids[0], A), (ids[1], B)]
+    await any_repo.set_recruit_codes({ids[0]: "AAAAAAAA", coded.id or 0: "XXXXXXXX"})
+    assert await any_repo.pledges_without_recruit_code(cid, 10) == [(ids[1], B), (ids[2], C)]
+    await any_repo.set_recruit_codes({ids[1]: "BBBBBBBB", ids[2]: "CCCCCCCC"})
+    await any_repo.set_recruit_codes({})
+    assert await any_repo.pledges_without_recruit_code(cid, 10) == []
+    assert await any_repo.supporter_by_recruit_code(cid, "CCCCCCCC") == C
+    assert await any_repo.supporter_by_recruit_code(cid, "DDDDDDDD") == D  # kept its code
+    assert await any_repo.supporter_by_recruit_code(cid, "XXXXXXXX") is None
+    again = await any_repo.get_pledge(ids[0])
+    assert again is not None and again.recruit_code == "AAAAAAAA"
+    assert len(await any_repo.pledges_without_recruit_code(oid, 10)) == 1

@@ -15,9 +15,11 @@ from bot.domain.account import FOLLOWERS_MAX, SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
 from bot.domain.events import EventKind
 from bot.domain.updates import CampaignUpdate
+from bot.services.recruits import RecruitCodes
 from storage import migrations, open_repository, rows, statements
 from storage.blast_queue import open_blast_queue
 from storage.repository import SqlRepository
+from tests.conftest import TEST_SECRET
 from tests.integration.storage.builders import (
     ALICE,
     BOB,
@@ -398,5 +400,31 @@ async def test_upgrade_counts_older_reports_as_done(
         assert not await repo.claim_event(reported.id, EventKind.REPORT_DONE, T0)
         assert not await repo.event_claimed(waiting.id, EventKind.REPORT_DONE)
         assert await repo.claim_event(waiting.id, EventKind.REPORT_DONE, T0)
+    finally:
+        await repo.close()
+
+
+async def test_upgrade_keeps_older_pledges_recruit_codes_resolving(
+    old_database: str, cipher: TokenCipher
+) -> None:
+    """Pledges stored before step 20 have no stored code: their supporters' codes still
+    name them (coded on the first miss), and newer pledges are found by their stored code."""
+    repo = await _at_step(old_database, cipher, 19)
+    try:
+        older = await store_campaign_as_before(repo, campaign(status=CampaignStatus.LIVE))
+        assert older.id is not None
+        for owner, remote in ((ALICE, "r1"), (BOB, "r2")):
+            linked = await repo.save_account(account(owner, remote))
+            await store_pledge_as_before(repo, pledge(older.id, linked), column="recruit_code")
+
+        assert await repo.migrate() == len(migrations.load_steps(repo.dialect))
+        codes = RecruitCodes(TEST_SECRET, repo)
+        bobs = codes.code(older.ref, BOB)
+        assert await repo.supporter_by_recruit_code(older.id, bobs) is None  # not yet coded
+        assert await codes.recruiter(older, bobs.lower()) == BOB
+        assert await codes.recruiter(older, codes.code(older.ref, ALICE)) == ALICE
+        assert await repo.pledges_without_recruit_code(older.id, 10) == []
+        assert await repo.supporter_by_recruit_code(older.id, bobs) == BOB
+        assert await codes.recruiter(older, codes.code("OTHER1", BOB)) is None
     finally:
         await repo.close()

@@ -7,8 +7,11 @@ into ``PledgeService.support``, the signed pledge link it answers with, then ``r
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
+from adapters.networks.mastodon import MASTODON
 from bot.app import Chorus
+from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
@@ -19,6 +22,7 @@ from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
 from tests.unit.services.conftest import profile, supporter
 
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
 Make = Callable[..., Awaitable[Campaign]]
 A, B, C, D = (supporter(n) for n in (1, 2, 3, 4))
 
@@ -140,3 +144,61 @@ async def test_the_public_page_carries_the_code_and_shows_the_top_three_anonymou
         plain = await pages.show(campaign.ref, forged)
         assert isinstance(plain, PublicCampaign)
         assert plain.telegram_url == f"https://t.me/ChorusBot?start={campaign.ref}"
+
+
+async def test_a_recorded_pledge_is_found_by_its_code_through_the_index(
+    core: Chorus, live: Make
+) -> None:
+    """The code is stored with the pledge, so the lookup is one indexed query."""
+    campaign = await live()
+    await joins(core, campaign, A, campaign.ref)
+    found = await core.repo.supporter_by_recruit_code(campaign.id or 0, code(core, campaign, A))
+    assert found is not None and found.same_person(A)
+    assert await core.repo.supporter_by_recruit_code(campaign.id or 0, "AAAAAAAA") is None
+
+
+async def test_a_pledge_stored_without_a_code_still_recruits_and_gets_its_code(
+    core: Chorus, live: Make
+) -> None:
+    """Pledges stored before codes were (or by a writer that sets none) are coded on the
+    first lookup that misses, then found by the index like the others."""
+    campaign = await live()
+    assert campaign.id is not None
+    linked = await core.repo.save_account(
+        SocialAccount(
+            owner=A,
+            network=MASTODON,
+            instance="mastodon.example",
+            remote_id="old-1",
+            handle="old1",
+            followers=1,
+            tokens=TokenSet(access_token="test-token-not-real-old"),
+            linked_at=T0,
+        )
+    )
+    assert linked.id is not None
+    await core.repo.add_pledge(
+        Pledge(campaign.id, A, linked.id, MASTODON, created_at=T0)  # no code, as before
+    )
+    assert await core.repo.supporter_by_recruit_code(campaign.id, code(core, campaign, A)) is None
+    found = await core.pledges.recruits.recruiter(campaign, code(core, campaign, A))
+    assert found is not None and found.same_person(A)
+    stored = await core.repo.supporter_by_recruit_code(campaign.id, code(core, campaign, A))
+    assert stored is not None and stored.same_person(A)
+
+
+async def test_an_erased_supporters_code_names_nobody(core: Chorus, live: Make) -> None:
+    """``/forget`` deletes the pledge rows, and the codes with them; a withdrawal keeps the
+    row (as the scan did, a withdrawn supporter still recruits)."""
+    campaign = await live()
+    await joins(core, campaign, A, campaign.ref)
+    await joins(core, campaign, B, campaign.ref)
+    await core.pledges.unpledge(campaign.ref, B)
+    withdrawn = await core.pledges.recruits.recruiter(campaign, code(core, campaign, B))
+    assert withdrawn is not None and withdrawn.same_person(B)
+    await core.pledges.forget(A)
+    assert await core.pledges.recruits.recruiter(campaign, code(core, campaign, A)) is None
+    assert (
+        await core.repo.supporter_by_recruit_code(campaign.id or 0, code(core, campaign, A))
+        is None
+    )
