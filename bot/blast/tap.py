@@ -75,9 +75,10 @@ async def offer(
 
     Batches get their accounts, then are marked SENDING before their messages go (the
     next batch while this one's go); a batch interrupted by a crash, or marked ahead of
-    one, is offered again on restart (a second link is better than none). Both lists are consumed as they are offered. A pledge whose supporter
-    cannot be written to privately (blocked the bot, closed DMs) is still offered: the
-    card's Post now button hands them the link; the refusal is remembered for the report.
+    one, is offered again on restart (a second link is better than none). Both lists are
+    consumed as they are offered. A pledge whose supporter cannot be written to privately
+    (blocked the bot, closed DMs) is still offered: the card's Post now button hands them
+    the link; the refusal is remembered for the report.
     """
     limit = asyncio.Semaphore(concurrency)
     offered = 0
