@@ -275,3 +275,44 @@ async def test_a_stopped_worker_gives_its_batch_back_to_the_others(
     assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
     assert set(keys.values()) == {1}
     assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+
+
+@pytest.mark.postgres
+async def test_the_first_batches_are_claimable_before_the_split_is_finished(
+    two_processes: tuple[PostgresRepository, PostgresRepository],
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    queue_a.part = 1  # one commit per batch after the first part: a long split
+    splitting = asyncio.create_task(queue_a.split(stored.id, list(range(1, 401)), 1))
+    while (first := await queue_b.claim("early", 60)) is None:
+        assert not splitting.done()
+    assert not splitting.done()  # posting starts while the rest are written
+    assert (first.number, first.pledge_ids) == (0, (1,))
+    assert await splitting == 400
+    assert await queue_b.unfinished(stored.id) == 400
+
+
+@pytest.mark.postgres
+async def test_two_concurrent_splits_of_one_campaign_batch_no_pledge_twice(
+    two_processes: tuple[PostgresRepository, PostgresRepository],
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    queue_a.first_part = queue_b.first_part = queue_a.part = queue_b.part = 1  # interleaved
+    made = await asyncio.gather(
+        queue_a.split(stored.id, list(range(1, 301)), 7),
+        queue_b.split(stored.id, list(range(450, 150, -1)), 7),
+    )
+    taken: list[int] = []
+    numbers: list[int] = []
+    while (batch := await queue_a.claim("one", 60)) is not None:
+        taken.extend(batch.pledge_ids)
+        numbers.append(batch.number)
+    assert sorted(taken) == list(range(1, 451))  # every pledge in one batch, none twice
+    assert sorted(numbers) == list(range(sum(made)))
+    assert all(made)  # both wrote batches: they did interleave
