@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import defaultdict
 
-from bot.blast.accounts import AccountSource
+from bot.blast.accounts import AccountSource, borrow
 from bot.blast.auto import AutoSender
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import mode_of
@@ -171,7 +171,8 @@ class BlastWorker:
                 batch.id,
                 sum(map(len, sending.values())),
             )
-        source = AccountSource(self._repo)
+        # the launch's accounts when it runs in this process, else loaded batch by batch
+        source = borrow(self._queue, batch.campaign_id) or AccountSource(self._repo)
         deadline = time.monotonic() + self._retry_window
         async with (
             DeliveryWriter(

@@ -9,15 +9,18 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
+from bot.blast.accounts import borrow
 from bot.blast.worker import BlastWorker
 from bot.crypto import TokenCipher
+from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
+from bot.domain.outcomes import PostOutcome
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -25,7 +28,7 @@ from storage import open_repository
 from storage.blast_queue import PostgresBlastQueue, open_blast_queue
 from storage.postgres import PostgresRepository
 from tests.integration.storage.builders import campaign
-from tests.unit.blast.harness import FAST_TUNING, ORGANISER, make_world
+from tests.unit.blast.harness import FAST_TUNING, ORGANISER, World, make_world
 
 DEAD = -1.0  # a lease that has run out already: the claim of a process that died
 
@@ -316,3 +319,96 @@ async def test_two_concurrent_splits_of_one_campaign_batch_no_pledge_twice(
     assert sorted(taken) == list(range(1, 451))  # every pledge in one batch, none twice
     assert sorted(numbers) == list(range(sum(made)))
     assert all(made)  # both wrote batches: they did interleave
+
+
+async def launch_with_own_worker(
+    world: World, repo: PostgresRepository, queue: PostgresBlastQueue, at: datetime
+) -> BlastWorker:
+    """Run the launch with this process's worker (as ``chorus run`` does), to the end."""
+    worker = BlastWorker(
+        repo=repo,
+        queue=queue,
+        registry=world.core.registry,
+        clock=world.clock,
+        concurrency=1,
+        retry_window_seconds=5,
+        tuning=world.tuning,
+    )
+    await queue.listen()
+    await worker.start()
+    try:
+        async with asyncio.timeout(120):
+            await world.go(at)
+    finally:
+        await worker.stop()
+        await world.scheduler.stop()
+        await queue.close()
+    return worker
+
+
+@pytest.mark.postgres
+async def test_the_launch_lends_its_accounts_to_its_worker_and_a_relink_still_wins(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo, _ = two_processes
+    queue = PostgresBlastQueue(repo)
+    world = await make_world(
+        repo, clock, tuning={**vars(TUNING), "mark_batch": 1}, blast_queue=queue
+    )
+    launched = await world.campaign()
+    assert launched.id is not None
+    pairs = [await world.supporter(launched) for _ in range(4)]
+    last_account = pairs[-1][1]
+    await world.go(launched.launch_at - timedelta(minutes=5))  # prepared with the old token
+    lent: list[bool] = []
+    post = world.mastodon.post
+
+    async def post_then_relink(
+        account: SocialAccount, text: str, idempotency_key: str
+    ) -> PostOutcome:
+        outcome = await post(account, text, idempotency_key)
+        if not lent:  # after the first post: the worker holds the launch's accounts
+            lent.append(borrow(queue, launched.id or 0) is not None)
+            new = TokenSet(access_token="test-token-not-real-relinked-mid-blast")
+            await repo.save_account(replace(last_account, id=None, tokens=new))
+            world.mastodon.dead_tokens.add(last_account.tokens.access_token)
+        return outcome
+
+    world.mastodon.post = post_then_relink  # type: ignore[method-assign]
+    worker = await launch_with_own_worker(world, repo, queue, launched.launch_at)
+
+    assert lent == [True]
+    assert borrow(queue, launched.id) is None  # taken back when every batch was done
+    assert worker.batches_done == 4
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+    assert dict(world.mastodon.tokens_used)[last_account.id or 0] == (
+        "test-token-not-real-relinked-mid-blast"
+    )
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in pairs}
+    assert set(keys.values()) == {1}
+
+
+@pytest.mark.postgres
+async def test_pledges_made_after_the_preparation_are_split_once(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    """Pledges made after the preparation are queued at the launch; the split takes
+    what is stored then too, and batches each pledge once."""
+    repo, _ = two_processes
+    queue = PostgresBlastQueue(repo)
+    world = await make_world(repo, clock, tuning=vars(TUNING), blast_queue=queue)
+    launched = await world.campaign()
+    assert launched.id is not None
+    pairs = [await world.supporter(launched) for _ in range(6)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    late = [await world.supporter(launched) for _ in range(4)]  # WAITING at the launch
+    assert (await world.pledge(late[0][0])).delivery is DeliveryState.WAITING
+    pairs += late
+    worker = await launch_with_own_worker(world, repo, queue, launched.launch_at)
+
+    assert worker.batches_done == 2  # ceil(10 / 7)
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in pairs}
+    assert set(keys.values()) == {1}
