@@ -412,3 +412,61 @@ async def test_pledges_made_after_the_preparation_are_split_once(
     keys = Counter(post.idempotency_key for post in world.mastodon.posts)
     assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in pairs}
     assert set(keys.values()) == {1}
+
+
+@pytest.mark.postgres
+async def test_a_worker_posts_two_batches_at_once_within_its_concurrency(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    world = await make_world(
+        repo_a, clock, latency=0.05, tuning={**vars(TUNING), "mark_batch": 10}, blast_queue=queue_a
+    )
+    launched = await world.campaign()
+    assert launched.id is not None
+    people = [await world.supporter(launched) for _ in range(20)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    flying, most = 0, 0
+    post = world.mastodon.post
+
+    async def counted(account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        nonlocal flying, most
+        flying += 1
+        most = max(most, flying)
+        try:
+            return await post(account, text, idempotency_key)
+        finally:
+            flying -= 1
+
+    world.mastodon.post = counted  # type: ignore[method-assign]
+    launch = asyncio.create_task(world.go(launched.launch_at))
+    worker = BlastWorker(
+        repo=repo_a,
+        queue=queue_a,
+        registry=world.core.registry,
+        clock=clock,
+        concurrency=2,
+        retry_window_seconds=5,
+        tuning=world.tuning,
+    )
+    await worker.start()
+
+    async def posting() -> bool:
+        return bool(world.mastodon.posts)
+
+    try:
+        await eventually(posting)
+        assert await queue_b.claim("other", 60) is None  # it holds both batches
+        async with asyncio.timeout(120):
+            await launch
+    finally:
+        await worker.stop()
+        await world.scheduler.stop()
+        await queue_a.close()
+        await queue_b.close()
+    assert worker.batches_done == 2
+    assert most == 2  # one request per batch: the worker's concurrency, shared
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
+    assert set(keys.values()) == {1}
