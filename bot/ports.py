@@ -383,9 +383,11 @@ class BlastQueue(Protocol):
     shared: bool
 
     async def split(self, campaign_id: int, pledge_ids: Sequence[int], size: int) -> int:
-        """Store batches of those of ``pledge_ids`` in no batch of the campaign yet (in one
-        transaction, so two launches of one campaign never batch a pledge twice) and wake
-        the workers; return how many batches were made."""
+        """Store batches of those of ``pledge_ids`` in no batch of the campaign yet and
+        wake the workers; return how many batches were made. It commits in parts, the
+        first small (posting starts while the rest are written); each part excludes what
+        any batch holds by then, so two launches of one campaign never batch a pledge
+        twice."""
         ...
 
     async def claim(self, owner: str, lease_seconds: float) -> BlastBatch | None:

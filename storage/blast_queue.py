@@ -3,11 +3,14 @@
 PostgreSQL (``PostgresBlastQueue``) is what lets several processes share a launch: the
 claim is one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)``, so two
 workers never take the same batch and none waits on another's lock; leases are measured
-by the server's clock (processes on several machines agree on it); the split sends
-``NOTIFY chorus_blast`` at its commit, which wakes the workers that ``LISTEN`` on a
-connection of their own (they also poll, should a notification be lost with a dropped
-connection). This uses PostgreSQL's primitives directly rather than a job library: the
-queue is one table and four statements, and the pledge rows stay the guarantee that each
+by the server's clock (processes on several machines agree on it); the split commits in
+parts, the first one small, and sends ``NOTIFY chorus_blast`` at each commit, which wakes
+the workers that ``LISTEN`` on a connection of their own (they also poll, should a
+notification be lost with a dropped connection): posting starts while the rest of the
+batches are written. Each part holds the campaign's row lock and first reads the batches
+stored since its previous part, so two splits of one campaign never batch a pledge
+twice. This uses PostgreSQL's primitives directly rather than a job library: the queue
+is one table and four statements, and the pledge rows stay the guarantee that each
 pledge is posted at most once.
 
 SQLite (``SqliteBlastQueue``) serves one process: the same table and claims in its one
@@ -41,7 +44,9 @@ _INSERT = (
     "ON CONFLICT (campaign_id, number) DO NOTHING"
 )
 _UNFINISHED = "SELECT COUNT(*) AS n FROM blast_batches WHERE campaign_id = $1 AND state <> 'done'"
-_BATCHED = "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1"
+_BATCHED_SINCE = (
+    "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1 AND number >= $2"
+)
 
 
 def _batch(row: rows.Row) -> BlastBatch:
@@ -64,6 +69,8 @@ class _SqlBlastQueue:
     shared = False
     now = ""
     later = ""
+    first_part = 2  # batches in the split's first commit: the workers start on them at once
+    part = 20  # batches in each later commit of the split
 
     def __init__(self, repo: SqlRepository[Any]) -> None:
         self._repo = repo
@@ -93,23 +100,36 @@ class _SqlBlastQueue:
     async def split(self, campaign_id: int, pledge_ids: Sequence[int], size: int) -> int:
         if size < 1:
             raise ValueError("a blast batch holds at least one pledge")
+        ids = list(dict.fromkeys(int(i) for i in pledge_ids))
+        batched: set[int] = set()  # the pledges of batches numbered below ``number``
+        number = 0
         made = 0
-        async with self._repo.transaction() as db:
-            await self._lock_split(db, campaign_id)
-            batched: set[int] = set()
-            number = 0
-            for row in await db.fetch_all(_BATCHED, campaign_id):  # split before: they stand
-                batched.update(json.loads(row["pledge_ids"]))
-                number = max(number, int(row["number"]) + 1)
-            fresh = [int(i) for i in dict.fromkeys(pledge_ids) if int(i) not in batched]
-            for start in range(0, len(fresh), size):
-                part = fresh[start : start + size]
-                await db.execute(_INSERT, campaign_id, number, json.dumps(part))
-                number += 1
-                made += 1
-            if made:
-                await self._notify(db, campaign_id)
-        return made
+        start = 0
+        part = self.first_part
+        while True:
+            async with self._repo.transaction() as db:
+                await self._lock_split(db, campaign_id)
+                # batches another split stored since (or before): they stand
+                for row in await db.fetch_all(_BATCHED_SINCE, campaign_id, number):
+                    batched.update(json.loads(row["pledge_ids"]))
+                    number = max(number, int(row["number"]) + 1)
+                written = 0
+                while written < part and start < len(ids):
+                    batch: list[int] = []
+                    while len(batch) < size and start < len(ids):
+                        if ids[start] not in batched:
+                            batch.append(ids[start])
+                        start += 1
+                    if batch:
+                        await db.execute(_INSERT, campaign_id, number, json.dumps(batch))
+                        number += 1
+                        written += 1
+                if written:
+                    await self._notify(db, campaign_id)
+            made += written
+            if start >= len(ids):
+                return made
+            part = self.part
 
     async def _lock_split(self, db: Any, campaign_id: int) -> None:
         """Keep two splits of one campaign apart (SQLite: its write lock does)."""

@@ -8,10 +8,17 @@ one after a restart that lost the preparation) loaded now; an erased account is 
 absent. So the first posts leave after one small query rather than a check of every
 account, tokens are never older than their batch, and an account is forgotten once
 handed out, so memory falls as the blast goes.
+
+With the shared queue (PostgreSQL) the launch lends its source to the ``BlastWorker`` of
+its own process (``lend``/``borrow``, keyed by the queue both hold), so the batches this
+process claims use the accounts the preparation read and decrypted, after the same
+marker check; another process's worker, or a batch claimed after the launch took its
+source back, loads them.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -65,3 +72,24 @@ class AccountSource:
         if missing:
             found.update(await self._repo.get_accounts(missing))
         return found
+
+
+_lent: weakref.WeakKeyDictionary[object, dict[int, AccountSource]] = weakref.WeakKeyDictionary()
+
+
+def lend(queue: object, campaign_id: int, source: AccountSource) -> None:
+    """The launch of ``campaign_id`` shares ``source`` with the workers on ``queue``."""
+    _lent.setdefault(queue, {})[campaign_id] = source
+
+
+def borrow(queue: object, campaign_id: int) -> AccountSource | None:
+    """The source the launch lent for ``campaign_id`` in this process, if any."""
+    lent = _lent.get(queue)
+    return None if lent is None else lent.get(campaign_id)
+
+
+def take_back(queue: object, campaign_id: int) -> None:
+    """The launch is over: its accounts are let go (a late batch loads its own)."""
+    lent = _lent.get(queue)
+    if lent is not None:
+        lent.pop(campaign_id, None)

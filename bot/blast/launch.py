@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.blast import heap, tap
-from bot.blast.accounts import AccountSource, PreparedAccounts
+from bot.blast.accounts import AccountSource, PreparedAccounts, lend, take_back
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
 from bot.blast.once import InFlight
@@ -262,9 +262,10 @@ class Blast:
         has_tap = plan.has_tap or any(p.delivery is DeliveryState.TAP_OFFERED for p in pledges)
         if has_tap and not campaign.tap_offered:
             campaign = await self._repo.update_campaign(replace(campaign, tap_offered=True))
+        prepared_now = bool(waiting)
         del pledges, waiting  # the plan's lists hold what is left to send, and shrink
         if self._queue is not None:  # the workers of every process post them
-            await self._split(campaign.id, plan)
+            await self._split(campaign.id, plan, source, reread=prepared_now)
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
         self._cards.request(campaign.id)  # "launching", and Post now once links go out
         async with DeliveryWriter(
@@ -330,18 +331,43 @@ class Blast:
             late + (first - result.started if first is not None else 0.0),
         )
 
-    async def _split(self, campaign_id: int, plan: DeliveryPlan) -> None:
+    async def _split(
+        self, campaign_id: int, plan: DeliveryPlan, source: AccountSource, *, reread: bool
+    ) -> None:
         """Hand the auto pledges still to post to the shared queue; the senders of this
-        run get none. They are read again now, not taken from the plan: another process
-        running the same launch (a resumed one, or two before leader election) may have
-        queued them meanwhile, and the split adds only those in no batch yet."""
+        run get none, and this process's worker borrows ``source`` (the accounts the
+        preparation read and decrypted) rather than load them again.
+
+        The plan's pledges are split first, so posting starts at once; the split adds
+        only those in no batch yet. Only pledges moved out of WAITING can be missing
+        from the plan (another process running the same launch, a resumed one or two
+        before leader election, may have queued them after this one read them): if this
+        run found pledges WAITING, they are read again and the split takes what it lacks.
+        """
         assert self._queue is not None
+        lend(self._queue, campaign_id, source)
+        ids = sorted(
+            p.id
+            for part in (plan.auto_sending, plan.auto_queued)
+            for pledges in part.values()
+            for p in pledges
+            if p.id is not None
+        )
         plan.auto_queued.clear()
         plan.auto_sending.clear()
+        made = await self._queue.split(campaign_id, ids, self._tuning.mark_batch)
+        if reread:
+            made += await self._queue.split(
+                campaign_id, await self._to_post(campaign_id), self._tuning.mark_batch
+            )
+        log.info("campaign %s: %s to post, %s new shared batches", campaign_id, len(ids), made)
+
+    async def _to_post(self, campaign_id: int) -> list[int]:
+        """The auto pledges of the campaign queued or caught mid-request, as stored now."""
         networks, modes = self._registry.networks(), self._registry.delivery_modes()
         with heap.loading():
             pledges = await self._repo.pledges_of_campaign(campaign_id, [PledgeStatus.PLEDGED])
-        ids = [
+        return [
             p.id
             for p in pledges
             if p.id is not None
@@ -349,9 +375,6 @@ class Blast:
             and p.network in networks
             and mode_of(p, modes) is DeliveryMode.AUTO
         ]
-        del pledges
-        made = await self._queue.split(campaign_id, ids, self._tuning.mark_batch)
-        log.info("campaign %s: %s to post, %s new shared batches", campaign_id, len(ids), made)
 
     async def _batches_done(self, campaign_id: int) -> None:
         """Wait until every shared batch of the campaign is done (workers of any process
@@ -361,6 +384,7 @@ class Blast:
         while await self._queue.unfinished(campaign_id):
             self._tally(campaign_id)
             await asyncio.sleep(self._tuning.poll_seconds)
+        take_back(self._queue, campaign_id)
 
     def _tally(self, campaign_id: int) -> None:
         """Results were stored: refresh the cards' tally, at most every TALLY_EVERY (the

@@ -5,11 +5,13 @@ auto pledges into batches; each process runs one ``BlastWorker`` that claims a b
 posts its pledges through the same per-pledge path as a single-process launch
 (``AutoSender``: QUEUED → SENDING in the database before any request, results through the
 batching writer), renews its lease meanwhile and marks the batch done once the results
-are stored. A batch whose process died is claimed again when its lease runs out; its
-pledges still SENDING go through the networks' crash recovery (RESEND with the same
-idempotency key, or CHECK_FIRST) like a resumed launch, and those already stored as
-posted are skipped, so each pledge is still posted at most once. A worker whose lease
-was taken over stops posting that batch at once.
+are stored. It posts two batches at a time, sharing its concurrency between them, so
+the tail of one (its last requests, its results being stored) overlaps the next one's
+start rather than leaving the process idle. A batch whose process died is claimed again
+when its lease runs out; its pledges still SENDING go through the networks' crash
+recovery (RESEND with the same idempotency key, or CHECK_FIRST) like a resumed launch,
+and those already stored as posted are skipped, so each pledge is still posted at most
+once. A worker whose lease was taken over stops posting that batch at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 import uuid
 from collections import defaultdict
 
-from bot.blast.accounts import AccountSource
+from bot.blast.accounts import AccountSource, borrow
 from bot.blast.auto import AutoSender
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import mode_of
@@ -34,6 +36,8 @@ from bot.ports import BlastQueue, Clock, Repository
 from bot.registry import NetworkRegistry
 
 log = logging.getLogger(__name__)
+
+LANES = 2  # batches a worker posts at once, sharing its concurrency
 
 
 class BlastWorker:
@@ -50,6 +54,7 @@ class BlastWorker:
         retry_window_seconds: float,
         tuning: BlastTuning | None = None,
         owner: str | None = None,
+        lanes: int = LANES,
     ) -> None:
         self._repo = repo
         self._queue = queue
@@ -59,6 +64,7 @@ class BlastWorker:
         self._retry_window = retry_window_seconds
         self._tuning = tuning or BlastTuning()
         self.owner = owner or uuid.uuid4().hex
+        self._lanes = lanes
         self.batches_done = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -78,9 +84,22 @@ class BlastWorker:
                 await task
 
     async def run(self) -> None:
+        """Post batches in ``lanes`` loops, each with its share of the concurrency: while
+        one batch's last requests drain and its results are stored, another lane posts,
+        so the process does not idle between batches."""
+        async with asyncio.TaskGroup() as lanes:
+            for share in self._shares():
+                lanes.create_task(self._lane(share))
+
+    def _shares(self) -> list[int]:
+        lanes = max(1, min(self._lanes, self._concurrency))
+        base, extra = divmod(self._concurrency, lanes)
+        return [base + (1 if lane < extra else 0) for lane in range(lanes)]
+
+    async def _lane(self, concurrency: int) -> None:
         while True:
             try:
-                worked = await self.run_once()
+                worked = await self.run_once(concurrency)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database went away: try again on the next beat
@@ -89,20 +108,21 @@ class BlastWorker:
             if not worked:
                 await self._queue.wait(self._tuning.poll_seconds)
 
-    async def run_once(self) -> bool:
+    async def run_once(self, concurrency: int | None = None) -> bool:
         """Claim and post one batch; False if there was none to claim."""
         batch = await self._queue.claim(self.owner, self._tuning.lease_seconds)
         if batch is None:
             return False
-        await self.post(batch)
+        await self.post(batch, concurrency)
         return True
 
     # --- one batch -----------------------------------------------------------------
 
-    async def post(self, batch: BlastBatch) -> None:
-        """Post ``batch`` while renewing its lease, then mark it done."""
+    async def post(self, batch: BlastBatch, concurrency: int | None = None) -> None:
+        """Post ``batch`` (``concurrency`` requests at a time, else the worker's) while
+        renewing its lease, then mark it done."""
         lost = False
-        posting = asyncio.ensure_future(self._post(batch))
+        posting = asyncio.ensure_future(self._post(batch, concurrency or self._concurrency))
 
         async def renew() -> None:
             nonlocal lost
@@ -148,7 +168,7 @@ class BlastWorker:
         if await self._queue.release(batch.id, self.owner):
             log.info("blast batch %s given back unfinished", batch.id)
 
-    async def _post(self, batch: BlastBatch) -> None:
+    async def _post(self, batch: BlastBatch, concurrency: int) -> None:
         campaign = await self._repo.get_campaign(batch.campaign_id)
         if campaign is None or campaign.status is not CampaignStatus.LAUNCHING:
             return  # cancelled or erased meanwhile: nothing of it is posted
@@ -171,7 +191,8 @@ class BlastWorker:
                 batch.id,
                 sum(map(len, sending.values())),
             )
-        source = AccountSource(self._repo)
+        # the launch's accounts when it runs in this process, else loaded batch by batch
+        source = borrow(self._queue, batch.campaign_id) or AccountSource(self._repo)
         deadline = time.monotonic() + self._retry_window
         async with (
             DeliveryWriter(
@@ -190,7 +211,7 @@ class BlastWorker:
                     writer=writer,
                     campaign=campaign,
                     since=campaign.launch_at,
-                    concurrency=self._concurrency,
+                    concurrency=concurrency,
                     deadline=deadline,
                     tuning=self._tuning,
                 )

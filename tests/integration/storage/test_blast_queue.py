@@ -9,15 +9,18 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
+from bot.blast.accounts import borrow
 from bot.blast.worker import BlastWorker
 from bot.crypto import TokenCipher
+from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
+from bot.domain.outcomes import PostOutcome
 from bot.domain.pledge import DeliveryState, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
@@ -25,7 +28,7 @@ from storage import open_repository
 from storage.blast_queue import PostgresBlastQueue, open_blast_queue
 from storage.postgres import PostgresRepository
 from tests.integration.storage.builders import campaign
-from tests.unit.blast.harness import FAST_TUNING, ORGANISER, make_world
+from tests.unit.blast.harness import FAST_TUNING, ORGANISER, World, make_world
 
 DEAD = -1.0  # a lease that has run out already: the claim of a process that died
 
@@ -275,3 +278,195 @@ async def test_a_stopped_worker_gives_its_batch_back_to_the_others(
     assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
     assert set(keys.values()) == {1}
     assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+
+
+@pytest.mark.postgres
+async def test_the_first_batches_are_claimable_before_the_split_is_finished(
+    two_processes: tuple[PostgresRepository, PostgresRepository],
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    queue_a.part = 1  # one commit per batch after the first part: a long split
+    splitting = asyncio.create_task(queue_a.split(stored.id, list(range(1, 401)), 1))
+    while (first := await queue_b.claim("early", 60)) is None:
+        assert not splitting.done()
+    assert not splitting.done()  # posting starts while the rest are written
+    assert (first.number, first.pledge_ids) == (0, (1,))
+    assert await splitting == 400
+    assert await queue_b.unfinished(stored.id) == 400
+
+
+@pytest.mark.postgres
+async def test_two_concurrent_splits_of_one_campaign_batch_no_pledge_twice(
+    two_processes: tuple[PostgresRepository, PostgresRepository],
+) -> None:
+    repo_a, repo_b = two_processes
+    stored = await repo_a.add_campaign(campaign())
+    assert stored.id is not None
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    queue_a.first_part = queue_b.first_part = queue_a.part = queue_b.part = 1  # interleaved
+    made = await asyncio.gather(
+        queue_a.split(stored.id, list(range(1, 301)), 7),
+        queue_b.split(stored.id, list(range(450, 150, -1)), 7),
+    )
+    taken: list[int] = []
+    numbers: list[int] = []
+    while (batch := await queue_a.claim("one", 60)) is not None:
+        taken.extend(batch.pledge_ids)
+        numbers.append(batch.number)
+    assert sorted(taken) == list(range(1, 451))  # every pledge in one batch, none twice
+    assert sorted(numbers) == list(range(sum(made)))
+    assert all(made)  # both wrote batches: they did interleave
+
+
+async def launch_with_own_worker(
+    world: World, repo: PostgresRepository, queue: PostgresBlastQueue, at: datetime
+) -> BlastWorker:
+    """Run the launch with this process's worker (as ``chorus run`` does), to the end."""
+    worker = BlastWorker(
+        repo=repo,
+        queue=queue,
+        registry=world.core.registry,
+        clock=world.clock,
+        concurrency=1,
+        retry_window_seconds=5,
+        tuning=world.tuning,
+    )
+    await queue.listen()
+    await worker.start()
+    try:
+        async with asyncio.timeout(120):
+            await world.go(at)
+    finally:
+        await worker.stop()
+        await world.scheduler.stop()
+        await queue.close()
+    return worker
+
+
+@pytest.mark.postgres
+async def test_the_launch_lends_its_accounts_to_its_worker_and_a_relink_still_wins(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo, _ = two_processes
+    queue = PostgresBlastQueue(repo)
+    world = await make_world(
+        repo, clock, tuning={**vars(TUNING), "mark_batch": 1}, blast_queue=queue
+    )
+    launched = await world.campaign()
+    assert launched.id is not None
+    pairs = [await world.supporter(launched) for _ in range(4)]
+    last_account = pairs[-1][1]
+    await world.go(launched.launch_at - timedelta(minutes=5))  # prepared with the old token
+    lent: list[bool] = []
+    post = world.mastodon.post
+
+    async def post_then_relink(
+        account: SocialAccount, text: str, idempotency_key: str
+    ) -> PostOutcome:
+        outcome = await post(account, text, idempotency_key)
+        if not lent:  # after the first post: the worker holds the launch's accounts
+            lent.append(borrow(queue, launched.id or 0) is not None)
+            new = TokenSet(access_token="test-token-not-real-relinked-mid-blast")
+            await repo.save_account(replace(last_account, id=None, tokens=new))
+            world.mastodon.dead_tokens.add(last_account.tokens.access_token)
+        return outcome
+
+    world.mastodon.post = post_then_relink  # type: ignore[method-assign]
+    worker = await launch_with_own_worker(world, repo, queue, launched.launch_at)
+
+    assert lent == [True]
+    assert borrow(queue, launched.id) is None  # taken back when every batch was done
+    assert worker.batches_done == 4
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+    assert dict(world.mastodon.tokens_used)[last_account.id or 0] == (
+        "test-token-not-real-relinked-mid-blast"
+    )
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in pairs}
+    assert set(keys.values()) == {1}
+
+
+@pytest.mark.postgres
+async def test_pledges_made_after_the_preparation_are_split_once(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    """Pledges made after the preparation are queued at the launch; the split takes
+    what is stored then too, and batches each pledge once."""
+    repo, _ = two_processes
+    queue = PostgresBlastQueue(repo)
+    world = await make_world(repo, clock, tuning=vars(TUNING), blast_queue=queue)
+    launched = await world.campaign()
+    assert launched.id is not None
+    pairs = [await world.supporter(launched) for _ in range(6)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    late = [await world.supporter(launched) for _ in range(4)]  # WAITING at the launch
+    assert (await world.pledge(late[0][0])).delivery is DeliveryState.WAITING
+    pairs += late
+    worker = await launch_with_own_worker(world, repo, queue, launched.launch_at)
+
+    assert worker.batches_done == 2  # ceil(10 / 7)
+    assert (await world.reload(launched)).status is CampaignStatus.LAUNCHED
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in pairs}
+    assert set(keys.values()) == {1}
+
+
+@pytest.mark.postgres
+async def test_a_worker_posts_two_batches_at_once_within_its_concurrency(
+    two_processes: tuple[PostgresRepository, PostgresRepository], clock: FakeClock
+) -> None:
+    repo_a, repo_b = two_processes
+    queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
+    world = await make_world(
+        repo_a, clock, latency=0.05, tuning={**vars(TUNING), "mark_batch": 10}, blast_queue=queue_a
+    )
+    launched = await world.campaign()
+    assert launched.id is not None
+    people = [await world.supporter(launched) for _ in range(20)]
+    await world.go(launched.launch_at - timedelta(minutes=5))
+    flying, most = 0, 0
+    post = world.mastodon.post
+
+    async def counted(account: SocialAccount, text: str, idempotency_key: str) -> PostOutcome:
+        nonlocal flying, most
+        flying += 1
+        most = max(most, flying)
+        try:
+            return await post(account, text, idempotency_key)
+        finally:
+            flying -= 1
+
+    world.mastodon.post = counted  # type: ignore[method-assign]
+    launch = asyncio.create_task(world.go(launched.launch_at))
+    worker = BlastWorker(
+        repo=repo_a,
+        queue=queue_a,
+        registry=world.core.registry,
+        clock=clock,
+        concurrency=2,
+        retry_window_seconds=5,
+        tuning=world.tuning,
+    )
+    await worker.start()
+
+    async def posting() -> bool:
+        return bool(world.mastodon.posts)
+
+    try:
+        await eventually(posting)
+        assert await queue_b.claim("other", 60) is None  # it holds both batches
+        async with asyncio.timeout(120):
+            await launch
+    finally:
+        await worker.stop()
+        await world.scheduler.stop()
+        await queue_a.close()
+        await queue_b.close()
+    assert worker.batches_done == 2
+    assert most == 2  # one request per batch: the worker's concurrency, shared
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
+    assert set(keys.values()) == {1}
