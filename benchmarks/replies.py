@@ -11,7 +11,9 @@ handed to the bot's long poll to the answer (``sendMessage``/``answerCallbackQue
 arriving at the fake: update in, reply out. Three windows: idle (before the launch),
 while the blast of ``--size`` pledges posts, and while the report and each supporter's
 result go out afterwards (``--tell-seconds``; supporters are Telegram users, so those
-messages share the bot's Telegram connection and its flood limiter with the replies).
+messages share the bot's Telegram connection and its flood limiter with the replies). A
+probe still unanswered ``--grace-seconds`` after the last one was sent counts as
+unanswered, with the time it waited until then.
 
 ``flow``: the pledge site (the real web app and database, in a child process) and a
 loopback X (``benchmarks/x_oauth.py``, its own process); this process plays
@@ -170,6 +172,7 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             await asyncio.sleep(args.tell_seconds)
             told = time.perf_counter()
             await _post(telegram["url"], "/_bench/stop")
+            await asyncio.sleep(args.grace_seconds)  # the last probes' answers on their way
             stats = await _get(telegram["url"], "/_bench/stats")
             running.cancel()
             await scheduler.stop()
@@ -398,6 +401,12 @@ def main() -> None:
     parser.add_argument("--every-ms", type=float, default=100.0, help="one probe every …")
     parser.add_argument("--idle-seconds", type=float, default=3.0)
     parser.add_argument("--tell-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=2.0,
+        help="after the last probe, before a probe counts as unanswered",
+    )
     parser.add_argument("--pledges", type=int, default=2000, help="pledges in the flow")
     parser.add_argument("--warmup", type=int, default=50, help="pledges before timing")
     parser.add_argument("--profile", help="flow: write the site's cProfile stats to this file")
@@ -407,8 +416,8 @@ def main() -> None:
     for name in ("size", "pledges"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.warmup < 0 or args.idle_seconds < 0 or args.tell_seconds < 0:
-        parser.error("--warmup, --idle-seconds and --tell-seconds cannot be negative")
+    if min(args.warmup, args.idle_seconds, args.tell_seconds, args.grace_seconds) < 0:
+        parser.error("--warmup and the --...-seconds cannot be negative")
     if not 1 <= args.every_ms <= 10_000:
         parser.error("--every-ms must be within 1..10000")
     logging.basicConfig(level=logging.WARNING)

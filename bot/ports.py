@@ -215,6 +215,11 @@ class Repository(Protocol):
         are); one transaction, no version bump (a code is derived, never edited)."""
         ...
 
+    async def post_links(self, campaign_id: int, limit: int) -> list[str]:
+        """The links to the first ``limit`` posts of the campaign (posted pledges with a
+        link, oldest pledge first): a page shows a few without reading every pledge."""
+        ...
+
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         """Who brought people to the campaign, most people first, then who brought someone
         first; each recruited person (chat identity) counts once, withdrawn pledges not."""

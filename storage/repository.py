@@ -672,6 +672,17 @@ class SqlRepository(Generic[SessionT]):
                 db, [(code, pledge_id) for pledge_id, code in sorted(codes.items())]
             )
 
+    async def post_links(self, campaign_id: int, limit: int) -> list[str]:
+        async with self.transaction(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT remote_post_url FROM pledges WHERE campaign_id = $1 "
+                "AND status = 'posted' AND remote_post_url IS NOT NULL "
+                "AND remote_post_url <> '' ORDER BY id LIMIT $2",
+                campaign_id,
+                limit,
+            )
+        return [str(row["remote_post_url"]) for row in found]
+
     async def recruiters(self, campaign_id: int) -> list[Recruiter]:
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
 

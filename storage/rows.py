@@ -516,9 +516,17 @@ def stats_from_rows(network_rows: Iterable[Row], supporters: int) -> CampaignSta
     ``supporters`` (people) is counted apart, since a person may pledge on each network."""
     totals = dict.fromkeys(("accounts", "reach", "posted", "failed", "posted_reach"), 0)
     by_network: dict[str, int] = {}
+    posted_by_network: dict[str, int] = {}
     for row in network_rows:
         for name in totals:
             totals[name] += int(row[name])
         if row["accounts"]:
             by_network[row["network"]] = int(row["accounts"])
-    return CampaignStats(supporters=supporters, **totals, by_network=by_network)
+        if row["posted"]:
+            posted_by_network[row["network"]] = int(row["posted"])
+    return CampaignStats(
+        supporters=supporters,
+        **totals,
+        by_network=by_network,
+        posted_by_network=posted_by_network,
+    )

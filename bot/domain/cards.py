@@ -39,3 +39,4 @@ class CampaignStats:
     failed: int = 0
     posted_reach: int = 0
     by_network: dict[str, int] = field(default_factory=dict)  # accounts per network
+    posted_by_network: dict[str, int] = field(default_factory=dict)  # posts per network

@@ -376,6 +376,7 @@ async def test_stats_are_derived_from_rows(any_repo: Repository) -> None:
         failed=1,
         posted_reach=100,
         by_network={"mastodon": 2, "x": 1},
+        posted_by_network={"mastodon": 1},
     )
 
     assert await any_repo.erase_supporter(ALICE) == 2
@@ -638,3 +639,24 @@ async def test_campaign_origin_choice_and_join_link_round_trip(any_repo: Reposit
     again = await any_repo.update_campaign(card)
     assert await any_repo.get_campaign(again.id or 0) == again
     assert not again.promote_origin and again.join_link == JoinLink("test", "https://c/1")
+
+
+async def test_post_links_are_the_first_posted_with_a_link(any_repo: Repository) -> None:
+    stored = await any_repo.add_campaign(campaign())
+    campaign_id = stored.id or 0
+    people = [ALICE, BOB]
+    pledges = []
+    for n in range(4):
+        saved = await any_repo.save_account(account(people[n % 2], f"l{n}", followers=n))
+        pledges.append(await any_repo.add_pledge(pledge(campaign_id, saved)))
+    _, second, third, fourth = pledges  # the first stays pledged
+    await any_repo.update_pledge(
+        replace(change_status(second, PledgeStatus.POSTED, at=T0), remote_post_url="https://m/2")
+    )
+    await any_repo.update_pledge(change_status(third, PledgeStatus.POSTED, at=T0))  # no link
+    await any_repo.update_pledge(
+        replace(change_status(fourth, PledgeStatus.POSTED, at=T0), remote_post_url="https://m/4")
+    )
+    assert await any_repo.post_links(campaign_id, 5) == ["https://m/2", "https://m/4"]
+    assert await any_repo.post_links(campaign_id, 1) == ["https://m/2"]
+    assert await any_repo.post_links(campaign_id + 1, 5) == []
