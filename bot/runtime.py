@@ -409,7 +409,9 @@ async def serve(settings: Settings) -> int:
             await _start("leadership", succession.start)  # names a duty that failed
             stack.push_async_callback(_stop, "leadership", succession.stop)
             log.info("leadership: %s", succession.role)
-            if blast_queue.shared:  # every process posts batches of the launched blasts
+            if blast_queue.shared and not settings.blast_worker:
+                log.info("this process posts no blast batches (BLAST_WORKER=false)")
+            elif blast_queue.shared:  # every process posts batches of the launched blasts
                 worker = BlastWorker(
                     repo=repo,
                     queue=blast_queue,

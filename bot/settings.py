@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     tap_readback_minutes: int = Field(120, ge=1)
     blast_concurrency: int = Field(50, ge=1)
     blast_retry_window_seconds: int = Field(600, ge=0)
+    # with a shared database (PostgreSQL): whether this process posts batches of a blast
+    blast_worker: bool = True
 
     moderation_in_private: bool = False
 
