@@ -12,12 +12,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.blast import heap, tap
 from bot.blast.accounts import AccountSource, PreparedAccounts, lend, take_back
 from bot.blast.auto import AutoSender, SendStats
 from bot.blast.notices import send_each, tell_failed
-from bot.blast.once import InFlight
+from bot.blast.once import InFlight, claim_then_send
 from bot.blast.plan import DeliveryPlan, plan_deliveries
 from bot.blast.policy import BlastTuning
 from bot.blast.prepare import chunks, load_accounts, load_stamps, mode_of, prepare
@@ -32,7 +33,6 @@ from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
-from bot.domain.refs import ChatRef
 from bot.domain.text import Text, t
 from bot.metrics import Metrics
 from bot.notifier import Notifier
@@ -593,32 +593,27 @@ class Blast:
         assert campaign.id is not None
         campaign_id, now = campaign.id, self._clock.now()
 
-        async def organiser() -> None:
-            if not await self._repo.claim_event(campaign_id, EventKind.REPORT_ORGANISER, now):
-                return
-            if await self._notifier.send_to_user(campaign.organiser, message) is None:
-                log.warning(
-                    "campaign %s: the report to the organiser was not delivered; "
-                    "not sent again (it was claimed, and may have arrived)",
-                    campaign.ref,
-                )
-
-        async def chat(card_id: int, where: ChatRef, language: str) -> None:
-            if not await self._repo.claim_event(
-                campaign_id, EventKind.REPORT_CHAT, now, subject=card_id
-            ):
-                return
-            if await self._notifier.send(where, message, language) is None:
-                log.warning(
-                    "campaign %s: the report to chat %s:%s was not delivered; not sent again",
-                    campaign.ref,
-                    where.platform,
-                    where.id,
-                )
-
-        await self._in_flight.run(organiser())
+        await self._in_flight.run(
+            claim_then_send(
+                lambda: self._repo.claim_event(campaign_id, EventKind.REPORT_ORGANISER, now),
+                lambda: self._notifier.send_to_user(campaign.organiser, message),
+                f"campaign {campaign.ref}: the report to the organiser",
+            )
+        )
         for card_id, where, language in await self._announcer.promoted(campaign_id):
-            await self._in_flight.run(chat(card_id, where, language))
+            await self._in_flight.run(
+                claim_then_send(
+                    partial(
+                        self._repo.claim_event,
+                        campaign_id,
+                        EventKind.REPORT_CHAT,
+                        now,
+                        subject=card_id,
+                    ),
+                    partial(self._notifier.send, where, message, language),
+                    f"campaign {campaign.ref}: the report to chat {where.platform}:{where.id}",
+                )
+            )
 
     async def settle(self) -> None:
         """Wait for the claimed messages on their way (the scheduler's stop)."""

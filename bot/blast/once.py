@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
@@ -82,3 +82,16 @@ class InFlight:
                 grace,
             )
         await asyncio.gather(*units, return_exceptions=True)
+
+
+async def claim_then_send(
+    claim: Callable[[], Awaitable[bool]], send: Callable[[], Awaitable[object | None]], what: str
+) -> bool:
+    """Send once ``claim`` is won; whether it was sent. A send that did not arrive (None)
+    is logged as ``what`` and not retried: it was claimed, and may have arrived."""
+    if not await claim():
+        return False
+    if await send() is None:
+        log.warning("%s was not delivered; not sent again", what)
+        return False
+    return True

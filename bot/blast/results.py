@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.blast.notices import REJECTED, REVOKED
-from bot.blast.once import InFlight
+from bot.blast.once import InFlight, claim_then_send
 from bot.blast.prepare import mode_of
 from bot.blast.report import NOT_POSTED
 from bot.domain.campaign import Campaign
@@ -27,7 +27,6 @@ from bot.domain.events import EventKind
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outgoing import OutgoingMessage
 from bot.domain.pledge import Pledge, PledgeStatus
-from bot.domain.refs import UserRef
 from bot.domain.text import Text, t
 from bot.notifier import Notifier
 from bot.ports import Repository
@@ -105,19 +104,6 @@ async def tell_results(
             people.setdefault(pledge.supporter.key, []).append(pledge)
     units = in_flight or InFlight()
 
-    async def claim_and_send(person: UserRef, message: OutgoingMessage, first: int) -> bool:
-        if not await repo.claim_event(campaign_id, EventKind.PERSONAL_RESULT, now, subject=first):
-            return False
-        if await notifier.send_to_user(person, message) is None:
-            log.warning(
-                "campaign %s: the result of %s:%s was not delivered; not sent again",
-                campaign.ref,
-                person.platform,
-                person.id,
-            )
-            return False
-        return True
-
     async def tell(mine: list[Pledge]) -> bool:
         person = mine[0].supporter
         if notifier.front_end(person.platform) is None:
@@ -126,7 +112,15 @@ async def tell_results(
         if message is None:
             return False
         first = min(p.id for p in mine if p.id is not None)
-        return await units.run(claim_and_send(person, message, first))
+        return await units.run(
+            claim_then_send(
+                lambda: repo.claim_event(
+                    campaign_id, EventKind.PERSONAL_RESULT, now, subject=first
+                ),
+                lambda: notifier.send_to_user(person, message),
+                f"campaign {campaign.ref}: the result of {person.platform}:{person.id}",
+            )
+        )
 
     told = 0
     queue = iter(people.values())  # shared: each worker takes the next person

@@ -72,7 +72,7 @@ class RecruitCodes:
         any coordination between processes, and heals whatever writer forgot it.
         """
         wanted = (code or "").strip().upper()
-        if campaign.id is None or not _CODE_RE.fullmatch(wanted):
+        if campaign.id is None or not well_formed(wanted):
             return None
         found = await self._repo.supporter_by_recruit_code(campaign.id, wanted)
         if found is None and await self._code_missing(campaign):

@@ -5,7 +5,7 @@ most supporters share with the buttons and never scan it; the page now shows it 
 disclosure and the browser fetches this image only when it is opened. The route must not
 become a free QR-drawing service: the campaign must have a public page (one indexed read),
 ``via`` must have the shape of a recruit code (whether it names a supporter is not checked:
-that reads every pledge of the campaign, dearer than the drawing), the site's rate limiter
+a made-up code only draws the link it spells), the site's rate limiter
 guards the route (``bot/web/app.py``), and what was drawn is kept in a bounded LRU, with an
 ETag a browser revalidates. The image is the same for every reader and language (the page
 names it in ``alt``), so it may be cached anywhere for a day: a link never changes.
