@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain.campaign import Campaign
 from bot.ports import Leadership, Repository
@@ -38,6 +38,15 @@ class Duty(Protocol):
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Supervised(Protocol):
+    """A duty that can stop on its own while it runs (a gateway connection that died)."""
+
+    def failure(self) -> str | None:
+        """Why it stopped since it started, or None while it runs."""
+        ...
 
 
 class DutyError(RuntimeError):
@@ -74,14 +83,30 @@ class SoleLeadership:
         return None
 
 
+EAGER_RETRIES = 3  # failures to start in a row tried again at the very next turn
+MAX_SKIPPED_TURNS = 60  # at most this many turns between two attempts (a minute at 1 s)
+
+
+def skipped_turns(failures: int) -> int:
+    """Turns to let pass after ``failures`` failures in a row: none for the first few,
+    then doubling up to ``MAX_SKIPPED_TURNS``."""
+    if failures <= EAGER_RETRIES:
+        return 0
+    return min(MAX_SKIPPED_TURNS, 2 ** min(failures - EAGER_RETRIES, 6))
+
+
 class Succession:
     """Starts the leader's duties while ``leadership`` is held, stops them when it is not.
 
     The scheduler, then ``duties`` (by name), start in order and stop in reverse; a
     take-over after the process's start tells the scheduler so (a reminder that came due
     while no process led still goes). At the process's start a duty that cannot start is
-    an error; at a later take-over it is logged and tried again at each turn while this
-    process leads, so a chat platform that is down does not stop the timers. ``sleep``
+    an error; at a later take-over it is logged and tried again while this process leads
+    (at each of the first ``EAGER_RETRIES`` turns, then less and less often, down to once
+    in ``MAX_SKIPPED_TURNS``), so a chat platform that is down does not stop the timers
+    and a token that stays wrong does not fill the log. A ``Supervised`` duty that stops
+    on its own while this process leads (a gateway whose connection died for good) is
+    noticed at the next turn, stopped, logged and started again the same way. ``sleep``
     waits between two attempts; tests pass one they release by hand.
     """
 
@@ -101,6 +126,8 @@ class Succession:
         self._scheduler = scheduler
         self._duties: tuple[tuple[str, Duty], ...] = tuple((duties or {}).items())
         self._running: set[str] = set()  # the duties started (all but those failing to)
+        self._failed: dict[str, int] = {}  # failures to start in a row, per duty
+        self._skip: dict[str, int] = {}  # turns to let pass before the next attempt
         self._poll = poll_seconds
         self._sleep = sleep
         self._state = state  # what /readyz and the metrics read
@@ -225,24 +252,52 @@ class Succession:
         )
 
     async def _start_missing(self) -> None:
-        """Start each duty not running; one that fails is tried again at the next turn."""
+        """Start each duty not running whose turn it is; one that fails is tried again."""
         for name, duty in self._duties:
             if name in self._running:
+                continue
+            if self._skip.get(name, 0) > 0:
+                self._skip[name] -= 1
                 continue
             try:
                 await duty.start()
             except Exception:
+                failed = self._failed[name] = self._failed.get(name, 0) + 1
+                self._skip[name] = skipped_turns(failed)
                 log.exception(
-                    "the %s failed to start; tried again in %s s while this process leads",
+                    "the %s failed to start (%s in a row); tried again in %s s while this "
+                    "process leads",
                     name,
-                    self._poll,
+                    failed,
+                    self._poll * (self._skip[name] + 1),
                 )
             else:
                 self._running.add(name)
+                self._failed.pop(name, None)
+                self._skip.pop(name, None)
+
+    async def _check_running(self) -> None:
+        """Stop and forget each running duty that stopped on its own (started again by
+        ``_start_missing``)."""
+        for name, duty in self._duties:
+            if name not in self._running or not isinstance(duty, Supervised):
+                continue
+            why = duty.failure()
+            if why is None:
+                continue
+            log.error("the %s stopped on its own (%s): starting it again", name, why)
+            self._running.discard(name)
+            try:
+                await duty.stop()
+            except Exception:  # what is left of it: the start builds it anew
+                log.exception("stopping the %s failed", name)
 
     async def _retry_duties(self) -> None:
         async with self._turn:
-            if self._role is Role.LEADER and len(self._running) < len(self._duties):
+            if self._role is not Role.LEADER:
+                return
+            await self._check_running()
+            if len(self._running) < len(self._duties):
                 await self._start_missing()
 
     async def _step_down(self, why: str, *, level: int = logging.WARNING) -> None:
@@ -252,6 +307,8 @@ class Succession:
             self._become(Role.FOLLOWER)
             running = [(name, duty) for name, duty in self._duties if name in self._running]
             self._running.clear()
+            self._failed.clear()
+            self._skip.clear()
             await self._stop_duties([("scheduler", self._scheduler), *running])
             await self._release()
         log.log(level, "%s: this process no longer leads (timers and duties stopped)", why)

@@ -156,6 +156,17 @@ class DiscordGateway:
             )
         log.info("Discord gateway connected as %s", client.user)
 
+    def failure(self) -> str | None:
+        """Why the connection stopped for good since ``start`` (discord.py reconnects by
+        itself after a drop; it gives up on a refused token or intents), else None."""
+        task = self._task
+        if task is None or not task.done():
+            return None
+        if task.cancelled():
+            return "cancelled"
+        failure = task.exception()
+        return "closed" if failure is None else f"{type(failure).__name__}: {failure}"
+
     async def stop(self) -> None:
         """Stop the reconnecting loop first (or it would reconnect), then close the socket."""
         task, self._task = self._task, None

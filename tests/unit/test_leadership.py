@@ -19,7 +19,7 @@ from bot.crypto import TokenCipher
 from bot.dialog import CampaignDraft
 from bot.domain.campaign import Campaign
 from bot.domain.refs import UserRef
-from bot.leadership import Duty, DutyError, Role
+from bot.leadership import MAX_SKIPPED_TURNS, Duty, DutyError, Role, skipped_turns
 from bot.ports import Repository
 from bot.registry import NetworkRegistry
 from bot.scheduler.events import CLAIMED, Event, job_id
@@ -367,3 +367,85 @@ async def test_a_duty_that_fails_at_the_first_start_fails_the_start(
         await core.succession.start()
     assert core.succession.role is Role.FOLLOWER
     assert lock.holder is None and not core.maintenance.running
+
+
+class MortalGateway(Gateway):
+    """A duty whose connection can die for good while it runs (``die``)."""
+
+    def __init__(self, failures: int = 0) -> None:
+        super().__init__(failures)
+        self.why: str | None = None
+        self.stops = 0
+
+    def die(self, why: str) -> None:
+        self.why = why
+
+    def failure(self) -> str | None:
+        return self.why if self.running else None
+
+    async def start(self) -> None:
+        await super().start()
+        self.why = None
+
+    async def stop(self) -> None:
+        self.stops += 1
+        await super().stop()
+
+
+async def test_a_duty_that_stops_on_its_own_while_leading_is_started_again(
+    repo: Repository, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway whose connection died must not leave the leader deaf until a restart."""
+    lock = SharedLock()
+    gateway = MortalGateway()
+    core, _ = process(repo, clock, lock, {"gateway": gateway})
+    sleep = manual(core)
+    await core.succession.start()
+    try:
+        assert gateway.running and gateway.starts == 1
+        await sleep.turn()
+        assert gateway.starts == 1  # alive: left alone
+        gateway.die("ConnectionClosed: 4004")
+        await sleep.turn()
+        assert gateway.stops == 1 and gateway.starts == 2 and gateway.failure() is None
+        assert "the gateway stopped on its own (ConnectionClosed: 4004)" in caplog.text
+        assert core.succession.role is Role.LEADER and core.maintenance.running
+    finally:
+        await core.succession.stop()
+    assert not gateway.running
+
+
+async def test_a_duty_that_keeps_failing_is_tried_less_and_less_often(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """A token that stays wrong: tried at each of the first turns, then with growing gaps
+    up to a cap, and at once again after it started."""
+    lock = SharedLock()
+    gateway = MortalGateway()
+    core, _ = process(repo, clock, lock, {"gateway": gateway})
+    sleep = manual(core)
+    await core.succession.start()
+    try:
+        gateway.failures = 1_000
+        gateway.die("ConnectionClosed: 4004")
+        attempts: list[int] = []
+        for turn in range(1, 40):
+            before = gateway.starts
+            await sleep.turn()
+            if gateway.starts > before:
+                attempts.append(turn)
+        assert attempts == [1, 2, 3, 4, 7, 12, 21, 38]  # gaps 0, 0, 0, 2, 4, 8, 16
+        assert core.succession.role is Role.LEADER and not gateway.running
+        gateway.failures = 0
+        for _ in range(MAX_SKIPPED_TURNS + 1):
+            await sleep.turn()
+        assert gateway.running
+        gateway.die("closed")
+        await sleep.turn()
+        assert gateway.running and gateway.failure() is None  # the count started over
+    finally:
+        await core.succession.stop()
+
+
+def test_the_gaps_between_attempts_grow_to_a_cap() -> None:
+    assert [skipped_turns(n) for n in range(1, 12)] == [0, 0, 0, 2, 4, 8, 16, 32, 60, 60, 60]
