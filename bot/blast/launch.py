@@ -644,19 +644,18 @@ class Blast:
         )
 
     async def _tell_failed(self, campaign: Campaign, refusals: Mapping[int, str]) -> None:
-        """The failure notices are claimed once for all of them: the claim and the sends
-        are one unit a stop lets finish (``bot.blast.once``)."""
-        await self._in_flight.run(
-            tell_failed(
-                repo=self._repo,
-                notifier=self._notifier,
-                registry=self._registry,
-                campaign=campaign,
-                refusals=refusals,
-                now=self._clock.now(),
-                batch=self._tuning.account_batch,
-                concurrency=self._tuning.tap_concurrency,
-            )
+        """Each failure notice is claimed, then sent, as a unit a stop lets finish
+        (``bot.blast.once``); the next run sends those a cut-off run did not claim."""
+        await tell_failed(
+            repo=self._repo,
+            notifier=self._notifier,
+            registry=self._registry,
+            campaign=campaign,
+            refusals=refusals,
+            now=self._clock.now(),
+            batch=self._tuning.account_batch,
+            concurrency=self._tuning.tap_concurrency,
+            in_flight=self._in_flight,
         )
 
     # --- telling people -----------------------------------------------------------

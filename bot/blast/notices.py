@@ -2,10 +2,13 @@
 
 A post refused for good (the account's access was revoked, the network rejected the
 text) is not retried; its supporter is told once, in their language, what happened and
-what to do. The notices go after the blast has settled, all at once with bounded
-concurrency, so they never compete with the posts themselves. The failed pledges are
-read from the database, so pledges failed by an earlier, interrupted run are included;
-the network's own words are only known for those failed by the current run.
+what to do. The notices go after the blast has settled, with bounded concurrency, so they
+never compete with the posts themselves. Each is claimed on its own before it is sent
+(``bot.blast.once``), and ``FAILURE_NOTICES`` is claimed once all of them were: a run cut
+off half-way (a crash, the leadership lost) leaves the rest to the next run, and none is
+sent twice. The failed pledges are read from the database, so pledges failed by an
+earlier, interrupted run are included; the network's own words are only known for those
+failed by the current run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from bot.blast.once import InFlight, claim_then_send
 from bot.blast.prepare import load_accounts
 from bot.domain.campaign import Campaign
 from bot.domain.events import EventKind
@@ -77,21 +81,24 @@ async def tell_failed(
     now: datetime,
     batch: int,
     concurrency: int,
+    in_flight: InFlight | None = None,
 ) -> int:
-    """Tell every supporter whose pledge failed for good, once per campaign; return how
-    many were told. ``refusals``: pledge id → the network's explanation, where known."""
+    """Tell every supporter whose pledge failed for good, once per pledge; return how many
+    were told now. ``refusals``: pledge id → the network's explanation, where known;
+    ``in_flight``: where each claim-and-send runs uncut by a cancellation."""
     assert campaign.id is not None
+    campaign_id = campaign.id
+    if await repo.event_claimed(campaign_id, EventKind.FAILURE_NOTICES):
+        return 0  # all claimed, by this run or an earlier one
     failed = [
         p
-        for p in await repo.pledges_of_campaign(campaign.id, [PledgeStatus.FAILED])
-        if p.failure_reason in (REVOKED, REJECTED)
+        for p in await repo.pledges_of_campaign(campaign_id, [PledgeStatus.FAILED])
+        if p.failure_reason in (REVOKED, REJECTED) and p.id is not None
     ]
-    if not await repo.claim_event(campaign.id, EventKind.FAILURE_NOTICES, now) or not failed:
-        return 0
-    accounts = await load_accounts(repo, [p.account_id for p in failed], batch)
-    messages = [
+    accounts = await load_accounts(repo, [p.account_id for p in failed], batch) if failed else {}
+    notices = [
         (
-            p.supporter,
+            p,
             failure_notice(
                 campaign, p, registry.display(accounts[p.account_id]), refusals.get(p.id or 0)
             ),
@@ -99,12 +106,36 @@ async def tell_failed(
         for p in failed
         if p.account_id in accounts and notifier.reachable(p.supporter)
     ]
-    told = await send_each(notifier, messages, concurrency)
-    log.info(
-        "campaign %s: %s of %s failed supporters told (%s without a chat)",
-        campaign.ref,
-        told,
-        len(messages),
-        sum(1 for p in failed if not notifier.reachable(p.supporter)),
-    )
+    units = in_flight or InFlight()
+
+    async def tell(pledge: Pledge, message: OutgoingMessage) -> bool:
+        return await units.run(
+            claim_then_send(
+                lambda: repo.claim_event(
+                    campaign_id, EventKind.FAILURE_NOTICE, now, subject=pledge.id
+                ),
+                lambda: notifier.send_to_user(pledge.supporter, message),
+                f"campaign {campaign.ref}: the failure notice of pledge {pledge.id}",
+            )
+        )
+
+    told = 0
+    queue = iter(notices)  # shared: each worker takes the next notice
+
+    async def worker() -> None:
+        nonlocal told
+        for pledge, message in queue:
+            sent = await tell(pledge, message)  # then add: ``told += await`` reads it first
+            told += sent
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    await repo.claim_event(campaign_id, EventKind.FAILURE_NOTICES, now)
+    if failed:
+        log.info(
+            "campaign %s: %s of %s failed supporters told (%s without a chat)",
+            campaign.ref,
+            told,
+            len(notices),
+            sum(1 for p in failed if not notifier.reachable(p.supporter)),
+        )
     return told

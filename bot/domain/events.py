@@ -17,7 +17,8 @@ class EventKind(StrEnum):
     REMINDER_1H = "reminder_1h"
     PREPARE = "prepare"
     TAP_REMINDER = "tap_reminder"
-    FAILURE_NOTICES = "failure_notices"  # supporters whose post failed for good were told
+    FAILURE_NOTICES = "failure_notices"  # every failure notice was claimed (claimed last)
+    FAILURE_NOTICE = "failure_notice"  # subject: the pledge whose failure its supporter was told
     REPORT = "report"  # the report's read-back is over, the unconfirmed taps closed
     REPORT_ORGANISER = "report_organiser"  # the organiser's report was claimed, then sent
     REPORT_CHAT = "report_chat"  # subject: the promotion card standing for its chat

@@ -76,7 +76,10 @@ async def test_notices_missed_after_the_blast_go_out_with_the_report(
     revoked, revoked_account = await world.supporter(campaign)
     world.mastodon.script_kind(revoked_account.id or 0, OutcomeKind.REVOKED)
     # the database fails just as the blast, already LAUNCHED, turns to the notices
-    flaky.fail("claim_event", lambda campaign_id, kind, at: kind is EventKind.FAILURE_NOTICES)
+    flaky.fail(
+        "claim_event",
+        lambda campaign_id, kind, at, subject=None: kind is EventKind.FAILURE_NOTICES,
+    )
     await world.go(campaign.launch_at)
     assert flaky.failed == ["claim_event"]
     # the launch's retry finds it LAUNCHED and its report not done: it finishes the report
@@ -85,3 +88,30 @@ async def test_notices_missed_after_the_blast_go_out_with_the_report(
     await world.go(campaign.launch_at + timedelta(hours=2))  # the report's moment
     assert world.chat.keys_to(f"user:{revoked.supporter.id}") == ["blast.failed_revoked"]
     assert world.chat.keys_to(f"user:{ORGANISER.id}").count("blast.report_title") == 1
+
+
+async def test_a_run_cut_off_between_two_notices_leaves_the_rest_to_the_next_run(
+    repo: Repository, clock: FakeClock
+) -> None:
+    """Each notice is claimed on its own: the notices sent before the database failed are
+    not sent again, and the one it failed on goes out with the next run, once."""
+    flaky = FlakyRepository(repo)
+    world = await make_world(flaky, clock)
+    campaign = await world.campaign()
+    first, first_account = await world.supporter(campaign)
+    second, second_account = await world.supporter(campaign)
+    world.mastodon.script_kind(first_account.id or 0, OutcomeKind.REVOKED)
+    world.mastodon.script_kind(second_account.id or 0, OutcomeKind.REVOKED)
+    flaky.fail(
+        "claim_event",
+        lambda campaign_id, kind, at, subject=None: (
+            kind is EventKind.FAILURE_NOTICE and subject == second.id
+        ),
+    )
+    await world.go(campaign.launch_at)
+    assert flaky.failed == ["claim_event"]
+    await world.go(campaign.launch_at + timedelta(hours=3))
+    await world.restart()
+    for pledge in (first, second):
+        assert world.chat.keys_to(f"user:{pledge.supporter.id}").count("blast.failed_revoked") == 1
+    assert await repo.event_claimed(campaign.id or 0, EventKind.FAILURE_NOTICES)
