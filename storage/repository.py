@@ -83,8 +83,14 @@ INSERT_PLEDGE = statements.insert(
     rows.PLEDGE_COLUMNS,
     suffix="ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *",
 )
-UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS)
-# a recruit code is derived, so it is set once and never changed (nor the version bumped)
+# a recruit code is derived, so it is set once and never changed (nor the version bumped):
+# an update from a copy read before it was set keeps it
+_CODE_PARAM = rows.PLEDGE_COLUMNS.index("recruit_code") + 1
+UPDATE_PLEDGE = statements.update_versioned("pledges", rows.PLEDGE_COLUMNS).replace(
+    f"recruit_code = ${_CODE_PARAM},",
+    f"recruit_code = COALESCE(recruit_code, ${_CODE_PARAM}),",
+)
+assert "COALESCE(recruit_code" in UPDATE_PLEDGE
 SET_RECRUIT_CODE = "UPDATE pledges SET recruit_code = $1 WHERE id = $2 AND recruit_code IS NULL"
 
 # An account's tokens are still needed while one of its pledges is PLEDGED in a campaign

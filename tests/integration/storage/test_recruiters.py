@@ -134,3 +134,21 @@ async def test_pledges_without_a_code_are_listed_in_batches_and_coded_once(
     again = await any_repo.get_pledge(ids[0])
     assert again is not None and again.recruit_code == "AAAAAAAA"
     assert len(await any_repo.pledges_without_recruit_code(oid, 10)) == 1
+
+
+async def test_an_update_from_a_copy_read_before_the_code_was_set_keeps_the_code(
+    any_repo: Repository,
+) -> None:
+    """Codes are filled in without bumping the version (``set_recruit_codes``), so a pledge
+    read before may still be updated: that update must not clear the code."""
+    stored = await any_repo.add_campaign(campaign(status=CampaignStatus.LIVE))
+    cid = stored.id or 0
+    read_before = await any_repo.add_pledge(
+        pledge(cid, await any_repo.save_account(account(A, "a1")))
+    )
+    await any_repo.set_recruit_codes({read_before.id or 0: "AAAAAAAA"})
+    updated = await any_repo.update_pledge(
+        change_status(read_before, PledgeStatus.WITHDRAWN, at=T0)
+    )
+    assert updated.recruit_code == "AAAAAAAA"
+    assert await any_repo.pledges_without_recruit_code(cid, 10) == []
