@@ -16,7 +16,7 @@ probe still unanswered ``--grace-seconds`` after the last one was sent counts as
 unanswered, with the time it waited until then.
 
 ``flow``: the pledge site (the real web app and database, in a child process) and a
-loopback X (``benchmarks/x_oauth.py``, its own process); this process plays
+loopback X (``tests/fakes/x_oauth_bench.py``, its own process); this process plays
 ``--concurrency`` browsers, each completing pledges one after the other: the pledge page
 (GET), its form (POST) whose redirect goes to X's authorization screen, whose redirect
 comes back to the OAuth callback, which exchanges the code, reads the profile and stores
@@ -54,6 +54,7 @@ from adapters.networks.x import XNetwork
 from adapters.networks.x_spec import X_SPEC, X
 from adapters.networks.x_spec import delivery_mode as x_delivery_mode
 from benchmarks.blast import DEFAULT_POSTGRES, ROOT, SECRET, database_url, seed, start_fake
+from benchmarks.browser import Browser
 from bot.app import build_chorus
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
@@ -293,44 +294,44 @@ async def serve_site(args: argparse.Namespace) -> None:
         await repo.close()
 
 
-async def pledge_once(session: aiohttp.ClientSession, link: str) -> bool:
+async def pledge_once(browser: Browser, link: str) -> bool:
     """One person: the page, the form, X's screen, the callback; True if thanked."""
-    async with session.get(link) as page:
-        html = await page.text()
-    match = NONCE_RE.search(html)
+    page = await browser.get(link)
+    match = NONCE_RE.search(page.text())
     if page.status != 200 or match is None:
         return False
     form = {"nonce": match.group(1), "message": "", "tz": "Europe/Paris"}
-    async with session.post(f"{link}/x", data=form) as done:  # redirects followed
-        await done.read()
-        if os.environ.get("BENCH_DEBUG"):
-            print(done.status, done.url, [r.status for r in done.history], file=sys.stderr)
-        return done.status == 200 and "/oauth/x/callback" in str(done.url)
+    done = await browser.post_form(f"{link}/x", form)  # redirects followed
+    if os.environ.get("BENCH_DEBUG"):
+        print(done.status, done.url, done.history, file=sys.stderr)
+    return done.status == 200 and "/oauth/x/callback" in done.url
 
 
 async def drive(links: list[str], concurrency: int) -> tuple[float, int]:
-    """``concurrency`` browsers, each with its own cookies, taking links in turn."""
+    """``concurrency`` browsers (``benchmarks.browser``: lean, so the CPU goes to the site),
+    each with its own connections and cookies, taking links in turn."""
     queue = list(reversed(links))
     thanked = 0
 
-    async def browser() -> None:
+    async def person() -> None:
         nonlocal thanked
-        connector = aiohttp.TCPConnector(limit=4)
-        jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
-        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+        browser = Browser()
+        try:
             while queue:
                 link = queue.pop()
-                jar.clear()
-                ok = await pledge_once(session, link)  # then add: += would read first
+                browser.clear_cookies()
+                ok = await pledge_once(browser, link)  # then add: += would read first
                 thanked += ok
+        finally:
+            await browser.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(browser() for _ in range(concurrency)))
+    await asyncio.gather(*(person() for _ in range(concurrency)))
     return time.perf_counter() - started, thanked
 
 
 def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
-    x_process, x = start_module("benchmarks.x_oauth")
+    x_process, x = start_module("tests.fakes.x_oauth_bench")
     site = subprocess.Popen(
         [
             sys.executable,

@@ -5,7 +5,8 @@ both should measure the network and the client, not the fake's web framework. Th
 speaks just enough HTTP/1.1 for that: keep-alive connections, requests with a
 ``Content-Length`` body (or none), answers in order, each after the fake's latency (one
 timer, not a task). A fake supplies one function from a parsed request to a status and a
-JSON body; anything this front does not understand closes the connection with a 400.
+JSON body (and, for a redirect, extra headers such as ``Location``); anything this front
+does not understand closes the connection with a 400.
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ class RawRequest:
     path: str  # without the query string
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    query: str = ""  # the raw query string, without the "?"
 
 
-Answer = Callable[[RawRequest], tuple[int, bytes]]
+Answer = Callable[[RawRequest], tuple[int, bytes] | tuple[int, bytes, dict[str, str]]]
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
-def response_bytes(status: int, body: bytes) -> bytes:
+def response_bytes(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
         f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n"
         "Content-Type: application/json; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{extra}Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode("latin-1") + body
 
@@ -77,8 +80,7 @@ class FastHttpProtocol(asyncio.Protocol):
                 return  # the rest of the body is still on its way
             request.body = bytes(self._buffer[start : start + length])
             del self._buffer[: start + length]
-            status, body = self._answer(request)
-            answer = response_bytes(status, body)
+            answer = response_bytes(*self._answer(request))
             if self._latency:
                 self._loop.call_later(self._latency, self._send, answer)
             else:
@@ -94,7 +96,8 @@ class FastHttpProtocol(asyncio.Protocol):
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        return RawRequest(parts[0], parts[1].split("?", 1)[0], headers, b"")
+        path, _, query = parts[1].partition("?")
+        return RawRequest(parts[0], path, headers, b"", query)
 
     def _send(self, answer: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():

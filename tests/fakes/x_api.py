@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -125,13 +126,7 @@ class FakeX(LoopbackFake):
     async def authorize(self, request: web.Request) -> web.StreamResponse:
         q = request.query
         redirect_uri, state = q.get("redirect_uri", ""), q.get("state", "")
-        if (
-            q.get("response_type") != "code"
-            or not q.get("client_id")
-            or q.get("code_challenge_method") != "S256"
-            or not q.get("code_challenge")
-            or not redirect_uri
-        ):
+        if not authorize_request_ok(q):
             return web.json_response({"error": "invalid_request"}, status=400)
         if self.deny_next:
             self.deny_next = False
@@ -272,3 +267,14 @@ def _s256(verifier: str) -> str:
 
 if __name__ == "__main__":
     run_standalone(lambda latency: FakeX(latency_ms=latency), "Loopback X API")
+
+
+def authorize_request_ok(q: Mapping[str, str]) -> bool:
+    """Whether an authorization request carries what X requires (a code, with PKCE S256)."""
+    return (
+        q.get("response_type") == "code"
+        and bool(q.get("client_id"))
+        and q.get("code_challenge_method") == "S256"
+        and bool(q.get("code_challenge"))
+        and bool(q.get("redirect_uri"))
+    )
