@@ -9,6 +9,7 @@ load only in processes that use them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
@@ -267,6 +268,7 @@ class ThreadedBlastWorker:
         self.owner = uuid.uuid4().hex
         self._fallback_args = (settings, main_repo, main_queue, main_registry, clock, tuning)
         self.fallback: BlastWorker | None = None
+        self._fallback_start: asyncio.Task[None] | None = None
         self.host = BlastThread(
             partial(_open_blast_job, settings, url, secret, clock, self.owner, tuning),
             on_crash=self._crashed,
@@ -277,6 +279,9 @@ class ThreadedBlastWorker:
         await self.host.start()
 
     async def stop(self) -> None:
+        if self._fallback_start is not None:
+            with contextlib.suppress(Exception):
+                await self._fallback_start
         if self.fallback is not None:
             await self.fallback.stop()
         await self.host.stop()
@@ -285,7 +290,7 @@ class ThreadedBlastWorker:
         log.error("the blast thread died: its batches are posted in the main loop from now on")
         settings, repo, queue, registry, clock, tuning = self._fallback_args
         self.fallback = _main_loop_worker(settings, repo, queue, registry, clock, tuning)
-        asyncio.get_running_loop().create_task(self.fallback.start())
+        self._fallback_start = asyncio.get_running_loop().create_task(self.fallback.start())
 
 
 def _main_loop_worker(

@@ -198,3 +198,32 @@ async def test_a_stopped_blast_thread_gives_its_batch_back_and_a_restart_finishe
         async with asyncio.timeout(GUARD):
             await launch
     await each_posted_once(setup, campaign, 40)
+
+
+class LoopKiller(BaseException):
+    """Out of the thread's job: nothing there catches it, so its loop dies."""
+
+
+async def test_a_dead_blast_thread_is_said_and_the_main_loop_posts_instead(
+    sqlite_file: Setup, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup = sqlite_file
+
+    class Dying:
+        async def run(self) -> None:
+            raise LoopKiller("the blast thread's loop dies")
+
+    async def dying_job(*_args: object) -> Dying:
+        return Dying()
+
+    monkeypatch.setattr("bot.runtime._open_blast_job", dying_job)
+    campaign = await setup.campaign(20)
+    await setup.go(campaign, -timedelta(minutes=5))
+    async with AsyncExitStack() as stack:
+        worker = await setup.worker(stack)
+        async with asyncio.timeout(GUARD):
+            await setup.go(campaign, timedelta(0))  # not left waiting for its batches
+        assert worker.fallback is not None and worker.fallback.batches_done == 3
+    assert isinstance(worker.host.crashed, LoopKiller)
+    assert "the blast thread died" in caplog.text
+    await each_posted_once(setup, campaign, 20)
