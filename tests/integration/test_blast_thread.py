@@ -7,6 +7,7 @@ thread gives its batch back and the next worker finishes it."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
@@ -34,8 +35,10 @@ from bot.runtime import (
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
+from storage.blast_queue import open_blast_queue
 from tests.fakes.chat import RecordingFrontEnd
 from tests.fakes.mastodon_api import FakeMastodon
+from tests.integration.storage.builders import campaign as a_campaign
 from tests.unit.blast.harness import FAST_TUNING, MESSAGE, ORGANISER, SECRET, build_world_core
 
 GUARD = 120.0  # seconds: against hanging, not a measure of speed
@@ -227,3 +230,37 @@ async def test_a_dead_blast_thread_is_said_and_the_main_loop_posts_instead(
     assert isinstance(worker.host.crashed, LoopKiller)
     assert "the blast thread died" in caplog.text
     await each_posted_once(setup, campaign, 20)
+
+
+async def test_a_split_wakes_a_queue_waiting_in_another_thread(tmp_path: Path) -> None:
+    path = str(tmp_path / "chorus.db")
+    url = f"sqlite:///{path}"
+    repo = await open_repository(url, TokenCipher(SECRET))
+    stored = await repo.add_campaign(a_campaign())
+    assert stored.id is not None
+    launch_queue = open_blast_queue(repo, channel=path)
+    waiting, woken = threading.Event(), threading.Event()
+
+    async def worker_side() -> None:
+        other = await open_repository(url, TokenCipher(SECRET), migrate=False)
+        queue = open_blast_queue(other, channel=path)
+        try:
+            wait = asyncio.ensure_future(queue.wait(3600))  # it would poll in an hour
+            await asyncio.sleep(0)
+            waiting.set()
+            await asyncio.wait_for(wait, 30)  # a guard: the wake comes at once
+            woken.set()
+        finally:
+            await queue.close()
+            await other.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(worker_side(),))
+    thread.start()
+    try:
+        assert await asyncio.to_thread(waiting.wait, GUARD)
+        assert await launch_queue.split(stored.id, [1, 2, 3], 2) == 2
+    finally:
+        await asyncio.to_thread(thread.join)
+        await launch_queue.close()
+        await repo.close()
+    assert woken.is_set()  # the split woke it, from this thread to its loop
