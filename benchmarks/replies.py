@@ -175,6 +175,7 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             await _post(telegram["url"], "/_bench/probe", every_ms=str(args.every_ms))
             await asyncio.sleep(args.idle_seconds)
             launched = time.perf_counter()
+            cpu_launched = time.process_time()  # every thread of this process
             clock.set(campaign.launch_at)
 
             async def blast() -> None:
@@ -187,6 +188,7 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
                     break
                 await asyncio.sleep(0.1)
             posted = time.perf_counter()
+            cpu_posted = time.process_time()
             await asyncio.sleep(args.tell_seconds)
             told = time.perf_counter()
             await _post(telegram["url"], "/_bench/stop")
@@ -211,6 +213,7 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
         "database": database,
         "size": args.size,
         "blast_s": posted - launched,
+        "blast_cpu_ms": (cpu_posted - cpu_launched) * 1000 / args.size,  # per pledge
         "told": stats["sent"],
     }
     for name, (start, end) in windows.items():
@@ -237,7 +240,8 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
 def print_replies(figures: dict[str, Any]) -> None:
     print(
         f"replies on {figures['database']}: blast of {figures['size']} posted in "
-        f"{figures['blast_s']:.1f} s; {figures['told']} Telegram messages sent in all"
+        f"{figures['blast_s']:.1f} s ({figures['blast_cpu_ms']:.2f} ms CPU per pledge, "
+        f"this process); {figures['told']} Telegram messages sent in all"
     )
     for name in ("idle", "blast", "telling"):
         for kind in ("command", "button"):

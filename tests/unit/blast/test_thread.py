@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 from contextlib import AsyncExitStack
 
 import pytest
 
-from bot.blast.thread import BlastThread, ThreadStartError
+from bot.blast.thread import BlastThread, ThreadStartError, lower_priority
 
 GUARD = 30.0  # seconds: against hanging, not a measure of speed
 
@@ -138,3 +140,28 @@ async def test_a_dead_loop_is_logged_and_reported(caplog: pytest.LogCaptureFixtu
     assert any("event loop crashed" in r.getMessage() for r in caplog.records)
     await host.stop()
     assert not host.alive
+
+
+def niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority")
+async def test_the_thread_runs_nicer_than_the_main_loop_and_so_do_its_threads() -> None:
+    before = niceness()
+    seen: list[int] = []
+
+    class Nice(Recorder):
+        async def __call__(self, stack: AsyncExitStack) -> Recorder.Job:
+            seen.append(niceness())
+            seen.append(await asyncio.to_thread(niceness))  # a thread it starts
+            return await super().__call__(stack)
+
+    recorder = Nice()
+    host = BlastThread(recorder, nice=3)
+    await host.start()
+    await wait_for(recorder.running)
+    await host.stop()
+    assert seen == [min(before + 3, 19)] * 2
+    assert niceness() == before  # the main loop's thread is left as it was
+    assert not lower_priority(0)
