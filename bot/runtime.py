@@ -39,7 +39,7 @@ from bot.role import Role, RoleState
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
 from storage import open_leadership, open_repository, sqlite_path
-from storage.blast_queue import open_blast_queue
+from storage.blast_queue import SqliteBlastQueue, open_blast_queue
 from storage.pictures import FilePictureStore
 
 if TYPE_CHECKING:
@@ -341,6 +341,8 @@ async def start_blast_worker(
     if not settings.blast_worker:
         log.info("this process posts no blast batches (BLAST_WORKER=false)")
         return None
+    if isinstance(queue, SqliteBlastQueue) and (orphans := await queue.release_orphans()):
+        log.info("%s blast batches of a process that died given back", orphans)
     worker: ThreadedBlastWorker | BlastWorker
     if settings.blast_thread:
         worker = ThreadedBlastWorker(

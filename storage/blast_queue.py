@@ -51,6 +51,10 @@ _INSERT = (
     "ON CONFLICT (campaign_id, number) DO NOTHING"
 )
 _UNFINISHED = "SELECT COUNT(*) AS n FROM blast_batches WHERE campaign_id = $1 AND state <> 'done'"
+_RELEASE_ALL = (
+    "UPDATE blast_batches SET state = 'ready', owner = NULL, lease_until = NULL "
+    "WHERE state = 'claimed' RETURNING id"
+)
 _BATCHED_SINCE = (
     "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1 AND number >= $2"
 )
@@ -227,6 +231,14 @@ class SqliteBlastQueue(_SqlBlastQueue):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
+
+    async def release_orphans(self) -> int:
+        """Give back every claimed batch; how many. One process uses an SQLite file, so a
+        batch claimed when it starts was claimed by one that died (``kill -9``): posted
+        again at once (its pledges reconciled), not after its lease runs out."""
+        async with self._repo.transaction() as db:
+            rows = await db.fetch_all(_RELEASE_ALL)
+        return len(rows)
 
     async def close(self) -> None:
         if self._channel is None:

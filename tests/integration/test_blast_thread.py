@@ -264,3 +264,24 @@ async def test_a_split_wakes_a_queue_waiting_in_another_thread(tmp_path: Path) -
         await launch_queue.close()
         await repo.close()
     assert woken.is_set()  # the split woke it, from this thread to its loop
+
+
+async def test_a_batch_claimed_by_a_process_that_died_is_posted_at_the_restart(
+    sqlite_file: Setup,
+) -> None:
+    """kill -9 mid-blast: its batch stays claimed; on SQLite no other process can hold
+    it, so the next start gives it back rather than wait for the lease."""
+    setup = sqlite_file
+    campaign = await setup.campaign(10)
+    await setup.go(campaign, -timedelta(minutes=5))
+    launch = asyncio.create_task(setup.go(campaign, timedelta(0)))
+    async with asyncio.timeout(GUARD):
+        while not await setup.queue.unfinished(campaign.id or 0):  # noqa: ASYNC110 - split
+            await asyncio.sleep(0.01)
+    dead = await setup.queue.claim("killed", 3600)  # its lease would outlive the test
+    assert dead is not None
+    async with AsyncExitStack() as stack:
+        await setup.worker(stack)
+        async with asyncio.timeout(GUARD):
+            await launch
+    await each_posted_once(setup, campaign, 10)
