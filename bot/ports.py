@@ -381,8 +381,9 @@ class PictureStore(Protocol):
 class BlastQueue(Protocol):
     """The batches of launched blasts, claimed under a lease by every live process.
 
-    ``shared``: True when other processes claim batches too (PostgreSQL); then the launch
-    splits its auto pledges into batches and waits for them, else it posts them itself.
+    ``shared``: True when other workers claim batches (PostgreSQL's processes, or the
+    blast thread on an SQLite file); then the launch splits its auto pledges into batches
+    and waits for them, else it posts them itself.
     """
 
     shared: bool

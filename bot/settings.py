@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     blast_retry_window_seconds: int = Field(600, ge=0)
     # with a shared database (PostgreSQL): whether this process posts batches of a blast
     blast_worker: bool = True
+    # the blast posts from a thread with its own event loop, so replies do not wait for it
+    blast_thread: bool = True
 
     moderation_in_private: bool = False
 

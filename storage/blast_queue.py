@@ -14,7 +14,12 @@ is one table and four statements, and the pledge rows stay the guarantee that ea
 pledge is posted at most once.
 
 SQLite (``SqliteBlastQueue``) serves one process: the same table and claims in its one
-write transaction, ``shared`` False, so a launch posts in process as it always has.
+write transaction. Without a ``channel`` it is not ``shared``: a launch posts in process
+as it always has (an in-memory database, or ``BLAST_THREAD=false``). With one (the
+database file's path: the main loop's queue and the blast thread's, each on its own
+connection) the launch splits into batches and each commit of the split wakes the queues
+of the same file waiting in this process, whatever their thread (``call_soon_threadsafe``
+to their loop), as ``NOTIFY`` does on PostgreSQL; they poll as well.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +51,10 @@ _INSERT = (
     "ON CONFLICT (campaign_id, number) DO NOTHING"
 )
 _UNFINISHED = "SELECT COUNT(*) AS n FROM blast_batches WHERE campaign_id = $1 AND state <> 'done'"
+_RELEASE_ALL = (
+    "UPDATE blast_batches SET state = 'ready', owner = NULL, lease_until = NULL "
+    "WHERE state = 'claimed' RETURNING id"
+)
 _BATCHED_SINCE = (
     "SELECT number, pledge_ids FROM blast_batches WHERE campaign_id = $1 AND number >= $2"
 )
@@ -126,6 +137,8 @@ class _SqlBlastQueue:
                         written += 1
                 if written:
                     await self._notify(db, campaign_id)
+            if written:
+                self._committed()
             made += written
             if start >= len(ids):
                 return made
@@ -135,7 +148,10 @@ class _SqlBlastQueue:
         """Keep two splits of one campaign apart (SQLite: its write lock does)."""
 
     async def _notify(self, db: Any, campaign_id: int) -> None:
-        """Wake the workers when the transaction commits (SQLite: one process, none)."""
+        """Wake the workers when the transaction commits (PostgreSQL: ``NOTIFY``)."""
+
+    def _committed(self) -> None:
+        """A part of the split is committed (SQLite: wake this process's workers)."""
 
     async def claim(self, owner: str, lease_seconds: float) -> BlastBatch | None:
         async with self._repo.transaction() as db:
@@ -169,15 +185,70 @@ class _SqlBlastQueue:
         return None
 
 
-class SqliteBlastQueue(_SqlBlastQueue):
-    """One process: claims in SQLite's single write transaction; never shared."""
+_waiting: dict[str, set[SqliteBlastQueue]] = {}  # by channel: the queues that wait
+_waiting_lock = threading.Lock()  # they wait in several threads' loops
 
-    shared = False
+
+class SqliteBlastQueue(_SqlBlastQueue):
+    """One process: claims in SQLite's single write transaction; with a ``channel``
+    (the database file), shared with the blast thread of the same process."""
+
     now = "julianday('now')"
     later = "julianday('now') + $2 / 86400.0"
 
-    def __init__(self, repo: SqliteRepository) -> None:
+    def __init__(self, repo: SqliteRepository, *, channel: str | None = None) -> None:
         super().__init__(repo)
+        self._channel = None if channel is None else os.path.abspath(channel)
+        self.shared = self._channel is not None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _committed(self) -> None:
+        if self._channel is None:
+            return
+        with _waiting_lock:
+            waiting = list(_waiting.get(self._channel, ()))
+        for queue in waiting:
+            queue._notified()
+
+    def _notified(self) -> None:
+        """From any thread: wake this queue's ``wait`` in its own loop."""
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+            loop.call_soon_threadsafe(wake.set)
+
+    async def wait(self, seconds: float) -> None:
+        if self._channel is None:
+            await asyncio.sleep(seconds)
+            return
+        if self._wake is None:
+            self._wake = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            with _waiting_lock:
+                _waiting.setdefault(self._channel, set()).add(self)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def release_orphans(self) -> int:
+        """Give back every claimed batch; how many. One process uses an SQLite file, so a
+        batch claimed when it starts was claimed by one that died (``kill -9``): posted
+        again at once (its pledges reconciled), not after its lease runs out."""
+        async with self._repo.transaction() as db:
+            rows = await db.fetch_all(_RELEASE_ALL)
+        return len(rows)
+
+    async def close(self) -> None:
+        if self._channel is None:
+            return
+        with _waiting_lock:
+            waiting = _waiting.get(self._channel)
+            if waiting is not None:
+                waiting.discard(self)
+                if not waiting:
+                    del _waiting[self._channel]
 
 
 class PostgresBlastQueue(_SqlBlastQueue):
@@ -238,11 +309,14 @@ class PostgresBlastQueue(_SqlBlastQueue):
                 await self._pool.release(connection)
 
 
-def open_blast_queue(repo: object) -> SqliteBlastQueue | PostgresBlastQueue:
-    """The queue that goes with ``repo``'s back end."""
+def open_blast_queue(
+    repo: object, *, channel: str | None = None
+) -> SqliteBlastQueue | PostgresBlastQueue:
+    """The queue that goes with ``repo``'s back end; on SQLite, ``channel`` (the database
+    file) makes it shared with the blast thread of this process."""
     dialect = getattr(repo, "dialect", None)
     if dialect == "postgres":
         return PostgresBlastQueue(repo)  # type: ignore[arg-type]
     if dialect == "sqlite":
-        return SqliteBlastQueue(repo)  # type: ignore[arg-type]
+        return SqliteBlastQueue(repo, channel=channel)  # type: ignore[arg-type]
     raise TypeError(f"no blast queue for {type(repo).__name__}")

@@ -217,10 +217,12 @@ def test_run_serves_until_a_signal_then_stops_cleanly(
     assert SECRET not in log
     stops = [line.split(": ", 1)[-1] for line in log.splitlines() if line.endswith("stopped")]
     assert stops == [  # the reverse of the start order
+        "blast worker stopped",  # its thread, on an SQLite file (BLAST_THREAD)
         "maintenance stopped",
         "scheduler stopped",
         "leadership stopped",
         "web server stopped",
+        "blast queue stopped",
         "bluesky network stopped",  # on: the default PUBLIC_URL is a loopback address
         "mastodon network stopped",
         "storage stopped",

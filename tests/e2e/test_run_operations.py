@@ -86,10 +86,12 @@ def test_json_logs_probes_metrics_and_a_clean_sigterm(tmp_path: Path) -> None:
     assert shutting["role"] == "leader"  # an extra field, as its own key
     assert tail[0] == "shutting down"
     assert [m for m in tail if m.endswith("stopped")] == [
+        "blast worker stopped",  # its thread, on an SQLite file (BLAST_THREAD)
         "maintenance stopped",
         "scheduler stopped",
         "leadership stopped",
         "web server stopped",
+        "blast queue stopped",
         "bluesky network stopped",
         "mastodon network stopped",
         "storage stopped",
