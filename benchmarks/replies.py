@@ -61,6 +61,7 @@ from adapters.networks.x_spec import delivery_mode as x_delivery_mode
 from benchmarks.blast import DEFAULT_POSTGRES, ROOT, SECRET, database_url, seed, start_fake
 from benchmarks.browser import Browser
 from bot.app import build_chorus
+from bot.blast import heap
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -173,6 +174,7 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             await scheduler.sync()
             await scheduler.wait_idle()  # prepared: the launch is the blast alone
 
+            heap.freeze_startup()  # as chorus run does once it is up
             await _post(telegram["url"], "/_bench/probe", every_ms=str(args.every_ms))
             await asyncio.sleep(args.idle_seconds)
             launched = time.perf_counter()

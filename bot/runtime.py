@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Chorus, build_chorus
+from bot.blast import heap
 from bot.blast.policy import BlastTuning
 from bot.blast.thread import BlastThread
 from bot.blast.worker import BlastWorker
@@ -590,6 +591,7 @@ async def serve(settings: Settings) -> int:
                 clock=SystemClock(),
             )
 
+            heap.freeze_startup()  # full collections walk only what comes after start-up
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()
             role.drain()  # /readyz says 503 from now on, so a proxy sends no new work
