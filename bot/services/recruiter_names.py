@@ -22,6 +22,7 @@ from bot.domain.text import t
 from bot.ports import Repository
 
 if TYPE_CHECKING:
+    from bot.services.figures import FiguresCache
     from bot.services.pledges import PledgeService
 
 RECRUITERS_SHOWN = 3
@@ -69,9 +70,17 @@ def consent_button(ref: str, named: bool) -> Button:
 
 
 class RecruiterConsent:
-    def __init__(self, repo: Repository, pledges: PledgeService) -> None:
+    def __init__(
+        self, repo: Repository, pledges: PledgeService, figures: FiguresCache | None = None
+    ) -> None:
+        """``figures``: the shown figures, forgotten when a name changes."""
         self._repo = repo
         self._pledges = pledges
+        self._figures = figures
+
+    def _renamed(self, campaign_id: int) -> None:
+        if self._figures is not None:
+            self._figures.forget(campaign_id)
 
     async def _supported(self, ref: str, supporter: UserRef) -> Campaign:
         """The campaign ``ref`` if ``supporter`` has a standing pledge to it."""
@@ -90,11 +99,13 @@ class RecruiterConsent:
         campaign = await self._supported(ref, supporter)
         assert campaign.id is not None
         if await self._repo.unname_recruiter(campaign.id, supporter.key):
+            self._renamed(campaign.id)
             return campaign, False
         name = clean_name(supporter.name)
         if name is None:
             raise InvalidInput("recruiter.no_name")
         await self._repo.name_recruiter(campaign.id, supporter.key, name)
+        self._renamed(campaign.id)
         return campaign, True
 
     async def toggle_message(self, ref: str, supporter: UserRef) -> OutgoingMessage:
@@ -121,11 +132,13 @@ class RecruiterConsent:
             raise InvalidInput("recruiter.name_too_long", max=NAME_MAX)
         if name is None:
             await self._repo.unname_recruiter(campaign.id, supporter.key)
+            self._renamed(campaign.id)
             return None
         cleaned = clean_name(name)
         if cleaned is None:
             raise InvalidInput("recruiter.name_blank")
         await self._repo.name_recruiter(campaign.id, supporter.key, cleaned)
+        self._renamed(campaign.id)
         return cleaned
 
     async def name_of(self, campaign_id: int, supporter: UserRef) -> str | None:
