@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 from bot.domain.cards import CampaignStats
 from bot.ports import Repository
-from bot.services.recruiter_names import RECRUITERS_SHOWN, ShownRecruiter, top_recruiters
+from bot.services.recruiter_names import ShownRecruiter, shown_recruiters
 
 log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 1.0  # figures reused as they are
-STALE_SECONDS = 5.0  # then still shown while one refresh runs; older ones are waited for
+STALE_SECONDS = 2.0  # then still shown while one refresh runs; older ones are waited for
 POSTS_SHOWN = 5
 _KEPT = 256  # entries kept before the expired ones are dropped
 
@@ -141,9 +141,8 @@ class FiguresCache:
                 del self._entries[key]
 
     async def _compute(self, campaign_id: int, with_posts: bool) -> ShownFigures:
-        stats = await self._repo.campaign_stats(campaign_id)
-        recruiters = await top_recruiters(self._repo, campaign_id, RECRUITERS_SHOWN)
-        posts: tuple[str, ...] = ()
-        if with_posts:  # read as figures: a page must not decode every posted pledge
-            posts = tuple(await self._repo.post_links(campaign_id, POSTS_SHOWN))
-        return ShownFigures(stats, recruiters, posts)
+        # post links read as figures: a page must not decode every posted pledge
+        stats, recruiters, names, posts = await self._repo.shown_figures(
+            campaign_id, POSTS_SHOWN if with_posts else 0
+        )
+        return ShownFigures(stats, shown_recruiters(recruiters, names), tuple(posts))

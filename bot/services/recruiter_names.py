@@ -10,6 +10,7 @@ Withdrawing from the campaign or ``/forget`` erases it.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import PledgeStatus
+from bot.domain.recruits import Recruiter
 from bot.domain.refs import UserRef
 from bot.domain.text import t
 from bot.ports import Repository
@@ -39,15 +41,14 @@ class ShownRecruiter:
     name: str | None = None
 
 
-async def top_recruiters(
-    repo: Repository, campaign_id: int, limit: int = RECRUITERS_SHOWN
+def shown_recruiters(
+    recruiters: Sequence[Recruiter], names: Mapping[str, str], limit: int = RECRUITERS_SHOWN
 ) -> tuple[ShownRecruiter, ...]:
-    """The first ``limit`` recruiters, most people brought first, named with consent."""
-    recruiters = (await repo.recruiters(campaign_id))[:limit]
-    names = await repo.recruiter_names(campaign_id) if recruiters else {}
+    """The first ``limit`` recruiters (``Repository.recruiters``, most people brought
+    first), named with consent (``names``: ``Repository.recruiter_names``)."""
     return tuple(
         ShownRecruiter(rank, r.recruited, names.get(r.key))
-        for rank, r in enumerate(recruiters, start=1)
+        for rank, r in enumerate(recruiters[:limit], start=1)
     )
 
 

@@ -5,6 +5,7 @@ computed before ``forget`` shown after it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +17,7 @@ CAMPAIGN = 7
 
 
 class Aggregates:
-    """The four reads the cache makes; ``supporters`` is what the next computation
+    """The one read the cache makes; ``supporters`` is what the next computation
     counts, ``gate`` (when set) holds every computation until it is opened."""
 
     def __init__(self) -> None:
@@ -25,23 +26,18 @@ class Aggregates:
         self.gate: asyncio.Event | None = None
         self.fail = False
 
-    async def campaign_stats(self, campaign_id: int) -> CampaignStats:
+    async def shown_figures(
+        self, campaign_id: int, posts: int
+    ) -> tuple[CampaignStats, list[Recruiter], dict[str, str], list[str]]:
         self.computed += 1
         counted = self.supporters
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
             raise ConnectionError("database down")
-        return CampaignStats(supporters=counted)
-
-    async def recruiters(self, campaign_id: int) -> list[Recruiter]:
-        return []
-
-    async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
-        return {}
-
-    async def post_links(self, campaign_id: int, limit: int) -> list[str]:
-        return ["https://mastodon.example/1"][:limit]
+        recruiters = [Recruiter("test:1", 2, datetime(2026, 1, 1, tzinfo=UTC))]
+        links = ["https://mastodon.example/1", "https://mastodon.example/2"]
+        return CampaignStats(supporters=counted), recruiters, {"test:1": "Ann"}, links[:posts]
 
 
 class Clock:
@@ -147,13 +143,14 @@ async def test_a_computation_under_way_when_forgotten_is_not_kept(
 async def test_after_the_window_the_last_figures_are_shown_while_one_refresh_runs(
     rows: Aggregates, now: Clock
 ) -> None:
-    figures = cache(rows, now, stale=5.0)
+    figures = cache(rows, now, stale=2.0)
     await figures.shown(CAMPAIGN)
     rows.supporters = 2
     rows.gate = asyncio.Event()
-    now.seconds += 2
+    now.seconds += 1.5
 
-    shown = [await figures.shown(CAMPAIGN) for _ in range(10)]  # none waits for the gate
+    # none waits for the gate (one that did would time out instead of hanging)
+    shown = [await asyncio.wait_for(figures.shown(CAMPAIGN), 10) for _ in range(10)]
 
     assert {s.stats.supporters for s in shown} == {1}
     await settle()
@@ -167,21 +164,23 @@ async def test_after_the_window_the_last_figures_are_shown_while_one_refresh_run
 async def test_figures_older_than_the_stale_limit_are_waited_for(
     rows: Aggregates, now: Clock
 ) -> None:
-    figures = cache(rows, now, stale=5.0)
+    figures = cache(rows, now, stale=2.0)
     await figures.shown(CAMPAIGN)
     rows.supporters = 2
-    now.seconds += 5
+    now.seconds += 2
 
     assert (await figures.shown(CAMPAIGN)).stats.supporters == 2
 
 
-async def test_post_links_only_when_asked_for(rows: Aggregates, now: Clock) -> None:
+async def test_post_links_only_when_asked_for_recruiters_named(
+    rows: Aggregates, now: Clock
+) -> None:
     figures = cache(rows, now)
 
     assert (await figures.shown(CAMPAIGN)).posts == ()
-    assert (await figures.shown(CAMPAIGN, with_posts=True)).posts == (
-        "https://mastodon.example/1",
-    )
+    shown = await figures.shown(CAMPAIGN, with_posts=True)
+    assert shown.posts == ("https://mastodon.example/1", "https://mastodon.example/2")
+    assert [(r.rank, r.recruited, r.name) for r in shown.recruiters] == [(1, 2, "Ann")]
 
 
 async def test_a_failure_reaches_every_waiter_and_is_not_kept(

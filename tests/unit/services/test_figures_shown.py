@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from bot.app import Chorus
 from bot.domain.campaign import Campaign
-from bot.domain.cards import CampaignStats
 from bot.notifier import Notifier
 from bot.ports import Repository
 from bot.services.card_updates import CardUpdater
@@ -91,13 +91,13 @@ async def test_a_flood_of_views_computes_the_figures_once(
     campaign = await live()
     await pledge(core, campaign, supporter(1))
     computed: list[int] = []
-    exact = repo.campaign_stats
+    exact = repo.shown_figures
 
-    async def counted(campaign_id: int) -> CampaignStats:
+    async def counted(campaign_id: int, posts: int) -> Any:
         computed.append(campaign_id)
-        return await exact(campaign_id)
+        return await exact(campaign_id, posts)
 
-    monkeypatch.setattr(repo, "campaign_stats", counted)
+    monkeypatch.setattr(repo, "shown_figures", counted)
 
     views = await asyncio.gather(*(core.public_pages.show(campaign.ref) for _ in range(40)))
     answers = await asyncio.gather(*(core.chat.status.status(campaign.ref) for _ in range(40)))
