@@ -43,6 +43,7 @@ from bot.services.channels import ChannelDirectory
 from bot.services.chat_services import ChatServices
 from bot.services.dialogs import DialogService
 from bot.services.expiry import Expiry
+from bot.services.figures import FiguresCache
 from bot.services.links import PledgeLinks
 from bot.services.manage_links import ManageLinks
 from bot.services.moderation import ModerationService
@@ -126,6 +127,7 @@ def build_chorus(
     web_routes: Iterable[web.AbstractRouteDef] = (),
     blast_queue: BlastQueue | None = None,
     duties: Mapping[str, Duty] | None = None,
+    figures: FiguresCache | None = None,
 ) -> Chorus:
     """Chorus, posting on the networks of ``registry`` (default: none; their linkers link
     supporters' accounts on the pledge site) and talking through ``front_ends``; campaign
@@ -133,14 +135,23 @@ def build_chorus(
     leading whenever ``leadership`` says so (default: always, a single process); the pledge
     site also serves ``web_routes`` (a front end's webhook); ``duties`` (by name) run after
     maintenance while this process leads (a front end's webhook registration, polling or
-    gateway)."""
+    gateway); ``figures`` are the figures shown to people asking (default: a cache over
+    ``repo``)."""
     registry = NetworkRegistry() if registry is None else registry
     tuning = BlastTuning() if tuning is None else tuning
     metrics = Metrics() if metrics is None else metrics
     role = RoleState() if role is None else role  # one process alone leads
     min_lead = timedelta(minutes=settings.min_lead_minutes)
     notifier = Notifier(front_ends)
-    cards = CardUpdater(repo, notifier, card_delay_seconds, settings.public_url, clock=clock)
+    figures = FiguresCache(repo) if figures is None else figures  # forgotten on every change
+    cards = CardUpdater(
+        repo,
+        notifier,
+        card_delay_seconds,
+        settings.public_url,
+        clock=clock,
+        on_change=figures.forget,
+    )
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)
     tap_links = TapLinks(
@@ -234,7 +245,7 @@ def build_chorus(
         public_url=settings.public_url,
         manage=manage_links,
     )
-    consent = RecruiterConsent(repo, pledges)
+    consent = RecruiterConsent(repo, pledges, figures)
     web_supporters = WebSupporters(
         links=links,
         manage=manage_links,
@@ -245,7 +256,13 @@ def build_chorus(
     )
     taps = TapService(repo, clock, tap_links, registry)
     public_pages = PublicPages(
-        repo, clock, registry, settings.public_url, settings.telegram_bot_username, recruits
+        repo,
+        clock,
+        registry,
+        settings.public_url,
+        settings.telegram_bot_username,
+        recruits,
+        figures,
     )
     media = CampaignMedia(repo, picture_service)
     updates = UpdateService(

@@ -225,6 +225,13 @@ class Repository(Protocol):
         first; each recruited person (chat identity) counts once, withdrawn pledges not."""
         ...
 
+    async def shown_figures(
+        self, campaign_id: int, posts: int
+    ) -> tuple[CampaignStats, list[Recruiter], dict[str, str], list[str]]:
+        """What a page shows, read in one transaction: ``campaign_stats``, ``recruiters``,
+        ``recruiter_names`` and ``post_links`` (``posts`` of them, none with 0)."""
+        ...
+
     async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
         """The supporter agrees to be shown as ``name`` among the campaign's recruiters."""
         ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.campaign import Campaign, CampaignStatus
@@ -31,9 +32,13 @@ class CardUpdater:
         delay_seconds: float = 2.0,
         public_url: str | None = None,
         clock: Clock | None = None,
+        on_change: Callable[[int], None] | None = None,
     ) -> None:
-        """``clock``: with it the cards count the last hour down (without, they do not)."""
+        """``clock``: with it the cards count the last hour down (without, they do not);
+        ``on_change`` is told each campaign whose figures changed, at once (every pledge
+        change and blast result requests a refresh here)."""
         self._repo = repo
+        self._on_change = on_change
         self._notifier = notifier
         self._clock = clock
         self._delay = delay_seconds
@@ -54,6 +59,8 @@ class CardUpdater:
 
     def request(self, campaign_id: int) -> None:
         """Refresh the cards soon; requests within the delay are merged into one."""
+        if self._on_change is not None:
+            self._on_change(campaign_id)
         if campaign_id in self._pending:
             return
         task = asyncio.get_running_loop().create_task(self._refresh_later(campaign_id))
@@ -74,6 +81,8 @@ class CardUpdater:
             log.exception("refreshing the cards of campaign %s failed", campaign_id)
 
     async def refresh_now(self, campaign_id: int) -> None:
+        if self._on_change is not None:
+            self._on_change(campaign_id)
         campaign = await self._repo.get_campaign(campaign_id)
         if campaign is None:
             return

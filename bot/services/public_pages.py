@@ -1,10 +1,10 @@
 """The public campaign page ``/c/{REF}``: what anyone may see of an approved campaign.
 
 ``PublicPages.show`` answers with plain values (the campaign, its figures derived from the
-pledge rows, a few posted links once launched, the page's own addresses and the share
-links, the top recruiters by how many people they brought, named only with their consent)
-or with ``Hidden``
-when the campaign is not public: never approved (draft, pending, rejected, expired
+pledge rows and shared for a moment between views (``bot.services.figures``), a few posted
+links once launched, the page's own addresses and the share links, the top recruiters by
+how many people they brought, named only with their consent) or with ``Hidden`` when the
+campaign is not public: never approved (draft, pending, rejected, expired
 unmoderated), cancelled, or unknown. The web handler only renders it.
 """
 
@@ -23,12 +23,12 @@ from bot.ports import Clock, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaign_media import is_public
 from bot.services.cards import page_url
-from bot.services.recruiter_names import RECRUITERS_SHOWN, ShownRecruiter, top_recruiters
+from bot.services.figures import FiguresCache
+from bot.services.recruiter_names import ShownRecruiter
 from bot.services.recruits import RecruitCodes
 from bot.services.share_links import ShareLink, fill, share_links
 from bot.services.web_supporters import chat_networks, web_networks
 
-POSTS_SHOWN = 5
 _REF_RE = re.compile(r"[A-Z0-9]{1,16}")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
 # A public host name such as mastodon.social: letters, digits and hyphens, dot separated.
@@ -94,8 +94,14 @@ class PublicPages:
         public_url: str,
         telegram_bot_username: str | None,
         recruits: RecruitCodes,
+        figures: FiguresCache | None = None,
     ) -> None:
+        """``figures``: the cache that whatever changes pledges forgets (``bot.app``);
+        without one, every view computes its own (only concurrent views share one)."""
         self.repo = repo
+        if figures is None:
+            figures = FiguresCache(repo, fresh_seconds=0, stale_seconds=0)
+        self.figures = figures
         self.recruits = recruits
         self.clock = clock
         self.registry = registry
@@ -124,12 +130,11 @@ class PublicPages:
         if isinstance(campaign, Hidden):
             return campaign
         assert campaign.id is not None
-        stats = await self.repo.campaign_stats(campaign.id)
-        posts: tuple[str, ...] = ()
+        launched = campaign.status is CampaignStatus.LAUNCHED
+        shown = await self.figures.shown(campaign.id, with_posts=launched)
+        stats = shown.stats
         by_network: tuple[tuple[Network, int], ...] = ()
-        if campaign.status is CampaignStatus.LAUNCHED:  # read as figures: a page view (or
-            # a /status) must not decode every posted pledge, 10,000 rows for five links
-            posts = tuple(await self.repo.post_links(campaign.id, POSTS_SHOWN))
+        if launched:
             counts = stats.posted_by_network.items()
             by_network = tuple(
                 (Network(n), c) for n, c in sorted(counts, key=lambda nc: (-nc[1], nc[0]))
@@ -137,7 +142,6 @@ class PublicPages:
         left = campaign.launch_at - self.clock.now()
         url = self.page_url(campaign.ref)
         recruiter = await self.recruits.recruiter(campaign, via)
-        recruiters = await top_recruiters(self.repo, campaign.id, RECRUITERS_SHOWN)
         kept_via = recruiter_code = ""
         if recruiter is not None:
             recruiter_code = self.recruits.code(campaign.ref, recruiter)
@@ -152,9 +156,9 @@ class PublicPages:
             telegram_url=self.telegram_link(campaign, recruiter),
             share=self.share_links(campaign.title, share_url),
             instance_shares=tuple(spec.id for spec in self.instance_specs()),
-            posts=posts,
+            posts=shown.posts,
             time_left=left if left > timedelta(0) else None,
-            recruiters=recruiters,
+            recruiters=shown.recruiters,
             pledge_here=web_networks(self.registry, campaign) if taking else (),
             needs_chat=chat_networks(self.registry, campaign) if taking else (),
             join=campaign.join_link if campaign.status is CampaignStatus.LIVE else None,

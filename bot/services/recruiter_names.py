@@ -10,6 +10,7 @@ Withdrawing from the campaign or ``/forget`` erases it.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,13 @@ from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.outgoing import Button, OutgoingMessage
 from bot.domain.pledge import PledgeStatus
+from bot.domain.recruits import Recruiter
 from bot.domain.refs import UserRef
 from bot.domain.text import t
 from bot.ports import Repository
 
 if TYPE_CHECKING:
+    from bot.services.figures import FiguresCache
     from bot.services.pledges import PledgeService
 
 RECRUITERS_SHOWN = 3
@@ -38,15 +41,14 @@ class ShownRecruiter:
     name: str | None = None
 
 
-async def top_recruiters(
-    repo: Repository, campaign_id: int, limit: int = RECRUITERS_SHOWN
+def shown_recruiters(
+    recruiters: Sequence[Recruiter], names: Mapping[str, str], limit: int = RECRUITERS_SHOWN
 ) -> tuple[ShownRecruiter, ...]:
-    """The first ``limit`` recruiters, most people brought first, named with consent."""
-    recruiters = (await repo.recruiters(campaign_id))[:limit]
-    names = await repo.recruiter_names(campaign_id) if recruiters else {}
+    """The first ``limit`` recruiters (``Repository.recruiters``, most people brought
+    first), named with consent (``names``: ``Repository.recruiter_names``)."""
     return tuple(
         ShownRecruiter(rank, r.recruited, names.get(r.key))
-        for rank, r in enumerate(recruiters, start=1)
+        for rank, r in enumerate(recruiters[:limit], start=1)
     )
 
 
@@ -69,9 +71,17 @@ def consent_button(ref: str, named: bool) -> Button:
 
 
 class RecruiterConsent:
-    def __init__(self, repo: Repository, pledges: PledgeService) -> None:
+    def __init__(
+        self, repo: Repository, pledges: PledgeService, figures: FiguresCache | None = None
+    ) -> None:
+        """``figures``: the shown figures, forgotten when a name changes."""
         self._repo = repo
         self._pledges = pledges
+        self._figures = figures
+
+    def _renamed(self, campaign_id: int) -> None:
+        if self._figures is not None:
+            self._figures.forget(campaign_id)
 
     async def _supported(self, ref: str, supporter: UserRef) -> Campaign:
         """The campaign ``ref`` if ``supporter`` has a standing pledge to it."""
@@ -90,11 +100,13 @@ class RecruiterConsent:
         campaign = await self._supported(ref, supporter)
         assert campaign.id is not None
         if await self._repo.unname_recruiter(campaign.id, supporter.key):
+            self._renamed(campaign.id)
             return campaign, False
         name = clean_name(supporter.name)
         if name is None:
             raise InvalidInput("recruiter.no_name")
         await self._repo.name_recruiter(campaign.id, supporter.key, name)
+        self._renamed(campaign.id)
         return campaign, True
 
     async def toggle_message(self, ref: str, supporter: UserRef) -> OutgoingMessage:
@@ -121,11 +133,13 @@ class RecruiterConsent:
             raise InvalidInput("recruiter.name_too_long", max=NAME_MAX)
         if name is None:
             await self._repo.unname_recruiter(campaign.id, supporter.key)
+            self._renamed(campaign.id)
             return None
         cleaned = clean_name(name)
         if cleaned is None:
             raise InvalidInput("recruiter.name_blank")
         await self._repo.name_recruiter(campaign.id, supporter.key, cleaned)
+        self._renamed(campaign.id)
         return cleaned
 
     async def name_of(self, campaign_id: int, supporter: UserRef) -> str | None:
