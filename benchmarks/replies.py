@@ -60,6 +60,7 @@ from adapters.networks.x_spec import X_SPEC, X
 from adapters.networks.x_spec import delivery_mode as x_delivery_mode
 from benchmarks.blast import DEFAULT_POSTGRES, ROOT, SECRET, database_url, seed, start_fake
 from benchmarks.browser import Browser
+from bot import i18n
 from bot.app import build_chorus
 from bot.blast import heap
 from bot.clock import SystemClock
@@ -174,7 +175,8 @@ async def measure_replies(args: argparse.Namespace, database: str) -> dict[str, 
             await scheduler.sync()
             await scheduler.wait_idle()  # prepared: the launch is the blast alone
 
-            heap.freeze_startup()  # as chorus run does once it is up
+            await asyncio.to_thread(i18n.preload)  # as chorus run does once it is up
+            heap.freeze_startup()
             await _post(telegram["url"], "/_bench/probe", every_ms=str(args.every_ms))
             await asyncio.sleep(args.idle_seconds)
             launched = time.perf_counter()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot import i18n
 from bot.app import Chorus, build_chorus
 from bot.blast import heap
 from bot.blast.policy import BlastTuning
@@ -591,6 +592,7 @@ async def serve(settings: Settings) -> int:
                 clock=SystemClock(),
             )
 
+            await asyncio.to_thread(i18n.preload)  # not on the first person's reply
             heap.freeze_startup()  # full collections walk only what comes after start-up
             log.info("chorus is running; stop it with Ctrl-C or SIGTERM")
             await stopping.wait()

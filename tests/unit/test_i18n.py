@@ -427,3 +427,14 @@ def test_whole_numbers_are_written_the_languages_way(language: str, shown: str) 
 def test_numbers_in_a_text_shown_in_english_fallback_are_written_the_english_way() -> None:
     assert render(t("goal.count", goal=12_345), "pt") == "12,345 supporters"
     assert render(t("goal.count", goal=-1234), "en") == "-1,234 supporters"
+
+
+def test_preload_reads_every_catalogue_and_locale_before_anyone_asks() -> None:
+    import bot.i18n as i18n
+
+    i18n.catalogue.cache_clear()
+    i18n._locale.cache_clear()
+    i18n.preload()
+    languages = i18n.supported_languages()
+    assert i18n.catalogue.cache_info().currsize == len(languages) >= 2
+    assert i18n._locale.cache_info().currsize >= len(languages)
