@@ -198,6 +198,10 @@ class Repository(Protocol):
         each pledged account once."""
         ...
 
+    async def supporter_count(self, campaign_id: int) -> int:
+        """``campaign_stats(campaign_id).supporters`` alone, in one statement."""
+        ...
+
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
         """The supporter of the earliest pledge to the campaign stored with recruit code
         ``code`` (``Pledge.recruit_code``, exact match), any status; None if none is."""

@@ -112,6 +112,13 @@ class PostgresRepository(SqlRepository[PostgresSession]):
             yield PostgresSession(connection)
 
     @asynccontextmanager
+    async def _single(self, *, write: bool = True) -> AsyncIterator[PostgresSession]:
+        """A pooled connection outside a transaction: its one statement autocommits (one
+        round trip, not three)."""
+        async with self._pool.acquire() as connection:
+            yield PostgresSession(connection)
+
+    @asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection inside one transaction (the benchmark seeds through it)."""
         async with self._pool.acquire() as connection, connection.transaction():

@@ -178,6 +178,15 @@ class SqlRepository(Generic[SessionT]):
         ``write=False`` promises only reads."""
         raise NotImplementedError
 
+    def _single(self, *, write: bool = True) -> AbstractAsyncContextManager[SessionT]:
+        """A session for exactly one statement, which is its own atomic transaction.
+
+        A back end may run it in autocommit, one trip to the database instead of three
+        (BEGIN, the statement, COMMIT); by default it is an ordinary transaction. Only
+        single-statement methods use it: anything that must see or change two rows
+        atomically stays in ``transaction``."""
+        return self.transaction(write=write)
+
     async def close(self) -> None:
         raise NotImplementedError
 
@@ -214,13 +223,13 @@ class SqlRepository(Generic[SessionT]):
 
     async def _one(self, from_row: FromRow[T], sql: str, *params: Any) -> T | None:
         """The first row a read returns, as a core object, or None."""
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(sql, *params)
         return None if row is None else from_row(row, self._codec)
 
     async def _all(self, from_row: FromRow[T], sql: str, *params: Any) -> list[T]:
         """Every row a read returns, as core objects."""
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(sql, *params)
         return [from_row(row, self._codec) for row in found]
 
@@ -242,7 +251,7 @@ class SqlRepository(Generic[SessionT]):
     async def schema_status(self) -> SchemaStatus:
         """The applied and the known schema versions, in one read (no lock, no write)."""
         known = len(migrations.load_steps(self.dialect))
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
             )
@@ -283,7 +292,7 @@ class SqlRepository(Generic[SessionT]):
     # campaigns ------------------------------------------------------------------------
 
     async def add_campaign(self, campaign: Campaign) -> Campaign:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_CAMPAIGN, *rows.campaign_values(campaign, self._codec))
         if row is None:  # another campaign took this ref in the meantime
             raise StaleUpdate()
@@ -303,7 +312,7 @@ class SqlRepository(Generic[SessionT]):
         if campaign.id is None:
             raise ValueError("update_campaign needs a stored campaign")
         params = (*rows.campaign_values(campaign, self._codec), campaign.id, campaign.version)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPDATE_CAMPAIGN, *params)
         if row is None:
             raise StaleUpdate()
@@ -358,7 +367,7 @@ class SqlRepository(Generic[SessionT]):
     # cards ----------------------------------------------------------------------------
 
     async def add_card(self, card: PostedCard) -> PostedCard:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_CARD, *rows.card_values(card, self._codec))
         assert row is not None
         return rows.card_from_row(row, self._codec)
@@ -389,13 +398,13 @@ class SqlRepository(Generic[SessionT]):
         return rows.card_from_row(row, self._codec), replaced
 
     async def remove_card(self, card_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute("DELETE FROM cards WHERE id = $1", card_id)
 
     # accounts -------------------------------------------------------------------------
 
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
         if row is None:  # the account is someone else's: the upsert left it alone
             raise _linked_by_other(account)
@@ -435,7 +444,7 @@ class SqlRepository(Generic[SessionT]):
         return {account.id: account for account in accounts if account.id is not None}
 
     async def account_stamps(self, account_ids: Collection[int]) -> dict[int, str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT id, tokens_version FROM accounts WHERE id = ANY($1)", list(account_ids)
             )
@@ -450,7 +459,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def update_tokens(self, account_id: int, tokens: TokenSet) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE accounts SET access_token = $1, refresh_token = $2, "
                 "token_expires_at = $3, token_scope = $4, token_binding = $5, "
@@ -460,7 +469,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def mark_account_revoked(self, account_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE accounts SET revoked = TRUE, tokens_version = tokens_version + 1 "
                 "WHERE id = $1 AND NOT revoked",
@@ -513,7 +522,7 @@ class SqlRepository(Generic[SessionT]):
         self, network: Network, instance: str, tokens: TokenSet, at: datetime
     ) -> int:
         access, refresh, _, _, binding = rows.token_values(tokens, self._codec)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
                 "VALUES (NULL, $1, $2, $3, $4, $5, $6) RETURNING id",
@@ -546,7 +555,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def revocations_done(self, revocation_ids: Collection[int]) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "DELETE FROM pending_revocations WHERE id = ANY($1)", sorted(revocation_ids)
             )
@@ -554,7 +563,7 @@ class SqlRepository(Generic[SessionT]):
     async def revocations_failed(
         self, revocation_ids: Collection[int], at: datetime, error: str
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE pending_revocations SET attempts = attempts + 1, "
                 "last_attempt_at = $2, last_error = $3 WHERE id = ANY($1)",
@@ -566,7 +575,7 @@ class SqlRepository(Generic[SessionT]):
     # pledges --------------------------------------------------------------------------
 
     async def add_pledge(self, pledge: Pledge) -> Pledge:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_PLEDGE, *rows.pledge_values(pledge, self._codec))
         if row is None:
             raise DomainError("pledge.already", title="")
@@ -604,7 +613,7 @@ class SqlRepository(Generic[SessionT]):
         if pledge.id is None:
             raise ValueError("update_pledge needs a stored pledge")
         params = (*rows.pledge_values(pledge, self._codec), pledge.id, pledge.version)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPDATE_PLEDGE, *params)
         if row is None:
             raise StaleUpdate()
@@ -642,6 +651,10 @@ class SqlRepository(Generic[SessionT]):
             supporters = await self._supporters(db, campaign_id)
         return rows.stats_from_rows(found, supporters)
 
+    async def supporter_count(self, campaign_id: int) -> int:
+        async with self._single(write=False) as db:
+            return await self._supporters(db, campaign_id)
+
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
         return await self._one(
             rows.supporter_from_row,
@@ -654,7 +667,7 @@ class SqlRepository(Generic[SessionT]):
     async def pledges_without_recruit_code(
         self, campaign_id: int, limit: int
     ) -> list[tuple[int, UserRef]]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT id, supporter_platform, supporter_id, supporter_name, "
                 "supporter_language FROM pledges "
@@ -673,7 +686,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def post_links(self, campaign_id: int, limit: int) -> list[str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT remote_post_url FROM pledges WHERE campaign_id = $1 "
                 "AND status = 'posted' AND remote_post_url IS NOT NULL "
@@ -687,7 +700,7 @@ class SqlRepository(Generic[SessionT]):
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
 
     async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO recruiter_names (campaign_id, supporter_key, name) "
                 "VALUES ($1, $2, $3) ON CONFLICT (campaign_id, supporter_key) "
@@ -698,7 +711,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
-        async with self.transaction() as db:
+        async with self._single() as db:
             gone = await db.fetch_all(
                 "DELETE FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2 "
                 "RETURNING name",
@@ -708,7 +721,7 @@ class SqlRepository(Generic[SessionT]):
         return bool(gone)
 
     async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT supporter_key, name FROM recruiter_names WHERE campaign_id = $1",
                 campaign_id,
@@ -727,7 +740,7 @@ class SqlRepository(Generic[SessionT]):
         if wanted is not None:
             sql += " AND status = ANY($2)"
             params.append(wanted)
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(sql + " GROUP BY COALESCE(variant, 0)", *params)
         return {int(row["variant"]): int(row["pledges"]) for row in found}
 
@@ -770,7 +783,7 @@ class SqlRepository(Generic[SessionT]):
         self, campaign_id: int, kind: EventKind, at: datetime, subject: int | None = None
     ) -> bool:
         # the unique index on (campaign_id, kind, COALESCE(subject, -1)) makes it once
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "INSERT INTO campaign_events (campaign_id, kind, subject, claimed_at) "
                 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING kind",
@@ -784,7 +797,7 @@ class SqlRepository(Generic[SessionT]):
     async def event_claimed(
         self, campaign_id: int, kind: EventKind, subject: int | None = None
     ) -> bool:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT 1 FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
                 "AND COALESCE(subject, -1) = COALESCE(CAST($3 AS BIGINT), -1)",
@@ -795,7 +808,7 @@ class SqlRepository(Generic[SessionT]):
         return row is not None
 
     async def count_events(self, campaign_id: int, kind: EventKind) -> int:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = $1 AND kind = $2",
                 campaign_id,
@@ -804,7 +817,7 @@ class SqlRepository(Generic[SessionT]):
         return int(row["n"]) if row is not None else 0
 
     async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT subject FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
                 "AND subject IS NOT NULL",
@@ -814,7 +827,7 @@ class SqlRepository(Generic[SessionT]):
         return {int(row["subject"]) for row in found}
 
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) "
                 "ON CONFLICT DO NOTHING RETURNING nonce",
@@ -824,14 +837,14 @@ class SqlRepository(Generic[SessionT]):
         return row is not None
 
     async def nonce_used(self, nonce: str) -> bool:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one("SELECT 1 FROM used_nonces WHERE nonce = $1", nonce)
         return row is not None
 
     # dialogs --------------------------------------------------------------------------
 
     async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO dialogs (user_key, state) VALUES ($1, $2) "
                 "ON CONFLICT (user_key) DO UPDATE SET state = excluded.state",
@@ -840,18 +853,18 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def load_dialog(self, user_key: str) -> dict[str, Any] | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one("SELECT state FROM dialogs WHERE user_key = $1", user_key)
         return None if row is None else dict(self._codec.json_out(row["state"]))
 
     async def delete_dialog(self, user_key: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute("DELETE FROM dialogs WHERE user_key = $1", user_key)
 
     # pending reject reasons -----------------------------------------------------------
 
     async def save_pending_reason(self, pending: PendingReason) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO pending_reject_reasons "
                 "(moderator_key, campaign_id, prompt_id, expires_at, kind) "
@@ -867,7 +880,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT campaign_id, prompt_id, expires_at, kind FROM pending_reject_reasons "
                 "WHERE moderator_key = $1 AND expires_at > $2",
@@ -887,7 +900,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def drop_pending_reason(self, moderator_key: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "DELETE FROM pending_reject_reasons WHERE moderator_key = $1", moderator_key
             )
@@ -897,7 +910,7 @@ class SqlRepository(Generic[SessionT]):
     async def save_oauth_state(
         self, state: str, data: dict[str, Any], expires_at: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO oauth_states (state, data, expires_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (state) DO UPDATE SET data = excluded.data, "
@@ -908,12 +921,12 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def take_oauth_state(self, state: str, now: datetime) -> dict[str, Any] | None:
+        # the expired states of others go with purge_expired (maintenance), not per callback
         moment = self._codec.time_in(now)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "DELETE FROM oauth_states WHERE state = $1 RETURNING data, expires_at", state
             )
-            await db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", moment)
         if row is None or row["expires_at"] <= moment:
             return None
         return dict(self._codec.open_json(row["data"]))
@@ -939,7 +952,7 @@ class SqlRepository(Generic[SessionT]):
     # Mastodon apps --------------------------------------------------------------------
 
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT client_id, client_secret FROM mastodon_apps WHERE instance = $1",
                 instance,
@@ -951,7 +964,7 @@ class SqlRepository(Generic[SessionT]):
     async def save_mastodon_app(
         self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO mastodon_apps (instance, client_id, client_secret, registered_at) "
                 "VALUES ($1, $2, $3, $4) ON CONFLICT (instance) DO UPDATE SET "
@@ -964,7 +977,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def count_mastodon_registrations(self, since: datetime) -> int:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COUNT(*) AS n FROM mastodon_apps WHERE registered_at >= $1",
                 self._codec.time_in(since),
@@ -974,7 +987,7 @@ class SqlRepository(Generic[SessionT]):
     # known channels -------------------------------------------------------------------
 
     async def save_channel(self, channel: KnownChannel) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO known_channels (chat_platform, chat_id, title, username, added_at) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chat_platform, chat_id) DO UPDATE "
@@ -987,7 +1000,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def channels_on(self, platform: str) -> list[KnownChannel]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT * FROM known_channels WHERE chat_platform = $1 ORDER BY title, chat_id",
                 platform,
@@ -1043,7 +1056,7 @@ class SqlRepository(Generic[SessionT]):
         return replace(update, id=int(stored["id"]))
 
     async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at > $2 "
                 "ORDER BY sent_at",
@@ -1053,7 +1066,7 @@ class SqlRepository(Generic[SessionT]):
         return [_moment(self._codec.time_out(row["sent_at"])) for row in found]
 
     async def finish_update(self, update: CampaignUpdate) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE campaign_updates SET total = $1, reached = $2, muted = $3, "
                 "unreachable = $4 WHERE id = $5",
@@ -1065,7 +1078,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT * FROM campaign_updates WHERE campaign_id = $1 ORDER BY sent_at, id",
                 campaign_id,
@@ -1107,7 +1120,7 @@ class SqlRepository(Generic[SessionT]):
                 )
 
     async def muted_people(self, campaign_id: int) -> set[str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT person_platform, person_id FROM update_mutes WHERE campaign_id = $1",
                 campaign_id,

@@ -291,13 +291,12 @@ class PledgeFlow:
                 named = replace(ticket.supporter, name=self._registry.display(profile)[:64])
                 ticket = replace(ticket, supporter=named)
             variant = data.get("variant")
-            pledge = await self._pledges.record(
+            pledge, campaign = await self._pledges.record_with_campaign(
                 ticket,
                 profile,
                 str(data.get("message") or "") or None,
                 variant if isinstance(variant, int) else None,
             )
-            campaign = await self._campaigns.get(ticket.campaign_ref)
         except NetworkFailure:
             return spent(_network_down(chosen))
         except DomainError as error:

@@ -171,7 +171,19 @@ class PledgeService:
         message: str | None = None,
         variant: int | None = None,
     ) -> Pledge:
-        """Store the linked account and the pledge; the ticket is used up here.
+        """``record_with_campaign``, the pledge alone."""
+        pledge, _ = await self.record_with_campaign(ticket, profile, message, variant)
+        return pledge
+
+    async def record_with_campaign(
+        self,
+        ticket: PledgeTicket,
+        profile: LinkedProfile,
+        message: str | None = None,
+        variant: int | None = None,
+    ) -> tuple[Pledge, Campaign]:
+        """Store the linked account and the pledge; the ticket is used up here. The
+        campaign comes back as read to admit the pledge (the thank-you page shows it).
 
         ``profile.tokens`` are handed over by the caller, who must not keep them: every rule
         is checked and the link redeemed before they are stored, and if the pledge is refused
@@ -204,7 +216,7 @@ class PledgeService:
             ),
         )
         await self.after_count_change(campaign, admitted.before)
-        return pledge
+        return pledge, campaign
 
     async def _admit(
         self,
@@ -242,7 +254,7 @@ class PledgeService:
             earlier = await self.repo.find_pledge(campaign.id, account.id)
             if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
                 raise DomainError("pledge.already", title=campaign.title)
-        before = (await self.repo.campaign_stats(campaign.id)).supporters
+        before = await self.repo.supporter_count(campaign.id)
         return _Admitted(
             campaign,
             personal,
@@ -369,7 +381,7 @@ class PledgeService:
         """
         assert campaign.id is not None
         self.cards.request(campaign.id)
-        after = (await self.repo.campaign_stats(campaign.id)).supporters
+        after = await self.repo.supporter_count(campaign.id)
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [
@@ -415,7 +427,7 @@ class PledgeService:
         ]
         if not mine:
             raise NotFound("unpledge.none", ref=normalise_ref(ref))
-        before = (await self.repo.campaign_stats(campaign.id)).supporters
+        before = await self.repo.supporter_count(campaign.id)
         await self.repo.unname_recruiter(campaign.id, supporter.key)
         for pledge in mine:
             await self.repo.update_pledge(
