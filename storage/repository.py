@@ -31,6 +31,7 @@ from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.updates import CampaignUpdate
+from bot.ports import AdmissionReads
 from storage import migrations, rows, statements
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,17 @@ ORDER BY recruited DESC, since, recruiter
 """
 
 
+_ACCOUNT_BY_KEY = "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3"
+_PLEDGE_OF_ACCOUNT = (
+    "SELECT p.* FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id "
+    "WHERE p.campaign_id = $1 AND a.network = $2 AND a.instance = $3 AND a.remote_id = $4"
+)
+_PLEDGES_OF_PERSON = (
+    "SELECT * FROM pledges WHERE campaign_id = $1 AND supporter_platform = $2 "
+    "AND supporter_id = $3 ORDER BY id"
+)
+
+
 def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
     """Whether a stored account row is ``account``, owned by the same person."""
     return (
@@ -186,6 +198,12 @@ class SqlRepository(Generic[SessionT]):
         single-statement methods use it: anything that must see or change two rows
         atomically stays in ``transaction``."""
         return self.transaction(write=write)
+
+    async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
+        """The rows of each of several reads (statement, parameters), at once: a back end
+        may send them in one trip. Here they share one read transaction."""
+        async with self.transaction(write=False) as db:
+            return [await db.fetch_all(sql, *params) for sql, params in queries]
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -426,7 +444,7 @@ class SqlRepository(Generic[SessionT]):
     ) -> SocialAccount | None:
         return await self._one(
             rows.account_from_row,
-            "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3",
+            _ACCOUNT_BY_KEY,
             str(network),
             instance,
             remote_id,
@@ -646,14 +664,35 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def campaign_stats(self, campaign_id: int) -> CampaignStats:
-        async with self.transaction(write=False) as db:
-            found = await db.fetch_all(_STATS, campaign_id)
-            supporters = await self._supporters(db, campaign_id)
-        return rows.stats_from_rows(found, supporters)
+        found, people = await self._reads((_STATS, (campaign_id,)), (_SUPPORTERS, (campaign_id,)))
+        return rows.stats_from_rows(found, int(people[0]["supporters"]))
 
     async def supporter_count(self, campaign_id: int) -> int:
         async with self._single(write=False) as db:
             return await self._supporters(db, campaign_id)
+
+    async def admission_reads(
+        self,
+        campaign_id: int,
+        network: Network,
+        instance: str,
+        remote_id: str,
+        supporter: UserRef,
+    ) -> AdmissionReads:
+        key = (str(network), instance, remote_id)
+        accounts, earlier, mine, people = await self._reads(
+            (_ACCOUNT_BY_KEY, key),
+            (_PLEDGE_OF_ACCOUNT, (campaign_id, *key)),
+            (_PLEDGES_OF_PERSON, (campaign_id, supporter.platform, supporter.id)),
+            (_SUPPORTERS, (campaign_id,)),
+        )
+        codec = self._codec
+        return AdmissionReads(
+            rows.account_from_row(accounts[0], codec) if accounts else None,
+            rows.pledge_from_row(earlier[0], codec) if earlier else None,
+            [rows.pledge_from_row(row, codec) for row in mine],
+            int(people[0]["supporters"]),
+        )
 
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
         return await self._one(
@@ -835,6 +874,14 @@ class SqlRepository(Generic[SessionT]):
                 self._codec.time_in(expires_at),
             )
         return row is not None
+
+    async def nonce_and_campaign(self, nonce: str, ref: str) -> tuple[bool, Campaign | None]:
+        used, found = await self._reads(
+            ("SELECT 1 FROM used_nonces WHERE nonce = $1", (nonce,)),
+            ("SELECT * FROM campaigns WHERE ref = $1", (ref,)),
+        )
+        campaign = rows.campaign_from_row(found[0], self._codec) if found else None
+        return bool(used), campaign
 
     async def nonce_used(self, nonce: str) -> bool:
         async with self._single(write=False) as db:

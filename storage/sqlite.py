@@ -209,6 +209,27 @@ class SqliteRepository(SqlRepository[SqliteSession]):
                     await self._control("ROLLBACK")
                 raise
 
+    async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
+        """All the reads in one trip to aiosqlite's thread, inside one read transaction
+        opened and closed on that thread."""
+        prepared = [(sqlite_sql(sql), _bind(params)) for sql, params in queries]
+
+        def read() -> list[list[rows.Row]]:
+            connection = self._db._conn  # on aiosqlite's thread, the connection's own
+            connection.execute("BEGIN")
+            try:
+                return [connection.execute(sql, params).fetchall() for sql, params in prepared]
+            finally:
+                connection.execute("COMMIT")  # only reads: the same as a rollback
+
+        async with self._lock:
+            try:
+                return await _to_the_end(self._db._execute(read))
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._control("ROLLBACK")
+                raise
+
     async def _control(self, statement: str) -> None:
         """Run BEGIN/COMMIT/ROLLBACK to the end even if the caller is cancelled meanwhile.
 

@@ -15,6 +15,7 @@ from itsdangerous import BadData, BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from bot.crypto import derive_key
+from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
@@ -108,6 +109,17 @@ class PledgeLinks:
         if await self._repo.nonce_used(ticket.nonce):
             raise DomainError("link.used")
         return ticket
+
+    async def open_with_campaign(self, token: str) -> tuple[PledgeTicket, Campaign | None]:
+        """``open``, and the campaign the link names (None if there is none), read with the
+        nonce in one go."""
+        ticket = self.read(token)
+        used, campaign = await self._repo.nonce_and_campaign(
+            ticket.nonce, normalise_ref(ticket.campaign_ref)
+        )
+        if used:
+            raise DomainError("link.used")
+        return ticket, campaign
 
     async def redeem(self, ticket: PledgeTicket) -> None:
         """Use the link up; ``link.used`` if it was used before."""

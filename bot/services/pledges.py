@@ -241,42 +241,27 @@ class PledgeService:
             personal = validate_personalised(
                 campaign.message, message, self.registry.spec(profile.network)
             )
-        account = await self.repo.find_account(
-            profile.network, profile.instance, profile.remote_id
+        # one read for all the rest (one trip): the account, its pledge, theirs, the count
+        read = await self.repo.admission_reads(
+            campaign.id, profile.network, profile.instance, profile.remote_id, ticket.supporter
         )
-        earlier = None
+        account, earlier = read.account, None
         if account is not None:
             if not account.owner.same_person(ticket.supporter):
                 raise DomainError(
                     "account.linked_by_other", account=self.registry.display(account)
                 )
-            assert account.id is not None
-            earlier = await self.repo.find_pledge(campaign.id, account.id)
+            earlier = read.earlier
             if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
                 raise DomainError("pledge.already", title=campaign.title)
-        before = await self.repo.supporter_count(campaign.id)
         return _Admitted(
             campaign,
             personal,
             earlier,
-            before,
-            await self._recruiter(ticket, campaign.id),
+            read.supporters,
+            _recruiter(ticket, read.mine),
             variant,
         )
-
-    async def _recruiter(self, ticket: PledgeTicket, campaign_id: int) -> str | None:
-        """First attribution wins: a person who pledged to the campaign before keeps what
-        their first pledge says; nobody recruits themselves."""
-        mine = [
-            p
-            for p in await self.repo.pledges_of_supporter(ticket.supporter)
-            if p.campaign_id == campaign_id
-        ]
-        if mine:
-            return mine[0].recruited_by
-        if ticket.recruited_by == ticket.supporter.key:
-            return None
-        return ticket.recruited_by
 
     async def _store(
         self,
@@ -451,6 +436,16 @@ class PledgeService:
         for campaign_id in touched:
             self.cards.request(campaign_id)
         return Forgotten(accounts=erased, pledges=len(pledges), unrevoked=tuple(unrevoked))
+
+
+def _recruiter(ticket: PledgeTicket, mine: list[Pledge]) -> str | None:
+    """First attribution wins: a person who pledged to the campaign before (``mine``, their
+    pledges to it by id) keeps what their first pledge says; nobody recruits themselves."""
+    if mine:
+        return mine[0].recruited_by
+    if ticket.recruited_by == ticket.supporter.key:
+        return None
+    return ticket.recruited_by
 
 
 def _account_of(profile: LinkedProfile, owner: UserRef, linked_at: datetime) -> SocialAccount:
