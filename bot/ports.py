@@ -35,9 +35,11 @@ class Clock(Protocol):
 
 
 class AdmissionReads(NamedTuple):
-    """What admitting a pledge reads: the account as stored (None if new), that account's
-    pledge to the campaign, the supporter's own pledges to it (by id) and its supporters."""
+    """What admitting a pledge reads: the campaign (None if there is none), the account as
+    stored (None if new), that account's pledge to the campaign, the supporter's own
+    pledges to it (by id) and its supporters."""
 
+    campaign: Campaign | None
     account: SocialAccount | None
     earlier: Pledge | None
     mine: list[Pledge]
@@ -212,16 +214,21 @@ class Repository(Protocol):
         """``campaign_stats(campaign_id).supporters`` alone, in one statement."""
         ...
 
+    async def named_and_supporters(self, campaign_id: int, supporter_key: str) -> tuple[bool, int]:
+        """Whether the supporter lets their name show as a recruiter of the campaign, and
+        its supporters, read together (one trip where the back end can)."""
+        ...
+
     async def admission_reads(
         self,
-        campaign_id: int,
+        ref: str,
         network: Network,
         instance: str,
         remote_id: str,
         supporter: UserRef,
     ) -> AdmissionReads:
         """Everything admitting ``supporter``'s pledge of that account to the campaign
-        reads, together (one trip to the database where the back end can)."""
+        ``ref`` reads, together (one trip to the database where the back end can)."""
         ...
 
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:

@@ -144,12 +144,16 @@ ORDER BY recruited DESC, since, recruiter
 
 
 _ACCOUNT_BY_KEY = "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3"
+# the campaign named by its ref ($1), for the reads that go with reading the campaign
+_BY_REF = "(SELECT id FROM campaigns WHERE ref = $1)"
+_SUPPORTERS_BY_REF = _SUPPORTERS.replace("campaign_id = $1", f"campaign_id = {_BY_REF}")
 _PLEDGE_OF_ACCOUNT = (
     "SELECT p.* FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id "
-    "WHERE p.campaign_id = $1 AND a.network = $2 AND a.instance = $3 AND a.remote_id = $4"
+    f"WHERE p.campaign_id = {_BY_REF} "
+    "AND a.network = $2 AND a.instance = $3 AND a.remote_id = $4"
 )
 _PLEDGES_OF_PERSON = (
-    "SELECT * FROM pledges WHERE campaign_id = $1 AND supporter_platform = $2 "
+    f"SELECT * FROM pledges WHERE campaign_id = {_BY_REF} AND supporter_platform = $2 "
     "AND supporter_id = $3 ORDER BY id"
 )
 
@@ -671,23 +675,35 @@ class SqlRepository(Generic[SessionT]):
         async with self._single(write=False) as db:
             return await self._supporters(db, campaign_id)
 
+    async def named_and_supporters(self, campaign_id: int, supporter_key: str) -> tuple[bool, int]:
+        named, people = await self._reads(
+            (
+                "SELECT 1 FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2",
+                (campaign_id, supporter_key),
+            ),
+            (_SUPPORTERS, (campaign_id,)),
+        )
+        return bool(named), int(people[0]["supporters"])
+
     async def admission_reads(
         self,
-        campaign_id: int,
+        ref: str,
         network: Network,
         instance: str,
         remote_id: str,
         supporter: UserRef,
     ) -> AdmissionReads:
         key = (str(network), instance, remote_id)
-        accounts, earlier, mine, people = await self._reads(
+        campaigns, accounts, earlier, mine, people = await self._reads(
+            ("SELECT * FROM campaigns WHERE ref = $1", (ref,)),
             (_ACCOUNT_BY_KEY, key),
-            (_PLEDGE_OF_ACCOUNT, (campaign_id, *key)),
-            (_PLEDGES_OF_PERSON, (campaign_id, supporter.platform, supporter.id)),
-            (_SUPPORTERS, (campaign_id,)),
+            (_PLEDGE_OF_ACCOUNT, (ref, *key)),
+            (_PLEDGES_OF_PERSON, (ref, supporter.platform, supporter.id)),
+            (_SUPPORTERS_BY_REF, (ref,)),
         )
         codec = self._codec
         return AdmissionReads(
+            rows.campaign_from_row(campaigns[0], codec) if campaigns else None,
             rows.account_from_row(accounts[0], codec) if accounts else None,
             rows.pledge_from_row(earlier[0], codec) if earlier else None,
             [rows.pledge_from_row(row, codec) for row in mine],

@@ -148,12 +148,14 @@ class PledgeService:
         )
 
     async def recruit_buttons(
-        self, campaign: Campaign, supporter: UserRef
+        self, campaign: Campaign, supporter: UserRef, named: bool | None = None
     ) -> tuple[tuple[Button, ...], ...]:
-        """With the recruit link: the consent toggle, then share links carrying the
-        supporter's own code (web pages only: chat buttons take no ``mailto:``)."""
+        """With the recruit link: the consent toggle (``named``: whether the supporter lets
+        their name show, read if not given), then share links carrying the supporter's
+        own code (web pages only: chat buttons take no ``mailto:``)."""
         assert campaign.id is not None
-        named = supporter.key in await self.repo.recruiter_names(campaign.id)
+        if named is None:
+            named = supporter.key in await self.repo.recruiter_names(campaign.id)
         url = self.recruit_url(campaign, supporter)
         shares = [
             Button(t(link.name_key), url=link.url)
@@ -201,6 +203,8 @@ class PledgeService:
             raise
         campaign = admitted.campaign
         log.info("pledge %s for campaign %s", pledge.id, campaign.ref)
+        assert campaign.id is not None  # the consent toggle and the new count, in one read
+        named, after = await self.repo.named_and_supporters(campaign.id, ticket.supporter.key)
         await self.notifier.send_to_user(
             ticket.supporter,
             OutgoingMessage.of(
@@ -212,10 +216,10 @@ class PledgeService:
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
                 t("supporter.recruit_link", url=self.recruit_url(campaign, ticket.supporter)),
-                buttons=await self.recruit_buttons(campaign, ticket.supporter),
+                buttons=await self.recruit_buttons(campaign, ticket.supporter, named),
             ),
         )
-        await self.after_count_change(campaign, admitted.before)
+        await self.after_count_change(campaign, admitted.before, after)
         return pledge, campaign
 
     async def _admit(
@@ -226,7 +230,16 @@ class PledgeService:
         variant: int | None = None,
     ) -> _Admitted:
         """Every rule a pledge must pass, checked before anything is written."""
-        campaign = await self.open_campaign(ticket.campaign_ref)
+        # one read for it all (one trip): the campaign, the account, its pledge, theirs,
+        # the count; then the rules, in the order they were always checked
+        ref = normalise_ref(ticket.campaign_ref)
+        read = await self.repo.admission_reads(
+            ref, profile.network, profile.instance, profile.remote_id, ticket.supporter
+        )
+        if read.campaign is None:  # as CampaignService.get refuses it
+            raise NotFound("campaign.not_found", ref=ref or "?")
+        campaign = read.campaign
+        self.ensure_open(campaign)
         assert campaign.id is not None
         if profile.network not in campaign.networks:
             raise DomainError("pledge.network_not_in_campaign", network=profile.network)
@@ -241,10 +254,6 @@ class PledgeService:
             personal = validate_personalised(
                 campaign.message, message, self.registry.spec(profile.network)
             )
-        # one read for all the rest (one trip): the account, its pledge, theirs, the count
-        read = await self.repo.admission_reads(
-            campaign.id, profile.network, profile.instance, profile.remote_id, ticket.supporter
-        )
         account, earlier = read.account, None
         if account is not None:
             if not account.owner.same_person(ticket.supporter):
@@ -358,15 +367,19 @@ class PledgeService:
         except Exception:  # the refusal is what the supporter must see
             log.warning("queueing unused %s tokens for revocation failed", profile.network)
 
-    async def after_count_change(self, campaign: Campaign, before: int) -> None:
-        """Refresh the cards and announce the highest milestone the new count crossed, once.
+    async def after_count_change(
+        self, campaign: Campaign, before: int, after: int | None = None
+    ) -> None:
+        """Refresh the cards and announce the highest milestone the new count crossed, once
+        (``after``: the new count, read if not given).
 
         Counts are people. Every milestone crossed is claimed, so a lower one is never
         announced after a higher one (2 → 3 of 3 says the goal is reached, not "75%").
         """
         assert campaign.id is not None
         self.cards.request(campaign.id)
-        after = await self.repo.supporter_count(campaign.id)
+        if after is None:
+            after = await self.repo.supporter_count(campaign.id)
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [

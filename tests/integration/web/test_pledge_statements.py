@@ -47,10 +47,10 @@ async def test_one_pledge_takes_few_trips_to_the_database(
     # no write transaction: each write is one statement alone; the reads that belong
     # together share a read transaction opened and closed on the database's thread, in
     # the same trip: the link's nonce and campaign (page, form), the page's figures, what
-    # admits the pledge
-    assert control == ["BEGIN", "COMMIT"] * 4, control
-    # the page 2, the form 2 (and the OAuth state stored), the callback 8 (the state
-    # taken, the campaign, the admission reads, the nonce used, the account, the pledge,
-    # the recruiter names, the new count), a card refresh's reads (0 to 2, as they land)
-    # and the trace callback's own set and unset
-    assert trips <= 16, seen
+    # admits the pledge, the consent and count after it
+    assert control == ["BEGIN", "COMMIT"] * 5, control
+    # the page 2, the form 2 (and the OAuth state stored), the callback 6 (the state
+    # taken, the admission reads with the campaign, the nonce used, the account, the
+    # pledge, the recruiter's consent with the new count), a card refresh's reads (0 to
+    # 2, as they land) and the trace callback's own set and unset
+    assert trips <= 14, seen
