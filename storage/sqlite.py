@@ -17,7 +17,7 @@ import functools
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,8 +119,9 @@ class SqliteStatement(SqliteSession):
         if self._used:
             raise RuntimeError("a single-statement session ran a second statement")
         self._used = True
-        ran = self.connection.execute_fetchall(sqlite_sql(sql), _bind(params))
-        return list(await _to_the_end(ran))  # type: ignore[arg-type]
+        connection = self.connection
+        run = functools.partial(connection._execute_fetchall, sqlite_sql(sql), _bind(params))
+        return list(await _trip(connection, run))
 
     async def execute(self, sql: str, *params: Any) -> None:
         await self._run(sql, params)
@@ -134,6 +135,25 @@ class SqliteStatement(SqliteSession):
 
     async def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         raise RuntimeError("executemany is one statement per row: use a transaction")
+
+
+async def _trip(connection: aiosqlite.Connection, function: Callable[[], T]) -> T:
+    """``function``'s result, run on the connection's thread: one trip, as aiosqlite's own
+    calls make it (its ``_execute``), awaited without a task of its own.
+
+    If the caller is cancelled meanwhile, the thread still runs ``function``: a no-op
+    queued behind it comes back once it is done, and only then does the cancellation go
+    on, so the connection's state is known when the lock is released."""
+    try:
+        return await connection._execute(function)  # type: ignore[no-any-return]
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):  # a closed connection runs nothing more
+            await _to_the_end(connection._execute(_nothing))
+        raise
+
+
+def _nothing() -> None:
+    return None
 
 
 async def _to_the_end(work: Awaitable[T]) -> T:
@@ -224,7 +244,7 @@ class SqliteRepository(SqlRepository[SqliteSession]):
 
         async with self._lock:
             try:
-                return await _to_the_end(self._db._execute(read))
+                return await _trip(self._db, read)
             except BaseException:
                 if self._db.in_transaction:
                     await self._control("ROLLBACK")
@@ -236,7 +256,7 @@ class SqliteRepository(SqlRepository[SqliteSession]):
         The worker thread runs a queued statement anyway; waiting for it keeps the
         connection's transaction state known before the lock is released.
         """
-        await _to_the_end(self._db.execute_fetchall(statement))
+        await _trip(self._db, functools.partial(self._db._execute_fetchall, statement, ()))
 
     async def _run_script(self, db: SqliteSession, script: str) -> None:
         for statement in _split_script(script):  # executescript would commit
