@@ -7,6 +7,7 @@ replayed link cannot pledge twice.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,8 @@ from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
 from bot.services.sources import TITLE_KEPT, ChatSource
+
+DECODED_KEPT = 4096  # links whose decoded ticket is kept (a refused link raises: never kept)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class PledgeLinks:
         self._repo = repo
         self._clock = clock
         self._ttl = ttl
+        # a link is read on its page, its form and its callback: its signature is checked
+        # once (only links we signed are kept; expiry and use are checked on every read)
+        self._decoded = functools.lru_cache(maxsize=DECODED_KEPT)(self._decode_signed)
 
     def issue(
         self,
@@ -85,6 +91,9 @@ class PledgeLinks:
 
     def _decode(self, token: str) -> PledgeTicket:
         """The ticket of a link with our signature (``link.invalid`` if not); expiry unchecked."""
+        return self._decoded(token)
+
+    def _decode_signed(self, token: str) -> PledgeTicket:
         try:
             data = self._serializer.loads(token)
             if not canonical_signature(token):
