@@ -25,6 +25,9 @@ loopback X (``tests/fakes/x_oauth_bench.py``, its own process); this process pla
 (GET), its form (POST) whose redirect goes to X's authorization screen, whose redirect
 comes back to the OAuth callback, which exchanges the code, reads the profile and stores
 the pledge. Throughput = pledges stored / wall time; the stored count is read back.
+With ``--statements`` (SQLite only; it costs CPU, so the rates are not comparable) the
+site also counts, per pledge, its trips to aiosqlite's thread, the SQL statements run
+and the transactions among them (BEGIN).
 
     .venv/bin/python -m benchmarks.replies                       # both, both databases
     .venv/bin/python -m benchmarks.replies --measure replies --database sqlite --size 10000
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -73,6 +77,7 @@ from bot.runtime import chat_platforms, open_process_blast_queue, start_blast_wo
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
+from storage.sqlite import SqliteRepository
 
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
 UNLIMITED = 1_000_000_000  # the web app's per-address limit: one address plays every browser
@@ -309,17 +314,46 @@ async def serve_site(args: argparse.Namespace) -> None:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         print(json.dumps({"links": links}), flush=True)
         loop = asyncio.get_running_loop()
+        counts = await _count_statements(repo) if args.statements else None
         cpu = time.process_time()
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip() == "count":
+                seen = dict(counts or {})
                 stats = await repo.campaign_stats(campaign.id or 0)
                 spent = time.process_time() - cpu
-                print(json.dumps({"stored": stats.accounts, "cpu_s": spent}), flush=True)
+                print(
+                    json.dumps({"stored": stats.accounts, "cpu_s": spent, "seen": seen}),
+                    flush=True,
+                )
             elif line.strip() == "reset":
                 cpu = time.process_time()
+                if counts is not None:
+                    counts.clear()
         await runner.cleanup()
         await x.aclose()
         await repo.close()
+
+
+async def _count_statements(repo: Any) -> collections.Counter[str]:
+    """Count the SQLite site's trips to aiosqlite's thread, statements and BEGINs."""
+    if not isinstance(repo, SqliteRepository):
+        raise SystemExit("--statements counts on SQLite only")
+    counts: collections.Counter[str] = collections.Counter()
+    connection = repo._db
+    run = connection._execute
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        counts["trips"] += 1
+        return await run(*args, **kwargs)
+
+    def traced(sql: str) -> None:
+        counts["statements"] += 1
+        if sql.startswith("BEGIN"):
+            counts["transactions"] += 1
+
+    connection._execute = counted  # type: ignore[method-assign]
+    await connection.set_trace_callback(traced)
+    return counts
 
 
 async def pledge_once(browser: Browser, link: str) -> bool:
@@ -375,6 +409,7 @@ def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
             "--x-url",
             x["url"],
             *(["--profile", args.profile] if args.profile else []),
+            *(["--statements"] if args.statements else []),
         ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
@@ -409,6 +444,7 @@ def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
         "stored": counted["stored"] - args.warmup,
         "rate": thanked / elapsed if elapsed else 0.0,
         "site_cpu_ms": counted["cpu_s"] * 1000 / max(thanked, 1),
+        "per_pledge": {k: n / max(thanked, 1) for k, n in counted["seen"].items()},
     }
 
 
@@ -418,6 +454,11 @@ def print_flow(f: dict[str, Any]) -> None:
         f"{f['stored']} stored, in {f['elapsed_s']:.1f} s with {f['concurrency']} browsers: "
         f"{f['rate']:.0f} pledges/s | site CPU {f['site_cpu_ms']:.2f} ms per pledge"
     )
+    if f["per_pledge"]:
+        print(
+            "  per pledge (statements counted, CPU not comparable): "
+            + ", ".join(f"{n:.1f} {k}" for k, n in sorted(f["per_pledge"].items()))
+        )
 
 
 def main() -> None:
@@ -439,6 +480,11 @@ def main() -> None:
     parser.add_argument("--pledges", type=int, default=2000, help="pledges in the flow")
     parser.add_argument("--warmup", type=int, default=50, help="pledges before timing")
     parser.add_argument("--profile", help="flow: write the site's cProfile stats to this file")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="flow, SQLite: count the site's trips, statements and transactions per pledge",
+    )
     parser.add_argument("--serve-site", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--x-url", help=argparse.SUPPRESS)
     args = parser.parse_args()

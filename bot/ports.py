@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from bot.domain.account import LinkedProfile, PendingRevocation, SocialAccount, TokenSet
 from bot.domain.batches import BlastBatch
@@ -32,6 +32,18 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment, timezone-aware UTC."""
         ...
+
+
+class AdmissionReads(NamedTuple):
+    """What admitting a pledge reads: the campaign (None if there is none), the account as
+    stored (None if new), that account's pledge to the campaign, the supporter's own
+    pledges to it (by id) and its supporters."""
+
+    campaign: Campaign | None
+    account: SocialAccount | None
+    earlier: Pledge | None
+    mine: list[Pledge]
+    supporters: int
 
 
 @runtime_checkable
@@ -198,6 +210,27 @@ class Repository(Protocol):
         each pledged account once."""
         ...
 
+    async def supporter_count(self, campaign_id: int) -> int:
+        """``campaign_stats(campaign_id).supporters`` alone, in one statement."""
+        ...
+
+    async def named_and_supporters(self, campaign_id: int, supporter_key: str) -> tuple[bool, int]:
+        """Whether the supporter lets their name show as a recruiter of the campaign, and
+        its supporters, read together (one trip where the back end can)."""
+        ...
+
+    async def admission_reads(
+        self,
+        ref: str,
+        network: Network,
+        instance: str,
+        remote_id: str,
+        supporter: UserRef,
+    ) -> AdmissionReads:
+        """Everything admitting ``supporter``'s pledge of that account to the campaign
+        ``ref`` reads, together (one trip to the database where the back end can)."""
+        ...
+
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
         """The supporter of the earliest pledge to the campaign stored with recruit code
         ``code`` (``Pledge.recruit_code``, exact match), any status; None if none is."""
@@ -295,6 +328,11 @@ class Repository(Protocol):
 
     async def nonce_used(self, nonce: str) -> bool:
         """Whether ``nonce`` was consumed already (without consuming it)."""
+        ...
+
+    async def nonce_and_campaign(self, nonce: str, ref: str) -> tuple[bool, Campaign | None]:
+        """``nonce_used(nonce)`` and ``find_campaign(ref)``, read together (one trip to the
+        database where the back end can)."""
         ...
 
     # dialogs in progress, so a restart does not lose a half-typed campaign

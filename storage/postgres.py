@@ -10,7 +10,7 @@ spelling; what is PostgreSQL's own here is the pool, that lock and the bulk path
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -110,6 +110,19 @@ class PostgresRepository(SqlRepository[PostgresSession]):
     async def transaction(self, *, write: bool = True) -> AsyncIterator[PostgresSession]:
         async with self._tx() as connection:
             yield PostgresSession(connection)
+
+    @asynccontextmanager
+    async def _single(self, *, write: bool = True) -> AsyncIterator[PostgresSession]:
+        """A pooled connection outside a transaction: its one statement autocommits (one
+        round trip, not three)."""
+        async with self._pool.acquire() as connection:
+            yield PostgresSession(connection)
+
+    async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
+        """The reads one after the other on one pooled connection, each autocommitted (a
+        transaction around them would cost two more round trips)."""
+        async with self._pool.acquire() as connection:
+            return [list(await connection.fetch(sql, *params)) for sql, params in queries]
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:

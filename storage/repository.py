@@ -31,6 +31,7 @@ from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.updates import CampaignUpdate
+from bot.ports import AdmissionReads
 from storage import migrations, rows, statements
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,21 @@ _POST_LINKS = (
 )
 
 
+_ACCOUNT_BY_KEY = "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3"
+# the campaign named by its ref ($1), for the reads that go with reading the campaign
+_BY_REF = "(SELECT id FROM campaigns WHERE ref = $1)"
+_SUPPORTERS_BY_REF = _SUPPORTERS.replace("campaign_id = $1", f"campaign_id = {_BY_REF}")
+_PLEDGE_OF_ACCOUNT = (
+    "SELECT p.* FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id "
+    f"WHERE p.campaign_id = {_BY_REF} "
+    "AND a.network = $2 AND a.instance = $3 AND a.remote_id = $4"
+)
+_PLEDGES_OF_PERSON = (
+    f"SELECT * FROM pledges WHERE campaign_id = {_BY_REF} AND supporter_platform = $2 "
+    "AND supporter_id = $3 ORDER BY id"
+)
+
+
 def _owned_by(row: rows.Row, account: SocialAccount) -> bool:
     """Whether a stored account row is ``account``, owned by the same person."""
     return (
@@ -193,6 +209,21 @@ class SqlRepository(Generic[SessionT]):
         """A session inside one transaction, committed on exit, rolled back on error;
         ``write=False`` promises only reads."""
         raise NotImplementedError
+
+    def _single(self, *, write: bool = True) -> AbstractAsyncContextManager[SessionT]:
+        """A session for exactly one statement, which is its own atomic transaction.
+
+        A back end may run it in autocommit, one trip to the database instead of three
+        (BEGIN, the statement, COMMIT); by default it is an ordinary transaction. Only
+        single-statement methods use it: anything that must see or change two rows
+        atomically stays in ``transaction``."""
+        return self.transaction(write=write)
+
+    async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
+        """The rows of each of several reads (statement, parameters), at once: a back end
+        may send them in one trip. Here they share one read transaction."""
+        async with self.transaction(write=False) as db:
+            return [await db.fetch_all(sql, *params) for sql, params in queries]
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -230,13 +261,13 @@ class SqlRepository(Generic[SessionT]):
 
     async def _one(self, from_row: FromRow[T], sql: str, *params: Any) -> T | None:
         """The first row a read returns, as a core object, or None."""
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(sql, *params)
         return None if row is None else from_row(row, self._codec)
 
     async def _all(self, from_row: FromRow[T], sql: str, *params: Any) -> list[T]:
         """Every row a read returns, as core objects."""
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(sql, *params)
         return [from_row(row, self._codec) for row in found]
 
@@ -258,7 +289,7 @@ class SqlRepository(Generic[SessionT]):
     async def schema_status(self) -> SchemaStatus:
         """The applied and the known schema versions, in one read (no lock, no write)."""
         known = len(migrations.load_steps(self.dialect))
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
             )
@@ -299,7 +330,7 @@ class SqlRepository(Generic[SessionT]):
     # campaigns ------------------------------------------------------------------------
 
     async def add_campaign(self, campaign: Campaign) -> Campaign:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_CAMPAIGN, *rows.campaign_values(campaign, self._codec))
         if row is None:  # another campaign took this ref in the meantime
             raise StaleUpdate()
@@ -319,7 +350,7 @@ class SqlRepository(Generic[SessionT]):
         if campaign.id is None:
             raise ValueError("update_campaign needs a stored campaign")
         params = (*rows.campaign_values(campaign, self._codec), campaign.id, campaign.version)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPDATE_CAMPAIGN, *params)
         if row is None:
             raise StaleUpdate()
@@ -374,7 +405,7 @@ class SqlRepository(Generic[SessionT]):
     # cards ----------------------------------------------------------------------------
 
     async def add_card(self, card: PostedCard) -> PostedCard:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_CARD, *rows.card_values(card, self._codec))
         assert row is not None
         return rows.card_from_row(row, self._codec)
@@ -405,13 +436,13 @@ class SqlRepository(Generic[SessionT]):
         return rows.card_from_row(row, self._codec), replaced
 
     async def remove_card(self, card_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute("DELETE FROM cards WHERE id = $1", card_id)
 
     # accounts -------------------------------------------------------------------------
 
     async def save_account(self, account: SocialAccount) -> SocialAccount:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPSERT_ACCOUNT, *rows.account_values(account, self._codec))
         if row is None:  # the account is someone else's: the upsert left it alone
             raise _linked_by_other(account)
@@ -433,7 +464,7 @@ class SqlRepository(Generic[SessionT]):
     ) -> SocialAccount | None:
         return await self._one(
             rows.account_from_row,
-            "SELECT * FROM accounts WHERE network = $1 AND instance = $2 AND remote_id = $3",
+            _ACCOUNT_BY_KEY,
             str(network),
             instance,
             remote_id,
@@ -451,7 +482,7 @@ class SqlRepository(Generic[SessionT]):
         return {account.id: account for account in accounts if account.id is not None}
 
     async def account_stamps(self, account_ids: Collection[int]) -> dict[int, str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT id, tokens_version FROM accounts WHERE id = ANY($1)", list(account_ids)
             )
@@ -466,7 +497,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def update_tokens(self, account_id: int, tokens: TokenSet) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE accounts SET access_token = $1, refresh_token = $2, "
                 "token_expires_at = $3, token_scope = $4, token_binding = $5, "
@@ -476,7 +507,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def mark_account_revoked(self, account_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE accounts SET revoked = TRUE, tokens_version = tokens_version + 1 "
                 "WHERE id = $1 AND NOT revoked",
@@ -529,7 +560,7 @@ class SqlRepository(Generic[SessionT]):
         self, network: Network, instance: str, tokens: TokenSet, at: datetime
     ) -> int:
         access, refresh, _, _, binding = rows.token_values(tokens, self._codec)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 f"INSERT INTO pending_revocations ({', '.join(rows.REVOCATION_COLUMNS)}) "
                 "VALUES (NULL, $1, $2, $3, $4, $5, $6) RETURNING id",
@@ -562,7 +593,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def revocations_done(self, revocation_ids: Collection[int]) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "DELETE FROM pending_revocations WHERE id = ANY($1)", sorted(revocation_ids)
             )
@@ -570,7 +601,7 @@ class SqlRepository(Generic[SessionT]):
     async def revocations_failed(
         self, revocation_ids: Collection[int], at: datetime, error: str
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE pending_revocations SET attempts = attempts + 1, "
                 "last_attempt_at = $2, last_error = $3 WHERE id = ANY($1)",
@@ -582,7 +613,7 @@ class SqlRepository(Generic[SessionT]):
     # pledges --------------------------------------------------------------------------
 
     async def add_pledge(self, pledge: Pledge) -> Pledge:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(INSERT_PLEDGE, *rows.pledge_values(pledge, self._codec))
         if row is None:
             raise DomainError("pledge.already", title="")
@@ -620,7 +651,7 @@ class SqlRepository(Generic[SessionT]):
         if pledge.id is None:
             raise ValueError("update_pledge needs a stored pledge")
         params = (*rows.pledge_values(pledge, self._codec), pledge.id, pledge.version)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(UPDATE_PLEDGE, *params)
         if row is None:
             raise StaleUpdate()
@@ -653,10 +684,47 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def campaign_stats(self, campaign_id: int) -> CampaignStats:
-        async with self.transaction(write=False) as db:
-            found = await db.fetch_all(_STATS, campaign_id)
-            supporters = await self._supporters(db, campaign_id)
-        return rows.stats_from_rows(found, supporters)
+        found, people = await self._reads((_STATS, (campaign_id,)), (_SUPPORTERS, (campaign_id,)))
+        return rows.stats_from_rows(found, int(people[0]["supporters"]))
+
+    async def supporter_count(self, campaign_id: int) -> int:
+        async with self._single(write=False) as db:
+            return await self._supporters(db, campaign_id)
+
+    async def named_and_supporters(self, campaign_id: int, supporter_key: str) -> tuple[bool, int]:
+        named, people = await self._reads(
+            (
+                "SELECT 1 FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2",
+                (campaign_id, supporter_key),
+            ),
+            (_SUPPORTERS, (campaign_id,)),
+        )
+        return bool(named), int(people[0]["supporters"])
+
+    async def admission_reads(
+        self,
+        ref: str,
+        network: Network,
+        instance: str,
+        remote_id: str,
+        supporter: UserRef,
+    ) -> AdmissionReads:
+        key = (str(network), instance, remote_id)
+        campaigns, accounts, earlier, mine, people = await self._reads(
+            ("SELECT * FROM campaigns WHERE ref = $1", (ref,)),
+            (_ACCOUNT_BY_KEY, key),
+            (_PLEDGE_OF_ACCOUNT, (ref, *key)),
+            (_PLEDGES_OF_PERSON, (ref, supporter.platform, supporter.id)),
+            (_SUPPORTERS_BY_REF, (ref,)),
+        )
+        codec = self._codec
+        return AdmissionReads(
+            rows.campaign_from_row(campaigns[0], codec) if campaigns else None,
+            rows.account_from_row(accounts[0], codec) if accounts else None,
+            rows.pledge_from_row(earlier[0], codec) if earlier else None,
+            [rows.pledge_from_row(row, codec) for row in mine],
+            int(people[0]["supporters"]),
+        )
 
     async def supporter_by_recruit_code(self, campaign_id: int, code: str) -> UserRef | None:
         return await self._one(
@@ -670,7 +738,7 @@ class SqlRepository(Generic[SessionT]):
     async def pledges_without_recruit_code(
         self, campaign_id: int, limit: int
     ) -> list[tuple[int, UserRef]]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT id, supporter_platform, supporter_id, supporter_name, "
                 "supporter_language FROM pledges "
@@ -689,7 +757,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def post_links(self, campaign_id: int, limit: int) -> list[str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(_POST_LINKS, campaign_id, limit)
         return [str(row["remote_post_url"]) for row in found]
 
@@ -697,7 +765,7 @@ class SqlRepository(Generic[SessionT]):
         return await self._all(rows.recruiter_from_row, _RECRUITERS, campaign_id)
 
     async def name_recruiter(self, campaign_id: int, supporter_key: str, name: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO recruiter_names (campaign_id, supporter_key, name) "
                 "VALUES ($1, $2, $3) ON CONFLICT (campaign_id, supporter_key) "
@@ -708,7 +776,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def unname_recruiter(self, campaign_id: int, supporter_key: str) -> bool:
-        async with self.transaction() as db:
+        async with self._single() as db:
             gone = await db.fetch_all(
                 "DELETE FROM recruiter_names WHERE campaign_id = $1 AND supporter_key = $2 "
                 "RETURNING name",
@@ -718,7 +786,7 @@ class SqlRepository(Generic[SessionT]):
         return bool(gone)
 
     async def recruiter_names(self, campaign_id: int) -> dict[str, str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT supporter_key, name FROM recruiter_names WHERE campaign_id = $1",
                 campaign_id,
@@ -762,7 +830,7 @@ class SqlRepository(Generic[SessionT]):
         if wanted is not None:
             sql += " AND status = ANY($2)"
             params.append(wanted)
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(sql + " GROUP BY COALESCE(variant, 0)", *params)
         return {int(row["variant"]): int(row["pledges"]) for row in found}
 
@@ -805,7 +873,7 @@ class SqlRepository(Generic[SessionT]):
         self, campaign_id: int, kind: EventKind, at: datetime, subject: int | None = None
     ) -> bool:
         # the unique index on (campaign_id, kind, COALESCE(subject, -1)) makes it once
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "INSERT INTO campaign_events (campaign_id, kind, subject, claimed_at) "
                 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING kind",
@@ -819,7 +887,7 @@ class SqlRepository(Generic[SessionT]):
     async def event_claimed(
         self, campaign_id: int, kind: EventKind, subject: int | None = None
     ) -> bool:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT 1 FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
                 "AND COALESCE(subject, -1) = COALESCE(CAST($3 AS BIGINT), -1)",
@@ -830,7 +898,7 @@ class SqlRepository(Generic[SessionT]):
         return row is not None
 
     async def count_events(self, campaign_id: int, kind: EventKind) -> int:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = $1 AND kind = $2",
                 campaign_id,
@@ -839,7 +907,7 @@ class SqlRepository(Generic[SessionT]):
         return int(row["n"]) if row is not None else 0
 
     async def event_subjects(self, campaign_id: int, kind: EventKind) -> set[int]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT subject FROM campaign_events WHERE campaign_id = $1 AND kind = $2 "
                 "AND subject IS NOT NULL",
@@ -849,7 +917,7 @@ class SqlRepository(Generic[SessionT]):
         return {int(row["subject"]) for row in found}
 
     async def consume_nonce(self, nonce: str, expires_at: datetime) -> bool:
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) "
                 "ON CONFLICT DO NOTHING RETURNING nonce",
@@ -858,15 +926,23 @@ class SqlRepository(Generic[SessionT]):
             )
         return row is not None
 
+    async def nonce_and_campaign(self, nonce: str, ref: str) -> tuple[bool, Campaign | None]:
+        used, found = await self._reads(
+            ("SELECT 1 FROM used_nonces WHERE nonce = $1", (nonce,)),
+            ("SELECT * FROM campaigns WHERE ref = $1", (ref,)),
+        )
+        campaign = rows.campaign_from_row(found[0], self._codec) if found else None
+        return bool(used), campaign
+
     async def nonce_used(self, nonce: str) -> bool:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one("SELECT 1 FROM used_nonces WHERE nonce = $1", nonce)
         return row is not None
 
     # dialogs --------------------------------------------------------------------------
 
     async def save_dialog(self, user_key: str, state: dict[str, Any]) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO dialogs (user_key, state) VALUES ($1, $2) "
                 "ON CONFLICT (user_key) DO UPDATE SET state = excluded.state",
@@ -875,18 +951,18 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def load_dialog(self, user_key: str) -> dict[str, Any] | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one("SELECT state FROM dialogs WHERE user_key = $1", user_key)
         return None if row is None else dict(self._codec.json_out(row["state"]))
 
     async def delete_dialog(self, user_key: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute("DELETE FROM dialogs WHERE user_key = $1", user_key)
 
     # pending reject reasons -----------------------------------------------------------
 
     async def save_pending_reason(self, pending: PendingReason) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO pending_reject_reasons "
                 "(moderator_key, campaign_id, prompt_id, expires_at, kind) "
@@ -902,7 +978,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def pending_reason(self, moderator_key: str, now: datetime) -> PendingReason | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT campaign_id, prompt_id, expires_at, kind FROM pending_reject_reasons "
                 "WHERE moderator_key = $1 AND expires_at > $2",
@@ -922,7 +998,7 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def drop_pending_reason(self, moderator_key: str) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "DELETE FROM pending_reject_reasons WHERE moderator_key = $1", moderator_key
             )
@@ -932,7 +1008,7 @@ class SqlRepository(Generic[SessionT]):
     async def save_oauth_state(
         self, state: str, data: dict[str, Any], expires_at: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO oauth_states (state, data, expires_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (state) DO UPDATE SET data = excluded.data, "
@@ -943,12 +1019,12 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def take_oauth_state(self, state: str, now: datetime) -> dict[str, Any] | None:
+        # the expired states of others go with purge_expired (maintenance), not per callback
         moment = self._codec.time_in(now)
-        async with self.transaction() as db:
+        async with self._single() as db:
             row = await db.fetch_one(
                 "DELETE FROM oauth_states WHERE state = $1 RETURNING data, expires_at", state
             )
-            await db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", moment)
         if row is None or row["expires_at"] <= moment:
             return None
         return dict(self._codec.open_json(row["data"]))
@@ -974,7 +1050,7 @@ class SqlRepository(Generic[SessionT]):
     # Mastodon apps --------------------------------------------------------------------
 
     async def get_mastodon_app(self, instance: str) -> tuple[str, str] | None:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT client_id, client_secret FROM mastodon_apps WHERE instance = $1",
                 instance,
@@ -986,7 +1062,7 @@ class SqlRepository(Generic[SessionT]):
     async def save_mastodon_app(
         self, instance: str, client_id: str, client_secret: str, *, registered_at: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO mastodon_apps (instance, client_id, client_secret, registered_at) "
                 "VALUES ($1, $2, $3, $4) ON CONFLICT (instance) DO UPDATE SET "
@@ -999,7 +1075,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def count_mastodon_registrations(self, since: datetime) -> int:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             row = await db.fetch_one(
                 "SELECT COUNT(*) AS n FROM mastodon_apps WHERE registered_at >= $1",
                 self._codec.time_in(since),
@@ -1009,7 +1085,7 @@ class SqlRepository(Generic[SessionT]):
     # known channels -------------------------------------------------------------------
 
     async def save_channel(self, channel: KnownChannel) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "INSERT INTO known_channels (chat_platform, chat_id, title, username, added_at) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chat_platform, chat_id) DO UPDATE "
@@ -1022,7 +1098,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def channels_on(self, platform: str) -> list[KnownChannel]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT * FROM known_channels WHERE chat_platform = $1 ORDER BY title, chat_id",
                 platform,
@@ -1078,7 +1154,7 @@ class SqlRepository(Generic[SessionT]):
         return replace(update, id=int(stored["id"]))
 
     async def update_times(self, campaign_id: int, since: datetime) -> list[datetime]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT sent_at FROM campaign_updates WHERE campaign_id = $1 AND sent_at > $2 "
                 "ORDER BY sent_at",
@@ -1088,7 +1164,7 @@ class SqlRepository(Generic[SessionT]):
         return [_moment(self._codec.time_out(row["sent_at"])) for row in found]
 
     async def finish_update(self, update: CampaignUpdate) -> None:
-        async with self.transaction() as db:
+        async with self._single() as db:
             await db.execute(
                 "UPDATE campaign_updates SET total = $1, reached = $2, muted = $3, "
                 "unreachable = $4 WHERE id = $5",
@@ -1100,7 +1176,7 @@ class SqlRepository(Generic[SessionT]):
             )
 
     async def updates_of(self, campaign_id: int) -> list[CampaignUpdate]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT * FROM campaign_updates WHERE campaign_id = $1 ORDER BY sent_at, id",
                 campaign_id,
@@ -1142,7 +1218,7 @@ class SqlRepository(Generic[SessionT]):
                 )
 
     async def muted_people(self, campaign_id: int) -> set[str]:
-        async with self.transaction(write=False) as db:
+        async with self._single(write=False) as db:
             found = await db.fetch_all(
                 "SELECT person_platform, person_id FROM update_mutes WHERE campaign_id = $1",
                 campaign_id,

@@ -2,7 +2,9 @@
 
 A single connection in WAL mode serves the whole process; an ``asyncio.Lock`` makes each
 method one ``BEGIN IMMEDIATE … COMMIT`` (``ROLLBACK`` on error), so concurrent callers in
-the event loop never interleave inside a transaction. SQLite has no arrays: the shared
+the event loop never interleave inside a transaction. A method of one statement runs it
+alone in autocommit under the same lock (SQLite makes it its own transaction): one trip
+to aiosqlite's thread instead of three. SQLite has no arrays: the shared
 statements' ``= ANY($n)`` reads a JSON array through ``json_each``, and ``$n`` becomes
 SQLite's own numbered ``?n``.
 """
@@ -10,14 +12,15 @@ SQLite's own numbered ``?n``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -50,6 +53,8 @@ JOIN accounts AS a ON a.network = json_extract(k.value, '$[0]')
 ORDER BY k.key
 """
 _RECORD_DELIVERY = statements.update_by_id("pledges", rows.DELIVERY_COLUMNS)
+
+T = TypeVar("T")
 
 _ANY = re.compile(r"= ANY\(\$(\d+)\)")
 _NUMBERED = re.compile(r"\$(\d+)")
@@ -95,6 +100,74 @@ class SqliteSession:
 
     async def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         await self.connection.executemany(sqlite_sql(sql), params)
+
+
+class SqliteStatement(SqliteSession):
+    """The one statement of a single-statement method, in autocommit.
+
+    SQLite makes a lone statement its own transaction, so it needs no BEGIN and COMMIT:
+    one trip to aiosqlite's thread instead of three. The statement runs to its end even if
+    the caller is cancelled meanwhile (as ``_control`` does), so the lock is released
+    only once the connection is idle; a second statement is refused (it would not be
+    atomic with the first)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        super().__init__(connection)
+        self._used = False
+
+    async def _run(self, sql: str, params: Sequence[Any]) -> list[rows.Row]:
+        if self._used:
+            raise RuntimeError("a single-statement session ran a second statement")
+        self._used = True
+        connection = self.connection
+        run = functools.partial(connection._execute_fetchall, sqlite_sql(sql), _bind(params))
+        return list(await _trip(connection, run))
+
+    async def execute(self, sql: str, *params: Any) -> None:
+        await self._run(sql, params)
+
+    async def fetch_one(self, sql: str, *params: Any) -> rows.Row | None:
+        found = await self._run(sql, params)
+        return found[0] if found else None
+
+    async def fetch_all(self, sql: str, *params: Any) -> list[rows.Row]:
+        return await self._run(sql, params)
+
+    async def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        raise RuntimeError("executemany is one statement per row: use a transaction")
+
+
+async def _trip(connection: aiosqlite.Connection, function: Callable[[], T]) -> T:
+    """``function``'s result, run on the connection's thread: one trip, as aiosqlite's own
+    calls make it (its ``_execute``), awaited without a task of its own.
+
+    If the caller is cancelled meanwhile, the thread still runs ``function``: a no-op
+    queued behind it comes back once it is done, and only then does the cancellation go
+    on, so the connection's state is known when the lock is released."""
+    try:
+        return await connection._execute(function)  # type: ignore[no-any-return]
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):  # a closed connection runs nothing more
+            await _to_the_end(connection._execute(_nothing))
+        raise
+
+
+def _nothing() -> None:
+    return None
+
+
+async def _to_the_end(work: Awaitable[T]) -> T:
+    """``work``'s result; if the caller is cancelled meanwhile, ``work`` (queued on
+    aiosqlite's thread, which runs it anyway) is still waited for before the
+    cancellation goes on, so the connection's state is known when the lock is released."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task])
+        raise
 
 
 class SqliteRepository(SqlRepository[SqliteSession]):
@@ -144,18 +217,46 @@ class SqliteRepository(SqlRepository[SqliteSession]):
                     await self._control("ROLLBACK")
                 raise
 
+    @asynccontextmanager
+    async def _single(self, *, write: bool = True) -> AsyncIterator[SqliteSession]:
+        """One statement in autocommit (``SqliteStatement``), under the same lock as a
+        transaction, so it never runs inside another caller's transaction."""
+        async with self._lock:
+            try:
+                yield SqliteStatement(self._db)
+            except BaseException:
+                if self._db.in_transaction:  # a failed lone statement leaves none open
+                    await self._control("ROLLBACK")
+                raise
+
+    async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
+        """All the reads in one trip to aiosqlite's thread, inside one read transaction
+        opened and closed on that thread."""
+        prepared = [(sqlite_sql(sql), _bind(params)) for sql, params in queries]
+
+        def read() -> list[list[rows.Row]]:
+            connection = self._db._conn  # on aiosqlite's thread, the connection's own
+            connection.execute("BEGIN")
+            try:
+                return [connection.execute(sql, params).fetchall() for sql, params in prepared]
+            finally:
+                connection.execute("COMMIT")  # only reads: the same as a rollback
+
+        async with self._lock:
+            try:
+                return await _trip(self._db, read)
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._control("ROLLBACK")
+                raise
+
     async def _control(self, statement: str) -> None:
         """Run BEGIN/COMMIT/ROLLBACK to the end even if the caller is cancelled meanwhile.
 
         The worker thread runs a queued statement anyway; waiting for it keeps the
         connection's transaction state known before the lock is released.
         """
-        task = asyncio.ensure_future(self._db.execute_fetchall(statement))
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await task
-            raise
+        await _trip(self._db, functools.partial(self._db._execute_fetchall, statement, ()))
 
     async def _run_script(self, db: SqliteSession, script: str) -> None:
         for statement in _split_script(script):  # executescript would commit

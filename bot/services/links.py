@@ -7,6 +7,7 @@ replayed link cannot pledge twice.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,10 +16,13 @@ from itsdangerous import BadData, BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from bot.crypto import derive_key
+from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.errors import DomainError
 from bot.domain.refs import UserRef
 from bot.ports import Clock, Repository
 from bot.services.sources import TITLE_KEPT, ChatSource
+
+DECODED_KEPT = 4096  # links whose decoded ticket is kept (a refused link raises: never kept)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class PledgeLinks:
         self._repo = repo
         self._clock = clock
         self._ttl = ttl
+        # a link is read on its page, its form and its callback: its signature is checked
+        # once (only links we signed are kept; expiry and use are checked on every read)
+        self._decoded = functools.lru_cache(maxsize=DECODED_KEPT)(self._decode_signed)
 
     def issue(
         self,
@@ -84,6 +91,9 @@ class PledgeLinks:
 
     def _decode(self, token: str) -> PledgeTicket:
         """The ticket of a link with our signature (``link.invalid`` if not); expiry unchecked."""
+        return self._decoded(token)
+
+    def _decode_signed(self, token: str) -> PledgeTicket:
         try:
             data = self._serializer.loads(token)
             if not canonical_signature(token):
@@ -108,6 +118,17 @@ class PledgeLinks:
         if await self._repo.nonce_used(ticket.nonce):
             raise DomainError("link.used")
         return ticket
+
+    async def open_with_campaign(self, token: str) -> tuple[PledgeTicket, Campaign | None]:
+        """``open``, and the campaign the link names (None if there is none), read with the
+        nonce in one go."""
+        ticket = self.read(token)
+        used, campaign = await self._repo.nonce_and_campaign(
+            ticket.nonce, normalise_ref(ticket.campaign_ref)
+        )
+        if used:
+            raise DomainError("link.used")
+        return ticket, campaign
 
     async def redeem(self, ticket: PledgeTicket) -> None:
         """Use the link up; ``link.used`` if it was used before."""

@@ -17,9 +17,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.campaign import Campaign
+from bot.domain.campaign import Campaign, normalise_ref
 from bot.domain.cards import CampaignStats
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.message_rules import validate_personalised
 from bot.domain.networks import DeliveryMode, Network, NetworkSpec
 from bot.domain.refs import UserRef
@@ -291,13 +291,12 @@ class PledgeFlow:
                 named = replace(ticket.supporter, name=self._registry.display(profile)[:64])
                 ticket = replace(ticket, supporter=named)
             variant = data.get("variant")
-            pledge = await self._pledges.record(
+            pledge, campaign = await self._pledges.record_with_campaign(
                 ticket,
                 profile,
                 str(data.get("message") or "") or None,
                 variant if isinstance(variant, int) else None,
             )
-            campaign = await self._campaigns.get(ticket.campaign_ref)
         except NetworkFailure:
             return spent(_network_down(chosen))
         except DomainError as error:
@@ -329,8 +328,11 @@ class PledgeFlow:
 
     async def _open(self, token: str) -> tuple[PledgeTicket, Campaign]:
         """The link's ticket and its campaign, open for pledges; ``DomainError`` if not."""
-        ticket = await self._links.open(token)
-        return ticket, await self._pledges.open_campaign(ticket.campaign_ref)
+        ticket, campaign = await self._links.open_with_campaign(token)
+        if campaign is None:  # as CampaignService.get refuses it
+            raise NotFound("campaign.not_found", ref=normalise_ref(ticket.campaign_ref) or "?")
+        self._pledges.ensure_open(campaign)
+        return ticket, campaign
 
     async def _form(self, token: str, ticket: PledgeTicket, campaign: Campaign) -> PledgeForm:
         assert campaign.id is not None

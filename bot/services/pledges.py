@@ -148,12 +148,14 @@ class PledgeService:
         )
 
     async def recruit_buttons(
-        self, campaign: Campaign, supporter: UserRef
+        self, campaign: Campaign, supporter: UserRef, named: bool | None = None
     ) -> tuple[tuple[Button, ...], ...]:
-        """With the recruit link: the consent toggle, then share links carrying the
-        supporter's own code (web pages only: chat buttons take no ``mailto:``)."""
+        """With the recruit link: the consent toggle (``named``: whether the supporter lets
+        their name show, read if not given), then share links carrying the supporter's
+        own code (web pages only: chat buttons take no ``mailto:``)."""
         assert campaign.id is not None
-        named = supporter.key in await self.repo.recruiter_names(campaign.id)
+        if named is None:
+            named = supporter.key in await self.repo.recruiter_names(campaign.id)
         url = self.recruit_url(campaign, supporter)
         shares = [
             Button(t(link.name_key), url=link.url)
@@ -171,7 +173,19 @@ class PledgeService:
         message: str | None = None,
         variant: int | None = None,
     ) -> Pledge:
-        """Store the linked account and the pledge; the ticket is used up here.
+        """``record_with_campaign``, the pledge alone."""
+        pledge, _ = await self.record_with_campaign(ticket, profile, message, variant)
+        return pledge
+
+    async def record_with_campaign(
+        self,
+        ticket: PledgeTicket,
+        profile: LinkedProfile,
+        message: str | None = None,
+        variant: int | None = None,
+    ) -> tuple[Pledge, Campaign]:
+        """Store the linked account and the pledge; the ticket is used up here. The
+        campaign comes back as read to admit the pledge (the thank-you page shows it).
 
         ``profile.tokens`` are handed over by the caller, who must not keep them: every rule
         is checked and the link redeemed before they are stored, and if the pledge is refused
@@ -189,6 +203,8 @@ class PledgeService:
             raise
         campaign = admitted.campaign
         log.info("pledge %s for campaign %s", pledge.id, campaign.ref)
+        assert campaign.id is not None  # the consent toggle and the new count, in one read
+        named, after = await self.repo.named_and_supporters(campaign.id, ticket.supporter.key)
         await self.notifier.send_to_user(
             ticket.supporter,
             OutgoingMessage.of(
@@ -200,11 +216,11 @@ class PledgeService:
                 ),
                 t(f"supporter.delivery_{pledge.delivery_mode or DeliveryMode.AUTO}"),
                 t("supporter.recruit_link", url=self.recruit_url(campaign, ticket.supporter)),
-                buttons=await self.recruit_buttons(campaign, ticket.supporter),
+                buttons=await self.recruit_buttons(campaign, ticket.supporter, named),
             ),
         )
-        await self.after_count_change(campaign, admitted.before)
-        return pledge
+        await self.after_count_change(campaign, admitted.before, after)
+        return pledge, campaign
 
     async def _admit(
         self,
@@ -214,7 +230,16 @@ class PledgeService:
         variant: int | None = None,
     ) -> _Admitted:
         """Every rule a pledge must pass, checked before anything is written."""
-        campaign = await self.open_campaign(ticket.campaign_ref)
+        # one read for it all (one trip): the campaign, the account, its pledge, theirs,
+        # the count; then the rules, in the order they were always checked
+        ref = normalise_ref(ticket.campaign_ref)
+        read = await self.repo.admission_reads(
+            ref, profile.network, profile.instance, profile.remote_id, ticket.supporter
+        )
+        if read.campaign is None:  # as CampaignService.get refuses it
+            raise NotFound("campaign.not_found", ref=ref or "?")
+        campaign = read.campaign
+        self.ensure_open(campaign)
         assert campaign.id is not None
         if profile.network not in campaign.networks:
             raise DomainError("pledge.network_not_in_campaign", network=profile.network)
@@ -229,42 +254,23 @@ class PledgeService:
             personal = validate_personalised(
                 campaign.message, message, self.registry.spec(profile.network)
             )
-        account = await self.repo.find_account(
-            profile.network, profile.instance, profile.remote_id
-        )
-        earlier = None
+        account, earlier = read.account, None
         if account is not None:
             if not account.owner.same_person(ticket.supporter):
                 raise DomainError(
                     "account.linked_by_other", account=self.registry.display(account)
                 )
-            assert account.id is not None
-            earlier = await self.repo.find_pledge(campaign.id, account.id)
+            earlier = read.earlier
             if earlier is not None and earlier.status is not PledgeStatus.WITHDRAWN:
                 raise DomainError("pledge.already", title=campaign.title)
-        before = (await self.repo.campaign_stats(campaign.id)).supporters
         return _Admitted(
             campaign,
             personal,
             earlier,
-            before,
-            await self._recruiter(ticket, campaign.id),
+            read.supporters,
+            _recruiter(ticket, read.mine),
             variant,
         )
-
-    async def _recruiter(self, ticket: PledgeTicket, campaign_id: int) -> str | None:
-        """First attribution wins: a person who pledged to the campaign before keeps what
-        their first pledge says; nobody recruits themselves."""
-        mine = [
-            p
-            for p in await self.repo.pledges_of_supporter(ticket.supporter)
-            if p.campaign_id == campaign_id
-        ]
-        if mine:
-            return mine[0].recruited_by
-        if ticket.recruited_by == ticket.supporter.key:
-            return None
-        return ticket.recruited_by
 
     async def _store(
         self,
@@ -361,15 +367,19 @@ class PledgeService:
         except Exception:  # the refusal is what the supporter must see
             log.warning("queueing unused %s tokens for revocation failed", profile.network)
 
-    async def after_count_change(self, campaign: Campaign, before: int) -> None:
-        """Refresh the cards and announce the highest milestone the new count crossed, once.
+    async def after_count_change(
+        self, campaign: Campaign, before: int, after: int | None = None
+    ) -> None:
+        """Refresh the cards and announce the highest milestone the new count crossed, once
+        (``after``: the new count, read if not given).
 
         Counts are people. Every milestone crossed is claimed, so a lower one is never
         announced after a higher one (2 → 3 of 3 says the goal is reached, not "75%").
         """
         assert campaign.id is not None
         self.cards.request(campaign.id)
-        after = (await self.repo.campaign_stats(campaign.id)).supporters
+        if after is None:
+            after = await self.repo.supporter_count(campaign.id)
         crossed = crossed_milestones(before, after, campaign.goal)
         now = self.clock.now()
         claimed = [
@@ -415,7 +425,7 @@ class PledgeService:
         ]
         if not mine:
             raise NotFound("unpledge.none", ref=normalise_ref(ref))
-        before = (await self.repo.campaign_stats(campaign.id)).supporters
+        before = await self.repo.supporter_count(campaign.id)
         await self.repo.unname_recruiter(campaign.id, supporter.key)
         for pledge in mine:
             await self.repo.update_pledge(
@@ -439,6 +449,16 @@ class PledgeService:
         for campaign_id in touched:
             self.cards.request(campaign_id)
         return Forgotten(accounts=erased, pledges=len(pledges), unrevoked=tuple(unrevoked))
+
+
+def _recruiter(ticket: PledgeTicket, mine: list[Pledge]) -> str | None:
+    """First attribution wins: a person who pledged to the campaign before (``mine``, their
+    pledges to it by id) keeps what their first pledge says; nobody recruits themselves."""
+    if mine:
+        return mine[0].recruited_by
+    if ticket.recruited_by == ticket.supporter.key:
+        return None
+    return ticket.recruited_by
 
 
 def _account_of(profile: LinkedProfile, owner: UserRef, linked_at: datetime) -> SocialAccount:

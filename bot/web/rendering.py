@@ -48,6 +48,7 @@ def make_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # shipped with the code: no stat() of the file on every page
     )
     env.filters["linkify"] = linkify
     env.globals["story_paragraphs"] = story_paragraphs

@@ -55,6 +55,8 @@ async def test_supporters_are_people_and_accounts_are_counted_apart(
     assert await any_repo.campaign_stats(campaign_id) == CampaignStats(
         supporters=2, accounts=5, reach=45, by_network={"mastodon": 4, "x": 1}
     )
+    assert await any_repo.supporter_count(campaign_id) == 2
+    assert await any_repo.supporter_count(campaign_id + 1) == 0  # no such campaign
 
 
 async def test_the_goal_decision_counts_people_and_is_taken_once(any_repo: Repository) -> None:

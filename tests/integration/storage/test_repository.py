@@ -539,9 +539,19 @@ async def test_oauth_state_expires(any_repo: Repository) -> None:
     await any_repo.save_oauth_state("late", {"v": 3}, T0 + timedelta(hours=1))
     later = T0 + timedelta(minutes=10)  # the expiry moment itself is too late
     assert await any_repo.take_oauth_state("old", later) is None
-    # taking purged every expired state, so "other" is gone even at an earlier moment
-    assert await any_repo.take_oauth_state("other", T0) is None
+    assert await any_repo.take_oauth_state("other", later) is None  # refused, though kept
     assert await any_repo.take_oauth_state("late", later) == {"v": 3}
+
+
+async def test_taking_a_state_leaves_the_purge_of_others_to_maintenance(
+    any_repo: Repository,
+) -> None:
+    # one statement per callback: the expired states of others go with purge_expired
+    await any_repo.save_oauth_state("expired", {"v": 1}, T0 + timedelta(minutes=10))
+    await any_repo.save_oauth_state("taken", {"v": 2}, T0 + timedelta(hours=1))
+    later = T0 + timedelta(minutes=10)
+    assert await any_repo.take_oauth_state("taken", later) == {"v": 2}
+    assert await any_repo.purge_expired(later) == 1  # "expired" was still there
 
 
 # clean-up -----------------------------------------------------------------------------

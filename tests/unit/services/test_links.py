@@ -96,3 +96,23 @@ async def test_a_link_is_used_once(links: PledgeLinks) -> None:
     assert exc.value.key == "link.used"
     # another link for the same person and campaign still works
     await links.redeem(links.read(links.issue("K7QX2M", supporter(7))))
+
+
+async def test_a_link_decoded_once_is_still_checked_on_every_read(
+    links: PledgeLinks, clock: FakeClock
+) -> None:
+    token = links.issue("K7QX2M", supporter(7))
+    for _ in range(3):  # its page, its form, its callback
+        assert links.read(token).campaign_ref == "K7QX2M"
+    assert links._decoded.cache_info().misses == 1  # the signature was checked once
+    assert refused(links, token[:-1] + ("A" if token[-1] != "A" else "B")) == "link.invalid"
+    assert refused(links, "garbage") == "link.invalid"
+    assert links._decoded.cache_info().currsize == 1  # a refused link is never kept
+    ticket, campaign = await links.open_with_campaign(token)
+    assert campaign is None  # no campaign K7QX2M is stored here
+    await links.redeem(ticket)
+    with pytest.raises(DomainError) as exc:
+        await links.open_with_campaign(token)
+    assert exc.value.key == "link.used"
+    clock.advance(TTL)
+    assert refused(links, token) == "link.expired"
