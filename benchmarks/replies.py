@@ -312,6 +312,8 @@ async def serve_site(args: argparse.Namespace) -> None:
         runner = web.AppRunner(core.web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
+        await asyncio.to_thread(i18n.preload)  # as chorus run does once it is up
+        heap.freeze_startup()
         print(json.dumps({"links": links}), flush=True)
         loop = asyncio.get_running_loop()
         counts = await _count_statements(repo) if args.statements else None

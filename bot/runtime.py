@@ -548,6 +548,7 @@ async def serve(settings: Settings) -> int:
                 stack.push_async_callback(_stop, f"{network} network", partial(_close, adapter))
             log.info("networks ready: %s", ", ".join(registry.ids()) or "none")
 
+            tuning = BlastTuning(lease_seconds=settings.blast_lease_seconds)
             blast_queue = open_process_blast_queue(settings, repo, url)
             if blast_queue.shared:  # its LISTEN connection goes back before the pool closes
                 stack.push_async_callback(_stop, "blast queue", blast_queue.close)
@@ -567,6 +568,7 @@ async def serve(settings: Settings) -> int:
                 role=role,
                 web_routes=[route for platform in platforms for route in platform.web_routes],
                 blast_queue=blast_queue,
+                tuning=tuning,
                 duties=leader_duties(platforms),
             )
             await _start_front_ends(platforms, chorus.chat, stack)
@@ -590,6 +592,7 @@ async def serve(settings: Settings) -> int:
                 queue=blast_queue,
                 registry=registry,
                 clock=SystemClock(),
+                tuning=tuning,
             )
 
             await asyncio.to_thread(i18n.preload)  # not on the first person's reply

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     blast_worker: bool = True
     # the blast posts from a thread with its own event loop, so replies do not wait for it
     blast_thread: bool = True
+    # how long a claimed batch is a process's before another may take it over (a process
+    # that died loses only its lease); renewed every third of it while the batch posts
+    blast_lease_seconds: float = Field(30.0, ge=3.0, le=600.0)
 
     moderation_in_private: bool = False
 

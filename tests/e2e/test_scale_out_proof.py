@@ -113,6 +113,7 @@ def process_env(tmp_path: Path, database_url: str, telegram: FakeTelegramApi) ->
     port = free_port(WEB_HOST)
     return chorus_env(tmp_path, database_url) | {
         "LEADER_POLL_SECONDS": "1",
+        "BLAST_LEASE_SECONDS": "8",  # the killed follower's batch is taken over sooner
         "WEB_HOST": WEB_HOST,
         "WEB_PORT": str(port),
         "PUBLIC_URL": f"http://{WEB_HOST}:{port}",

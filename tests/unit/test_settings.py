@@ -94,6 +94,7 @@ def test_data_dir_sets_the_default_database(monkeypatch: pytest.MonkeyPatch) -> 
         ("MIN_LEAD_MINUTES", "-1", "greater than or equal to 0"),
         ("DEFAULT_LANGUAGE", "de", "en, fr"),
         ("BLAST_CONCURRENCY", "0", "greater than or equal to 1"),
+        ("BLAST_LEASE_SECONDS", "1", "greater than or equal to 3"),
         ("EMBED_FRAME_ANCESTORS", "*; script-src *", "sites separated by spaces"),
         ("EMBED_FRAME_ANCESTORS", "https://a.org,https://b.org", "https://example.org"),
         ("EMBED_FRAME_ANCESTORS", " ", "sites separated by spaces"),
