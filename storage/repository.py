@@ -798,19 +798,21 @@ class SqlRepository(Generic[SessionT]):
     async def shown_figures(
         self, campaign_id: int, posts: int
     ) -> tuple[CampaignStats, list[Recruiter], dict[str, str], list[str]]:
-        # one transaction instead of four: on SQLite each is a wait for the connection
-        # behind every other database call, and BEGIN and COMMIT trips of its own
-        async with self.transaction(write=False) as db:
-            stats = await db.fetch_all(_STATS, campaign_id)
-            supporters = await self._supporters(db, campaign_id)
-            recruiters = await db.fetch_all(_RECRUITERS, campaign_id)
-            names = await db.fetch_all(
+        # one read instead of four: on SQLite one trip to the connection's thread
+        queries: list[tuple[str, Sequence[Any]]] = [
+            (_STATS, (campaign_id,)),
+            (_SUPPORTERS, (campaign_id,)),
+            (_RECRUITERS, (campaign_id,)),
+            (
                 "SELECT supporter_key, name FROM recruiter_names WHERE campaign_id = $1",
-                campaign_id,
-            )
-            links = []
-            if posts > 0:
-                links = await db.fetch_all(_POST_LINKS, campaign_id, posts)
+                (campaign_id,),
+            ),
+        ]
+        if posts > 0:
+            queries.append((_POST_LINKS, (campaign_id, posts)))
+        stats, people, recruiters, names, *rest = await self._reads(*queries)
+        links = rest[0] if rest else []
+        supporters = int(people[0]["supporters"])
         return (
             rows.stats_from_rows(stats, supporters),
             [rows.recruiter_from_row(row, self._codec) for row in recruiters],
