@@ -244,7 +244,6 @@ def build_chorus(
         registry=registry,
         public_url=settings.public_url,
         manage=manage_links,
-        figures=figures,
     )
     consent = RecruiterConsent(repo, pledges, figures)
     web_supporters = WebSupporters(

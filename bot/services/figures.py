@@ -83,20 +83,15 @@ class FiguresCache:
         self._generations: dict[int, int] = {}
         self._counter = itertools.count(1)
 
-    async def shown(
-        self, campaign_id: int, *, with_posts: bool = False, lagging: bool = False
-    ) -> ShownFigures:
+    async def shown(self, campaign_id: int, *, with_posts: bool = False) -> ShownFigures:
         """The campaign's figures, at most ``fresh_seconds`` old (``stale_seconds`` while a
-        refresh runs), never older than this process's last change to its pledges, unless
-        ``lagging``: then figures from before that change may still be shown, at most
-        ``stale_seconds`` old, while the refresh runs (the pledge page, which every pledge
-        changes: waiting there would make each view after a pledge pay the aggregate)."""
+        refresh runs), never older than this process's last change to its pledges."""
         key = (campaign_id, with_posts)
         generation = self._generations.get(campaign_id, 0)
         entry = self._entries.get(key)
-        if entry is not None and (lagging or entry.generation == generation):
+        if entry is not None and entry.generation == generation:
             age = self._now() - entry.at
-            if age < self._fresh and entry.generation == generation:
+            if age < self._fresh:
                 return entry.figures
             if age < self._stale:
                 self._flight(key, generation)  # refreshed behind this caller

@@ -27,7 +27,6 @@ from bot.domain.text import t
 from bot.ports import Clock, NetworkFailure, PublishesDocuments, Repository
 from bot.registry import NetworkRegistry
 from bot.services.campaigns import CampaignService
-from bot.services.figures import FiguresCache
 from bot.services.links import PledgeLinks, PledgeTicket
 from bot.services.manage_links import ManageLinks
 from bot.services.pledges import PledgeService
@@ -124,7 +123,6 @@ class PledgeFlow:
         registry: NetworkRegistry,
         public_url: str,
         manage: ManageLinks | None = None,
-        figures: FiguresCache | None = None,
     ) -> None:
         self._repo = repo
         self._clock = clock
@@ -134,7 +132,6 @@ class PledgeFlow:
         self._registry = registry  # the offered networks, their linkers and their specs
         self._public_url = public_url
         self._manage = manage  # the manage links of web supporters (no chat to go back to)
-        self._figures = figures  # the counts the form shows (else read per view)
 
     def published(self, network: str, name: str) -> dict[str, Any] | None:
         """A document an offered network's linker publishes as ``name`` (an OAuth client's
@@ -339,10 +336,7 @@ class PledgeFlow:
 
     async def _form(self, token: str, ticket: PledgeTicket, campaign: Campaign) -> PledgeForm:
         assert campaign.id is not None
-        if self._figures is not None:  # a moment late at most: every pledge changes them
-            stats = (await self._figures.shown(campaign.id, lagging=True)).stats
-        else:
-            stats = await self._repo.campaign_stats(campaign.id)
+        stats = await self._repo.campaign_stats(campaign.id)
         networks = self.networks_for(campaign, ticket.supporter)
         suggested = await self._pledges.suggest_variant(campaign, ticket.supporter)
         return PledgeForm(token, ticket, campaign, stats, networks, suggested)

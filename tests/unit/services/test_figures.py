@@ -217,34 +217,3 @@ async def test_a_caller_giving_up_leaves_the_others_their_figures(
     assert (await patient).stats.supporters == 1
     assert impatient.cancelled()
     assert rows.computed == 1
-
-
-async def test_a_lagging_reader_gets_the_last_figures_at_once_while_they_refresh(
-    rows: Aggregates, now: Clock
-) -> None:
-    """The pledge page: every pledge forgets the figures, and a view right after one must
-    not wait for the aggregate; the refresh it starts serves the next readers."""
-    figures = cache(rows, now)
-    await figures.shown(CAMPAIGN)
-    rows.supporters = 2
-    rows.gate = asyncio.Event()  # the refresh is held: a reader that waited would hang
-    figures.forget(CAMPAIGN)
-
-    shown = await asyncio.wait_for(figures.shown(CAMPAIGN, lagging=True), 1.0)
-    assert shown.stats.supporters == 1 and rows.computed == 2
-
-    rows.gate.set()
-    assert (await figures.shown(CAMPAIGN)).stats.supporters == 2  # that same refresh
-    assert rows.computed == 2
-
-
-async def test_a_lagging_reader_still_waits_for_figures_too_old(
-    rows: Aggregates, now: Clock
-) -> None:
-    figures = cache(rows, now)
-    await figures.shown(CAMPAIGN)
-    rows.supporters = 2
-    figures.forget(CAMPAIGN)
-    now.seconds += 60  # beyond stale_seconds
-
-    assert (await figures.shown(CAMPAIGN, lagging=True)).stats.supporters == 2
