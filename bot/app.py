@@ -151,6 +151,7 @@ def build_chorus(
         settings.public_url,
         clock=clock,
         on_change=figures.forget,
+        on_refresh=figures.refresh,
     )
     announcer = Announcer(repo, notifier)
     revocations = Revocations(repo, clock, registry, concurrency=settings.blast_concurrency)

@@ -33,12 +33,15 @@ class CardUpdater:
         public_url: str | None = None,
         clock: Clock | None = None,
         on_change: Callable[[int], None] | None = None,
+        on_refresh: Callable[[int], None] | None = None,
     ) -> None:
         """``clock``: with it the cards count the last hour down (without, they do not);
         ``on_change`` is told each campaign whose figures changed, at once (every pledge
-        change and blast result requests a refresh here)."""
+        change and blast result requests a refresh here); ``on_refresh`` each campaign
+        whose cards are refreshed (the request's change was told already)."""
         self._repo = repo
         self._on_change = on_change
+        self._on_refresh = on_refresh
         self._notifier = notifier
         self._clock = clock
         self._delay = delay_seconds
@@ -81,8 +84,8 @@ class CardUpdater:
             log.exception("refreshing the cards of campaign %s failed", campaign_id)
 
     async def refresh_now(self, campaign_id: int) -> None:
-        if self._on_change is not None:
-            self._on_change(campaign_id)
+        if self._on_refresh is not None:
+            self._on_refresh(campaign_id)
         campaign = await self._repo.get_campaign(campaign_id)
         if campaign is None:
             return

@@ -14,6 +14,9 @@ The figures stay derived from the rows: nothing is counted here. Whatever this p
 changes about a campaign's pledges goes through ``forget`` (the card refresh request every
 pledge, withdrawal, erasure and blast result already makes, and a recruiter's naming), so
 the next person asking sees it at once; another process's changes show within seconds.
+The cards' refresh itself (the launch's and the report's steps) only ``refresh``-es: the
+next person then gets the last figures while they are recomputed, rather than waiting for
+the aggregate while the report reads every pledge.
 Decisions (milestones, the launch goal) never read from here: they read the rows.
 """
 
@@ -24,7 +27,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.cards import CampaignStats
 from bot.ports import Repository
@@ -98,6 +101,16 @@ class FiguresCache:
                 return entry.figures
         # shielded: a caller that gives up does not cancel the others' computation
         return await asyncio.shield(self._flight(key, generation).task)
+
+    def refresh(self, campaign_id: int) -> None:
+        """The cards of this campaign are being refreshed (the launch, the report): the
+        figures shown now are recomputed by the next caller's refresh, and shown to it
+        meanwhile (at most ``stale_seconds`` old). People's own changes go through
+        ``forget``, which the card refresh request of each of them has already made."""
+        due = self._now() - self._fresh
+        for key, entry in list(self._entries.items()):
+            if key[0] == campaign_id and entry.at > due:
+                self._entries[key] = replace(entry, at=due)
 
     def forget(self, campaign_id: int) -> None:
         """This campaign's pledges changed: figures computed before are not shown again."""

@@ -217,3 +217,35 @@ async def test_a_caller_giving_up_leaves_the_others_their_figures(
     assert (await patient).stats.supporters == 1
     assert impatient.cancelled()
     assert rows.computed == 1
+
+
+async def test_a_refresh_shows_the_last_figures_while_one_recomputation_runs(
+    rows: Aggregates, now: Clock
+) -> None:
+    """The cards of a launch or its report are refreshed: the next person gets the last
+    figures at once, and the recomputation they start serves the ones after."""
+    figures = cache(rows, now, stale=5.0)
+    await figures.shown(CAMPAIGN)
+    rows.supporters = 2
+    rows.gate = asyncio.Event()  # the recomputation is held: a reader that waited would hang
+    figures.refresh(CAMPAIGN)
+
+    shown = await asyncio.wait_for(figures.shown(CAMPAIGN), 1.0)
+    assert shown.stats.supporters == 1 and rows.computed == 2
+
+    rows.gate.set()
+    await settle()
+    assert (await figures.shown(CAMPAIGN)).stats.supporters == 2
+    assert rows.computed == 2
+
+
+async def test_a_refresh_of_figures_too_old_to_show_waits_for_them(
+    rows: Aggregates, now: Clock
+) -> None:
+    figures = cache(rows, now, stale=5.0)
+    await figures.shown(CAMPAIGN)
+    rows.supporters = 2
+    now.seconds += 60
+    figures.refresh(CAMPAIGN)
+
+    assert (await figures.shown(CAMPAIGN)).stats.supporters == 2
