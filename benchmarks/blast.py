@@ -76,6 +76,7 @@ from bot.domain.outcomes import OutcomeKind, PostOutcome, RemotePost
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
 from bot.registry import NetworkRegistry
+from bot.runtime import blast_worker
 from bot.settings import Settings
 from bot.testing.clock import FakeClock
 from storage import open_repository
@@ -717,14 +718,7 @@ async def run_one(
                         )
                     )
                     await asyncio.gather(*(child.ready() for child in extra))
-                    worker = BlastWorker(
-                        repo=repo,
-                        queue=queue,
-                        registry=registry,
-                        clock=clock,
-                        concurrency=settings.blast_concurrency,
-                        retry_window_seconds=settings.blast_retry_window_seconds,
-                    )
+                    worker = blast_worker(settings, repo, queue, registry, clock)
                     if isinstance(queue, PostgresBlastQueue):  # woken by the split's NOTIFY
                         await queue.listen()
                     await worker.start()

@@ -28,8 +28,8 @@ from datetime import datetime
 from typing import Any
 
 from benchmarks.blast import SECRET, bench_registry, bench_settings, cpu_seconds, peak_mb
-from bot.blast.worker import BlastWorker
 from bot.crypto import TokenCipher
+from bot.runtime import blast_worker
 from bot.testing.clock import FakeClock
 from storage import open_repository
 from storage.blast_queue import PostgresBlastQueue, open_blast_queue
@@ -45,14 +45,7 @@ async def work(args: argparse.Namespace) -> None:
     repo = await open_repository(args.database_url, TokenCipher(SECRET), migrate=False)
     registry, network = bench_registry(args.client, settings, repo, clock, args.fake_url)
     queue = open_blast_queue(repo)
-    worker = BlastWorker(
-        repo=repo,
-        queue=queue,
-        registry=registry,
-        clock=clock,
-        concurrency=settings.blast_concurrency,
-        retry_window_seconds=settings.blast_retry_window_seconds,
-    )
+    worker = blast_worker(settings, repo, queue, registry, clock)
     if isinstance(queue, PostgresBlastQueue):  # woken by the split's NOTIFY from the start
         await queue.listen()
     await worker.start()

@@ -54,9 +54,8 @@ log = logging.getLogger(__name__)
 
 SECRET_FILE = "secret_key"
 MIN_SECRET_LENGTH = 16
-# 1 ms instead of the interpreter's 5 ms was tried: with the blast on its thread, replies
-# got no faster and the blast of 10,000 took three times as long (17 s, not 6), so no.
-BLAST_SWITCH_INTERVAL: float | None = None
+# The interpreter's switch interval stays at 5 ms: 1 ms was tried with the blast on its
+# thread, and replies got no faster while the blast of 10,000 took 17 s, not 6.
 # The blast thread runs 10 nicer than the rest of the process: on a busy machine the OS
 # then gives the CPU to the loop that answers people first. Four runs of
 # benchmarks/replies.py each way (2 CPUs, load 6): command p50 during the blast 41-151 ms
@@ -245,16 +244,7 @@ async def _open_blast_job(
         stack.push_async_callback(_close, adapter)
     queue = open_blast_queue(repo, channel=blast_channel(settings, url))
     stack.push_async_callback(queue.close)  # its LISTEN connection before the pool closes
-    return BlastWorker(
-        repo=repo,
-        queue=queue,
-        registry=registry,
-        clock=clock,
-        concurrency=settings.blast_concurrency,
-        retry_window_seconds=settings.blast_retry_window_seconds,
-        tuning=tuning,
-        owner=owner,
-    )
+    return blast_worker(settings, repo, queue, registry, clock, tuning, owner=owner)
 
 
 class ThreadedBlastWorker:
@@ -281,7 +271,6 @@ class ThreadedBlastWorker:
         self.host = BlastThread(
             partial(_open_blast_job, settings, url, secret, clock, self.owner, tuning),
             on_crash=self._crashed,
-            switch_interval=BLAST_SWITCH_INTERVAL,
             nice=BLAST_THREAD_NICE,
         )
 
@@ -299,18 +288,21 @@ class ThreadedBlastWorker:
     def _crashed(self, error: BaseException | None) -> None:
         log.error("the blast thread died: its batches are posted in the main loop from now on")
         settings, repo, queue, registry, clock, tuning = self._fallback_args
-        self.fallback = _main_loop_worker(settings, repo, queue, registry, clock, tuning)
+        self.fallback = blast_worker(settings, repo, queue, registry, clock, tuning)
         self._fallback_start = asyncio.get_running_loop().create_task(self.fallback.start())
 
 
-def _main_loop_worker(
+def blast_worker(
     settings: Settings,
     repo: Repository,
     queue: BlastQueue,
     registry: NetworkRegistry,
     clock: Clock,
-    tuning: BlastTuning | None,
+    tuning: BlastTuning | None = None,
+    *,
+    owner: str | None = None,
 ) -> BlastWorker:
+    """This process's worker over ``queue``, sized by the settings."""
     return BlastWorker(
         repo=repo,
         queue=queue,
@@ -319,6 +311,7 @@ def _main_loop_worker(
         concurrency=settings.blast_concurrency,
         retry_window_seconds=settings.blast_retry_window_seconds,
         tuning=tuning,
+        owner=owner,
     )
 
 
@@ -359,7 +352,7 @@ async def start_blast_worker(
         )
         where = "on its own thread"
     else:
-        worker = _main_loop_worker(settings, repo, queue, registry, clock, tuning)
+        worker = blast_worker(settings, repo, queue, registry, clock, tuning)
         where = "in the main loop"
     await _start("blast worker", worker.start)
     stack.push_async_callback(_stop, "blast worker", worker.stop)

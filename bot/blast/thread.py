@@ -55,19 +55,16 @@ class BlastThread:
         *,
         name: str = "chorus-blast",
         on_crash: Callable[[BaseException | None], None] | None = None,
-        switch_interval: float | None = None,
         nice: int = 0,
         restart_seconds: float = RESTART_SECONDS,
     ) -> None:
         """``on_crash`` is called in the main loop if the thread's loop ends without
-        being asked to; ``switch_interval`` (seconds), if set, is the interpreter's
-        thread switch interval while the thread runs; ``nice`` lowers the thread's OS
+        being asked to; ``nice`` lowers the thread's OS
         priority (and that of the threads it starts, such as its database driver's) by
         that much, on Linux, where the priority is per thread."""
         self._factory = factory
         self._name = name
         self._on_crash = on_crash
-        self._switch_interval = switch_interval
         self._restart_seconds = restart_seconds
         self._nice = nice
         self._thread: threading.Thread | None = None
@@ -76,7 +73,6 @@ class BlastThread:
         self._ready: asyncio.Future[None] | None = None
         self._stop_requested = threading.Event()
         self._stopping: asyncio.Event | None = None  # in the thread's loop
-        self._previous_interval: float | None = None
         self._start_failed = False
         self.crashed: BaseException | None = None
         self.restarts = 0
@@ -98,9 +94,6 @@ class BlastThread:
         self._ready = self._main.create_future()
         self._stop_requested.clear()
         self._thread = threading.Thread(target=self._thread_main, name=self._name, daemon=True)
-        if self._switch_interval is not None:
-            self._previous_interval = sys.getswitchinterval()
-            sys.setswitchinterval(self._switch_interval)
         self._thread.start()
         try:
             await asyncio.shield(self._ready)
@@ -120,9 +113,6 @@ class BlastThread:
                 loop.call_soon_threadsafe(self._request_stop)
         await asyncio.to_thread(thread.join)
         self._thread = None
-        if self._previous_interval is not None:
-            sys.setswitchinterval(self._previous_interval)
-            self._previous_interval = None
 
     # --- on the thread -----------------------------------------------------------
 
