@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from bot.blast.once import InFlight, claim_then_send
+from bot.blast.once import InFlight, claim_then_send, count_sent
 from bot.blast.prepare import load_accounts
 from bot.domain.campaign import Campaign
 from bot.domain.events import EventKind
@@ -108,7 +108,8 @@ async def tell_failed(
     ]
     units = in_flight or InFlight()
 
-    async def tell(pledge: Pledge, message: OutgoingMessage) -> bool:
+    async def tell(notice: tuple[Pledge, OutgoingMessage]) -> bool:
+        pledge, message = notice
         return await units.run(
             claim_then_send(
                 lambda: repo.claim_event(
@@ -119,16 +120,7 @@ async def tell_failed(
             )
         )
 
-    told = 0
-    queue = iter(notices)  # shared: each worker takes the next notice
-
-    async def worker() -> None:
-        nonlocal told
-        for pledge, message in queue:
-            sent = await tell(pledge, message)  # then add: ``told += await`` reads it first
-            told += sent
-
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    told = await count_sent(notices, tell, concurrency)
     await repo.claim_event(campaign_id, EventKind.FAILURE_NOTICES, now)
     if failed:
         log.info(

@@ -12,13 +12,12 @@ private chat (web pledges) are skipped.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.blast.notices import REJECTED, REVOKED
-from bot.blast.once import InFlight, claim_then_send
+from bot.blast.once import InFlight, claim_then_send, count_sent
 from bot.blast.prepare import mode_of
 from bot.blast.report import NOT_POSTED
 from bot.domain.campaign import Campaign
@@ -122,17 +121,6 @@ async def tell_results(
             )
         )
 
-    told = 0
-    queue = iter(people.values())  # shared: each worker takes the next person
-
-    async def worker() -> None:
-        nonlocal told
-        for mine in queue:
-            sent = await tell(mine)  # then add: ``told += await`` would read it first
-            told += sent
-
-    # ``concurrency`` workers, not a task per supporter: 10,000 tasks started and 10,000
-    # messages rendered at once held the event loop for a second or two (replies waited)
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    told = await count_sent(people.values(), tell, concurrency)
     log.info("campaign %s: %s supporters told their own result", campaign.ref, told)
     return told
