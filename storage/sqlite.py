@@ -207,27 +207,17 @@ class SqliteRepository(SqlRepository[SqliteSession]):
     @asynccontextmanager
     async def _tx(self, *, write: bool = True) -> AsyncIterator[aiosqlite.Connection]:
         """The connection itself inside one transaction (the benchmark seeds through it)."""
-        async with self._lock:
-            try:
-                await self._control("BEGIN IMMEDIATE" if write else "BEGIN")
-                yield self._db
-                await self._control("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    await self._control("ROLLBACK")
-                raise
+        async with self._locked():
+            await self._control("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield self._db
+            await self._control("COMMIT")
 
     @asynccontextmanager
     async def _single(self, *, write: bool = True) -> AsyncIterator[SqliteSession]:
         """One statement in autocommit (``SqliteStatement``), under the same lock as a
         transaction, so it never runs inside another caller's transaction."""
-        async with self._lock:
-            try:
-                yield SqliteStatement(self._db)
-            except BaseException:
-                if self._db.in_transaction:  # a failed lone statement leaves none open
-                    await self._control("ROLLBACK")
-                raise
+        async with self._locked():
+            yield SqliteStatement(self._db)
 
     async def _reads(self, *queries: tuple[str, Sequence[Any]]) -> list[list[rows.Row]]:
         """All the reads in one trip to aiosqlite's thread, inside one read transaction
@@ -242,9 +232,15 @@ class SqliteRepository(SqlRepository[SqliteSession]):
             finally:
                 connection.execute("COMMIT")  # only reads: the same as a rollback
 
+        async with self._locked():
+            return await _trip(self._db, read)
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """The connection to this caller alone; whatever fails leaves no transaction open."""
         async with self._lock:
             try:
-                return await _trip(self._db, read)
+                yield
             except BaseException:
                 if self._db.in_transaction:
                     await self._control("ROLLBACK")
