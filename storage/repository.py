@@ -116,23 +116,27 @@ ERASE_TOKENS = (
 )
 
 # per network; "accounts" are pledges (a campaign has one pledge per account at most)
+# a campaign's standing accounts and reach by network, from the tallies the pledges'
+# triggers keep (migration 0022), then its posts and failures through the partial index
+# that holds only those: before the launch, no pledge row is read at all
 _STATS = """
-SELECT p.network AS network,
-       COUNT(*) FILTER (WHERE p.status <> 'withdrawn') AS accounts,
-       COALESCE(SUM(a.followers) FILTER (WHERE p.status <> 'withdrawn'), 0) AS reach,
+SELECT network, accounts, reach, 0 AS posted, 0 AS failed, 0 AS posted_reach
+FROM campaign_network_tallies WHERE campaign_id = $1
+UNION ALL
+SELECT p.network AS network, 0 AS accounts, 0 AS reach,
        COUNT(*) FILTER (WHERE p.status = 'posted') AS posted,
        COUNT(*) FILTER (WHERE p.status = 'failed') AS failed,
        COALESCE(SUM(a.followers) FILTER (WHERE p.status = 'posted'), 0) AS posted_reach
 FROM pledges AS p JOIN accounts AS a ON a.id = p.account_id
-WHERE p.campaign_id = $1
+WHERE p.campaign_id = $1 AND p.status IN ('posted', 'failed')
 GROUP BY p.network
 """
 # supporters are people: one chat identity counts once, however many accounts it pledged
+# (campaign_people holds a row per person standing; the trigger on it keeps this count)
 _SUPPORTERS = """
-SELECT COUNT(*) AS supporters FROM (
-    SELECT DISTINCT supporter_platform, supporter_id FROM pledges
-    WHERE campaign_id = $1 AND status <> 'withdrawn'
-) AS people
+SELECT COALESCE(
+    (SELECT supporters FROM campaign_tallies WHERE campaign_id = $1), 0
+) AS supporters
 """
 # each recruited person counts once, for whoever their earliest standing pledge names:
 # a recruited standing pledge with no earlier standing one of the same person. Read
