@@ -70,8 +70,10 @@ from bot.app import build_chorus
 from bot.blast import heap
 from bot.clock import SystemClock
 from bot.crypto import TokenCipher
+from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign, CampaignStatus
 from bot.domain.networks import DeliveryMode
+from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
 from bot.registry import NetworkRegistry
 from bot.runtime import chat_platforms, open_process_blast_queue, start_blast_worker
@@ -306,6 +308,7 @@ async def serve_site(args: argparse.Namespace) -> None:
                 status=CampaignStatus.LIVE,
             )
         )
+        await _existing_supporters(repo, campaign, args.existing, now)
         links = [
             core.pledges.pledge_url(campaign, UserRef("telegram", str(10_000 + n), f"S{n}", "en"))
             for n in range(args.pledges)
@@ -348,6 +351,40 @@ async def serve_site(args: argparse.Namespace) -> None:
         await runner.cleanup()
         await x.aclose()
         await repo.close()
+
+
+async def _existing_supporters(repo: Any, campaign: Campaign, count: int, now: datetime) -> None:
+    """``count`` people who pledged before the benchmark: the flow's cost must not grow
+    with the campaign."""
+    for start in range(0, count, 500):
+        linked = await repo.save_accounts(
+            [
+                SocialAccount(
+                    owner=UserRef("bench", str(n), f"E{n}"),
+                    network=X,
+                    instance="x.com",
+                    remote_id=f"existing-{n}",
+                    handle=f"existing_{n}",
+                    followers=n % 1000,
+                    tokens=TokenSet(access_token="bench-token-not-real"),
+                    linked_at=now,
+                )
+                for n in range(start, min(start + 500, count))
+            ]
+        )
+        await repo.add_pledges(
+            [
+                Pledge(
+                    campaign_id=campaign.id or 0,
+                    supporter=account.owner,
+                    account_id=account.id or 0,
+                    network=X,
+                    created_at=now,
+                    delivery_mode=DeliveryMode.TAP,
+                )
+                for account in linked
+            ]
+        )
 
 
 def thread_cpu() -> dict[str, float]:
@@ -440,6 +477,8 @@ def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
             args.postgres,
             "--pledges",
             str(args.pledges + args.warmup),
+            "--existing",
+            str(args.existing),
             "--x-url",
             x["url"],
             *(["--profile", args.profile] if args.profile else []),
@@ -475,7 +514,8 @@ def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "elapsed_s": elapsed,
         "thanked": thanked,
-        "stored": counted["stored"] - args.warmup,
+        "stored": counted["stored"] - args.warmup - args.existing,
+        "existing": args.existing,
         "rate": thanked / elapsed if elapsed else 0.0,
         "site_cpu_ms": counted["cpu_s"] * 1000 / max(thanked, 1),
         "per_pledge": {k: n / max(thanked, 1) for k, n in counted["seen"].items()},
@@ -489,7 +529,9 @@ def measure_flow(args: argparse.Namespace, database: str) -> dict[str, Any]:
 
 def print_flow(f: dict[str, Any]) -> None:
     print(
-        f"pledge flow on {f['database']}: {f['thanked']} of {f['pledges']} thanked, "
+        f"pledge flow on {f['database']}"
+        + (f" (campaign with {f['existing']:,} supporters already)" if f["existing"] else "")
+        + f": {f['thanked']} of {f['pledges']} thanked, "
         f"{f['stored']} stored, in {f['elapsed_s']:.1f} s with {f['concurrency']} browsers: "
         f"{f['rate']:.0f} pledges/s | site CPU {f['site_cpu_ms']:.2f} ms per pledge"
         + (
@@ -525,6 +567,9 @@ def main() -> None:
     )
     parser.add_argument("--pledges", type=int, default=2000, help="pledges in the flow")
     parser.add_argument("--warmup", type=int, default=50, help="pledges before timing")
+    parser.add_argument(
+        "--existing", type=int, default=0, help="flow: supporters the campaign already has"
+    )
     parser.add_argument("--profile", help="flow: write the site's cProfile stats to this file")
     parser.add_argument(
         "--statements",
