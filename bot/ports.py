@@ -21,7 +21,7 @@ from bot.domain.networks import Network
 from bot.domain.operations import PledgeCounts, SchemaStatus
 from bot.domain.outcomes import PostOutcome, RemotePost
 from bot.domain.outgoing import OutgoingMessage
-from bot.domain.pledge import DeliveryState, Pledge
+from bot.domain.pledge import DeliveryHead, DeliveryState, Pledge
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, MessageRef, UserRef
 from bot.domain.trend import TagSample
@@ -203,6 +203,10 @@ class Repository(Protocol):
     async def pledges_of_campaign(
         self, campaign_id: int, statuses: Collection[Any] | None = None
     ) -> list[Pledge]: ...
+    async def delivery_heads(self, campaign_id: int) -> list[DeliveryHead]:
+        """The campaign's PLEDGED pledges as the launch sorts them, in id order."""
+        ...
+
     async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]: ...
     async def campaign_stats(self, campaign_id: int) -> CampaignStats:
         """Figures derived from the pledge rows now: supporters are people (one chat

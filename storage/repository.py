@@ -27,7 +27,7 @@ from bot.domain.events import EventKind
 from bot.domain.moderation import PendingReason, ReasonKind
 from bot.domain.networks import Network
 from bot.domain.operations import PledgeCounts, SchemaStatus
-from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
+from bot.domain.pledge import DeliveryHead, DeliveryState, Pledge, PledgeStatus
 from bot.domain.recruits import Recruiter
 from bot.domain.refs import ChatRef, UserRef
 from bot.domain.updates import CampaignUpdate
@@ -677,6 +677,16 @@ class SqlRepository(Generic[SessionT]):
             campaign_id,
             wanted,
         )
+
+    async def delivery_heads(self, campaign_id: int) -> list[DeliveryHead]:
+        async with self._single(write=False) as db:
+            found = await db.fetch_all(
+                "SELECT id, network, delivery, delivery_mode FROM pledges "
+                "WHERE campaign_id = $1 AND status = $2 ORDER BY id",
+                campaign_id,
+                PledgeStatus.PLEDGED.value,
+            )
+        return rows.delivery_heads(found)
 
     async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]:
         return await self._all(

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.blast.prepare import REASON_UNAVAILABLE, mode_of
 from bot.domain.networks import DeliveryMode, Network
-from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.domain.pledge import DeliveryHead, DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import SocialNetwork
 
 
@@ -32,6 +32,30 @@ class DeliveryPlan:
     @property
     def auto_networks(self) -> set[Network]:
         return self.auto_queued.keys() | self.auto_sending.keys()
+
+
+def sort_heads(
+    heads: list[DeliveryHead],
+    *,
+    networks: Mapping[Network, SocialNetwork],
+    modes: Mapping[Network, DeliveryMode],
+) -> tuple[list[int], list[int]]:
+    """The ids the shared blast's workers can post as they are (auto, queued or caught
+    mid-request, on a network still configured), and the ids the launch must load and
+    plan itself (the rest)."""
+    shared: list[int] = []
+    rest: list[int] = []
+    for head in heads:
+        ready = (
+            head.delivery in _POSTABLE
+            and head.network in networks
+            and mode_of(head, modes) is DeliveryMode.AUTO
+        )
+        (shared if ready else rest).append(head.id)
+    return shared, rest
+
+
+_POSTABLE = frozenset({DeliveryState.QUEUED, DeliveryState.SENDING})
 
 
 def plan_deliveries(

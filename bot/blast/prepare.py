@@ -19,7 +19,7 @@ from bot.domain.account import SocialAccount
 from bot.domain.campaign import Campaign
 from bot.domain.networks import DeliveryMode, Network
 from bot.domain.outcomes import OutcomeKind
-from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus, change_status
+from bot.domain.pledge import DeliveryHead, DeliveryState, Pledge, PledgeStatus, change_status
 from bot.ports import NetworkFailure, Repository, SocialNetwork
 from bot.settings import Settings
 
@@ -57,7 +57,7 @@ async def load_stamps(
     return stamps
 
 
-def mode_of(pledge: Pledge, modes: Mapping[Network, DeliveryMode]) -> DeliveryMode:
+def mode_of(pledge: Pledge | DeliveryHead, modes: Mapping[Network, DeliveryMode]) -> DeliveryMode:
     """The pledge's own mode, else its network's (auto for a network not registered)."""
     return pledge.delivery_mode or modes.get(pledge.network, DeliveryMode.AUTO)
 

@@ -74,6 +74,17 @@ class Pledge:
         return self.message or campaign.text_of(self.variant)
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryHead:
+    """What the launch needs to sort a pledge still to deliver, without loading it: the
+    shared blast's workers load the pledges themselves, batch by batch."""
+
+    id: int
+    network: Network
+    delivery: DeliveryState
+    delivery_mode: DeliveryMode | None
+
+
 def change_status(
     pledge: Pledge, new_status: PledgeStatus, *, at: datetime, reason: str | None = None
 ) -> Pledge:

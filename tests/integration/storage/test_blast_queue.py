@@ -20,8 +20,9 @@ from bot.blast.worker import BlastWorker
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import CampaignStatus
+from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome
-from bot.domain.pledge import DeliveryState, PledgeStatus
+from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
 from bot.ports import Repository
 from bot.testing.clock import FakeClock
 from storage import open_repository
@@ -470,3 +471,72 @@ async def test_a_worker_posts_two_batches_at_once_within_its_concurrency(
     keys = Counter(post.idempotency_key for post in world.mastodon.posts)
     assert set(keys) == {f"chorus-{pledge.id}" for pledge, _ in people}
     assert set(keys.values()) == {1}
+
+
+async def test_a_shared_launch_hands_its_auto_posts_over_and_plans_the_rest(
+    any_repo: Repository, clock: FakeClock
+) -> None:
+    """The launch gives the workers the auto pledges ready to post by id, before it
+    loads anything; what it still loads and plans itself comes out as before: a pledge
+    made after the preparation is prepared and posted, tap pledges are offered, and one
+    queued for a network no longer configured fails."""
+    queue = open_blast_queue(any_repo)
+    world = await make_world(any_repo, clock, tuning=vars(TUNING), blast_queue=queue)
+    launched = await world.campaign(networks=(MASTODON, X))
+    assert launched.id is not None
+    auto = [(await world.supporter(launched))[0] for _ in range(10)]
+    taps = [(await world.supporter(launched, network=X))[0] for _ in range(3)]
+    await world.go(launched.launch_at - timedelta(minutes=5))  # prepared: QUEUED
+    late, _ = await world.supporter(launched)  # WAITING at the launch
+    gone = Network("gone")
+    stray = await any_repo.save_account(
+        SocialAccount(
+            owner=ORGANISER,
+            network=gone,
+            instance="gone.example",
+            remote_id="1",
+            handle="stray",
+            followers=1,
+            tokens=TokenSet(access_token="test-token-not-real-gone"),
+            linked_at=clock.now(),
+        )
+    )
+    assert stray.id is not None
+    stranded = await any_repo.add_pledge(
+        Pledge(
+            campaign_id=launched.id,
+            supporter=ORGANISER,
+            account_id=stray.id,
+            network=gone,
+            created_at=clock.now(),
+            delivery=DeliveryState.QUEUED,
+        )
+    )
+    heads = await any_repo.delivery_heads(launched.id)
+    assert [h.id for h in heads] == sorted(p.id or 0 for p in (*auto, *taps, late, stranded))
+    worker = BlastWorker(
+        repo=any_repo,
+        queue=queue,
+        registry=world.core.registry,
+        clock=clock,
+        concurrency=4,
+        retry_window_seconds=5,
+        tuning=TUNING,
+    )
+    await worker.start()
+    try:
+        async with asyncio.timeout(60):
+            await world.go(launched.launch_at)
+    finally:
+        await worker.stop()
+        await world.scheduler.stop()
+        await queue.close()
+
+    keys = Counter(post.idempotency_key for post in world.mastodon.posts)
+    assert keys == Counter(f"chorus-{p.id}" for p in (*auto, late))  # each once
+    assert not world.x.posts
+    for tap in taps:
+        assert (await world.pledge(tap)).delivery is DeliveryState.TAP_OFFERED
+    assert (await world.pledge(stranded)).status is PledgeStatus.FAILED
+    left = await any_repo.delivery_heads(launched.id)  # only the offers wait, for their taps
+    assert [(h.id, h.delivery) for h in left] == [(p.id, DeliveryState.TAP_OFFERED) for p in taps]
