@@ -16,6 +16,7 @@ import pytest
 from adapters.networks.mastodon import MASTODON
 from adapters.networks.x import X
 from bot.blast.accounts import borrow
+from bot.blast.policy import BlastTuning
 from bot.blast.worker import BlastWorker
 from bot.crypto import TokenCipher
 from bot.domain.account import SocialAccount, TokenSet
@@ -23,7 +24,7 @@ from bot.domain.campaign import CampaignStatus
 from bot.domain.networks import Network
 from bot.domain.outcomes import PostOutcome
 from bot.domain.pledge import DeliveryState, Pledge, PledgeStatus
-from bot.ports import Repository
+from bot.ports import BlastQueue, Repository
 from bot.testing.clock import FakeClock
 from storage import open_repository
 from storage.blast_queue import PostgresBlastQueue, open_blast_queue
@@ -34,6 +35,21 @@ from tests.unit.blast.harness import FAST_TUNING, ORGANISER, World, make_world
 DEAD = -1.0  # a lease that has run out already: the claim of a process that died
 
 TUNING = replace(FAST_TUNING, mark_batch=7, lease_seconds=3.0, poll_seconds=0.05)
+
+
+def worker_of(
+    world: World, repo: Repository, queue: BlastQueue, *, concurrency: int, tuning: BlastTuning
+) -> BlastWorker:
+    """A worker of the shared blast on ``repo``, as a process of ``world`` would run it."""
+    return BlastWorker(
+        repo=repo,
+        queue=queue,
+        registry=world.core.registry,
+        clock=world.clock,
+        concurrency=concurrency,
+        retry_window_seconds=5,
+        tuning=tuning,
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
@@ -137,15 +153,8 @@ async def test_a_notification_wakes_an_idle_worker(
     assert stored.id is not None
     queue_a, queue_b = PostgresBlastQueue(repo_a), PostgresBlastQueue(repo_b)
     world = await make_world(repo_b, clock)
-    idle = BlastWorker(
-        repo=repo_b,
-        queue=queue_b,
-        registry=world.core.registry,
-        clock=clock,
-        concurrency=2,
-        retry_window_seconds=5,
-        tuning=replace(TUNING, poll_seconds=3600),  # it never polls again in this test
-    )
+    never_polls = replace(TUNING, poll_seconds=3600)  # not again in this test
+    idle = worker_of(world, repo_b, queue_b, concurrency=2, tuning=never_polls)
     await queue_b.listen()
     await idle.start()
     try:
@@ -198,15 +207,7 @@ async def test_a_launch_shared_by_two_workers_survives_a_dead_one(
         await network.post(account, pledge.text(current), f"chorus-{pledge_id}")
 
     workers = [
-        BlastWorker(
-            repo=repo,
-            queue=queue,
-            registry=world.core.registry,
-            clock=clock,
-            concurrency=4,
-            retry_window_seconds=5,
-            tuning=TUNING,
-        )
+        worker_of(world, repo, queue, concurrency=4, tuning=TUNING)
         for repo, queue in ((repo_a, queue_a), (repo_b, queue_b))
     ]
     for worker in workers:
@@ -247,15 +248,7 @@ async def test_a_stopped_worker_gives_its_batch_back_to_the_others(
     launch = asyncio.create_task(world.go(launched.launch_at))
 
     def worker(repo: PostgresRepository, queue: PostgresBlastQueue) -> BlastWorker:
-        return BlastWorker(
-            repo=repo,
-            queue=queue,
-            registry=world.core.registry,
-            clock=clock,
-            concurrency=2,
-            retry_window_seconds=5,
-            tuning=slow,
-        )
+        return worker_of(world, repo, queue, concurrency=2, tuning=slow)
 
     stopping, finishing = worker(repo_b, queue_b), worker(repo_a, queue_a)
     await stopping.start()
@@ -326,15 +319,7 @@ async def launch_with_own_worker(
     world: World, repo: PostgresRepository, queue: PostgresBlastQueue, at: datetime
 ) -> BlastWorker:
     """Run the launch with this process's worker (as ``chorus run`` does), to the end."""
-    worker = BlastWorker(
-        repo=repo,
-        queue=queue,
-        registry=world.core.registry,
-        clock=world.clock,
-        concurrency=1,
-        retry_window_seconds=5,
-        tuning=world.tuning,
-    )
+    worker = worker_of(world, repo, queue, concurrency=1, tuning=world.tuning)
     await queue.listen()
     await worker.start()
     try:
@@ -442,15 +427,7 @@ async def test_a_worker_posts_two_batches_at_once_within_its_concurrency(
 
     world.mastodon.post = counted  # type: ignore[method-assign]
     launch = asyncio.create_task(world.go(launched.launch_at))
-    worker = BlastWorker(
-        repo=repo_a,
-        queue=queue_a,
-        registry=world.core.registry,
-        clock=clock,
-        concurrency=2,
-        retry_window_seconds=5,
-        tuning=world.tuning,
-    )
+    worker = worker_of(world, repo_a, queue_a, concurrency=2, tuning=world.tuning)
     await worker.start()
 
     async def posting() -> bool:
@@ -514,15 +491,7 @@ async def test_a_shared_launch_hands_its_auto_posts_over_and_plans_the_rest(
     )
     heads = await any_repo.delivery_heads(launched.id)
     assert [h.id for h in heads] == sorted(p.id or 0 for p in (*auto, *taps, late, stranded))
-    worker = BlastWorker(
-        repo=any_repo,
-        queue=queue,
-        registry=world.core.registry,
-        clock=clock,
-        concurrency=4,
-        retry_window_seconds=5,
-        tuning=TUNING,
-    )
+    worker = worker_of(world, any_repo, queue, concurrency=4, tuning=TUNING)
     await worker.start()
     try:
         async with asyncio.timeout(60):
