@@ -219,3 +219,59 @@ async def test_a_private_chat_limit_holds_bulk_back_but_not_replies() -> None:
     await asyncio.gather(*bulk)
     assert recorder.calls[-1] == "bulk3"
     await limiter.shutdown()
+
+
+def test_while_people_are_answered_bulk_leaves_room_and_a_reply_goes_at_once() -> None:
+    schedule = Schedule(29.1, limit=30, reserved=3)
+    schedule.grant(0.0, Lane.INTERACTIVE)  # someone was answered: they may talk on
+    now, bulk = 0.0, []
+    while now < 3.0:  # a broadcast as fast as bulk may go
+        now = schedule.next_slot(now)
+        schedule.grant(now)
+        bulk.append(now)
+        # at any moment of it, a reply finds room in the window at once
+        assert schedule.next_slot(now, Lane.INTERACTIVE) == now
+    assert all(b - a >= 1.0 for a, b in zip(bulk, bulk[27:], strict=False))  # 27 a window
+    reply = schedule.next_slot(now, Lane.INTERACTIVE)
+    schedule.grant(reply, Lane.INTERACTIVE)
+    assert schedule.next_slot(reply) >= bulk[-1] + 1 / 29.1  # bulk keeps its own grid
+
+
+def test_with_no_one_talking_bulk_has_the_whole_pace() -> None:
+    schedule = Schedule(29.1, limit=30, reserved=3)
+    schedule.grant(0.0, Lane.INTERACTIVE)
+    grants = run(schedule, 60, start=100.0, late={})  # long after the last reply
+    assert grants[59] - grants[0] == pytest.approx(59 / 29.1)
+
+
+def test_replies_never_break_the_window_either() -> None:
+    schedule = Schedule(20, limit=5, window=1.0, margin=0.01, reserved=2)
+    grants = []
+    now = 0.0
+    for _ in range(11):  # a crowd of replies, back to back
+        now = schedule.next_slot(now, Lane.INTERACTIVE)
+        schedule.grant(now, Lane.INTERACTIVE)
+        grants.append(now)
+    assert grants[:5] == [0.0] * 5
+    assert grants[5] == pytest.approx(1.01) and grants[10] == pytest.approx(2.02)
+
+
+async def test_a_reply_does_not_wait_for_the_broadcasts_next_slot() -> None:
+    limiter, recorder = PacedRateLimiter(limit=30, pace=0.97), Recorder()
+    loop = asyncio.get_running_loop()
+
+    async def reply(name: str) -> float:
+        answering()
+        asked = loop.time()
+        await send(limiter, recorder, name, chat=1000)
+        return loop.time() - asked
+
+    await reply("first")  # people are talking
+    bulk = [
+        asyncio.create_task(send(limiter, recorder, f"bulk{k}", chat=k + 1)) for k in range(20)
+    ]
+    await asyncio.sleep(0.2)  # the broadcast is going, a slot every 34 ms
+    waited = [await reply(f"reply{k}") for k in range(3)]
+    assert max(waited) < 0.02  # not a slot's wait: at once (generous for a busy machine)
+    await asyncio.gather(*bulk)
+    await limiter.shutdown()
