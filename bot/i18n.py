@@ -159,7 +159,7 @@ def pick_from_accept_language(header: str | None, default: str = FALLBACK) -> st
     return default
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)  # typed: 2 and 2.0 may be written apart
 def format_number(number: int, language: str) -> str:
     """``number`` with ``language``'s digit grouping: ``12,345`` in English, ``12 345``
     (narrow no-break space) in French. Remembered: Babel takes tens of microseconds a
