@@ -159,9 +159,11 @@ def pick_from_accept_language(header: str | None, default: str = FALLBACK) -> st
     return default
 
 
+@lru_cache(maxsize=4096, typed=True)  # typed: 2 and 2.0 may be written apart
 def format_number(number: int, language: str) -> str:
     """``number`` with ``language``'s digit grouping: ``12,345`` in English, ``12 345``
-    (narrow no-break space) in French."""
+    (narrow no-break space) in French. Remembered: Babel takes tens of microseconds a
+    number, and a page shows the same goal and counts again and again."""
     return str(format_decimal(number, locale=_locale(language)))
 
 
@@ -181,16 +183,35 @@ def gettext(key: str, language: str) -> str:
     return found.forms["other"] if isinstance(found, Plural) else found
 
 
+@lru_cache(maxsize=8192)
+def _lookup(key: str, language: str) -> tuple[Entry, str]:
+    """``key``'s entry for ``language`` and the language it is written in (English when
+    it falls back). The catalogues never change once read, so this is remembered."""
+    return entry(key, language), language if key in catalogue(language) else FALLBACK
+
+
+@lru_cache(maxsize=8192)
+def plain_text(key: str, language: str) -> str:
+    """``render(Text(key), language)``: a text without parameters, rendered once per
+    language (a page asks for dozens)."""
+    return _fill(key, language, {}, None)
+
+
 def render(text: Text, language: str, tz: ZoneInfo | None = None) -> str:
     """``text`` in ``language``, with datetimes shown in ``tz`` (UTC if none)."""
-    found = entry(text.key, language)
-    written_in = language if text.key in catalogue(language) else FALLBACK
+    if not text.params:
+        return plain_text(text.key, language)
+    return _fill(text.key, language, text.params, tz)
+
+
+def _fill(key: str, language: str, given: Mapping[str, Any], tz: ZoneInfo | None) -> str:
+    found, written_in = _lookup(key, language)
     if isinstance(found, Plural):  # picked by the rule of the language it is written in
-        template = found.form(written_in, text.params.get(found.selector))
+        template = found.form(written_in, given.get(found.selector))
     else:
         template = found
     params: dict[str, Any] = {}
-    for name, value in text.params.items():
+    for name, value in given.items():
         if isinstance(value, datetime):
             params[name] = format_moment(value, tz or ZoneInfo("UTC"))
         elif isinstance(value, Text):

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import requests
@@ -42,6 +42,7 @@ from .threads import BlockingCalls
 from .x_spec import X_SPEC, X
 
 log = logging.getLogger(__name__)
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 TWEEPY_HOST = "https://api.twitter.com"
 REFRESH_MARGIN = timedelta(minutes=2)
@@ -90,6 +91,9 @@ class XNetwork:
         self._clock: Clock = clock or SystemClock()
         self._timeout = timeout
         self._api = settings.x_api_url.rstrip("/")
+        # parsed once: every pledge asks for a token and who the account is
+        self._me_url = URL(f"{self._api}/2/users/me").with_query({"user.fields": "public_metrics"})
+        self._urls: dict[str, URL] = {}
         self._client_id = settings.x_client_id
         secret = settings.x_client_secret
         self._client_secret = secret.get_secret_value() if secret else None
@@ -155,10 +159,7 @@ class XNetwork:
         """Who the tokens belong to; ``NetworkFailure`` if X cannot say."""
         try:
             answer = await self._http.request(
-                "GET",
-                URL(f"{self._api}/2/users/me"),
-                params={"user.fields": "public_metrics"},
-                headers={"Authorization": f"Bearer {tokens.access_token}"},
+                "GET", self._me_url, headers={"Authorization": f"Bearer {tokens.access_token}"}
             )
         except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
             raise NetworkFailure(
@@ -363,16 +364,24 @@ class XNetwork:
 
     async def _form_post(self, path: str, form: dict[str, str]) -> tuple[int, Any]:
         data = dict(form)
-        headers = {}
+        headers = {"Content-Type": FORM_TYPE}
         if self._client_secret:
             pair = f"{self._client_id}:{self._client_secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         else:
             data["client_id"] = self._client_id
+        # encoded here as aiohttp would encode the dict, without its FormData machinery
         answer = await self._http.request(
-            "POST", URL(f"{self._api}{path}"), data=data, headers=headers
+            "POST", self._url(path), data=urlencode(data).encode(), headers=headers
         )
         return answer.status, answer.json()
+
+    def _url(self, path: str) -> URL:
+        """The API's address for ``path``, parsed once."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = URL(f"{self._api}{path}")
+        return url
 
 
 def _status(exc: tweepy.HTTPException) -> int:

@@ -25,6 +25,7 @@ from bot.domain.refs import UserRef
 from bot.ports import Repository
 
 CODE_LENGTH = 8
+CODE_BYTES = CODE_LENGTH * 5 // 8  # the digest's bytes base32 writes as the code
 FILL_BATCH = 1000  # pledges coded per round trip when older ones have no code
 _CODE_RE = re.compile(r"[A-Z2-7]{8}")
 SEPARATOR = "_"
@@ -49,7 +50,8 @@ class RecruitCodes:
     def code(self, campaign_ref: str, supporter: UserRef) -> str:
         message = f"{campaign_ref}\n{supporter.key}".encode()
         digest = hmac.digest(self._key, message, "sha256")  # one-shot, in C
-        return base64.b32encode(digest).decode("ascii")[:CODE_LENGTH]
+        # base32 writes each 5 bytes as 8 characters: the code's 8 are the first 5 bytes'
+        return base64.b32encode(digest[:CODE_BYTES]).decode("ascii")
 
     def start_payload(self, campaign_ref: str, supporter: UserRef) -> str:
         return f"{campaign_ref}{SEPARATOR}{self.code(campaign_ref, supporter)}"

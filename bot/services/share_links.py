@@ -5,6 +5,7 @@ thank-you page and the chat pledge confirmation alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from bot.registry import NetworkRegistry
@@ -43,5 +44,12 @@ def share_links(registry: NetworkRegistry, text: str, url: str) -> tuple[ShareLi
 
 def fill(template: str, **values: str) -> str:
     """``template`` with each value URL-encoded, the instance (a checked host) as is."""
-    encoded = {k: v if k == "instance" else quote(v, safe="") for k, v in values.items()}
+    encoded = {k: v if k == "instance" else _encoded(v) for k, v in values.items()}
     return template.format(**encoded)
+
+
+@lru_cache(maxsize=1024)
+def _encoded(value: str) -> str:
+    """``value`` URL-encoded, remembered: each page fills the same title and link into
+    every share page, and a campaign's title is the same for all its supporters."""
+    return quote(value, safe="")

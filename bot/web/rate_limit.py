@@ -18,6 +18,7 @@ import logging
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -84,8 +85,15 @@ def client_address(remote: str | None, forwarded: Iterable[str], *, trust_proxy:
         hops = [hop for hop in hops if hop]
         if hops:
             candidate = hops[-1]
+    return _address_key(candidate or "")
+
+
+@lru_cache(maxsize=4096)
+def _address_key(candidate: str) -> str:
+    """``candidate``'s key; remembered, since the same few clients (or the one proxy)
+    come back request after request and parsing an address is not free."""
     try:
-        address = ipaddress.ip_address((candidate or "").strip("[]"))
+        address = ipaddress.ip_address(candidate.strip("[]"))
     except ValueError:
         return UNKNOWN_CLIENT
     if address.version == 6:

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from bot.domain.campaign import story_paragraphs
 from bot.domain.text import Text
-from bot.i18n import format_moment, pick_from_accept_language, render
+from bot.i18n import format_moment, pick_from_accept_language, plain_text, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -41,6 +42,24 @@ def linkify(text: str) -> Markup:
     return Markup("").join(out)
 
 
+class _PageContext(Context):
+    """Jinja's context, with a short way to call the page's own helpers (``_``, ``text``,
+    ``moment``): a page calls ``_`` dozens of times, and Jinja's ``call`` looks for
+    ``pass_context`` and friends on each; these take none, so only the call is kept."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(__obj, "__func__", None) in _PAGE_HELPERS:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:  # as Jinja's own ``call`` answers it
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception"
+                )
+        return super().call(__obj, *args, **kwargs)
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -50,6 +69,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,  # shipped with the code: no stat() of the file on every page
     )
+    env.context_class = _PageContext
     env.filters["linkify"] = linkify
     env.globals["story_paragraphs"] = story_paragraphs
     return env
@@ -81,6 +101,8 @@ class Page:
         return render(text, self.language, self.tz)
 
     def _(self, key: str, **params: Any) -> str:
+        if not params:  # most of a page's texts: looked up once per language
+            return plain_text(key, self.language)
         return render(Text(key, params), self.language, self.tz)
 
     def moment(self, moment: datetime) -> str:
@@ -96,3 +118,6 @@ class Page:
             **context,
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+_PAGE_HELPERS = frozenset({Page._, Page.text, Page.moment})

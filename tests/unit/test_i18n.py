@@ -22,12 +22,14 @@ from bot.domain.networks import DeliveryMode
 from bot.domain.pledge import PledgeStatus
 from bot.domain.text import Text, t
 from bot.i18n import (
+    FALLBACK,
     LOCALES_DIR,
     Entry,
     Plural,
     _flatten,
     catalogue,
     format_number,
+    gettext,
     pick_from_accept_language,
     pick_language,
     plural_categories,
@@ -438,3 +440,22 @@ def test_preload_reads_every_catalogue_and_locale_before_anyone_asks() -> None:
     languages = i18n.supported_languages()
     assert i18n.catalogue.cache_info().currsize == len(languages) >= 2
     assert i18n._locale.cache_info().currsize >= len(languages)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "pt"])
+def test_a_text_without_parameters_is_its_catalogue_wording_each_time(language: str) -> None:
+    for key in [*catalogue(FALLBACK), "no.such.key"]:
+        wording = gettext(key, language)
+        try:
+            expected = wording.format_map({})
+        except (KeyError, IndexError, ValueError):
+            expected = wording
+        assert render(Text(key), language) == expected, key
+        assert render(t(key), language, ZoneInfo("Asia/Tokyo")) == expected, key  # no moment
+
+
+def test_a_number_is_written_the_same_each_time_it_is_shown() -> None:
+    shown = [(n, language) for n in (0, 7, 12_345, -1234) for language in ("en", "fr")]
+    first = [format_number(n, language) for n, language in shown]
+    again = [format_number(n, language) for n, language in shown]
+    assert first == again == ["0", "0", "7", "7", "12,345", "12\u202f345", "-1,234", "-1\u202f234"]

@@ -6,18 +6,22 @@ into ``PledgeService.support``, the signed pledge link it answers with, then ``r
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from adapters.networks.mastodon import MASTODON
 from bot.app import Chorus
+from bot.crypto import derive_key
 from bot.domain.account import SocialAccount, TokenSet
 from bot.domain.campaign import Campaign
 from bot.domain.pledge import Pledge
 from bot.domain.refs import UserRef
 from bot.registry import NetworkRegistry
 from bot.services.public_pages import PublicCampaign, PublicPages
-from bot.services.recruits import split_start_payload
+from bot.services.recruits import RecruitCodes, split_start_payload
 from bot.testing.clock import FakeClock
 from tests.fakes.chat import RecordingFrontEnd
 from tests.unit.services.conftest import profile, supporter
@@ -202,3 +206,13 @@ async def test_an_erased_supporters_code_names_nobody(core: Chorus, live: Make) 
         await core.repo.supporter_by_recruit_code(campaign.id or 0, code(core, campaign, A))
         is None
     )
+
+
+def test_a_code_is_the_first_eight_base32_characters_of_the_keyed_hmac() -> None:
+    """Codes are in links already shared and stored with pledges: they never change."""
+    secret = "test-secret-not-real-0123456789abcdef"
+    codes = RecruitCodes(secret, repo=None)  # type: ignore[arg-type]
+    key = derive_key(secret, "recruit-codes")
+    for ref, who in [("AB12CD", UserRef("telegram", "42")), ("ZZ9", UserRef("web", "é-1"))]:
+        digest = hmac.new(key, f"{ref}\n{who.key}".encode(), hashlib.sha256).digest()
+        assert codes.code(ref, who) == base64.b32encode(digest).decode("ascii")[:8]
