@@ -8,19 +8,14 @@ HttpOnly cookie binds the OAuth round trip to the browser that started it.
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from bot.services.pledge_flow import STATE_TTL
 
 FORM_COOKIE = "chorus_form"
 STATE_COOKIE = "chorus_oauth"
-PLAIN_VALUE = re.compile(r"[A-Za-z0-9_-]+")  # written as is by http.cookies: no quoting
-CLEARED_STATE_COOKIE = (
-    f'{STATE_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/oauth/'
-)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -65,24 +60,12 @@ def form_nonce(request: web.Request) -> str:
     return secrets.token_urlsafe(24)
 
 
-def _add_cookie(response: web.StreamResponse, name: str, value: str, flags: str) -> bool:
-    """Add the ``Set-Cookie`` header aiohttp would write for ``value`` with ``flags`` (the
-    attributes as ``http.cookies`` orders them), without building a ``SimpleCookie`` per
-    response; False (nothing added) for a value that cookie quoting would change."""
-    if not PLAIN_VALUE.fullmatch(value):
-        return False
-    response.headers.add(hdrs.SET_COOKIE, f"{name}={value}; {flags}")
-    return True
-
-
 def set_form_cookie(
     response: web.StreamResponse, nonce: str, *, secure: bool, path: str = "/pledge/"
 ) -> None:
-    flags = f"HttpOnly; Path={path}; SameSite=Strict" + ("; Secure" if secure else "")
-    if ";" in path or not _add_cookie(response, FORM_COOKIE, nonce, flags):
-        response.set_cookie(
-            FORM_COOKIE, nonce, path=path, httponly=True, samesite="Strict", secure=secure
-        )
+    response.set_cookie(
+        FORM_COOKIE, nonce, path=path, httponly=True, samesite="Strict", secure=secure
+    )
 
 
 def form_nonce_ok(request: web.Request, submitted: str) -> bool:
@@ -104,20 +87,15 @@ def origin_ok(request: web.Request, public_url: str) -> bool:
 
 
 def set_state_cookie(response: web.StreamResponse, state: str, *, secure: bool) -> None:
-    max_age = int(STATE_TTL.total_seconds())
-    flags = f"HttpOnly; Max-Age={max_age}; Path=/oauth/; SameSite=Lax" + (
-        "; Secure" if secure else ""
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        path="/oauth/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        max_age=int(STATE_TTL.total_seconds()),
     )
-    if not _add_cookie(response, STATE_COOKIE, state, flags):
-        response.set_cookie(
-            STATE_COOKIE,
-            state,
-            path="/oauth/",
-            httponly=True,
-            samesite="Lax",
-            secure=secure,
-            max_age=max_age,
-        )
 
 
 def state_cookie_ok(request: web.Request, state: str) -> bool:
@@ -126,5 +104,4 @@ def state_cookie_ok(request: web.Request, state: str) -> bool:
 
 
 def clear_state_cookie(response: web.StreamResponse) -> None:
-    """What ``response.del_cookie(STATE_COOKIE, path="/oauth/")`` would write."""
-    response.headers.add(hdrs.SET_COOKIE, CLEARED_STATE_COOKIE)
+    response.del_cookie(STATE_COOKIE, path="/oauth/")

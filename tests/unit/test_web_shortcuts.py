@@ -1,7 +1,6 @@
 """The pledge site's shortcuts write exactly what the long way wrote.
 
-Cookies are written as ``Set-Cookie`` headers without aiohttp's ``SimpleCookie``, the
-page's ``_`` skips Jinja's ``pass_context`` checks, and share links remember their
+The page's ``_`` skips Jinja's ``pass_context`` checks, and share links remember their
 encoded parts; each must stay indistinguishable from what it replaced.
 """
 
@@ -12,8 +11,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from jinja2 import DictLoader, pass_context
 from jinja2.runtime import Context
@@ -21,72 +18,7 @@ from jinja2.runtime import Context
 from bot.domain.text import t
 from bot.i18n import render
 from bot.services.share_links import fill
-from bot.web import security
 from bot.web.rendering import Page, make_environment
-
-
-def aiohttp_cookies(response: web.Response) -> list[str]:
-    """The ``Set-Cookie`` values aiohttp writes for the cookies set the ordinary way."""
-    return [cookie.output(header="")[1:] for cookie in response.cookies.values()]
-
-
-@pytest.mark.parametrize("secure", [False, True])
-@pytest.mark.parametrize("path", ["/pledge/", "/manage/"])
-def test_the_form_cookie_is_the_one_aiohttp_would_write(secure: bool, path: str) -> None:
-    nonce = "W9d0mT39xS2Af_I67jGZ-wBOHCL4U4fC"
-    expected = web.Response()
-    expected.set_cookie(
-        security.FORM_COOKIE, nonce, path=path, httponly=True, samesite="Strict", secure=secure
-    )
-    response = web.Response()
-
-    security.set_form_cookie(response, nonce, secure=secure, path=path)
-
-    assert response.headers.getall("Set-Cookie") == aiohttp_cookies(expected)
-
-
-@pytest.mark.parametrize("secure", [False, True])
-def test_the_state_cookie_is_the_one_aiohttp_would_write(secure: bool) -> None:
-    state = "3gEqFq9uS0DxxqG6hLcQYrJV44fd2S6vzjFTs1qZ44k"
-    expected = web.Response()
-    expected.set_cookie(
-        security.STATE_COOKIE,
-        state,
-        path="/oauth/",
-        httponly=True,
-        samesite="Lax",
-        secure=secure,
-        max_age=int(security.STATE_TTL.total_seconds()),
-    )
-    response = web.Response()
-
-    security.set_state_cookie(response, state, secure=secure)
-
-    assert response.headers.getall("Set-Cookie") == aiohttp_cookies(expected)
-
-
-def test_clearing_the_state_cookie_writes_what_del_cookie_would() -> None:
-    expected = web.Response()
-    expected.del_cookie(security.STATE_COOKIE, path="/oauth/")
-    response = web.Response()
-
-    security.clear_state_cookie(response)
-
-    assert response.headers.getall("Set-Cookie") == aiohttp_cookies(expected)
-
-
-def test_a_value_cookie_quoting_would_change_goes_the_ordinary_way() -> None:
-    nonce = "néé" * 8  # passes form_nonce's isalnum check, yet needs quoting
-    expected = web.Response()
-    expected.set_cookie(
-        security.FORM_COOKIE, nonce, path="/pledge/", httponly=True, samesite="Strict"
-    )
-    response = web.Response()
-
-    security.set_form_cookie(response, nonce, secure=False)
-
-    assert "Set-Cookie" not in response.headers
-    assert aiohttp_cookies(response) == aiohttp_cookies(expected)
 
 
 def page(language: str = "fr") -> Page:
