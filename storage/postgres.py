@@ -20,7 +20,6 @@ from bot.crypto import TokenCipher
 from storage import rows
 from storage.repository import (
     CHUNK,
-    INSERT_PLEDGE,
     SET_RECRUIT_CODE,
     UPSERT_ACCOUNT,
     SqlRepository,
@@ -40,6 +39,23 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::te
           remote_post_url, posted_at)
 WHERE p.id = d.id
 """
+
+
+_PLEDGE_TYPES = {
+    "campaign_id": "bigint",
+    "account_id": "bigint",
+    "created_at": "timestamptz",
+    "posted_at": "timestamptz",
+    "variant": "integer",
+}
+_INSERT_PLEDGES = (
+    f"INSERT INTO pledges ({', '.join(rows.PLEDGE_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(
+        f"${n}::{_PLEDGE_TYPES.get(column, 'text')}[]"
+        for n, column in enumerate(rows.PLEDGE_COLUMNS, 1)
+    )
+    + ") ON CONFLICT (campaign_id, account_id) DO NOTHING RETURNING *"
+)
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
@@ -143,7 +159,12 @@ class PostgresRepository(SqlRepository[PostgresSession]):
         return list(await db.connection.fetchmany(UPSERT_ACCOUNT, values))
 
     async def _insert_pledges(self, db: PostgresSession, values: list[Values]) -> list[rows.Row]:
-        return list(await db.connection.fetchmany(INSERT_PLEDGE, values))  # none if skipped
+        # one statement per chunk, so the tallies' triggers run once per chunk, not per row
+        added: list[rows.Row] = []
+        for start in range(0, len(values), CHUNK):
+            columns = [list(column) for column in zip(*values[start : start + CHUNK], strict=True)]
+            added += await db.connection.fetch(_INSERT_PLEDGES, *columns)  # none if skipped
+        return sorted(added, key=lambda row: row["id"])
 
     async def _write_recruit_codes(
         self, db: PostgresSession, params: list[tuple[str, int]]
