@@ -1,9 +1,9 @@
 """The figures shown to a person asking (the public page, ``/status``), computed once and
 shared for a moment.
 
-A campaign's figures are aggregates over every one of its pledges (counts by network,
-distinct supporters, top recruiters); a flood of page views or ``/status`` of one campaign
-recomputed them per request. Here one caller computes them while concurrent callers for
+A campaign's figures take a read of several tables (the tallies its pledges keep, its
+posts and failures, its top recruiters, its first post links); a flood of page views or
+``/status`` of one campaign recomputed them per request. Here one caller computes them while concurrent callers for
 the same campaign await that same computation (single-flight), and the result is reused
 for ``fresh_seconds``. After that, a caller still gets the last figures at once (if they
 are less than ``stale_seconds`` old) while one refresh runs behind it, so under a steady
