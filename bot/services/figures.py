@@ -3,12 +3,12 @@ shared for a moment.
 
 A campaign's figures take a read of several tables (the tallies its pledges keep, its
 posts and failures, its top recruiters, its first post links); a flood of page views or
-``/status`` of one campaign recomputed them per request. Here one caller computes them while concurrent callers for
-the same campaign await that same computation (single-flight), and the result is reused
-for ``fresh_seconds``. After that, a caller still gets the last figures at once (if they
-are less than ``stale_seconds`` old) while one refresh runs behind it, so under a steady
-stream of requests nobody waits for the aggregate. So at most one aggregate per campaign
-runs at a time, about one a second under load.
+``/status`` of one campaign recomputed them per request. Here one caller computes them
+while concurrent callers for the same campaign await that same computation (single-flight),
+and the result is reused for ``fresh_seconds``. After that, a caller still gets the last
+figures at once (if they are less than ``stale_seconds`` old) while one refresh runs
+behind it, so under a steady stream of requests nobody waits for the aggregate. So at
+most one aggregate per campaign runs at a time, about one a second under load.
 
 The figures stay derived from the rows: nothing is counted here. Whatever this process
 changes about a campaign's pledges goes through ``forget`` (the card refresh request every
