@@ -107,10 +107,10 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-async def open_storage(url: str, secret: str) -> Repository:
+async def open_storage(url: str, secret: str, *, pool_size: int = 10) -> Repository:
     """Connect to the database at ``url`` (not yet migrated)."""
     try:
-        repo: Repository = await open_repository(url, TokenCipher(secret))
+        repo: Repository = await open_repository(url, TokenCipher(secret), pool_size=pool_size)
     except ValueError as exc:  # the URL itself is wrong
         raise SettingsError(f"Setting DATABASE_URL: {exc}") from exc
     except Exception as exc:  # server down, refused login, unreadable file...
@@ -237,7 +237,9 @@ async def _open_blast_job(
     stack: AsyncExitStack,
 ) -> BlastWorker:
     """On the blast thread, in its loop: its own repository, adapters and queue."""
-    repo = await open_repository(url, TokenCipher(secret), migrate=False)
+    repo = await open_repository(
+        url, TokenCipher(secret), migrate=False, pool_size=settings.blast_database_pool_size
+    )
     stack.push_async_callback(repo.close)
     registry = build_networks(settings, repo)
     for adapter in registry.revokers().values():
@@ -531,7 +533,7 @@ async def serve(settings: Settings) -> int:
             if url.startswith("sqlite:///") and ":memory:" not in url:
                 folder = Path(url.removeprefix("sqlite:///")).parent
                 await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-            repo = await open_storage(url, secret)
+            repo = await open_storage(url, secret, pool_size=settings.database_pool_size)
             stack.push_async_callback(_stop, "storage", repo.close)
             version = await repo.migrate()
             log.info("storage ready: %s (schema version %s)", redact_url(url), version)

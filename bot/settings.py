@@ -51,6 +51,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = ""
+    # PostgreSQL connections a process may hold: its main loop's pool, the blast thread's
+    database_pool_size: int = Field(10, ge=2, le=500)
+    blast_database_pool_size: int = Field(4, ge=2, le=500)
     secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"

@@ -36,11 +36,14 @@ def postgres_target(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=urlencode(rest))), schema
 
 
-async def open_repository(url: str, cipher: TokenCipher, *, migrate: bool = True) -> Repository:
+async def open_repository(
+    url: str, cipher: TokenCipher, *, migrate: bool = True, pool_size: int = 10
+) -> Repository:
     """Connect to the database at ``url`` and (by default) apply pending migrations.
 
     ``sqlite:///relative/or/abs.db`` (its folder is created), ``sqlite:///:memory:``,
-    ``postgresql://…`` or ``postgres://…``, optionally with ``?schema=name``.
+    ``postgresql://…`` or ``postgres://…``, optionally with ``?schema=name``; on
+    PostgreSQL, a pool of up to ``pool_size`` connections (SQLite has one connection).
     """
     scheme = url.split(":", 1)[0].lower()
     repo: Repository
@@ -52,7 +55,7 @@ async def open_repository(url: str, cipher: TokenCipher, *, migrate: bool = True
         from storage.postgres import PostgresRepository
 
         dsn, schema = postgres_target(url)
-        repo = await PostgresRepository.connect(dsn, cipher, schema=schema)
+        repo = await PostgresRepository.connect(dsn, cipher, schema=schema, pool_size=pool_size)
     else:
         raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite or postgresql")
     if migrate:

@@ -26,6 +26,7 @@ from storage.repository import (
     Values,
 )
 
+DEFAULT_POOL_SIZE = 10  # connections a pool may hold (DATABASE_POOL_SIZE)
 MIGRATION_LOCK = 0x43484F52  # "CHOR": advisory lock id held while migrating
 
 _RECORD_DELIVERIES = """
@@ -97,9 +98,15 @@ class PostgresRepository(SqlRepository[PostgresSession]):
 
     @classmethod
     async def connect(
-        cls, dsn: str, cipher: TokenCipher, *, schema: str | None = None
+        cls,
+        dsn: str,
+        cipher: TokenCipher,
+        *,
+        schema: str | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> PostgresRepository:
-        """Open a pool on ``dsn``; with ``schema``, create it if needed and work inside it."""
+        """Open a pool of up to ``pool_size`` connections on ``dsn``; with ``schema``,
+        create it if needed and work inside it."""
         settings: dict[str, str] = {}
         if schema is not None:
             rows.identifier(schema)
@@ -110,7 +117,11 @@ class PostgresRepository(SqlRepository[PostgresSession]):
                 await connection.close()
             settings["search_path"] = schema
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=10, server_settings=settings, init=_init_connection
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            server_settings=settings,
+            init=_init_connection,
         )
         return cls(pool, cipher)
 

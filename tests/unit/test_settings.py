@@ -95,6 +95,8 @@ def test_data_dir_sets_the_default_database(monkeypatch: pytest.MonkeyPatch) -> 
         ("DEFAULT_LANGUAGE", "de", "en, fr"),
         ("BLAST_CONCURRENCY", "0", "greater than or equal to 1"),
         ("BLAST_LEASE_SECONDS", "1", "greater than or equal to 3"),
+        ("DATABASE_POOL_SIZE", "1", "greater than or equal to 2"),
+        ("BLAST_DATABASE_POOL_SIZE", "0", "greater than or equal to 2"),
         ("EMBED_FRAME_ANCESTORS", "*; script-src *", "sites separated by spaces"),
         ("EMBED_FRAME_ANCESTORS", "https://a.org,https://b.org", "https://example.org"),
         ("EMBED_FRAME_ANCESTORS", " ", "sites separated by spaces"),

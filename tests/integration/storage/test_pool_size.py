@@ -1,0 +1,61 @@
+"""A process's PostgreSQL connections are bounded by its settings: each `chorus run` holds
+at most DATABASE_POOL_SIZE in its main loop's pool and BLAST_DATABASE_POOL_SIZE in the
+blast thread's, so a deployment can keep every process under the server's limit."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.runtime import _open_blast_job, open_storage
+from bot.settings import Settings
+from bot.testing.clock import FakeClock
+from storage.postgres import PostgresRepository
+from tests.conftest import TEST_SECRET
+
+
+@pytest.mark.postgres
+async def test_the_main_pool_holds_at_most_its_size(postgres_schema_url: str) -> None:
+    repo = await open_storage(postgres_schema_url, TEST_SECRET, pool_size=3)
+    assert isinstance(repo, PostgresRepository)
+    try:
+        await repo.migrate()
+
+        async def hold() -> int:
+            async with repo.pool.acquire() as connection:
+                await asyncio.sleep(0.05)
+                return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+        pids = await asyncio.gather(*(hold() for _ in range(7)))
+        assert repo.pool.get_max_size() == 3
+        assert len(set(pids)) <= 3  # seven at once shared three connections
+    finally:
+        await repo.close()
+
+
+@pytest.mark.postgres
+async def test_the_blast_thread_opens_a_pool_of_its_own_size(postgres_schema_url: str) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=postgres_schema_url,
+        blast_database_pool_size=2,
+    )
+    repo = await open_storage(postgres_schema_url, TEST_SECRET)
+    await repo.migrate()
+    await repo.close()
+    async with AsyncExitStack() as stack:
+        worker = await _open_blast_job(
+            settings,
+            postgres_schema_url,
+            TEST_SECRET,
+            FakeClock(datetime(2030, 1, 1, tzinfo=UTC)),
+            "test-owner",
+            None,
+            stack,
+        )
+        blast_repo = worker._repo  # the worker posts through the thread's own pool
+        assert isinstance(blast_repo, PostgresRepository)
+        assert blast_repo.pool.get_max_size() == 2
