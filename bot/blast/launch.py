@@ -213,21 +213,23 @@ class Blast:
         result = BlastResult(campaign.id, started=time.monotonic())
         late = (self._clock.now() - campaign.launch_at).total_seconds()
         self.results[campaign.id] = result
+        # one heap scope from the blast through its report (``report``): entering one
+        # from none walks every frozen object (gc.get_freeze_count, ~20 ms of one turn)
         with heap.blast_heap():
             senders = await self._deliver(campaign, result)
-        self._measure(result, senders, late)
-        launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
-        log.info(
-            "campaign %s launched: %s",
-            launched.ref,
-            {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
-        )
-        refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
-        if launched.tap_offered:  # the report waits for the taps
-            await self._cards.refresh_now(campaign.id)
-            await self._tell_failed(launched, refusals)
-        else:
-            await self.report(launched, refusals)
+            self._measure(result, senders, late)
+            launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
+            log.info(
+                "campaign %s launched: %s",
+                launched.ref,
+                {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
+            )
+            refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
+            if launched.tap_offered:  # the report waits for the taps
+                await self._cards.refresh_now(campaign.id)
+                await self._tell_failed(launched, refusals)
+            else:
+                await self.report(launched, refusals)
         return launched
 
     async def _deliver(self, campaign: Campaign, result: BlastResult) -> list[AutoSender]:
