@@ -337,8 +337,17 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
         return self._groups.claim(chat, now)
 
     async def _slot(self, lane: Lane, *, front: bool) -> Stamp:
-        """Wait for this call's slot on the overall schedule."""
+        """Wait for this call's slot on the overall schedule.
+
+        A reply that nothing holds (no reply before it, room in the window, no pause) is
+        granted here, in its own turn: through the pacing task it took two more turns of
+        the loop, and while the loop is busy (the report building its pledges a slice per
+        turn) each turn costs a slice."""
         loop = asyncio.get_running_loop()
+        if lane is Lane.INTERACTIVE and not front and self._head_of(lane) is None:
+            now = loop.time()
+            if self.schedule.next_slot(now, lane) <= now:
+                return self.schedule.grant(now, lane)
         future: asyncio.Future[Stamp] = loop.create_future()
         queue = self._lanes[lane]
         if front:
@@ -358,12 +367,16 @@ class PacedRateLimiter(BaseRateLimiter[Lane | int]):
 
     def _head(self) -> tuple[Lane, asyncio.Future[Stamp]] | None:
         for lane in (Lane.INTERACTIVE, Lane.BULK):
-            queue = self._lanes[lane]
-            while queue and queue[0].done():  # cancelled while waiting
-                queue.popleft()
-            if queue:
-                return lane, queue[0]
+            head = self._head_of(lane)
+            if head is not None:
+                return lane, head
         return None
+
+    def _head_of(self, lane: Lane) -> asyncio.Future[Stamp] | None:
+        queue = self._lanes[lane]
+        while queue and queue[0].done():  # cancelled while waiting
+            queue.popleft()
+        return queue[0] if queue else None
 
     async def _dispatch(self) -> None:
         """Hand out the slots: to the head of the interactive lane as soon as the window

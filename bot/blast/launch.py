@@ -213,21 +213,23 @@ class Blast:
         result = BlastResult(campaign.id, started=time.monotonic())
         late = (self._clock.now() - campaign.launch_at).total_seconds()
         self.results[campaign.id] = result
+        # one heap scope from the blast through its report (``report``): entering one
+        # from none walks every frozen object (gc.get_freeze_count, ~20 ms of one turn)
         with heap.blast_heap():
             senders = await self._deliver(campaign, result)
-        self._measure(result, senders, late)
-        launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
-        log.info(
-            "campaign %s launched: %s",
-            launched.ref,
-            {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
-        )
-        refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
-        if launched.tap_offered:  # the report waits for the taps
-            await self._cards.refresh_now(campaign.id)
-            await self._tell_failed(launched, refusals)
-        else:
-            await self.report(launched, refusals)
+            self._measure(result, senders, late)
+            launched = await self._set_status(campaign, CampaignStatus.LAUNCHED)
+            log.info(
+                "campaign %s launched: %s",
+                launched.ref,
+                {str(n): (s.posted, s.failed) for n, s in result.networks.items()},
+            )
+            refusals = {i: r for sender in senders for i, r in sender.refusals.items()}
+            if launched.tap_offered:  # the report waits for the taps
+                await self._cards.refresh_now(campaign.id)
+                await self._tell_failed(launched, refusals)
+            else:
+                await self.report(launched, refusals)
         return launched
 
     async def _deliver(self, campaign: Campaign, result: BlastResult) -> list[AutoSender]:
@@ -540,7 +542,17 @@ class Blast:
 
         The figures are computed from the pledge rows each time, so a resumed run's are
         those a single run would have had (the taps are closed by then).
+
+        The whole report counts as part of the blast for the collector (``heap``): the
+        pledges it loads are frozen, not left for the next collections to walk (a young
+        and then a middle collection of 14-17 ms each, in the first second of telling,
+        that every reply waiting meanwhile waited out), and the thaw comes a minute after
+        the report rather than in the middle of it.
         """
+        with heap.blast_heap():
+            await self._report(campaign, refusals)
+
+    async def _report(self, campaign: Campaign, refusals: Mapping[int, str] | None) -> None:
         assert campaign.id is not None
         if await self._repo.event_claimed(campaign.id, EventKind.REPORT_DONE):
             return

@@ -275,3 +275,23 @@ async def test_a_reply_does_not_wait_for_the_broadcasts_next_slot() -> None:
     assert max(waited) < 0.02  # not a slot's wait: at once (generous for a busy machine)
     await asyncio.gather(*bulk)
     await limiter.shutdown()
+
+
+async def test_a_reply_with_room_in_the_window_goes_in_the_turn_it_is_made() -> None:
+    """No trip through the pacing task when nothing holds a reply: each turn of the loop a
+    reply waits for is a turn of whatever else runs (the report building its pledges a
+    slice per turn, 3-5 ms each), and a reply's way out already takes several."""
+    limiter, recorder = PacedRateLimiter(limit=30, pace=0.97), Recorder()
+    bulk = [asyncio.create_task(send(limiter, recorder, f"bulk{k}", chat=k + 1)) for k in range(5)]
+    await settle()  # a broadcast under way: its next slot is not due yet
+
+    async def reply() -> Any:
+        answering()
+        return await send(limiter, recorder, "reply", chat=1000)
+
+    replying = asyncio.create_task(reply())
+    await asyncio.sleep(0)  # one turn: the reply's task runs once
+    assert "reply" in recorder.calls
+    await replying
+    await asyncio.gather(*bulk)
+    await limiter.shutdown()
