@@ -38,7 +38,7 @@ from storage import migrations, rows, statements
 log = logging.getLogger(__name__)
 
 CHUNK = 5000  # rows (or ids) per statement in the bulk paths
-BUILD_SLICE = 500  # rows built into core objects per turn of the event loop (~5 ms)
+BUILD_SLICE = 100  # rows built into core objects per turn of the event loop (~1 ms)
 
 Values = tuple[Any, ...]
 
@@ -274,7 +274,8 @@ class SqlRepository(Generic[SessionT]):
     async def _all(self, from_row: FromRow[T], sql: str, *params: Any) -> list[T]:
         """Every row a read returns, as core objects, built a slice at a time: 10,000
         pledges take 50-100 ms to build, which one turn of the event loop must not hold
-        (every reply waiting meanwhile would wait as long)."""
+        (every reply waiting meanwhile would wait as long). A reply itself needs a dozen
+        turns or more (its reads, its send), each behind one slice: so slices are small."""
         async with self._single(write=False) as db:
             found = await db.fetch_all(sql, *params)
         codec = self._codec
