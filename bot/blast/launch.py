@@ -269,7 +269,8 @@ class Blast:
         if self._queue is not None:  # the workers of every process post them
             await self._split(campaign.id, plan, source, reread=prepared_now)
         deadline = time.monotonic() + self._settings.blast_retry_window_seconds
-        self._cards.request(campaign.id)  # "launching", and Post now once links go out
+        # "launching", and Post now once links go out: no pledge changed yet
+        self._cards.request(campaign.id, changed=False)
         async with DeliveryWriter(
             self._repo,
             flush_every=self._tuning.flush_every,
@@ -409,7 +410,7 @@ class Blast:
         if last is not None and now - last < TALLY_EVERY:
             return
         self._tallied[campaign_id] = now
-        self._cards.request(campaign_id)
+        self._cards.request(campaign_id, changed=False)
 
     async def _set_status(self, campaign: Campaign, status: CampaignStatus) -> Campaign:
         """Move to ``status`` from the stored version (the blast may have set tap_offered)."""

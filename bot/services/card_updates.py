@@ -60,10 +60,15 @@ class CardUpdater:
         """The campaign's card as every chat shows it, public page line included."""
         return campaign_card(campaign, stats, self.public_url, now=now, post_now=post_now)
 
-    def request(self, campaign_id: int) -> None:
-        """Refresh the cards soon; requests within the delay are merged into one."""
-        if self._on_change is not None:
+    def request(self, campaign_id: int, *, changed: bool = True) -> None:
+        """Refresh the cards soon; requests within the delay are merged into one.
+        ``changed=False`` (the blast's running tally): the figures shown meanwhile are not
+        dropped, only recomputed behind the next reader, so nobody asking during a blast
+        waits for them (a person's own pledge change is ``changed``: it shows at once)."""
+        if changed and self._on_change is not None:
             self._on_change(campaign_id)
+        elif not changed and self._on_refresh is not None:
+            self._on_refresh(campaign_id)
         if campaign_id in self._pending:
             return
         task = asyncio.get_running_loop().create_task(self._refresh_later(campaign_id))

@@ -12,8 +12,10 @@ most one aggregate per campaign runs at a time, about one a second under load.
 
 The figures stay derived from the rows: nothing is counted here. Whatever this process
 changes about a campaign's pledges goes through ``forget`` (the card refresh request every
-pledge, withdrawal, erasure and blast result already makes, and a recruiter's naming), so
-the next person asking sees it at once; another process's changes show within seconds.
+pledge, withdrawal and erasure already makes, and a recruiter's naming), so the next
+person asking sees it at once; another process's changes show within seconds. A blast's
+running tally only ``refresh``-es: while it posts, people asking get figures at most
+``stale_seconds`` old rather than each first one after a tally waiting for them.
 The cards' refresh itself (the launch's and the report's steps) only ``refresh``-es: the
 next person then gets the last figures while they are recomputed, rather than waiting for
 the aggregate while the report reads every pledge.
