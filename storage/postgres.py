@@ -59,6 +59,16 @@ _INSERT_PLEDGES = (
 )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next use, beyond what asyncpg does anyway
+    (roll back an open transaction, drop the listeners it holds): nothing. asyncpg's
+    default sends a reset (UNLISTEN *, RESET ALL, advisory locks released...) on every
+    release, a round trip each database call waited for. Chorus leaves no session state
+    on a pooled connection: its locks are transaction-scoped, the leader's session lock
+    lives on a connection of its own, and the blast queue's LISTEN is removed before its
+    connection goes back."""
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(
@@ -122,6 +132,7 @@ class PostgresRepository(SqlRepository[PostgresSession]):
             max_size=pool_size,
             server_settings=settings,
             init=_init_connection,
+            reset=_keep_session,
         )
         return cls(pool, cipher)
 
