@@ -40,7 +40,7 @@ from bot.registry import NetworkRegistry
 from bot.role import Role, RoleState
 from bot.services.chat_services import ChatServices
 from bot.settings import Settings, SettingsError
-from storage import open_leadership, open_repository, sqlite_path
+from storage import DEFAULT_POOL_SIZE, open_leadership, open_repository, sqlite_path
 from storage.blast_queue import SqliteBlastQueue, open_blast_queue
 from storage.pictures import FilePictureStore
 
@@ -107,7 +107,7 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-async def open_storage(url: str, secret: str, *, pool_size: int = 10) -> Repository:
+async def open_storage(url: str, secret: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Repository:
     """Connect to the database at ``url`` (not yet migrated)."""
     try:
         repo: Repository = await open_repository(url, TokenCipher(secret), pool_size=pool_size)

@@ -12,8 +12,9 @@ from bot.crypto import TokenCipher
 from bot.leadership import SoleLeadership
 from bot.ports import Leadership, Repository
 
-__all__ = ["open_leadership", "open_repository", "sqlite_path"]
+__all__ = ["DEFAULT_POOL_SIZE", "open_leadership", "open_repository", "sqlite_path"]
 
+DEFAULT_POOL_SIZE = 10  # PostgreSQL connections a pool may hold (DATABASE_POOL_SIZE)
 SQLITE_PREFIX = "sqlite:///"
 
 
@@ -37,7 +38,7 @@ def postgres_target(url: str) -> tuple[str, str | None]:
 
 
 async def open_repository(
-    url: str, cipher: TokenCipher, *, migrate: bool = True, pool_size: int = 10
+    url: str, cipher: TokenCipher, *, migrate: bool = True, pool_size: int = DEFAULT_POOL_SIZE
 ) -> Repository:
     """Connect to the database at ``url`` and (by default) apply pending migrations.
 

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from bot.crypto import TokenCipher
-from storage import rows
+from storage import DEFAULT_POOL_SIZE, rows
 from storage.repository import (
     CHUNK,
     SET_RECRUIT_CODE,
@@ -26,7 +26,6 @@ from storage.repository import (
     Values,
 )
 
-DEFAULT_POOL_SIZE = 10  # connections a pool may hold (DATABASE_POOL_SIZE)
 MIGRATION_LOCK = 0x43484F52  # "CHOR": advisory lock id held while migrating
 
 _RECORD_DELIVERIES = """
