@@ -691,14 +691,13 @@ class SqlRepository(Generic[SessionT]):
         )
 
     async def delivery_heads(self, campaign_id: int) -> list[DeliveryHead]:
-        async with self._single(write=False) as db:
-            found = await db.fetch_all(
-                "SELECT id, network, delivery, delivery_mode FROM pledges "
-                "WHERE campaign_id = $1 AND status = $2 ORDER BY id",
-                campaign_id,
-                PledgeStatus.PLEDGED.value,
-            )
-        return rows.delivery_heads(found)
+        return await self._all(
+            rows.delivery_head_from_row,
+            "SELECT id, network, delivery, delivery_mode FROM pledges "
+            "WHERE campaign_id = $1 AND status = $2 ORDER BY id",
+            campaign_id,
+            PledgeStatus.PLEDGED.value,
+        )
 
     async def pledges_of_supporter(self, supporter: UserRef) -> list[Pledge]:
         return await self._all(

@@ -491,19 +491,16 @@ def pledge_from_row(row: Row, codec: Codec) -> Pledge:
     )
 
 
-def delivery_heads(found: Iterable[Row]) -> list[DeliveryHead]:
-    """Rows of (id, network, delivery, delivery_mode): no Pledge is built, so the launch
+def delivery_head_from_row(row: Row, codec: Codec) -> DeliveryHead:
+    """A row of (id, network, delivery, delivery_mode): no Pledge is built, so the launch
     sorts 100,000 of them in a fraction of what loading them would take."""
-    modes, states, network = _DELIVERY_MODES, _DELIVERY_STATES, _network
-    return [
-        DeliveryHead(
-            row["id"],
-            network(row["network"]),
-            states[row["delivery"]],
-            None if row["delivery_mode"] is None else modes[row["delivery_mode"]],
-        )
-        for row in found
-    ]
+    mode = row["delivery_mode"]
+    return DeliveryHead(
+        row["id"],
+        _network(row["network"]),
+        _DELIVERY_STATES[row["delivery"]],
+        None if mode is None else _DELIVERY_MODES[mode],
+    )
 
 
 def supporter_from_row(row: Row, codec: Codec) -> UserRef:
